@@ -1,0 +1,99 @@
+"""crmbridge: one Python API for Attio, Kizen and any CRM a plugin adds.
+
+>>> import crmbridge as cb
+>>> crm = cb.connect("attio", emulator=True)          # doctest: +SKIP
+>>> crm.upsert("people", {...}, match="email_addresses")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from .errors import (
+    AuthError,
+    ConfigError,
+    Conflict,
+    CRMError,
+    FieldError,
+    NotFound,
+    PermissionDenied,
+    ProviderError,
+    RateLimited,
+    TransportError,
+    Unsupported,
+    ValidationError,
+)
+from .filters import F, Sort
+from .hookspecs import hookimpl
+from .model import (
+    Add,
+    Clear,
+    FieldSpec,
+    FieldType,
+    File,
+    Interaction,
+    Location,
+    Money,
+    ObjectSpec,
+    Option,
+    PersonName,
+    Record,
+    Ref,
+    Remove,
+    UpsertResult,
+    User,
+    ValueVersion,
+    add,
+    clear,
+    from_dict,
+    remove,
+    to_dict,
+)
+from .provider import Capabilities, ObjectSchema, Page, Plan, Provider, Query
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Add",
+    "AuthError",
+    "CRMError",
+    "Capabilities",
+    "Clear",
+    "ConfigError",
+    "Conflict",
+    "F",
+    "FieldError",
+    "FieldSpec",
+    "FieldType",
+    "File",
+    "Interaction",
+    "Location",
+    "Money",
+    "NotFound",
+    "ObjectSchema",
+    "ObjectSpec",
+    "Option",
+    "Page",
+    "PermissionDenied",
+    "PersonName",
+    "Plan",
+    "Provider",
+    "ProviderError",
+    "Query",
+    "RateLimited",
+    "Record",
+    "Ref",
+    "Remove",
+    "Sort",
+    "TransportError",
+    "Unsupported",
+    "UpsertResult",
+    "User",
+    "ValidationError",
+    "ValueVersion",
+    "__version__",
+    "add",
+    "clear",
+    "from_dict",
+    "hookimpl",
+    "remove",
+    "to_dict",
+]

@@ -1,0 +1,322 @@
+"""Shared machinery for the CRM emulators (DESIGN §6): faults, latency, rate limits, transports.
+
+A provider's emulator subclasses :class:`Emulator` and implements only the CRM: :meth:`Emulator.handle`
+(a pure request → response function over in-memory state), :meth:`Emulator.credentials`, and the
+CRM's own bodies for a 429 and a 5xx. This module adds what every emulator needs, in one place:
+
+* **Faults**, all off by default: latency (fixed or a random range), the CRM's real rate limits
+  answered with 429, random 5xx and dropped connections (``fail_rate`` splits evenly between the three;
+  :class:`Faults` sets each). A 429 or an injected 5xx never changes state. A dropped connection
+  happens before the request is handled or, half the time, *after* it (the write is done but the
+  answer is lost) — the ambiguous failure that clients must not blindly retry.
+* **In-process**: :meth:`Emulator.transport` is an ``httpx.MockTransport`` that works for sync and
+  async clients (latency uses ``asyncio.sleep`` under async, so concurrent clients overlap).
+* **Over HTTP**: :meth:`Emulator.serve` serves the same state on ``127.0.0.1`` only.
+"""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import email.utils
+import random
+import threading
+import time
+from collections import Counter
+from collections.abc import Mapping
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, ClassVar
+
+import attrs
+import httpx
+
+__all__ = ["Emulator", "EmulatorServer", "EmulatorTransport", "Faults", "RateLimits"]
+
+
+@attrs.frozen
+class RateLimits:
+    """Requests per second the emulator accepts before answering 429 (``None``: unlimited)."""
+
+    reads: float | None = None
+    writes: float | None = None
+
+    def scaled(self, factor: float) -> RateLimits:
+        return RateLimits(
+            reads=None if self.reads is None else self.reads * factor,
+            writes=None if self.writes is None else self.writes * factor,
+        )
+
+
+@attrs.frozen
+class Faults:
+    """Fractions of requests that get each injected fault."""
+
+    rate_limit: float = 0.0
+    server_error: float = 0.0
+    drop: float = 0.0
+
+    @classmethod
+    def from_rate(cls, fail_rate: float) -> Faults:
+        """``--fail-rate F``: a fraction F of requests gets one of the three, chosen at random."""
+        if not 0.0 <= fail_rate <= 1.0:
+            raise ValueError(f"fail_rate must be between 0 and 1, got {fail_rate}")
+        return cls(fail_rate / 3, fail_rate / 3, fail_rate / 3)
+
+    @property
+    def any(self) -> bool:
+        return bool(self.rate_limit or self.server_error or self.drop)
+
+
+class _Window:
+    """A one-second sliding window counter: the CRMs count requests per second."""
+
+    def __init__(self, limit: float) -> None:
+        self.limit = limit
+        self.stamps: list[float] = []
+
+    def admit(self, now: float) -> float:
+        """0 if the request is admitted (and counted); else seconds until it would be."""
+        cutoff = now - 1.0
+        stamps = self.stamps
+        while stamps and stamps[0] <= cutoff:
+            stamps.pop(0)
+        if len(stamps) < self.limit:
+            stamps.append(now)
+            return 0.0
+        return max(stamps[0] + 1.0 - now, 0.001)
+
+
+class Emulator(abc.ABC):
+    """Base class of the stateful CRM emulators."""
+
+    #: Provider name (``attio``, ``kizen``).
+    name: ClassVar[str]
+    #: The real service's base URL; in-process clients use it so recorded paths match.
+    base_url: ClassVar[str]
+    #: The CRM's documented limits (used when ``rate_limits=True``).
+    real_rate_limits: ClassVar[RateLimits] = RateLimits()
+
+    def __init__(
+        self,
+        *,
+        latency_ms: float | tuple[float, float] = 0.0,
+        rate_limits: RateLimits | bool | None = None,
+        fail_rate: float = 0.0,
+        faults: Faults | None = None,
+        random_seed: int = 0,
+    ) -> None:
+        self.latency_ms = latency_ms
+        if rate_limits is True:
+            rate_limits = self.real_rate_limits
+        self.rate_limits: RateLimits | None = rate_limits or None
+        self.faults = faults if faults is not None else Faults.from_rate(fail_rate)
+        self._fault_random = random.Random(random_seed)
+        self._latency_random = random.Random(random_seed + 1)
+        self.lock = threading.RLock()
+        self._windows: dict[str, _Window] = {}
+        #: Requests answered, by ``"METHOD /path"`` (for benchmarks and tests).
+        self.requests: Counter[str] = Counter()
+
+    # --- what a CRM emulator implements ------------------------------------------------------
+
+    @abc.abstractmethod
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        """Answer ``request`` from the in-memory state (called under :attr:`lock`)."""
+
+    @abc.abstractmethod
+    def credentials(self) -> dict[str, str]:
+        """The ``connect()`` arguments that authenticate against this emulator."""
+
+    @abc.abstractmethod
+    def rate_limited_response(self, retry_after: float) -> httpx.Response:
+        """The CRM's own 429 answer, asking the client to wait ``retry_after`` seconds."""
+
+    @abc.abstractmethod
+    def server_error_response(self) -> httpx.Response:
+        """The CRM's own 5xx answer."""
+
+    def is_write(self, request: httpx.Request) -> bool:
+        """Whether ``request`` counts against the write limit (override for POST reads)."""
+        return request.method not in ("GET", "HEAD", "OPTIONS")
+
+    # --- shared behaviour --------------------------------------------------------------------
+
+    def latency(self) -> float:
+        """Seconds to wait before answering this request."""
+        if isinstance(self.latency_ms, tuple):
+            lo, hi = self.latency_ms
+            with self.lock:
+                return self._latency_random.uniform(lo, hi) / 1000.0
+        return self.latency_ms / 1000.0
+
+    def _check_rate(self, request: httpx.Request) -> float:
+        if self.rate_limits is None:
+            return 0.0
+        bucket = "writes" if self.is_write(request) else "reads"
+        limit = getattr(self.rate_limits, bucket)
+        if limit is None:
+            return 0.0
+        window = self._windows.get(bucket)
+        if window is None:
+            window = self._windows[bucket] = _Window(limit)
+        return window.admit(time.monotonic())
+
+    def dispatch(self, request: httpx.Request) -> httpx.Response:
+        """Faults and limits, then :meth:`handle`. Raises ``httpx.RemoteProtocolError`` for a
+        dropped connection."""
+        with self.lock:
+            self.requests[f"{request.method} {request.url.path}"] += 1
+            wait = self._check_rate(request)
+            if wait:
+                return self.rate_limited_response(wait)
+            drop_after = False
+            if self.faults.any:
+                roll = self._fault_random.random()
+                f = self.faults
+                if roll < f.rate_limit:
+                    return self.rate_limited_response(1.0)
+                if roll < f.rate_limit + f.server_error:
+                    return self.server_error_response()
+                if roll < f.rate_limit + f.server_error + f.drop:
+                    drop_after = self._fault_random.random() < 0.5
+                    if not drop_after:
+                        raise httpx.RemoteProtocolError(
+                            "Server disconnected without sending a response.", request=request
+                        )
+            response = self.handle(request)
+            if drop_after:
+                raise httpx.RemoteProtocolError(
+                    "Server disconnected without sending a response.", request=request
+                )
+            return response
+
+    def transport(self) -> EmulatorTransport:
+        """An httpx transport serving this emulator in-process, for sync and async clients."""
+        return EmulatorTransport(self)
+
+    def serve(self, host: str = "127.0.0.1", port: int = 0) -> EmulatorServer:
+        """Start serving over HTTP on ``host`` (loopback only) in a background thread."""
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            raise ValueError(f"emulators bind to loopback only, not {host!r}")
+        return EmulatorServer(self, host, port)
+
+    # --- helpers for subclasses --------------------------------------------------------------
+
+    @staticmethod
+    def json_response(
+        status: int, body: Any, headers: Mapping[str, str] | None = None
+    ) -> httpx.Response:
+        """A JSON response with compact separators, as the real services send."""
+        import json
+
+        content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+        hdrs = {"content-type": "application/json; charset=utf-8", **(headers or {})}
+        return httpx.Response(status, content=content, headers=hdrs)
+
+    @staticmethod
+    def http_date(seconds_from_now: float) -> str:
+        """An HTTP-date (RFC 9110 §5.6.7) ``seconds_from_now`` in the future, rounded up."""
+        import math
+
+        return email.utils.formatdate(math.ceil(time.time() + seconds_from_now), usegmt=True)
+
+
+class EmulatorTransport(httpx.MockTransport):
+    """``httpx.MockTransport`` over an :class:`Emulator`, with latency that does not block an
+    event loop."""
+
+    def __init__(self, emulator: Emulator) -> None:
+        super().__init__(emulator.dispatch)
+        self.emulator = emulator
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        request.read()
+        delay = self.emulator.latency()
+        if delay:
+            time.sleep(delay)
+        return self.emulator.dispatch(request)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        await request.aread()
+        delay = self.emulator.latency()
+        if delay:
+            await asyncio.sleep(delay)
+        return self.emulator.dispatch(request)
+
+
+class EmulatorServer:
+    """An emulator served over HTTP on loopback, in a daemon thread. Use as a context manager, or
+    call :meth:`serve_forever` from a command."""
+
+    def __init__(self, emulator: Emulator, host: str, port: int) -> None:
+        self.emulator = emulator
+        handler = _make_handler(emulator)
+        self.httpd = ThreadingHTTPServer((host, port), handler)
+        self.httpd.daemon_threads = True
+        self.host, self.port = self.httpd.server_address[:2]  # type: ignore[misc]
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> EmulatorServer:
+        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        self.httpd.serve_forever()
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def __enter__(self) -> EmulatorServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _make_handler(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:  # quiet; never logs headers
+            return
+
+        def _serve(self) -> None:
+            length = int(self.headers.get("content-length") or 0)
+            body = self.rfile.read(length) if length else b""
+            host, port = self.server.server_address[:2]
+            url = f"http://{host}:{port}{self.path}"
+            headers = [(k, v) for k, v in self.headers.items() if k.lower() != "host"]
+            request = httpx.Request(self.command, url, headers=headers, content=body)
+            delay = emulator.latency()
+            if delay:
+                time.sleep(delay)
+            try:
+                response = emulator.dispatch(request)
+            except httpx.TransportError:
+                self.close_connection = True
+                try:
+                    import socket
+
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                return
+            content = response.content
+            self.send_response(response.status_code)
+            for key, value in response.headers.items():
+                if key.lower() not in ("content-length", "transfer-encoding", "connection"):
+                    self.send_header(key, value)
+            self.send_header("content-length", str(len(content)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(content)
+
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
+
+    return Handler

@@ -1,0 +1,50 @@
+"""The hooks a crmbridge plugin may implement (pluggy, project name ``crmbridge``).
+
+A plugin is a module (or object) with functions decorated with :data:`hookimpl`, found through the
+``crmbridge`` entry point group::
+
+    # pyproject.toml of crmbridge-hubspot
+    [project.entry-points.crmbridge]
+    hubspot = "crmbridge_hubspot.plugin"
+
+    # crmbridge_hubspot/plugin.py
+    import crmbridge
+
+    @crmbridge.hookimpl
+    def crmbridge_register_providers(register):
+        register(HubSpotProvider)
+
+Every hook is documented here; ``docs/plugins/hooks.md`` lists them and a test fails if one is missing
+there (datasette's practice).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    from .provider import Provider
+
+__all__ = ["hookimpl", "hookspec"]
+
+hookspec = pluggy.HookspecMarker("crmbridge")
+hookimpl = pluggy.HookimplMarker("crmbridge")
+
+
+@hookspec
+def crmbridge_register_providers(register: Callable[[type[Provider]], None]) -> None:
+    """Register provider classes: call ``register(ProviderClass)`` once per provider.
+
+    The class's ``name`` is what users pass to ``crmbridge.connect(name, ...)``. A registration
+    callback (llm's style) rather than a return value, so one plugin can register several
+    providers and crmbridge can record which distribution each came from.
+    """
+
+
+@hookspec
+def crmbridge_register_commands(cli: Any) -> None:
+    """Add commands to the ``crmbridge`` command line. ``cli`` is the root ``click.Group``:
+    decorate new commands with ``@cli.command()``."""

@@ -1,0 +1,372 @@
+"""The provider contract: what a CRM plugin implements, and the base class that carries the plumbing.
+
+A provider is sans-IO (DESIGN §2). Each verb is a **plan**: a generator that yields
+:class:`httpx.Request` objects and receives the matching :class:`httpx.Response`, then returns the
+neutral result::
+
+    def get(self, schema: ObjectSchema, id: str) -> Plan[Record]:
+        response = yield self.build_request("GET", f"/v2/objects/{schema.slug}/records/{id}")
+        return codec.decode_record(response.json())
+
+The facade drives plans with one sync and one async driver (:mod:`crmbridge.http`) that own auth,
+retries, rate limiting and error mapping: a response with status ≥ 400 never reaches the plan unless
+the request lists that status in ``expect``; instead the driver raises ``provider.decode_error(...)``.
+So a provider writes each verb once, and request counting, dry runs and fault tests come for free.
+
+Values reaching a provider's write verbs have been validated and normalised by the facade against the
+:class:`~crmbridge.FieldSpec` (see :mod:`crmbridge.validation`): keys are known writable slugs; a multi
+field holds a ``list`` or an :class:`~crmbridge.Add` / :class:`~crmbridge.Remove` /
+:class:`~crmbridge.Clear`; options are :class:`~crmbridge.Option` with ``id`` filled in where the schema
+knows it; references are :class:`~crmbridge.Ref`; money is :class:`~crmbridge.Money`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Generator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeAlias, TypeVar
+
+import attrs
+import httpx
+
+from .errors import ConfigError, CRMError, NotFound, ProviderError, Unsupported, ValidationError
+from .filters import OPERATORS, Filter, Sort
+from .model import FieldSpec, ObjectSpec, Record, UpsertResult, ValueVersion
+
+if TYPE_CHECKING:
+    from .emulation import Emulator
+
+__all__ = [
+    "EXPECT",
+    "IDEMPOTENT",
+    "KIND",
+    "Capabilities",
+    "OnArchived",
+    "ObjectSchema",
+    "Page",
+    "Plan",
+    "Provider",
+    "Query",
+    "Secret",
+]
+
+T = TypeVar("T")
+#: A sans-IO verb: yields requests, receives responses, returns the result.
+Plan: TypeAlias = Generator[httpx.Request, httpx.Response, T]
+OnArchived = Literal["error", "unarchive", "replace"]
+
+#: ``request.extensions`` keys the drivers read (set them with :meth:`Provider.build_request`).
+KIND = "crmbridge_kind"  # "read" | "write": which rate-limit bucket
+IDEMPOTENT = "crmbridge_idempotent"  # bool: may 5xx / network failures be retried?
+EXPECT = "crmbridge_expect"  # tuple[int, ...]: error statuses the plan handles itself
+
+
+@attrs.frozen
+class Capabilities:
+    """What a provider can do natively. The facade, the migration engine and the conformance suite
+    read these instead of guessing; a verb a provider lacks raises :class:`~crmbridge.Unsupported`.
+
+    * ``native_upsert``: one request upserts (Attio assert, Kizen ``/upsert``).
+    * ``upsert_match``: ``"unique"`` — any unique field can be the match key (Attio);
+      ``"fixed"`` — the CRM fixes the key per object (Kizen: email for contacts, name otherwise), see
+      :meth:`Provider.match_key`; other keys need ``emulate=True``.
+    * ``archive`` / ``restore``: soft delete and undo (Kizen); ``delete``: hard delete (Attio).
+    * ``add_values`` / ``remove_values``: native add/remove on multi fields with no read first.
+    * ``history``: ``history()`` returns past values; ``lists``: list entries as records.
+    * ``filter_ops``: neutral operators the provider can translate; ``sorts``: ``order_by`` works.
+    * ``max_page_size``: the largest page the API serves; ``read_rate`` / ``write_rate``: documented
+      requests per second (``None``: unpublished); ``concurrency``: in-flight writes that make sense.
+    """
+
+    native_upsert: bool = False
+    upsert_match: Literal["unique", "fixed", "none"] = "none"
+    archive: bool = False
+    restore: bool = False
+    delete: bool = False
+    add_values: bool = False
+    remove_values: bool = False
+    history: bool = False
+    lists: bool = False
+    sorts: bool = True
+    filter_ops: frozenset[str] = frozenset(OPERATORS)
+    max_page_size: int = 100
+    read_rate: float | None = None
+    write_rate: float | None = None
+    concurrency: int = 8
+
+
+@attrs.frozen
+class ObjectSchema:
+    """An object and its fields by slug, as the facade caches them and hands them to plans."""
+
+    object: ObjectSpec
+    fields: Mapping[str, FieldSpec]
+
+    @property
+    def slug(self) -> str:
+        return self.object.slug
+
+    def field(self, slug: str) -> FieldSpec:
+        """The field ``slug`` (or with that provider id); a clear error naming close matches."""
+        spec = self.fields.get(slug)
+        if spec is not None:
+            return spec
+        for f in self.fields.values():
+            if f.provider_id == slug:
+                return f
+        import difflib
+
+        close = difflib.get_close_matches(slug, list(self.fields), n=3)
+        hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        raise ValidationError(
+            f"{self.object.slug!r} has no field {slug!r}{hint}",
+            code="unknown_field",
+        )
+
+
+@attrs.frozen
+class Query:
+    """A validated query: filter, sorts and page size (already capped at the provider's maximum)."""
+
+    where: Filter | None = None
+    order_by: tuple[Sort, ...] = ()
+    page_size: int = 100
+
+
+@attrs.frozen
+class Page:
+    """One page of records and the cursor for the next (``None``: this was the last page)."""
+
+    records: Sequence[Record]
+    next: Any = None
+
+
+@attrs.frozen(repr=False)
+class Secret:
+    """A credential. Its repr and str never show the value; use :meth:`reveal` to send it."""
+
+    _value: str
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('********')"
+
+    __str__ = __repr__
+
+
+class Provider:
+    """Base class for providers. Subclass it, set the class attributes, implement the plans.
+
+    Configuration: ``config_keys`` names the keyword arguments ``connect()`` accepts (``base_url``
+    always), ``env`` maps config keys to environment variables used when an argument is missing,
+    ``secret_keys`` marks the ones wrapped in :class:`Secret`, ``required_keys`` those without which
+    the provider cannot work. ``from_config`` does the rest; subclasses read ``self.config``.
+    """
+
+    name: ClassVar[str]
+    capabilities: ClassVar[Capabilities] = Capabilities()
+    default_base_url: ClassVar[str] = ""
+    config_keys: ClassVar[tuple[str, ...]] = ()
+    required_keys: ClassVar[tuple[str, ...]] = ()
+    secret_keys: ClassVar[frozenset[str]] = frozenset()
+    env: ClassVar[Mapping[str, str]] = {}
+    request_id_header: ClassVar[str | None] = None
+    #: One line shown by ``crmbridge plugins``.
+    description: ClassVar[str] = ""
+
+    def __init__(self, *, base_url: str | None = None, **config: Any) -> None:
+        self.base_url = (base_url or self.default_base_url).rstrip("/")
+        self.config: dict[str, Any] = config
+
+    # --- configuration -----------------------------------------------------------------------
+
+    @classmethod
+    def from_config(cls, **config: Any) -> Provider:
+        """Build the provider from ``connect()`` arguments, filling gaps from the environment."""
+        allowed = {"base_url", *cls.config_keys}
+        unknown = sorted(set(config) - allowed)
+        if unknown:
+            raise ConfigError(
+                f"{cls.name}: unknown option(s) {', '.join(unknown)}; "
+                f"expected {', '.join(sorted(allowed))}"
+            )
+        values: dict[str, Any] = {}
+        for key in sorted(allowed):
+            value = config.get(key)
+            if value is None and key in cls.env:
+                value = os.environ.get(cls.env[key]) or None
+            if value is not None:
+                values[key] = value
+        missing = [k for k in cls.required_keys if k not in values]
+        if missing:
+            hints = ", ".join(
+                f"{k} (or the environment variable {cls.env[k]})" if k in cls.env else k
+                for k in missing
+            )
+            raise ConfigError(f"{cls.name}: missing {hints}")
+        for key in cls.secret_keys:
+            if key in values and not isinstance(values[key], Secret):
+                if not isinstance(values[key], str) or not values[key].strip():
+                    raise ConfigError(f"{cls.name}: {key} must be a non-empty string")
+                values[key] = Secret(values[key].strip())
+        base_url = values.pop("base_url", None)
+        if base_url is not None and not str(base_url).startswith(("http://", "https://")):
+            raise ConfigError(f"{cls.name}: base_url must start with http:// or https://")
+        return cls(base_url=base_url, **values)
+
+    def __repr__(self) -> str:
+        shown = {k: v for k, v in self.config.items() if k not in self.secret_keys}
+        return f"<{type(self).__name__} {self.base_url} {shown}>"
+
+    def auth_headers(self) -> dict[str, str]:
+        """Headers that authenticate every request (added by the driver, never logged)."""
+        return {}
+
+    @classmethod
+    def create_emulator(cls, **options: Any) -> Emulator:
+        """A fresh in-process emulator of this CRM, for ``connect(..., emulator=True)``."""
+        raise Unsupported(f"the {cls.name} provider ships no emulator", provider=cls.name)
+
+    # --- request helpers ---------------------------------------------------------------------
+
+    def build_request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        kind: Literal["read", "write"] | None = None,
+        idempotent: bool | None = None,
+        expect: tuple[int, ...] = (),
+    ) -> httpx.Request:
+        """A request for ``path`` (relative to ``base_url``, or absolute). ``kind`` picks the
+        rate-limit bucket (default: GET/HEAD read, else write); ``idempotent`` whether 5xx and
+        network failures may be retried (default: by method, RFC 9110 §9.2.2); ``expect`` lists
+        error statuses the plan wants to see instead of an exception."""
+        method = method.upper()
+        url = path if path.startswith(("http://", "https://")) else self.base_url + path
+        if kind is None:
+            kind = "read" if method in ("GET", "HEAD") else "write"
+        if idempotent is None:
+            idempotent = method in ("GET", "HEAD", "PUT", "DELETE", "OPTIONS")
+        clean_params = {k: v for k, v in (params or {}).items() if v is not None}
+        return httpx.Request(
+            method,
+            url,
+            params=clean_params or None,
+            json=json,
+            extensions={KIND: kind, IDEMPOTENT: idempotent, EXPECT: expect},
+        )
+
+    def decode_error(self, response: httpx.Response) -> CRMError:
+        """The exception for an error response. Providers override this with their codec's
+        ``decode_error``; the base maps by status only."""
+        from .http import error_for_status
+
+        return error_for_status(self.name, response, message=response.reason_phrase)
+
+    def is_retryable(self, error: CRMError, request: httpx.Request) -> bool:
+        """Whether ``error`` for ``request`` may be retried (beyond 429, which always is).
+        Default: 5xx and transport errors, for idempotent requests only."""
+        from .errors import TransportError
+
+        if not request.extensions.get(IDEMPOTENT, False):
+            return False
+        if isinstance(error, TransportError):
+            return True
+        return isinstance(error, ProviderError) and (error.status or 0) >= 500
+
+    def match_key(self, schema: ObjectSchema) -> str | None:
+        """The default upsert match key for ``schema`` (``None``: the caller must name one)."""
+        return None
+
+    # --- the verbs (DESIGN §4), as plans -----------------------------------------------------
+
+    def _unsupported(self, verb: str) -> Unsupported:
+        return Unsupported(f"{self.name} does not support {verb}()", provider=self.name)
+
+    def list_objects(self) -> Plan[list[ObjectSpec]]:
+        """Every object (and list) the credentials can see."""
+        raise self._unsupported("objects")
+        yield  # pragma: no cover
+
+    def list_fields(self, object: ObjectSpec) -> Plan[list[FieldSpec]]:
+        """Every field of ``object``, with options where the CRM serves them."""
+        raise self._unsupported("fields")
+        yield  # pragma: no cover
+
+    def get(self, schema: ObjectSchema, id: str) -> Plan[Record]:
+        """One record by id; :class:`~crmbridge.NotFound` if there is none."""
+        raise self._unsupported("get")
+        yield  # pragma: no cover
+
+    def query(self, schema: ObjectSchema, query: Query, cursor: Any) -> Plan[Page]:
+        """One page of records matching ``query``; ``cursor`` is ``None`` for the first page and
+        the previous page's ``next`` afterwards."""
+        raise self._unsupported("query")
+        yield  # pragma: no cover
+
+    def create(
+        self, schema: ObjectSchema, values: Mapping[str, Any], *, on_archived: OnArchived | None
+    ) -> Plan[Record]:
+        raise self._unsupported("create")
+        yield  # pragma: no cover
+
+    def update(
+        self,
+        schema: ObjectSchema,
+        id: str,
+        values: Mapping[str, Any],
+        *,
+        on_archived: OnArchived | None,
+    ) -> Plan[Record]:
+        raise self._unsupported("update")
+        yield  # pragma: no cover
+
+    def upsert(
+        self,
+        schema: ObjectSchema,
+        values: Mapping[str, Any],
+        *,
+        match: str,
+        on_archived: OnArchived | None,
+        emulate: bool,
+    ) -> Plan[UpsertResult]:
+        raise self._unsupported("upsert")
+        yield  # pragma: no cover
+
+    def delete(self, schema: ObjectSchema, id: str) -> Plan[None]:
+        raise self._unsupported("delete")
+        yield  # pragma: no cover
+
+    def archive(self, schema: ObjectSchema, id: str) -> Plan[None]:
+        raise self._unsupported("archive")
+        yield  # pragma: no cover
+
+    def restore(self, schema: ObjectSchema, id: str) -> Plan[Record]:
+        raise self._unsupported("restore")
+        yield  # pragma: no cover
+
+    def history(self, schema: ObjectSchema, id: str, field: FieldSpec) -> Plan[list[ValueVersion]]:
+        raise self._unsupported("history")
+        yield  # pragma: no cover
+
+    def close(self) -> None:
+        """Release anything the provider holds (files, connections of its own)."""
+
+
+def find_object(objects: Sequence[ObjectSpec], ref: str, provider: str) -> ObjectSpec:
+    """The object named ``ref`` (slug or provider id), or :class:`~crmbridge.NotFound` listing
+    the ones there are."""
+    for o in objects:
+        if ref in (o.slug, o.provider_id):
+            return o
+    folded = ref.casefold()
+    for o in objects:
+        if o.slug.casefold() == folded:
+            return o
+    known = ", ".join(sorted(o.slug for o in objects)) or "none"
+    raise NotFound(f"{provider} has no object {ref!r}; it has: {known}", provider=provider)
