@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+from .bridge import AsyncBridge, Bridge, connect, connect_async
 from .errors import (
     AuthError,
     ConfigError,
@@ -23,6 +24,7 @@ from .errors import (
 )
 from .filters import F, Sort
 from .hookspecs import hookimpl
+from .http import RetryPolicy
 from .model import (
     Add,
     Clear,
@@ -48,12 +50,15 @@ from .model import (
     to_dict,
 )
 from .provider import Capabilities, ObjectSchema, Page, Plan, Provider, Query
+from .validation import normalize_values
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Add",
+    "AsyncBridge",
     "AuthError",
+    "Bridge",
     "CRMError",
     "Capabilities",
     "Clear",
@@ -82,6 +87,7 @@ __all__ = [
     "Record",
     "Ref",
     "Remove",
+    "RetryPolicy",
     "Sort",
     "TransportError",
     "Unsupported",
@@ -92,8 +98,11 @@ __all__ = [
     "__version__",
     "add",
     "clear",
+    "connect",
+    "connect_async",
     "from_dict",
     "hookimpl",
+    "normalize_values",
     "remove",
     "to_dict",
 ]

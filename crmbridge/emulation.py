@@ -25,7 +25,7 @@ import time
 from collections import Counter
 from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import attrs
 import httpx
@@ -253,7 +253,9 @@ class EmulatorServer:
         handler = _make_handler(emulator)
         self.httpd = ThreadingHTTPServer((host, port), handler)
         self.httpd.daemon_threads = True
-        self.host, self.port = self.httpd.server_address[:2]  # type: ignore[misc]
+        address = self.httpd.server_address
+        self.host: str = str(address[0])
+        self.port: int = int(address[1])
         self._thread: threading.Thread | None = None
 
     @property
@@ -289,8 +291,8 @@ def _make_handler(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
         def _serve(self) -> None:
             length = int(self.headers.get("content-length") or 0)
             body = self.rfile.read(length) if length else b""
-            host, port = self.server.server_address[:2]
-            url = f"http://{host}:{port}{self.path}"
+            address = cast(tuple[str, int], self.server.server_address)
+            url = f"http://{address[0]!s}:{address[1]!s}{self.path}"
             headers = [(k, v) for k, v in self.headers.items() if k.lower() != "host"]
             request = httpx.Request(self.command, url, headers=headers, content=body)
             delay = emulator.latency()

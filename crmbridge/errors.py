@@ -114,7 +114,9 @@ class CRMError(Exception):
         return " ".join(parts)
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.message!r}, status={self.status!r}, code={self.code!r})"
+        return (
+            f"{type(self).__name__}({self.message!r}, status={self.status!r}, code={self.code!r})"
+        )
 
 
 class ConfigError(CRMError):
@@ -148,9 +150,7 @@ class NotFound(CRMError, LookupError):
 class ValidationError(CRMError, ValueError):
     """The input is wrong. ``field_errors`` lists each problem by field."""
 
-    def __init__(
-        self, message: str, *, field_errors: Sequence[FieldError] = (), **kw: Any
-    ) -> None:
+    def __init__(self, message: str, *, field_errors: Sequence[FieldError] = (), **kw: Any) -> None:
         super().__init__(message, **kw)
         self.field_errors = tuple(field_errors)
 

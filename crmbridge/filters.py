@@ -55,10 +55,10 @@ class _Combinable:
     __slots__ = ()
 
     def __and__(self, other: Filter) -> And:
-        return And((*_flatten(self, And), *_flatten(other, And)))  # type: ignore[arg-type]
+        return And((*_flatten(self, And), *_flatten(other, And)))
 
     def __or__(self, other: Filter) -> Or:
-        return Or((*_flatten(self, Or), *_flatten(other, Or)))  # type: ignore[arg-type]
+        return Or((*_flatten(self, Or), *_flatten(other, Or)))
 
     def __invert__(self) -> Filter:
         if isinstance(self, Not):
@@ -99,9 +99,9 @@ class Not(_Combinable):
 Filter: TypeAlias = Condition | And | Or | Not
 
 
-def _flatten(f: Any, kind: type) -> tuple[Filter, ...]:
+def _flatten(f: object, kind: type[And] | type[Or]) -> tuple[Filter, ...]:
     if isinstance(f, kind):
-        return f.items  # type: ignore[no-any-return]
+        return f.items
     if not isinstance(f, Condition | And | Or | Not):
         raise ValidationError(f"cannot combine a filter with {f!r}; use F('field') to build one")
     return (f,)
@@ -230,7 +230,7 @@ def _conditions(field: str, body: Any) -> list[Filter]:
             value = tuple(value)
         if op == "is_empty" and not isinstance(value, bool):
             raise ValidationError(f"$is_empty on field {field!r} takes true or false")
-        out.append(Condition(field, op, value))  # type: ignore[arg-type]
+        out.append(Condition(field, op, value))
     return out
 
 

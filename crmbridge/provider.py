@@ -41,8 +41,8 @@ __all__ = [
     "IDEMPOTENT",
     "KIND",
     "Capabilities",
-    "OnArchived",
     "ObjectSchema",
+    "OnArchived",
     "Page",
     "Plan",
     "Provider",
@@ -290,30 +290,25 @@ class Provider:
 
     def list_objects(self) -> Plan[list[ObjectSpec]]:
         """Every object (and list) the credentials can see."""
-        raise self._unsupported("objects")
-        yield  # pragma: no cover
+        return _refuse(self._unsupported("objects"))
 
     def list_fields(self, object: ObjectSpec) -> Plan[list[FieldSpec]]:
         """Every field of ``object``, with options where the CRM serves them."""
-        raise self._unsupported("fields")
-        yield  # pragma: no cover
+        return _refuse(self._unsupported("fields"))
 
     def get(self, schema: ObjectSchema, id: str) -> Plan[Record]:
         """One record by id; :class:`~crmbridge.NotFound` if there is none."""
-        raise self._unsupported("get")
-        yield  # pragma: no cover
+        return _refuse(self._unsupported("get"))
 
     def query(self, schema: ObjectSchema, query: Query, cursor: Any) -> Plan[Page]:
         """One page of records matching ``query``; ``cursor`` is ``None`` for the first page and
         the previous page's ``next`` afterwards."""
-        raise self._unsupported("query")
-        yield  # pragma: no cover
+        return _refuse(self._unsupported("query"))
 
     def create(
         self, schema: ObjectSchema, values: Mapping[str, Any], *, on_archived: OnArchived | None
     ) -> Plan[Record]:
-        raise self._unsupported("create")
-        yield  # pragma: no cover
+        return _refuse(self._unsupported("create"))
 
     def update(
         self,
@@ -323,8 +318,7 @@ class Provider:
         *,
         on_archived: OnArchived | None,
     ) -> Plan[Record]:
-        raise self._unsupported("update")
-        yield  # pragma: no cover
+        return _refuse(self._unsupported("update"))
 
     def upsert(
         self,
@@ -335,27 +329,28 @@ class Provider:
         on_archived: OnArchived | None,
         emulate: bool,
     ) -> Plan[UpsertResult]:
-        raise self._unsupported("upsert")
-        yield  # pragma: no cover
+        return _refuse(self._unsupported("upsert"))
 
     def delete(self, schema: ObjectSchema, id: str) -> Plan[None]:
-        raise self._unsupported("delete")
-        yield  # pragma: no cover
+        return _refuse(self._unsupported("delete"))
 
     def archive(self, schema: ObjectSchema, id: str) -> Plan[None]:
-        raise self._unsupported("archive")
-        yield  # pragma: no cover
+        return _refuse(self._unsupported("archive"))
 
     def restore(self, schema: ObjectSchema, id: str) -> Plan[Record]:
-        raise self._unsupported("restore")
-        yield  # pragma: no cover
+        return _refuse(self._unsupported("restore"))
 
     def history(self, schema: ObjectSchema, id: str, field: FieldSpec) -> Plan[list[ValueVersion]]:
-        raise self._unsupported("history")
-        yield  # pragma: no cover
+        return _refuse(self._unsupported("history"))
 
     def close(self) -> None:
         """Release anything the provider holds (files, connections of its own)."""
+
+
+def _refuse(error: CRMError) -> Plan[Any]:
+    """A plan that fails with ``error`` when run (the default for verbs a provider lacks)."""
+    yield from ()
+    raise error
 
 
 def find_object(objects: Sequence[ObjectSpec], ref: str, provider: str) -> ObjectSpec:

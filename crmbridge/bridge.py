@@ -1,0 +1,679 @@
+"""The facade: :func:`connect` → :class:`Bridge`, :func:`connect_async` → :class:`AsyncBridge`.
+
+Both classes offer the verbs of DESIGN §4 under the same names. Each verb is written once, in
+:class:`_Verbs`, as a plan that fetches (and caches) the schema, validates the input against it —
+before any request — and delegates to the provider's plan. :class:`Bridge` drives the plans with a
+:class:`~crmbridge.http.SyncDriver`, :class:`AsyncBridge` with an :class:`~crmbridge.http.AsyncDriver`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
+from typing import Any, Literal
+
+import httpx
+
+from .emulation import Emulator
+from .errors import ConfigError, Unsupported, ValidationError
+from .filters import Filter, Sort, parse_sort, walk
+from .http import AsyncDriver, RateLimiter, RetryPolicy, SyncDriver
+from .model import FieldSpec, ObjectSpec, Record, UpsertResult, ValueVersion
+from .plugins import get_provider
+from .provider import ObjectSchema, OnArchived, Page, Plan, Provider, Query, find_object
+from .validation import normalize_values
+
+__all__ = ["AsyncBridge", "Bridge", "connect", "connect_async"]
+
+_ON_ARCHIVED = ("error", "unarchive", "replace")
+
+
+def _check_id(id: Any) -> str:
+    if not isinstance(id, str) or not id.strip():
+        raise ValidationError(f"a record id must be a non-empty string, got {id!r}")
+    return id
+
+
+def _check_on_archived(value: Any, provider: Provider) -> OnArchived | None:
+    if value is None:
+        return None
+    if value not in _ON_ARCHIVED:
+        raise ValidationError(
+            f"on_archived must be one of {', '.join(_ON_ARCHIVED)}, got {value!r}",
+            code="invalid_option",
+        )
+    caps = provider.capabilities
+    if not caps.archive and value != "error":
+        raise Unsupported(
+            f"{provider.name} has no archived records, so on_archived={value!r} cannot apply",
+            provider=provider.name,
+        )
+    return value  # type: ignore[no-any-return]
+
+
+class _Verbs:
+    """The verbs as plans, with the schema cache; shared by the sync and async facades."""
+
+    def __init__(self, provider: Provider, *, schema_ttl: float = 300.0) -> None:
+        self.provider = provider
+        self.schema_ttl = schema_ttl
+        self._lock = threading.Lock()
+        self._objects: tuple[float, list[ObjectSpec]] | None = None
+        self._schemas: dict[str, tuple[float, ObjectSchema]] = {}
+
+    # --- schema cache ------------------------------------------------------------------------
+
+    def _fresh(self, stamp: float) -> bool:
+        return time.monotonic() - stamp < self.schema_ttl
+
+    def invalidate(self, object: str | None = None) -> None:
+        """Forget cached schemas (all, or one object's)."""
+        with self._lock:
+            if object is None:
+                self._objects = None
+                self._schemas.clear()
+            else:
+                self._schemas = {
+                    k: v for k, v in self._schemas.items() if object not in (k, v[1].slug)
+                }
+
+    def objects(self, refresh: bool = False) -> Plan[list[ObjectSpec]]:
+        cached = self._objects
+        if cached is not None and not refresh and self._fresh(cached[0]):
+            return list(cached[1])
+        found = yield from self.provider.list_objects()
+        with self._lock:
+            self._objects = (time.monotonic(), list(found))
+        return list(found)
+
+    def schema(self, object: str, refresh: bool = False) -> Plan[ObjectSchema]:
+        if not isinstance(object, str) or not object:
+            raise ValidationError(f"an object name must be a non-empty string, got {object!r}")
+        cached = self._schemas.get(object)
+        if cached is not None and not refresh and self._fresh(cached[0]):
+            return cached[1]
+        objects = yield from self.objects(refresh=refresh)
+        spec = find_object(objects, object, self.provider.name)
+        fields = yield from self.provider.list_fields(spec)
+        schema = ObjectSchema(spec, {f.slug: f for f in fields})
+        now = time.monotonic()
+        with self._lock:
+            self._schemas[object] = (now, schema)
+            self._schemas[spec.slug] = (now, schema)
+        return schema
+
+    def fields(self, object: str, refresh: bool = False) -> Plan[list[FieldSpec]]:
+        schema = yield from self.schema(object, refresh)
+        return list(schema.fields.values())
+
+    # --- verbs -------------------------------------------------------------------------------
+
+    def get(self, object: str, id: str) -> Plan[Record]:
+        _check_id(id)
+        schema = yield from self.schema(object)
+        return (yield from self.provider.get(schema, id))
+
+    def prepare_query(
+        self,
+        schema: ObjectSchema,
+        where: Filter | Mapping[str, Any] | None,
+        order_by: Iterable[str | Sort] | str | None,
+        page_size: int | None,
+    ) -> Query:
+        """Validate a query against the schema and the provider's capabilities."""
+        from . import filters
+
+        caps = self.provider.capabilities
+        if isinstance(where, Mapping):
+            where = filters.from_dict(where)
+        if where is not None:
+            if not isinstance(where, filters.Condition | filters.And | filters.Or | filters.Not):
+                raise ValidationError(
+                    f"where must be a filter built with F(...) or its dict form, got {where!r}"
+                )
+            for cond in walk(where):
+                schema.field(cond.field)
+                if cond.op not in caps.filter_ops:
+                    raise Unsupported(
+                        f"{self.provider.name} cannot filter with {cond.op!r} "
+                        f"(field {cond.field!r})",
+                        provider=self.provider.name,
+                    )
+        if isinstance(order_by, str):
+            order_by = [order_by]
+        sorts = tuple(parse_sort(s) for s in (order_by or ()))
+        if sorts and not caps.sorts:
+            raise Unsupported(f"{self.provider.name} cannot sort", provider=self.provider.name)
+        for s in sorts:
+            schema.field(s.field)
+        if page_size is None:
+            page_size = caps.max_page_size
+        if not isinstance(page_size, int) or isinstance(page_size, bool) or page_size < 1:
+            raise ValidationError(f"page_size must be a positive integer, got {page_size!r}")
+        return Query(where=where, order_by=sorts, page_size=min(page_size, caps.max_page_size))
+
+    def page(self, schema: ObjectSchema, query: Query, cursor: Any) -> Plan[Page]:
+        return (yield from self.provider.query(schema, query, cursor))
+
+    def create(
+        self, object: str, values: Mapping[str, Any], on_archived: OnArchived | None
+    ) -> Plan[Record]:
+        policy = _check_on_archived(on_archived, self.provider)
+        schema = yield from self.schema(object)
+        clean = normalize_values(schema, values, creating=True)
+        return (yield from self.provider.create(schema, clean, on_archived=policy))
+
+    def update(
+        self, object: str, id: str, values: Mapping[str, Any], on_archived: OnArchived | None
+    ) -> Plan[Record]:
+        _check_id(id)
+        policy = _check_on_archived(on_archived, self.provider)
+        schema = yield from self.schema(object)
+        clean = normalize_values(schema, values)
+        return (yield from self.provider.update(schema, id, clean, on_archived=policy))
+
+    def upsert(
+        self,
+        object: str,
+        values: Mapping[str, Any],
+        match: str | None,
+        on_archived: OnArchived | None,
+        emulate: bool,
+    ) -> Plan[UpsertResult]:
+        provider = self.provider
+        policy = _check_on_archived(on_archived, provider)
+        schema = yield from self.schema(object)
+        key = match or provider.match_key(schema)
+        if key is None:
+            raise ValidationError(
+                f"upsert on {provider.name} needs match=<field>: the unique field to match on "
+                f"(unique fields of {schema.slug!r}: "
+                f"{', '.join(f.slug for f in schema.fields.values() if f.unique) or 'none'})"
+            )
+        spec = schema.field(key)
+        caps = provider.capabilities
+        if caps.upsert_match == "unique" and not spec.unique and not emulate:
+            uniques = [f.slug for f in schema.fields.values() if f.unique and f.writable]
+            raise ValidationError(
+                f"cannot upsert {schema.slug!r} on {spec.slug!r}: it is not a unique field "
+                f"(unique: {', '.join(uniques) or 'none'})",
+                code="match_not_unique",
+            )
+        if spec.slug not in values and key not in values:
+            raise ValidationError(
+                f"upsert on {spec.slug!r} needs a value for {spec.slug!r} in values",
+                code="missing_match_value",
+            )
+        clean = normalize_values(schema, values)
+        return (
+            yield from provider.upsert(
+                schema, clean, match=spec.slug, on_archived=policy, emulate=emulate
+            )
+        )
+
+    def delete(self, object: str, id: str) -> Plan[None]:
+        _check_id(id)
+        schema = yield from self.schema(object)
+        return (yield from self.provider.delete(schema, id))
+
+    def archive(self, object: str, id: str) -> Plan[None]:
+        _check_id(id)
+        schema = yield from self.schema(object)
+        return (yield from self.provider.archive(schema, id))
+
+    def restore(self, object: str, id: str) -> Plan[Record]:
+        _check_id(id)
+        schema = yield from self.schema(object)
+        return (yield from self.provider.restore(schema, id))
+
+    def history(self, object: str, id: str, field: str) -> Plan[list[ValueVersion]]:
+        _check_id(id)
+        if not self.provider.capabilities.history:
+            raise Unsupported(
+                f"{self.provider.name} keeps no value history", provider=self.provider.name
+            )
+        schema = yield from self.schema(object)
+        return (yield from self.provider.history(schema, id, schema.field(field)))
+
+    def passthrough(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, Any] | None,
+        json: Any,
+        read: bool | None,
+    ) -> Plan[httpx.Response]:
+        if not isinstance(path, str) or not path.startswith("/"):
+            raise ValidationError(f"request() takes a path starting with '/', got {path!r}")
+        kind: Literal["read", "write"] | None = (
+            None if read is None else ("read" if read else "write")
+        )
+        request = self.provider.build_request(method, path, params=params, json=json, kind=kind)
+        return (yield request)
+
+
+# --- construction ----------------------------------------------------------------------------
+
+
+def _setup(
+    provider: str | type[Provider],
+    emulator: bool | Emulator | Mapping[str, Any],
+    transport: Any,
+    rate_limit: bool | float,
+    config: dict[str, Any],
+) -> tuple[Provider, Emulator | None, Any, RateLimiter]:
+    cls = get_provider(provider) if isinstance(provider, str) else provider
+    emu: Emulator | None = None
+    if emulator is not False and emulator is not None:
+        if isinstance(emulator, Emulator):
+            emu = emulator
+        elif emulator is True:
+            emu = cls.create_emulator()
+        elif isinstance(emulator, Mapping):
+            emu = cls.create_emulator(**emulator)
+        else:
+            raise ConfigError(f"emulator must be True, an Emulator or a dict, got {emulator!r}")
+        config = {**emu.credentials(), **config}
+        config.setdefault("base_url", emu.base_url)
+        if transport is None:
+            transport = emu.transport()
+    instance = cls.from_config(**config)
+    if rate_limit is False:
+        limiter = RateLimiter(None, None)
+    elif emu is not None and rate_limit is True:
+        # In-process, the client honours what the emulator enforces (nothing by default), so
+        # demos and tests are not slowed to the real service's limits.
+        limits = emu.rate_limits
+        limiter = RateLimiter(limits.reads if limits else None, limits.writes if limits else None)
+    else:
+        scale = 1.0 if rate_limit is True else float(rate_limit)
+        limiter = RateLimiter.for_provider(instance, scale)
+    return instance, emu, transport, limiter
+
+
+def _client_kwargs(transport: Any, timeout: float, verify: bool) -> dict[str, Any]:
+    from . import __version__
+
+    kwargs: dict[str, Any] = {
+        "timeout": timeout,
+        "headers": {"user-agent": f"crmbridge/{__version__}"},
+        "follow_redirects": False,
+        "verify": verify,
+    }
+    if transport is not None:
+        kwargs["transport"] = transport
+    return kwargs
+
+
+class _BridgeBase:
+    provider: Provider
+    emulator: Emulator | None
+    _verbs: _Verbs
+
+    @property
+    def capabilities(self) -> Any:
+        """What this provider can do natively (:class:`~crmbridge.Capabilities`)."""
+        return self.provider.capabilities
+
+    @property
+    def name(self) -> str:
+        return self.provider.name
+
+    def invalidate_schema(self, object: str | None = None) -> None:
+        """Drop cached schemas so the next call fetches them again."""
+        self._verbs.invalidate(object)
+
+    def __repr__(self) -> str:
+        where = "emulator" if self.emulator is not None else self.provider.base_url
+        return f"<{type(self).__name__} {self.provider.name} {where}>"
+
+
+class Bridge(_BridgeBase):
+    """A synchronous connection to one CRM. Use :func:`connect` to make one."""
+
+    def __init__(
+        self,
+        provider: Provider,
+        client: httpx.Client,
+        *,
+        emulator: Emulator | None = None,
+        limiter: RateLimiter | None = None,
+        retry: RetryPolicy | None = None,
+        schema_ttl: float = 300.0,
+        on_request: Callable[[httpx.Request], None] | None = None,
+    ) -> None:
+        self.provider = provider
+        self.client = client
+        self.emulator = emulator
+        self.driver = SyncDriver(
+            client, provider, policy=retry, limiter=limiter, on_request=on_request
+        )
+        self._verbs = _Verbs(provider, schema_ttl=schema_ttl)
+
+    def run(self, plan: Plan[Any]) -> Any:
+        """Run any plan, e.g. a provider's own extra verb: ``crm.run(crm.provider.x(...))``."""
+        return self.driver.run(plan)
+
+    def objects(self, *, refresh: bool = False) -> list[ObjectSpec]:
+        """Every object the credentials can see (cached for ``schema_ttl`` seconds)."""
+        return self.driver.run(self._verbs.objects(refresh))
+
+    def schema(self, object: str, *, refresh: bool = False) -> ObjectSchema:
+        """An object and its fields (cached)."""
+        return self.driver.run(self._verbs.schema(object, refresh))
+
+    def fields(self, object: str, *, refresh: bool = False) -> list[FieldSpec]:
+        """The fields of ``object`` (cached)."""
+        return self.driver.run(self._verbs.fields(object, refresh))
+
+    def get(self, object: str, id: str) -> Record:
+        """One record by id."""
+        return self.driver.run(self._verbs.get(object, id))
+
+    def query(
+        self,
+        object: str,
+        where: Filter | Mapping[str, Any] | None = None,
+        *,
+        order_by: Iterable[str | Sort] | str | None = None,
+        page_size: int | None = None,
+        limit: int | None = None,
+    ) -> Iterator[Record]:
+        """Records matching ``where``, lazily, through every page (one page in memory).
+
+        The schema is checked and the filter validated when this is called, before any page is
+        fetched; pages are fetched as the iterator is consumed.
+        """
+        schema = self.schema(object)
+        query = self._verbs.prepare_query(schema, where, order_by, page_size)
+        if limit is not None and (not isinstance(limit, int) or limit < 0):
+            raise ValidationError(f"limit must be a non-negative integer, got {limit!r}")
+        return self._pages(schema, query, limit)
+
+    def _pages(self, schema: ObjectSchema, query: Query, limit: int | None) -> Iterator[Record]:
+        cursor: Any = None
+        seen = 0
+        while limit is None or seen < limit:
+            page = self.driver.run(self._verbs.page(schema, query, cursor))
+            for record in page.records:
+                if limit is not None and seen >= limit:
+                    return
+                seen += 1
+                yield record
+            if page.next is None or not page.records:
+                return
+            cursor = page.next
+
+    def create(
+        self, object: str, values: Mapping[str, Any], *, on_archived: OnArchived | None = None
+    ) -> Record:
+        """Create a record."""
+        return self.driver.run(self._verbs.create(object, values, on_archived))
+
+    def update(
+        self,
+        object: str,
+        id: str,
+        values: Mapping[str, Any],
+        *,
+        on_archived: OnArchived | None = None,
+    ) -> Record:
+        """Change a record: plain values set, ``add()``/``remove()``/``clear()`` change."""
+        return self.driver.run(self._verbs.update(object, id, values, on_archived))
+
+    def upsert(
+        self,
+        object: str,
+        values: Mapping[str, Any],
+        *,
+        match: str | None = None,
+        on_archived: OnArchived | None = "unarchive",
+        emulate: bool = False,
+    ) -> UpsertResult:
+        """Create or update the record whose ``match`` field equals the value given."""
+        if on_archived == "unarchive" and not self.provider.capabilities.archive:
+            on_archived = None
+        return self.driver.run(self._verbs.upsert(object, values, match, on_archived, emulate))
+
+    def delete(self, object: str, id: str) -> None:
+        """Delete a record for good (where the CRM can)."""
+        self.driver.run(self._verbs.delete(object, id))
+
+    def archive(self, object: str, id: str) -> None:
+        """Archive (soft-delete) a record."""
+        self.driver.run(self._verbs.archive(object, id))
+
+    def restore(self, object: str, id: str) -> Record:
+        """Undo an archive."""
+        return self.driver.run(self._verbs.restore(object, id))
+
+    def history(self, object: str, id: str, field: str) -> list[ValueVersion]:
+        """Every value ``field`` has had, oldest first (where the CRM keeps history)."""
+        return self.driver.run(self._verbs.history(object, id, field))
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        read: bool | None = None,
+    ) -> httpx.Response:
+        """Any API call, with the same auth, retries, rate limits and errors."""
+        return self.driver.run(self._verbs.passthrough(method, path, params, json, read))
+
+    def close(self) -> None:
+        self.client.close()
+        self.provider.close()
+
+    def __enter__(self) -> Bridge:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class AsyncBridge(_BridgeBase):
+    """An asynchronous connection to one CRM, with the same verbs as :class:`Bridge`."""
+
+    def __init__(
+        self,
+        provider: Provider,
+        client: httpx.AsyncClient,
+        *,
+        emulator: Emulator | None = None,
+        limiter: RateLimiter | None = None,
+        retry: RetryPolicy | None = None,
+        schema_ttl: float = 300.0,
+        on_request: Callable[[httpx.Request], None] | None = None,
+    ) -> None:
+        self.provider = provider
+        self.client = client
+        self.emulator = emulator
+        self.driver = AsyncDriver(
+            client, provider, policy=retry, limiter=limiter, on_request=on_request
+        )
+        self._verbs = _Verbs(provider, schema_ttl=schema_ttl)
+
+    async def run(self, plan: Plan[Any]) -> Any:
+        """Run any plan, e.g. a provider's own extra verb."""
+        return await self.driver.run(plan)
+
+    async def objects(self, *, refresh: bool = False) -> list[ObjectSpec]:
+        return await self.driver.run(self._verbs.objects(refresh))
+
+    async def schema(self, object: str, *, refresh: bool = False) -> ObjectSchema:
+        return await self.driver.run(self._verbs.schema(object, refresh))
+
+    async def fields(self, object: str, *, refresh: bool = False) -> list[FieldSpec]:
+        return await self.driver.run(self._verbs.fields(object, refresh))
+
+    async def get(self, object: str, id: str) -> Record:
+        return await self.driver.run(self._verbs.get(object, id))
+
+    def query(
+        self,
+        object: str,
+        where: Filter | Mapping[str, Any] | None = None,
+        *,
+        order_by: Iterable[str | Sort] | str | None = None,
+        page_size: int | None = None,
+        limit: int | None = None,
+    ) -> AsyncIterator[Record]:
+        """Records matching ``where``, lazily, through every page: ``async for r in
+        crm.query(...)``. The schema is fetched and the filter validated on the first iteration,
+        before any page is requested."""
+        if limit is not None and (not isinstance(limit, int) or limit < 0):
+            raise ValidationError(f"limit must be a non-negative integer, got {limit!r}")
+        return self._pages(object, where, order_by, page_size, limit)
+
+    async def _pages(
+        self,
+        object: str,
+        where: Filter | Mapping[str, Any] | None,
+        order_by: Iterable[str | Sort] | str | None,
+        page_size: int | None,
+        limit: int | None,
+    ) -> AsyncIterator[Record]:
+        schema = await self.schema(object)
+        query = self._verbs.prepare_query(schema, where, order_by, page_size)
+        cursor: Any = None
+        seen = 0
+        while limit is None or seen < limit:
+            page = await self.driver.run(self._verbs.page(schema, query, cursor))
+            for record in page.records:
+                if limit is not None and seen >= limit:
+                    return
+                seen += 1
+                yield record
+            if page.next is None or not page.records:
+                return
+            cursor = page.next
+
+    async def create(
+        self, object: str, values: Mapping[str, Any], *, on_archived: OnArchived | None = None
+    ) -> Record:
+        return await self.driver.run(self._verbs.create(object, values, on_archived))
+
+    async def update(
+        self,
+        object: str,
+        id: str,
+        values: Mapping[str, Any],
+        *,
+        on_archived: OnArchived | None = None,
+    ) -> Record:
+        return await self.driver.run(self._verbs.update(object, id, values, on_archived))
+
+    async def upsert(
+        self,
+        object: str,
+        values: Mapping[str, Any],
+        *,
+        match: str | None = None,
+        on_archived: OnArchived | None = "unarchive",
+        emulate: bool = False,
+    ) -> UpsertResult:
+        if on_archived == "unarchive" and not self.provider.capabilities.archive:
+            on_archived = None
+        return await self.driver.run(
+            self._verbs.upsert(object, values, match, on_archived, emulate)
+        )
+
+    async def delete(self, object: str, id: str) -> None:
+        await self.driver.run(self._verbs.delete(object, id))
+
+    async def archive(self, object: str, id: str) -> None:
+        await self.driver.run(self._verbs.archive(object, id))
+
+    async def restore(self, object: str, id: str) -> Record:
+        return await self.driver.run(self._verbs.restore(object, id))
+
+    async def history(self, object: str, id: str, field: str) -> list[ValueVersion]:
+        return await self.driver.run(self._verbs.history(object, id, field))
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        read: bool | None = None,
+    ) -> httpx.Response:
+        return await self.driver.run(self._verbs.passthrough(method, path, params, json, read))
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+        self.provider.close()
+
+    async def __aenter__(self) -> AsyncBridge:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+
+def connect(
+    provider: str | type[Provider],
+    *,
+    emulator: bool | Emulator | Mapping[str, Any] = False,
+    transport: httpx.BaseTransport | None = None,
+    timeout: float = 30.0,
+    verify: bool = True,
+    retry: RetryPolicy | None = None,
+    rate_limit: bool | float = True,
+    schema_ttl: float = 300.0,
+    on_request: Callable[[httpx.Request], None] | None = None,
+    **config: Any,
+) -> Bridge:
+    """Connect to a CRM.
+
+    ``provider`` is a registered provider name (``"attio"``, ``"kizen"``, ...); ``config`` its
+    options (``token=...``, ``api_key=...``, ``base_url=...``), read from the provider's
+    environment variables when missing. ``emulator=True`` (or a dict of emulator options, or an
+    emulator instance) talks to the provider's in-process emulator instead of the network.
+    ``transport`` takes any httpx transport (mocks, recorders). ``rate_limit``: ``True`` for the
+    provider's documented limits, ``False`` for none, a number to scale them. ``retry`` bounds
+    retries; ``on_request`` sees every request sent (credentials are added after it is called).
+    """
+    instance, emu, transport, limiter = _setup(provider, emulator, transport, rate_limit, config)
+    client = httpx.Client(**_client_kwargs(transport, timeout, verify))
+    return Bridge(
+        instance,
+        client,
+        emulator=emu,
+        limiter=limiter,
+        retry=retry,
+        schema_ttl=schema_ttl,
+        on_request=on_request,
+    )
+
+
+def connect_async(
+    provider: str | type[Provider],
+    *,
+    emulator: bool | Emulator | Mapping[str, Any] = False,
+    transport: httpx.AsyncBaseTransport | None = None,
+    timeout: float = 30.0,
+    verify: bool = True,
+    retry: RetryPolicy | None = None,
+    rate_limit: bool | float = True,
+    schema_ttl: float = 300.0,
+    on_request: Callable[[httpx.Request], None] | None = None,
+    **config: Any,
+) -> AsyncBridge:
+    """Like :func:`connect`, for ``async`` code: ``async with connect_async(...) as crm:``."""
+    instance, emu, transport, limiter = _setup(provider, emulator, transport, rate_limit, config)
+    client = httpx.AsyncClient(**_client_kwargs(transport, timeout, verify))
+    return AsyncBridge(
+        instance,
+        client,
+        emulator=emu,
+        limiter=limiter,
+        retry=retry,
+        schema_ttl=schema_ttl,
+        on_request=on_request,
+    )

@@ -1,0 +1,381 @@
+"""HTTP policy in one place: retries, ``Retry-After``, rate limiting, redaction, and the drivers.
+
+Providers are sans-IO: their verbs are plans (see :mod:`crmbridge.provider`). :class:`SyncDriver` and
+:class:`AsyncDriver` run those plans over an httpx client and own everything that is not CRM
+knowledge:
+
+* **Auth**: ``provider.auth_headers()`` is added to each request just before it is sent, so plans,
+  dry runs and request logs never hold credentials.
+* **Rate limiting**: a client-side token bucket per kind (read/write), configured from the provider's
+  documented limits (``Capabilities.read_rate`` / ``write_rate``). Both drivers ask the same
+  thread-safe :class:`TokenBucket` for a delay and sleep it their own way.
+* **Retries** (stamina, not a hand-written loop): a 429 is always retried, waiting what
+  ``Retry-After`` asked for — as seconds *or* as an HTTP-date (Attio sends dates, reference attio.md
+  §6); 5xx and network errors are retried only for idempotent requests (``provider.is_retryable``);
+  attempts and total time are bounded (:class:`RetryPolicy`). Tests make waits instant with
+  ``stamina.set_testing(True)``.
+* **Errors**: a response with status ≥ 400 becomes ``provider.decode_error(response)``, stamped with
+  the provider name, the request id header and a redacted ``METHOD url`` summary.
+* **Redaction**: :func:`redact_headers` for anything that logs or records headers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import email.utils
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
+
+import attrs
+import httpx
+import stamina
+
+from .errors import (
+    AuthError,
+    Conflict,
+    CRMError,
+    NotFound,
+    PermissionDenied,
+    ProviderError,
+    RateLimited,
+    TransportError,
+    ValidationError,
+)
+from .provider import EXPECT, KIND, Plan, Provider
+
+__all__ = [
+    "SENSITIVE_HEADERS",
+    "AsyncDriver",
+    "RateLimiter",
+    "RetryPolicy",
+    "SyncDriver",
+    "TokenBucket",
+    "check_same_origin",
+    "describe",
+    "error_for_status",
+    "parse_retry_after",
+    "redact_headers",
+]
+
+log = logging.getLogger("crmbridge.http")
+T = TypeVar("T")
+
+#: Header names that carry credentials or identify a tenant; lower case.
+SENSITIVE_HEADERS = frozenset(
+    {"authorization", "x-api-key", "x-user-id", "x-business-id", "cookie", "set-cookie"}
+)
+
+
+def redact_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> dict[str, str]:
+    """A copy of ``headers`` with every credential replaced by ``[redacted]``."""
+    items = headers.items() if isinstance(headers, Mapping) else headers
+    return {k: ("[redacted]" if k.lower() in SENSITIVE_HEADERS else v) for k, v in items}
+
+
+def describe(request: httpx.Request) -> str:
+    """``"METHOD scheme://host/path"`` — no query string (it may carry ids), no headers."""
+    url = request.url
+    return f"{request.method} {url.scheme}://{url.netloc.decode('ascii')}{url.path}"
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header given as delta-seconds or as an HTTP-date
+    (RFC 9110 §10.2.3). Attio sends HTTP-dates (reference attio.md §6); others send seconds.
+    ``None`` if absent or unreadable; never negative."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    current = time.time() if now is None else now
+    return max(when.timestamp() - current, 0.0)
+
+
+def check_same_origin(base_url: str, url: str, *, provider: str) -> str:
+    """Return ``url`` if it is on the same scheme, host and port as ``base_url``; otherwise raise
+    :class:`~crmbridge.ProviderError`. Used before following any URL a response gave (Kizen's
+    ``next`` links), so credentials are never sent to another host."""
+    base = httpx.URL(base_url)
+    target = base.join(url)
+    if (target.scheme, target.host, target.port) != (base.scheme, base.host, base.port):
+        raise ProviderError(
+            f"{provider} answered with a link to another host ({target.scheme}://{target.host}); "
+            f"crmbridge only sends credentials to {base.scheme}://{base.host}",
+            provider=provider,
+            code="foreign_url",
+        )
+    return str(target)
+
+
+_STATUS_ERRORS: dict[int, type[CRMError]] = {
+    400: ValidationError,
+    401: AuthError,
+    403: PermissionDenied,
+    404: NotFound,
+    409: Conflict,
+    422: ValidationError,
+    429: RateLimited,
+}
+
+
+def error_class_for_status(status: int) -> type[CRMError]:
+    """The error class a bare HTTP status maps to (DESIGN §5)."""
+    return _STATUS_ERRORS.get(status, ProviderError)
+
+
+def response_body(response: httpx.Response) -> Any:
+    """The body as parsed JSON, or as text when it is not JSON (HTML error pages, truncation)."""
+    try:
+        return response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
+        return response.text
+
+
+def error_for_status(
+    provider: str, response: httpx.Response, *, message: str | None = None, code: str | None = None
+) -> CRMError:
+    """A generic error for ``response`` from its status alone."""
+    cls = error_class_for_status(response.status_code)
+    text = message or response.reason_phrase or f"HTTP {response.status_code}"
+    return cls(text, provider=provider, status=response.status_code, code=code,
+               raw=response_body(response))  # fmt: skip
+
+
+@attrs.frozen
+class RetryPolicy:
+    """Bounds on retrying: at most ``attempts`` tries within ``timeout`` seconds, exponential
+    backoff from ``wait_initial`` to ``wait_max`` with jitter; a ``Retry-After`` above
+    ``retry_after_max`` is capped."""
+
+    attempts: int = 6
+    timeout: float = 120.0
+    wait_initial: float = 0.25
+    wait_max: float = 10.0
+    wait_jitter: float = 0.5
+    retry_after_max: float = 60.0
+
+
+class TokenBucket:
+    """A thread-safe token bucket: ``rate`` requests per second with bursts up to ``burst``.
+
+    :meth:`reserve` takes a token now and returns how long the caller must wait before using it,
+    so the sync driver can ``time.sleep`` and the async driver ``asyncio.sleep`` the same answer.
+    """
+
+    def __init__(self, rate: float, burst: float | None = None) -> None:
+        if rate <= 0:
+            raise ValueError("rate must be positive")
+        self.rate = rate
+        self.burst = burst if burst is not None else max(1.0, rate / 10)
+        self._tokens = self.burst
+        self._updated = time.monotonic()
+        self._lock = threading.Lock()
+
+    def reserve(self) -> float:
+        with self._lock:
+            now = time.monotonic()
+            self._tokens = min(self.burst, self._tokens + (now - self._updated) * self.rate)
+            self._updated = now
+            self._tokens -= 1.0
+            if self._tokens >= 0:
+                return 0.0
+            return -self._tokens / self.rate
+
+    def penalize(self, seconds: float) -> None:
+        """The server said wait: drain the bucket so every caller backs off, not just one."""
+        with self._lock:
+            self._tokens = min(self._tokens, -seconds * self.rate)
+
+
+class RateLimiter:
+    """One bucket for reads and one for writes (``None``: unlimited)."""
+
+    def __init__(self, read_rate: float | None, write_rate: float | None) -> None:
+        self.buckets: dict[str, TokenBucket] = {}
+        if read_rate:
+            self.buckets["read"] = TokenBucket(read_rate)
+        if write_rate:
+            self.buckets["write"] = TokenBucket(write_rate)
+
+    @classmethod
+    def for_provider(cls, provider: Provider, scale: float = 1.0) -> RateLimiter:
+        caps = provider.capabilities
+        return cls(
+            caps.read_rate * scale if caps.read_rate else None,
+            caps.write_rate * scale if caps.write_rate else None,
+        )
+
+    def delay(self, request: httpx.Request) -> float:
+        bucket = self.buckets.get(request.extensions.get(KIND, "write"))
+        return bucket.reserve() if bucket else 0.0
+
+    def penalize(self, request: httpx.Request, seconds: float) -> None:
+        bucket = self.buckets.get(request.extensions.get(KIND, "write"))
+        if bucket:
+            bucket.penalize(seconds)
+
+
+class _DriverBase:
+    def __init__(
+        self,
+        provider: Provider,
+        *,
+        policy: RetryPolicy | None = None,
+        limiter: RateLimiter | None = None,
+        on_request: Callable[[httpx.Request], None] | None = None,
+    ) -> None:
+        self.provider = provider
+        self.policy = policy or RetryPolicy()
+        self.limiter = limiter if limiter is not None else RateLimiter.for_provider(provider)
+        #: Called with every request actually sent (request counting, benchmarks, tests).
+        self.on_request = on_request
+        self._auth = provider.auth_headers()
+
+    def _prepare(self, request: httpx.Request) -> None:
+        request.headers.update(self._auth)
+        if self.on_request is not None:
+            self.on_request(request)
+
+    def _check(self, request: httpx.Request, response: httpx.Response) -> None:
+        """Raise the provider's error for an unexpected error status."""
+        status = response.status_code
+        if status < 400 or status in request.extensions.get(EXPECT, ()):
+            return
+        error = self.provider.decode_error(response)
+        error.provider = error.provider or self.provider.name
+        error.status = error.status or status
+        error.request = describe(request)
+        header = self.provider.request_id_header
+        if header and not error.request_id:
+            error.request_id = response.headers.get(header)
+        if isinstance(error, RateLimited) or status == 429:
+            wait = parse_retry_after(response.headers.get("retry-after"))
+            if not isinstance(error, RateLimited):
+                error = RateLimited(
+                    error.message, provider=error.provider, status=status, code=error.code,
+                    request_id=error.request_id, raw=error.raw, request=error.request,
+                )  # fmt: skip
+            if wait is not None:
+                error.retry_after = wait
+        raise error
+
+    def _transport_error(self, request: httpx.Request, exc: httpx.TransportError) -> TransportError:
+        kind = type(exc).__name__
+        return TransportError(
+            f"no answer from {self.provider.name}: {kind}",
+            provider=self.provider.name,
+            request=describe(request),
+            code=kind,
+        )
+
+    def _backoff(self, request: httpx.Request) -> Callable[[BaseException], bool | float]:
+        """stamina's backoff hook: retry 429 honouring Retry-After; others as the provider says."""
+        policy = self.policy
+
+        def hook(exc: BaseException) -> bool | float:
+            if isinstance(exc, RateLimited):
+                wait = exc.retry_after
+                if wait is None:
+                    return True
+                wait = min(wait, policy.retry_after_max)
+                self.limiter.penalize(request, wait)
+                return wait
+            if isinstance(exc, CRMError):
+                return self.provider.is_retryable(exc, request)
+            return False
+
+        return hook
+
+    def _retrying(self, request: httpx.Request) -> Any:
+        p = self.policy
+        return stamina.retry_context(
+            on=self._backoff(request),
+            attempts=p.attempts,
+            timeout=p.timeout,
+            wait_initial=p.wait_initial,
+            wait_max=p.wait_max,
+            wait_jitter=p.wait_jitter,
+        )
+
+
+class SyncDriver(_DriverBase):
+    """Runs plans over an ``httpx.Client``."""
+
+    def __init__(self, client: httpx.Client, provider: Provider, **kw: Any) -> None:
+        super().__init__(provider, **kw)
+        self.client = client
+
+    def send(self, request: httpx.Request) -> httpx.Response:
+        """Send ``request`` with auth, rate limiting, retries and error mapping."""
+        for attempt in self._retrying(request):
+            with attempt:
+                delay = self.limiter.delay(request)
+                if delay:
+                    time.sleep(delay)
+                self._prepare(request)
+                try:
+                    response = self.client.send(request)
+                    response.read()
+                except httpx.TransportError as exc:
+                    raise self._transport_error(request, exc) from None
+                log.debug("%s -> %s", describe(request), response.status_code)
+                self._check(request, response)
+                return response
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def run(self, plan: Plan[T]) -> T:
+        """Drive ``plan`` to its result."""
+        try:
+            request = next(plan)
+            while True:
+                request = plan.send(self.send(request))
+        except StopIteration as stop:
+            return stop.value  # type: ignore[no-any-return]
+
+
+class AsyncDriver(_DriverBase):
+    """Runs plans over an ``httpx.AsyncClient``."""
+
+    def __init__(self, client: httpx.AsyncClient, provider: Provider, **kw: Any) -> None:
+        super().__init__(provider, **kw)
+        self.client = client
+
+    async def send(self, request: httpx.Request) -> httpx.Response:
+        """Send ``request`` with auth, rate limiting, retries and error mapping."""
+        async for attempt in self._retrying(request):
+            with attempt:
+                delay = self.limiter.delay(request)
+                if delay:
+                    await asyncio.sleep(delay)
+                self._prepare(request)
+                try:
+                    response = await self.client.send(request)
+                    await response.aread()
+                except httpx.TransportError as exc:
+                    raise self._transport_error(request, exc) from None
+                log.debug("%s -> %s", describe(request), response.status_code)
+                self._check(request, response)
+                return response
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def run(self, plan: Plan[T]) -> T:
+        """Drive ``plan`` to its result."""
+        try:
+            request = next(plan)
+            while True:
+                request = plan.send(await self.send(request))
+        except StopIteration as stop:
+            return stop.value  # type: ignore[no-any-return]

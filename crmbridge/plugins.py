@@ -1,0 +1,192 @@
+"""Finding providers: pluggy, the ``crmbridge`` entry point group, and the registry.
+
+Plugins are loaded from the ``crmbridge`` entry point group the first time a provider is needed
+(llm and datasette do the same). Two environment variables control it:
+
+* ``CRMBRIDGE_LOAD_PLUGINS`` — a comma-separated allow-list of entry point names (or distribution
+  names); only those load. Set it to an empty string to load none.
+* ``CRMBRIDGE_DISABLE_PLUGINS`` — a comma-separated block-list.
+
+Tests and applications can register a plugin object directly with :func:`register_plugin` (and
+remove it with :func:`unregister_plugin`), without packaging it.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+import pluggy
+
+from . import hookspecs
+from .errors import ConfigError
+from .provider import Provider
+
+__all__ = [
+    "ProviderInfo",
+    "get_plugin_manager",
+    "get_provider",
+    "providers",
+    "register_plugin",
+    "unregister_plugin",
+]
+
+ENTRY_POINT_GROUP = "crmbridge"
+
+
+@attrs.frozen
+class ProviderInfo:
+    """A registered provider and where it came from."""
+
+    name: str
+    cls: type[Provider]
+    distribution: str | None
+    version: str | None
+    plugin: str
+
+
+_lock = threading.RLock()
+_pm: pluggy.PluginManager | None = None
+_providers: dict[str, ProviderInfo] | None = None
+#: The distribution each entry-point plugin came from, by plugin name.
+_dists: dict[str, importlib.metadata.Distribution] = {}
+
+
+def _names(var: str) -> set[str] | None:
+    value = os.environ.get(var)
+    if value is None:
+        return None
+    return {n.strip() for n in value.split(",") if n.strip()}
+
+
+def _load_entry_points(pm: pluggy.PluginManager) -> None:
+    allow = _names("CRMBRIDGE_LOAD_PLUGINS")
+    block = _names("CRMBRIDGE_DISABLE_PLUGINS") or set()
+    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        dist = ep.dist.name if ep.dist is not None else None
+        keys = {ep.name, dist} - {None}
+        if allow is not None and not keys & allow:
+            continue
+        if keys & block or pm.get_plugin(ep.name) is not None:
+            continue
+        try:
+            module = ep.load()
+        except Exception as exc:
+            raise ConfigError(
+                f"the crmbridge plugin {ep.name!r} ({dist or 'unknown distribution'}) "
+                f"failed to load: {type(exc).__name__}: {exc}"
+            ) from exc
+        pm.register(module, name=ep.name)
+        if ep.dist is not None:
+            _dists[ep.name] = ep.dist
+
+
+def get_plugin_manager() -> pluggy.PluginManager:
+    """The plugin manager, with entry points loaded (once)."""
+    global _pm
+    with _lock:
+        if _pm is None:
+            pm = pluggy.PluginManager("crmbridge")
+            pm.add_hookspecs(hookspecs)
+            _load_entry_points(pm)
+            _pm = pm
+        return _pm
+
+
+def _collect() -> dict[str, ProviderInfo]:
+    pm = get_plugin_manager()
+    found: dict[str, ProviderInfo] = {}
+    for impl in pm.hook.crmbridge_register_providers.get_hookimpls():
+        dist = _dists.get(impl.plugin_name)
+        plugin_name = impl.plugin_name
+
+        def register(cls: type[Provider], *, _dist: Any = dist, _plugin: str = plugin_name) -> None:
+            if not (isinstance(cls, type) and issubclass(cls, Provider)):
+                raise ConfigError(
+                    f"plugin {_plugin!r} registered {cls!r}, which is not a crmbridge.Provider "
+                    "subclass"
+                )
+            name = getattr(cls, "name", None)
+            if not isinstance(name, str) or not name:
+                raise ConfigError(f"plugin {_plugin!r}: {cls.__name__}.name must be set")
+            if name in found and found[name].cls is not cls:
+                raise ConfigError(
+                    f"two plugins register the provider {name!r}: {found[name].plugin!r} and "
+                    f"{_plugin!r}; disable one with CRMBRIDGE_DISABLE_PLUGINS"
+                )
+            found[name] = ProviderInfo(
+                name=name,
+                cls=cls,
+                distribution=_dist.metadata["Name"] if _dist is not None else None,
+                version=_dist.version if _dist is not None else None,
+                plugin=_plugin,
+            )
+
+        impl.function(register=register)
+    return found
+
+
+def providers() -> dict[str, ProviderInfo]:
+    """Every registered provider by name."""
+    global _providers
+    with _lock:
+        if _providers is None:
+            _providers = _collect()
+        return dict(_providers)
+
+
+def get_provider(name: str) -> type[Provider]:
+    """The provider class registered as ``name``; a :class:`~crmbridge.ConfigError` that lists
+    the installed ones and says how to install more otherwise."""
+    if not isinstance(name, str) or not name:
+        raise ConfigError(f"a provider name must be a non-empty string, got {name!r}")
+    found = providers()
+    info = found.get(name) or found.get(name.lower())
+    if info is not None:
+        return info.cls
+    installed = ", ".join(sorted(found)) or "none"
+    raise ConfigError(
+        f"no crmbridge provider named {name!r}; installed: {installed}. "
+        f"Providers are plugins: `pip install crmbridge-{name.lower()}` if one exists, or see "
+        "docs/plugins/tutorial.md to write your own. `crmbridge plugins` lists what is loaded."
+    )
+
+
+def _reset() -> None:
+    global _providers
+    with _lock:
+        _providers = None
+
+
+def register_plugin(plugin: object, name: str | None = None) -> None:
+    """Register a plugin object (a module or any object with hook implementations)."""
+    get_plugin_manager().register(plugin, name=name)
+    _reset()
+
+
+def unregister_plugin(plugin: object | None = None, name: str | None = None) -> None:
+    """Remove a plugin registered with :func:`register_plugin`."""
+    get_plugin_manager().unregister(plugin, name=name)
+    _reset()
+
+
+def reload() -> None:
+    """Forget every loaded plugin and load the entry points again (after changing the
+    environment variables)."""
+    global _pm
+    with _lock:
+        _pm = None
+        _dists.clear()
+        _reset()
+
+
+def call_register_commands(cli: Any) -> None:
+    """Let plugins add commands to the command line."""
+    get_plugin_manager().hook.crmbridge_register_commands(cli=cli)
+
+
+Registrar = Callable[[type[Provider]], None]

@@ -1,0 +1,361 @@
+"""Validate and normalise user values against a schema, before any request (DESIGN §4).
+
+Users write values the natural way (``"VIP"`` for an option, ``"alice@acme.com"`` for a user,
+``12.5`` for money, ``"2024-05-01"`` for a date). :func:`normalize_values` checks each against its
+:class:`~crmbridge.FieldSpec` and turns it into the one neutral form providers receive, or raises a
+:class:`~crmbridge.ValidationError` listing *every* problem with field, value and expectation:
+
+* unknown field (with close matches), non-writable field;
+* wrong type (``_COERCE`` below is the one table of what each :class:`~crmbridge.FieldType` accepts);
+* unknown option label (with the labels there are), when the schema lists the options;
+* ``add()``/``remove()`` on a single field; a single value for a multi field is wrapped in a list.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from collections.abc import Callable, Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from .errors import FieldError, ValidationError
+from .model import (
+    Add,
+    Clear,
+    FieldSpec,
+    FieldType,
+    File,
+    Location,
+    Money,
+    Option,
+    PersonName,
+    Ref,
+    Remove,
+    User,
+)
+from .provider import ObjectSchema
+
+__all__ = ["normalize_value", "normalize_values"]
+
+
+class _Invalid(Exception):
+    """A value that does not fit; carries what was expected."""
+
+    def __init__(self, expected: str, message: str | None = None) -> None:
+        super().__init__(expected)
+        self.expected = expected
+        self.message = message
+
+
+def _text(v: Any, spec: FieldSpec) -> str:
+    if isinstance(v, str):
+        return v
+    raise _Invalid("a string")
+
+
+def _email(v: Any, spec: FieldSpec) -> str:
+    s = _text(v, spec).strip()
+    local, _, domain = s.partition("@")
+    if not local or "." not in domain or " " in s:
+        raise _Invalid("an email address like name@example.com", "not an email address")
+    return s
+
+
+def _number(v: Any, spec: FieldSpec) -> int | float | Decimal:
+    if isinstance(v, bool):
+        raise _Invalid("a number")
+    if isinstance(v, int | float | Decimal):
+        return v
+    if isinstance(v, str):
+        try:
+            return Decimal(v.strip())
+        except InvalidOperation:
+            pass
+    raise _Invalid("a number")
+
+
+def _integer(v: Any, spec: FieldSpec) -> int:
+    n = _number(v, spec)
+    if isinstance(n, int):
+        return n
+    if n == int(n):
+        return int(n)
+    raise _Invalid("a whole number")
+
+
+def _rating(v: Any, spec: FieldSpec) -> int:
+    n = _integer(v, spec)
+    if n < 0:
+        raise _Invalid("a rating of 0 or more")
+    return n
+
+
+def _bool(v: Any, spec: FieldSpec) -> bool:
+    if isinstance(v, bool):
+        return v
+    raise _Invalid("true or false")
+
+
+def _date(v: Any, spec: FieldSpec) -> dt.date:
+    if isinstance(v, dt.datetime):
+        raise _Invalid("a date without a time (datetime.date or 'YYYY-MM-DD')")
+    if isinstance(v, dt.date):
+        return v
+    if isinstance(v, str):
+        try:
+            return dt.date.fromisoformat(v.strip())
+        except ValueError:
+            pass
+    raise _Invalid("a date (datetime.date or 'YYYY-MM-DD')")
+
+
+def _datetime(v: Any, spec: FieldSpec) -> dt.datetime:
+    if isinstance(v, dt.datetime):
+        return v
+    if isinstance(v, str):
+        try:
+            return dt.datetime.fromisoformat(v.strip().replace("Z", "+00:00"))
+        except ValueError:
+            pass
+    raise _Invalid("a datetime (datetime.datetime or ISO 8601)")
+
+
+def _money(v: Any, spec: FieldSpec) -> Money:
+    if isinstance(v, Money):
+        return v
+    try:
+        return Money(_number(v, spec))
+    except _Invalid:
+        raise _Invalid("a Money or a number") from None
+
+
+def _option(v: Any, spec: FieldSpec) -> Option:
+    if isinstance(v, str):
+        v = Option(v)
+    if not isinstance(v, Option):
+        raise _Invalid("an option label (string) or Option")
+    if not spec.options:
+        return v  # the schema does not list options: let the CRM decide
+    found = spec.option(v)
+    if found is not None:
+        return found
+    labels = [o.label for o in spec.options]
+    close = difflib.get_close_matches(v.label, labels, n=3)
+    hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    shown = ", ".join(repr(x) for x in labels[:20]) + (" ..." if len(labels) > 20 else "")
+    raise _Invalid(f"one of {shown}", f"unknown option {v.label!r}{hint}")
+
+
+def _tag(v: Any, spec: FieldSpec) -> Option:
+    """Tags may be new (Kizen dynamic tags): known ones are resolved, others pass as labels."""
+    if isinstance(v, str):
+        v = Option(v)
+    if not isinstance(v, Option):
+        raise _Invalid("a tag label (string) or Option")
+    return spec.option(v) or v
+
+
+def _person_name(v: Any, spec: FieldSpec) -> PersonName:
+    if isinstance(v, PersonName):
+        return v
+    if isinstance(v, str) and v.strip():
+        # Attio's own string form is "Last, First" (reference attio.md §3); a plain "First Last"
+        # is what users write, so split on the last space instead.
+        s = v.strip()
+        if "," in s:
+            last, _, first = s.partition(",")
+            return PersonName(
+                first.strip() or None,
+                last.strip() or None,
+                f"{first.strip()} {last.strip()}".strip(),
+            )
+        first, _, last = s.rpartition(" ") if " " in s else (s, "", "")
+        return PersonName(first or None, last or None, s)
+    raise _Invalid("a PersonName or a name string")
+
+
+def _location(v: Any, spec: FieldSpec) -> Location | str:
+    if isinstance(v, Location):
+        return v
+    if isinstance(v, str) and v.strip():
+        return v.strip()  # the provider parses or refuses free text
+    raise _Invalid("a Location or an address string")
+
+
+def _reference(v: Any, spec: FieldSpec) -> Ref:
+    if isinstance(v, Ref):
+        if spec.target_objects and v.object not in spec.target_objects:
+            raise _Invalid(f"a reference to {' or '.join(spec.target_objects)}")
+        return v
+    if isinstance(v, str) and v:
+        if len(spec.target_objects) == 1:
+            return Ref(spec.target_objects[0], v)
+        raise _Invalid("a Ref(object, id) (the field can point to several objects)")
+    raise _Invalid("a Ref(object, id) or a record id")
+
+
+def _user(v: Any, spec: FieldSpec) -> User:
+    if isinstance(v, User):
+        return v
+    if isinstance(v, str) and v:
+        return User(email=v) if "@" in v else User(id=v)
+    raise _Invalid("a User, an email address or a user id")
+
+
+def _file(v: Any, spec: FieldSpec) -> File:
+    if isinstance(v, File):
+        return v
+    if isinstance(v, str) and v:
+        return File(v)
+    raise _Invalid("a File or a file id")
+
+
+def _anything(v: Any, spec: FieldSpec) -> Any:
+    return v
+
+
+def _read_only(v: Any, spec: FieldSpec) -> Any:
+    raise _Invalid("nothing: this type is read-only")
+
+
+#: What each neutral type accepts, and how it is normalised. One table, one place.
+_COERCE: dict[FieldType, Callable[[Any, FieldSpec], Any]] = {
+    FieldType.text: _text,
+    FieldType.long_text: _text,
+    FieldType.number: _number,
+    FieldType.integer: _integer,
+    FieldType.money: _money,
+    FieldType.bool: _bool,
+    FieldType.date: _date,
+    FieldType.datetime: _datetime,
+    FieldType.rating: _rating,
+    FieldType.option: _option,
+    FieldType.status: _option,
+    FieldType.email: _email,
+    FieldType.phone: _text,
+    FieldType.domain: _text,
+    FieldType.url: _text,
+    FieldType.person_name: _person_name,
+    FieldType.location: _location,
+    FieldType.reference: _reference,
+    FieldType.user: _user,
+    FieldType.interaction: _read_only,
+    FieldType.file: _file,
+    FieldType.timezone: _text,
+    FieldType.tags: _tag,
+    FieldType.unknown: _anything,
+}
+
+
+def normalize_value(spec: FieldSpec, value: Any) -> Any:
+    """One field's value in neutral form; raises :class:`ValidationError` for that field."""
+    errors: list[FieldError] = []
+    out = _normalize(spec, value, errors)
+    if errors:
+        raise ValidationError(f"invalid value for {spec.slug!r}", field_errors=errors)
+    return out
+
+
+def _normalize(spec: FieldSpec, value: Any, errors: list[FieldError]) -> Any:
+    coerce = _COERCE[spec.type]
+
+    def one(v: Any) -> Any:
+        try:
+            return coerce(v, spec)
+        except _Invalid as bad:
+            errors.append(
+                FieldError(
+                    spec.slug,
+                    bad.message or f"expected {bad.expected}",
+                    value=v,
+                    expected=bad.expected,
+                    code="invalid_value",
+                )
+            )
+            return v
+
+    if isinstance(value, Clear) or value is None:
+        return Clear() if isinstance(value, Clear) else ([] if spec.multi else None)
+    if isinstance(value, Add | Remove):
+        if not spec.multi:
+            verb = "add" if isinstance(value, Add) else "remove"
+            errors.append(
+                FieldError(
+                    spec.slug,
+                    f"{verb}() needs a multi field; {spec.slug!r} holds one value (set it instead)",
+                    value=value,
+                    code="not_multi",
+                )
+            )
+            return value
+        return type(value)(tuple(one(v) for v in value.values))
+    if spec.multi:
+        items = list(value) if isinstance(value, list | tuple | set | frozenset) else [value]
+        return [one(v) for v in items]
+    if isinstance(value, list | tuple | set | frozenset):
+        errors.append(
+            FieldError(
+                spec.slug,
+                "a list was given for a field that holds one value",
+                value=value,
+                expected=f"a single {spec.type.value}",
+                code="not_multi",
+            )
+        )
+        return value
+    return one(value)
+
+
+def normalize_values(
+    schema: ObjectSchema,
+    values: Mapping[str, Any],
+    *,
+    creating: bool = False,
+    allow_readonly: frozenset[str] = frozenset(),
+) -> dict[str, Any]:
+    """All of ``values`` normalised against ``schema``; every problem reported at once.
+
+    ``creating`` also checks that required writable fields are present. ``allow_readonly`` names
+    non-writable fields that a verb may still carry (e.g. an entry's ``parent``).
+    """
+    given: object = values  # callers may be untyped
+    if not isinstance(given, Mapping):
+        raise ValidationError(
+            f"values must be a mapping of field slug to value, got {type(values).__name__}"
+        )
+    errors: list[FieldError] = []
+    out: dict[str, Any] = {}
+    for slug, value in given.items():
+        if not isinstance(slug, str):
+            errors.append(FieldError(None, f"field names must be strings, got {slug!r}"))
+            continue
+        try:
+            spec = schema.field(slug)
+        except ValidationError as e:
+            errors.append(FieldError(slug, e.message, value=value, code="unknown_field"))
+            continue
+        if not spec.writable and spec.slug not in allow_readonly:
+            errors.append(
+                FieldError(
+                    spec.slug,
+                    f"{spec.slug!r} is read-only ({spec.type.value}); it cannot be written",
+                    value=value,
+                    code="not_writable",
+                )
+            )
+            continue
+        out[spec.slug] = _normalize(spec, value, errors)
+    if creating:
+        for spec in schema.fields.values():
+            if spec.required and spec.writable and spec.slug not in out:
+                errors.append(
+                    FieldError(spec.slug, "is required", expected=spec.type.value, code="required")
+                )
+    if errors:
+        names = ", ".join(sorted({e.field or "?" for e in errors}))
+        raise ValidationError(
+            f"{len(errors)} invalid value(s) for {schema.slug!r}: {names}",
+            field_errors=errors,
+        )
+    return out
