@@ -28,6 +28,8 @@ from crmbridge import FieldType
 __all__ = [
     "CONTACTS",
     "DEFAULT_FIELD_NAMES",
+    "DEFAULT_MATCH_KEY",
+    "FIELD_TYPE_FOR",
     "MATCH_KEYS",
     "READ_ONLY_FIELD_NAMES",
     "TO_MANY_RELATIONS",
@@ -67,6 +69,10 @@ class Write(enum.Enum):
     RAW = "raw"  # unknown types: the value is sent as given
 
 
+def _frozen(table: Mapping[str, str]) -> Mapping[str, str]:
+    return MappingProxyType(dict(table))
+
+
 @attrs.frozen
 class KizenType:
     """One row of the table. ``ops`` maps a neutral operator to a Kizen condition; ``negated``
@@ -76,8 +82,8 @@ class KizenType:
     neutral: FieldType
     multi: bool | None
     write: Write
-    ops: Mapping[str, str] = attrs.field(factory=dict, converter=MappingProxyType)
-    negated: Mapping[str, str] = attrs.field(factory=dict, converter=MappingProxyType)
+    ops: Mapping[str, str] = attrs.field(factory=dict, converter=_frozen)
+    negated: Mapping[str, str] = attrs.field(factory=dict, converter=_frozen)
     #: Clearing sends ``""`` instead of ``null`` when the field's metadata says
     #: ``allows_nulls: false`` (reference §5 "Clearing").
     text_like: bool = False
@@ -212,3 +218,16 @@ DEFAULT_FIELD_NAMES = frozenset({
 #: System fields Kizen computes (timestamps, calculated names); never written
 #: (reference §4 "Default/system fields", §1.1 Contact "Full Name (calculated)").
 READ_ONLY_FIELD_NAMES = frozenset({"created", "updated", "display_name", "full_name"})
+
+#: The Kizen type assumed for a :class:`~crmbridge.FieldSpec` that carries no Kizen metadata
+#: (built by hand, or by another provider during a migration): neutral type → ``field_type``.
+#: Multi ``option`` fields are ``checkboxes``.
+FIELD_TYPE_FOR: Mapping[FieldType, str] = MappingProxyType({
+    FieldType.text: "text", FieldType.long_text: "longtext", FieldType.number: "decimal",
+    FieldType.integer: "integer", FieldType.money: "money", FieldType.bool: "checkbox",
+    FieldType.date: "date", FieldType.datetime: "datetime", FieldType.rating: "rating",
+    FieldType.option: "dropdown", FieldType.status: "status", FieldType.email: "email",
+    FieldType.phone: "phonenumber", FieldType.domain: "text", FieldType.url: "text",
+    FieldType.reference: "relationship", FieldType.user: "team_selector",
+    FieldType.file: "files", FieldType.timezone: "timezone", FieldType.tags: "dynamictags",
+})  # fmt: skip
