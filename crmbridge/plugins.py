@@ -28,6 +28,7 @@ from .provider import Provider
 
 __all__ = [
     "ProviderInfo",
+    "broken",
     "get_plugin_manager",
     "get_provider",
     "providers",
@@ -52,6 +53,8 @@ class ProviderInfo:
 _lock = threading.RLock()
 _pm: pluggy.PluginManager | None = None
 _providers: dict[str, ProviderInfo] | None = None
+#: Plugins whose registration failed, with the reason, by plugin name.
+_broken: dict[str, str] = {}
 #: The distribution each entry-point plugin came from, by plugin name.
 _dists: dict[str, importlib.metadata.Distribution] = {}
 
@@ -99,6 +102,7 @@ def get_plugin_manager() -> pluggy.PluginManager:
 
 def _collect() -> dict[str, ProviderInfo]:
     pm = get_plugin_manager()
+    _broken.clear()
     found: dict[str, ProviderInfo] = {}
     for impl in pm.hook.crmbridge_register_providers.get_hookimpls():
         dist = _dists.get(impl.plugin_name)
@@ -126,7 +130,11 @@ def _collect() -> dict[str, ProviderInfo]:
                 plugin=_plugin,
             )
 
-        impl.function(register=register)
+        try:
+            impl.function(register=register)
+        except Exception as exc:  # one broken plugin must not take the others down
+            reason = exc.message if isinstance(exc, ConfigError) else f"{type(exc).__name__}: {exc}"
+            _broken[plugin_name] = reason
     return found
 
 
@@ -139,6 +147,12 @@ def providers() -> dict[str, ProviderInfo]:
         return dict(_providers)
 
 
+def broken() -> dict[str, str]:
+    """Plugins that failed to register, with the reason."""
+    providers()
+    return dict(_broken)
+
+
 def get_provider(name: str) -> type[Provider]:
     """The provider class registered as ``name``; a :class:`~crmbridge.ConfigError` that lists
     the installed ones and says how to install more otherwise."""
@@ -149,8 +163,9 @@ def get_provider(name: str) -> type[Provider]:
     if info is not None:
         return info.cls
     installed = ", ".join(sorted(found)) or "none"
+    failed = "".join(f" Plugin {p!r} failed to load: {why}." for p, why in sorted(_broken.items()))
     raise ConfigError(
-        f"no crmbridge provider named {name!r}; installed: {installed}. "
+        f"no crmbridge provider named {name!r}; installed: {installed}.{failed} "
         f"Providers are plugins: `pip install crmbridge-{name.lower()}` if one exists, or see "
         "docs/plugins/tutorial.md to write your own. `crmbridge plugins` lists what is loaded."
     )

@@ -1,0 +1,17 @@
+"""Testing helpers for crmbridge users and plugin authors.
+
+Installed as a pytest plugin (``pytest11`` entry point ``crmbridge``), so its fixtures are available in
+any project that has crmbridge installed:
+
+* ``attio_emulator`` / ``kizen_emulator`` — a connected :class:`~crmbridge.Bridge` to a fresh
+  in-process emulator for each test;
+* ``vcr_config`` — header filters for every provider's credentials and body matching for the POST
+  queries, for pytest-recording / vcrpy;
+* ``instant_retries`` — stamina's testing mode, so retry waits cost nothing.
+"""
+
+from __future__ import annotations
+
+from .vcr import VCR_CONFIG, vcr_config_for
+
+__all__ = ["VCR_CONFIG", "vcr_config_for"]

@@ -1,0 +1,38 @@
+"""Shared fixtures for the core tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+import crmbridge
+from crmbridge import plugins
+
+from .toy_provider import ToyCRM, ToyPlugin
+
+
+@pytest.fixture
+def toy_plugin() -> Iterator[ToyPlugin]:
+    """The toy provider registered as a throwaway plugin for one test."""
+    plugin = ToyPlugin()
+    plugins.register_plugin(plugin, name="toy-test-plugin")
+    try:
+        yield plugin
+    finally:
+        plugins.unregister_plugin(plugin)
+
+
+@pytest.fixture
+def toy_crm() -> ToyCRM:
+    return ToyCRM()
+
+
+@pytest.fixture
+def toy(toy_plugin: ToyPlugin, toy_crm: ToyCRM) -> Iterator[crmbridge.Bridge]:
+    """A Bridge to the toy CRM through an httpx.MockTransport."""
+    with crmbridge.connect(
+        "toy", token=toy_crm.token, transport=httpx.MockTransport(toy_crm)
+    ) as crm:
+        yield crm

@@ -1,0 +1,183 @@
+"""HTTP policy: Retry-After, retries by idempotency, rate limiting, error mapping, redaction."""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import time
+
+import httpx
+import pytest
+
+import crmbridge
+from crmbridge.http import (
+    RateLimiter,
+    RetryPolicy,
+    SyncDriver,
+    TokenBucket,
+    check_same_origin,
+    parse_retry_after,
+    redact_headers,
+)
+
+from .toy_provider import ToyCRM, ToyProvider
+
+SECRET = "toy-secret-token"
+
+
+def _driver(crm: ToyCRM, **kw: object) -> SyncDriver:
+    provider = ToyProvider.from_config(token=SECRET)
+    client = httpx.Client(transport=httpx.MockTransport(crm))
+    return SyncDriver(client, provider, **kw)  # type: ignore[arg-type]
+
+
+def test_retry_after_seconds_and_dates() -> None:
+    assert parse_retry_after("3") == 3.0
+    assert parse_retry_after("0.5") == 0.5
+    assert parse_retry_after("-2") == 0.0
+    now = 1_700_000_000.0
+    date = email.utils.formatdate(now + 7, usegmt=True)
+    assert parse_retry_after(date, now=now) == pytest.approx(7.0)
+    assert parse_retry_after(email.utils.formatdate(now - 5, usegmt=True), now=now) == 0.0
+    assert parse_retry_after("Tue, 23 May 2023 14:42:01 GMT", now=now) == 0.0
+    assert parse_retry_after(None) is None
+    assert parse_retry_after("soon") is None
+
+
+def test_429_is_retried_even_for_writes() -> None:
+    crm = ToyCRM()
+    crm.queue = [httpx.Response(429, headers={"retry-after": "0"}, json={"error": "slow"})]
+    driver = _driver(crm)
+    request = driver.provider.build_request("POST", "/contacts", json={"email": "a@b.co"})
+    assert driver.send(request).status_code == 201
+    assert len(crm.requests) == 2
+
+
+def test_backoff_hook_honours_retry_after() -> None:
+    driver = _driver(ToyCRM(), policy=RetryPolicy(retry_after_max=30))
+    request = driver.provider.build_request("GET", "/objects")
+    hook = driver._backoff(request)
+    assert hook(crmbridge.RateLimited("x", retry_after=4.0)) == 4.0
+    assert hook(crmbridge.RateLimited("x", retry_after=400.0)) == 30
+    assert hook(crmbridge.RateLimited("x")) is True
+    assert hook(ValueError("not ours")) is False
+
+
+def test_5xx_retried_for_idempotent_requests_only() -> None:
+    crm = ToyCRM()
+    crm.queue = [httpx.Response(503, json={"error": "busy"})]
+    driver = _driver(crm)
+    assert driver.send(driver.provider.build_request("GET", "/objects")).status_code == 200
+    assert len(crm.requests) == 2
+
+    crm2 = ToyCRM()
+    crm2.queue = [httpx.Response(503, json={"error": "busy"})]
+    driver2 = _driver(crm2)
+    with pytest.raises(crmbridge.ProviderError) as info:
+        driver2.send(driver2.provider.build_request("POST", "/contacts", json={}))
+    assert info.value.status == 503
+    assert len(crm2.requests) == 1
+
+
+def test_network_errors_not_retried_for_creates() -> None:
+    crm = ToyCRM()
+    crm.queue = [httpx.ConnectError("refused")]
+    driver = _driver(crm)
+    with pytest.raises(crmbridge.TransportError, match="no answer from toy"):
+        driver.send(driver.provider.build_request("POST", "/contacts", json={}))
+    assert len(crm.requests) == 1
+    crm.queue = [httpx.ReadTimeout("slow")]
+    assert driver.send(driver.provider.build_request("GET", "/objects")).status_code == 200
+
+
+def test_attempts_are_bounded() -> None:
+    crm = ToyCRM()
+    crm.queue = [httpx.Response(500, json={"error": "x"}) for _ in range(10)]
+    driver = _driver(crm, policy=RetryPolicy(attempts=3))
+    with pytest.raises(crmbridge.ProviderError):
+        driver.send(driver.provider.build_request("GET", "/objects"))
+    assert len(crm.requests) == 3
+
+
+def test_errors_carry_status_request_and_no_secrets(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    crm = ToyCRM()
+    driver = _driver(crm)
+    with pytest.raises(crmbridge.NotFound) as info:
+        driver.send(driver.provider.build_request("GET", "/contacts/99", params={"q": "x"}))
+    err = info.value
+    assert err.status == 404
+    assert err.provider == "toy"
+    assert err.request == "GET https://toy.example/contacts/99"
+    assert err.raw == {"error": "no such record"}
+    assert crm.requests[0].headers["authorization"] == f"Token {SECRET}"
+    for text in (str(err), repr(err), caplog.text, repr(driver.provider)):
+        assert SECRET not in text
+
+
+def test_expected_statuses_reach_the_plan() -> None:
+    driver = _driver(ToyCRM())
+    request = driver.provider.build_request("GET", "/contacts/99", expect=(404,))
+    assert driver.send(request).status_code == 404
+
+
+def test_auth_error() -> None:
+    provider = ToyProvider.from_config(token="wrong")
+    client = httpx.Client(transport=httpx.MockTransport(ToyCRM()))
+    driver = SyncDriver(client, provider)
+    with pytest.raises(crmbridge.AuthError):
+        driver.send(provider.build_request("GET", "/objects"))
+
+
+def test_token_bucket_spaces_requests() -> None:
+    bucket = TokenBucket(rate=10, burst=1)
+    assert bucket.reserve() == 0.0
+    wait = bucket.reserve()
+    assert wait == pytest.approx(0.1, abs=0.02)
+    bucket.penalize(2.0)
+    assert bucket.reserve() > 1.5
+
+
+def test_rate_limiter_buckets_by_kind() -> None:
+    limiter = RateLimiter(read_rate=None, write_rate=5)
+    provider = ToyProvider.from_config(token="t")
+    read = provider.build_request("GET", "/x")
+    write = provider.build_request("POST", "/x")
+    assert all(limiter.delay(read) == 0 for _ in range(20))
+    delays = [limiter.delay(write) for _ in range(5)]
+    assert delays[0] == 0 and delays[-1] > 0.5
+
+
+def test_rate_limiter_paces_the_driver() -> None:
+    crm = ToyCRM()
+    driver = _driver(crm, limiter=RateLimiter(read_rate=50, write_rate=None))
+    start = time.monotonic()
+    for _ in range(15):
+        driver.send(driver.provider.build_request("GET", "/objects"))
+    assert time.monotonic() - start >= 0.2
+
+
+def test_same_origin() -> None:
+    base = "https://app.go.kizen.com"
+    assert check_same_origin(base, "/api/x?page=2", provider="k") == f"{base}/api/x?page=2"
+    assert check_same_origin(base, f"{base}/api/x", provider="k") == f"{base}/api/x"
+    for bad in ("https://evil.example/api/x", "http://app.go.kizen.com/api", "https://app.go.kizen.com:8443/"):
+        with pytest.raises(crmbridge.ProviderError, match="another host"):
+            check_same_origin(base, bad, provider="k")
+
+
+def test_redact_headers() -> None:
+    headers = {"Authorization": "Bearer x", "X-API-KEY": "k", "X-User-Id": "u", "Accept": "json"}
+    assert redact_headers(headers) == {
+        "Authorization": "[redacted]", "X-API-KEY": "[redacted]", "X-User-Id": "[redacted]",
+        "Accept": "json",
+    }  # fmt: skip
+
+
+def test_malformed_error_body_is_kept_raw() -> None:
+    crm = ToyCRM()
+    crm.queue = [httpx.Response(502, text="<html>Bad gateway</html>")]
+    driver = _driver(crm, policy=RetryPolicy(attempts=1))
+    with pytest.raises(crmbridge.ProviderError) as info:
+        driver.send(driver.provider.build_request("GET", "/objects"))
+    assert info.value.raw == "<html>Bad gateway</html>"

@@ -1,0 +1,133 @@
+"""Plugin loading: throwaway plugins, real entry points, allow/block lists, helpful errors."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import crmbridge
+from crmbridge import plugins
+
+from .toy_provider import ToyPlugin, ToyProvider
+
+
+@pytest.fixture
+def fresh_plugins() -> Iterator[None]:
+    """Reload entry points before and after a test that changes the environment."""
+    plugins.reload()
+    yield
+    plugins.reload()
+
+
+@pytest.fixture
+def installed_distribution(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A real installed distribution (a module plus its .dist-info, as pip lays them out) that
+    registers a provider through the ``crmbridge`` entry point group."""
+    (tmp_path / "crmbridge_hello.py").write_text(textwrap.dedent('''
+        import crmbridge
+
+        class HelloProvider(crmbridge.Provider):
+            name = "hello"
+            description = "says hello"
+
+        @crmbridge.hookimpl
+        def crmbridge_register_providers(register):
+            register(HelloProvider)
+    '''))
+    info = tmp_path / "crmbridge_hello-1.2.3.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: crmbridge-hello\nVersion: 1.2.3\n")
+    (info / "entry_points.txt").write_text("[crmbridge]\nhello = crmbridge_hello\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    yield tmp_path
+    sys.modules.pop("crmbridge_hello", None)
+
+
+def test_throwaway_plugin_registers_a_provider(toy_plugin: ToyPlugin) -> None:
+    assert plugins.get_provider("toy") is ToyProvider
+    info = plugins.providers()["toy"]
+    assert info.distribution is None
+    assert info.plugin == "toy-test-plugin"
+
+
+def test_unregistered_plugin_is_gone() -> None:
+    plugin = ToyPlugin()
+    plugins.register_plugin(plugin, name="gone")
+    plugins.unregister_plugin(plugin)
+    assert "toy" not in plugins.providers()
+
+
+@pytest.mark.usefixtures("fresh_plugins")
+def test_entry_point_distribution_is_loaded(installed_distribution: Path) -> None:
+    plugins.reload()
+    info = plugins.providers()["hello"]
+    assert info.distribution == "crmbridge-hello"
+    assert info.version == "1.2.3"
+    assert plugins.get_provider("hello").__name__ == "HelloProvider"
+
+
+@pytest.mark.usefixtures("fresh_plugins")
+def test_built_in_providers_come_from_their_distributions() -> None:
+    found = plugins.providers()
+    assert found["attio"].distribution == "crmbridge-attio"
+    assert found["kizen"].distribution == "crmbridge-kizen"
+
+
+@pytest.mark.usefixtures("fresh_plugins")
+def test_allow_list(installed_distribution: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CRMBRIDGE_LOAD_PLUGINS", "hello")
+    plugins.reload()
+    assert set(plugins.providers()) == {"hello"}
+    monkeypatch.setenv("CRMBRIDGE_LOAD_PLUGINS", "")
+    plugins.reload()
+    assert plugins.providers() == {}
+
+
+@pytest.mark.usefixtures("fresh_plugins")
+def test_block_list(installed_distribution: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CRMBRIDGE_DISABLE_PLUGINS", "crmbridge-hello, kizen")
+    plugins.reload()
+    found = plugins.providers()
+    assert "hello" not in found and "kizen" not in found
+    assert "attio" in found
+
+
+@pytest.mark.usefixtures("fresh_plugins")
+def test_unknown_provider_lists_installed_and_says_how_to_install() -> None:
+    with pytest.raises(crmbridge.ConfigError) as info:
+        crmbridge.connect("hubspot", token="x")
+    message = str(info.value)
+    assert "'hubspot'" in message
+    assert "attio" in message and "kizen" in message
+    assert "pip install crmbridge-hubspot" in message
+
+
+def test_registering_a_non_provider_is_refused() -> None:
+    class Bad:
+        @crmbridge.hookimpl
+        def crmbridge_register_providers(self, register):  # type: ignore[no-untyped-def]
+            register(dict)
+
+    plugin = Bad()
+    plugins.register_plugin(plugin, name="bad")
+    try:
+        assert "not a crmbridge.Provider" in plugins.broken()["bad"]
+        with pytest.raises(crmbridge.ConfigError, match="Plugin 'bad' failed to load"):
+            plugins.get_provider("nothing")
+    finally:
+        plugins.unregister_plugin(plugin)
+
+
+def test_every_hook_is_documented() -> None:
+    """datasette's rule: a hook without documentation fails the build."""
+    from crmbridge import hookspecs
+
+    docs = (Path(__file__).parents[1] / "docs" / "plugins" / "hooks.md").read_text()
+    hooks = [n for n in dir(hookspecs) if n.startswith("crmbridge_")]
+    assert hooks
+    for name in hooks:
+        assert f"## {name}" in docs, f"hook {name} is not documented in docs/plugins/hooks.md"
