@@ -1,0 +1,470 @@
+"""The Kizen provider: the records API's verbs as sans-IO plans (DESIGN §2).
+
+Every verb yields :class:`httpx.Request` objects built with :meth:`Provider.build_request` and
+translates with :mod:`crmbridge_kizen.codec` and :mod:`crmbridge_kizen.filters`; the drivers in
+:mod:`crmbridge.http` add the three auth headers, retries, rate limiting and error mapping.
+
+Paths and semantics are those of reference kizen.md §4 (record endpoints), §6 (upsert), §7
+(archive) and §8 (search); ``docs/providers/kizen.md`` is the user-facing summary.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import quote
+
+import httpx
+
+from crmbridge import (
+    Capabilities,
+    Conflict,
+    CRMError,
+    F,
+    FieldSpec,
+    ObjectSchema,
+    ObjectSpec,
+    Page,
+    Plan,
+    Provider,
+    ProviderError,
+    Query,
+    Record,
+    Unsupported,
+    UpsertResult,
+    ValidationError,
+)
+from crmbridge.http import check_same_origin, parse_retry_after, response_body
+from crmbridge.model import UpsertAction
+from crmbridge.provider import IDEMPOTENT, OnArchived, Secret
+
+from . import codec, filters
+from .types import CONTACTS
+
+if TYPE_CHECKING:
+    from crmbridge.emulation import Emulator
+
+__all__ = ["KizenProvider"]
+
+#: Kizen's upsert ``action`` (seed ActionEnum) → the neutral action.
+_UPSERT_ACTIONS: Mapping[Any, UpsertAction] = {
+    "created": "created",
+    "updated": "updated",
+    "unarchived": "unarchived",
+}
+
+
+class KizenProvider(Provider):
+    """Kizen's records API (``https://app.go.kizen.com``; any tenant host via ``base_url``).
+
+    Authenticates with three headers, ``X-API-KEY``, ``X-USER-ID`` and ``X-BUSINESS-ID`` (reference
+    kizen.md §2); all three are secrets: never shown in a repr, a log or a cassette.
+    """
+
+    name = "kizen"
+    description = "Kizen records API: contacts and custom objects"
+    default_base_url = "https://app.go.kizen.com"
+    config_keys = ("api_key", "user_id", "business_id")
+    required_keys = ("api_key", "user_id", "business_id")
+    secret_keys = frozenset({"api_key", "user_id", "business_id"})
+    env: ClassVar[Mapping[str, str]] = {
+        "api_key": "KIZEN_API_KEY",
+        "user_id": "KIZEN_USER_ID",
+        "business_id": "KIZEN_BUSINESS_ID",
+        "base_url": "KIZEN_BASE_URL",
+    }
+    request_id_header = "X-Request-ID"
+    capabilities = Capabilities(
+        native_upsert=True,
+        upsert_match="fixed",
+        archive=True,
+        restore=True,
+        delete=False,  # no hard delete in the public API (reference §7)
+        add_values=True,
+        remove_values=True,
+        history=False,
+        lists=False,
+        sorts=True,
+        max_page_size=1000,  # reference §8 (app-engine)
+        read_rate=None,  # no published limits (reference §10)
+        write_rate=None,
+        concurrency=4,  # record writes lock (409 on concurrent writes, reference §9)
+    )
+    #: Before a native upsert, search for the match and answer ``noop`` without writing when
+    #: nothing would change (one read instead of a write that fires Kizen automations and bumps
+    #: "Last Modified"); see docs/providers/kizen.md "noop". Set ``False`` to always write.
+    detect_noop: ClassVar[bool] = True
+    #: Rows fetched when looking for an upsert match (more than one candidate is ambiguous).
+    match_page_size: ClassVar[int] = 10
+
+    def __init__(self, *, base_url: str | None = None, **config: Any) -> None:
+        super().__init__(base_url=base_url, **config)
+        #: Field UUID → api_name, to name fields in positional errors of id-keyed writes.
+        self._field_slugs: dict[str, str] = {}
+
+    # --- configuration ---------------------------------------------------------------------
+
+    def auth_headers(self) -> dict[str, str]:
+        """The three headers of reference kizen.md §2."""
+
+        def reveal(key: str) -> str:
+            value = self.config.get(key)
+            if isinstance(value, Secret):
+                return value.reveal()
+            if isinstance(value, str) and value:
+                return value
+            raise ProviderError(f"kizen: {key} is not configured", provider=self.name)
+
+        return {
+            "X-API-KEY": reveal("api_key"),
+            "X-USER-ID": reveal("user_id"),
+            "X-BUSINESS-ID": reveal("business_id"),
+        }
+
+    @classmethod
+    def create_emulator(cls, **options: Any) -> Emulator:
+        """A fresh in-process Kizen emulator (``connect("kizen", emulator=True)``)."""
+        from .emulator import KizenEmulator
+
+        return KizenEmulator(**options)
+
+    def match_key(self, schema: ObjectSchema) -> str:
+        """``email`` for contacts, ``name`` otherwise: fixed by Kizen (reference §6)."""
+        return codec.match_key_for(schema.slug)
+
+    # --- errors ----------------------------------------------------------------------------
+
+    def decode_error(self, response: httpx.Response) -> CRMError:
+        """:func:`crmbridge_kizen.codec.decode_error` with what only the response knows: the
+        request's ``fields`` (to zip positional errors back), ``X-Request-ID``, ``Retry-After``.
+        HTML and truncated bodies reach the codec as text."""
+        body = response_body(response)
+        if not isinstance(body, Mapping | list | str):
+            body = response.text
+        sent: list[Mapping[str, Any]] = []
+        try:
+            request = response.request
+            payload = json.loads(request.content) if request.content else None
+        except (RuntimeError, ValueError):
+            payload = None
+        if isinstance(payload, Mapping) and isinstance(payload.get("fields"), list):
+            sent = [f for f in payload["fields"] if isinstance(f, Mapping)]
+        return codec.decode_error(
+            response.status_code,
+            body,
+            request_fields=sent,
+            field_slugs=self._field_slugs,
+            retry_after=parse_retry_after(response.headers.get("retry-after")),
+            request_id=response.headers.get(self.request_id_header or "X-Request-ID"),
+        )
+
+    def is_retryable(self, error: CRMError, request: httpx.Request) -> bool:
+        """Also retry 409 ``conflict`` (a concurrent write holds the record's lock, reference §9)
+        — for idempotent requests only."""
+        if super().is_retryable(error, request):
+            return True
+        return (
+            isinstance(error, Conflict)
+            and error.status == 409
+            and error.code in (None, "conflict")
+            and bool(request.extensions.get(IDEMPOTENT, False))
+        )
+
+    # --- paths -----------------------------------------------------------------------------
+
+    @staticmethod
+    def _records(schema: ObjectSchema, *rest: str) -> str:
+        """``/api/records/{object}[/...]``; no trailing slash (reference §11)."""
+        parts = [quote(schema.slug, safe=""), *(quote(p, safe="") for p in rest)]
+        return "/api/records/" + "/".join(parts)
+
+    def _follow(self, url: str) -> str:
+        """A ``next`` link, only on the base URL's host: credentials go nowhere else."""
+        return check_same_origin(self.base_url, url, provider=self.name)
+
+    def _remember(self, fields: Mapping[str, FieldSpec] | list[FieldSpec]) -> None:
+        specs = fields.values() if isinstance(fields, Mapping) else fields
+        self._field_slugs.update({f.provider_id: f.slug for f in specs if f.provider_id})
+
+    def _pages(self, path: str, params: Mapping[str, Any] | None = None) -> Plan[list[Any]]:
+        """Every row of a GET list, following ``next`` (reference §8 pagination)."""
+        rows: list[Any] = []
+        request = self.build_request("GET", path, params=params)
+        while True:
+            response = yield request
+            page, nxt = codec.decode_page(response.json())
+            rows.extend(page)
+            if nxt is None:
+                return rows
+            request = self.build_request("GET", self._follow(nxt))
+
+    # --- schema ----------------------------------------------------------------------------
+
+    def list_objects(self) -> Plan[list[ObjectSpec]]:
+        """``GET /api/custom-objects?custom_only=false`` (standard objects too, reference §3),
+        plus ``GET /api/client/custom-object`` when contacts are not among them."""
+        rows = yield from self._pages("/api/custom-objects", {"custom_only": "false"})
+        objects = [codec.decode_object(r) for r in rows]
+        if not any(o.slug == CONTACTS for o in objects):
+            response = yield self.build_request("GET", "/api/client/custom-object")
+            payload = response.json()
+            if isinstance(payload, Mapping):
+                objects.append(codec.decode_object({"name": CONTACTS, **payload}))
+        return objects
+
+    def list_fields(self, object: ObjectSpec) -> Plan[list[FieldSpec]]:
+        """``GET /api/custom-objects/{id}/fields``: a bare, unpaginated array (reference §3)."""
+        ref = quote(object.provider_id or object.slug, safe="")
+        rows = yield from self._pages(f"/api/custom-objects/{ref}/fields")
+        fields = [codec.decode_field(r, object.slug) for r in rows if isinstance(r, Mapping)]
+        self._remember(fields)
+        return fields
+
+    # --- reads -----------------------------------------------------------------------------
+
+    def _expand(self, payload: Mapping[str, Any]) -> Plan[Mapping[str, Any]]:
+        """Fill summarised relationships (``value_summary``, more than 100 values) from
+        ``GET /api/records/{id}/field-values/{field_id}`` (reference §4 "Field values")."""
+        for field_id, _slug in codec.summarised_fields(payload):
+            path = f"/api/records/{quote(str(payload['id']), safe='')}/field-values/"
+            items = yield from self._pages(path + quote(field_id, safe=""))
+            payload = codec.merge_field_values(payload, field_id, items)
+        return payload
+
+    def _record(self, schema: ObjectSchema, payload: Any) -> Plan[Record]:
+        if not isinstance(payload, Mapping):
+            raise ProviderError(f"kizen answered with no record: {payload!r}", provider=self.name)
+        payload = yield from self._expand(payload)
+        return codec.decode_record(payload, schema.slug, fields=schema.fields)
+
+    def get(self, schema: ObjectSchema, id: str) -> Plan[Record]:
+        """``GET /api/records/{object}/{id}`` with hidden fields, as Kizen's CLI does (§4);
+        an archived record is a 404 (:class:`~crmbridge.NotFound`)."""
+        request = self.build_request(
+            "GET", self._records(schema, id), params={"include_hidden_fields": "true"}
+        )
+        response = yield request
+        return (yield from self._record(schema, response.json()))
+
+    def query(self, schema: ObjectSchema, query: Query, cursor: Any) -> Plan[Page]:
+        """``POST /api/records/{object}/search`` with ``page``/``page_size``/``ordering`` in the
+        query string and filter groups in the body (reference §8); the next page is the ``next``
+        link, followed only on the base URL's host."""
+        body = filters.search_body(query.where, schema)
+        if cursor is None:
+            params = {
+                "page": 1,
+                "page_size": min(query.page_size, self.capabilities.max_page_size),
+                "ordering": filters.ordering(query.order_by, schema),
+            }
+            url = self._records(schema, "search")
+        else:
+            params, url = {}, self._follow(str(cursor))
+        request = self.build_request("POST", url, params=params, json=body, kind="read",
+                                     idempotent=True)  # fmt: skip
+        response = yield request
+        rows, nxt = codec.decode_page(response.json())
+        records = []
+        for row in rows:
+            records.append((yield from self._record(schema, row)))
+        return Page(records, next=self._follow(nxt) if nxt else None)
+
+    def _search_match(self, schema: ObjectSchema, match: str, value: Any) -> Plan[list[Record]]:
+        """Live records whose ``match`` field equals ``value`` (search ``=``; archived records
+        are never in search results, reference §7)."""
+        body = filters.search_body(F(match) == value, schema)
+        request = self.build_request(
+            "POST",
+            self._records(schema, "search"),
+            params={"page": 1, "page_size": self.match_page_size},
+            json=body,
+            kind="read",
+            idempotent=True,
+        )
+        response = yield request
+        rows, nxt = codec.decode_page(response.json())
+        found = []
+        for row in rows:
+            found.append((yield from self._record(schema, row)))
+        if nxt is not None:
+            raise Conflict(
+                f"more than {len(found)} {schema.slug} records match {match}={value!r}",
+                provider=self.name,
+                code="ambiguous_match",
+            )
+        return found
+
+    # --- writes ----------------------------------------------------------------------------
+
+    def _fields(self, schema: ObjectSchema, values: Mapping[str, Any], *, by_id: bool = False
+                ) -> list[dict[str, Any]]:  # fmt: skip
+        self._remember(schema.fields)
+        return codec.encode_fields(schema, values, key="id" if by_id else "name")
+
+    @staticmethod
+    def _only_sets(fields: list[dict[str, Any]]) -> bool:
+        """A write that only sets values may be retried; add/remove ones are not (reference §9)."""
+        return all("add_values" not in f and "remove_values" not in f for f in fields)
+
+    def create(
+        self, schema: ObjectSchema, values: Mapping[str, Any], *, on_archived: OnArchived | None
+    ) -> Plan[Record]:
+        """``POST /api/records/{object}/add`` (any 2xx, reference §4). Contacts are written with
+        field ids (name-keyed contact creates can 403, reference §11). ``on_archived`` → the
+        ``unarchive`` key (``error`` → ``prompt``, Kizen's default and its proven contacts path)."""
+        body: dict[str, Any] = {
+            "fields": self._fields(schema, values, by_id=schema.slug == CONTACTS),
+            **codec.archive_policy("create", on_archived),
+        }
+        response = yield self.build_request("POST", self._records(schema, "add"), json=body)
+        return (yield from self._record(schema, response.json()))
+
+    def update(
+        self,
+        schema: ObjectSchema,
+        id: str,
+        values: Mapping[str, Any],
+        *,
+        on_archived: OnArchived | None,
+    ) -> Plan[Record]:
+        """``PATCH /api/records/{object}/{id}?return_all_fields=true`` (PUT's treatment of
+        omitted fields is unconfirmed, reference §13.9). ``on_archived="replace"`` →
+        ``archived_conflict: overwrite``."""
+        fields = self._fields(schema, values)
+        body: dict[str, Any] = {"fields": fields, **codec.archive_policy("update", on_archived)}
+        request = self.build_request(
+            "PATCH",
+            self._records(schema, id),
+            params={"return_all_fields": "true"},
+            json=body,
+            idempotent=self._only_sets(fields),
+        )
+        response = yield request
+        return (yield from self._record(schema, response.json()))
+
+    def upsert(
+        self,
+        schema: ObjectSchema,
+        values: Mapping[str, Any],
+        *,
+        match: str,
+        on_archived: OnArchived | None,
+        emulate: bool,
+    ) -> Plan[UpsertResult]:
+        """``POST /api/records/{object}/upsert`` with ``lookup_value`` **and** ``fields`` (the
+        published schema omits ``fields``; Kizen's own client sends it, reference §6, §13.1).
+
+        Kizen matches on ``email`` (contacts) or ``name``, case-insensitively; another ``match``
+        raises :class:`~crmbridge.Unsupported` unless ``emulate=True`` (search, then add or
+        PATCH: not atomic). ``on_archived`` defaults to ``unarchive``.
+        """
+        fixed = self.match_key(schema)
+        if match != fixed:
+            if not emulate:
+                raise Unsupported(
+                    f"kizen upserts {schema.slug!r} matching on {fixed!r} only (fixed by Kizen, "
+                    f"case-insensitive); pass emulate=True to match on {match!r} with a search "
+                    "then a write (not atomic)",
+                    provider=self.name,
+                )
+            return (yield from self._emulated_upsert(schema, values, match, on_archived))
+        lookup = values.get(match)
+        if not isinstance(lookup, str) or not lookup.strip():
+            raise ValidationError(
+                f"upsert on {schema.slug!r} needs a non-empty {match!r} to match on",
+                provider=self.name,
+            )
+        policy = codec.archive_policy("upsert", on_archived)
+        fields = self._fields(schema, values, by_id=schema.slug == CONTACTS)
+        if self.detect_noop:
+            found = yield from self._search_match(schema, match, lookup)
+            same = [r for r in found if str(r.get(match) or "").casefold() == lookup.casefold()]
+            if len(same) == 1 and not codec.would_change(same[0], values, schema):
+                return UpsertResult("noop", same[0])
+        body = {"lookup_value": lookup, "fields": fields, **policy}
+        request = self.build_request(
+            "POST",
+            self._records(schema, "upsert"),
+            params={"return_all_fields": "true"},
+            json=body,
+            idempotent=self._only_sets(fields),
+        )
+        response = yield request
+        payload = response.json()
+        if not isinstance(payload, Mapping) or not isinstance(payload.get("id"), str):
+            raise ProviderError(f"kizen's upsert answered {payload!r}", provider=self.name)
+        action = _UPSERT_ACTIONS.get(payload.get("action"))
+        if action is None:
+            if response.status_code != 200:  # 201 is created or unarchived: never guess
+                raise ProviderError(
+                    f"kizen's upsert answer has no action ({payload.get('action')!r})",
+                    provider=self.name,
+                )
+            action = "updated"  # 200 is only ever "updated" (reference §6, app-engine)
+        if "fields" not in payload:  # a minimal answer (documented_examples upsert_response_min)
+            record = yield from self.get(schema, payload["id"])
+        else:
+            record = yield from self._record(schema, payload)
+        return UpsertResult(action, record)
+
+    def _emulated_upsert(
+        self,
+        schema: ObjectSchema,
+        values: Mapping[str, Any],
+        match: str,
+        on_archived: OnArchived | None,
+    ) -> Plan[UpsertResult]:
+        """Search ``match = value``, then PATCH the one match or add a record. Two requests, not
+        atomic: a record created between them is duplicated (reference §13.2)."""
+        if match not in values or values[match] is None:
+            raise ValidationError(f"upsert on {match!r} needs a value for it", provider=self.name)
+        policy = codec.archive_policy("create", on_archived or "unarchive")
+        found = yield from self._search_match(schema, match, values[match])
+        if len(found) > 1:
+            raise Conflict(
+                f"{len(found)} {schema.slug} records match {match}={values[match]!r}; "
+                "an upsert needs at most one",
+                provider=self.name,
+                code="ambiguous_match",
+            )
+        if found:
+            if not codec.would_change(found[0], values, schema):
+                return UpsertResult("noop", found[0])
+            assert found[0].id is not None
+            record = yield from self.update(schema, found[0].id, values, on_archived=None)
+            return UpsertResult("updated", record)
+        body: dict[str, Any] = {
+            "fields": self._fields(schema, values, by_id=schema.slug == CONTACTS),
+            **policy,
+        }
+        response = yield self.build_request("POST", self._records(schema, "add"), json=body)
+        payload = response.json()
+        action = payload.get("action") if isinstance(payload, Mapping) else None
+        record = yield from self._record(schema, payload)
+        return UpsertResult("unarchived" if action == "unarchived" else "created", record)
+
+    def delete(self, schema: ObjectSchema, id: str) -> Plan[None]:
+        """Kizen has no hard delete (reference §7): :class:`~crmbridge.Unsupported`, naming
+        ``archive()``."""
+        raise Unsupported(
+            "kizen has no hard delete; use archive() (a soft delete, undone with restore())",
+            provider=self.name,
+        )
+        yield  # type: ignore[unreachable]  # pragma: no cover
+
+    def archive(self, schema: ObjectSchema, id: str) -> Plan[None]:
+        """``DELETE /api/records/{object}/{id}``: 204, data kept, restorable (reference §7)."""
+        yield self.build_request("DELETE", self._records(schema, id))
+        return None
+
+    def restore(self, schema: ObjectSchema, id: str) -> Plan[Record]:
+        """``PATCH /api/records/{object}/{id}/unarchive`` (no body, reference §4, [KZ-LIVE]);
+        the record is read back when the answer does not carry it."""
+        request = self.build_request("PATCH", self._records(schema, id, "unarchive"),
+                                     idempotent=True)  # fmt: skip
+        response = yield request
+        payload = response_body(response) if response.content else None
+        if isinstance(payload, Mapping) and "fields" in payload and "id" in payload:
+            return (yield from self._record(schema, payload))
+        return (yield from self.get(schema, id))
