@@ -1,0 +1,443 @@
+"""The ``crmbridge`` command line (click + rich).
+
+Every command that talks to a CRM takes the provider name first and reads credentials from flags
+(``-o token=...``) or the provider's environment variables (``ATTIO_API_KEY``, ``KIZEN_API_KEY``,
+...); ``--emulator`` talks to the provider's in-process emulator instead. Credentials are never
+echoed. JSON goes in (``--values``, or ``-`` for standard input) and JSON comes out, in the plain-dict
+form of :func:`crmbridge.to_dict`.
+
+Exit codes: 0 success, 1 the CRM or the network failed, 2 bad input (usage, validation,
+configuration).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from . import plugins
+from .bridge import Bridge, connect
+from .errors import ConfigError, CRMError, Unsupported, ValidationError
+from .filters import from_dict as filter_from_dict
+from .model import structure_value, to_dict
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+#: Errors caused by what the user typed: exit code 2, like click's usage errors.
+INPUT_ERRORS = (ValidationError, ConfigError, Unsupported)
+
+
+def _fail(exc: CRMError) -> None:
+    err.print(f"[bold red]error:[/] {type(exc).__name__}: {exc}", highlight=False, markup=True)
+    raise SystemExit(2 if isinstance(exc, INPUT_ERRORS) else 1)
+
+
+def handle_errors(fn: F) -> F:
+    """Turn crmbridge errors into a clean message and an exit code, never a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except CRMError as exc:
+            _fail(exc)
+        except KeyboardInterrupt:
+            err.print("interrupted")
+            raise SystemExit(130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _parse_options(options: tuple[str, ...]) -> dict[str, str]:
+    config: dict[str, str] = {}
+    for item in options:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ValidationError(f"-o takes KEY=VALUE, got {item.split('=')[0]!r}")
+        config[key.strip().replace("-", "_")] = value
+    return config
+
+
+def provider_options(fn: F) -> F:
+    """The options every CRM command shares."""
+    fn = click.option(
+        "-o",
+        "--option",
+        "options",
+        multiple=True,
+        metavar="KEY=VALUE",
+        help="Provider option, e.g. -o token=... or -o base_url=http://127.0.0.1:8701.",
+    )(fn)
+    fn = click.option(
+        "--emulator", is_flag=True, help="Use the provider's in-process emulator (no network)."
+    )(fn)
+    fn = click.option("--seed", default=None, help="With --emulator: seed data set (e.g. 'demo').")(
+        fn
+    )
+    return fn
+
+
+@contextmanager
+def open_bridge(
+    provider: str, options: tuple[str, ...], emulator: bool, seed: str | None
+) -> Iterator[Bridge]:
+    config = _parse_options(options)
+    emu: bool | dict[str, Any] = False
+    if emulator:
+        emu = {"seed": seed} if seed else True
+    elif seed:
+        raise ValidationError("--seed needs --emulator")
+    with connect(provider, emulator=emu, **config) as crm:
+        yield crm
+
+
+def _json_arg(text: str, what: str) -> Any:
+    if text == "-":
+        text = sys.stdin.read()
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValidationError(
+            f"{what} is not valid JSON: {exc.msg} at position {exc.pos}"
+        ) from None
+
+
+def _emit(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def _record_out(record: Any) -> dict[str, Any]:
+    data: dict[str, Any] = to_dict(record)
+    data.pop("raw", None)
+    return data
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="crmbridge")
+def cli() -> None:
+    """One API for Attio, Kizen and any CRM a plugin adds.
+
+    \b
+    Try it with no network and no credentials:
+        crmbridge demo
+        crmbridge objects attio --emulator
+    """
+
+
+@cli.command("plugins")
+@handle_errors
+def plugins_command() -> None:
+    """List the installed providers and where they come from.
+
+    \b
+    Example:
+        crmbridge plugins
+    """
+    table = Table("provider", "distribution", "version", "description")
+    for name, info in sorted(plugins.providers().items()):
+        table.add_row(
+            name, info.distribution or f"({info.plugin})", info.version or "-", info.cls.description
+        )
+    out.print(table)
+    for name, why in sorted(plugins.broken().items()):
+        err.print(f"[yellow]plugin {name!r} failed to load:[/] {why}")
+
+
+@cli.command()
+@click.argument("provider")
+@provider_options
+@handle_errors
+def objects(provider: str, options: tuple[str, ...], emulator: bool, seed: str | None) -> None:
+    """List a CRM's objects.
+
+    \b
+    Example:
+        crmbridge objects attio --emulator
+    """
+    with open_bridge(provider, options, emulator, seed) as crm:
+        table = Table("slug", "label", "kind", "id")
+        for o in crm.objects():
+            table.add_row(o.slug, o.label, o.kind, o.provider_id or "")
+        out.print(table)
+
+
+@cli.command()
+@click.argument("provider")
+@click.argument("object")
+@provider_options
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@handle_errors
+def fields(
+    provider: str,
+    object: str,
+    options: tuple[str, ...],
+    emulator: bool,
+    seed: str | None,
+    as_json: bool,
+) -> None:
+    """List the fields of an object.
+
+    \b
+    Example:
+        crmbridge fields kizen client_client --emulator
+    """
+    with open_bridge(provider, options, emulator, seed) as crm:
+        specs = crm.fields(object)
+    if as_json:
+        _emit([{k: v for k, v in to_dict(s).items() if k != "raw"} for s in specs])
+        return
+    table = Table("slug", "type", "multi", "unique", "required", "writable", "options")
+    for s in specs:
+        shown = ", ".join(o.label for o in s.options[:5]) + (" ..." if len(s.options) > 5 else "")
+        table.add_row(s.slug, s.type.value, *(("yes" if b else "") for b in
+                      (s.multi, s.unique, s.required, s.writable)), shown)  # fmt: skip
+    out.print(table)
+
+
+@cli.command()
+@click.argument("provider")
+@click.argument("object")
+@click.argument("id")
+@provider_options
+@handle_errors
+def get(
+    provider: str, object: str, id: str, options: tuple[str, ...], emulator: bool, seed: str | None
+) -> None:
+    """Print one record as JSON.
+
+    \b
+    Example:
+        crmbridge get attio people 0b8b7d6a-... -o token=$ATTIO_API_KEY
+    """
+    with open_bridge(provider, options, emulator, seed) as crm:
+        _emit(_record_out(crm.get(object, id)))
+
+
+@cli.command()
+@click.argument("provider")
+@click.argument("object")
+@provider_options
+@click.option(
+    "--where", default=None, help='Filter in dict form, e.g. \'{"name": {"$contains": "a"}}\'.'
+)
+@click.option("--order-by", multiple=True, help="Field to sort by; prefix '-' for descending.")
+@click.option("--limit", type=click.IntRange(min=0), default=None, help="Stop after N records.")
+@handle_errors
+def query(
+    provider: str,
+    object: str,
+    options: tuple[str, ...],
+    emulator: bool,
+    seed: str | None,
+    where: str | None,
+    order_by: tuple[str, ...],
+    limit: int | None,
+) -> None:
+    """Print matching records as JSON lines, through every page.
+
+    \b
+    Example:
+        crmbridge query attio people --emulator --seed demo --limit 3 \\
+            --where '{"email_addresses": {"$contains": "@"}}'
+    """
+    condition = filter_from_dict(_json_arg(where, "--where")) if where else None
+    with open_bridge(provider, options, emulator, seed) as crm:
+        for record in crm.query(object, condition, order_by=list(order_by), limit=limit):
+            click.echo(json.dumps(_record_out(record), ensure_ascii=False, default=str))
+
+
+def _values(text: str) -> dict[str, Any]:
+    data = _json_arg(text, "--values")
+    if not isinstance(data, dict):
+        raise ValidationError("--values must be a JSON object of field slug to value")
+    return {k: structure_value(v) for k, v in data.items()}
+
+
+@cli.command()
+@click.argument("provider")
+@click.argument("object")
+@provider_options
+@click.option("--values", "values_json", required=True, help="JSON object, or - for stdin.")
+@click.option("--match", default=None, help="Field to match on (default: the provider's).")
+@click.option(
+    "--on-archived", type=click.Choice(["error", "unarchive", "replace"]), default="unarchive"
+)
+@handle_errors
+def upsert(
+    provider: str,
+    object: str,
+    options: tuple[str, ...],
+    emulator: bool,
+    seed: str | None,
+    values_json: str,
+    match: str | None,
+    on_archived: str,
+) -> None:
+    """Create or update the record that matches, and say which.
+
+    \b
+    Example:
+        crmbridge upsert attio people --emulator --match email_addresses \\
+            --values '{"email_addresses": "ada@example.com", "name": "Ada Lovelace"}'
+    """
+    with open_bridge(provider, options, emulator, seed) as crm:
+        result = crm.upsert(
+            object,
+            _values(values_json),
+            match=match,
+            on_archived=on_archived,  # type: ignore[arg-type]
+        )
+        _emit({"action": result.action, "record": _record_out(result.record)})
+
+
+@cli.command()
+@click.argument("provider")
+@click.argument("object")
+@provider_options
+@click.option("--values", "values_json", required=True, help="JSON object, or - for stdin.")
+@handle_errors
+def create(
+    provider: str, object: str, options: tuple[str, ...], emulator: bool, seed: str | None,
+    values_json: str,
+) -> None:  # fmt: skip
+    """Create a record.
+
+    \b
+    Example:
+        crmbridge create kizen companies_company --emulator --values '{"name": "Acme"}'
+    """
+    with open_bridge(provider, options, emulator, seed) as crm:
+        _emit(_record_out(crm.create(object, _values(values_json))))
+
+
+@cli.command()
+@click.argument("provider")
+@click.argument("object")
+@click.argument("id")
+@provider_options
+@click.option("--values", "values_json", required=True, help="JSON object, or - for stdin.")
+@handle_errors
+def update(
+    provider: str, object: str, id: str, options: tuple[str, ...], emulator: bool,
+    seed: str | None, values_json: str,
+) -> None:  # fmt: skip
+    """Update a record (plain values set; {"$type": "add", "values": [...]} adds).
+
+    \b
+    Example:
+        crmbridge update attio people ID --values '{"job_title": "CTO"}'
+    """
+    with open_bridge(provider, options, emulator, seed) as crm:
+        _emit(_record_out(crm.update(object, id, _values(values_json))))
+
+
+def _id_command(verb: str, example: str) -> None:
+    @cli.command(verb, help=f"{verb.title()} a record.\n\n\b\nExample:\n    {example}")
+    @click.argument("provider")
+    @click.argument("object")
+    @click.argument("id")
+    @provider_options
+    @handle_errors
+    def command(
+        provider: str, object: str, id: str, options: tuple[str, ...], emulator: bool,
+        seed: str | None,
+    ) -> None:  # fmt: skip
+        with open_bridge(provider, options, emulator, seed) as crm:
+            result = getattr(crm, verb)(object, id)
+            _emit(_record_out(result) if result is not None else {"ok": True, verb: id})
+
+
+_id_command("archive", "crmbridge archive kizen client_client ID")
+_id_command("restore", "crmbridge restore kizen client_client ID")
+_id_command("delete", "crmbridge delete attio people ID")
+
+
+@cli.command()
+@click.argument("provider")
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=None, help="Port (default: the provider's)."
+)
+@click.option("--seed", default=None, help="Seed data set, e.g. 'demo'.")
+@click.option(
+    "--random-seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Makes demo data and faults deterministic.",
+)
+@click.option("--token", default=None, help="Attio: the bearer token to accept.")
+@click.option("--api-key", default=None, help="Kizen: the X-API-KEY to accept.")
+@click.option("--user-id", default=None, help="Kizen: the X-USER-ID to accept.")
+@click.option("--business-id", default=None, help="Kizen: the X-BUSINESS-ID to accept.")
+@click.option("--latency-ms", type=click.FloatRange(min=0), default=0.0, help="Delay every answer.")
+@click.option("--rate-limits", is_flag=True, help="Enforce the CRM's documented rate limits (429).")
+@click.option(
+    "--fail-rate",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    help="Fraction of requests that get a 429, a 5xx or a dropped connection.",
+)
+@handle_errors
+def emulate(
+    provider: str, port: int | None, seed: str | None, random_seed: int, token: str | None,
+    api_key: str | None, user_id: str | None, business_id: str | None, latency_ms: float,
+    rate_limits: bool, fail_rate: float,
+) -> None:  # fmt: skip
+    """Serve a CRM emulator over HTTP on 127.0.0.1 until interrupted.
+
+    \b
+    Examples:
+        crmbridge emulate attio --port 8701 --seed demo
+        crmbridge emulate kizen --port 8702 --latency-ms 20 --fail-rate 0.05
+    """
+    cls = plugins.get_provider(provider)
+    options: dict[str, Any] = {
+        "seed": seed, "random_seed": random_seed, "token": token, "api_key": api_key,
+        "user_id": user_id, "business_id": business_id,
+    }  # fmt: skip
+    options = {k: v for k, v in options.items() if v is not None}
+    options.update(latency_ms=latency_ms, fail_rate=fail_rate)
+    if rate_limits:
+        options["rate_limits"] = True
+    try:
+        emulator = cls.create_emulator(**options)
+    except TypeError as exc:
+        raise ValidationError(f"{provider} emulator: {exc}") from None
+    default_port = {"attio": 8701, "kizen": 8702}.get(provider, 0)
+    server = emulator.serve(port=default_port if port is None else port)
+    given = {k for k in ("token", "api_key", "user_id", "business_id") if k in options}
+    err.print(f"[bold green]{provider} emulator[/] on {server.url}  (Ctrl-C to stop)")
+    env = getattr(cls, "env", {})
+    lines = [f"{env['base_url']}={server.url}"] if "base_url" in env else []
+    for key, value in emulator.credentials().items():
+        if key in env:
+            lines.append(f"{env[key]}={'<as given>' if key in given else value}")
+    if lines:
+        err.print("Point clients at it with:\n  export " + " ".join(lines), highlight=False)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        err.print("stopped")
+    finally:
+        server.httpd.server_close()
+
+
+def main() -> None:
+    """Console entry point."""
+    plugins.call_register_commands(cli)
+    cli(prog_name="crmbridge")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
