@@ -59,8 +59,8 @@ def handle_errors(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _parse_options(options: tuple[str, ...]) -> dict[str, str]:
-    config: dict[str, str] = {}
+def _parse_options(options: tuple[str, ...]) -> dict[str, Any]:
+    config: dict[str, Any] = {}
     for item in options:
         key, sep, value = item.partition("=")
         if not sep or not key:
@@ -82,10 +82,8 @@ def provider_options(fn: F) -> F:
     fn = click.option(
         "--emulator", is_flag=True, help="Use the provider's in-process emulator (no network)."
     )(fn)
-    fn = click.option("--seed", default=None, help="With --emulator: seed data set (e.g. 'demo').")(
-        fn
-    )
-    return fn
+    seed = click.option("--seed", default=None, help="With --emulator: seed data set, e.g. demo.")
+    return seed(fn)
 
 
 @contextmanager
