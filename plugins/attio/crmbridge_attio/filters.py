@@ -1,0 +1,134 @@
+"""Neutral filters and sorts → Attio's verbose filter JSON and ``sorts`` (reference attio.md §4,
+"Filtering"; docs "How to apply filters and sorts").
+
+Attio compares a sub-property of composite values (``email_address`` of an email, ``full_name`` of a
+name, ``domain`` of a domain, ``target_record_id`` of a reference…): the sub-property and the
+operators each type supports come from :data:`crmbridge_attio.types.TYPES`. A field may also name a
+sub-property explicitly, ``F("primary_location.country_code") == "US"``.
+
+Attio has no ``$ne``: ``!=`` becomes ``$not`` around ``$eq``; ``is_empty`` becomes ``$not_empty``
+(negated when asking for empty); ``in`` is ``$in`` where Attio has it, else an ``$or`` of ``$eq``.
+Anything Attio cannot express raises :class:`crmbridge.Unsupported` before a request is sent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from crmbridge import Money, ObjectSchema, Option, Ref, Sort, Unsupported, User, ValidationError
+from crmbridge.filters import And, Condition, Filter, Not, Or
+
+from .codec import PARENT, row_of
+from .types import AttioType
+from .values import format_timestamp
+
+__all__ = ["translate_filter", "translate_sorts"]
+
+_OPS = {"eq": "$eq", "lt": "$lt", "lte": "$lte", "gt": "$gt", "gte": "$gte",
+        "contains": "$contains", "starts_with": "$starts_with", "ends_with": "$ends_with"}  # fmt: skip
+
+
+def _unsupported(message: str) -> Unsupported:
+    return Unsupported(message, provider="attio")
+
+
+def _split(schema: ObjectSchema, name: str) -> tuple[str, AttioType, str | None]:
+    """``"slug"`` or ``"slug.sub_property"`` → (slug, type row, sub-property to compare)."""
+    slug, _, sub = name.partition(".")
+    if slug == PARENT and schema.object.kind == "list":
+        raise _unsupported(
+            "Attio list entries cannot be filtered on their parent record with crmbridge filters; "
+            "use request() with a 'path' filter (reference attio.md §4)"
+        )
+    spec = schema.field(slug)
+    row = row_of(spec)
+    if sub and sub not in row.read_keys:
+        raise ValidationError(
+            f"{spec.slug!r} ({row.name}) has no property {sub!r}; "
+            f"it has {', '.join(row.read_keys) or 'none'}",
+            provider="attio",
+        )
+    return spec.slug, row, sub or row.filter_property
+
+
+def _json_value(value: Any) -> Any:
+    """A neutral filter value in Attio's filter syntax."""
+    if isinstance(value, Option):
+        return value.id or value.label
+    if isinstance(value, Ref):
+        return value.id
+    if isinstance(value, User):
+        return value.id or value.email
+    if isinstance(value, Money):
+        value = value.amount
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dt.datetime):  # timestamps need a full date and time (docs)
+        return format_timestamp(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def _wrap(slug: str, prop: str | None, body: dict[str, Any]) -> dict[str, Any]:
+    return {slug: {prop: body} if prop else body}
+
+
+def _condition(cond: Condition, schema: ObjectSchema) -> dict[str, Any]:
+    slug, row, prop = _split(schema, cond.field)
+    explicit_sub = "." in cond.field
+    if cond.op not in row.filter_ops and not explicit_sub:
+        raise _unsupported(
+            f"Attio cannot filter {row.name} attribute {slug!r} with {cond.op!r}; "
+            f"it supports {', '.join(sorted(row.filter_ops)) or 'no filters'}"
+        )
+    if cond.op == "ne":
+        return {"$not": _condition(Condition(cond.field, "eq", cond.value), schema)}
+    if cond.op == "is_empty":
+        not_empty = _wrap(slug, prop if explicit_sub else None, {"$not_empty": True})
+        return {"$not": not_empty} if cond.value else not_empty
+    if cond.op == "in":
+        values = [_json_value(v) for v in cond.value]
+        if row.native_in or explicit_sub:
+            return _wrap(slug, prop, {"$in": values})
+        return {"$or": [_wrap(slug, prop, {"$eq": v}) for v in values]}
+    if cond.op == "contains" and row.name in ("select", "record-reference"):
+        # "a multi field has it": equality on a multiselect matches any of its values (docs).
+        return _wrap(slug, prop, {"$eq": _json_value(cond.value)})
+    return _wrap(slug, prop, {_OPS[cond.op]: _json_value(cond.value)})
+
+
+def translate_filter(where: Filter | None, schema: ObjectSchema) -> dict[str, Any] | None:
+    """The Attio ``filter`` object for ``where`` (``None``: no filter)."""
+    if where is None:
+        return None
+    if isinstance(where, Condition):
+        return _condition(where, schema)
+    if isinstance(where, And):
+        return {"$and": [translate_filter(i, schema) for i in where.items]}
+    if isinstance(where, Or):
+        return {"$or": [translate_filter(i, schema) for i in where.items]}
+    if isinstance(where, Not):
+        return {"$not": translate_filter(where.item, schema)}
+    raise ValidationError(f"not a filter: {where!r}", provider="attio")
+
+
+def translate_sorts(sorts: Sequence[Sort], schema: ObjectSchema) -> list[dict[str, Any]]:
+    """``order_by`` → ``[{"direction", "attribute", "field"?}]``. The ``field`` is the type's sort
+    sub-property (``last_name`` for names) or the one named as ``"slug.field"``."""
+    out = []
+    for sort in sorts:
+        slug, row, _prop = _split(schema, sort.field)
+        _, _, sub = sort.field.partition(".")
+        item: dict[str, Any] = {
+            "direction": "desc" if sort.descending else "asc",
+            "attribute": slug,
+        }
+        field = sub or row.sort_field
+        if field:
+            item["field"] = field
+        out.append(item)
+    return out

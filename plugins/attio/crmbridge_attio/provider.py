@@ -1,0 +1,582 @@
+"""The Attio provider: thin IO around :mod:`.codec`, as sans-IO plans (DESIGN §2).
+
+Each verb is a generator that yields :class:`httpx.Request`\\ s and receives responses; the core
+drivers own auth, retries, rate limits and error mapping. Endpoints and semantics are those of
+reference attio.md §2 and §4; where crmbridge does something Attio has no single request for, the
+docstring says so (and docs/providers/attio.md lists it):
+
+* ``update`` with ``remove(...)`` is read-then-PUT, **not atomic**: a concurrent write between the
+  read and the PUT is overwritten.
+* ``upsert`` reads by the match key before the assert, to tell ``created`` / ``updated`` / ``noop``
+  (Attio's assert answers with the record only) and to skip the write when nothing changes.
+* Lists are objects of kind ``list``; their entries are records with a ``parent`` reference.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import importlib
+import json
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import httpx
+
+from crmbridge import (
+    Add,
+    Capabilities,
+    Clear,
+    Conflict,
+    CRMError,
+    FieldSpec,
+    ObjectSchema,
+    ObjectSpec,
+    Page,
+    Plan,
+    Provider,
+    Query,
+    Record,
+    Ref,
+    Remove,
+    Unsupported,
+    UpsertResult,
+    ValidationError,
+    ValueVersion,
+)
+from crmbridge.filters import Condition
+from crmbridge.provider import OnArchived
+
+from . import codec
+from .filters import translate_filter, translate_sorts
+from .values import BadValue
+
+if TYPE_CHECKING:
+    from crmbridge.emulation import Emulator
+
+__all__ = ["AttioProvider"]
+
+_CHOICE_ENDPOINTS = {"select": "options", "status": "statuses"}
+
+
+class AttioProvider(Provider):
+    """crmbridge provider for the Attio REST API v2 (``https://api.attio.com``).
+
+    ``fetch_options`` (default true): ``fields()`` also reads the options of writable select and
+    status attributes, so option labels are checked before any write. ``attribute_page_size``
+    (default ``None``: one request, as in attributes_list_people.yaml, where Attio returned all 44
+    attributes): a page size makes attribute discovery page with ``limit``/``offset``.
+    """
+
+    name = "attio"
+    description = "Attio REST API v2 (records, lists and entries, assert upserts, value history)"
+    default_base_url = "https://api.attio.com"
+    config_keys = ("token",)
+    required_keys = ("token",)
+    secret_keys = frozenset({"token"})
+    env: ClassVar[Mapping[str, str]] = {"token": "ATTIO_API_KEY", "base_url": "ATTIO_BASE_URL"}
+    request_id_header = "x-attio-execution-id"
+    #: Limits: reference attio.md §6 (25 writes/s, 100 reads/s); page size: the spec's records
+    #: query ``limit`` default of 500 (no larger value is documented).
+    capabilities = Capabilities(
+        native_upsert=True,
+        upsert_match="unique",
+        archive=False,
+        restore=False,
+        delete=True,
+        add_values=True,
+        remove_values=False,
+        history=True,
+        lists=True,
+        sorts=True,
+        max_page_size=500,
+        read_rate=100,
+        write_rate=25,
+    )
+    #: Page size of ``GET …/records/{id}/entries`` (the spec's documented maximum).
+    entries_page_size: ClassVar[int] = 1000
+
+    def __init__(self, *, base_url: str | None = None, **config: Any) -> None:
+        super().__init__(base_url=base_url, **config)
+        self.fetch_options = True
+        self.attribute_page_size: int | None = None
+        self._object_slugs: dict[str, str] = {}
+
+    def auth_headers(self) -> dict[str, str]:
+        """``Authorization: Bearer <token>`` (reference attio.md §7)."""
+        return {"Authorization": f"Bearer {self.config['token'].reveal()}"}
+
+    @classmethod
+    def create_emulator(cls, **options: Any) -> Emulator:
+        """The in-process Attio emulator, ``crmbridge_attio.emulator.AttioEmulator`` (imported
+        only when asked for, so importing the plugin stays light)."""
+        module = importlib.import_module(f"{__package__}.emulator")
+        emulator: Emulator = module.AttioEmulator(**options)
+        return emulator
+
+    # --- errors ------------------------------------------------------------------------------
+
+    def decode_error(self, response: httpx.Response) -> CRMError:
+        """Attio's error body → the core error tree (:func:`codec.decode_error`). Bodies that are
+        not JSON (a proxy's HTML page, a truncated body) become a ``ProviderError`` with the text;
+        429 reads Attio's ``Retry-After`` HTTP-date (reference attio.md §6)."""
+        from crmbridge.http import describe, parse_retry_after
+
+        try:
+            body: Any = json.loads(response.content)
+        except (ValueError, UnicodeDecodeError):
+            body = response.content.decode("utf-8", "replace")
+        return codec.decode_error(
+            response.status_code,
+            body,
+            request_id=response.headers.get(self.request_id_header),
+            retry_after=parse_retry_after(response.headers.get("retry-after")),
+            request=describe(response.request) if _has_request(response) else None,
+        )
+
+    # --- helpers -----------------------------------------------------------------------------
+
+    @staticmethod
+    def _base(object: ObjectSpec) -> str:
+        """``/v2/objects/{slug}`` or ``/v2/lists/{slug}``."""
+        return f"/v2/{'lists' if object.kind == 'list' else 'objects'}/{object.slug}"
+
+    def _rows_path(self, object: ObjectSpec) -> str:
+        """Where the object's rows live: records of an object, entries of a list."""
+        return self._base(object) + ("/entries" if object.kind == "list" else "/records")
+
+    def _decode(self, schema: ObjectSchema, payload: Any) -> Record:
+        if schema.object.kind == "list":
+            return codec.decode_entry(payload, list=schema.slug, fields=schema.fields)
+        return codec.decode_record(payload, object=schema.slug, fields=schema.fields)
+
+    def _encode(self, schema: ObjectSchema, values: Mapping[str, Any], *, creating: bool) -> Any:
+        if schema.object.kind == "list":
+            return codec.encode_entry(schema.fields, values, with_parent=creating)
+        return codec.encode_record(schema.fields, values)
+
+    def _offset_pages(
+        self, path: str, *, page_size: int | None, params: Mapping[str, Any] | None = None
+    ) -> Plan[list[Any]]:
+        """Every item of a GET list endpoint with offset pagination: stop on a short page.
+        ``page_size=None`` sends no ``limit`` (one request, the API's own default)."""
+        items: list[Any] = []
+        offset = 0
+        while True:
+            query = dict(params or {})
+            if page_size is not None:
+                query["limit"] = page_size
+                query["offset"] = offset or None
+            response = yield self.build_request("GET", path, params=query)
+            page = codec.unwrap(response.json())
+            if not isinstance(page, list):
+                page = []
+            items.extend(page)
+            if page_size is None or len(page) < page_size:
+                return items
+            offset += len(page)
+
+    @staticmethod
+    def _check_on_archived(on_archived: OnArchived | None) -> None:
+        if on_archived not in (None, "error"):
+            raise Unsupported(
+                f"Attio has no archived records, so on_archived={on_archived!r} cannot apply",
+                provider="attio",
+            )
+
+    # --- schema ------------------------------------------------------------------------------
+
+    def list_objects(self) -> Plan[list[ObjectSpec]]:
+        """``GET /v2/objects`` then ``GET /v2/lists`` (objects_list.yaml, lists_list.yaml). Lists
+        come after objects, so an object wins a slug clash. A token without
+        ``list_configuration:read`` (403) simply sees no lists."""
+        response = yield self.build_request("GET", "/v2/objects")
+        objects = [codec.decode_object(o) for o in codec.unwrap(response.json())]
+        self._object_slugs = {o.provider_id: o.slug for o in objects if o.provider_id}
+        response = yield self.build_request("GET", "/v2/lists", expect=(403,))
+        if response.status_code == 403:
+            return objects
+        lists = [codec.decode_object(o) for o in codec.unwrap(response.json())]
+        return objects + lists
+
+    def list_fields(self, object: ObjectSpec) -> Plan[list[FieldSpec]]:
+        """``GET /v2/{objects|lists}/{slug}/attributes`` (attributes_list_people.yaml), then the
+        options or statuses of each writable select/status attribute (statuses_list_deals_stage.yaml).
+        Reference targets are given as object slugs. A list's entries also get the ``parent``
+        reference field."""
+        if not self._object_slugs:
+            response = yield self.build_request("GET", "/v2/objects")
+            found = [codec.decode_object(o) for o in codec.unwrap(response.json())]
+            self._object_slugs = {o.provider_id: o.slug for o in found if o.provider_id}
+        base = self._base(object)
+        items = yield from self._offset_pages(
+            f"{base}/attributes", page_size=self.attribute_page_size
+        )
+        fields = [codec.decode_attribute(a, object_slugs=self._object_slugs) for a in items]
+        if self.fetch_options:
+            for i, spec in enumerate(fields):
+                endpoint = _CHOICE_ENDPOINTS.get(codec.attio_type(spec) or "")
+                if endpoint is None or not spec.writable:
+                    continue
+                response = yield self.build_request(
+                    "GET", f"{base}/attributes/{spec.slug}/{endpoint}"
+                )
+                fields[i] = codec.with_options(spec, codec.decode_options(response.json()))
+        if object.kind == "list":
+            fields.append(codec.parent_field(object))
+        return fields
+
+    # --- reads -------------------------------------------------------------------------------
+
+    def get(self, schema: ObjectSchema, id: str) -> Plan[Record]:
+        """``GET …/records/{id}`` (or ``…/entries/{id}``); 404 ``not_found`` → ``NotFound``."""
+        response = yield self.build_request("GET", f"{self._rows_path(schema.object)}/{id}")
+        return self._decode(schema, response.json())
+
+    def query_body(self, schema: ObjectSchema, query: Query, offset: int) -> dict[str, Any]:
+        """The body of ``POST …/records/query``: ``limit`` always, ``offset``/``filter``/``sorts``
+        only when set — so a plain first page is ``{"limit": n}`` exactly as recorded in
+        companies_query.yaml."""
+        body: dict[str, Any] = {"limit": query.page_size}
+        if offset:
+            body["offset"] = offset
+        where = translate_filter(query.where, schema)
+        if where is not None:
+            body["filter"] = where
+        if query.order_by:
+            body["sorts"] = translate_sorts(query.order_by, schema)
+        return body
+
+    def query(self, schema: ObjectSchema, query: Query, cursor: Any) -> Plan[Page]:
+        """One page of ``POST /v2/objects/{o}/records/query`` (or ``/v2/lists/{l}/entries/query``).
+        Offset pagination: the next cursor is the next offset while pages are full, ``None`` after
+        the first short page — every page is read, not only the first. A query counts as a read
+        (reference attio.md §6) and is safe to retry."""
+        offset = int(cursor or 0)
+        body = self.query_body(schema, query, offset)
+        response = yield self.build_request(
+            "POST", f"{self._rows_path(schema.object)}/query", json=body, kind="read",
+            idempotent=True,
+        )  # fmt: skip
+        items = codec.unwrap(response.json())
+        records = [self._decode(schema, item) for item in items]
+        full = len(records) >= query.page_size
+        return Page(records, offset + len(records) if full and records else None)
+
+    def history(self, schema: ObjectSchema, id: str, field: FieldSpec) -> Plan[list[ValueVersion]]:
+        """``GET …/{id}/attributes/{field}/values?show_historic=true``: every version of the value,
+        oldest first, with its active period and actor (reference attio.md §3, historic values).
+        Attio refuses it (400) for enriched attributes."""
+        path = f"{self._rows_path(schema.object)}/{id}/attributes/{field.slug}/values"
+        response = yield self.build_request("GET", path, params={"show_historic": "true"})
+        return codec.decode_history(response.json(), field)
+
+    # --- writes ------------------------------------------------------------------------------
+
+    def create(
+        self, schema: ObjectSchema, values: Mapping[str, Any], *, on_archived: OnArchived | None
+    ) -> Plan[Record]:
+        """``POST …/records`` with ``{"data": {"values": …}}`` (entries: ``{"data":
+        {"parent_record_id", "parent_object", "entry_values"}}``). Not retried on failure: a
+        create is not idempotent."""
+        self._check_on_archived(on_archived)
+        resolved = _resolve(schema, values, None)
+        body = self._encode(schema, resolved, creating=True)
+        response = yield self.build_request("POST", self._rows_path(schema.object), json=body)
+        return self._decode(schema, response.json())
+
+    def update(
+        self,
+        schema: ObjectSchema,
+        id: str,
+        values: Mapping[str, Any],
+        *,
+        on_archived: OnArchived | None,
+    ) -> Plan[Record]:
+        """PATCH appends to multiselects, PUT overwrites them (reference attio.md §4):
+
+        * ``add(...)`` and single values → PATCH; a list for a multi field and ``clear()`` → PUT;
+          both kinds in one call → one PUT and one PATCH.
+        * ``remove(...)`` has no Attio form: read the record, then PUT what remains (with every
+          other change folded into that one PUT). **Not atomic**: a write by someone else between
+          the read and the PUT is lost for that attribute.
+        """
+        self._check_on_archived(on_archived)
+        path = f"{self._rows_path(schema.object)}/{id}"
+        if any(isinstance(v, Remove) for v in values.values()):
+            current = yield self.build_request("GET", path)
+            record = self._decode(schema, current.json())
+            body = self._encode(schema, _resolve(schema, values, record), creating=False)
+            response = yield self.build_request("PUT", path, json=body)
+            return self._decode(schema, response.json())
+        put: dict[str, Any] = {}
+        patch: dict[str, Any] = {}
+        for slug, value in values.items():
+            spec = schema.fields.get(slug)
+            multi = spec is not None and spec.multi
+            if value is None or isinstance(value, Clear) or (multi and not isinstance(value, Add)):
+                put[slug] = value
+            else:
+                patch[slug] = value
+        # Encode both before sending anything, so a bad value fails with no write done.
+        bodies = [
+            (method, self._encode(schema, part, creating=False))
+            for method, part in (("PUT", put), ("PATCH", patch))
+            if part
+        ]
+        if not bodies:
+            bodies = [("PATCH", self._encode(schema, {}, creating=False))]
+        payload: Any = None
+        for method, body in bodies:
+            response = yield self.build_request(method, path, json=body, idempotent=True)
+            payload = response.json()
+        return self._decode(schema, payload)
+
+    def upsert(
+        self,
+        schema: ObjectSchema,
+        values: Mapping[str, Any],
+        *,
+        match: str,
+        on_archived: OnArchived | None,
+        emulate: bool,
+    ) -> Plan[UpsertResult]:
+        """Attio's assert, ``PUT …/records?matching_attribute=<slug>`` (a query parameter; in the
+        body it is a 400). Entries assert by parent: ``PUT /v2/lists/{l}/entries``.
+
+        The match attribute must be unique (else Attio answers 400
+        ``matching_attribute_definition_not_unique``): refused here before sending. To report the
+        truth, crmbridge first reads the record(s) the match value designates: none → ``created``;
+        one with the same values → ``noop`` and no write at all; one otherwise → ``updated``;
+        several → :class:`Conflict`. If the record appeared between the read and the assert
+        (its ``created_at`` is older than the read), the result says ``updated``.
+        """
+        self._check_on_archived(on_archived)
+        spec = schema.field(match)
+        if schema.object.kind == "list":
+            return (yield from self._upsert_entry(schema, values, spec))
+        if not spec.unique:
+            uniques = [f.slug for f in schema.fields.values() if f.unique and f.writable]
+            raise ValidationError(
+                f"Attio can only upsert on a unique attribute; {spec.slug!r} is not unique "
+                f"(unique in {schema.slug!r}: {', '.join(uniques) or 'none'})",
+                provider="attio",
+                code="matching_attribute_definition_not_unique",
+            )
+        wanted = _as_list(values.get(spec.slug))
+        if not wanted:
+            raise ValidationError(
+                f"upsert on {spec.slug!r} needs a value for {spec.slug!r}", provider="attio"
+            )
+        condition = Condition(spec.slug, "in", tuple(wanted))
+        probe = Query(where=condition, page_size=2)
+        response = yield self.build_request(
+            "POST", f"{self._rows_path(schema.object)}/query",
+            json=self.query_body(schema, probe, 0), kind="read", idempotent=True,
+        )  # fmt: skip
+        read_at = _server_time(response)
+        found = [self._decode(schema, item) for item in codec.unwrap(response.json())]
+        if len(found) > 1:
+            raise Conflict(
+                f"{spec.slug}={wanted!r} matches several {schema.slug} records "
+                f"({', '.join(str(r.id) for r in found)}); Attio's assert needs one",
+                provider="attio",
+                code="ambiguous_match",
+            )
+        existing = found[0] if found else None
+        resolved = _resolve(schema, values, existing)
+        if existing is not None and _unchanged(schema, existing, resolved, match=spec.slug):
+            return UpsertResult("noop", existing)
+        body = self._encode(schema, resolved, creating=True)
+        response = yield self.build_request(
+            "PUT", self._rows_path(schema.object), params={"matching_attribute": spec.slug},
+            json=body, idempotent=True,
+        )  # fmt: skip
+        record = self._decode(schema, response.json())
+        return UpsertResult(_action(existing, record, read_at), record)
+
+    def _upsert_entry(
+        self, schema: ObjectSchema, values: Mapping[str, Any], spec: FieldSpec
+    ) -> Plan[UpsertResult]:
+        """Assert a list entry by its parent record. The parent's entries
+        (``GET /v2/objects/{o}/records/{id}/entries``) tell whether it is already in the list."""
+        if spec.slug != codec.PARENT:
+            raise ValidationError(
+                f"Attio asserts list entries by their parent record only: use match='parent', "
+                f"not {spec.slug!r}",
+                provider="attio",
+            )
+        parent = values.get(codec.PARENT)
+        if not isinstance(parent, Ref):
+            raise ValidationError("a list entry upsert needs parent=Ref(object, id)",
+                                  provider="attio")  # fmt: skip
+        entries = yield from self.record_entries(parent.object, parent.id)
+        mine = [e for e in entries if e.object in (schema.slug, schema.object.provider_id)]
+        if len(mine) > 1:
+            raise Conflict(
+                f"{parent.object} {parent.id} has {len(mine)} entries in {schema.slug!r}; "
+                "Attio's assert needs one (multiple_match_results)",
+                provider="attio",
+                code="multiple_match_results",
+            )
+        existing = None
+        if mine:
+            response = yield self.build_request(
+                "GET", f"{self._rows_path(schema.object)}/{mine[0].id}"
+            )
+            existing = self._decode(schema, response.json())
+        resolved = _resolve(schema, values, existing)
+        if existing is not None and _unchanged(schema, existing, resolved, match=codec.PARENT):
+            return UpsertResult("noop", existing)
+        body = self._encode(schema, resolved, creating=True)
+        response = yield self.build_request(
+            "PUT", self._rows_path(schema.object), json=body, idempotent=True
+        )
+        record = self._decode(schema, response.json())
+        return UpsertResult("updated" if existing is not None else "created", record)
+
+    def delete(self, schema: ObjectSchema, id: str) -> Plan[None]:
+        """``DELETE …/records/{id}`` (or ``…/entries/{id}``): a hard delete, answered ``{}``."""
+        yield self.build_request("DELETE", f"{self._rows_path(schema.object)}/{id}")
+        return None
+
+    def archive(self, schema: ObjectSchema, id: str) -> Plan[None]:
+        """Attio has no archive (``Capabilities.archive`` is false): use ``delete()``."""
+        return _refuse(
+            Unsupported(
+                "Attio has no archive: records are deleted for good with delete()",
+                provider="attio",
+            )
+        )
+
+    def restore(self, schema: ObjectSchema, id: str) -> Plan[Record]:
+        """Attio has no archive, so nothing to restore."""
+        return _refuse(
+            Unsupported("Attio has no archive, so there is nothing to restore", provider="attio")
+        )
+
+    # --- Attio-only extras (run them with ``Bridge.run(plan)``) ------------------------------
+
+    def record_entries(self, object: str, id: str) -> Plan[list[Ref]]:
+        """The list entries of a record, ``GET /v2/objects/{o}/records/{id}/entries``, as
+        ``Ref(list slug, entry id)``; paged by ``limit``/``offset`` (max 1000, per the spec)."""
+        items = yield from self._offset_pages(
+            f"/v2/objects/{object}/records/{id}/entries", page_size=self.entries_page_size
+        )
+        return codec.decode_entry_refs(items)
+
+    def self_info(self) -> Plan[dict[str, Any]]:
+        """``GET /v2/self``: what the token is (workspace, scopes, ``active``), to check a token
+        (self_identify.yaml)."""
+        response = yield self.build_request("GET", "/v2/self")
+        data = response.json()
+        return dict(data) if isinstance(data, Mapping) else {"data": data}
+
+
+# --- helpers: pure, module level -------------------------------------------------------------
+
+
+def _refuse(error: CRMError) -> Plan[Any]:
+    """A plan that raises ``error`` when run, before any request."""
+    raise error
+    yield  # type: ignore[unreachable]  # makes this a generator
+
+
+def _has_request(response: httpx.Response) -> bool:
+    try:
+        response.request  # noqa: B018 - raises when the response was built without one
+    except RuntimeError:
+        return False
+    return True
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None or isinstance(value, Clear):
+        return []
+    if isinstance(value, Add | Remove):
+        return list(value.values)
+    if isinstance(value, list | tuple):
+        return list(value)
+    return [value]
+
+
+def _key(spec: FieldSpec, value: Any) -> str:
+    """A comparable form of a value: its Attio write element (so an option by label and by id,
+    or a name with and without ``full``, compare equal when Attio would store the same)."""
+    try:
+        encoded = codec.encode_value(spec, value)
+    except (BadValue, ValidationError):
+        encoded = repr(value)
+    text = json.dumps(encoded, sort_keys=True, default=str)
+    return text.casefold() if spec.type.value in ("email", "domain") else text
+
+
+def _resolve(
+    schema: ObjectSchema, values: Mapping[str, Any], current: Record | None
+) -> dict[str, Any]:
+    """Changes against the record's current values → plain values: ``add`` appends what is not
+    there yet, ``remove`` keeps the rest, ``clear`` empties. With no current record (create),
+    ``add`` is a set and ``remove`` leaves nothing."""
+    out: dict[str, Any] = {}
+    for slug, value in values.items():
+        if not isinstance(value, Add | Remove | Clear):
+            out[slug] = value
+            continue
+        spec = schema.fields.get(slug)
+        if spec is None or isinstance(value, Clear):
+            out[slug] = [] if isinstance(value, Clear) else value
+            continue
+        have = _as_list(current.fields.get(slug)) if current is not None else []
+        if isinstance(value, Add):
+            keys = {_key(spec, v) for v in have}
+            out[slug] = have + [v for v in value.values if _key(spec, v) not in keys]
+        else:
+            drop = {_key(spec, v) for v in value.values}
+            out[slug] = [v for v in have if _key(spec, v) not in drop]
+    return out
+
+
+def _unchanged(
+    schema: ObjectSchema, record: Record, values: Mapping[str, Any], *, match: str
+) -> bool:
+    """Whether writing ``values`` would leave ``record`` as it is. Assert semantics (reference
+    attio.md §4): the match attribute only gains values; every other multiselect is synced to
+    exactly the list given."""
+    for slug, value in values.items():
+        spec = schema.fields.get(slug)
+        if spec is None:
+            return False
+        have = {_key(spec, v) for v in _as_list(record.fields.get(slug))}
+        want = {_key(spec, v) for v in _as_list(value)}
+        if slug == match:
+            if not want <= have:
+                return False
+        elif want != have:
+            return False
+    return True
+
+
+def _server_time(response: httpx.Response) -> dt.datetime | None:
+    """The server's clock at a response, from its ``Date`` header (recorded on every Attio
+    response)."""
+    header = response.headers.get("date")
+    if not header:
+        return None
+    try:
+        return email.utils.parsedate_to_datetime(header)
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+def _action(existing: Record | None, record: Record, read_at: dt.datetime | None) -> Any:
+    """``created`` or ``updated`` for an assert, from what the read before it found. A record
+    created before that read (by someone else, in between) was updated, not created."""
+    if existing is not None:
+        return "updated" if record.id == existing.id else "created"
+    if (
+        read_at is not None
+        and record.created_at is not None
+        and record.created_at < read_at - dt.timedelta(seconds=1)
+    ):
+        return "updated"
+    return "created"

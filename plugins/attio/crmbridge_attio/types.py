@@ -1,0 +1,172 @@
+"""THE table: every Attio attribute type, its neutral :class:`~crmbridge.FieldType`, and how it is
+read, written, filtered and sorted. Everything else in the plugin reads :data:`TYPES`.
+
+Sources: reference attio.md §3 (value shapes, write forms, filter properties), the spec's
+``output-value`` / ``input-value`` schemas, and the recordings (attributes_list_people.yaml,
+companies_query.yaml, people_query_rbeene.json). The spec's attribute-type enum has 17 values; a
+type that is not in the table (a future addition) is served by :data:`UNKNOWN`: ``FieldType.unknown``,
+the raw value kept, never writable (reference attio.md §1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import attrs
+
+from crmbridge import FieldSpec, FieldType
+
+from . import values as v
+
+__all__ = ["STANDARD_MULTISELECT", "TYPES", "UNKNOWN", "AttioType", "lookup"]
+
+Decoder = Callable[[Mapping[str, Any], FieldSpec | None], Any]
+Encoder = Callable[[Any, FieldSpec], Any]
+
+_TEXTUAL = frozenset({"eq", "ne", "in", "contains", "starts_with", "ends_with", "is_empty"})
+_ORDERED = frozenset({"eq", "ne", "lt", "lte", "gt", "gte", "is_empty"})
+_EQUALITY = frozenset({"eq", "ne", "in", "is_empty"})
+
+
+@attrs.frozen
+class AttioType:
+    """One row of the table.
+
+    * ``name``: Attio's ``type`` / ``attribute_type``; ``neutral``: the crmbridge type.
+    * ``decode``: one value element → neutral value; ``encode``: neutral value → one write element,
+      ``None`` when Attio accepts no writes of this type (interaction: system-generated).
+    * ``write_form`` / ``read_keys``: documentation, rendered in docs/providers/attio.md.
+    * ``filter_property``: the sub-property a filter on the attribute compares (``None``: the
+      attribute itself); ``filter_ops``: the neutral operators Attio can express on it
+      (``ne`` is always ``$not`` around ``$eq``; ``in`` becomes ``$in`` or an ``$or`` of ``$eq``).
+    * ``native_in``: whether Attio has ``$in`` for it; ``sort_field``: the ``field`` of a sort.
+    """
+
+    name: str
+    neutral: FieldType
+    decode: Decoder
+    encode: Encoder | None
+    write_form: str
+    read_keys: tuple[str, ...]
+    filter_property: str | None = None
+    filter_ops: frozenset[str] = _EQUALITY
+    native_in: bool = False
+    sort_field: str | None = None
+
+    @property
+    def writable(self) -> bool:
+        return self.encode is not None
+
+
+_ROWS = (
+    AttioType(
+        "text", FieldType.text, v.decode_plain, v.encode_text,
+        '{"value": str}', ("value",), None, _TEXTUAL, native_in=True,
+    ),
+    AttioType(
+        "number", FieldType.number, v.decode_number, v.encode_number,
+        '{"value": number}', ("value",), None, _ORDERED,
+    ),
+    AttioType(
+        "checkbox", FieldType.bool, v.decode_checkbox, v.encode_checkbox,
+        '{"value": bool}', ("value",), None, frozenset({"eq", "ne"}),
+    ),
+    AttioType(
+        "currency", FieldType.money, v.decode_currency, v.encode_currency,
+        '{"currency_value": number} (code from the attribute config)',
+        ("currency_value", "currency_code"), "currency_value", _ORDERED,
+    ),
+    AttioType(
+        "date", FieldType.date, v.decode_date, v.encode_date,
+        '{"value": "YYYY-MM-DD"}', ("value",), None, _ORDERED,
+    ),
+    AttioType(
+        "timestamp", FieldType.datetime, v.decode_timestamp, v.encode_timestamp,
+        '{"value": "YYYY-MM-DDTHH:MM:SS.ffffffZ"}', ("value",), None, _ORDERED,
+    ),
+    AttioType(
+        "rating", FieldType.rating, v.decode_rating, v.encode_rating,
+        '{"value": 0..5}', ("value",), None, _ORDERED,
+    ),
+    AttioType(
+        "status", FieldType.status, v.decode_status, v.encode_status,
+        '{"status": status_id or title}', ("status",), None, _EQUALITY,
+    ),
+    AttioType(
+        "select", FieldType.option, v.decode_select, v.encode_select,
+        '{"option": option_id or title}', ("option",), None, _EQUALITY | {"contains"},
+    ),
+    AttioType(
+        "record-reference", FieldType.reference, v.decode_record_reference,
+        v.encode_record_reference,
+        '{"target_object", "target_record_id"} or {"target_object", <unique attribute>: [value]}',
+        ("target_object", "target_record_id"), "target_record_id", _EQUALITY | {"contains"},
+        native_in=True,
+    ),
+    AttioType(
+        "actor-reference", FieldType.user, v.decode_actor_reference, v.encode_actor_reference,
+        '{"referenced_actor_type": "workspace-member", "referenced_actor_id"} or '
+        '{"workspace_member_email_address"}',
+        ("referenced_actor_type", "referenced_actor_id"), "referenced_actor_id",
+        frozenset({"eq", "ne"}),
+    ),
+    AttioType(
+        "location", FieldType.location, v.decode_location, v.encode_location,
+        "all ten keys: line_1..line_4, locality, region, postcode, country_code, latitude, "
+        "longitude",
+        ("line_1", "line_2", "line_3", "line_4", "locality", "region", "postcode",
+         "country_code", "latitude", "longitude"),
+        None, frozenset({"is_empty"}),
+    ),
+    AttioType(
+        "domain", FieldType.domain, v.decode_domain, v.encode_domain,
+        '{"domain": str}', ("domain", "root_domain"), "domain", _TEXTUAL, native_in=True,
+    ),
+    AttioType(
+        "email-address", FieldType.email, v.decode_email, v.encode_email,
+        '{"email_address": str}',
+        ("original_email_address", "email_address", "email_domain", "email_root_domain",
+         "email_local_specifier"),
+        "email_address", _TEXTUAL, native_in=True,
+    ),
+    AttioType(
+        "phone-number", FieldType.phone, v.decode_phone, v.encode_phone,
+        '{"original_phone_number": E.164, "country_code": null}',
+        ("original_phone_number", "country_code", "phone_number"), "phone_number", _TEXTUAL,
+        native_in=True,
+    ),
+    AttioType(
+        "personal-name", FieldType.person_name, v.decode_personal_name, v.encode_personal_name,
+        '{"first_name", "last_name", "full_name"} (all three)',
+        ("first_name", "last_name", "full_name"), "full_name", _TEXTUAL, native_in=True,
+        sort_field="last_name",
+    ),
+    AttioType(
+        "interaction", FieldType.interaction, v.decode_interaction, None,
+        "not writable (system-generated)",
+        ("interaction_type", "interacted_at", "owner_actor"), "interacted_at", _ORDERED,
+    ),
+)  # fmt: skip
+
+#: Attio attribute type → row. Exactly the 17 types of the spec's enum.
+TYPES: Mapping[str, AttioType] = {row.name: row for row in _ROWS}
+
+#: The row for a type this version does not know: read as ``FieldType.unknown``, raw value kept.
+UNKNOWN = AttioType(
+    "unknown", FieldType.unknown, v.decode_unknown, None,
+    "not writable (unknown type)", (), None, frozenset(),
+)  # fmt: skip
+
+#: Multiselect attributes of the standard objects (reference attio.md §2, from the live
+#: attributes_list_* cassettes). Used only when a record is decoded without its schema, to keep a
+#: multi field a list even when it holds one value.
+STANDARD_MULTISELECT = frozenset(
+    {"email_addresses", "phone_numbers", "domains", "team", "categories", "associated_deals",
+     "associated_people"}
+)  # fmt: skip
+
+
+def lookup(attio_type: Any) -> AttioType:
+    """The row for ``attio_type``; :data:`UNKNOWN` for anything not in the table."""
+    return TYPES.get(attio_type, UNKNOWN) if isinstance(attio_type, str) else UNKNOWN
