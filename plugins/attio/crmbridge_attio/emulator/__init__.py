@@ -1,0 +1,22 @@
+"""A stateful emulator of the Attio REST API v2 (DESIGN §6, issue #6).
+
+``AttioEmulator()`` answers Attio's endpoints from in-memory state, in Attio's wire format:
+in-process through ``.transport()`` (an ``httpx.MockTransport``) or over HTTP on loopback through
+``.serve()``. Modules, one job each:
+
+* :mod:`.emulator` — the ``Emulator`` subclass: auth, error/429/5xx bodies, state access.
+* :mod:`.routes` — method + path → handler; unknown endpoints answer Attio's 404.
+* :mod:`.api`, :mod:`.api_schema`, :mod:`.api_records`, :mod:`.api_entries` — the handlers.
+* :mod:`.writes` — create / append / overwrite / assert semantics, uniqueness, history.
+* :mod:`.values` — per-type value normalisation and validation.
+* :mod:`.filters` — filter and sort evaluation.
+* :mod:`.store`, :mod:`.schema` — state; :mod:`.seeds` — standard objects; :mod:`.demo` — demo data.
+* :mod:`.errors`, :mod:`.ids` — error bodies; ids and timestamps.
+"""
+
+from __future__ import annotations
+
+from .emulator import DEFAULT_TOKEN, AttioEmulator
+from .errors import AttioError
+
+__all__ = ["DEFAULT_TOKEN", "AttioEmulator", "AttioError"]

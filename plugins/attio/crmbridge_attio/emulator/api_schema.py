@@ -1,0 +1,228 @@
+"""Handlers for identity and configuration: ``/v2/self``, workspace members, objects, attributes,
+select options, statuses and lists (reference/attio.md §2 and §7).
+
+``/v2/self`` has the keys of the recorded ``cassettes/self_identify.yaml``. Attribute creation takes
+``data{title, description, api_slug, type, is_required, is_unique, is_multiselect, default_value,
+config}``, all required (reference §2: a real 400 lists each missing one). ``/options`` on a status
+attribute answers 200 with no data (reference §2, ``kesslerio/attio-mcp-server#987``).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+from . import errors
+from .api import Api, Call, Reply
+from .schema import ATTRIBUTE_TYPES, OptionDef, StatusDef
+from .seeds import add_attribute, add_list
+
+__all__ = ["SchemaApi"]
+
+SCOPES = (
+    "comment:read-write list_configuration:read-write list_entry:read-write note:read-write "
+    "object_configuration:read-write record_permission:read-write task:read-write "
+    "user_management:read-write webhook:read-write"
+)
+#: Types a user cannot create (reference §3: domain, email-address, personal-name are standard
+#: only; interactions are system-generated).
+NOT_CREATABLE = {"domain", "email-address", "personal-name", "interaction"}
+ATTRIBUTE_KEYS = (
+    ("title", "string"),
+    ("description", "string"),
+    ("api_slug", "string"),
+    ("type", "string"),
+    ("is_required", "boolean"),
+    ("is_unique", "boolean"),
+    ("is_multiselect", "boolean"),
+    ("default_value", "object"),
+    ("config", "object"),
+)
+
+
+class SchemaApi(Api):
+    def self_(self, call: Call) -> Reply:
+        ws = self.ws
+        member = ws.members[0]
+        return Reply(
+            {
+                "active": True,
+                "scope": SCOPES,
+                "client_id": ws.client_id,
+                "token_type": "Bearer",
+                "exp": None,
+                "iat": int(time.time()),
+                "sub": ws.id,
+                "aud": ws.client_id,
+                "iss": "attio.com",
+                "authorized_by_workspace_member_id": member.id,
+                "workspace_id": ws.id,
+                "workspace_name": ws.name,
+                "workspace_slug": ws.slug,
+                "workspace_logo_url": None,
+            }
+        )
+
+    # --- workspace members ----------------------------------------------------------------------
+
+    def members(self, call: Call) -> Reply:
+        return Reply({"data": [m.render() for m in self.ws.members]})
+
+    def member(self, call: Call, member_id: str) -> Reply:
+        member = self.ws.member_by_id(member_id)
+        if member is None:
+            raise errors.not_found(f'Workspace member with ID "{member_id}" not found.')
+        return Reply({"data": member.render()})
+
+    # --- objects --------------------------------------------------------------------------------
+
+    def objects(self, call: Call) -> Reply:
+        return Reply({"data": [o.render() for o in self.ws.objects.values()]})
+
+    def object_(self, call: Call, obj: str) -> Reply:
+        return Reply({"data": self.object(obj).render()})
+
+    # --- attributes -----------------------------------------------------------------------------
+
+    def attributes(self, call: Call, target: str, identifier: str) -> Reply:
+        parent = self.target(target, identifier)
+        limit, offset = self.paging(call.query, 10**9, None, "Query parameter")
+        show_archived = self.flag(call, "show_archived")
+        ids = self.ws.object_ids()
+        items = [a for a in parent.attributes.values() if show_archived or not a.is_archived]
+        return Reply({"data": [a.render(ids) for a in items[offset : offset + limit]]})
+
+    def attribute_(self, call: Call, target: str, identifier: str, attribute: str) -> Reply:
+        found = self.attribute(self.target(target, identifier), attribute)
+        return Reply({"data": found.render(self.ws.object_ids())})
+
+    def create_attribute(self, call: Call, target: str, identifier: str) -> Reply:
+        parent = self.target(target, identifier)
+        data = self.data(call)
+        problems = [errors.required(["data", key], kind) for key, kind in ATTRIBUTE_KEYS if key not in data]
+        if problems:
+            raise errors.body_invalid(problems)
+        type_ = data["type"]
+        slug = data["api_slug"]
+        if type_ not in ATTRIBUTE_TYPES or type_ in NOT_CREATABLE:
+            raise errors.body_invalid(
+                [errors.zod("invalid_enum_value", ["data", "type"], f"Invalid attribute type '{type_}'")]
+            )
+        if not isinstance(slug, str) or not re.fullmatch(r"[a-z][a-z0-9_]*", slug):
+            raise errors.body_invalid([errors.zod("invalid_string", ["data", "api_slug"], "Invalid api_slug")])
+        if slug in parent.attributes:
+            kind = "object" if target == "objects" else "list"
+            raise errors.AttioError(
+                409,
+                "invalid_request_error",
+                "slug_conflict",
+                f"An attribute with the same API slug already exists on this {kind}. "
+                "Please choose a different API slug.",
+            )
+        if data["is_unique"] and type_ in ("select", "status", "checkbox", "record-reference"):
+            raise errors.body_invalid(
+                [errors.zod("invalid", ["data", "is_unique"], f"Attributes of type {type_} cannot be unique")]
+            )
+        config = data["config"] if isinstance(data["config"], dict) else {}
+        targets: list[str] = []
+        if type_ == "record-reference":
+            allowed = (config.get("record_reference") or {}).get("allowed_objects") or []
+            for key in allowed:
+                obj = self.ws.object(key)
+                if obj is None:
+                    raise errors.value_not_found(f'Object with slug/ID "{key}" not found.')
+                targets.append(obj.api_slug)
+        currency = None
+        if type_ == "currency":
+            currency = (config.get("currency") or {}).get("default_currency_code") or "USD"
+        flags = "q" * bool(data["is_required"]) + "u" * bool(data["is_unique"])
+        flags += "m" * bool(data["is_multiselect"])
+        attribute = add_attribute(
+            self.ws,
+            parent,
+            slug,
+            str(data["title"]),
+            type_,
+            flags=flags,
+            created_at=call.now,
+            targets=targets,
+            currency=currency,
+            default=data["default_value"],
+            description=data["description"],
+        )
+        self.ws.table(parent).unique.pop(slug, None)
+        return Reply({"data": attribute.render(self.ws.object_ids())})
+
+    # --- select options and statuses ------------------------------------------------------------
+
+    def options(self, call: Call, target: str, identifier: str, attribute: str) -> Reply:
+        found = self.attribute(self.target(target, identifier), attribute)
+        show_archived = self.flag(call, "show_archived")
+        items = [o for o in found.options if show_archived or not o.is_archived]
+        return Reply({"data": [dict(o.render(found.ids)) for o in items]})
+
+    def create_option(self, call: Call, target: str, identifier: str, attribute: str) -> Reply:
+        found = self.attribute(self.target(target, identifier), attribute)
+        data = self.data(call, "title")
+        if found.type != "select":
+            raise errors.body_invalid([errors.zod("invalid", ["data"], "This attribute is not a select attribute.")])
+        title = data["title"]
+        if any(o.title == title for o in found.options):
+            raise errors.AttioError(
+                409,
+                "invalid_request_error",
+                "slug_conflict",
+                f'There is already another select option with the title "{title}".',
+            )
+        option = OptionDef(self.ws.ids.new(), str(title))
+        found.options.append(option)
+        return Reply({"data": dict(option.render(found.ids))})
+
+    def statuses(self, call: Call, target: str, identifier: str, attribute: str) -> Reply:
+        found = self.attribute(self.target(target, identifier), attribute)
+        show_archived = self.flag(call, "show_archived")
+        items = [s for s in found.statuses if show_archived or not s.is_archived]
+        return Reply({"data": [dict(s.render(found.ids)) for s in items]})
+
+    def create_status(self, call: Call, target: str, identifier: str, attribute: str) -> Reply:
+        found = self.attribute(self.target(target, identifier), attribute)
+        data = self.data(call, "title")
+        if found.type != "status":
+            raise errors.body_invalid([errors.zod("invalid", ["data"], "This attribute is not a status attribute.")])
+        title = data["title"]
+        if any(s.title == title for s in found.statuses):
+            raise errors.AttioError(
+                409,
+                "invalid_request_error",
+                "slug_conflict",
+                f'There is already another status with the title "{title}".',
+            )
+        status = StatusDef(
+            self.ws.ids.new(),
+            str(title),
+            target_time_in_status=data.get("target_time_in_status"),
+            celebration_enabled=bool(data.get("celebration_enabled", False)),
+        )
+        found.statuses.append(status)
+        return Reply({"data": dict(status.render(found.ids))})
+
+    # --- lists ----------------------------------------------------------------------------------
+
+    def lists(self, call: Call) -> Reply:
+        return Reply({"data": [lst.render() for lst in self.ws.lists.values()]})
+
+    def list_(self, call: Call, lst: str) -> Reply:
+        return Reply({"data": self.list(lst).render()})
+
+    def create_list(self, call: Call) -> Reply:
+        data = self.data(call, "name", "api_slug", "parent_object")
+        parent = self.ws.object(str(data["parent_object"]))
+        if parent is None:
+            raise errors.not_found(f'Parent object with slug/ID "{data["parent_object"]}" not found.')
+        if data["api_slug"] in self.ws.lists:
+            raise errors.AttioError(
+                409, "invalid_request_error", "slug_conflict", f'A list with api_slug "{data["api_slug"]}" already exists.'
+            )
+        lst = add_list(self.ws, str(data["api_slug"]), str(data["name"]), parent.api_slug, call.now)
+        return Reply({"data": lst.render()})
+

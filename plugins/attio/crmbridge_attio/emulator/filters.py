@@ -1,0 +1,410 @@
+"""Filters and sorts of the records/entries query endpoints, compiled to Python predicates.
+
+Grammar from reference/attio.md §4 ("How to apply filters and sorts"): shorthand
+``{"name": "John Smith"}`` (implicit ``$and``, implicit ``$eq`` on the type's default property),
+verbose ``{"name": {"full_name": {"$eq": …}}}``, operators ``$eq $in $not_empty $contains
+$starts_with $ends_with $lt $lte $gt $gte``, logical ``$and $or $not`` (no ``$ne``), path filters
+``{"path": [[object, attribute], …], "constraints": {…}}`` through record references (and a list's
+``parent_record``). Properties per type from the filter-properties paragraph of §3. A value of a
+multiselect attribute matches if any of its values does. Anything else is 400 ``filter_error``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from . import errors
+from .ids import parse_date, parse_timestamp
+from .schema import LIST_PARENT_RECORD, AttributeDef, ListDef, Parent
+from .store import Entry, Row, Workspace
+from .values import LOCATION_KEYS
+
+__all__ = ["compile_filter", "sort_rows"]
+
+Predicate = Callable[[Row], bool]
+
+#: Filterable properties per attribute type; the first one is the default (shorthand) property.
+PROPERTIES: dict[str, tuple[str, ...]] = {
+    "text": ("value",),
+    "number": ("value",),
+    "checkbox": ("value",),
+    "date": ("value",),
+    "timestamp": ("value",),
+    "rating": ("value",),
+    "currency": ("currency_value", "currency_code"),
+    "select": ("option",),
+    "status": ("status",),
+    "record-reference": ("target_record_id", "target_object"),
+    "actor-reference": ("referenced_actor_id", "referenced_actor_type"),
+    "location": LOCATION_KEYS,
+    "domain": ("domain", "root_domain"),
+    "email-address": (
+        "email_address",
+        "email_domain",
+        "email_root_domain",
+        "email_local_specifier",
+        "original_email_address",
+    ),
+    "phone-number": ("phone_number", "country_code", "original_phone_number"),
+    "personal-name": ("full_name", "first_name", "last_name"),
+    "interaction": ("interacted_at", "interaction_type", "owner_member_id"),
+}
+_ORDERED = {"$lt", "$lte", "$gt", "$gte"}
+_TEXTUAL = {"$contains", "$starts_with", "$ends_with"}
+_OPERATORS = {"$eq", "$in", "$not_empty"} | _ORDERED | _TEXTUAL
+#: Properties whose values are numbers or time-ordered strings (comparison operators allowed).
+_COMPARABLE = {
+    ("number", "value"),
+    ("rating", "value"),
+    ("date", "value"),
+    ("timestamp", "value"),
+    ("currency", "currency_value"),
+    ("interaction", "interacted_at"),
+}
+_CASELESS = {"email-address", "domain"}
+
+
+def _fail(message: str) -> errors.AttioError:
+    return errors.filter_error(message)
+
+
+def _prop_value(attribute: AttributeDef, value: dict[str, Any], prop: str) -> Any:
+    if prop == "active_from":
+        return value["active_from"]
+    if attribute.type == "select":
+        option = value["option"]
+        return (option["title"], option["id"]["option_id"])
+    if attribute.type == "status":
+        status = value["status"]
+        return (status["title"], status["id"]["status_id"])
+    if prop == "owner_member_id":
+        return (value.get("owner_actor") or {}).get("id")
+    return value.get(prop)
+
+
+def _operand(attribute: AttributeDef, prop: str, operand: Any) -> Any:
+    """Bring a filter operand into the stored form (timestamps, dates, case)."""
+    if isinstance(operand, str):
+        if (attribute.type, prop) in (("timestamp", "value"), ("interaction", "interacted_at")) or (
+            prop == "active_from"
+        ):
+            stamp = parse_timestamp(operand)
+            if stamp is None:
+                raise _fail(f'Invalid timestamp "{operand}" in filter for "{attribute.api_slug}".')
+            return stamp
+        if attribute.type == "date":
+            day = parse_date(operand)
+            if day is None:
+                raise _fail(f'Invalid date "{operand}" in filter for "{attribute.api_slug}".')
+            return day
+        if attribute.type in _CASELESS:
+            return operand.lower()
+    return operand
+
+
+def _equals(stored: Any, operand: Any, caseless: bool) -> bool:
+    if isinstance(stored, tuple):  # select/status: title or id
+        return operand in stored
+    if caseless and isinstance(stored, str):
+        return stored.lower() == operand
+    if isinstance(stored, bool) or isinstance(operand, bool):
+        return stored is operand or stored == operand and type(stored) is type(operand)
+    return bool(stored == operand)
+
+
+def _condition(attribute: AttributeDef, prop: str, op: str, operand: Any) -> Callable[[dict[str, Any]], bool]:
+    """A test on one stored value."""
+    caseless = attribute.type in _CASELESS
+    if op == "$eq":
+        target = _operand(attribute, prop, operand)
+        return lambda v: _equals(_prop_value(attribute, v, prop), target, caseless)
+    if op == "$in":
+        if not isinstance(operand, list):
+            raise _fail(f'"$in" needs an array for "{attribute.api_slug}".')
+        targets = [_operand(attribute, prop, o) for o in operand]
+        return lambda v: any(_equals(_prop_value(attribute, v, prop), t, caseless) for t in targets)
+    if op in _TEXTUAL:
+        if not isinstance(operand, str):
+            raise _fail(f'"{op}" needs a string for "{attribute.api_slug}".')
+        if (attribute.type, prop) in _COMPARABLE or attribute.type in ("checkbox", "record-reference"):
+            raise _fail(f'The operator "{op}" is not supported for attribute "{attribute.api_slug}".')
+        needle = operand.lower()
+
+        def textual(v: dict[str, Any]) -> bool:
+            stored = _prop_value(attribute, v, prop)
+            candidates = stored if isinstance(stored, tuple) else (stored,)
+            for candidate in candidates:
+                if not isinstance(candidate, str):
+                    continue
+                hay = candidate.lower()
+                if (
+                    (op == "$contains" and needle in hay)
+                    or (op == "$starts_with" and hay.startswith(needle))
+                    or (op == "$ends_with" and hay.endswith(needle))
+                ):
+                    return True
+            return False
+
+        return textual
+    if op in _ORDERED:
+        if (attribute.type, prop) not in _COMPARABLE and prop != "active_from":
+            raise _fail(f'The operator "{op}" is not supported for attribute "{attribute.api_slug}".')
+        target = _operand(attribute, prop, operand)
+        if isinstance(target, bool) or not isinstance(target, int | float | str):
+            raise _fail(f'Invalid operand for "{op}" on "{attribute.api_slug}".')
+
+        def ordered(v: dict[str, Any]) -> bool:
+            stored = _prop_value(attribute, v, prop)
+            if stored is None or isinstance(stored, str) != isinstance(target, str):
+                return False
+            if op == "$lt":
+                return bool(stored < target)
+            if op == "$lte":
+                return bool(stored <= target)
+            if op == "$gt":
+                return bool(stored > target)
+            return bool(stored >= target)
+
+        return ordered
+    raise _fail(f'Unknown operator "{op}" in filter.')
+
+
+class _Compiler:
+    def __init__(self, workspace: Workspace) -> None:
+        self.ws = workspace
+
+    def node(self, parent: Parent, spec: Any) -> Predicate:
+        if not isinstance(spec, dict):
+            raise _fail("Filter must be an object.")
+        if "path" in spec:
+            return self.path(parent, spec)
+        parts: list[Predicate] = []
+        for key, value in spec.items():
+            if key == "$and" or key == "$or":
+                if not isinstance(value, list):
+                    raise _fail(f'"{key}" needs an array of filters.')
+                subs = [self.node(parent, s) for s in value]
+                parts.append(_all(subs) if key == "$and" else _any(subs))
+            elif key == "$not":
+                sub = self.node(parent, value)
+                parts.append(lambda row, sub=sub: not sub(row))
+            elif key.startswith("$"):
+                raise _fail(f'Unknown operator "{key}" in filter.')
+            else:
+                attribute = parent.attribute(key)
+                if attribute is None:
+                    raise _fail(f'Unknown attribute slug or ID "{key}" in filter.')
+                parts.append(self.attribute(attribute, value))
+        return _all(parts)
+
+    def attribute(self, attribute: AttributeDef, cond: Any) -> Predicate:
+        """Conditions on one attribute: a value (``$eq`` on the default property), operators on
+        the default property, or per-property conditions."""
+        props = PROPERTIES[attribute.type]
+        slug = attribute.api_slug
+        tests: list[Callable[[dict[str, Any]], bool]] = []
+        presence: bool | None = None
+        if not isinstance(cond, dict):
+            tests.append(self._default(attribute, props, "$eq", cond))
+        else:
+            for key, value in cond.items():
+                if key == "$not_empty":
+                    presence = bool(value)
+                elif key in _OPERATORS:
+                    tests.append(self._default(attribute, props, key, value))
+                elif key in props or key == "active_from":
+                    if isinstance(value, dict):
+                        for op, operand in value.items():
+                            if op == "$not_empty":
+                                tests.append(
+                                    lambda v, p=key, want=bool(operand): (v.get(p) is not None) == want
+                                )
+                            else:
+                                tests.append(_condition(attribute, key, op, operand))
+                    else:
+                        tests.append(_condition(attribute, key, "$eq", value))
+                else:
+                    raise _fail(f'Unknown property "{key}" for attribute "{slug}" in filter.')
+
+        def predicate(row: Row) -> bool:
+            values = row.active.get(slug) or ()
+            if presence is not None and bool(values) != presence:
+                return False
+            if not tests:
+                return True
+            return any(all(t(v) for t in tests) for v in values)
+
+        return predicate
+
+    @staticmethod
+    def _default(
+        attribute: AttributeDef, props: tuple[str, ...], op: str, operand: Any
+    ) -> Callable[[dict[str, Any]], bool]:
+        if attribute.type == "location":
+            raise _fail(f'Filter on location attribute "{attribute.api_slug}" needs a property.')
+        return _condition(attribute, props[0], op, operand)
+
+    def path(self, parent: Parent, spec: dict[str, Any]) -> Predicate:
+        steps = spec.get("path")
+        constraints = spec.get("constraints")
+        if not isinstance(steps, list) or not steps or not isinstance(constraints, dict):
+            raise _fail('A path filter needs "path" (array of [object, attribute]) and "constraints".')
+        pairs: list[tuple[Parent, AttributeDef | None]] = []
+        for index, step in enumerate(steps):
+            if not (isinstance(step, list) and len(step) == 2 and all(isinstance(s, str) for s in step)):
+                raise _fail("Each path step must be [object, attribute].")
+            owner: Parent | None = parent if index == 0 else self.ws.object(step[0])
+            if index == 0 and step[0] not in (parent.api_slug, parent.id):
+                raise _fail(f'Path must start at "{parent.api_slug}", not "{step[0]}".')
+            if owner is None:
+                raise _fail(f'Unknown object "{step[0]}" in path.')
+            if isinstance(owner, ListDef) and step[1] == LIST_PARENT_RECORD:
+                pairs.append((owner, None))
+                continue
+            attribute = owner.attribute(step[1])
+            if attribute is None:
+                raise _fail(f'Unknown attribute "{step[1]}" on "{step[0]}" in path.')
+            if index < len(steps) - 1 and attribute.type != "record-reference":
+                raise _fail(f'Path step "{step[1]}" is not a record reference.')
+            pairs.append((owner, attribute))
+        final_owner, final_attribute = pairs[-1]
+        if final_attribute is None:
+            raise _fail("A path must end at an attribute.")
+        test = self.attribute(final_attribute, constraints)
+        hops = pairs[:-1]
+        next_objects = [steps[i + 1][0] for i in range(len(hops))]
+
+        def predicate(row: Row) -> bool:
+            rows: Iterable[Row] = (row,)
+            for (_owner, attribute), next_object in zip(hops, next_objects, strict=True):
+                rows = list(self._follow(rows, attribute, next_object))
+            return any(test(r) for r in rows)
+
+        return predicate
+
+    def _follow(self, rows: Iterable[Row], attribute: AttributeDef | None, target_slug: str) -> Iterable[Row]:
+        target = self.ws.object(target_slug)
+        if target is None:
+            return
+        table = self.ws.table(target)
+        for row in rows:
+            if attribute is None:
+                if isinstance(row, Entry):
+                    found = table.rows.get(row.parent_record_id)
+                    if found is not None:
+                        yield found
+                continue
+            for value in row.active.get(attribute.api_slug) or ():
+                if value["target_object"] == target.api_slug:
+                    found = table.rows.get(value["target_record_id"])
+                    if found is not None:
+                        yield found
+
+
+def _all(parts: list[Predicate]) -> Predicate:
+    if len(parts) == 1:
+        return parts[0]
+    return lambda row: all(p(row) for p in parts)
+
+
+def _any(parts: list[Predicate]) -> Predicate:
+    return lambda row: any(p(row) for p in parts)
+
+
+def compile_filter(workspace: Workspace, parent: Parent, spec: Any) -> Predicate | None:
+    """A predicate over rows of ``parent``, or ``None`` for "everything" (no or empty filter)."""
+    if spec is None or spec == {}:
+        return None
+    return _Compiler(workspace).node(parent, spec)
+
+
+# --- sorts -------------------------------------------------------------------------------------
+
+
+def _sort_value(attribute: AttributeDef, value: dict[str, Any], field: str | None) -> Any:
+    prop = field or PROPERTIES[attribute.type][0]
+    if attribute.type == "select":
+        return value["option"]["title"].lower()
+    if attribute.type == "status":
+        return value["status"]["title"].lower()
+    if attribute.type == "location" and field is None:
+        prop = "locality"
+    stored = value.get(prop)
+    return stored.lower() if isinstance(stored, str) else stored
+
+
+def sort_rows(workspace: Workspace, parent: Parent, rows: list[Row], sorts: Any) -> list[Row]:
+    """Stable multi-key sort; rows without a value come last in both directions."""
+    if sorts is None:
+        return rows
+    if not isinstance(sorts, list):
+        raise _fail("Sorts must be an array.")
+    keyed: list[tuple[bool, Callable[[Row], Any]]] = []
+    compiler = _Compiler(workspace)
+    for spec in sorts:
+        if not isinstance(spec, dict) or spec.get("direction") not in ("asc", "desc"):
+            raise _fail('Each sort needs "direction" ("asc" or "desc") and an attribute or path.')
+        field = spec.get("field")
+        if field is not None and not isinstance(field, str):
+            raise _fail('Sort "field" must be a string.')
+        if "path" in spec:
+            getter = _path_getter(compiler, parent, spec["path"], field)
+        else:
+            key = spec.get("attribute")
+            attribute = parent.attribute(key) if isinstance(key, str) else None
+            if attribute is None:
+                raise _fail(f'Unknown attribute "{key}" in sort.')
+            getter = _attribute_getter(attribute, field)
+        keyed.append((spec["direction"] == "desc", getter))
+    result = list(rows)
+    for descending, getter in reversed(keyed):
+        pairs = [(getter(r), r) for r in result]
+        present = [p for p in pairs if p[0] is not None]
+        missing = [p[1] for p in pairs if p[0] is None]
+        try:
+            present.sort(key=lambda p: p[0], reverse=descending)
+        except TypeError:
+            present.sort(key=lambda p: str(p[0]), reverse=descending)
+        result = [p[1] for p in present] + missing
+    return result
+
+
+def _attribute_getter(attribute: AttributeDef, field: str | None) -> Callable[[Row], Any]:
+    slug = attribute.api_slug
+
+    def getter(row: Row) -> Any:
+        values = row.active.get(slug)
+        return _sort_value(attribute, values[0], field) if values else None
+
+    return getter
+
+
+def _path_getter(compiler: _Compiler, parent: Parent, steps: Any, field: str | None) -> Callable[[Row], Any]:
+    if not isinstance(steps, list) or not steps:
+        raise _fail("Sort path must be an array of [object, attribute].")
+    probe = compiler.path(parent, {"path": steps, "constraints": {}})
+    del probe  # validates the path
+    last = steps[-1]
+    owner = compiler.ws.object(last[0])
+    final = owner.attribute(last[1]) if owner is not None else None
+    if final is None:
+        raise _fail("Unknown attribute at the end of the sort path.")
+    final_getter = _attribute_getter(final, field)
+    hops = []
+    for i, step in enumerate(steps[:-1]):
+        owner_i: Parent | None = parent if i == 0 else compiler.ws.object(step[0])
+        attribute = None
+        if owner_i is not None and not (isinstance(owner_i, ListDef) and step[1] == LIST_PARENT_RECORD):
+            attribute = owner_i.attribute(step[1])
+        hops.append((attribute, steps[i + 1][0]))
+
+    def getter(row: Row) -> Any:
+        rows: Iterable[Row] = (row,)
+        for attribute, target in hops:
+            rows = list(compiler._follow(rows, attribute, target))
+        for r in rows:
+            return final_getter(r)
+        return None
+
+    return getter

@@ -1,0 +1,81 @@
+"""Method + path → handler. Anything else is Attio's generic 404, recorded in
+``errors/rbeene_404_not_found_endpoint.json`` and ``cassettes/companies_list.yaml``:
+``Could not find endpoint "GET /v2/objects/companies/records".`` (path without the query string)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from . import errors
+from .api import Call, Reply
+from .api_entries import EntriesApi
+from .api_schema import SchemaApi
+from .store import Workspace
+
+__all__ = ["Router"]
+
+_S = r"([^/]+)"
+_T = r"(objects|lists)"
+ROUTES: list[tuple[str, str, str, str]] = [
+    # (method, path pattern, handler group, handler name)
+    ("GET", r"/v2/self", "schema", "self_"),
+    ("GET", r"/v2/workspace_members", "schema", "members"),
+    ("GET", rf"/v2/workspace_members/{_S}", "schema", "member"),
+    ("GET", r"/v2/objects", "schema", "objects"),
+    ("POST", r"/v2/objects/records/search", "records", "search"),
+    ("GET", rf"/v2/objects/{_S}", "schema", "object_"),
+    ("GET", rf"/v2/{_T}/{_S}/attributes", "schema", "attributes"),
+    ("POST", rf"/v2/{_T}/{_S}/attributes", "schema", "create_attribute"),
+    ("GET", rf"/v2/{_T}/{_S}/attributes/{_S}", "schema", "attribute_"),
+    ("GET", rf"/v2/{_T}/{_S}/attributes/{_S}/options", "schema", "options"),
+    ("POST", rf"/v2/{_T}/{_S}/attributes/{_S}/options", "schema", "create_option"),
+    ("GET", rf"/v2/{_T}/{_S}/attributes/{_S}/statuses", "schema", "statuses"),
+    ("POST", rf"/v2/{_T}/{_S}/attributes/{_S}/statuses", "schema", "create_status"),
+    ("POST", rf"/v2/objects/{_S}/records/query", "records", "query"),
+    ("POST", rf"/v2/objects/{_S}/records", "records", "create"),
+    ("PUT", rf"/v2/objects/{_S}/records", "records", "assert_"),
+    ("GET", rf"/v2/objects/{_S}/records/{_S}", "records", "get"),
+    ("PATCH", rf"/v2/objects/{_S}/records/{_S}", "records", "update"),
+    ("PUT", rf"/v2/objects/{_S}/records/{_S}", "records", "update"),
+    ("DELETE", rf"/v2/objects/{_S}/records/{_S}", "records", "delete"),
+    ("GET", rf"/v2/objects/{_S}/records/{_S}/attributes/{_S}/values", "records", "values"),
+    ("GET", rf"/v2/objects/{_S}/records/{_S}/entries", "records", "entries"),
+    ("GET", r"/v2/lists", "schema", "lists"),
+    ("POST", r"/v2/lists", "schema", "create_list"),
+    ("GET", rf"/v2/lists/{_S}", "schema", "list_"),
+    ("POST", rf"/v2/lists/{_S}/entries/query", "entries", "query_entries"),
+    ("POST", rf"/v2/lists/{_S}/entries", "entries", "create_entry"),
+    ("PUT", rf"/v2/lists/{_S}/entries", "entries", "assert_entry"),
+    ("GET", rf"/v2/lists/{_S}/entries/{_S}", "entries", "get_entry"),
+    ("PATCH", rf"/v2/lists/{_S}/entries/{_S}", "entries", "update_entry"),
+    ("PUT", rf"/v2/lists/{_S}/entries/{_S}", "entries", "update_entry"),
+    ("DELETE", rf"/v2/lists/{_S}/entries/{_S}", "entries", "delete_entry"),
+    ("GET", rf"/v2/lists/{_S}/entries/{_S}/attributes/{_S}/values", "entries", "entry_values"),
+]
+
+
+class Router:
+    """Dispatches a :class:`Call` to the handler whose method and path match."""
+
+    def __init__(self, workspace: Workspace) -> None:
+        data_api = EntriesApi(workspace)
+        self.groups: dict[str, Any] = {
+            "schema": SchemaApi(workspace),
+            "records": data_api,
+            "entries": data_api,
+        }
+        self.table: dict[str, list[tuple[re.Pattern[str], Callable[..., Reply]]]] = {}
+        for method, pattern, group, name in ROUTES:
+            handler = getattr(self.groups[group], name)
+            self.table.setdefault(method, []).append((re.compile(f"^{pattern}$"), handler))
+
+    def route(self, call: Call) -> Reply:
+        from urllib.parse import unquote
+
+        for pattern, handler in self.table.get(call.method, ()):
+            match = pattern.match(call.path)
+            if match:
+                return handler(call, *(unquote(g) for g in match.groups()))
+        raise errors.not_found(f'Could not find endpoint "{call.method} {call.path}".')

@@ -1,0 +1,236 @@
+"""In-memory state: the workspace's configuration and the records and entries of each object and list.
+
+Records and entries are :class:`Row` s holding their *active* values per attribute slug (already in
+the API's value shape, so a read only assembles dicts) and the deactivated ones (value history,
+reference §3 "Historic values"). Rows of an object or list live in a :class:`Table` that keeps
+insertion order (the order a query without sorts returns) in a cached list, so that an unfiltered
+page is a slice — O(page), not O(records) — and per-attribute uniqueness indexes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import errors
+from .ids import IdFactory
+from .schema import AttributeDef, ListDef, MemberDef, ObjectDef, Parent
+from .values import identity, is_uuid
+
+__all__ = ["Entry", "Row", "Table", "Workspace"]
+
+#: Record-reference string shorthand: the unique attribute a bare string matches, per target
+#: object (reference §3, record-reference row).
+SHORTHAND_MATCH = {
+    "companies": ("domains", "domain"),
+    "people": ("email_addresses", "email_address"),
+    "users": ("user_id", "value"),
+    "workspaces": ("workspace_id", "value"),
+}
+
+
+@dataclass(slots=True, eq=False)
+class Row:
+    """A record (or, as :class:`Entry`, a list entry)."""
+
+    id: str
+    created_at: str
+    active: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+
+@dataclass(slots=True, eq=False)
+class Entry(Row):
+    parent_record_id: str = ""
+    parent_object: str = ""
+
+
+class Table:
+    """The rows of one object or list, in creation order, with uniqueness indexes."""
+
+    def __init__(self, parent: Parent) -> None:
+        self.parent = parent
+        self.rows: dict[str, Row] = {}
+        self._ordered: list[Row] | None = []
+        #: slug → value identity → row id, for the parent's unique attributes.
+        self.unique: dict[str, dict[Hashable, str]] = {}
+
+    def ordered(self) -> list[Row]:
+        if self._ordered is None:
+            self._ordered = list(self.rows.values())
+        return self._ordered
+
+    def insert(self, row: Row) -> None:
+        self.rows[row.id] = row
+        if self._ordered is not None:
+            self._ordered.append(row)
+
+    def remove(self, row: Row) -> None:
+        del self.rows[row.id]
+        self._ordered = None
+        for slug, values in row.active.items():
+            index = self.unique.get(slug)
+            if index is None:
+                continue
+            attribute = self.parent.attributes[slug]
+            for value in values:
+                key = identity(attribute.type, value)
+                if index.get(key) == row.id:
+                    del index[key]
+
+    def index(self, attribute: AttributeDef) -> dict[Hashable, str]:
+        found = self.unique.get(attribute.api_slug)
+        if found is None:
+            found = self.unique[attribute.api_slug] = {}
+            for row in self.rows.values():
+                for value in row.active.get(attribute.api_slug, ()):
+                    found.setdefault(identity(attribute.type, value), row.id)
+        return found
+
+
+class Workspace:
+    """Everything one token can see: members, objects, lists, their rows."""
+
+    def __init__(self, ids: IdFactory, created_at: str) -> None:
+        self.ids = ids
+        self.id = ids.new()
+        self.slug = "crmbridge-emulator"
+        self.name = "crmbridge Emulator"
+        self.created_at = created_at
+        #: The API token's actor id (``created_by_actor`` of every API write).
+        self.token_id = ids.new()
+        self.client_id = ids.new()
+        self.members: list[MemberDef] = []
+        self.objects: dict[str, ObjectDef] = {}
+        self.lists: dict[str, ListDef] = {}
+        self.tables: dict[str, Table] = {}
+
+    # --- configuration lookups ----------------------------------------------------------------
+
+    def object(self, key: str) -> ObjectDef | None:
+        """An object by slug or id (every ``{object}`` path parameter accepts both)."""
+        found = self.objects.get(key)
+        if found is None:
+            found = next((o for o in self.objects.values() if o.id == key), None)
+        return found
+
+    def list(self, key: str) -> ListDef | None:
+        found = self.lists.get(key)
+        if found is None:
+            found = next((lst for lst in self.lists.values() if lst.id == key), None)
+        return found
+
+    def table(self, parent: Parent) -> Table:
+        table = self.tables.get(parent.id)
+        if table is None:
+            table = self.tables[parent.id] = Table(parent)
+        return table
+
+    def object_ids(self) -> dict[str, str]:
+        return {slug: obj.id for slug, obj in self.objects.items()}
+
+    def api_actor(self) -> dict[str, Any]:
+        return {"type": "api-token", "id": self.token_id}
+
+    # --- rendering ------------------------------------------------------------------------------
+
+    def web_url(self, obj: ObjectDef, record_id: str) -> str:
+        """``https://app.attio.com/{workspace}/{person|company|…}/{id}`` as recorded."""
+        kind = obj.singular_noun.lower().replace(" ", "-") or obj.api_slug
+        return f"https://app.attio.com/{self.slug}/{kind}/{record_id}"
+
+    def render_record(self, obj: ObjectDef, row: Row) -> dict[str, Any]:
+        active = row.active
+        return {
+            "id": {"workspace_id": self.id, "object_id": obj.id, "record_id": row.id},
+            "created_at": row.created_at,
+            "web_url": self.web_url(obj, row.id),
+            "values": {slug: active.get(slug) or [] for slug in obj.visible},
+        }
+
+    def render_entry(self, lst: ListDef, entry: Entry) -> dict[str, Any]:
+        active = entry.active
+        return {
+            "id": {"workspace_id": self.id, "list_id": lst.id, "entry_id": entry.id},
+            "parent_record_id": entry.parent_record_id,
+            "parent_object": entry.parent_object,
+            "created_at": entry.created_at,
+            "entry_values": {slug: active.get(slug) or [] for slug in lst.visible},
+        }
+
+    # --- value resolution (values.Resolver) -----------------------------------------------------
+
+    def member_by_email(self, email: str) -> MemberDef | None:
+        email = email.lower()
+        return next((m for m in self.members if m.email_address.lower() == email), None)
+
+    def member_by_id(self, member_id: str) -> MemberDef | None:
+        return next((m for m in self.members if m.id == member_id), None)
+
+    def resolve_reference(self, attribute: AttributeDef, raw: Any) -> tuple[str, str]:
+        """Find the record a record-reference value points to; it must exist (reference §3)."""
+        from .values import normalize  # local: values imports nothing from here
+
+        if isinstance(raw, str):
+            if len(attribute.targets) != 1:
+                raise errors.invalid_value(
+                    attribute.api_slug,
+                    [errors.zod("invalid", [], "A string is only accepted for one target object")],
+                )
+            target = self.objects.get(attribute.targets[0])
+            if target is None:
+                raise errors.value_not_found(f'Object with slug/ID "{attribute.targets[0]}" not found.')
+            if is_uuid(raw) and raw in self.table(target).rows:
+                return target.api_slug, raw
+            slug_key = SHORTHAND_MATCH.get(target.api_slug)
+            if slug_key is None:
+                raise errors.value_not_found(f'Record with ID "{raw}" not found.')
+            raw = {"target_object": target.api_slug, slug_key[0]: [{slug_key[1]: raw}]}
+        if not isinstance(raw, dict):
+            raise errors.invalid_value(
+                attribute.api_slug,
+                [
+                    errors.zod(
+                        "invalid_type",
+                        [],
+                        f"Expected object, received {errors.type_name(raw)}",
+                        expected="object",
+                        received=errors.type_name(raw),
+                    )
+                ],
+            )
+        target_key = raw.get("target_object")
+        if not isinstance(target_key, str):
+            raise errors.invalid_value(attribute.api_slug, [errors.required(["target_object"], "string")])
+        target = self.object(target_key)
+        if target is None:
+            raise errors.value_not_found(f'Object with slug/ID "{target_key}" not found.')
+        if attribute.targets and target.api_slug not in attribute.targets:
+            raise errors.invalid_value(
+                attribute.api_slug,
+                [errors.zod("invalid", ["target_object"], f'Object "{target.api_slug}" is not allowed')],
+            )
+        table = self.table(target)
+        record_id = raw.get("target_record_id")
+        if record_id is not None:
+            if not isinstance(record_id, str) or record_id not in table.rows:
+                raise errors.value_not_found(f'Record with ID "{record_id}" not found.')
+            return target.api_slug, record_id
+        for key, value in raw.items():
+            if key == "target_object":
+                continue
+            match_attr = target.attribute(key)
+            if match_attr is None or not match_attr.is_unique:
+                raise errors.value_not_found(
+                    f'No unique attribute was found for slug/ID "{key}" on object "{target.api_slug}".'
+                )
+            index = table.index(match_attr)
+            for item in normalize(match_attr, value, self):
+                owner = index.get(identity(match_attr.type, item))
+                if owner is not None:
+                    return target.api_slug, owner
+            raise errors.value_not_found(
+                f'Could not find a "{target.api_slug}" record matching the attribute "{key}".'
+            )
+        raise errors.invalid_value(attribute.api_slug, [errors.required(["target_record_id"], "string")])

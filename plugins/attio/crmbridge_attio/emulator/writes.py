@@ -1,0 +1,206 @@
+"""Write semantics for records and entries: create, append (PATCH), overwrite (PUT), assert.
+
+From reference/attio.md §4 (records table): PATCH creates the supplied multiselect values and keeps
+the existing ones (new ones first); PUT replaces them; assert appends to the *matching* attribute and
+syncs every other multiselect to the supplied list; attributes absent from a payload are untouched.
+Single-value attributes are replaced by a new value (an equal value is kept as it is). Every
+replaced or removed value stays in the history with ``active_until`` set (§3 historic values).
+Uniqueness (``uniqueness_conflict``), required attributes (``missing_value``) and non-writable
+attributes are checked on the whole payload *before* anything changes, so a refused write never
+changes state. Record-reference attributes that form a relationship keep their inverse in sync
+(reference §3, record-reference row: "relationship pairs auto-sync inverse").
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Hashable
+from typing import Any, Literal
+
+from . import errors
+from .errors import AttioError
+from .schema import AttributeDef, Parent
+from .store import Row, Table, Workspace
+from .values import envelope, identity, normalize
+
+__all__ = ["Mode", "Writer"]
+
+Mode = Literal["create", "append", "overwrite", "assert"]
+
+
+def _conflict(attribute: AttributeDef, value: dict[str, Any]) -> AttioError:
+    """The recorded ``uniqueness_conflict`` message (documented_examples.json)."""
+    shown = {
+        k: v
+        for k, v in value.items()
+        if k not in ("original_email_address", "email_domain", "email_root_domain", "email_local_specifier", "root_domain")
+    }
+    text = json.dumps(shown, separators=(",", ":"))
+    return errors.bad_request(
+        "uniqueness_conflict",
+        f'The value "{text}" provided for attribute with ID "{attribute.id}" conflicts with one '
+        "already in the system.",
+    )
+
+
+class Writer:
+    """Applies value payloads to rows of one workspace."""
+
+    def __init__(self, workspace: Workspace) -> None:
+        self.ws = workspace
+
+    def parse(self, parent: Parent, payload: Any, path: str) -> dict[AttributeDef, list[dict[str, Any]]]:
+        """Normalise a ``values``/``entry_values`` payload: every key must be a writable attribute."""
+        if not isinstance(payload, dict):
+            raise errors.body_invalid(
+                [
+                    errors.zod(
+                        "invalid_type",
+                        ["data", path],
+                        f"Expected object, received {errors.type_name(payload)}",
+                        expected="object",
+                        received=errors.type_name(payload),
+                    )
+                ]
+            )
+        parsed: dict[AttributeDef, list[dict[str, Any]]] = {}
+        for key, raw in payload.items():
+            attribute = parent.attribute(key)
+            if attribute is None or attribute.is_archived:
+                raise errors.value_not_found(f'Cannot find attribute with slug/ID "{key}".')
+            if not attribute.is_writable:
+                raise errors.invalid_value(
+                    attribute.api_slug,
+                    [errors.zod("invalid", [], f'Attribute "{attribute.api_slug}" is not writable.')],
+                )
+            items = normalize(attribute, raw, self.ws)
+            seen: set[Hashable] = set()
+            unique_items = []
+            for item in items:
+                key_ = identity(attribute.type, item)
+                if key_ not in seen:
+                    seen.add(key_)
+                    unique_items.append(item)
+            parsed[attribute] = unique_items
+        return parsed
+
+    def plan(
+        self,
+        table: Table,
+        row: Row | None,
+        parsed: dict[AttributeDef, list[dict[str, Any]]],
+        mode: Mode,
+        matching: AttributeDef | None = None,
+    ) -> dict[AttributeDef, tuple[list[dict[str, Any]], list[dict[str, Any]]]]:
+        """For each changed attribute: (values to keep, new type-key dicts to add). Validates
+        uniqueness and required attributes; changes nothing."""
+        changes: dict[AttributeDef, tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {}
+        for attribute, items in parsed.items():
+            current = row.active.get(attribute.api_slug, []) if row is not None else []
+            by_key = {identity(attribute.type, v): v for v in current}
+            append = attribute.is_multiselect and (
+                mode == "append" or (mode == "assert" and attribute is matching)
+            )
+            if append:
+                keep = list(current)
+                add = [i for i in items if identity(attribute.type, i) not in by_key]
+            else:
+                keep = [by_key[k] for k in (identity(attribute.type, i) for i in items) if k in by_key]
+                add = [i for i in items if identity(attribute.type, i) not in by_key]
+            if add or len(keep) != len(current):
+                changes[attribute] = (keep, add)
+        row_id = row.id if row is not None else None
+        for attribute, (_keep, add) in changes.items():
+            if attribute.is_unique:
+                index = table.index(attribute)
+                for item in add:
+                    owner = index.get(identity(attribute.type, item))
+                    if owner is not None and owner != row_id:
+                        raise _conflict(attribute, item)
+        for attribute in table.parent.attributes.values():
+            if not attribute.is_required or attribute.is_archived:
+                continue
+            if attribute in changes:
+                keep, add = changes[attribute]
+                empty = not keep and not add
+            else:
+                empty = row is None or not row.active.get(attribute.api_slug)
+            if empty:
+                raise errors.bad_request(
+                    "missing_value",
+                    f'Required value for attribute with ID "{attribute.id}" was not provided.',
+                )
+        return changes
+
+    def apply(
+        self,
+        table: Table,
+        row: Row,
+        changes: dict[AttributeDef, tuple[list[dict[str, Any]], list[dict[str, Any]]]],
+        now: str,
+        actor: dict[str, Any],
+        prepend: bool,
+    ) -> None:
+        """Make planned changes: retire dropped values into the history, add new ones."""
+        for attribute, (keep, add) in changes.items():
+            slug = attribute.api_slug
+            current = row.active.get(slug, [])
+            kept_ids = {id(v) for v in keep}
+            dropped = [v for v in current if id(v) not in kept_ids]
+            added = [envelope(item, attribute.type, actor, now) for item in add]
+            row.active[slug] = added + keep if prepend else keep + added
+            if dropped:
+                history = row.history.setdefault(slug, [])
+                history.extend({**v, "active_until": now} for v in dropped)
+            if attribute.is_unique:
+                index = table.index(attribute)
+                for v in dropped:
+                    key = identity(attribute.type, v)
+                    if index.get(key) == row.id:
+                        del index[key]
+                for v in added:
+                    index[identity(attribute.type, v)] = row.id
+            if attribute.inverse is not None and attribute.type == "record-reference":
+                self._sync_inverse(attribute, row.id, dropped, added, now, actor)
+
+    def _sync_inverse(
+        self,
+        attribute: AttributeDef,
+        record_id: str,
+        dropped: list[dict[str, Any]],
+        added: list[dict[str, Any]],
+        now: str,
+        actor: dict[str, Any],
+    ) -> None:
+        inverse = attribute.inverse
+        assert inverse is not None
+        source_slug = attribute.parent.api_slug
+        back = {"target_object": source_slug, "target_record_id": record_id}
+        back_key = identity("record-reference", back)
+        for value in dropped:
+            target = self._row(value)
+            if target is None:
+                continue
+            table, other = target
+            current = other.active.get(inverse.api_slug, [])
+            keep = [v for v in current if identity("record-reference", v) != back_key]
+            if len(keep) != len(current):
+                self.apply(table, other, {inverse: (keep, [])}, now, actor, prepend=False)
+        for value in added:
+            target = self._row(value)
+            if target is None:
+                continue
+            table, other = target
+            current = other.active.get(inverse.api_slug, [])
+            if any(identity("record-reference", v) == back_key for v in current):
+                continue
+            keep = current if inverse.is_multiselect else []
+            self.apply(table, other, {inverse: (keep, [back])}, now, actor, prepend=False)
+
+    def _row(self, value: dict[str, Any]) -> tuple[Table, Row] | None:
+        obj = self.ws.objects.get(value["target_object"])
+        if obj is None:
+            return None
+        table = self.ws.table(obj)
+        other = table.rows.get(value["target_record_id"])
+        return (table, other) if other is not None else None
