@@ -76,9 +76,23 @@ class Api:
         """``body["data"]`` with ``required`` keys present, else the recorded zod error."""
         body = call.body
         if not isinstance(body, dict) or not isinstance(body.get("data"), dict):
-            received = "undefined" if not isinstance(body, dict) or "data" not in body else errors.type_name(body["data"])
+            received = (
+                "undefined"
+                if not isinstance(body, dict) or "data" not in body
+                else errors.type_name(body["data"])
+            )
             raise errors.body_invalid(
-                [errors.zod("invalid_type", ["data"], "Required" if received == "undefined" else f"Expected object, received {received}", expected="object", received=received)]
+                [
+                    errors.zod(
+                        "invalid_type",
+                        ["data"],
+                        "Required"
+                        if received == "undefined"
+                        else f"Expected object, received {received}",
+                        expected="object",
+                        received=received,
+                    )
+                ]
             )
         data: dict[str, Any] = body["data"]
         missing = [errors.required(["data", key], "object") for key in required if key not in data]
@@ -87,7 +101,9 @@ class Api:
         return data
 
     @staticmethod
-    def paging(source: dict[str, Any], default_limit: int, max_limit: int | None, where: str) -> tuple[int, int]:
+    def paging(
+        source: dict[str, Any], default_limit: int, max_limit: int | None, where: str
+    ) -> tuple[int, int]:
         """``limit``/``offset`` from query params (strings) or a query body (numbers)."""
         result = []
         for name, default in (("limit", default_limit), ("offset", 0)):
@@ -99,13 +115,25 @@ class Api:
                     raw = None
             if isinstance(raw, float) and raw.is_integer():
                 raw = int(raw)
-            if isinstance(raw, bool) or not isinstance(raw, int) or raw < (1 if name == "limit" else 0):
+            if (
+                isinstance(raw, bool)
+                or not isinstance(raw, int)
+                or raw < (1 if name == "limit" else 0)
+            ):
                 raise errors.AttioError(
                     400,
                     "invalid_request_error",
                     "validation_type",
                     f"{where} validation error.",
-                    [errors.zod("invalid_type", [name], "Expected non-negative integer", expected="number", received=errors.type_name(raw))],
+                    [
+                        errors.zod(
+                            "invalid_type",
+                            [name],
+                            "Expected non-negative integer",
+                            expected="number",
+                            received=errors.type_name(raw),
+                        )
+                    ],
                 )
             result.append(raw)
         limit, offset = result

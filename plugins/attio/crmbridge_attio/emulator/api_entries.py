@@ -34,7 +34,9 @@ class EntriesApi(RecordsApi):
         found = self.list(lst)
         rows, headers = page(self, found, self.ws.table(found), call.body, "Body payload")
         render = self.ws.render_entry
-        return Reply({"data": [render(found, r) for r in rows if isinstance(r, Entry)]}, headers=headers)
+        return Reply(
+            {"data": [render(found, r) for r in rows if isinstance(r, Entry)]}, headers=headers
+        )
 
     def _parent(self, lst: ListDef, data: dict[str, Any]) -> tuple[str, str]:
         record_id = data["parent_record_id"]
@@ -50,7 +52,9 @@ class EntriesApi(RecordsApi):
         found = self.list(lst)
         data = self.data(call, "parent_record_id", "parent_object", "entry_values")
         parent_object, parent_record_id = self._parent(found, data)
-        entry = self.create_entry_row(found, parent_object, parent_record_id, data["entry_values"], call.now)
+        entry = self.create_entry_row(
+            found, parent_object, parent_record_id, data["entry_values"], call.now
+        )
         return self._entry_reply(found, entry)
 
     def create_entry_row(
@@ -58,7 +62,9 @@ class EntriesApi(RecordsApi):
     ) -> Entry:
         actor = self.ws.api_actor()
         table = self.ws.table(lst)
-        changes = self.writer.plan(table, None, self.writer.parse(lst, values, "entry_values"), "create")
+        changes = self.writer.plan(
+            table, None, self.writer.parse(lst, values, "entry_values"), "create"
+        )
         entry = Entry(
             id=self.ws.ids.new(),
             created_at=now,
@@ -76,7 +82,9 @@ class EntriesApi(RecordsApi):
         parent_object, parent_record_id = self._parent(found, data)
         table = self.ws.table(found)
         matches = [
-            e for e in table.ordered() if isinstance(e, Entry) and e.parent_record_id == parent_record_id
+            e
+            for e in table.ordered()
+            if isinstance(e, Entry) and e.parent_record_id == parent_record_id
         ]
         if len(matches) > 1:
             raise errors.bad_request(
@@ -85,7 +93,9 @@ class EntriesApi(RecordsApi):
                 "or use the update or create entry endpoints instead.",
             )
         if not matches:
-            entry = self.create_entry_row(found, parent_object, parent_record_id, data["entry_values"], call.now)
+            entry = self.create_entry_row(
+                found, parent_object, parent_record_id, data["entry_values"], call.now
+            )
             return self._entry_reply(found, entry)
         entry = matches[0]
         parsed = self.writer.parse(found, data["entry_values"], "entry_values")
@@ -104,11 +114,14 @@ class EntriesApi(RecordsApi):
         new_parent = data.get("parent_record_id")
         if new_parent is not None and new_parent != entry.parent_record_id:
             raise errors.bad_request(
-                "immutable_value", "The parent record for a list entry cannot be updated once created."
+                "immutable_value",
+                "The parent record for a list entry cannot be updated once created.",
             )
         mode: Mode = "append" if call.method == "PATCH" else "overwrite"
         table = self.ws.table(found)
-        changes = self.writer.plan(table, entry, self.writer.parse(found, data["entry_values"], "entry_values"), mode)
+        changes = self.writer.plan(
+            table, entry, self.writer.parse(found, data["entry_values"], "entry_values"), mode
+        )
         self.writer.apply(table, entry, changes, call.now, self.ws.api_actor(), prepend=True)
         return self._entry_reply(found, entry)
 

@@ -15,7 +15,7 @@ from typing import Any
 from . import errors
 from .api import Api, Call, Reply
 from .filters import compile_filter, sort_rows
-from .schema import ObjectDef, Parent
+from .schema import AttributeDef, ObjectDef, Parent
 from .store import Row, Table
 from .values import identity, normalize
 from .writes import Mode
@@ -36,7 +36,15 @@ def page(
         body = {}
     if not isinstance(body, dict):
         raise errors.body_invalid(
-            [errors.zod("invalid_type", [], "Expected object", expected="object", received=errors.type_name(body))]
+            [
+                errors.zod(
+                    "invalid_type",
+                    [],
+                    "Expected object",
+                    expected="object",
+                    received=errors.type_name(body),
+                )
+            ]
         )
     limit, offset = api.paging(body, 500, None, "Body payload")
     predicate = compile_filter(api.ws, parent, body.get("filter"))
@@ -90,7 +98,9 @@ class RecordsApi(Api):
         values = self.data(call, "values")["values"]
         return self._reply(found, self.create_row(found, values, call.now))
 
-    def create_row(self, obj: ObjectDef, values: Any, now: str, actor: dict[str, Any] | None = None) -> Row:
+    def create_row(
+        self, obj: ObjectDef, values: Any, now: str, actor: dict[str, Any] | None = None
+    ) -> Row:
         """Validate and insert a new record (also used by seeding)."""
         actor = actor or self.ws.api_actor()
         table = self.ws.table(obj)
@@ -140,7 +150,9 @@ class RecordsApi(Api):
             )
         matching = found.attribute(key)
         if matching is None:
-            raise errors.value_not_found(f'No attribute was found for matching_attribute slug/ID "{key}".')
+            raise errors.value_not_found(
+                f'No attribute was found for matching_attribute slug/ID "{key}".'
+            )
         if not matching.is_unique:
             raise errors.bad_request(
                 "matching_attribute_definition_not_unique",
@@ -185,17 +197,19 @@ class RecordsApi(Api):
         """Remove a record, its list entries, and the inverse side of its relationships."""
         table = self.ws.table(obj)
         actor = self.ws.api_actor()
-        related = {
+        related: dict[AttributeDef, tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {
             a: ([], [])
             for a in obj.attributes.values()
             if a.inverse is not None and row.active.get(a.api_slug)
         }
         if related:
-            self.writer.apply(table, row, related, now, actor, prepend=False)  # type: ignore[arg-type]
+            self.writer.apply(table, row, related, now, actor, prepend=False)
         table.remove(row)
         for lst in self.ws.lists.values():
             entries = self.ws.table(lst)
-            for entry in [e for e in entries.ordered() if getattr(e, "parent_record_id", None) == row.id]:
+            for entry in [
+                e for e in entries.ordered() if getattr(e, "parent_record_id", None) == row.id
+            ]:
                 entries.remove(entry)
 
     def values(self, call: Call, obj: str, record_id: str, attribute: str) -> Reply:
@@ -231,7 +245,10 @@ class RecordsApi(Api):
         if not isinstance(body.get("objects"), list) or not body.get("objects"):
             problems.append(errors.required(["objects"], "array"))
         request_as = body.get("request_as")
-        if not isinstance(request_as, dict) or request_as.get("type") not in ("workspace", "workspace-member"):
+        if not isinstance(request_as, dict) or request_as.get("type") not in (
+            "workspace",
+            "workspace-member",
+        ):
             problems.append(errors.zod("invalid", ["request_as"], "Invalid input"))
         if problems:
             raise errors.body_invalid(problems)
@@ -249,7 +266,11 @@ class RecordsApi(Api):
                 if needle in text.lower():
                     results.append(
                         {
-                            "id": {"workspace_id": self.ws.id, "object_id": obj.id, "record_id": row.id},
+                            "id": {
+                                "workspace_id": self.ws.id,
+                                "object_id": obj.id,
+                                "record_id": row.id,
+                            },
                             "record_text": text,
                             "record_image": None,
                             "object_slug": obj.api_slug,
@@ -267,12 +288,17 @@ def record_text(obj: ObjectDef, row: Row) -> str:
         if values:
             value = values[0]
             return str(
-                value.get("full_name") or value.get("value") or value.get("email_address") or value.get("domain")
+                value.get("full_name")
+                or value.get("value")
+                or value.get("email_address")
+                or value.get("domain")
             )
     return row.id
 
 
-def attribute_values(api: Api, call: Call, parent: Parent, row: Row, key: str) -> list[dict[str, Any]]:
+def attribute_values(
+    api: Api, call: Call, parent: Parent, row: Row, key: str
+) -> list[dict[str, Any]]:
     """Active values, or with ``show_historic=true`` every value oldest→newest by ``active_from``
     (reference §3 "Historic values")."""
     attribute = api.attribute(parent, key)
@@ -287,5 +313,7 @@ def attribute_values(api: Api, call: Call, parent: Parent, row: Row, key: str) -
     limit, offset = api.paging(call.query, 10**9, None, "Query parameter")
     values = list(row.active.get(attribute.api_slug, []))
     if historic:
-        values = sorted(row.history.get(attribute.api_slug, []) + values, key=lambda v: v["active_from"])
+        values = sorted(
+            row.history.get(attribute.api_slug, []) + values, key=lambda v: v["active_from"]
+        )
     return values[offset : offset + limit]

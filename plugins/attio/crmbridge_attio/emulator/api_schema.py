@@ -99,17 +99,25 @@ class SchemaApi(Api):
     def create_attribute(self, call: Call, target: str, identifier: str) -> Reply:
         parent = self.target(target, identifier)
         data = self.data(call)
-        problems = [errors.required(["data", key], kind) for key, kind in ATTRIBUTE_KEYS if key not in data]
+        problems = [
+            errors.required(["data", key], kind) for key, kind in ATTRIBUTE_KEYS if key not in data
+        ]
         if problems:
             raise errors.body_invalid(problems)
         type_ = data["type"]
         slug = data["api_slug"]
         if type_ not in ATTRIBUTE_TYPES or type_ in NOT_CREATABLE:
             raise errors.body_invalid(
-                [errors.zod("invalid_enum_value", ["data", "type"], f"Invalid attribute type '{type_}'")]
+                [
+                    errors.zod(
+                        "invalid_enum_value", ["data", "type"], f"Invalid attribute type '{type_}'"
+                    )
+                ]
             )
         if not isinstance(slug, str) or not re.fullmatch(r"[a-z][a-z0-9_]*", slug):
-            raise errors.body_invalid([errors.zod("invalid_string", ["data", "api_slug"], "Invalid api_slug")])
+            raise errors.body_invalid(
+                [errors.zod("invalid_string", ["data", "api_slug"], "Invalid api_slug")]
+            )
         if slug in parent.attributes:
             kind = "object" if target == "objects" else "list"
             raise errors.AttioError(
@@ -121,7 +129,13 @@ class SchemaApi(Api):
             )
         if data["is_unique"] and type_ in ("select", "status", "checkbox", "record-reference"):
             raise errors.body_invalid(
-                [errors.zod("invalid", ["data", "is_unique"], f"Attributes of type {type_} cannot be unique")]
+                [
+                    errors.zod(
+                        "invalid",
+                        ["data", "is_unique"],
+                        f"Attributes of type {type_} cannot be unique",
+                    )
+                ]
             )
         config = data["config"] if isinstance(data["config"], dict) else {}
         targets: list[str] = []
@@ -165,7 +179,9 @@ class SchemaApi(Api):
         found = self.attribute(self.target(target, identifier), attribute)
         data = self.data(call, "title")
         if found.type != "select":
-            raise errors.body_invalid([errors.zod("invalid", ["data"], "This attribute is not a select attribute.")])
+            raise errors.body_invalid(
+                [errors.zod("invalid", ["data"], "This attribute is not a select attribute.")]
+            )
         title = data["title"]
         if any(o.title == title for o in found.options):
             raise errors.AttioError(
@@ -188,7 +204,9 @@ class SchemaApi(Api):
         found = self.attribute(self.target(target, identifier), attribute)
         data = self.data(call, "title")
         if found.type != "status":
-            raise errors.body_invalid([errors.zod("invalid", ["data"], "This attribute is not a status attribute.")])
+            raise errors.body_invalid(
+                [errors.zod("invalid", ["data"], "This attribute is not a status attribute.")]
+            )
         title = data["title"]
         if any(s.title == title for s in found.statuses):
             raise errors.AttioError(
@@ -218,11 +236,15 @@ class SchemaApi(Api):
         data = self.data(call, "name", "api_slug", "parent_object")
         parent = self.ws.object(str(data["parent_object"]))
         if parent is None:
-            raise errors.not_found(f'Parent object with slug/ID "{data["parent_object"]}" not found.')
+            raise errors.not_found(
+                f'Parent object with slug/ID "{data["parent_object"]}" not found.'
+            )
         if data["api_slug"] in self.ws.lists:
             raise errors.AttioError(
-                409, "invalid_request_error", "slug_conflict", f'A list with api_slug "{data["api_slug"]}" already exists.'
+                409,
+                "invalid_request_error",
+                "slug_conflict",
+                f'A list with api_slug "{data["api_slug"]}" already exists.',
             )
         lst = add_list(self.ws, str(data["api_slug"]), str(data["name"]), parent.api_slug, call.now)
         return Reply({"data": lst.render()})
-

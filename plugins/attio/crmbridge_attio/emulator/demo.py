@@ -25,18 +25,119 @@ __all__ = ["DEFAULT_DEMO_SIZE", "generate_demo"]
 
 DEFAULT_DEMO_SIZE = 2500
 
-FIRST = (
-    "Ada Alan Grace Linus Margaret Ken Barbara Dennis Frances Edsger Radia John Katherine Tim Hedy "
-    "Donald Sophie Guido Anita Bjarne Shafi Leslie Joan Yukihiro Lynn Niklaus Adele Rasmus Jean "
-    "Vint Mary Larry Sergey Susan Brian Carol Dorothy Elena Farah Gustavo Hiro Ines Jonas Kavya "
-    "Lena Mateo Nadia Omar Priya Quentin Rosa Sven Tariq Uma Victor Wen Ximena Yusuf Zoe"
-).split()
-LAST = (
-    "Lovelace Turing Hopper Torvalds Hamilton Thompson Liskov Ritchie Allen Dijkstra Perlman Backus "
-    "Johnson Berners-Lee Lamarr Knuth Wilson Rossum Borg Stroustrup Goldwasser Lamport Clarke "
-    "Matsumoto Conway Wirth Goldberg Lerdorf Sammet Cerf Keller Page Brin Kare Kernighan Shaw Vaughan "
-    "Garcia Nakamura Rossi Novak Silva Kowalski Jensen Murphy Dubois Schmidt Okafor Petrov Haddad"
-).split()
+FIRST = [
+    "Ada",
+    "Alan",
+    "Grace",
+    "Linus",
+    "Margaret",
+    "Ken",
+    "Barbara",
+    "Dennis",
+    "Frances",
+    "Edsger",
+    "Radia",
+    "John",
+    "Katherine",
+    "Tim",
+    "Hedy",
+    "Donald",
+    "Sophie",
+    "Guido",
+    "Anita",
+    "Bjarne",
+    "Shafi",
+    "Leslie",
+    "Joan",
+    "Yukihiro",
+    "Lynn",
+    "Niklaus",
+    "Adele",
+    "Rasmus",
+    "Jean",
+    "Vint",
+    "Mary",
+    "Larry",
+    "Sergey",
+    "Susan",
+    "Brian",
+    "Carol",
+    "Dorothy",
+    "Elena",
+    "Farah",
+    "Gustavo",
+    "Hiro",
+    "Ines",
+    "Jonas",
+    "Kavya",
+    "Lena",
+    "Mateo",
+    "Nadia",
+    "Omar",
+    "Priya",
+    "Quentin",
+    "Rosa",
+    "Sven",
+    "Tariq",
+    "Uma",
+    "Victor",
+    "Wen",
+    "Ximena",
+    "Yusuf",
+    "Zoe",
+]
+LAST = [
+    "Lovelace",
+    "Turing",
+    "Hopper",
+    "Torvalds",
+    "Hamilton",
+    "Thompson",
+    "Liskov",
+    "Ritchie",
+    "Allen",
+    "Dijkstra",
+    "Perlman",
+    "Backus",
+    "Johnson",
+    "Berners-Lee",
+    "Lamarr",
+    "Knuth",
+    "Wilson",
+    "Rossum",
+    "Borg",
+    "Stroustrup",
+    "Goldwasser",
+    "Lamport",
+    "Clarke",
+    "Matsumoto",
+    "Conway",
+    "Wirth",
+    "Goldberg",
+    "Lerdorf",
+    "Sammet",
+    "Cerf",
+    "Keller",
+    "Page",
+    "Brin",
+    "Kare",
+    "Kernighan",
+    "Shaw",
+    "Vaughan",
+    "Garcia",
+    "Nakamura",
+    "Rossi",
+    "Novak",
+    "Silva",
+    "Kowalski",
+    "Jensen",
+    "Murphy",
+    "Dubois",
+    "Schmidt",
+    "Okafor",
+    "Petrov",
+    "Haddad",
+]
 TITLES = (
     "CEO",
     "CTO",
@@ -51,12 +152,60 @@ TITLES = (
     "Data Scientist",
     "Designer",
 )
-WORDS = (
-    "Acme Globex Initech Umbrella Hooli Stark Wayne Wonka Cyberdyne Soylent Tyrell Aperture Vandelay "
-    "Nakatomi Oscorp Pied Gringotts Monarch Virtucon Massive Dynamic Blue Sun Zenith Quantum Nimbus "
-    "Polar Summit Harbor Atlas Beacon Cobalt Ember Falcon Granite Helix Ion Juniper Kestrel Lumen"
-).split()
-SUFFIXES = ("Labs", "Systems", "Analytics", "Cloud", "Works", "Group", "Industries", "AI", "Health", "Robotics")
+WORDS = [
+    "Acme",
+    "Globex",
+    "Initech",
+    "Umbrella",
+    "Hooli",
+    "Stark",
+    "Wayne",
+    "Wonka",
+    "Cyberdyne",
+    "Soylent",
+    "Tyrell",
+    "Aperture",
+    "Vandelay",
+    "Nakatomi",
+    "Oscorp",
+    "Pied",
+    "Gringotts",
+    "Monarch",
+    "Virtucon",
+    "Massive",
+    "Dynamic",
+    "Blue",
+    "Sun",
+    "Zenith",
+    "Quantum",
+    "Nimbus",
+    "Polar",
+    "Summit",
+    "Harbor",
+    "Atlas",
+    "Beacon",
+    "Cobalt",
+    "Ember",
+    "Falcon",
+    "Granite",
+    "Helix",
+    "Ion",
+    "Juniper",
+    "Kestrel",
+    "Lumen",
+]
+SUFFIXES = (
+    "Labs",
+    "Systems",
+    "Analytics",
+    "Cloud",
+    "Works",
+    "Group",
+    "Industries",
+    "AI",
+    "Health",
+    "Robotics",
+)
 TLDS = ("com", "io", "co", "ai", "dev", "co.uk", "de", "fr")
 CITIES = (
     ("San Francisco", "CA", "US", "94103", "+1415"),
@@ -70,7 +219,14 @@ CITIES = (
     ("Sydney", "NSW", "AU", "2000", "+612"),
     ("Toronto", "ON", "CA", "M5H", "+1416"),
 )
-STREETS = ("Market Street", "High Street", "Main Street", "King Street", "Harbour Road", "Park Avenue")
+STREETS = (
+    "Market Street",
+    "High Street",
+    "Main Street",
+    "King Street",
+    "Harbour Road",
+    "Park Avenue",
+)
 PIPELINE = ("Prospecting", "Qualified", "Demo", "Proposal", "Won", "Lost")
 
 
@@ -128,7 +284,9 @@ def generate_demo(emulator: AttioEmulator, size: int, seed: int) -> None:
             values["funding_raised_usd"] = rng.randint(1, 500) * 100_000
         if rng.random() < 0.5:
             values["description"] = f"{name} builds {rng.choice(CATEGORIES).lower()} products."
-        companies.append(emulator.seed_record("companies", values, created_at=tick())["id"]["record_id"])
+        companies.append(
+            emulator.seed_record("companies", values, created_at=tick())["id"]["record_id"]
+        )
 
     people: list[str] = []
     for i in range(size):
@@ -155,15 +313,20 @@ def generate_demo(emulator: AttioEmulator, size: int, seed: int) -> None:
             "value": rng.randint(1, 400) * 1_000,
             "associated_company": [{"target_object": "companies", "target_record_id": company}],
             "associated_people": [
-                {"target_object": "people", "target_record_id": p} for p in rng.sample(people, min(2, len(people)))
+                {"target_object": "people", "target_record_id": p}
+                for p in rng.sample(people, min(2, len(people)))
             ],
         }
         emulator.seed_record("deals", values, created_at=tick())
 
     emulator.add_list("sales_pipeline", "Sales pipeline", "companies")
-    emulator.add_attribute("sales_pipeline", "stage", "status", title="Stage", statuses=list(PIPELINE))
+    emulator.add_attribute(
+        "sales_pipeline", "stage", "status", title="Stage", statuses=list(PIPELINE)
+    )
     emulator.add_attribute("sales_pipeline", "priority", "rating", title="Priority")
-    emulator.add_attribute("sales_pipeline", "expected_value", "currency", title="Expected value", currency="USD")
+    emulator.add_attribute(
+        "sales_pipeline", "expected_value", "currency", title="Expected value", currency="USD"
+    )
     for company in rng.sample(companies, len(companies) // 4):
         emulator.seed_entry(
             "sales_pipeline",

@@ -2,7 +2,7 @@
 
 This module only joins the parts: authentication (reference/attio.md §7; 401 body recorded in
 ``errors/rbeene_401_auth_error.json``), JSON parsing, routing (:mod:`.routes`), Attio's error, 429 and
-5xx bodies (reference §5–§6; 429 body and HTTP-date ``Retry-After`` from the rate-limiting docs
+5xx bodies (reference §5-§6; 429 body and HTTP-date ``Retry-After`` from the rate-limiting docs
 example in ``documented_examples.json``), which requests count as reads (``POST …/query`` does,
 reference §6), and direct state access for tests and seeding. Faults, latency, rate limiting and the
 transports come from :class:`crmbridge.emulation.Emulator`.
@@ -88,7 +88,15 @@ class AttioEmulator(Emulator):
                     body = json.loads(content)
                 except ValueError:
                     raise errors.body_invalid(
-                        [errors.zod("invalid_type", [], "Invalid JSON", expected="object", received="string")]
+                        [
+                            errors.zod(
+                                "invalid_type",
+                                [],
+                                "Invalid JSON",
+                                expected="object",
+                                received="string",
+                            )
+                        ]
                     ) from None
             call = Call(
                 method=request.method,
@@ -122,7 +130,7 @@ class AttioEmulator(Emulator):
         if token is not None and len(token) != 64:
             message = _WRONG_LENGTH
         elif token is None:
-            message = "Missing Authorization header: use \"Authorization: Bearer <API key>\"."
+            message = 'Missing Authorization header: use "Authorization: Bearer <API key>".'
         else:
             message = "The API Key provided was invalid."
         raise errors.AttioError(401, "auth_error", "unauthorized", message)
@@ -137,7 +145,9 @@ class AttioEmulator(Emulator):
             "code": "rate_limit_exceeded",
             "message": "Rate limit exceeded, please try again later",
         }
-        return self.json_response(429, body, self._headers({"Retry-After": self.http_date(retry_after)}))
+        return self.json_response(
+            429, body, self._headers({"Retry-After": self.http_date(retry_after)})
+        )
 
     def server_error_response(self) -> httpx.Response:
         """Attio's 5xx body is not documented or recorded; the usual four keys are assumed."""
@@ -152,7 +162,9 @@ class AttioEmulator(Emulator):
     def is_write(self, request: httpx.Request) -> bool:
         """``POST …/query`` and search are reads (reference §6)."""
         path = request.url.path
-        if request.method == "POST" and (path.endswith("/query") or path == "/v2/objects/records/search"):
+        if request.method == "POST" and (
+            path.endswith("/query") or path == "/v2/objects/records/search"
+        ):
             return False
         return super().is_write(request)
 
@@ -185,7 +197,9 @@ class AttioEmulator(Emulator):
             row = self.workspace.table(found).rows.get(record_id)
             if row is None:
                 return None
-            copied: dict[str, Any] = json.loads(json.dumps(self.workspace.render_record(found, row)))
+            copied: dict[str, Any] = json.loads(
+                json.dumps(self.workspace.render_record(found, row))
+            )
             return copied
 
     def history(self, obj: str, record_id: str, attribute: str) -> list[dict[str, Any]]:
@@ -220,14 +234,23 @@ class AttioEmulator(Emulator):
             return self.workspace.render_record(found, row)
 
     def seed_entry(
-        self, lst: str, parent_record_id: str, values: dict[str, Any] | None = None, *, created_at: str | None = None
+        self,
+        lst: str,
+        parent_record_id: str,
+        values: dict[str, Any] | None = None,
+        *,
+        created_at: str | None = None,
     ) -> dict[str, Any]:
         with self.lock:
             found = self.workspace.list(lst)
             if found is None:
                 raise KeyError(lst)
             entry = self._data.create_entry_row(
-                found, found.parent_object, parent_record_id, values or {}, created_at or now_timestamp()
+                found,
+                found.parent_object,
+                parent_record_id,
+                values or {},
+                created_at or now_timestamp(),
             )
             return self.workspace.render_entry(found, entry)
 
@@ -297,7 +320,9 @@ class AttioEmulator(Emulator):
             self._object(parent_object)
             return add_list(self.workspace, api_slug, name, parent_object)
 
-    def add_member(self, first_name: str, last_name: str, email_address: str, access_level: str = "member") -> MemberDef:
+    def add_member(
+        self, first_name: str, last_name: str, email_address: str, access_level: str = "member"
+    ) -> MemberDef:
         with self.lock:
             member = MemberDef(
                 id=self.workspace.ids.new(),

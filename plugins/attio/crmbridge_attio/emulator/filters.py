@@ -107,13 +107,15 @@ def _equals(stored: Any, operand: Any, caseless: bool) -> bool:
     if isinstance(stored, tuple):  # select/status: title or id
         return operand in stored
     if caseless and isinstance(stored, str):
-        return stored.lower() == operand
+        return bool(stored.lower() == operand)
     if isinstance(stored, bool) or isinstance(operand, bool):
-        return stored is operand or stored == operand and type(stored) is type(operand)
+        return stored is operand
     return bool(stored == operand)
 
 
-def _condition(attribute: AttributeDef, prop: str, op: str, operand: Any) -> Callable[[dict[str, Any]], bool]:
+def _condition(
+    attribute: AttributeDef, prop: str, op: str, operand: Any
+) -> Callable[[dict[str, Any]], bool]:
     """A test on one stored value."""
     caseless = attribute.type in _CASELESS
     if op == "$eq":
@@ -127,8 +129,13 @@ def _condition(attribute: AttributeDef, prop: str, op: str, operand: Any) -> Cal
     if op in _TEXTUAL:
         if not isinstance(operand, str):
             raise _fail(f'"{op}" needs a string for "{attribute.api_slug}".')
-        if (attribute.type, prop) in _COMPARABLE or attribute.type in ("checkbox", "record-reference"):
-            raise _fail(f'The operator "{op}" is not supported for attribute "{attribute.api_slug}".')
+        if (attribute.type, prop) in _COMPARABLE or attribute.type in (
+            "checkbox",
+            "record-reference",
+        ):
+            raise _fail(
+                f'The operator "{op}" is not supported for attribute "{attribute.api_slug}".'
+            )
         needle = operand.lower()
 
         def textual(v: dict[str, Any]) -> bool:
@@ -149,7 +156,9 @@ def _condition(attribute: AttributeDef, prop: str, op: str, operand: Any) -> Cal
         return textual
     if op in _ORDERED:
         if (attribute.type, prop) not in _COMPARABLE and prop != "active_from":
-            raise _fail(f'The operator "{op}" is not supported for attribute "{attribute.api_slug}".')
+            raise _fail(
+                f'The operator "{op}" is not supported for attribute "{attribute.api_slug}".'
+            )
         target = _operand(attribute, prop, operand)
         if isinstance(target, bool) or not isinstance(target, int | float | str):
             raise _fail(f'Invalid operand for "{op}" on "{attribute.api_slug}".')
@@ -188,7 +197,7 @@ class _Compiler:
                 parts.append(_all(subs) if key == "$and" else _any(subs))
             elif key == "$not":
                 sub = self.node(parent, value)
-                parts.append(lambda row, sub=sub: not sub(row))
+                parts.append(_negate(sub))
             elif key.startswith("$"):
                 raise _fail(f'Unknown operator "{key}" in filter.')
             else:
@@ -217,9 +226,7 @@ class _Compiler:
                     if isinstance(value, dict):
                         for op, operand in value.items():
                             if op == "$not_empty":
-                                tests.append(
-                                    lambda v, p=key, want=bool(operand): (v.get(p) is not None) == want
-                                )
+                                tests.append(_has_property(key, bool(operand)))
                             else:
                                 tests.append(_condition(attribute, key, op, operand))
                     else:
@@ -249,10 +256,14 @@ class _Compiler:
         steps = spec.get("path")
         constraints = spec.get("constraints")
         if not isinstance(steps, list) or not steps or not isinstance(constraints, dict):
-            raise _fail('A path filter needs "path" (array of [object, attribute]) and "constraints".')
+            raise _fail(
+                'A path filter needs "path" (array of [object, attribute]) and "constraints".'
+            )
         pairs: list[tuple[Parent, AttributeDef | None]] = []
         for index, step in enumerate(steps):
-            if not (isinstance(step, list) and len(step) == 2 and all(isinstance(s, str) for s in step)):
+            if not (
+                isinstance(step, list) and len(step) == 2 and all(isinstance(s, str) for s in step)
+            ):
                 raise _fail("Each path step must be [object, attribute].")
             owner: Parent | None = parent if index == 0 else self.ws.object(step[0])
             if index == 0 and step[0] not in (parent.api_slug, parent.id):
@@ -268,7 +279,7 @@ class _Compiler:
             if index < len(steps) - 1 and attribute.type != "record-reference":
                 raise _fail(f'Path step "{step[1]}" is not a record reference.')
             pairs.append((owner, attribute))
-        final_owner, final_attribute = pairs[-1]
+        _final_owner, final_attribute = pairs[-1]
         if final_attribute is None:
             raise _fail("A path must end at an attribute.")
         test = self.attribute(final_attribute, constraints)
@@ -283,7 +294,9 @@ class _Compiler:
 
         return predicate
 
-    def _follow(self, rows: Iterable[Row], attribute: AttributeDef | None, target_slug: str) -> Iterable[Row]:
+    def _follow(
+        self, rows: Iterable[Row], attribute: AttributeDef | None, target_slug: str
+    ) -> Iterable[Row]:
         target = self.ws.object(target_slug)
         if target is None:
             return
@@ -300,6 +313,14 @@ class _Compiler:
                     found = table.rows.get(value["target_record_id"])
                     if found is not None:
                         yield found
+
+
+def _negate(sub: Predicate) -> Predicate:
+    return lambda row: not sub(row)
+
+
+def _has_property(prop: str, want: bool) -> Callable[[dict[str, Any]], bool]:
+    return lambda v: (v.get(prop) is not None) == want
 
 
 def _all(parts: list[Predicate]) -> Predicate:
@@ -380,7 +401,9 @@ def _attribute_getter(attribute: AttributeDef, field: str | None) -> Callable[[R
     return getter
 
 
-def _path_getter(compiler: _Compiler, parent: Parent, steps: Any, field: str | None) -> Callable[[Row], Any]:
+def _path_getter(
+    compiler: _Compiler, parent: Parent, steps: Any, field: str | None
+) -> Callable[[Row], Any]:
     if not isinstance(steps, list) or not steps:
         raise _fail("Sort path must be an array of [object, attribute].")
     probe = compiler.path(parent, {"path": steps, "constraints": {}})
@@ -395,7 +418,9 @@ def _path_getter(compiler: _Compiler, parent: Parent, steps: Any, field: str | N
     for i, step in enumerate(steps[:-1]):
         owner_i: Parent | None = parent if i == 0 else compiler.ws.object(step[0])
         attribute = None
-        if owner_i is not None and not (isinstance(owner_i, ListDef) and step[1] == LIST_PARENT_RECORD):
+        if owner_i is not None and not (
+            isinstance(owner_i, ListDef) and step[1] == LIST_PARENT_RECORD
+        ):
             attribute = owner_i.attribute(step[1])
         hops.append((attribute, steps[i + 1][0]))
 

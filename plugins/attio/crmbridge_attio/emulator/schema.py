@@ -118,7 +118,11 @@ class AttributeDef:
 
     @property
     def ids(self) -> dict[str, str]:
-        return {"workspace_id": self.parent.workspace_id, "object_id": self.parent.id, "attribute_id": self.id}
+        return {
+            "workspace_id": self.parent.workspace_id,
+            "object_id": self.parent.id,
+            "attribute_id": self.id,
+        }
 
     def render(self, object_ids: dict[str, str]) -> dict[str, Any]:
         """The attribute body; ``object_ids`` maps target slugs to object ids."""
@@ -265,6 +269,7 @@ class MemberDef:
             "created_at": self.created_at,
             "access_level": self.access_level,
         }
+
 
 #: The pseudo-attribute of a list entry that leads to its parent record in path filters
 #: (reference §4: "lists use ``["<list>", "parent_record"]``").

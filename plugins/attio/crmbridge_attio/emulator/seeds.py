@@ -5,7 +5,7 @@ attributes (same slugs, titles, types, flags, defaults, relationship and order).
 the attributes seen in ``cassettes/companies_query.yaml`` (again minus the custom ones);
 ``deals.stage`` has the statuses of ``cassettes/statuses_list_deals_stage.yaml``. ``deals``,
 ``users`` and ``workspaces`` follow Attio's standard-objects documentation as summarised in
-reference/attio.md §2–§3. Relationship pairs: people.company ↔ companies.team,
+reference/attio.md §2-§3. Relationship pairs: people.company ↔ companies.team,
 people.associated_deals ↔ deals.associated_people, companies.associated_deals ↔
 deals.associated_company, users.workspace ↔ workspaces.users.
 """
@@ -73,8 +73,25 @@ ESTIMATED_ARR = [
     "$1B-$10B",
     "$10B+",
 ]
-EMPLOYEE_RANGES = ["1-10", "11-50", "51-250", "251-1K", "1K-5K", "5K-10K", "10K-50K", "50K-100K", "100K+"]
-DEAL_STAGES = ["Discovery", "Solution Definition", "Proposal", "Negotiation", "Closed Won", "Closed Lost"]
+EMPLOYEE_RANGES = [
+    "1-10",
+    "11-50",
+    "51-250",
+    "251-1K",
+    "1K-5K",
+    "5K-10K",
+    "10K-50K",
+    "50K-100K",
+    "100K+",
+]
+DEAL_STAGES = [
+    "Discovery",
+    "Solution Definition",
+    "Proposal",
+    "Negotiation",
+    "Closed Won",
+    "Closed Lost",
+]
 
 #: (slug, title, type, flags, extras). Flags: s=system, r=read-only, q=required, u=unique,
 #: m=multiselect. Extras: targets, options, statuses, currency, default, description.
@@ -87,7 +104,13 @@ def _head() -> list[Spec]:
 
 def _tail() -> list[Spec]:
     return [
-        ("created_at", "Created at", "timestamp", "sr", {"default": {"type": "dynamic", "template": "PT0S"}}),
+        (
+            "created_at",
+            "Created at",
+            "timestamp",
+            "sr",
+            {"default": {"type": "dynamic", "template": "PT0S"}},
+        ),
         (
             "created_by",
             "Created by",
@@ -101,8 +124,20 @@ def _tail() -> list[Spec]:
 def _connections() -> list[Spec]:
     return [
         *[(slug, title, "interaction", "sr", {}) for slug, title in _INTERACTIONS],
-        ("strongest_connection_strength_legacy", "Connection strength (legacy)", "number", "sr", {}),
-        ("strongest_connection_strength", "Connection strength", "select", "sr", {"options": CONNECTION_STRENGTHS}),
+        (
+            "strongest_connection_strength_legacy",
+            "Connection strength (legacy)",
+            "number",
+            "sr",
+            {},
+        ),
+        (
+            "strongest_connection_strength",
+            "Connection strength",
+            "select",
+            "sr",
+            {"options": CONNECTION_STRENGTHS},
+        ),
         ("strongest_connection_user", "Strongest connection", "actor-reference", "sr", {}),
     ]
 
@@ -129,7 +164,10 @@ STANDARD: dict[str, tuple[str, str, list[Spec]]] = {
                 "Associated deals",
                 "record-reference",
                 "sm",
-                {"targets": ["deals"], "description": "Deal records associated with a Person record"},
+                {
+                    "targets": ["deals"],
+                    "description": "Deal records associated with a Person record",
+                },
             ),
             *_tail(),
         ],
@@ -158,7 +196,10 @@ STANDARD: dict[str, tuple[str, str, list[Spec]]] = {
                 "Associated deals",
                 "record-reference",
                 "sm",
-                {"targets": ["deals"], "description": "Deal records associated with a Company record"},
+                {
+                    "targets": ["deals"],
+                    "description": "Deal records associated with a Company record",
+                },
             ),
             *_tail(),
         ],
@@ -172,8 +213,20 @@ STANDARD: dict[str, tuple[str, str, list[Spec]]] = {
             ("stage", "Deal stage", "status", "sq", {"statuses": DEAL_STAGES}),
             ("owner", "Deal owner", "actor-reference", "sq", {}),
             ("value", "Deal value", "currency", "s", {"currency": "USD"}),
-            ("associated_people", "Associated people", "record-reference", "sm", {"targets": ["people"]}),
-            ("associated_company", "Associated company", "record-reference", "s", {"targets": ["companies"]}),
+            (
+                "associated_people",
+                "Associated people",
+                "record-reference",
+                "sm",
+                {"targets": ["people"]},
+            ),
+            (
+                "associated_company",
+                "Associated company",
+                "record-reference",
+                "s",
+                {"targets": ["companies"]},
+            ),
             *_tail(),
         ],
     ),
@@ -320,5 +373,14 @@ def add_list(
     ws.lists[api_slug] = lst
     add_attribute(ws, lst, "entry_id", "Entry ID", "text", flags="sru", created_at=created_at)
     for slug, title, type_, flags, extra in _tail():
-        add_attribute(ws, lst, slug, title, type_, flags=flags, default=extra.get("default"), created_at=created_at)
+        add_attribute(
+            ws,
+            lst,
+            slug,
+            title,
+            type_,
+            flags=flags,
+            default=extra.get("default"),
+            created_at=created_at,
+        )
     return lst

@@ -180,7 +180,9 @@ class Workspace:
                 )
             target = self.objects.get(attribute.targets[0])
             if target is None:
-                raise errors.value_not_found(f'Object with slug/ID "{attribute.targets[0]}" not found.')
+                raise errors.value_not_found(
+                    f'Object with slug/ID "{attribute.targets[0]}" not found.'
+                )
             if is_uuid(raw) and raw in self.table(target).rows:
                 return target.api_slug, raw
             slug_key = SHORTHAND_MATCH.get(target.api_slug)
@@ -202,14 +204,20 @@ class Workspace:
             )
         target_key = raw.get("target_object")
         if not isinstance(target_key, str):
-            raise errors.invalid_value(attribute.api_slug, [errors.required(["target_object"], "string")])
+            raise errors.invalid_value(
+                attribute.api_slug, [errors.required(["target_object"], "string")]
+            )
         target = self.object(target_key)
         if target is None:
             raise errors.value_not_found(f'Object with slug/ID "{target_key}" not found.')
         if attribute.targets and target.api_slug not in attribute.targets:
             raise errors.invalid_value(
                 attribute.api_slug,
-                [errors.zod("invalid", ["target_object"], f'Object "{target.api_slug}" is not allowed')],
+                [
+                    errors.zod(
+                        "invalid", ["target_object"], f'Object "{target.api_slug}" is not allowed'
+                    )
+                ],
             )
         table = self.table(target)
         record_id = raw.get("target_record_id")
@@ -233,4 +241,6 @@ class Workspace:
             raise errors.value_not_found(
                 f'Could not find a "{target.api_slug}" record matching the attribute "{key}".'
             )
-        raise errors.invalid_value(attribute.api_slug, [errors.required(["target_record_id"], "string")])
+        raise errors.invalid_value(
+            attribute.api_slug, [errors.required(["target_record_id"], "string")]
+        )

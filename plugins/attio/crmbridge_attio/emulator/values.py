@@ -112,11 +112,11 @@ def identity(attribute_type: str, value: dict[str, Any]) -> Hashable:
     if attribute_type == "domain":
         return str(value["domain"]).lower()
     if attribute_type == "phone-number":
-        return value["phone_number"]
+        return str(value["phone_number"])
     if attribute_type == "select":
-        return value["option"]["id"]["option_id"]
+        return str(value["option"]["id"]["option_id"])
     if attribute_type == "status":
-        return value["status"]["id"]["status_id"]
+        return str(value["status"]["id"]["status_id"])
     if attribute_type == "record-reference":
         return (value["target_object"], value["target_record_id"])
     if attribute_type == "actor-reference":
@@ -171,7 +171,9 @@ def normalize(attribute: AttributeDef, raw: Any, resolver: Resolver) -> list[dic
 # --- per-type converters -------------------------------------------------------------------------
 
 
-def _wrong_type(attribute: AttributeDef, item: Any, expected: str, path: list[str | int]) -> AttioError:
+def _wrong_type(
+    attribute: AttributeDef, item: Any, expected: str, path: list[str | int]
+) -> AttioError:
     received = errors.type_name(item)
     return errors.invalid_value(
         attribute.api_slug,
@@ -336,7 +338,11 @@ def _location(attribute: AttributeDef, item: Any, _: Resolver) -> dict[str, Any]
         keys["country_code"] = country
         keys["line_1"] = rest[0] if len(rest) > 1 else None
         tail = rest[1:] if len(rest) > 1 else rest
-        if tail and re.fullmatch(r"[0-9A-Z -]{3,10}", tail[-1]) and any(c.isdigit() for c in tail[-1]):
+        if (
+            tail
+            and re.fullmatch(r"[0-9A-Z -]{3,10}", tail[-1])
+            and any(c.isdigit() for c in tail[-1])
+        ):
             keys["postcode"] = tail.pop()
         if tail:
             keys["locality"] = tail.pop(0)

@@ -33,7 +33,14 @@ def _conflict(attribute: AttributeDef, value: dict[str, Any]) -> AttioError:
     shown = {
         k: v
         for k, v in value.items()
-        if k not in ("original_email_address", "email_domain", "email_root_domain", "email_local_specifier", "root_domain")
+        if k
+        not in (
+            "original_email_address",
+            "email_domain",
+            "email_root_domain",
+            "email_local_specifier",
+            "root_domain",
+        )
     }
     text = json.dumps(shown, separators=(",", ":"))
     return errors.bad_request(
@@ -49,7 +56,9 @@ class Writer:
     def __init__(self, workspace: Workspace) -> None:
         self.ws = workspace
 
-    def parse(self, parent: Parent, payload: Any, path: str) -> dict[AttributeDef, list[dict[str, Any]]]:
+    def parse(
+        self, parent: Parent, payload: Any, path: str
+    ) -> dict[AttributeDef, list[dict[str, Any]]]:
         """Normalise a ``values``/``entry_values`` payload: every key must be a writable attribute."""
         if not isinstance(payload, dict):
             raise errors.body_invalid(
@@ -71,7 +80,11 @@ class Writer:
             if not attribute.is_writable:
                 raise errors.invalid_value(
                     attribute.api_slug,
-                    [errors.zod("invalid", [], f'Attribute "{attribute.api_slug}" is not writable.')],
+                    [
+                        errors.zod(
+                            "invalid", [], f'Attribute "{attribute.api_slug}" is not writable.'
+                        )
+                    ],
                 )
             items = normalize(attribute, raw, self.ws)
             seen: set[Hashable] = set()
@@ -105,7 +118,9 @@ class Writer:
                 keep = list(current)
                 add = [i for i in items if identity(attribute.type, i) not in by_key]
             else:
-                keep = [by_key[k] for k in (identity(attribute.type, i) for i in items) if k in by_key]
+                keep = [
+                    by_key[k] for k in (identity(attribute.type, i) for i in items) if k in by_key
+                ]
                 add = [i for i in items if identity(attribute.type, i) not in by_key]
             if add or len(keep) != len(current):
                 changes[attribute] = (keep, add)
