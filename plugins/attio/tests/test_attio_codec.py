@@ -154,7 +154,8 @@ def test_attributes_list_people() -> None:
     assert (email.type, email.multi, email.unique, email.writable) == (
         cb.FieldType.email, True, True, True,
     )  # fmt: skip
-    assert fields["record_id"].unique and not fields["record_id"].writable
+    assert fields["record_id"].unique
+    assert not fields["record_id"].writable
     assert not fields["avatar_url"].writable  # enriched
     assert fields["first_interaction"].type is cb.FieldType.interaction
     assert not fields["first_interaction"].writable
@@ -198,7 +199,8 @@ def test_objects_and_lists() -> None:
     ]
     parent = codec.parent_field(lists[1])
     assert parent.target_objects == ("deals",)
-    assert parent.type is cb.FieldType.reference and parent.unique
+    assert parent.type is cb.FieldType.reference
+    assert parent.unique
 
 
 def test_statuses_deals_stage() -> None:
@@ -253,7 +255,8 @@ ENTRY = {
 def test_decode_entry() -> None:
     """A list entry: entry values as fields, the parent record as a Ref in ``parent``."""
     entry = decode_entry({"data": ENTRY}, list="pipeline")
-    assert entry.object == "pipeline" and entry.id == "e-1"
+    assert entry.object == "pipeline"
+    assert entry.id == "e-1"
     assert entry["parent"] == cb.Ref("companies", "r-1")
     assert entry["stage"] == cb.Option("Lead", "s-1")
     assert entry["priority"] == 4
@@ -268,7 +271,8 @@ def test_history_documented_example() -> None:
     assert len(versions) == 1
     version = versions[0]
     stamp = dt.datetime(2023, 1, 1, 15, 0, tzinfo=dt.UTC)
-    assert version.active_from == stamp and version.active_until == stamp
+    assert version.active_from == stamp
+    assert version.active_until == stamp
     assert version.value == cb.User(
         id="50cf242c-7fa3-4cad-87d0-75b1af71c57b", kind="workspace-member"
     )
@@ -326,7 +330,8 @@ def test_unknown_future_type_is_kept_raw() -> None:
     assert fields == {"projector": {"beam": {"x": 1}}}
     spec = decode_attribute({"api_slug": "projector", "title": "P", "type": "hologram",
                              "is_writable": True})  # fmt: skip
-    assert spec.type is cb.FieldType.unknown and not spec.writable
+    assert spec.type is cb.FieldType.unknown
+    assert not spec.writable
 
 
 def test_select_as_bare_uuid_or_title() -> None:
@@ -398,9 +403,12 @@ def test_recorded_error_bodies(name: str, cls: type[cb.CRMError]) -> None:
     body = data(f"errors/{name}")
     error = decode_error(body["status_code"], body, request_id="exec-1")
     assert type(error) is cls
-    assert error.code == body["code"] and error.message == body["message"]
-    assert error.status == body["status_code"] and error.request_id == "exec-1"
-    assert error.raw is body and error.provider == "attio"
+    assert error.code == body["code"]
+    assert error.message == body["message"]
+    assert error.status == body["status_code"]
+    assert error.request_id == "exec-1"
+    assert error.raw is body
+    assert error.provider == "attio"
 
 
 def test_validation_paths_name_the_attribute() -> None:
@@ -439,14 +447,16 @@ def test_documented_error_codes() -> None:
         assert type(error) is expected[body["code"]], body["code"]
         assert error.code == body["code"]
     limited = decode_error(429, examples["rate_limit_429"]["body"], retry_after=1.5)
-    assert isinstance(limited, cb.RateLimited) and limited.retry_after == 1.5
+    assert isinstance(limited, cb.RateLimited)
+    assert limited.retry_after == 1.5
 
 
 def test_recorded_cassette_errors() -> None:
     """companies_list.yaml (404: there is no GET …/records) and records_global_search.yaml (400)."""
     listing = cassette("companies_list")[0]
     error = decode_error(listing["status"], listing["body"])
-    assert isinstance(error, cb.NotFound) and "GET /v2/objects/companies/records" in error.message
+    assert isinstance(error, cb.NotFound)
+    assert "GET /v2/objects/companies/records" in error.message
     search = cassette("records_global_search")[0]
     error = decode_error(search["status"], search["body"])
     assert isinstance(error, cb.ValidationError)
@@ -469,4 +479,5 @@ def test_unusual_error_bodies(status: int, body: Any, cls: type[cb.CRMError]) ->
     error = decode_error(status, body)
     assert type(error) is cls
     if isinstance(body, str):
-        assert error.raw == body and "not JSON" in error.message
+        assert error.raw == body
+        assert "not JSON" in error.message
