@@ -719,7 +719,7 @@ def encode_fields(
     errors: list[FieldError] = []
     for slug, value in values.items():
         spec = schema.field(slug)
-        if not spec.writable:
+        if not spec.writable and kizen_type(field_type_of(spec)).write is not Write.READ_ONLY:
             errors.append(FieldError(slug, "the field is read-only", value=value))
             continue
         try:
@@ -942,8 +942,11 @@ def decode_error(
     detail = body.get("detail")
     if detail is not None:
         message = "; ".join(t for t, _ in _messages(detail))
+    elif errors and errors[0].field is None:
+        message = errors[0].message  # the first non_field_errors entry
     elif errors:
-        message = str(errors[0]) if len(errors) == 1 else f"{len(errors)} problems"
+        named = ", ".join(dict.fromkeys(str(e.field) for e in errors))
+        message = str(errors[0]) if len(errors) == 1 else f"kizen rejected {named}"
     else:
         message = f"kizen answered HTTP {status}"
     return _build(cls, message, raw=body, field_errors=errors, code=code,

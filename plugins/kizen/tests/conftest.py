@@ -1,0 +1,47 @@
+"""Fixtures for the Kizen provider tests (helpers live in ``kizen_support``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from crmbridge_kizen import codec
+
+import crmbridge
+from crmbridge.provider import ObjectSchema
+
+from .kizen_support import CREDS, FakeKizen, load, schema_from
+
+
+@pytest.fixture
+def widgets() -> ObjectSchema:
+    """SYNTHETIC: one field per Kizen type (data/widgets.fields.json)."""
+    return schema_from("widgets.fields.json")
+
+
+@pytest.fixture
+def contacts() -> ObjectSchema:
+    """SYNTHETIC: contact default fields (data/contacts.fields.json)."""
+    return schema_from("contacts.fields.json")
+
+
+@pytest.fixture
+def patients() -> ObjectSchema:
+    """LIVE: recording patients.excerpt.json (tool-level ``api_name`` spelling)."""
+    data = load("patients.excerpt.json")
+    obj = codec.decode_object(data)
+    fields = {f["api_name"]: codec.decode_field(f, "patients") for f in data["fields"]}
+    return ObjectSchema(obj, fields)
+
+
+@pytest.fixture
+def fake() -> FakeKizen:
+    return FakeKizen()
+
+
+@pytest.fixture
+def crm(fake: FakeKizen) -> Iterator[crmbridge.Bridge]:
+    """A Bridge to the scripted fake Kizen through the real facade and drivers."""
+    with crmbridge.connect("kizen", transport=httpx.MockTransport(fake), **CREDS) as bridge:
+        yield bridge
