@@ -61,8 +61,11 @@ def test_decode_record_live_tax_lot() -> None:
 def test_decode_fields_live_patients(patients: ObjectSchema) -> None:
     """recording patients.excerpt.json (live schema, tool-level api_name spelling)."""
     f = patients.fields
-    assert f["name"].type is FieldType.text and f["name"].unique and f["name"].required
-    assert f["created"].type is FieldType.datetime and not f["created"].writable
+    assert f["name"].type is FieldType.text
+    assert f["name"].unique
+    assert f["name"].required
+    assert f["created"].type is FieldType.datetime
+    assert not f["created"].writable
     assert f["owner"].type is FieldType.user
     assert f["date_of_birth"].type is FieldType.date
     assert f["gender"].type is FieldType.option
@@ -70,10 +73,12 @@ def test_decode_fields_live_patients(patients: ObjectSchema) -> None:
     assert f["gender"].options[1].id == "78238cfd-d8f7-4539-ba19-76435a6bd92c"
     assert f["deceased"].type is FieldType.bool
     enc = f["encounters"]
-    assert enc.type is FieldType.reference and enc.multi  # primary_for / one_to_many
+    assert enc.type is FieldType.reference
+    assert enc.multi
     assert enc.target_objects == ("encounters",)
     assert f["primary_phone"].type is FieldType.phone
-    assert f["email_address"].type is FieldType.email and not f["email_address"].unique
+    assert f["email_address"].type is FieldType.email
+    assert not f["email_address"].unique
     assert f["pain_level"].type is FieldType.rating
     assert f["preferred_contact_method"].type is FieldType.option
     assert f["gender"].provider_id == "7a55629f-6265-435e-b5a3-6c1be2d73164"
@@ -105,7 +110,8 @@ def test_documented_add_response() -> None:
 def test_documented_upsert_response_min() -> None:
     """test mock upsert_response_min (admin-cli respx): an id and an action, no fields."""
     record = codec.decode_record(EX["upsert_response_min"]["body"], "x")
-    assert record.id == "rec-9" and record.fields == {}
+    assert record.id == "rec-9"
+    assert record.fields == {}
 
 
 @pytest.mark.parametrize(
@@ -408,9 +414,12 @@ def test_error_positional_fields_zipped_to_slugs() -> None:
 
 def test_error_documented_examples() -> None:
     e = codec.decode_error(404, EX["error_single_detail"]["body"])
-    assert isinstance(e, NotFound) and e.code == "not_found" and e.message == "Not found."
+    assert isinstance(e, NotFound)
+    assert e.code == "not_found"
+    assert e.message == "Not found."
     e = codec.decode_error(400, EX["error_field_detailed"]["body"])
-    assert isinstance(e, ValidationError) and e.code == "invalid"
+    assert isinstance(e, ValidationError)
+    assert e.code == "invalid"
     assert [(x.field, x.message) for x in e.field_errors] == [("name", "Enter a valid value.")]
     e = codec.decode_error(400, EX["error_record_write_positional"]["body"])
     assert [x.field for x in e.field_errors] == [None, "fields[1]"]  # no request to zip with
@@ -436,7 +445,9 @@ def test_error_documented_examples() -> None:
 def test_error_shapes(status: int, body: Any, cls: type, code: str | None) -> None:
     e = codec.decode_error(status, body, retry_after=2.0)
     assert type(e) is cls
-    assert e.code == code and e.status == status and e.provider == "kizen"
+    assert e.code == code
+    assert e.status == status
+    assert e.provider == "kizen"
     if cls is RateLimited:
         assert e.retry_after == 2.0  # type: ignore[attr-defined]
 
@@ -445,13 +456,16 @@ def test_error_html_404_is_a_provider_error_with_the_text() -> None:
     """An HTML 404 (wrong path, e.g. a trailing slash: builder-cli fixtures README, §9)."""
     html = "<!DOCTYPE html><html><body><h1>Not Found</h1><p>The resource</p></body></html>"
     e = codec.decode_error(404, html)
-    assert type(e) is ProviderError and e.raw == html
-    assert "Not Found The resource" in e.message and "trailing slash" in e.message
+    assert type(e) is ProviderError
+    assert e.raw == html
+    assert "Not Found The resource" in e.message
+    assert "trailing slash" in e.message
 
 
 def test_error_truncated_json_and_text_on_auth() -> None:
     e = codec.decode_error(502, '{"detail": "upstr')
-    assert type(e) is ProviderError and e.raw == '{"detail": "upstr'
+    assert type(e) is ProviderError
+    assert e.raw == '{"detail": "upstr'
     assert type(codec.decode_error(401, "Unauthorized")) is AuthError
 
 
