@@ -267,10 +267,15 @@ def _option(v: Any, spec: FieldSpec | None) -> Option:
     # {id, code, name} (reference §5, documented_examples dropdown); a bare option id is what
     # app-engine's doc describes: resolved against the schema's options when known.
     if isinstance(v, Mapping):
-        label = v.get("name") or v.get("code") or v.get("id")
+        oid = str(v["id"]) if v.get("id") else None
+        if not v.get("name") and oid and spec is not None:
+            known = next((o for o in spec.options if o.id == oid), None)
+            if known is not None:
+                return known
+        label = v.get("name") or v.get("code") or oid
         if label is None:
             raise _bad_payload("an option", v)
-        return Option(label=str(label), id=str(v["id"]) if v.get("id") else None)
+        return Option(label=str(label), id=oid)
     if isinstance(v, str):
         known = spec.option(v) if spec is not None else None
         return known or Option(label=v)
