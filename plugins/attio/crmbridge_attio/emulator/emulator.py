@@ -25,7 +25,13 @@ from .demo import DEFAULT_DEMO_SIZE, generate_demo
 from .ids import IdFactory, now_timestamp
 from .routes import Router
 from .schema import AttributeDef, ListDef, MemberDef, ObjectDef, OptionDef, Parent, StatusDef
-from .seeds import SCHEMA_CREATED_AT, add_attribute, add_list, install_standard
+from .seeds import (
+    SCHEMA_CREATED_AT,
+    add_attribute,
+    add_list,
+    install_standard,
+    standard_attributes,
+)
 from .store import Entry, Workspace
 
 __all__ = ["DEFAULT_TOKEN", "AttioEmulator"]
@@ -315,10 +321,73 @@ class AttioEmulator(Emulator):
             self.attribute(parent, attribute).statuses.append(status)
             return status
 
-    def add_list(self, api_slug: str, name: str, parent_object: str) -> ListDef:
+    def add_list(
+        self,
+        api_slug: str,
+        name: str,
+        parent_object: str,
+        *,
+        workspace_access: str | None = "full-access",
+    ) -> ListDef:
         with self.lock:
             self._object(parent_object)
-            return add_list(self.workspace, api_slug, name, parent_object)
+            return add_list(
+                self.workspace, api_slug, name, parent_object, workspace_access=workspace_access
+            )
+
+    def add_object(self, api_slug: str, singular_noun: str, plural_noun: str) -> ObjectDef:
+        """A custom object with the system attributes every object has."""
+        with self.lock:
+            ws = self.workspace
+            obj = ObjectDef(
+                id=ws.ids.new(),
+                workspace_id=ws.id,
+                api_slug=api_slug,
+                created_at=now_timestamp(),
+                singular_noun=singular_noun,
+                plural_noun=plural_noun,
+            )
+            ws.objects[api_slug] = obj
+            for slug, title, type_, flags, extra in standard_attributes():
+                add_attribute(
+                    ws, obj, slug, title, type_, flags=flags, default=extra.get("default")
+                )
+            return obj
+
+    def relate(self, a: tuple[str, str], b: tuple[str, str]) -> None:
+        """Make two record-reference attributes each other's inverse (a relationship)."""
+        with self.lock:
+            first, second = self.attribute(*a), self.attribute(*b)
+            first.inverse, second.inverse = second, first
+
+    def seed_values(
+        self,
+        obj: str,
+        record_id: str,
+        values: dict[str, Any],
+        *,
+        actor: dict[str, Any] | None = None,
+        at: str | None = None,
+        overwrite: bool = False,
+    ) -> dict[str, Any]:
+        """Write values as Attio itself would (enrichment, imports): any attribute, any actor, at
+        any time; PATCH semantics unless ``overwrite``. Validated like an API write otherwise."""
+        with self.lock:
+            found = self._object(obj)
+            table = self.workspace.table(found)
+            row = table.rows[record_id]
+            writer = self._data.writer
+            parsed = writer.parse(found, values, "values", system=True)
+            changes = writer.plan(table, row, parsed, "overwrite" if overwrite else "append")
+            writer.apply(
+                table,
+                row,
+                changes,
+                at or now_timestamp(),
+                actor or self.workspace.api_actor(),
+                prepend=not overwrite,
+            )
+            return self.workspace.render_record(found, row)
 
     def add_member(
         self, first_name: str, last_name: str, email_address: str, access_level: str = "member"

@@ -17,7 +17,13 @@ from typing import Any
 from .schema import AttributeDef, ListDef, MemberDef, ObjectDef, OptionDef, Parent, StatusDef
 from .store import Workspace
 
-__all__ = ["SCHEMA_CREATED_AT", "add_attribute", "add_list", "install_standard"]
+__all__ = [
+    "SCHEMA_CREATED_AT",
+    "add_attribute",
+    "add_list",
+    "install_standard",
+    "standard_attributes",
+]
 
 #: ``created_at`` of the standard objects and attributes (fixed: the seed is reproducible).
 SCHEMA_CREATED_AT = "2025-11-03T18:16:13.223000000Z"
@@ -256,6 +262,13 @@ STANDARD: dict[str, tuple[str, str, list[Spec]]] = {
         ],
     ),
 }
+
+
+def standard_attributes() -> list[Spec]:
+    """The system attributes of every object (custom ones too): record_id, created_at, created_by."""
+    return [*_head(), *_tail()]
+
+
 RELATIONSHIPS = [
     (("people", "company"), ("companies", "team")),
     (("people", "associated_deals"), ("deals", "associated_people")),
@@ -355,6 +368,7 @@ def add_list(
     name: str,
     parent_object: str,
     created_at: str = SCHEMA_CREATED_AT,
+    workspace_access: str | None = "full-access",
 ) -> ListDef:
     """A list with its system attributes ``entry_id``, ``created_at``, ``created_by``
     (reference §2 "System attributes seen in every record … lists")."""
@@ -366,7 +380,7 @@ def add_list(
         created_at=created_at,
         name=name,
         parent_object=parent_object,
-        workspace_access="full-access",
+        workspace_access=workspace_access,
         workspace_member_access=[{"level": "full-access", "workspace_member_id": member.id}],
         created_by_actor={"type": "workspace-member", "id": member.id},
     )

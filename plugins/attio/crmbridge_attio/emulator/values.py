@@ -20,7 +20,7 @@ from .errors import AttioError
 from .ids import parse_date, parse_timestamp
 from .schema import AttributeDef, MemberDef
 
-__all__ = ["Resolver", "envelope", "identity", "normalize"]
+__all__ = ["Resolver", "envelope", "identity", "normalize", "normalize_system"]
 
 LOCATION_KEYS = (
     "line_1",
@@ -166,6 +166,24 @@ def normalize(attribute: AttributeDef, raw: Any, resolver: Resolver) -> list[dic
     if converter is None:  # pragma: no cover - every type has one
         raise errors.invalid_value(attribute.api_slug, [])
     return [converter(attribute, item, resolver) for item in items]
+
+
+def normalize_system(attribute: AttributeDef, raw: Any, resolver: Resolver) -> list[dict[str, Any]]:
+    """Like :func:`normalize`, for values Attio writes itself (seeding enriched data): also accepts
+    interaction values and actor references to any actor, in their read shape."""
+    items = raw if isinstance(raw, list) else [raw]
+    if attribute.type == "interaction":
+        return [
+            {k: item[k] for k in ("interaction_type", "interacted_at", "owner_actor")}
+            for item in items
+        ]
+    if attribute.type == "actor-reference" and all(
+        isinstance(i, dict) and "referenced_actor_type" in i for i in items
+    ):
+        return [
+            {k: item[k] for k in ("referenced_actor_type", "referenced_actor_id")} for item in items
+        ]
+    return normalize(attribute, raw, resolver)
 
 
 # --- per-type converters -------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from . import errors
 from .errors import AttioError
 from .schema import AttributeDef, Parent
 from .store import Row, Table, Workspace
-from .values import envelope, identity, normalize
+from .values import envelope, identity, normalize, normalize_system
 
 __all__ = ["Mode", "Writer"]
 
@@ -42,10 +42,10 @@ def _conflict(attribute: AttributeDef, value: dict[str, Any]) -> AttioError:
             "root_domain",
         )
     }
-    text = json.dumps(shown, separators=(",", ":"))
+    text = json.dumps(json.dumps(shown, separators=(",", ":")))  # quoted and escaped, as recorded
     return errors.bad_request(
         "uniqueness_conflict",
-        f'The value "{text}" provided for attribute with ID "{attribute.id}" conflicts with one '
+        f'The value {text} provided for attribute with ID "{attribute.id}" conflicts with one '
         "already in the system.",
     )
 
@@ -57,9 +57,10 @@ class Writer:
         self.ws = workspace
 
     def parse(
-        self, parent: Parent, payload: Any, path: str
+        self, parent: Parent, payload: Any, path: str, *, system: bool = False
     ) -> dict[AttributeDef, list[dict[str, Any]]]:
-        """Normalise a ``values``/``entry_values`` payload: every key must be a writable attribute."""
+        """Normalise a ``values``/``entry_values`` payload: every key must be a writable attribute
+        (``system``: a write by Attio itself, e.g. enrichment, that may set any attribute)."""
         if not isinstance(payload, dict):
             raise errors.body_invalid(
                 [
@@ -77,7 +78,7 @@ class Writer:
             attribute = parent.attribute(key)
             if attribute is None or attribute.is_archived:
                 raise errors.value_not_found(f'Cannot find attribute with slug/ID "{key}".')
-            if not attribute.is_writable:
+            if not attribute.is_writable and not system:
                 raise errors.invalid_value(
                     attribute.api_slug,
                     [
@@ -86,7 +87,7 @@ class Writer:
                         )
                     ],
                 )
-            items = normalize(attribute, raw, self.ws)
+            items = (normalize_system if system else normalize)(attribute, raw, self.ws)
             seen: set[Hashable] = set()
             unique_items = []
             for item in items:
