@@ -153,7 +153,7 @@ def test_contact_object_has_the_15_default_fields(emu: KizenEmulator) -> None:
     by_name = {f["name"]: f for f in body["fields"]}
     assert by_name["titles"]["field_type"] == "dynamictags"
     assert by_name["full_name"]["is_read_only"] is True
-    assert [o["code"] for o in by_name["email_status"]["options"]][0] == "opted_in"
+    assert next(o["code"] for o in by_name["email_status"]["options"]) == "opted_in"
     tz = by_name["timezone"]["options"]
     assert {"id": "America/Chicago", "code": "America/Chicago", "name": "America/Chicago"} in tz
 
@@ -189,10 +189,12 @@ def test_field_ids_are_deterministic() -> None:
 def test_custom_objects_pagination(emu: KizenEmulator) -> None:
     c = client(emu)
     page1 = c.get("/api/custom-objects", params={"custom_only": "false", "page_size": 3}).json()
-    assert page1["count"] == 4 and len(page1["results"]) == 3
+    assert page1["count"] == 4
+    assert len(page1["results"]) == 3
     assert page1["next"].startswith("https://app.go.kizen.com/api/custom-objects?")
     page2 = c.get(page1["next"]).json()
-    assert len(page2["results"]) == 1 and page2["next"] is None
+    assert len(page2["results"]) == 1
+    assert page2["next"] is None
     assert page2["previous"] is not None
 
 
@@ -214,6 +216,7 @@ def test_served_over_http_with_absolute_next_urls() -> None:
         assert pages == 3
         assert len(seen) == len(set(seen)) == body["count"] == 250
         r = c.get(f"{server.url}/api/custom-objects/")
-        assert r.status_code == 404 and "Not Found" in r.text
+        assert r.status_code == 404
+        assert "Not Found" in r.text
         assert c.delete(f"{server.url}/api/records/client_client/{seen[0]}").status_code == 204
         assert c.get(f"{server.url}/api/records/client_client/{seen[0]}").status_code == 404
