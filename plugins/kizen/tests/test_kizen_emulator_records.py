@@ -1,4 +1,4 @@
-"""Kizen emulator: record reads and writes, archive, upsert and their conflicts (reference §4–§7, §9)."""
+"""Kizen emulator: record reads and writes, archive, upsert and their conflicts (reference §4 to §7, §9)."""
 
 from __future__ import annotations
 
