@@ -198,8 +198,12 @@ def fields(
     table = Table("slug", "type", "multi", "unique", "required", "writable", "options")
     for s in specs:
         shown = ", ".join(o.label for o in s.options[:5]) + (" ..." if len(s.options) > 5 else "")
-        table.add_row(s.slug, s.type.value, *(("yes" if b else "") for b in
-                      (s.multi, s.unique, s.required, s.writable)), shown)  # fmt: skip
+        table.add_row(
+            s.slug,
+            s.type.value,
+            *(("yes" if b else "") for b in (s.multi, s.unique, s.required, s.writable)),
+            shown,
+        )
     out.print(table)
 
 
@@ -306,9 +310,13 @@ def upsert(
 @click.option("--values", "values_json", required=True, help="JSON object, or - for stdin.")
 @handle_errors
 def create(
-    provider: str, object: str, options: tuple[str, ...], emulator: bool, seed: str | None,
+    provider: str,
+    object: str,
+    options: tuple[str, ...],
+    emulator: bool,
+    seed: str | None,
     values_json: str,
-) -> None:  # fmt: skip
+) -> None:
     """Create a record.
 
     \b
@@ -327,9 +335,14 @@ def create(
 @click.option("--values", "values_json", required=True, help="JSON object, or - for stdin.")
 @handle_errors
 def update(
-    provider: str, object: str, id: str, options: tuple[str, ...], emulator: bool,
-    seed: str | None, values_json: str,
-) -> None:  # fmt: skip
+    provider: str,
+    object: str,
+    id: str,
+    options: tuple[str, ...],
+    emulator: bool,
+    seed: str | None,
+    values_json: str,
+) -> None:
     """Update a record (plain values set; {"$type": "add", "values": [...]} adds).
 
     \b
@@ -348,9 +361,13 @@ def _id_command(verb: str, example: str) -> None:
     @provider_options
     @handle_errors
     def command(
-        provider: str, object: str, id: str, options: tuple[str, ...], emulator: bool,
+        provider: str,
+        object: str,
+        id: str,
+        options: tuple[str, ...],
+        emulator: bool,
         seed: str | None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         with open_bridge(provider, options, emulator, seed) as crm:
             result = getattr(crm, verb)(object, id)
             _emit(_record_out(result) if result is not None else {"ok": True, verb: id})
@@ -388,10 +405,18 @@ _id_command("delete", "crmbridge delete attio people ID")
 )
 @handle_errors
 def emulate(
-    provider: str, port: int | None, seed: str | None, random_seed: int, token: str | None,
-    api_key: str | None, user_id: str | None, business_id: str | None, latency_ms: float,
-    rate_limits: bool, fail_rate: float,
-) -> None:  # fmt: skip
+    provider: str,
+    port: int | None,
+    seed: str | None,
+    random_seed: int,
+    token: str | None,
+    api_key: str | None,
+    user_id: str | None,
+    business_id: str | None,
+    latency_ms: float,
+    rate_limits: bool,
+    fail_rate: float,
+) -> None:
     """Serve a CRM emulator over HTTP on 127.0.0.1 until interrupted.
 
     \b
@@ -401,9 +426,13 @@ def emulate(
     """
     cls = plugins.get_provider(provider)
     options: dict[str, Any] = {
-        "seed": seed, "random_seed": random_seed, "token": token, "api_key": api_key,
-        "user_id": user_id, "business_id": business_id,
-    }  # fmt: skip
+        "seed": seed,
+        "random_seed": random_seed,
+        "token": token,
+        "api_key": api_key,
+        "user_id": user_id,
+        "business_id": business_id,
+    }
     options = {k: v for k, v in options.items() if v is not None}
     options.update(latency_ms=latency_ms, fail_rate=fail_rate)
     if rate_limits:

@@ -47,8 +47,18 @@ Op = Literal[
 ]
 #: Every neutral operator.
 OPERATORS: tuple[Op, ...] = (
-    "eq", "ne", "lt", "lte", "gt", "gte", "in", "contains", "starts_with", "ends_with", "is_empty",
-)  # fmt: skip
+    "eq",
+    "ne",
+    "lt",
+    "lte",
+    "gt",
+    "gte",
+    "in",
+    "contains",
+    "starts_with",
+    "ends_with",
+    "is_empty",
+)
 
 
 class _Combinable:

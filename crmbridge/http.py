@@ -150,8 +150,9 @@ def error_for_status(
     """A generic error for ``response`` from its status alone."""
     cls = error_class_for_status(response.status_code)
     text = message or response.reason_phrase or f"HTTP {response.status_code}"
-    return cls(text, provider=provider, status=response.status_code, code=code,
-               raw=response_body(response))  # fmt: skip
+    return cls(
+        text, provider=provider, status=response.status_code, code=code, raw=response_body(response)
+    )
 
 
 @attrs.frozen
@@ -265,9 +266,14 @@ class _DriverBase:
             wait = parse_retry_after(response.headers.get("retry-after"))
             if not isinstance(error, RateLimited):
                 error = RateLimited(
-                    error.message, provider=error.provider, status=status, code=error.code,
-                    request_id=error.request_id, raw=error.raw, request=error.request,
-                )  # fmt: skip
+                    error.message,
+                    provider=error.provider,
+                    status=status,
+                    code=error.code,
+                    request_id=error.request_id,
+                    raw=error.raw,
+                    request=error.request,
+                )
             if wait is not None:
                 error.retry_after = wait
         raise error

@@ -31,7 +31,7 @@ import httpx
 
 from .errors import ConfigError, CRMError, NotFound, ProviderError, Unsupported, ValidationError
 from .filters import OPERATORS, Filter, Sort
-from .model import FieldSpec, ObjectSpec, Record, UpsertResult, ValueVersion
+from .model import FieldSpec, ObjectSpec, Option, Record, UpsertResult, ValueVersion
 
 if TYPE_CHECKING:
     from .emulation import Emulator
@@ -342,6 +342,10 @@ class Provider:
 
     def history(self, schema: ObjectSchema, id: str, field: FieldSpec) -> Plan[list[ValueVersion]]:
         return _refuse(self._unsupported("history"))
+
+    def create_option(self, schema: ObjectSchema, field: FieldSpec, label: str) -> Plan[Option]:
+        """Add an option to a select/status field (``crmbridge migrate --create-options``)."""
+        return _refuse(self._unsupported("create_option"))
 
     def close(self) -> None:
         """Release anything the provider holds (files, connections of its own)."""

@@ -18,8 +18,9 @@ def _writes(crm: ToyCRM) -> list[httpx.Request]:
 
 
 def test_create_get_update_delete(toy: cb.Bridge, toy_crm: ToyCRM) -> None:
-    rec = toy.create("contacts", {"email": "ada@acme.com", "name": "Ada", "tier": "gold",
-                                  "tags": "vip"})  # fmt: skip
+    rec = toy.create(
+        "contacts", {"email": "ada@acme.com", "name": "Ada", "tier": "gold", "tags": "vip"}
+    )
     assert rec.id == "1"
     assert rec["tier"] == cb.Option("Gold")
     assert toy_crm.records["1"]["tags"] == ["vip"]  # a single value for a multi field is wrapped
@@ -40,7 +41,7 @@ def test_upsert_actions_are_the_providers(toy: cb.Bridge) -> None:
 def test_upsert_refuses_non_unique_match_before_sending(toy: cb.Bridge, toy_crm: ToyCRM) -> None:
     toy.schema("contacts")
     sent = len(toy_crm.requests)
-    with pytest.raises(cb.ValidationError, match="not a unique field.*unique: email"):
+    with pytest.raises(cb.ValidationError, match=r"not a unique field.*unique: email"):
         toy.upsert("contacts", {"name": "Ada"}, match="name")
     with pytest.raises(cb.ValidationError, match="needs a value for 'email'"):
         toy.upsert("contacts", {"name": "Ada"}, match="email")
@@ -51,8 +52,16 @@ def test_upsert_refuses_non_unique_match_before_sending(toy: cb.Bridge, toy_crm:
 
 def test_validation_names_every_problem_and_sends_nothing(toy: cb.Bridge, toy_crm: ToyCRM) -> None:
     with pytest.raises(cb.ValidationError) as info:
-        toy.create("contacts", {"emial": "x", "tier": "Bronze", "score": "many",
-                                "created": "2024-01-01", "name": ["a", "b"]})  # fmt: skip
+        toy.create(
+            "contacts",
+            {
+                "emial": "x",
+                "tier": "Bronze",
+                "score": "many",
+                "created": "2024-01-01",
+                "name": ["a", "b"],
+            },
+        )
     errors = {e.field: e for e in info.value.field_errors}
     assert set(errors) == {"emial", "tier", "score", "created", "name"}
     assert "did you mean 'email'" in errors["emial"].message
@@ -84,7 +93,11 @@ def test_query_is_lazy_and_pages_through_everything(toy: cb.Bridge, toy_crm: Toy
 
 def test_query_limit_and_filter(toy: cb.Bridge, toy_crm: ToyCRM) -> None:
     for i in range(25):
-        toy_crm.records[str(i)] = {"id": str(i), "email": f"p{i}@x.co", "name": "n" if i % 2 else "m"}
+        toy_crm.records[str(i)] = {
+            "id": str(i),
+            "email": f"p{i}@x.co",
+            "name": "n" if i % 2 else "m",
+        }
     assert len(list(toy.query("contacts", limit=12))) == 12
     assert len(list(toy.query("contacts", cb.F("name") == "m"))) == 13
     assert len(list(toy.query("contacts", {"name": "m"}))) == 13
@@ -117,8 +130,9 @@ def test_schema_is_cached_with_ttl(toy_plugin: ToyPlugin, toy_crm: ToyCRM) -> No
     crm.invalidate_schema()
     crm.fields("contacts")
     assert sum(r.url.path == "/objects/contacts/fields" for r in toy_crm.requests) == 2
-    crm0 = cb.connect("toy", token=toy_crm.token, transport=httpx.MockTransport(toy_crm),
-                      schema_ttl=0)  # fmt: skip
+    crm0 = cb.connect(
+        "toy", token=toy_crm.token, transport=httpx.MockTransport(toy_crm), schema_ttl=0
+    )
     crm0.fields("contacts")
     crm0.fields("contacts")
     assert sum(r.url.path == "/objects/contacts/fields" for r in toy_crm.requests) == 4
@@ -137,7 +151,9 @@ def test_credentials_from_environment(
 
 def test_configuration_errors(toy_plugin: ToyPlugin, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("TOY_TOKEN", raising=False)
-    with pytest.raises(cb.ConfigError, match="missing token \\(or the environment variable TOY_TOKEN\\)"):
+    with pytest.raises(
+        cb.ConfigError, match="missing token \\(or the environment variable TOY_TOKEN\\)"
+    ):
         cb.connect("toy")
     with pytest.raises(cb.ConfigError, match="unknown option\\(s\\) tokn"):
         cb.connect("toy", tokn="x")
@@ -168,26 +184,31 @@ def test_passthrough_request(toy: cb.Bridge) -> None:
         toy.request("GET", "objects")
 
 
-def test_on_request_sees_requests_without_credentials(toy_plugin: ToyPlugin, toy_crm: ToyCRM) -> None:
+def test_on_request_sees_requests_without_credentials(
+    toy_plugin: ToyPlugin, toy_crm: ToyCRM
+) -> None:
     seen: list[httpx.Request] = []
-    crm = cb.connect("toy", token=toy_crm.token, transport=httpx.MockTransport(toy_crm),
-                     on_request=seen.append)  # fmt: skip
+    crm = cb.connect(
+        "toy", token=toy_crm.token, transport=httpx.MockTransport(toy_crm), on_request=seen.append
+    )
     crm.objects()
     assert [r.url.path for r in seen] == ["/objects"]
 
 
 def test_async_bridge(toy_plugin: ToyPlugin, toy_crm: ToyCRM) -> None:
     async def main() -> None:
-        async with cb.connect_async("toy", token=toy_crm.token,
-                                    transport=httpx.MockTransport(toy_crm)) as crm:  # fmt: skip
+        async with cb.connect_async(
+            "toy", token=toy_crm.token, transport=httpx.MockTransport(toy_crm)
+        ) as crm:
             created = await asyncio.gather(
                 *(crm.create("contacts", {"email": f"p{i}@x.co", "name": "n"}) for i in range(50))
             )
             assert len({r.id for r in created}) == 50
             got = [r async for r in crm.query("contacts")]
             assert len(got) == 50
-            assert (await crm.upsert("contacts", {"email": "p1@x.co", "name": "n"},
-                                     match="email")).action == "noop"  # fmt: skip
+            assert (
+                await crm.upsert("contacts", {"email": "p1@x.co", "name": "n"}, match="email")
+            ).action == "noop"
             with pytest.raises(cb.ValidationError):
                 [r async for r in crm.query("contacts", cb.F("nope") == 1)]
 

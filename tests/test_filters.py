@@ -81,18 +81,28 @@ def test_bad_builder_input() -> None:
 
 scalars = st.none() | st.booleans() | st.integers() | st.text(max_size=8)
 conditions = st.one_of(
-    st.builds(Condition, st.sampled_from(["a", "b", "c"]),
-              st.sampled_from(["eq", "ne", "lt", "lte", "gt", "gte", "contains",
-                               "starts_with", "ends_with"]), scalars),  # fmt: skip
-    st.builds(lambda f, v: Condition(f, "in", tuple(v)), st.sampled_from(["a", "b"]),
-              st.lists(scalars, max_size=3)),  # fmt: skip
+    st.builds(
+        Condition,
+        st.sampled_from(["a", "b", "c"]),
+        st.sampled_from(
+            ["eq", "ne", "lt", "lte", "gt", "gte", "contains", "starts_with", "ends_with"]
+        ),
+        scalars,
+    ),
+    st.builds(
+        lambda f, v: Condition(f, "in", tuple(v)),
+        st.sampled_from(["a", "b"]),
+        st.lists(scalars, max_size=3),
+    ),
     st.builds(lambda f, v: Condition(f, "is_empty", v), st.sampled_from(["a"]), st.booleans()),
 )
 trees = st.recursive(
     conditions,
-    lambda kids: st.builds(lambda xs: And(tuple(xs)), st.lists(kids, min_size=1, max_size=3))
-    | st.builds(lambda xs: Or(tuple(xs)), st.lists(kids, min_size=1, max_size=3))
-    | st.builds(Not, kids),
+    lambda kids: (
+        st.builds(lambda xs: And(tuple(xs)), st.lists(kids, min_size=1, max_size=3))
+        | st.builds(lambda xs: Or(tuple(xs)), st.lists(kids, min_size=1, max_size=3))
+        | st.builds(Not, kids)
+    ),
     max_leaves=8,
 )
 

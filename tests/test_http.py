@@ -145,7 +145,8 @@ def test_rate_limiter_buckets_by_kind() -> None:
     write = provider.build_request("POST", "/x")
     assert all(limiter.delay(read) == 0 for _ in range(20))
     delays = [limiter.delay(write) for _ in range(5)]
-    assert delays[0] == 0 and delays[-1] > 0.5
+    assert delays[0] == 0
+    assert delays[-1] > 0.5
 
 
 def test_rate_limiter_paces_the_driver() -> None:
@@ -161,7 +162,11 @@ def test_same_origin() -> None:
     base = "https://app.go.kizen.com"
     assert check_same_origin(base, "/api/x?page=2", provider="k") == f"{base}/api/x?page=2"
     assert check_same_origin(base, f"{base}/api/x", provider="k") == f"{base}/api/x"
-    for bad in ("https://evil.example/api/x", "http://app.go.kizen.com/api", "https://app.go.kizen.com:8443/"):
+    for bad in (
+        "https://evil.example/api/x",
+        "http://app.go.kizen.com/api",
+        "https://app.go.kizen.com:8443/",
+    ):
         with pytest.raises(crmbridge.ProviderError, match="another host"):
             check_same_origin(base, bad, provider="k")
 
@@ -169,9 +174,11 @@ def test_same_origin() -> None:
 def test_redact_headers() -> None:
     headers = {"Authorization": "Bearer x", "X-API-KEY": "k", "X-User-Id": "u", "Accept": "json"}
     assert redact_headers(headers) == {
-        "Authorization": "[redacted]", "X-API-KEY": "[redacted]", "X-User-Id": "[redacted]",
+        "Authorization": "[redacted]",
+        "X-API-KEY": "[redacted]",
+        "X-User-Id": "[redacted]",
         "Accept": "json",
-    }  # fmt: skip
+    }
 
 
 def test_malformed_error_body_is_kept_raw() -> None:

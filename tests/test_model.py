@@ -30,8 +30,7 @@ values = st.recursive(
     | st.builds(cb.Ref, texts, texts)
     | st.builds(cb.User, opt_texts, opt_texts, opt_texts, opt_texts)
     | st.builds(cb.File, texts, opt_texts, opt_texts),
-    lambda children: st.lists(children, max_size=3)
-    | st.dictionaries(texts, children, max_size=3),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(texts, children, max_size=3),
     max_leaves=10,
 )
 
@@ -44,8 +43,14 @@ def test_values_round_trip_through_json(value: object) -> None:
 
 @given(st.dictionaries(st.text(min_size=1, max_size=10), values, max_size=5))
 def test_records_round_trip_losslessly(fields: dict[str, object]) -> None:
-    record = cb.Record("people", "r1", fields, created_at=dt.datetime(2024, 1, 2, tzinfo=dt.UTC),
-                       url="https://x", raw={"id": "r1"})  # fmt: skip
+    record = cb.Record(
+        "people",
+        "r1",
+        fields,
+        created_at=dt.datetime(2024, 1, 2, tzinfo=dt.UTC),
+        url="https://x",
+        raw={"id": "r1"},
+    )
     back = cb.from_dict(cb.Record, json.loads(json.dumps(cb.to_dict(record))))
     assert back == record
     assert back.raw == record.raw
@@ -58,8 +63,14 @@ def test_dict_with_tag_key_is_escaped() -> None:
 
 
 def test_specs_round_trip() -> None:
-    spec = cb.FieldSpec("stage", "Stage", cb.FieldType.status, options=[cb.Option("Won", "s1")],
-                        target_objects=["deals"], provider_id="a1")  # fmt: skip
+    spec = cb.FieldSpec(
+        "stage",
+        "Stage",
+        cb.FieldType.status,
+        options=[cb.Option("Won", "s1")],
+        target_objects=["deals"],
+        provider_id="a1",
+    )
     plain = json.loads(json.dumps(cb.to_dict(spec)))
     assert plain["type"] == "status"
     assert cb.from_dict(cb.FieldSpec, plain) == spec
@@ -89,8 +100,12 @@ def test_upsert_result_action_is_checked() -> None:
 
 
 def test_field_option_lookup() -> None:
-    spec = cb.FieldSpec("tier", "Tier", cb.FieldType.option,
-                        options=[cb.Option("Gold", "g"), cb.Option("gold rush", "gr")])  # fmt: skip
+    spec = cb.FieldSpec(
+        "tier",
+        "Tier",
+        cb.FieldType.option,
+        options=[cb.Option("Gold", "g"), cb.Option("gold rush", "gr")],
+    )
     assert spec.option("Gold") == cb.Option("Gold", "g")
     assert spec.option("g") == cb.Option("Gold", "g")
     assert spec.option("GOLD") == cb.Option("Gold", "g")

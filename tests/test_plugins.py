@@ -27,7 +27,8 @@ def fresh_plugins() -> Iterator[None]:
 def installed_distribution(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A real installed distribution (a module plus its .dist-info, as pip lays them out) that
     registers a provider through the ``crmbridge`` entry point group."""
-    (tmp_path / "crmbridge_hello.py").write_text(textwrap.dedent('''
+    (tmp_path / "crmbridge_hello.py").write_text(
+        textwrap.dedent("""
         import crmbridge
 
         class HelloProvider(crmbridge.Provider):
@@ -37,7 +38,8 @@ def installed_distribution(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> P
         @crmbridge.hookimpl
         def crmbridge_register_providers(register):
             register(HelloProvider)
-    '''))
+    """)
+    )
     info = tmp_path / "crmbridge_hello-1.2.3.dist-info"
     info.mkdir()
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: crmbridge-hello\nVersion: 1.2.3\n")
@@ -92,7 +94,8 @@ def test_block_list(installed_distribution: Path, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("CRMBRIDGE_DISABLE_PLUGINS", "crmbridge-hello, kizen")
     plugins.reload()
     found = plugins.providers()
-    assert "hello" not in found and "kizen" not in found
+    assert "hello" not in found
+    assert "kizen" not in found
     assert "attio" in found
 
 
@@ -102,7 +105,8 @@ def test_unknown_provider_lists_installed_and_says_how_to_install() -> None:
         crmbridge.connect("hubspot", token="x")
     message = str(info.value)
     assert "'hubspot'" in message
-    assert "attio" in message and "kizen" in message
+    assert "attio" in message
+    assert "kizen" in message
     assert "pip install crmbridge-hubspot" in message
 
 

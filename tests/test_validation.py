@@ -45,15 +45,18 @@ GOOD = [
     (spec(T.user), "u1", cb.User(id="u1")),
     (spec(T.file), "f1", cb.File("f1")),
     (spec(T.timezone), "Europe/Paris", "Europe/Paris"),
-    (spec(T.tags, multi=True, options=[cb.Option("VIP", "v")]), ["vip", "new"],
-     [cb.Option("VIP", "v"), cb.Option("new")]),
+    (
+        spec(T.tags, multi=True, options=[cb.Option("VIP", "v")]),
+        ["vip", "new"],
+        [cb.Option("VIP", "v"), cb.Option("new")],
+    ),
     (spec(T.unknown), {"raw": 1}, {"raw": 1}),
     (spec(T.text, multi=True), "x", ["x"]),
     (spec(T.text), None, None),
     (spec(T.text, multi=True), None, []),
     (spec(T.text, multi=True), cb.add("a"), cb.add("a")),
     (spec(T.text), cb.clear(), cb.clear()),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("field", "given", "expected"), GOOD)
@@ -77,7 +80,7 @@ BAD = [
     (spec(T.interaction), "x", "read-only"),
     (spec(T.text), ["a", "b"], "a single text"),
     (spec(T.text), cb.remove("a"), None),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("field", "given", "expected"), BAD)
@@ -95,8 +98,13 @@ def test_refuses_with_field_value_and_expectation(
 
 
 def test_required_fields_on_create() -> None:
-    schema = cb.ObjectSchema(cb.ObjectSpec("o", "O"), {
-        "name": cb.FieldSpec("name", "Name", T.text, required=True), "x": cb.FieldSpec("x", "X", T.text)})  # fmt: skip
+    schema = cb.ObjectSchema(
+        cb.ObjectSpec("o", "O"),
+        {
+            "name": cb.FieldSpec("name", "Name", T.text, required=True),
+            "x": cb.FieldSpec("x", "X", T.text),
+        },
+    )
     with pytest.raises(cb.ValidationError, match="name") as info:
         cb.normalize_values(schema, {"x": "1"}, creating=True)
     assert info.value.field_errors[0].code == "required"

@@ -77,7 +77,7 @@ class ToyCRM:
             self.records[rid] = {"id": rid, **body}
             return httpx.Response(201, json=self.records[rid])
         if path == "/contacts/upsert":
-            for rid, rec in self.records.items():
+            for rec in self.records.values():
                 if rec.get("email") == body.get("email"):
                     changed = any(rec.get(k) != v for k, v in body.items())
                     rec.update(body)
@@ -186,9 +186,13 @@ class ToyProvider(crmbridge.Provider):
         response = yield self.build_request("GET", f"/{schema.slug}", params=params)
         rows = response.json()
         more = len(rows) == query.page_size
-        return Page([self._record(schema, r) for r in rows], (cursor or 0) + len(rows) if more else None)
+        return Page(
+            [self._record(schema, r) for r in rows], (cursor or 0) + len(rows) if more else None
+        )
 
-    def create(self, schema: ObjectSchema, values: Mapping[str, Any], *, on_archived: Any) -> Plan[Record]:
+    def create(
+        self, schema: ObjectSchema, values: Mapping[str, Any], *, on_archived: Any
+    ) -> Plan[Record]:
         body = {k: _plain(v) for k, v in values.items()}
         response = yield self.build_request("POST", f"/{schema.slug}", json=body)
         return self._record(schema, response.json())
@@ -201,10 +205,18 @@ class ToyProvider(crmbridge.Provider):
         return self._record(schema, response.json())
 
     def upsert(
-        self, schema: ObjectSchema, values: Mapping[str, Any], *, match: str, on_archived: Any, emulate: bool
+        self,
+        schema: ObjectSchema,
+        values: Mapping[str, Any],
+        *,
+        match: str,
+        on_archived: Any,
+        emulate: bool,
     ) -> Plan[UpsertResult]:
         body = {k: _plain(v) for k, v in values.items()}
-        response = yield self.build_request("POST", f"/{schema.slug}/upsert", json=body, idempotent=True)
+        response = yield self.build_request(
+            "POST", f"/{schema.slug}/upsert", json=body, idempotent=True
+        )
         data = response.json()
         return UpsertResult(data["action"], self._record(schema, data["record"]))
 
@@ -216,5 +228,7 @@ class ToyPlugin:
     """A throwaway plugin object registering :class:`ToyProvider` (llm/datasette style)."""
 
     @crmbridge.hookimpl
-    def crmbridge_register_providers(self, register: Callable[[type[crmbridge.Provider]], None]) -> None:
+    def crmbridge_register_providers(
+        self, register: Callable[[type[crmbridge.Provider]], None]
+    ) -> None:
         register(ToyProvider)

@@ -1,0 +1,194 @@
+"""Migration mapping files (TOML): which objects go where, matched on what, field by field.
+
+```toml
+[[objects]]
+source = "companies"              # source object slug
+target = "companies_company"      # target object slug
+match = "name"                    # target field to upsert on (default: the target provider's key)
+
+[objects.fields]
+name = "name"                                        # source slug = "target slug"
+domains = { to = "website", transform = "first" }    # first value of a list
+categories = { to = "industry", transform = "map_options", options = { "B2B" = "Business" } }
+team = { skip = true }
+
+[objects.constants]
+email_status = "Opted In"                            # the same value for every record
+```
+
+Transforms (:data:`TRANSFORMS`): ``first`` (first element of a list), ``join`` (``sep``, default
+``", "``), ``split`` (a string into a list on ``sep``), ``split_name`` (a person name into two
+target fields: ``to = ["first_name", "last_name"]``), ``map_options`` (rename option labels;
+``default`` for unmapped ones), ``label`` (an option's label as text), ``full_name`` (a name as text),
+``amount`` (money as a number), ``skip``.
+
+:func:`load_mapping` parses and checks the file's shape; :mod:`crmbridge.migrate.plan` checks it
+against the two schemas before any write.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from ..errors import ValidationError
+
+__all__ = ["TRANSFORMS", "FieldMap", "MappingFile", "ObjectMap", "load_mapping", "parse_mapping"]
+
+#: Every transform a field mapping may name, with the keys it takes.
+TRANSFORMS: dict[str, frozenset[str]] = {
+    "copy": frozenset(),
+    "first": frozenset(),
+    "join": frozenset({"sep"}),
+    "split": frozenset({"sep"}),
+    "split_name": frozenset(),
+    "map_options": frozenset({"options", "default"}),
+    "label": frozenset(),
+    "full_name": frozenset(),
+    "amount": frozenset(),
+    "skip": frozenset(),
+}
+
+
+@attrs.frozen
+class FieldMap:
+    """One source field's destination(s) and transform."""
+
+    source: str
+    to: tuple[str, ...]
+    transform: str = "copy"
+    options: Mapping[str, str] = attrs.field(factory=dict)
+    sep: str = ", "
+    default: str | None = None
+
+
+@attrs.frozen
+class ObjectMap:
+    """One source object copied into one target object."""
+
+    source: str
+    target: str
+    match: str | None = None
+    fields: tuple[FieldMap, ...] = ()
+    constants: Mapping[str, Any] = attrs.field(factory=dict)
+
+    @property
+    def key(self) -> str:
+        return f"{self.source}->{self.target}"
+
+
+@attrs.frozen
+class MappingFile:
+    """A whole mapping: object pairs in the order written (the engine reorders by references)."""
+
+    objects: tuple[ObjectMap, ...]
+    source: str | None = None
+    target: str | None = None
+
+    def for_source(self, slug: str) -> ObjectMap | None:
+        for o in self.objects:
+            if o.source == slug:
+                return o
+        return None
+
+
+def _where(obj: int, field: str | None = None) -> str:
+    return f"objects[{obj}]" + (f".fields.{field}" if field else "")
+
+
+def _field_map(index: int, source: str, spec: Any) -> FieldMap:
+    where = _where(index, source)
+    if isinstance(spec, str):
+        return FieldMap(source, (spec,))
+    if not isinstance(spec, Mapping):
+        raise ValidationError(f"{where}: expected a target slug or a table, got {spec!r}")
+    unknown = set(spec) - {"to", "transform", "skip", "options", "sep", "default"}
+    if unknown:
+        raise ValidationError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+    if spec.get("skip"):
+        return FieldMap(source, (), "skip")
+    transform = spec.get("transform", "copy")
+    if transform not in TRANSFORMS:
+        raise ValidationError(
+            f"{where}: unknown transform {transform!r}; expected one of {', '.join(TRANSFORMS)}"
+        )
+    to = spec.get("to")
+    targets = (to,) if isinstance(to, str) else tuple(to or ())
+    if not targets or not all(isinstance(t, str) and t for t in targets):
+        raise ValidationError(f"{where}: 'to' must name a target field (or a list of them)")
+    if transform == "split_name":
+        if len(targets) != 2:
+            raise ValidationError(f"{where}: split_name needs to = [first_field, last_field]")
+    elif len(targets) != 1:
+        raise ValidationError(f"{where}: only split_name writes several fields")
+    options = spec.get("options", {})
+    if not isinstance(options, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in options.items()
+    ):
+        raise ValidationError(f"{where}: options must map source labels to target labels")
+    if transform == "map_options" and not options and spec.get("default") is None:
+        raise ValidationError(f"{where}: map_options needs options (or a default)")
+    sep = spec.get("sep", ", ")
+    if not isinstance(sep, str):
+        raise ValidationError(f"{where}: sep must be a string")
+    default = spec.get("default")
+    return FieldMap(source, targets, transform, dict(options), sep, default)
+
+
+def parse_mapping(data: Mapping[str, Any]) -> MappingFile:
+    """A :class:`MappingFile` from parsed TOML; errors name the exact place."""
+    objects = data.get("objects")
+    if not isinstance(objects, list) or not objects:
+        raise ValidationError("a mapping needs at least one [[objects]] table")
+    unknown_top = set(data) - {"objects", "source", "target"}
+    if unknown_top:
+        raise ValidationError(f"unknown top-level key(s) {', '.join(sorted(unknown_top))}")
+    out: list[ObjectMap] = []
+    seen: set[str] = set()
+    for i, obj in enumerate(objects):
+        if not isinstance(obj, Mapping):
+            raise ValidationError(f"{_where(i)}: expected a table")
+        unknown = set(obj) - {"source", "target", "match", "fields", "constants"}
+        if unknown:
+            raise ValidationError(f"{_where(i)}: unknown key(s) {', '.join(sorted(unknown))}")
+        source, target = obj.get("source"), obj.get("target")
+        if not isinstance(source, str) or not source or not isinstance(target, str) or not target:
+            raise ValidationError(f"{_where(i)}: 'source' and 'target' object slugs are required")
+        if source in seen:
+            raise ValidationError(f"{_where(i)}: source object {source!r} is mapped twice")
+        seen.add(source)
+        match = obj.get("match")
+        if match is not None and (not isinstance(match, str) or not match):
+            raise ValidationError(f"{_where(i)}: 'match' must be a target field slug")
+        fields = obj.get("fields", {})
+        constants = obj.get("constants", {})
+        if not isinstance(fields, Mapping) or not isinstance(constants, Mapping):
+            raise ValidationError(f"{_where(i)}: 'fields' and 'constants' must be tables")
+        maps = tuple(_field_map(i, str(k), v) for k, v in fields.items())
+        written = [t for m in maps for t in m.to] + list(constants)
+        dupes = sorted({t for t in written if written.count(t) > 1})
+        if dupes:
+            raise ValidationError(f"{_where(i)}: target field(s) written twice: {', '.join(dupes)}")
+        out.append(ObjectMap(source, target, match, maps, dict(constants)))
+    src, dst = data.get("source"), data.get("target")
+    return MappingFile(
+        tuple(out), src if isinstance(src, str) else None, dst if isinstance(dst, str) else None
+    )
+
+
+def load_mapping(path: str | Path) -> MappingFile:
+    """Read and parse a TOML mapping file."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ValidationError(f"cannot read mapping file {str(p)!r}: {exc.strerror}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ValidationError(f"mapping file {str(p)!r} is not valid TOML: {exc}") from None
+    return parse_mapping(data)

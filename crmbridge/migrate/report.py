@@ -1,0 +1,81 @@
+"""What a migration did, per object: created / updated / unarchived / noop / failed."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import attrs
+from rich.table import Table
+
+__all__ = ["ObjectReport", "Report"]
+
+COLUMNS = ("created", "updated", "unarchived", "noop", "failed")
+
+
+@attrs.define
+class ObjectReport:
+    """Counts for one object pair."""
+
+    key: str
+    counts: Counter[str] = attrs.field(factory=Counter)
+    references_fixed: int = 0
+    unresolved: int = 0
+    skipped_complete: bool = False
+
+    def count(self, action: str) -> None:
+        self.counts[action] += 1
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def writes(self) -> int:
+        return sum(self.counts[a] for a in ("created", "updated", "unarchived"))
+
+
+@attrs.define
+class Report:
+    """The whole run."""
+
+    objects: dict[str, ObjectReport] = attrs.field(factory=dict)
+
+    @property
+    def failed(self) -> int:
+        return sum(o.counts["failed"] for o in self.objects.values())
+
+    @property
+    def writes(self) -> int:
+        return sum(o.writes for o in self.objects.values())
+
+    def totals(self) -> Counter[str]:
+        out: Counter[str] = Counter()
+        for o in self.objects.values():
+            out.update(o.counts)
+        return out
+
+    def table(self, *, dry_run: bool = False) -> Table:
+        """A rich table, one row per object and a total."""
+        columns = ("planned", "noop") if dry_run else COLUMNS
+        table = Table("object", *columns, "refs fixed", title="migration report")
+        for o in self.objects.values():
+            note = " (already complete)" if o.skipped_complete else ""
+            table.add_row(
+                o.key + note, *(str(o.counts[c]) for c in columns), str(o.references_fixed)
+            )
+        totals = self.totals()
+        table.add_row(
+            "[bold]total[/]",
+            *(f"[bold]{totals[c]}[/]" for c in columns),
+            str(sum(o.references_fixed for o in self.objects.values())),
+        )
+        return table
+
+    def as_dict(self) -> dict[str, dict[str, int]]:
+        return {
+            k: {
+                **{c: o.counts[c] for c in (*COLUMNS, "planned")},
+                "references_fixed": o.references_fixed,
+            }
+            for k, o in self.objects.items()
+        }

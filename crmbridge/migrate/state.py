@@ -1,0 +1,163 @@
+"""The migration state file (SQLite): id map, content hashes, checkpoints, deferred references.
+
+* ``idmap``: for each migrated source record, the target record's id and the hash of the values last
+  written — a re-run whose hash is unchanged is a ``noop`` that costs no write, and references are
+  rewritten through it.
+* ``checkpoint``: per source object, the cursor of the first page not yet fully done, so ``--resume``
+  continues where an interrupted run stopped; ``complete`` once the object is finished.
+* ``deferred``: references whose target record did not exist yet when the record was written; the
+  second pass writes them.
+
+WAL journal and one transaction per finished page: a process killed at any point (even ``kill -9``)
+leaves the last committed page intact, and the page it was on is redone on resume — its writes are
+upserts, and records already written are recognised by their hash, so nothing is written twice.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+__all__ = ["MigrationState"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS idmap (
+    source_object TEXT NOT NULL,
+    source_id TEXT NOT NULL,
+    target_object TEXT NOT NULL,
+    target_id TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    PRIMARY KEY (source_object, source_id)
+);
+CREATE TABLE IF NOT EXISTS checkpoint (
+    source_object TEXT PRIMARY KEY,
+    cursor TEXT,
+    complete INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS deferred (
+    source_object TEXT NOT NULL,
+    source_id TEXT NOT NULL,
+    target_id TEXT NOT NULL,
+    values_json TEXT NOT NULL,
+    refs_json TEXT NOT NULL,
+    PRIMARY KEY (source_object, source_id)
+);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+class MigrationState:
+    """A migration's state in a SQLite file (``":memory:"`` for a throwaway run)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(_SCHEMA)
+        self._ids: dict[str, dict[str, tuple[str, str]]] = {}
+        self._pending: list[tuple[str, str, str, str, str]] = []
+
+    # --- id map ------------------------------------------------------------------------------
+
+    def _load(self, source_object: str) -> dict[str, tuple[str, str]]:
+        ids = self._ids.get(source_object)
+        if ids is None:
+            rows = self.db.execute(
+                "SELECT source_id, target_id, hash FROM idmap WHERE source_object = ?",
+                (source_object,),
+            )
+            ids = self._ids[source_object] = {s: (t, h) for s, t, h in rows}
+        return ids
+
+    def target_id(self, source_object: str, source_id: str) -> str | None:
+        """The target id a source record was migrated to, if it was."""
+        found = self._load(source_object).get(source_id)
+        return found[0] if found else None
+
+    def hash_of(self, source_object: str, source_id: str) -> str | None:
+        found = self._load(source_object).get(source_id)
+        return found[1] if found else None
+
+    def record(
+        self, source_object: str, source_id: str, target_object: str, target_id: str, hash: str
+    ) -> None:
+        """Remember a write (kept in memory until :meth:`commit`)."""
+        self._load(source_object)[source_id] = (target_id, hash)
+        self._pending.append((source_object, source_id, target_object, target_id, hash))
+
+    def count(self, source_object: str) -> int:
+        return len(self._load(source_object))
+
+    # --- checkpoints -------------------------------------------------------------------------
+
+    def checkpoint(self, source_object: str) -> tuple[Any, bool]:
+        """``(cursor, complete)`` saved for ``source_object`` (``(None, False)`` if none)."""
+        row = self.db.execute(
+            "SELECT cursor, complete FROM checkpoint WHERE source_object = ?", (source_object,)
+        ).fetchone()
+        if row is None:
+            return None, False
+        return (json.loads(row[0]) if row[0] is not None else None), bool(row[1])
+
+    def commit(self, source_object: str, cursor: Any, *, complete: bool = False) -> None:
+        """Write the pending id map rows and the checkpoint in one transaction."""
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.executemany(
+                "INSERT OR REPLACE INTO idmap VALUES (?, ?, ?, ?, ?)", self._pending
+            )
+            self.db.execute(
+                "INSERT OR REPLACE INTO checkpoint VALUES (?, ?, ?)",
+                (source_object, None if cursor is None else json.dumps(cursor), int(complete)),
+            )
+        self._pending.clear()
+
+    def flush(self) -> None:
+        """Write the pending id map rows (without touching checkpoints)."""
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.executemany(
+                "INSERT OR REPLACE INTO idmap VALUES (?, ?, ?, ?, ?)", self._pending
+            )
+        self._pending.clear()
+
+    def reset_checkpoints(self) -> None:
+        """Start reading every object from its first page again (id map and hashes are kept)."""
+        self.db.execute("DELETE FROM checkpoint")
+
+    # --- deferred references -----------------------------------------------------------------
+
+    def defer(
+        self, source_object: str, source_id: str, target_id: str, values: Any, refs: Any
+    ) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO deferred VALUES (?, ?, ?, ?, ?)",
+            (source_object, source_id, target_id, json.dumps(values), json.dumps(refs)),
+        )
+
+    def deferred(self) -> Iterator[tuple[str, str, str, Any, Any]]:
+        rows = self.db.execute("SELECT * FROM deferred ORDER BY source_object, source_id")
+        for obj, sid, tid, values, refs in rows.fetchall():
+            yield obj, sid, tid, json.loads(values), json.loads(refs)
+
+    def resolved(self, source_object: str, source_id: str) -> None:
+        self.db.execute(
+            "DELETE FROM deferred WHERE source_object = ? AND source_id = ?",
+            (source_object, source_id),
+        )
+
+    # --- meta --------------------------------------------------------------------------------
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    def close(self) -> None:
+        self.db.close()
