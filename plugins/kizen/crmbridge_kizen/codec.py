@@ -935,6 +935,7 @@ def decode_error(
         if status == 404:
             message += " (an HTML 404 usually means the path does not exist, e.g. a trailing slash)"
         return _build(cls, message, raw=body, retry_after=retry_after, **common)
+    original = body
     if isinstance(body, list):
         body = {"non_field_errors": body}
     errors = _field_errors(body, request_fields, slugs)
@@ -954,7 +955,7 @@ def decode_error(
         message = str(errors[0]) if len(errors) == 1 else f"kizen rejected {named}"
     else:
         message = f"kizen answered HTTP {status}"
-    return _build(cls, message, raw=body, field_errors=errors, code=code,
+    return _build(cls, message, raw=original, field_errors=errors, code=code,
                   retry_after=retry_after, **common)  # fmt: skip
 
 
