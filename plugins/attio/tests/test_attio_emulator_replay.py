@@ -273,6 +273,12 @@ def _input_form(value: dict[str, Any]) -> Any:
 SYSTEM_VALUES = {"record_id", "created_at", "created_by"}
 
 
+def _collapse(emulator: AttioEmulator, obj: str, payload: dict[str, list[Any]]) -> dict[str, Any]:
+    """Single-value attributes are written unwrapped."""
+    attrs = emulator.workspace.objects[obj].attributes
+    return {s: (v if attrs[s].is_multiselect else v[0]) for s, v in payload.items()}
+
+
 def seed_like(emulator: AttioEmulator, obj: str, records: list[dict[str, Any]]) -> None:
     """Give ``obj`` the recorded workspace's attributes (adding its custom ones, archiving ours that
     it lacks) and create the recorded records with the same values, actors and times."""
@@ -328,13 +334,13 @@ def seed_like(emulator: AttioEmulator, obj: str, records: list[dict[str, Any]]) 
                 first = payload
             else:
                 rest.append(({"type": kind, "id": actor_id}, at, payload))
-        attrs = emulator.workspace.objects[obj].attributes
-        single = lambda p: {s: (v if attrs[s].is_multiselect else v[0]) for s, v in p.items()}  # noqa: E731
         made = emulator.seed_record(
-            obj, single(first), created_at=record["created_at"], actor=creator
+            obj, _collapse(emulator, obj, first), created_at=record["created_at"], actor=creator
         )
         for actor, at, payload in rest:
-            emulator.seed_values(obj, made["id"]["record_id"], single(payload), actor=actor, at=at)
+            emulator.seed_values(
+                obj, made["id"]["record_id"], _collapse(emulator, obj, payload), actor=actor, at=at
+            )
 
 
 def test_companies_query(emulator: AttioEmulator, client: httpx.Client) -> None:
