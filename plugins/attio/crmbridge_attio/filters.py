@@ -18,7 +18,17 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from crmbridge import Money, ObjectSchema, Option, Ref, Sort, Unsupported, User, ValidationError
+from crmbridge import (
+    FieldSpec,
+    Money,
+    ObjectSchema,
+    Option,
+    Ref,
+    Sort,
+    Unsupported,
+    User,
+    ValidationError,
+)
 from crmbridge.filters import And, Condition, Filter, Not, Or
 
 from .codec import PARENT, row_of
@@ -35,8 +45,8 @@ def _unsupported(message: str) -> Unsupported:
     return Unsupported(message, provider="attio")
 
 
-def _split(schema: ObjectSchema, name: str) -> tuple[str, AttioType, str | None]:
-    """``"slug"`` or ``"slug.sub_property"`` → (slug, type row, sub-property to compare)."""
+def _split(schema: ObjectSchema, name: str) -> tuple[FieldSpec, AttioType, str | None]:
+    """``"slug"`` or ``"slug.sub_property"`` → (field, type row, sub-property to compare)."""
     slug, _, sub = name.partition(".")
     if slug == PARENT and schema.object.kind == "list":
         raise _unsupported(
@@ -51,11 +61,14 @@ def _split(schema: ObjectSchema, name: str) -> tuple[str, AttioType, str | None]
             f"it has {', '.join(row.read_keys) or 'none'}",
             provider="attio",
         )
-    return spec.slug, row, sub or row.filter_property
+    return spec, row, sub or row.filter_property
 
 
-def _json_value(value: Any) -> Any:
-    """A neutral filter value in Attio's filter syntax."""
+def _json_value(value: Any, spec: FieldSpec) -> Any:
+    """A neutral filter value in Attio's filter syntax. Option titles are sent as the option's
+    id when the schema knows it (Attio takes either, reference attio.md §4)."""
+    if isinstance(value, str) and spec.options:
+        value = spec.option(value) or value
     if isinstance(value, Option):
         return value.id or value.label
     if isinstance(value, Ref):
@@ -78,7 +91,8 @@ def _wrap(slug: str, prop: str | None, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _condition(cond: Condition, schema: ObjectSchema) -> dict[str, Any]:
-    slug, row, prop = _split(schema, cond.field)
+    spec, row, prop = _split(schema, cond.field)
+    slug = spec.slug
     explicit_sub = "." in cond.field
     if cond.op not in row.filter_ops and not explicit_sub:
         raise _unsupported(
@@ -91,14 +105,14 @@ def _condition(cond: Condition, schema: ObjectSchema) -> dict[str, Any]:
         not_empty = _wrap(slug, prop if explicit_sub else None, {"$not_empty": True})
         return {"$not": not_empty} if cond.value else not_empty
     if cond.op == "in":
-        values = [_json_value(v) for v in cond.value]
+        values = [_json_value(v, spec) for v in cond.value]
         if row.native_in or explicit_sub:
             return _wrap(slug, prop, {"$in": values})
         return {"$or": [_wrap(slug, prop, {"$eq": v}) for v in values]}
     if cond.op == "contains" and row.name in ("select", "record-reference"):
         # "a multi field has it": equality on a multiselect matches any of its values (docs).
-        return _wrap(slug, prop, {"$eq": _json_value(cond.value)})
-    return _wrap(slug, prop, {_OPS[cond.op]: _json_value(cond.value)})
+        return _wrap(slug, prop, {"$eq": _json_value(cond.value, spec)})
+    return _wrap(slug, prop, {_OPS[cond.op]: _json_value(cond.value, spec)})
 
 
 def translate_filter(where: Filter | None, schema: ObjectSchema) -> dict[str, Any] | None:
@@ -121,11 +135,11 @@ def translate_sorts(sorts: Sequence[Sort], schema: ObjectSchema) -> list[dict[st
     sub-property (``last_name`` for names) or the one named as ``"slug.field"``."""
     out = []
     for sort in sorts:
-        slug, row, _prop = _split(schema, sort.field)
+        spec, row, _prop = _split(schema, sort.field)
         _, _, sub = sort.field.partition(".")
         item: dict[str, Any] = {
             "direction": "desc" if sort.descending else "asc",
-            "attribute": slug,
+            "attribute": spec.slug,
         }
         field = sub or row.sort_field
         if field:
