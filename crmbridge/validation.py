@@ -267,7 +267,7 @@ def _normalize(spec: FieldSpec, value: Any, errors: list[FieldError]) -> Any:
             errors.append(
                 FieldError(
                     spec.slug,
-                    bad.message or f"expected {bad.expected}",
+                    bad.message or "wrong type",
                     value=v,
                     expected=bad.expected,
                     code="invalid_value",

@@ -1,0 +1,247 @@
+"""The migration engine between two toy CRMs: copy, idempotent re-runs, dry runs, bad mappings,
+failures and resume."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+
+import crmbridge as cb
+from crmbridge.migrate import Report, migrate, parse_mapping
+
+from ..toy_provider import ToyCRM, ToyPlugin
+
+MAPPING = {
+    "objects": [
+        {
+            "source": "contacts",
+            "target": "contacts",
+            "match": "email",
+            "fields": {"email": "email", "name": "name", "tier": "tier", "tags": "tags"},
+            "constants": {"score": 7},
+        }
+    ]
+}
+
+
+@pytest.fixture
+def crms(toy_plugin: ToyPlugin) -> tuple[ToyCRM, ToyCRM]:
+    src, dst = ToyCRM(), ToyCRM()
+    for i in range(37):
+        src.records[str(i)] = {
+            "id": str(i),
+            "email": f"p{i}@x.co",
+            "name": f"P {i}",
+            "tier": "Gold" if i % 2 else "Silver",
+            "tags": ["a"],
+        }
+    return src, dst
+
+
+def _run(src: ToyCRM, dst: ToyCRM, tmp_path: Path, mapping: dict = MAPPING, **kw: object) -> Report:  # type: ignore[type-arg]
+    source = cb.connect_async("toy", token=src.token, transport=httpx.MockTransport(src))
+    target = cb.connect_async("toy", token=dst.token, transport=httpx.MockTransport(dst))
+    kw.setdefault("state", tmp_path / "state.db")
+    kw.setdefault("failures", tmp_path / "failures.jsonl")
+    return migrate(source, target, parse_mapping(mapping), **kw)  # type: ignore[arg-type]
+
+
+def _writes(crm: ToyCRM) -> int:
+    return sum(r.method != "GET" for r in crm.requests)
+
+
+def test_copies_every_record_then_reruns_as_noop(
+    crms: tuple[ToyCRM, ToyCRM], tmp_path: Path
+) -> None:
+    src, dst = crms
+    report = _run(src, dst, tmp_path)
+    counts = report.objects["contacts->contacts"].counts
+    assert counts["created"] == 37
+    assert len(dst.records) == 37
+    by_email = {r["email"]: r for r in dst.records.values()}
+    assert by_email["p3@x.co"] == {
+        "id": by_email["p3@x.co"]["id"],
+        "email": "p3@x.co",
+        "name": "P 3",
+        "tier": "Gold",
+        "tags": ["a"],
+        "score": 7,
+    }
+    writes = _writes(dst)
+    again = _run(src, dst, tmp_path)
+    assert again.objects["contacts->contacts"].counts["noop"] == 37
+    assert again.writes == 0
+    assert _writes(dst) == writes  # not one write on the re-run
+    src.records["5"]["name"] = "Changed"
+    third = _run(src, dst, tmp_path)
+    assert third.objects["contacts->contacts"].counts == {"noop": 36, "updated": 1}
+    assert len(dst.records) == 37
+
+
+def test_dry_run_sends_no_writes(crms: tuple[ToyCRM, ToyCRM], tmp_path: Path) -> None:
+    src, dst = crms
+    planned: list[dict] = []  # type: ignore[type-arg]
+    report = _run(src, dst, tmp_path, dry_run=True, on_plan=planned.append, limit=5)
+    assert _writes(dst) == 0
+    assert dst.records == {}
+    assert len(planned) == 5
+    assert planned[0]["action"] == "upsert"
+    assert planned[0]["values"]["email"] == "p0@x.co"
+    assert report.objects["contacts->contacts"].counts["planned"] == 5
+
+
+def test_limit(crms: tuple[ToyCRM, ToyCRM], tmp_path: Path) -> None:
+    src, dst = crms
+    _run(src, dst, tmp_path, limit=12)
+    assert len(dst.records) == 12
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"fields": {"emial": "email"}}, "has no field 'emial'"),
+        ({"fields": {"email": "mail"}}, "target object 'contacts' has no field 'mail'"),
+        ({"fields": {"email": "email", "name": "created"}}, "read-only"),
+        ({"fields": {"email": "email", "tags": "name"}}, "holds a list"),
+        ({"fields": {"email": "email", "score": "tier"}}, "cannot convert integer"),
+        ({"fields": {"name": "name"}}, "match key 'email' is not written"),
+        (
+            {
+                "fields": {
+                    "email": "email",
+                    "name": {"to": "tier", "transform": "map_options", "options": {"x": "Bronze"}},
+                }
+            },
+            "'Bronze'",
+        ),
+        ({"constants": {"score": "lots"}}, "score: wrong type (got 'lots'); expected a number"),
+    ],
+)
+def test_bad_mappings_are_rejected_before_any_write(
+    crms: tuple[ToyCRM, ToyCRM],
+    tmp_path: Path,
+    change: dict,
+    message: str,  # type: ignore[type-arg]
+) -> None:
+    src, dst = crms
+    mapping = {"objects": [{**MAPPING["objects"][0], "constants": {}, **change}]}
+    with pytest.raises(cb.ValidationError) as info:
+        _run(src, dst, tmp_path, mapping=mapping)
+    assert message in str(info.value)
+    assert "nothing was written" in str(info.value)
+    assert _writes(dst) == 0
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({}, "at least one [[objects]]"),
+        ({"objects": [{"source": "a"}]}, "'source' and 'target'"),
+        (
+            {
+                "objects": [
+                    {"source": "a", "target": "b", "fields": {"x": {"to": "y", "transform": "zap"}}}
+                ]
+            },
+            "unknown transform 'zap'",
+        ),
+        (
+            {"objects": [{"source": "a", "target": "b", "fields": {"x": "y", "z": "y"}}]},
+            "written twice",
+        ),
+        (
+            {
+                "objects": [
+                    {
+                        "source": "a",
+                        "target": "b",
+                        "fields": {"x": {"to": "y", "transform": "split_name"}},
+                    }
+                ]
+            },
+            "split_name needs",
+        ),
+        ({"objects": [{"source": "a", "target": "b", "colour": 1}]}, "unknown key(s) colour"),
+    ],
+)
+def test_mapping_file_shape_errors(data: dict, message: str) -> None:  # type: ignore[type-arg]
+    with pytest.raises(cb.ValidationError) as info:
+        parse_mapping(data)
+    assert message in str(info.value)
+
+
+def test_failed_records_go_to_the_failures_file(
+    crms: tuple[ToyCRM, ToyCRM], tmp_path: Path
+) -> None:
+    src, dst = crms
+    original = dst.__call__
+    refused = []
+
+    def refuse_first_upsert(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/upsert") and not refused:
+            refused.append(request)
+            return httpx.Response(400, json={"error": "rejected by the CRM"})
+        return original(request)
+
+    source = cb.connect_async("toy", token=src.token, transport=httpx.MockTransport(src))
+    target = cb.connect_async(
+        "toy", token=dst.token, transport=httpx.MockTransport(refuse_first_upsert)
+    )
+    report = migrate(
+        source,
+        target,
+        parse_mapping(MAPPING),
+        state=tmp_path / "state.db",
+        failures=tmp_path / "failures.jsonl",
+        concurrency=1,
+    )
+    assert report.failed == 1
+    lines = [json.loads(x) for x in (tmp_path / "failures.jsonl").read_text().splitlines()]
+    assert len(lines) == 1
+    assert lines[0]["error"]["message"] == "rejected by the CRM"
+    assert lines[0]["values"]["email"] == "p0@x.co"
+    assert len(dst.records) == 36
+    # The next run retries the failed record only.
+    again = _run(src, dst, tmp_path)
+    assert again.objects["contacts->contacts"].counts == {"noop": 36, "created": 1}
+
+
+def test_resume_after_interruption(crms: tuple[ToyCRM, ToyCRM], tmp_path: Path) -> None:
+    src, dst = crms
+
+    class Boom(Exception):
+        pass
+
+    calls = {"n": 0}
+    original = dst.__call__
+
+    def flaky(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/upsert"):
+            calls["n"] += 1
+            if calls["n"] == 23:
+                raise Boom("process killed")
+        return original(request)
+
+    source = cb.connect_async("toy", token=src.token, transport=httpx.MockTransport(src))
+    target = cb.connect_async("toy", token=dst.token, transport=httpx.MockTransport(flaky))
+    with pytest.raises(Boom):
+        migrate(
+            source,
+            target,
+            parse_mapping(MAPPING),
+            state=tmp_path / "s.db",
+            failures=None,
+            concurrency=1,
+        )
+    assert 0 < len(dst.records) < 37
+    reads_before = sum(r.url.path == "/contacts" for r in src.requests)
+    report = _run(src, dst, tmp_path, state=tmp_path / "s.db", resume=True)
+    assert len(dst.records) == 37
+    counts = report.objects["contacts->contacts"].counts
+    assert counts["created"] == 37 - 22
+    # Resumed from the checkpoint: pages already finished were not read again.
+    assert sum(r.url.path == "/contacts" for r in src.requests) - reads_before < 4
+    assert len({r["email"] for r in dst.records.values()}) == 37
