@@ -82,14 +82,17 @@ class Page:
         self.count = count
 
 
-def _sort_key(field: FieldDef, store: Store) -> Callable[[Record], Any]:
+def _sort_key(field: FieldDef, store: Store, desc: bool) -> Callable[[Record], Any]:
+    """Blank values sort last in both directions (an emulator decision)."""
     get = field_getter(store, field)
     kind = field.field_type
+    blank, present = (0, 1) if desc else (1, 0)
 
     def key(record: Record) -> Any:
+        return (blank, "") if get(record) is None else (present, value_key(record))
+
+    def value_key(record: Record) -> Any:
         value = get(record)
-        if value is None:
-            return (1, "")
         if kind in ("integer", "decimal", "money", "rating"):
             return (0, float(value))
         if field.options is not None and isinstance(value, str):
@@ -136,7 +139,7 @@ class Searcher:
             return cached[1]
         records = [state.records[i] for i in live]
         for field, desc in reversed(keys):  # stable multi-key sort, last key first
-            key = _sort_key(field, self.store)
+            key = _sort_key(field, self.store, desc)
             records.sort(key=key, reverse=desc)
         ids = [r.id for r in records]
         state.sort_cache[cache_key] = (state.version, ids)
