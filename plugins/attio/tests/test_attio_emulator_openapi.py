@@ -24,10 +24,9 @@ from typing import Any
 import httpx
 import jsonschema
 import pytest
+from crmbridge_attio.emulator import AttioEmulator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
-
-from crmbridge_attio.emulator import AttioEmulator
 
 SPEC_PATH = Path(__file__).parent / "data" / "emulator" / "attio-openapi.json"
 SPEC_URI = "urn:attio-openapi"
@@ -44,9 +43,14 @@ def _nullable(node: Any) -> Any:
             elif isinstance(kind, list) and "null" not in kind:
                 node["type"] = [*kind, "null"]
             kind = node.get("type")
-        if isinstance(kind, list) and "null" in kind and isinstance(node.get("enum"), list):
-            if None not in node["enum"]:
-                node["enum"] = [*node["enum"], None]
+        enum = node.get("enum")
+        if (
+            isinstance(kind, list)
+            and "null" in kind
+            and isinstance(enum, list)
+            and None not in enum
+        ):
+            node["enum"] = [*enum, None]
         return node
     if isinstance(node, list):
         return [_nullable(v) for v in node]
