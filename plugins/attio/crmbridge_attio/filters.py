@@ -67,7 +67,7 @@ def _split(schema: ObjectSchema, name: str) -> tuple[FieldSpec, AttioType, str |
 def _json_value(value: Any, spec: FieldSpec) -> Any:
     """A neutral filter value in Attio's filter syntax. Option titles are sent as the option's
     id when the schema knows it (Attio takes either, reference attio.md §4)."""
-    if isinstance(value, str) and spec.options:
+    if isinstance(value, str | Option) and spec.options:
         value = spec.option(value) or value
     if isinstance(value, Option):
         return value.id or value.label

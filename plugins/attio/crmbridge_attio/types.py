@@ -25,7 +25,7 @@ Decoder = Callable[[Mapping[str, Any], FieldSpec | None], Any]
 Encoder = Callable[[Any, FieldSpec], Any]
 
 _TEXTUAL = frozenset({"eq", "ne", "in", "contains", "starts_with", "ends_with", "is_empty"})
-_ORDERED = frozenset({"eq", "ne", "lt", "lte", "gt", "gte", "is_empty"})
+_ORDERED = frozenset({"eq", "ne", "in", "lt", "lte", "gt", "gte", "is_empty"})
 _EQUALITY = frozenset({"eq", "ne", "in", "is_empty"})
 
 

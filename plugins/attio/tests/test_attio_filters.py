@@ -1,0 +1,146 @@
+"""Neutral filters and sorts → Attio filter JSON (reference attio.md §4, "Filtering")."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from crmbridge_attio import codec
+from crmbridge_attio.filters import translate_filter, translate_sorts
+
+import crmbridge as cb
+from crmbridge import F
+from crmbridge.filters import from_dict
+
+
+def attr(slug: str, kind: str, **extra: Any) -> cb.FieldSpec:
+    return codec.decode_attribute(
+        {"api_slug": slug, "title": slug, "type": kind, "is_writable": True, **extra}
+    )
+
+
+SCHEMA = cb.ObjectSchema(
+    cb.ObjectSpec("people", "People", "p"),
+    {
+        f.slug: f
+        for f in (
+            attr("name", "personal-name"),
+            attr("email_addresses", "email-address", is_multiselect=True, is_unique=True),
+            attr("description", "text"),
+            attr("lead_score", "number"),
+            attr("vip", "checkbox"),
+            attr("deal_value", "currency"),
+            attr("born", "date"),
+            attr("created_at", "timestamp"),
+            codec.with_options(attr("lead_source", "select"), [cb.Option("Web", "o-web")]),
+            attr("stage", "status"),
+            attr("company", "record-reference"),
+            attr("owner", "actor-reference"),
+            attr("primary_location", "location"),
+            attr("domains", "domain", is_multiselect=True),
+            attr("phone_numbers", "phone-number", is_multiselect=True),
+            attr("last_interaction", "interaction"),
+        )
+    },
+)
+
+
+@pytest.mark.parametrize(
+    ("where", "expected"),
+    [
+        (F("description") == "hi", {"description": {"$eq": "hi"}}),
+        (F("name").starts_with("Ad"), {"name": {"full_name": {"$starts_with": "Ad"}}}),
+        (F("email_addresses").contains("@acme.com"),
+         {"email_addresses": {"email_address": {"$contains": "@acme.com"}}}),
+        (F("domains").ends_with(".io"), {"domains": {"domain": {"$ends_with": ".io"}}}),
+        (F("phone_numbers") == "+12125551234",
+         {"phone_numbers": {"phone_number": {"$eq": "+12125551234"}}}),
+        (F("lead_score") >= 10, {"lead_score": {"$gte": 10}}),
+        (F("lead_score") < 3.5, {"lead_score": {"$lt": 3.5}}),
+        (F("deal_value") > cb.Money(100), {"deal_value": {"currency_value": {"$gt": 100}}}),
+        (F("born") <= dt.date(2000, 1, 1), {"born": {"$lte": "2000-01-01"}}),
+        (F("created_at") > dt.datetime(2024, 1, 1, tzinfo=dt.UTC),
+         {"created_at": {"$gt": "2024-01-01T00:00:00Z"}}),
+        (F("vip") == True, {"vip": {"$eq": True}}),  # noqa: E712
+        (F("lead_source") == "Web", {"lead_source": {"$eq": "o-web"}}),
+        (F("lead_source") == "Unknown", {"lead_source": {"$eq": "Unknown"}}),
+        (F("lead_source").contains(cb.Option("Web")), {"lead_source": {"$eq": "o-web"}}),
+        (F("stage") == cb.Option("Won"), {"stage": {"$eq": "Won"}}),
+        (F("company") == cb.Ref("companies", "c-1"),
+         {"company": {"target_record_id": {"$eq": "c-1"}}}),
+        (F("company").is_in([cb.Ref("companies", "c-1"), cb.Ref("companies", "c-2")]),
+         {"company": {"target_record_id": {"$in": ["c-1", "c-2"]}}}),
+        (F("owner") == cb.User(id="m-1"), {"owner": {"referenced_actor_id": {"$eq": "m-1"}}}),
+        (F("description").is_in(["a", "b"]), {"description": {"$in": ["a", "b"]}}),
+        (F("lead_score").is_in([1, 2]),
+         {"$or": [{"lead_score": {"$eq": 1}}, {"lead_score": {"$eq": 2}}]}),
+        (F("description") != "x", {"$not": {"description": {"$eq": "x"}}}),
+        (F("email_addresses").is_empty(), {"$not": {"email_addresses": {"$not_empty": True}}}),
+        (F("email_addresses").is_empty(False), {"email_addresses": {"$not_empty": True}}),
+        (F("primary_location").is_empty(), {"$not": {"primary_location": {"$not_empty": True}}}),
+        (F("primary_location.country_code") == "US",
+         {"primary_location": {"country_code": {"$eq": "US"}}}),
+        (F("email_addresses.email_domain") == "acme.com",
+         {"email_addresses": {"email_domain": {"$eq": "acme.com"}}}),
+        (F("last_interaction") >= dt.datetime(2024, 1, 1, tzinfo=dt.UTC),
+         {"last_interaction": {"interacted_at": {"$gte": "2024-01-01T00:00:00Z"}}}),
+        ((F("description") == "a") | ~(F("lead_score") > 1),
+         {"$or": [{"description": {"$eq": "a"}}, {"$not": {"lead_score": {"$gt": 1}}}]}),
+    ],
+)  # fmt: skip
+def test_translate(where: Any, expected: dict[str, Any]) -> None:
+    assert translate_filter(where, SCHEMA) == expected
+
+
+def test_dict_form() -> None:
+    where = from_dict({"$and": [{"name": {"$contains": "Ada"}}, {"vip": True}]})
+    assert translate_filter(where, SCHEMA) == {
+        "$and": [{"name": {"full_name": {"$contains": "Ada"}}}, {"vip": {"$eq": True}}]
+    }
+    assert translate_filter(None, SCHEMA) is None
+
+
+@pytest.mark.parametrize(
+    ("where", "message"),
+    [
+        (F("vip") > 1, "cannot filter checkbox attribute 'vip' with 'gt'"),
+        (F("lead_score").contains(1), "cannot filter number attribute 'lead_score'"),
+        (F("primary_location") == "Paris", "location attribute 'primary_location' with 'eq'"),
+        (F("owner").contains("x"), "actor-reference"),
+        (F("stage").starts_with("W"), "status attribute 'stage'"),
+    ],
+)
+def test_unsupported(where: Any, message: str) -> None:
+    with pytest.raises(cb.Unsupported) as info:
+        translate_filter(where, SCHEMA)
+    assert message in info.value.message
+
+
+def test_unknown_field_and_sub_property() -> None:
+    with pytest.raises(cb.ValidationError, match="did you mean 'lead_score'"):
+        translate_filter(F("lead_scor") == 1, SCHEMA)
+    with pytest.raises(cb.ValidationError, match="has no property 'zip'"):
+        translate_filter(F("primary_location.zip") == "1", SCHEMA)
+
+
+def test_list_parent_filter_is_unsupported() -> None:
+    spec = cb.ObjectSpec(
+        "pipeline", "Pipeline", "l", kind="list", raw={"parent_object": ["people"]}
+    )
+    schema = cb.ObjectSchema(spec, {"parent": codec.parent_field(spec)})
+    with pytest.raises(cb.Unsupported, match="parent"):
+        translate_filter(F("parent") == cb.Ref("people", "p"), schema)
+
+
+def test_sorts() -> None:
+    sorts = [cb.Sort("created_at", descending=True), cb.Sort("name"),
+             cb.Sort("name.first_name"), cb.Sort("deal_value")]  # fmt: skip
+    assert translate_sorts(sorts, SCHEMA) == [
+        {"direction": "desc", "attribute": "created_at"},
+        {"direction": "asc", "attribute": "name", "field": "last_name"},
+        {"direction": "asc", "attribute": "name", "field": "first_name"},
+        {"direction": "asc", "attribute": "deal_value"},
+    ]
+    with pytest.raises(cb.ValidationError):
+        translate_sorts([cb.Sort("nope")], SCHEMA)
