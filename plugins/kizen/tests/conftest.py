@@ -45,3 +45,7 @@ def crm(fake: FakeKizen) -> Iterator[crmbridge.Bridge]:
     """A Bridge to the scripted fake Kizen through the real facade and drivers."""
     with crmbridge.connect("kizen", transport=httpx.MockTransport(fake), **CREDS) as bridge:
         yield bridge
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "cassette(name): the cassette a test replays")

@@ -168,10 +168,11 @@ def test_value_vs_add_values_per_multiplicity(c: httpx.Client) -> None:
     )
     assert bad.status_code == 400
     assert bad.json() == {
+        "non_field_errors": [],
         "fields": [
             {"add_values": ["This field does not allow multiple values."]},
             {"value": ['Expected a list of items but got type "str".']},
-        ]
+        ],
     }
 
 
