@@ -29,7 +29,9 @@ SECRETS = {"api_key": "replay-key-0001", "user_id": "replay-user", "business_id"
 
 
 @pytest.fixture
-def crm(request: pytest.FixtureRequest) -> Iterator[crmbridge.Bridge]:
+def crm(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[crmbridge.Bridge]:
     name = request.node.get_closest_marker("cassette").args[0]
     config = vcr_config_for("CRMBRIDGE_RECORD")
     recorder = vcr.VCR(cassette_library_dir=str(CASSETTES), **config)
@@ -37,7 +39,7 @@ def crm(request: pytest.FixtureRequest) -> Iterator[crmbridge.Bridge]:
     creds: dict[str, Any] = {} if live else dict(SECRETS)  # live: from KIZEN_* variables
     for var in KizenProvider.env.values():
         if not live:
-            os.environ.pop(var, None)
+            monkeypatch.delenv(var, raising=False)
     with (
         recorder.use_cassette(f"{name}.yaml") as cassette,
         crmbridge.connect("kizen", **creds) as bridge,
@@ -46,8 +48,10 @@ def crm(request: pytest.FixtureRequest) -> Iterator[crmbridge.Bridge]:
         if not live:
             assert cassette.all_played, f"unplayed interactions in {name}.yaml"
     text = (CASSETTES / f"{name}.yaml").read_text()
-    for secret in SECRETS.values():
-        assert secret not in text
+    secrets = [os.environ[v] for v in KizenProvider.env.values() if v in os.environ and live]
+    for secret in [*SECRETS.values(), *secrets]:
+        if secret not in ("", KizenProvider.default_base_url):
+            assert secret not in text
 
 
 def cassette(name: str) -> pytest.MarkDecorator:
