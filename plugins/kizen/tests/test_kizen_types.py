@@ -48,8 +48,8 @@ def test_rows_are_consistent(row: types.KizenType) -> None:
     assert set(row.ops) <= set(OPERATORS)
     assert set(row.negated) <= set(OPERATORS)
     assert "is_empty" not in row.negated  # negated is_empty is is_blank false
-    if row.field_type != "stage":
-        assert row.ops.get("is_empty") == "is_blank"  # every field can be blank (§8)
+    if row.field_type not in ("stage", "checkbox"):  # a checkbox is only = true/false (§8)
+        assert row.ops.get("is_empty") == "is_blank"
 
 
 def test_unknown_type_keeps_raw() -> None:
