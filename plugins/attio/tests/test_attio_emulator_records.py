@@ -10,7 +10,6 @@ from typing import Any
 
 import httpx
 import pytest
-
 from crmbridge_attio.emulator import AttioEmulator
 
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{9}Z$")
@@ -464,7 +463,8 @@ def test_assert_by_attribute_id(emulator: AttioEmulator, client: httpx.Client) -
 def test_delete(emulator: AttioEmulator, client: httpx.Client) -> None:
     rid = person(client)["id"]["record_id"]
     response = client.delete(f"/v2/objects/people/records/{rid}")
-    assert response.status_code == 200 and response.json() == {}
+    assert response.status_code == 200
+    assert response.json() == {}
     error(client.get(f"/v2/objects/people/records/{rid}"), 404, "not_found")
     error(client.delete(f"/v2/objects/people/records/{rid}"), 404, "not_found")
     assert person(client)["id"]["record_id"] != rid  # the unique email is free again
@@ -493,7 +493,8 @@ def test_relationships_keep_their_inverse(emulator: AttioEmulator, client: httpx
             }
         },
     )
-    assert team(acme) == [] and team(globex) == [rid]
+    assert team(acme) == []
+    assert team(globex) == [rid]
     client.delete(f"/v2/objects/people/records/{rid}")
     assert team(globex) == []
 
@@ -522,7 +523,8 @@ def test_entries_lifecycle(emulator: AttioEmulator, client: httpx.Client, pipeli
     }
     entry = ok(client.post(f"/v2/lists/{pipeline}/entries", json=body))
     assert set(entry) == {"id", "parent_record_id", "parent_object", "created_at", "entry_values"}
-    assert entry["parent_record_id"] == company and entry["parent_object"] == "companies"
+    assert entry["parent_record_id"] == company
+    assert entry["parent_object"] == "companies"
     assert list(entry["entry_values"]) == ["entry_id", "created_at", "created_by", "stage", "tags"]
     entry_id = entry["id"]["entry_id"]
     url = f"/v2/lists/{pipeline}/entries/{entry_id}"
