@@ -32,6 +32,7 @@ from crmbridge import (
     FieldSpec,
     ObjectSchema,
     ObjectSpec,
+    Option,
     Page,
     Plan,
     Provider,
@@ -208,20 +209,19 @@ class AttioProvider(Provider):
             response = yield self.build_request("GET", "/v2/objects")
             found = [codec.decode_object(o) for o in codec.unwrap(response.json())]
             self._object_slugs = {o.provider_id: o.slug for o in found if o.provider_id}
-        base = self._base(object)
         items = yield from self._offset_pages(
-            f"{base}/attributes", page_size=self.attribute_page_size
+            f"{self._base(object)}/attributes", page_size=self.attribute_page_size
         )
         fields = [codec.decode_attribute(a, object_slugs=self._object_slugs) for a in items]
         if self.fetch_options:
             for i, spec in enumerate(fields):
-                endpoint = _CHOICE_ENDPOINTS.get(codec.attio_type(spec) or "")
-                if endpoint is None or not spec.writable:
+                kind = codec.attio_type(spec)
+                if kind not in _CHOICE_ENDPOINTS or not spec.writable:
                     continue
-                response = yield self.build_request(
-                    "GET", f"{base}/attributes/{spec.slug}/{endpoint}"
+                options = yield from self.attribute_options(
+                    object.slug, spec.slug, statuses=kind == "status", list=object.kind == "list"
                 )
-                fields[i] = codec.with_options(spec, codec.decode_options(response.json()))
+                fields[i] = codec.with_options(spec, options)
         if object.kind == "list":
             fields.append(codec.parent_field(object))
         return fields
@@ -464,6 +464,20 @@ class AttioProvider(Provider):
             f"/v2/objects/{object}/records/{id}/entries", page_size=self.entries_page_size
         )
         return codec.decode_entry_refs(items)
+
+    def attribute_options(
+        self, object: str, attribute: str, *, statuses: bool = False, list: bool = False
+    ) -> Plan[tuple[Option, ...]]:
+        """The options of a select attribute (``…/attributes/{a}/options``) or the statuses of a
+        status attribute (``…/attributes/{a}/statuses``, statuses_list_deals_stage.yaml), archived
+        ones left out. Note ``/options`` on a status attribute answers 200 with no data
+        (reference attio.md §2), hence the explicit ``statuses`` flag."""
+        target = "lists" if list else "objects"
+        endpoint = _CHOICE_ENDPOINTS["status" if statuses else "select"]
+        response = yield self.build_request(
+            "GET", f"/v2/{target}/{object}/attributes/{attribute}/{endpoint}"
+        )
+        return codec.decode_options(response.json())
 
     def self_info(self) -> Plan[dict[str, Any]]:
         """``GET /v2/self``: what the token is (workspace, scopes, ``active``), to check a token
