@@ -62,10 +62,10 @@ def write_error(
     field_errors: list[dict[str, Any]], non_field_errors: list[str] | None = None
 ) -> ApiError:
     """The positional record-write error: one entry per request field, ``{}`` when accepted."""
-    body: dict[str, Any] = {}
-    if non_field_errors:
-        body["non_field_errors"] = non_field_errors
-    body["fields"] = field_errors
+    body: dict[str, Any] = {
+        "non_field_errors": list(non_field_errors or []),
+        "fields": field_errors,
+    }
     return ApiError(400, body)
 
 
