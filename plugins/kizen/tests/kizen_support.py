@@ -20,7 +20,11 @@ from crmbridge.provider import ObjectSchema
 
 DATA = Path(__file__).parent / "data"
 BASE = "https://app.go.kizen.com"
-CREDS = {"api_key": "sk-test-key-123", "user_id": "user-test-456", "business_id": "biz-test-789"}
+CREDS: dict[str, Any] = {
+    "api_key": "sk-test-key-123",
+    "user_id": "user-test-456",
+    "business_id": "biz-test-789",
+}
 
 
 def load(name: str) -> Any:

@@ -394,7 +394,7 @@ def test_archive_policy_unarchive_on_update_is_unsupported() -> None:
 
 def test_error_positional_fields_zipped_to_slugs() -> None:
     """doc error_record_write_positional: entry n ↔ request fields[n]; {} = accepted."""
-    sent = [{"name": "name", "value": "A"}, {"name": "size", "value": {"id": "bad"}},
+    sent: list[dict[str, Any]] = [{"name": "name", "value": "A"}, {"name": "size", "value": {"id": "bad"}},
             {"id": "uuid-3", "value": 3}]  # fmt: skip
     body = {
         "non_field_errors": ["Record could not be saved."],
@@ -422,6 +422,7 @@ def test_error_documented_examples() -> None:
     assert e.code == "invalid"
     assert [(x.field, x.message) for x in e.field_errors] == [("name", "Enter a valid value.")]
     e = codec.decode_error(400, EX["error_record_write_positional"]["body"])
+    assert isinstance(e, ValidationError)
     assert [x.field for x in e.field_errors] == [None, "fields[1]"]  # no request to zip with
 
 
