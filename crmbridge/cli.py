@@ -17,6 +17,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -458,6 +459,188 @@ def emulate(
         err.print("stopped")
     finally:
         server.httpd.server_close()
+
+
+def _endpoint(spec: str, options: tuple[str, ...], emulator: bool, seed: str | None) -> Any:
+    """``attio`` or ``NAME:VALUE`` (``sqlite:backup.db``) with its options → an AsyncBridge."""
+    from .bridge import connect_async
+
+    name, sep, value = spec.partition(":")
+    config = _parse_options(options)
+    if sep:
+        cls = plugins.get_provider(name)
+        if cls.location_key is None:
+            raise ValidationError(f"{name} takes no NAME:VALUE location; use -o KEY=VALUE")
+        config[cls.location_key] = value
+    emu: bool | dict[str, Any] = ({"seed": seed} if seed else True) if emulator else False
+    return connect_async(name, emulator=emu, **config)
+
+
+@cli.command()
+@click.argument("source")
+@click.argument("target")
+@click.option("--map", "mapping", type=click.Path(dir_okay=False), help="The mapping file (TOML).")
+@click.option("--init", "init", is_flag=True, help="Write a starting mapping from the two schemas.")
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="With --init: where to write it (default: stdout).",
+)
+@click.option(
+    "--state",
+    default="crmbridge-state.db",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="SQLite state: id map, hashes, checkpoints.",
+)
+@click.option("--resume", is_flag=True, help="Continue an interrupted run from its checkpoint.")
+@click.option("--dry-run", is_flag=True, help="Print the planned writes; send none.")
+@click.option(
+    "--limit", type=click.IntRange(min=1), default=None, help="At most N records per object."
+)
+@click.option(
+    "--failures",
+    default="crmbridge-failures.jsonl",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="Failed records (JSON lines).",
+)
+@click.option("--create-options", is_flag=True, help="Create option labels the target lacks.")
+@click.option(
+    "--concurrency",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Writes in flight (default: from the target's rate limit).",
+)
+@click.option(
+    "-s",
+    "--source-option",
+    "source_options",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Source provider option.",
+)
+@click.option(
+    "-t",
+    "--target-option",
+    "target_options",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Target provider option.",
+)
+@click.option("--source-emulator", is_flag=True, help="Use the source's in-process emulator.")
+@click.option("--target-emulator", is_flag=True, help="Use the target's in-process emulator.")
+@click.option("--source-seed", default=None, help="With --source-emulator: seed data set.")
+@handle_errors
+def migrate(
+    source: str,
+    target: str,
+    mapping: str | None,
+    init: bool,
+    output: str | None,
+    state: str,
+    resume: bool,
+    dry_run: bool,
+    limit: int | None,
+    failures: str,
+    create_options: bool,
+    concurrency: int | None,
+    source_options: tuple[str, ...],
+    target_options: tuple[str, ...],
+    source_emulator: bool,
+    target_emulator: bool,
+    source_seed: str | None,
+) -> None:
+    """Copy records from SOURCE to TARGET as a mapping file says: idempotent, resumable.
+
+    \b
+    Examples:
+        crmbridge migrate --init attio kizen --output mapping.toml
+        crmbridge migrate attio kizen --map mapping.toml --dry-run --limit 5
+        crmbridge migrate attio kizen --map mapping.toml
+        crmbridge migrate attio kizen --map mapping.toml --resume
+    """
+    import asyncio
+
+    from .migrate import init_mapping, make_progress, migrate_async
+    from .migrate.init import pair_objects
+
+    src = _endpoint(source, source_options, source_emulator, source_seed)
+    dst = _endpoint(target, target_options, target_emulator, None)
+
+    async def run_init() -> str:
+        async with src, dst:
+            sources = [await src.schema(o.slug) for o in await src.objects()]
+            targets = [await dst.schema(o.slug) for o in await dst.objects()]
+        pairs = pair_objects(sources, targets)
+        if not pairs:
+            raise ValidationError(f"no object of {source} resembles an object of {target}")
+        return init_mapping(pairs, source=source, target=target, match_key=dst.provider.match_key)
+
+    if init:
+        text = asyncio.run(run_init())
+        if output:
+            Path(output).write_text(text, encoding="utf-8")
+            err.print(f"wrote {output}: check it, then run with --map {output}")
+        else:
+            click.echo(text, nl=False)
+        return
+    if not mapping:
+        raise ValidationError("--map mapping.toml is required (or --init to write one)")
+
+    def show(item: dict[str, Any]) -> None:
+        click.echo(json.dumps(item, ensure_ascii=False, default=str))
+
+    async def run() -> Any:
+        async with src, dst:
+            with make_progress(err) as progress:
+                return await migrate_async(
+                    src,
+                    dst,
+                    mapping,
+                    state=state,
+                    resume=resume,
+                    dry_run=dry_run,
+                    limit=limit,
+                    failures=failures,
+                    create_options=create_options,
+                    concurrency=concurrency,
+                    progress=None if dry_run else progress,
+                    on_plan=show,
+                )
+
+    report = asyncio.run(run())
+    err.print(report.table(dry_run=dry_run))
+    if report.failed:
+        err.print(f"[red]{report.failed} record(s) failed[/]; see {failures}")
+        raise SystemExit(1)
+
+
+@cli.command()
+@click.option(
+    "--size",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Number of demo people (default: the seed's).",
+)
+@handle_errors
+def demo(size: int | None) -> None:
+    """Migrate Attio to Kizen on the built-in emulators: no network, no credentials.
+
+    \b
+    Example:
+        crmbridge demo
+    """
+    from .demo import run_demo
+
+    first, second = run_demo(out, size=size)
+    if first.failed or second.failed:
+        raise SystemExit(1)
+    out.print(
+        f"[bold green]Done.[/] The second run wrote {second.writes} records: every unchanged "
+        "record was a noop. Next: `crmbridge migrate --init attio kizen` for your own mapping."
+    )
 
 
 def main() -> None:

@@ -173,6 +173,8 @@ class Provider:
     secret_keys: ClassVar[frozenset[str]] = frozenset()
     env: ClassVar[Mapping[str, str]] = {}
     request_id_header: ClassVar[str | None] = None
+    #: The config key a ``NAME:VALUE`` spec on the command line fills (``sqlite:backup.db``).
+    location_key: ClassVar[str | None] = None
     #: One line shown by ``crmbridge plugins``.
     description: ClassVar[str] = ""
 

@@ -52,7 +52,8 @@ class RateColumn(ProgressColumn):
     """Records per second."""
 
     def render(self, task: Task) -> Text:
-        speed = task.finished_speed or task.speed
+        elapsed = task.finished_time if task.finished else task.elapsed
+        speed = task.completed / elapsed if elapsed else None
         return Text(f"{speed:,.0f} rec/s" if speed else "- rec/s", style="progress.data.speed")
 
 
