@@ -8,7 +8,6 @@ from typing import Any
 
 import httpx
 import pytest
-
 from crmbridge_attio.emulator import AttioEmulator
 
 PEOPLE = [
