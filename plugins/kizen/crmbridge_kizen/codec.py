@@ -505,7 +505,7 @@ class _Invalid(Exception):
     def __init__(self, expected: str, message: str | None = None) -> None:
         super().__init__(expected)
         self.expected = expected
-        self.message = message or f"expected {expected}"
+        self.message = message or "invalid value"
 
 
 def _w_text(v: Any, spec: FieldSpec) -> str:
@@ -952,7 +952,7 @@ def decode_error(
         message = errors[0].message  # the first non_field_errors entry
     elif errors:
         named = ", ".join(dict.fromkeys(str(e.field) for e in errors))
-        message = str(errors[0]) if len(errors) == 1 else f"kizen rejected {named}"
+        message = f"kizen rejected {named}"
     else:
         message = f"kizen answered HTTP {status}"
     return _build(cls, message, raw=original, field_errors=errors, code=code,
