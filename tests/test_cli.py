@@ -1,0 +1,169 @@
+"""The command line: every command, exit codes, JSON in and out, no secrets echoed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from crmbridge.cli import cli
+
+from .toy_provider import ToyPlugin
+
+
+def run(*args: str, input: str | None = None) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_plugins_lists_providers_with_distributions() -> None:
+    code, out, _ = run("plugins")
+    assert code == 0
+    assert "attio" in out
+    assert "crmbridge-kizen" in out
+
+
+def test_every_command_has_an_example() -> None:
+    for name, command in cli.commands.items():
+        assert "Example" in (command.help or ""), f"crmbridge {name} --help shows no example"
+
+
+def test_objects_and_fields_on_the_emulator() -> None:
+    code, out, _ = run("objects", "attio", "--emulator")
+    assert code == 0
+    assert "people" in out
+    code, out, _ = run("fields", "kizen", "client_client", "--emulator", "--json")
+    assert code == 0
+    fields = {f["slug"]: f for f in json.loads(out)}
+    assert fields["email"]["unique"] is True
+
+
+def test_upsert_get_query_roundtrip_on_emulator() -> None:
+    values = json.dumps({"email_addresses": "ada@example.com", "name": "Ada Lovelace"})
+    code, out, _ = run(
+        "upsert", "attio", "people", "--emulator", "--match", "email_addresses", "--values", values
+    )
+    assert code == 0, out
+    result = json.loads(out)
+    assert result["action"] == "created"
+    assert result["record"]["fields"]["email_addresses"] == ["ada@example.com"]
+
+
+def test_query_with_dict_filter_and_limit() -> None:
+    code, out, _ = run(
+        "query",
+        "attio",
+        "companies",
+        "--emulator",
+        "--seed",
+        "demo",
+        "--limit",
+        "3",
+        "--where",
+        '{"name": {"$contains": "a"}}',
+    )
+    assert code == 0
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert len(lines) == 3
+    assert all("a" in r["fields"]["name"].lower() for r in lines)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("get", "nosuch", "people", "1"), "no crmbridge provider named 'nosuch'"),
+        (("query", "attio", "people", "--emulator", "--where", "{nope"), "not valid JSON"),
+        (
+            ("query", "attio", "people", "--emulator", "--where", '{"name": {"$like": 1}}'),
+            "unknown operator",
+        ),
+        (("upsert", "attio", "people", "--emulator", "--values", "[1]"), "must be a JSON object"),
+        (
+            (
+                "upsert",
+                "attio",
+                "people",
+                "--emulator",
+                "--match",
+                "name",
+                "--values",
+                '{"name": "A"}',
+            ),
+            "not a unique field",
+        ),
+        (("objects", "attio", "-o", "token"), "KEY=VALUE"),
+        (("archive", "attio", "people", "x", "--emulator"), "has no archive"),
+        (("migrate", "attio", "kizen", "--source-emulator", "--target-emulator"), "--map"),
+    ],
+)
+def test_input_errors_exit_2_with_a_clear_message(args: tuple[str, ...], message: str) -> None:
+    code, out, err = run(*args)
+    assert code == 2
+    assert message in err
+    assert "Traceback" not in err + out
+
+
+def test_crm_failures_exit_1() -> None:
+    code, _, err = run(
+        "get", "attio", "people", "00000000-0000-0000-0000-000000000000", "--emulator"
+    )
+    assert code == 1
+    assert "NotFound" in err
+
+
+def test_credentials_are_not_echoed(monkeypatch: pytest.MonkeyPatch) -> None:
+    secret = "s3cr3t-token-that-must-not-show-up-anywhere-0123456789abcdef0123456789"
+    code, out, err = run(
+        "objects", "attio", "-o", f"token={secret}", "-o", "base_url=http://127.0.0.1:9"
+    )
+    assert code == 1  # nothing listens there
+    assert secret not in out + err
+
+
+def test_toy_provider_through_the_cli(toy_plugin: ToyPlugin) -> None:
+    code, _, err = run("objects", "toy", "-o", "token=x", "-o", "base_url=http://127.0.0.1:9")
+    assert code == 1
+    assert "TransportError" in err
+
+
+def test_migrate_init_dry_run_and_run(tmp_path: Path) -> None:
+    mapping = tmp_path / "m.toml"
+    code, _, err = run(
+        "migrate",
+        "--init",
+        "attio",
+        "kizen",
+        "--source-emulator",
+        "--target-emulator",
+        "--output",
+        str(mapping),
+    )
+    assert code == 0, err
+    text = mapping.read_text()
+    assert 'source = "people"' in text
+    assert 'target = "client_client"' in text
+    assert "split_name" in text
+    common = [
+        "--source-emulator",
+        "--source-seed",
+        "demo",
+        "--target-emulator",
+        "--map",
+        "docs/examples/attio-to-kizen.toml",
+        "--state",
+        str(tmp_path / "s.db"),
+        "--failures",
+        str(tmp_path / "f.jsonl"),
+        "--limit",
+        "4",
+    ]
+    code, out, err = run("migrate", "attio", "kizen", "--dry-run", *common)
+    assert code == 0, err
+    planned = [json.loads(line) for line in out.splitlines()]
+    assert len(planned) == 8
+    assert {p["object"] for p in planned} == {"companies_company", "client_client"}
+    code, out, err = run("migrate", "attio", "kizen", *common)
+    assert code == 0, err
+    assert "created" in err
