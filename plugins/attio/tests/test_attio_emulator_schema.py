@@ -1,0 +1,331 @@
+"""Identity, auth, configuration endpoints and unknown endpoints of the Attio emulator
+(reference/attio.md §2, §5, §7)."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from crmbridge_attio.emulator import DEFAULT_TOKEN, AttioEmulator
+
+
+@pytest.fixture
+def emulator() -> AttioEmulator:
+    return AttioEmulator()
+
+
+@pytest.fixture
+def client(emulator: AttioEmulator) -> Iterator[httpx.Client]:
+    with httpx.Client(
+        transport=emulator.transport(),
+        base_url=emulator.base_url,
+        headers={"Authorization": f"Bearer {emulator.token}"},
+    ) as http:
+        yield http
+
+
+def data(response: httpx.Response) -> Any:
+    assert response.status_code == 200, response.text
+    return response.json()["data"]
+
+
+ATTRIBUTE_BODY = {
+    "title": "Tier",
+    "description": "Customer tier",
+    "api_slug": "tier",
+    "type": "select",
+    "is_required": False,
+    "is_unique": False,
+    "is_multiselect": False,
+    "default_value": None,
+    "config": {},
+}
+
+
+# --- auth ---------------------------------------------------------------------------------------
+
+
+def test_token_is_required(emulator: AttioEmulator) -> None:
+    assert len(DEFAULT_TOKEN) == 64
+    assert emulator.credentials() == {"token": DEFAULT_TOKEN}
+    with httpx.Client(transport=emulator.transport(), base_url=emulator.base_url) as http:
+        for headers in (
+            {},
+            {"Authorization": "Bearer " + "x" * 64},
+            {"Authorization": "Token abc"},
+        ):
+            response = http.get("/v2/objects", headers=headers)
+            assert response.status_code == 401
+            assert response.json()["type"] == "auth_error"
+            assert response.json()["code"] == "unauthorized"
+        basic = base64.b64encode(f"{DEFAULT_TOKEN}:".encode()).decode()
+        assert (
+            http.get("/v2/objects", headers={"Authorization": f"Basic {basic}"}).status_code == 200
+        )
+
+
+def test_token_is_configurable() -> None:
+    emulator = AttioEmulator(token="my-token")
+    assert emulator.credentials() == {"token": "my-token"}
+    with httpx.Client(transport=emulator.transport(), base_url=emulator.base_url) as http:
+        assert http.get("/v2/self", headers={"Authorization": "Bearer my-token"}).status_code == 200
+        assert (
+            http.get("/v2/self", headers={"Authorization": f"Bearer {DEFAULT_TOKEN}"}).status_code
+            == 401
+        )
+
+
+def test_auth_is_checked_before_routing(emulator: AttioEmulator) -> None:
+    with httpx.Client(transport=emulator.transport(), base_url=emulator.base_url) as http:
+        assert http.get("/v2/nowhere").status_code == 401
+
+
+# --- unknown endpoints ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/v2/objects/people/records"),
+        ("DELETE", "/v2/objects/people"),
+        ("GET", "/v2/notes"),
+        ("POST", "/v2/self"),
+        ("GET", "/v1/objects"),
+        ("GET", "/"),
+    ],
+)
+def test_unknown_endpoints(client: httpx.Client, method: str, path: str) -> None:
+    response = client.request(method, path, params={"limit": 5})
+    assert response.status_code == 404
+    assert response.json() == {
+        "status_code": 404,
+        "type": "invalid_request_error",
+        "code": "not_found",
+        "message": f'Could not find endpoint "{method} {path}".',
+    }
+
+
+# --- identity and members ---------------------------------------------------------------------
+
+
+def test_self(emulator: AttioEmulator, client: httpx.Client) -> None:
+    body = client.get("/v2/self").json()
+    assert body["active"] is True
+    assert body["workspace_id"] == emulator.workspace.id == body["sub"]
+    assert body["token_type"] == "Bearer"
+    assert body["iss"] == "attio.com"
+    assert "record_permission:read-write" in body["scope"].split()
+    member_id = body["authorized_by_workspace_member_id"]
+    member = data(client.get(f"/v2/workspace_members/{member_id}"))
+    assert member["email_address"] == "ada@crmbridge.test"
+    assert member["access_level"] == "admin"
+    assert [m["id"] for m in data(client.get("/v2/workspace_members"))] == [member["id"]]
+    missing = client.get("/v2/workspace_members/00000000-0000-4000-8000-000000000000")
+    assert missing.status_code == 404
+
+
+# --- objects and attributes ---------------------------------------------------------------------
+
+
+def test_objects(emulator: AttioEmulator, client: httpx.Client) -> None:
+    objects = data(client.get("/v2/objects"))
+    assert [o["api_slug"] for o in objects] == [
+        "people",
+        "companies",
+        "deals",
+        "users",
+        "workspaces",
+    ]
+    people = data(client.get("/v2/objects/people"))
+    assert (people["singular_noun"], people["plural_noun"]) == ("Person", "People")
+    by_id = data(client.get(f"/v2/objects/{people['id']['object_id']}"))
+    assert by_id == people
+    assert (
+        client.get("/v2/objects/nope").json()["message"] == 'Object with slug/ID "nope" not found.'
+    )
+
+
+@pytest.mark.parametrize(
+    ("obj", "unique", "required"),
+    [
+        ("people", {"record_id", "email_addresses"}, set()),
+        ("companies", {"record_id", "domains"}, set()),
+        ("deals", {"record_id"}, {"name", "stage", "owner"}),
+        (
+            "users",
+            {"record_id", "primary_email_address", "user_id"},
+            {"primary_email_address", "user_id"},
+        ),
+        ("workspaces", {"record_id", "workspace_id"}, {"workspace_id"}),
+    ],
+)
+def test_standard_attributes(
+    client: httpx.Client, obj: str, unique: set[str], required: set[str]
+) -> None:
+    attributes = data(client.get(f"/v2/objects/{obj}/attributes"))
+    assert {a["api_slug"] for a in attributes if a["is_unique"]} == unique
+    assert {a["api_slug"] for a in attributes if a["is_required"]} == required
+    assert all(a["is_system_attribute"] for a in attributes)
+    assert {"record_id", "created_at", "created_by"} <= {a["api_slug"] for a in attributes}
+
+
+def test_attribute_paging_and_get(emulator: AttioEmulator, client: httpx.Client) -> None:
+    everything = data(client.get("/v2/objects/people/attributes"))
+    page = data(client.get("/v2/objects/people/attributes", params={"limit": 3, "offset": 1}))
+    assert page == everything[1:4]
+    company = data(client.get("/v2/objects/people/attributes/company"))
+    assert company["config"]["record_reference"]["allowed_object_ids"] == [
+        emulator.workspace.objects["companies"].id
+    ]
+    assert company["relationship"]["api_slug"] == "team"
+    by_id = data(client.get(f"/v2/objects/people/attributes/{company['id']['attribute_id']}"))
+    assert by_id == company
+    assert client.get("/v2/objects/people/attributes/nope").status_code == 404
+
+
+def test_create_attribute(emulator: AttioEmulator, client: httpx.Client) -> None:
+    created = data(client.post("/v2/objects/companies/attributes", json={"data": ATTRIBUTE_BODY}))
+    assert created["api_slug"] == "tier"
+    assert created["is_system_attribute"] is False
+    assert created["is_writable"] is True
+    assert "tier" in [a["api_slug"] for a in data(client.get("/v2/objects/companies/attributes"))]
+    again = client.post("/v2/objects/companies/attributes", json={"data": ATTRIBUTE_BODY})
+    assert again.status_code == 409
+    assert again.json()["code"] == "slug_conflict"
+    record = emulator.seed_record("companies", {"name": "x"})
+    assert record["values"]["tier"] == []
+
+
+def test_create_attribute_validation(client: httpx.Client) -> None:
+    response = client.post("/v2/objects/companies/attributes", json={"data": {"title": "x"}})
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "validation_type"
+    assert [e["path"] for e in body["validation_errors"]] == [
+        ["data", k] for k in ATTRIBUTE_BODY if k != "title"
+    ]
+    bad = client.post(
+        "/v2/objects/companies/attributes",
+        json={"data": {**ATTRIBUTE_BODY, "type": "personal-name"}},
+    )
+    assert bad.status_code == 400
+    unique_select = client.post(
+        "/v2/objects/companies/attributes", json={"data": {**ATTRIBUTE_BODY, "is_unique": True}}
+    )
+    assert unique_select.status_code == 400
+
+
+def test_create_reference_and_currency_attributes(
+    emulator: AttioEmulator, client: httpx.Client
+) -> None:
+    body = {
+        **ATTRIBUTE_BODY,
+        "api_slug": "partner",
+        "type": "record-reference",
+        "config": {"record_reference": {"allowed_objects": ["people"]}},
+    }
+    created = data(client.post("/v2/objects/companies/attributes", json={"data": body}))
+    assert created["config"]["record_reference"]["allowed_object_ids"] == [
+        emulator.workspace.objects["people"].id
+    ]
+    body = {
+        **ATTRIBUTE_BODY,
+        "api_slug": "mrr",
+        "type": "currency",
+        "config": {"currency": {"default_currency_code": "EUR", "display_type": "symbol"}},
+    }
+    created = data(client.post("/v2/objects/companies/attributes", json={"data": body}))
+    assert created["config"]["currency"]["default_currency_code"] == "EUR"
+    record = emulator.seed_record("companies", {"mrr": 10})
+    assert record["values"]["mrr"][0]["currency_code"] == "EUR"
+
+
+def test_options_and_statuses(client: httpx.Client) -> None:
+    options = data(client.get("/v2/objects/companies/attributes/categories/options"))
+    assert "B2B" in [o["title"] for o in options]
+    created = data(
+        client.post(
+            "/v2/objects/companies/attributes/categories/options", json={"data": {"title": "Space"}}
+        )
+    )
+    assert set(created) == {"id", "title", "is_archived"}
+    assert set(created["id"]) == {"workspace_id", "object_id", "attribute_id", "option_id"}
+    assert created["title"] == "Space"
+    company = client.post(
+        "/v2/objects/companies/records", json={"data": {"values": {"categories": ["Space"]}}}
+    )
+    assert company.status_code == 200
+    assert data(client.get("/v2/objects/deals/attributes/stage/options")) == []  # reference §2
+    statuses = data(client.get("/v2/objects/deals/attributes/stage/statuses"))
+    assert [s["title"] for s in statuses][:2] == ["Discovery", "Solution Definition"]
+    status = data(
+        client.post(
+            "/v2/objects/deals/attributes/stage/statuses",
+            json={"data": {"title": "On hold", "celebration_enabled": True}},
+        )
+    )
+    assert status["celebration_enabled"] is True
+    assert (
+        client.post(
+            "/v2/objects/deals/attributes/stage/statuses", json={"data": {"title": "On hold"}}
+        ).status_code
+        == 409
+    )
+    assert (
+        client.post(
+            "/v2/objects/deals/attributes/name/options", json={"data": {"title": "x"}}
+        ).status_code
+        == 400
+    )
+    assert (
+        client.post(
+            "/v2/objects/deals/attributes/name/statuses", json={"data": {"title": "x"}}
+        ).status_code
+        == 400
+    )
+
+
+def test_lists(emulator: AttioEmulator, client: httpx.Client) -> None:
+    assert data(client.get("/v2/lists")) == []
+    body = {
+        "data": {
+            "name": "Hiring",
+            "api_slug": "hiring",
+            "parent_object": "people",
+            "workspace_access": "full-access",
+            "workspace_member_access": [],
+        }
+    }
+    created = data(client.post("/v2/lists", json=body))
+    assert created["parent_object"] == ["people"]
+    assert data(client.get("/v2/lists/hiring")) == created
+    assert data(client.get(f"/v2/lists/{created['id']['list_id']}")) == created
+    assert client.post("/v2/lists", json=body).status_code == 409
+    attrs = data(client.get("/v2/lists/hiring/attributes"))
+    assert [a["api_slug"] for a in attrs] == ["entry_id", "created_at", "created_by"]
+    added = client.post(
+        "/v2/lists/hiring/attributes",
+        json={"data": {**ATTRIBUTE_BODY, "type": "rating", "api_slug": "fit"}},
+    )
+    assert added.status_code == 200
+    missing = client.get("/v2/lists/nope")
+    assert missing.status_code == 404
+    assert missing.json()["message"] == 'Could not find list with slug/ID "nope".'
+
+
+def test_archived_attributes_disappear(emulator: AttioEmulator, client: httpx.Client) -> None:
+    emulator.archive_attribute("people", "job_title")
+    assert "job_title" not in [
+        a["api_slug"] for a in data(client.get("/v2/objects/people/attributes"))
+    ]
+    archived = data(client.get("/v2/objects/people/attributes", params={"show_archived": "true"}))
+    assert "job_title" in [a["api_slug"] for a in archived]
+    record = client.post("/v2/objects/people/records", json={"data": {"values": {}}}).json()["data"]
+    assert "job_title" not in record["values"]
+    response = client.post(
+        "/v2/objects/people/records", json={"data": {"values": {"job_title": "x"}}}
+    )
+    assert response.status_code == 400
