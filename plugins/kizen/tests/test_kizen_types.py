@@ -71,3 +71,12 @@ def test_default_types_for_neutral_fields() -> None:
         if neutral in (FieldType.domain, FieldType.url):
             continue  # stored as text: Kizen has no domain/url type
         assert types.TYPES[field_type].neutral is neutral
+
+
+def test_docs_mirror_the_table() -> None:
+    """docs/providers/kizen.md lists every row with its neutral type."""
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "providers" / "kizen.md").read_text()
+    for field_type, row in types.TYPES.items():
+        assert f"| `{field_type}` | `{row.neutral.value}`" in doc, field_type
