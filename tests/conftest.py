@@ -6,11 +6,10 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from toy_provider import ToyCRM, ToyPlugin
 
 import crmbridge
 from crmbridge import plugins
-
-from .toy_provider import ToyCRM, ToyPlugin
 
 
 @pytest.fixture

@@ -7,10 +7,9 @@ import asyncio
 
 import httpx
 import pytest
+from toy_provider import ToyCRM, ToyPlugin
 
 import crmbridge as cb
-
-from .toy_provider import ToyCRM, ToyPlugin
 
 
 def _writes(crm: ToyCRM) -> list[httpx.Request]:

@@ -7,10 +7,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from toy_provider import ToyPlugin
 
 from crmbridge.cli import cli
-
-from .toy_provider import ToyPlugin
 
 
 def run(*args: str, input: str | None = None) -> tuple[int, str, str]:

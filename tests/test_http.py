@@ -8,6 +8,7 @@ import time
 
 import httpx
 import pytest
+from toy_provider import ToyCRM, ToyProvider
 
 import crmbridge
 from crmbridge.http import (
@@ -19,8 +20,6 @@ from crmbridge.http import (
     parse_retry_after,
     redact_headers,
 )
-
-from .toy_provider import ToyCRM, ToyProvider
 
 SECRET = "toy-secret-token"
 

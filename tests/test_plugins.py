@@ -8,11 +8,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from toy_provider import ToyPlugin, ToyProvider
 
 import crmbridge
 from crmbridge import plugins
-
-from .toy_provider import ToyPlugin, ToyProvider
 
 
 @pytest.fixture

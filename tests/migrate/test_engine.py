@@ -8,11 +8,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from toy_provider import ToyCRM, ToyPlugin
 
 import crmbridge as cb
 from crmbridge.migrate import Report, migrate, parse_mapping
-
-from ..toy_provider import ToyCRM, ToyPlugin
 
 MAPPING = {
     "objects": [
