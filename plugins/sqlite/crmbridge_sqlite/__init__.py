@@ -1,0 +1,1 @@
+"""crmbridge provider that keeps records and schemas in a local SQLite file."""
