@@ -43,7 +43,7 @@ from crmbridge import (
     ValueVersion,
 )
 
-from .types import STANDARD_MULTISELECT, AttioType, lookup
+from .types import STANDARD_MULTISELECT, TYPES, AttioType, lookup
 from .values import BadValue, MatchRef, decode_actor, parse_timestamp
 
 __all__ = [
@@ -228,7 +228,10 @@ def _decode_elements(elements: Iterable[Any], spec: FieldSpec | None) -> list[An
     for element in elements:
         if not isinstance(element, Mapping):
             continue
-        row = lookup(element.get("attribute_type") or (attio_type(spec) if spec else None))
+        # The attribute's own type first: the status docs page shows status values labelled
+        # "select" (reference attio.md §1 gap 7); the element's label serves schema-less reads.
+        known = attio_type(spec) if spec is not None else None
+        row = lookup(known if known in TYPES else element.get("attribute_type"))
         value = row.decode(element, spec)
         if value is not None:
             out.append(value)

@@ -185,6 +185,14 @@ class AttioProvider(Provider):
                 provider="attio",
             )
 
+    def match_key(self, schema: ObjectSchema) -> str | None:
+        """The default upsert key: the object's only writable unique attribute (``domains`` for
+        companies, ``email_addresses`` for people, ``parent`` for list entries, per
+        attributes_list_people.yaml and reference attio.md §2); ``None`` when there are several
+        or none, so the caller must choose."""
+        uniques = [f.slug for f in schema.fields.values() if f.unique and f.writable]
+        return uniques[0] if len(uniques) == 1 else None
+
     # --- schema ------------------------------------------------------------------------------
 
     def list_objects(self) -> Plan[list[ObjectSpec]]:

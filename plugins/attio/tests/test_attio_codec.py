@@ -481,3 +481,17 @@ def test_unusual_error_bodies(status: int, body: Any, cls: type[cb.CRMError]) ->
     if isinstance(body, str):
         assert error.raw == body
         assert "not JSON" in error.message
+
+
+def test_status_value_labelled_select_decodes_by_schema() -> None:
+    """The status docs page example labels a status value "select" (reference attio.md §1 gap 7):
+    with the schema, the attribute's real type wins."""
+    spec = decode_attribute({"api_slug": "stage", "title": "Stage", "type": "status"})
+    element = {
+        "active_until": None,
+        "status": {"id": {"status_id": "s-1"}, "title": "Won", "is_archived": False},
+        "attribute_type": "select",
+    }
+    assert codec.decode_values({"stage": [element]}, {"stage": spec}) == {
+        "stage": cb.Option("Won", "s-1")
+    }

@@ -580,3 +580,16 @@ def test_uniqueness_conflict_on_create(fake: FakeAttio, crm: Any) -> None:
         crm.create("companies", {"name": "x", "domains": ["popl.co"]})
     assert info.value.code == "uniqueness_conflict"
     assert info.value.request == "POST https://api.attio.com/v2/objects/companies/records"
+
+
+def test_default_match_key(fake: FakeAttio, crm: Any) -> None:
+    """With one writable unique attribute, upsert needs no match=; with none, it does."""
+    provider = crm.provider
+    assert provider.match_key(crm.schema("companies")) == "domains"
+    assert provider.match_key(crm.schema("people")) == "email_addresses"
+    fresh = record_with({}, id="new")
+    fresh["data"]["created_at"] = "2026-05-16T01:33:21.000000000Z"
+    upsert_routes(fake, [], fresh)
+    assert crm.upsert("companies", {"domains": ["x.io"]}).action == "created"
+    empty = cb.ObjectSchema(cb.ObjectSpec("x", "X"), {})
+    assert provider.match_key(empty) is None
