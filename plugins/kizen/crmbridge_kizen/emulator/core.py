@@ -57,7 +57,7 @@ class KizenEmulator(Emulator):
         user_id: str | None = None,
         business_id: str | None = None,
         latency_ms: float | tuple[float, float] = 0.0,
-        rate_limits: RateLimits | None = None,
+        rate_limits: RateLimits | bool | None = None,
         fail_rate: float = 0.0,
         faults: Faults | None = None,
         clock: Callable[[], dt.datetime] | None = None,
