@@ -593,3 +593,26 @@ def test_default_match_key(fake: FakeAttio, crm: Any) -> None:
     assert crm.upsert("companies", {"domains": ["x.io"]}).action == "created"
     empty = cb.ObjectSchema(cb.ObjectSpec("x", "X"), {})
     assert provider.match_key(empty) is None
+
+
+def test_entry_delete_and_record_entries_paging(fake: FakeAttio, crm: Any) -> None:
+    fake.routes[("GET", "/v2/lists/test_list/attributes")] = lambda r: {"data": []}
+    fake.routes[("DELETE", "/v2/lists/test_list/entries/e-1")] = lambda r: {}
+    crm.delete("test_list", "e-1")
+    assert fake.sent() == [("DELETE", "/v2/lists/test_list/entries/e-1", None)]
+    entries = [{"list_api_slug": "test_list", "entry_id": f"e-{i}"} for i in range(5)]
+
+    def page(request: httpx.Request) -> dict[str, Any]:
+        limit = int(request.url.params["limit"])
+        offset = int(request.url.params.get("offset", 0))
+        return {"data": entries[offset : offset + limit]}
+
+    fake.routes[("GET", "/v2/objects/people/records/p-1/entries")] = page
+    crm.provider.entries_page_size = 2
+    refs = crm.run(crm.provider.record_entries("people", "p-1"))
+    assert [r.id for r in refs] == [f"e-{i}" for i in range(5)]
+    assert [p for _, p, _ in fake.sent()[1:]] == [
+        "/v2/objects/people/records/p-1/entries?limit=2",
+        "/v2/objects/people/records/p-1/entries?limit=2&offset=2",
+        "/v2/objects/people/records/p-1/entries?limit=2&offset=4",
+    ]
