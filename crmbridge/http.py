@@ -229,6 +229,11 @@ class RateLimiter:
             bucket.penalize(seconds)
 
 
+#: Exceptions a codec raises on a body it cannot read (JSON errors are ValueErrors); crmbridge's
+#: own errors (some are ValueErrors or LookupErrors too) pass through unchanged.
+UNREADABLE = (KeyError, TypeError, ValueError, AttributeError, IndexError, LookupError)
+
+
 class _DriverBase:
     def __init__(
         self,
@@ -277,6 +282,24 @@ class _DriverBase:
             if wait is not None:
                 error.retry_after = wait
         raise error
+
+    def _unreadable(self, response: httpx.Response | None, exc: BaseException) -> CRMError:
+        """A response the provider's codec could not read: a :class:`ProviderError` that keeps
+        the body, instead of a ``KeyError`` from deep inside the codec."""
+        if isinstance(exc, CRMError):
+            return exc
+        if response is None:  # the plan failed before any request: a bug in the plan itself
+            raise exc
+        return ProviderError(
+            f"{self.provider.name} sent a response crmbridge cannot read "
+            f"({type(exc).__name__}: {exc})",
+            provider=self.provider.name,
+            status=response.status_code,
+            raw=response_body(response),
+            request=describe(response.request),
+            request_id=response.headers.get(self.provider.request_id_header or "x-request-id"),
+            code="unreadable_response",
+        )
 
     def _transport_error(self, request: httpx.Request, exc: httpx.TransportError) -> TransportError:
         kind = type(exc).__name__
@@ -344,12 +367,18 @@ class SyncDriver(_DriverBase):
 
     def run(self, plan: Plan[T]) -> T:
         """Drive ``plan`` to its result."""
+        response: httpx.Response | None = None
         try:
             request = next(plan)
             while True:
-                request = plan.send(self.send(request))
+                response = self.send(request)
+                request = plan.send(response)
         except StopIteration as stop:
             return stop.value  # type: ignore[no-any-return]
+        except CRMError:
+            raise
+        except UNREADABLE as exc:
+            raise self._unreadable(response, exc) from exc
 
 
 class AsyncDriver(_DriverBase):
@@ -379,9 +408,15 @@ class AsyncDriver(_DriverBase):
 
     async def run(self, plan: Plan[T]) -> T:
         """Drive ``plan`` to its result."""
+        response: httpx.Response | None = None
         try:
             request = next(plan)
             while True:
-                request = plan.send(await self.send(request))
+                response = await self.send(request)
+                request = plan.send(response)
         except StopIteration as stop:
             return stop.value  # type: ignore[no-any-return]
+        except CRMError:
+            raise
+        except UNREADABLE as exc:
+            raise self._unreadable(response, exc) from exc

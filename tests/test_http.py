@@ -187,3 +187,32 @@ def test_malformed_error_body_is_kept_raw() -> None:
     with pytest.raises(crmbridge.ProviderError) as info:
         driver.send(driver.provider.build_request("GET", "/objects"))
     assert info.value.raw == "<html>Bad gateway</html>"
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        httpx.Response(200, text='{"id": "1", "email"'),
+        httpx.Response(200, text="<html><body>Maintenance</body></html>"),
+        httpx.Response(200, json=["not", "a", "record"]),
+        httpx.Response(200, json={"no_id_here": True}),
+    ],
+)
+def test_unreadable_success_bodies_become_provider_errors(response: httpx.Response) -> None:
+    from crmbridge.provider import ObjectSchema
+
+    crm = ToyCRM()
+    crm.queue = [response]
+    driver = _driver(crm)
+    schema = ObjectSchema(crmbridge.ObjectSpec("contacts", "Contacts"), {})
+    with pytest.raises(crmbridge.ProviderError, match="cannot read") as info:
+        driver.run(driver.provider.get(schema, "1"))
+    assert info.value.raw == response_body_of(response)
+    assert info.value.code == "unreadable_response"
+    assert info.value.request == "GET https://toy.example/contacts/1"
+
+
+def response_body_of(response: httpx.Response) -> object:
+    from crmbridge.http import response_body
+
+    return response_body(response)
