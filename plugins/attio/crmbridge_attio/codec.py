@@ -1,8 +1,8 @@
 """Attio payloads ⇄ neutral crmbridge objects. Pure: no IO, no HTTP client, no clock.
 
 Public and stable: :func:`decode_record`, :func:`decode_entry`, :func:`decode_attribute`,
-:func:`decode_object`, :func:`decode_error`. The per-type value work is in :mod:`.values`, chosen by
-the one table :data:`crmbridge_attio.types.TYPES`.
+:func:`decode_object`, :func:`decode_error` (defined in :mod:`.errors`). The per-type value work is
+in :mod:`.values`, chosen by the one table :data:`crmbridge_attio.types.TYPES`.
 
 Rules (reference attio.md §3 to §5):
 
@@ -23,19 +23,13 @@ import attrs
 
 from crmbridge import (
     Add,
-    AuthError,
     Clear,
-    Conflict,
-    CRMError,
     FieldError,
     FieldSpec,
     FieldType,
-    NotFound,
     ObjectSpec,
     Option,
-    PermissionDenied,
     ProviderError,
-    RateLimited,
     Record,
     Ref,
     Remove,
@@ -43,10 +37,12 @@ from crmbridge import (
     ValueVersion,
 )
 
+from .errors import ERRORS_BY_CODE, decode_error
 from .types import STANDARD_MULTISELECT, TYPES, AttioType, lookup
 from .values import BadValue, MatchRef, decode_actor, parse_timestamp
 
 __all__ = [
+    "ERRORS_BY_CODE",
     "PARENT",
     "decode_attribute",
     "decode_entry",
@@ -449,111 +445,3 @@ def encode_entry(
             provider=PROVIDER,
         )
     return {"data": data}
-
-
-# --- errors ------------------------------------------------------------------------------------
-
-#: Attio error ``code`` → crmbridge error (reference attio.md §5; recordings/attio/errors/*).
-#: Codes not listed fall back on the HTTP status (:data:`_BY_STATUS`).
-ERRORS_BY_CODE: Mapping[str, type[CRMError]] = {
-    "validation_type": ValidationError,
-    "value_not_found": ValidationError,
-    "missing_value": ValidationError,
-    "filter_error": ValidationError,
-    "immutable_value": ValidationError,
-    "system_edit_unauthorized": ValidationError,
-    "self_merge": ValidationError,
-    "matching_attribute_definition_not_unique": ValidationError,
-    "uniqueness_conflict": Conflict,
-    "multiple_match_results": Conflict,
-    "slug_conflict": Conflict,
-    "unauthorized": AuthError,
-    "billing_error": PermissionDenied,
-    "quota_exceeded": PermissionDenied,
-    "not_found": NotFound,
-    "rate_limit_exceeded": RateLimited,
-}
-_BY_STATUS: Mapping[int, type[CRMError]] = {
-    400: ValidationError,
-    401: AuthError,
-    403: PermissionDenied,
-    404: NotFound,
-    409: Conflict,
-    429: RateLimited,
-}
-_SLUG_IN_MESSAGE = re.compile(r'attribute with slug "([^"]+)"')
-
-
-def _field_errors(body: Mapping[str, Any]) -> list[FieldError]:
-    """``validation_errors`` (zod style) as :class:`FieldError`\\ s. The field is the attribute slug
-    after ``data.values`` in the path, or the slug the message names
-    (rbeene_400_validation_type_personal_name.json), or the first path element."""
-    found = body.get("validation_errors")
-    if not isinstance(found, list):
-        return []
-    named = _SLUG_IN_MESSAGE.search(str(body.get("message", "")))
-    out = []
-    for item in found:
-        if not isinstance(item, Mapping):
-            continue
-        path = tuple(p for p in (item.get("path") or ()) if isinstance(p, str | int))
-        if path[:2] in (("data", "values"), ("data", "entry_values")) and len(path) > 2:
-            field: str | None = str(path[2])
-        elif named:
-            field = named.group(1)
-        else:
-            field = str(path[0]) if path else None
-        expected = item.get("expected")
-        options = item.get("options")
-        if options and not expected:
-            expected = "one of " + ", ".join(str(o) for o in options)
-        out.append(
-            FieldError(
-                field=field,
-                message=str(item.get("message") or "invalid"),
-                value=item.get("received"),
-                expected=str(expected) if expected is not None else None,
-                code=item.get("code"),
-                path=path,
-            )
-        )
-    return out
-
-
-def decode_error(
-    status: int,
-    body: Any,
-    *,
-    request_id: str | None = None,
-    retry_after: float | None = None,
-    request: str | None = None,
-) -> CRMError:
-    """An Attio error body ``{status_code, type, code, message, validation_errors?}`` as the
-    right exception of the core tree, keeping code, message, field paths, status, request id
-    (``x-attio-execution-id``) and the body. A body that is not Attio's JSON becomes a
-    :class:`ProviderError` with the text (HTML from a proxy, a truncated body)."""
-    common: dict[str, Any] = {
-        "provider": PROVIDER,
-        "status": status,
-        "request_id": request_id,
-        "request": request,
-        "raw": body,
-    }
-    if not isinstance(body, Mapping):
-        text = body if isinstance(body, str) else repr(body)
-        snippet = " ".join(text.split())[:200]
-        message = f"Attio answered HTTP {status} with a body that is not JSON: {snippet!r}"
-        if status == 429:
-            return RateLimited(message, retry_after=retry_after, **common)
-        return ProviderError(message, **common)
-    code = body.get("code") if isinstance(body.get("code"), str) else None
-    message = str(body.get("message") or f"Attio answered HTTP {status}")
-    cls: type[CRMError] = ERRORS_BY_CODE.get(code or "") or _BY_STATUS.get(status, ProviderError)
-    if status >= 500:
-        cls = ProviderError
-    common["code"] = code
-    if cls is RateLimited:
-        return RateLimited(message, retry_after=retry_after, **common)
-    if cls is ValidationError:
-        return ValidationError(message, field_errors=_field_errors(body), **common)
-    return cls(message, **common)
