@@ -48,9 +48,8 @@ from crmbridge import (
 from crmbridge.filters import Condition
 from crmbridge.provider import OnArchived
 
-from . import codec
+from . import changes, codec
 from .filters import translate_filter, translate_sorts
-from .values import BadValue
 
 if TYPE_CHECKING:
     from crmbridge.emulation import Emulator
@@ -288,7 +287,7 @@ class AttioProvider(Provider):
         {"parent_record_id", "parent_object", "entry_values"}}``). Not retried on failure: a
         create is not idempotent."""
         self._check_on_archived(on_archived)
-        resolved = _resolve(schema, values, None)
+        resolved = changes.resolve(schema, values, None)
         body = self._encode(schema, resolved, creating=True)
         response = yield self.build_request("POST", self._rows_path(schema.object), json=body)
         return self._decode(schema, response.json())
@@ -314,7 +313,7 @@ class AttioProvider(Provider):
         if any(isinstance(v, Remove) for v in values.values()):
             current = yield self.build_request("GET", path)
             record = self._decode(schema, current.json())
-            body = self._encode(schema, _resolve(schema, values, record), creating=False)
+            body = self._encode(schema, changes.resolve(schema, values, record), creating=False)
             response = yield self.build_request("PUT", path, json=body)
             return self._decode(schema, response.json())
         put: dict[str, Any] = {}
@@ -371,7 +370,7 @@ class AttioProvider(Provider):
                 provider="attio",
                 code="matching_attribute_definition_not_unique",
             )
-        wanted = _as_list(values.get(spec.slug))
+        wanted = changes.as_list(values.get(spec.slug))
         if not wanted:
             raise ValidationError(
                 f"upsert on {spec.slug!r} needs a value for {spec.slug!r}", provider="attio"
@@ -392,8 +391,8 @@ class AttioProvider(Provider):
                 code="ambiguous_match",
             )
         existing = found[0] if found else None
-        resolved = _resolve(schema, values, existing)
-        if existing is not None and _unchanged(schema, existing, resolved, match=spec.slug):
+        resolved = changes.resolve(schema, values, existing)
+        if existing is not None and changes.unchanged(schema, existing, resolved, match=spec.slug):
             return UpsertResult("noop", existing)
         body = self._encode(schema, resolved, creating=True)
         response = yield self.build_request(
@@ -433,8 +432,10 @@ class AttioProvider(Provider):
                 "GET", f"{self._rows_path(schema.object)}/{mine[0].id}"
             )
             existing = self._decode(schema, response.json())
-        resolved = _resolve(schema, values, existing)
-        if existing is not None and _unchanged(schema, existing, resolved, match=codec.PARENT):
+        resolved = changes.resolve(schema, values, existing)
+        if existing is not None and changes.unchanged(
+            schema, existing, resolved, match=codec.PARENT
+        ):
             return UpsertResult("noop", existing)
         body = self._encode(schema, resolved, creating=True)
         response = yield self.build_request(
@@ -509,72 +510,6 @@ def _has_request(response: httpx.Response) -> bool:
         response.request  # noqa: B018 - raises when the response was built without one
     except RuntimeError:
         return False
-    return True
-
-
-def _as_list(value: Any) -> list[Any]:
-    if value is None or isinstance(value, Clear):
-        return []
-    if isinstance(value, Add | Remove):
-        return list(value.values)
-    if isinstance(value, list | tuple):
-        return list(value)
-    return [value]
-
-
-def _key(spec: FieldSpec, value: Any) -> str:
-    """A comparable form of a value: its Attio write element (so an option by label and by id,
-    or a name with and without ``full``, compare equal when Attio would store the same)."""
-    try:
-        encoded = codec.encode_value(spec, value)
-    except (BadValue, ValidationError):
-        encoded = repr(value)
-    text = json.dumps(encoded, sort_keys=True, default=str)
-    return text.casefold() if spec.type.value in ("email", "domain") else text
-
-
-def _resolve(
-    schema: ObjectSchema, values: Mapping[str, Any], current: Record | None
-) -> dict[str, Any]:
-    """Changes against the record's current values → plain values: ``add`` appends what is not
-    there yet, ``remove`` keeps the rest, ``clear`` empties. With no current record (create),
-    ``add`` is a set and ``remove`` leaves nothing."""
-    out: dict[str, Any] = {}
-    for slug, value in values.items():
-        if not isinstance(value, Add | Remove | Clear):
-            out[slug] = value
-            continue
-        spec = schema.fields.get(slug)
-        if spec is None or isinstance(value, Clear):
-            out[slug] = [] if isinstance(value, Clear) else value
-            continue
-        have = _as_list(current.fields.get(slug)) if current is not None else []
-        if isinstance(value, Add):
-            keys = {_key(spec, v) for v in have}
-            out[slug] = have + [v for v in value.values if _key(spec, v) not in keys]
-        else:
-            drop = {_key(spec, v) for v in value.values}
-            out[slug] = [v for v in have if _key(spec, v) not in drop]
-    return out
-
-
-def _unchanged(
-    schema: ObjectSchema, record: Record, values: Mapping[str, Any], *, match: str
-) -> bool:
-    """Whether writing ``values`` would leave ``record`` as it is. Assert semantics (reference
-    attio.md §4): the match attribute only gains values; every other multiselect is synced to
-    exactly the list given."""
-    for slug, value in values.items():
-        spec = schema.fields.get(slug)
-        if spec is None:
-            return False
-        have = {_key(spec, v) for v in _as_list(record.fields.get(slug))}
-        want = {_key(spec, v) for v in _as_list(value)}
-        if slug == match:
-            if not want <= have:
-                return False
-        elif want != have:
-            return False
     return True
 
 
