@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -11,7 +13,10 @@ from crmbridge_kizen import codec
 import crmbridge
 from crmbridge.provider import ObjectSchema
 
-from .kizen_support import CREDS, FakeKizen, load, schema_from
+# Test directories are not packages (importlib mode): make the shared helpers importable.
+sys.path.insert(0, str(Path(__file__).parent))
+
+from kizen_support import CREDS, FakeKizen, load, schema_from
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from crmbridge_kizen import codec
 from crmbridge_kizen.types import TYPES
+from kizen_support import load, record_payload, schema_from
 
 from crmbridge import (
     AuthError,
@@ -30,8 +31,6 @@ from crmbridge import (
     remove,
 )
 from crmbridge.provider import ObjectSchema
-
-from .kizen_support import load, record_payload, schema_from
 
 CDT = dt.timezone(dt.timedelta(hours=-5))
 

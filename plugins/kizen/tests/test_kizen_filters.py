@@ -12,12 +12,11 @@ import pytest
 from crmbridge_kizen import filters
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+from kizen_support import load, schema_from
 
 from crmbridge import F, Option, Ref, Unsupported, User, ValidationError
 from crmbridge.filters import And, Condition, Filter, Not, Or
 from crmbridge.provider import ObjectSchema
-
-from .kizen_support import load, schema_from
 
 EX = load("documented_examples.json")
 

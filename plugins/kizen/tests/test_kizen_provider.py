@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 from crmbridge_kizen.provider import KizenProvider
+from kizen_support import BASE, CREDS, FakeKizen, body, record_payload
 
 import crmbridge
 from crmbridge import (
@@ -24,8 +25,6 @@ from crmbridge import (
     remove,
 )
 from crmbridge.http import RetryPolicy
-
-from .kizen_support import BASE, CREDS, FakeKizen, body, record_payload
 
 W = "/api/records/widgets"
 
@@ -384,3 +383,25 @@ def test_capabilities() -> None:
     assert caps.max_page_size == 1000
     assert caps.read_rate is None
     assert caps.write_rate is None
+
+
+def test_async_bridge_runs_the_same_plans(fake: FakeKizen) -> None:
+    """One plan, two drivers (DESIGN §2): the async facade sends the same requests."""
+    import asyncio
+
+    page = {"count": 2, "next": f"{BASE}{W}/search?page=2", "results": [widget("w1")]}
+    last = {"count": 2, "next": None, "results": [widget("w2")]}
+    fake.on("POST", W + "/search", fake.json(page), fake.json(last))
+    fake.on("POST", W + "/upsert", fake.json({**widget("w3"), "action": "created"}, 201))
+
+    async def main() -> tuple[list[str | None], str]:
+        async with crmbridge.connect_async(
+            "kizen", transport=httpx.MockTransport(fake), **CREDS
+        ) as crm:
+            ids = [r.id async for r in crm.query("widgets")]
+            fake.on("POST", W + "/search", fake.json({"count": 0, "next": None, "results": []}))
+            result = await crm.upsert("widgets", {"name": "New"})
+            return ids, result.action
+
+    assert asyncio.run(main()) == (["w1", "w2"], "created")
+    assert [r.url.params.get("page") for r in fake.sent("POST", W + "/search")] == ["1", "2", "1"]

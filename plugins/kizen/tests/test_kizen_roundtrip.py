@@ -10,10 +10,9 @@ from typing import Any
 from crmbridge_kizen import codec
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from kizen_support import schema_from
 
 from crmbridge import CRMError, Money, Option, Ref, ValidationError
-
-from .kizen_support import schema_from
 
 SCHEMA = schema_from("widgets.fields.json")
 
