@@ -7,10 +7,9 @@ import time
 import httpx
 import pytest
 from crmbridge_kizen.emulator import KizenEmulator
+from kizen_emulator_support import client
 
 from crmbridge.emulation import Faults, RateLimits
-
-from .kizen_emulator_support import client
 
 ADD = "/api/records/companies_company/add"
 

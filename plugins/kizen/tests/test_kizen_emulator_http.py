@@ -6,8 +6,7 @@ import httpx
 import pytest
 from crmbridge_kizen.emulator import KizenEmulator
 from crmbridge_kizen.emulator.schema import FIELD_TYPES
-
-from .kizen_emulator_support import auth_headers, client
+from kizen_emulator_support import auth_headers, client
 
 
 @pytest.fixture

@@ -15,8 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from crmbridge_kizen.emulator import KizenEmulator
-
-from .kizen_emulator_support import client, load, shape, values
+from kizen_emulator_support import client, load, shape, values
 
 DEFAULTS = ("name", "owner", "created", "updated", "display_name")
 EXAMPLES: dict[str, Any] = load("documented_examples.json")

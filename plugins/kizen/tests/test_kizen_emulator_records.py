@@ -7,8 +7,7 @@ from typing import Any
 import httpx
 import pytest
 from crmbridge_kizen.emulator import KizenEmulator
-
-from .kizen_emulator_support import client, field_id, values
+from kizen_emulator_support import client, field_id, values
 
 CO = "/api/records/companies_company"
 CT = "/api/records/client_client"
@@ -524,3 +523,14 @@ def test_programmatic_seeding_and_inspection(emu: KizenEmulator) -> None:
     assert row["values"]["created"] == "2026-01-01T00:00:00.000000+00:00"
     with pytest.raises(ValueError, match="invalid seed values"):
         emu.seed_record("companies_company", {"employee_count": "x"})
+
+
+def test_refused_upsert_overwrite_renames_nothing(c: httpx.Client, emu: KizenEmulator) -> None:
+    old = add(c, CO, name="Gamma")["id"]
+    c.delete(f"{CO}/{old}")
+    add(c, CO, name="Taken")
+    r = c.post(f"{CO}/upsert", json={"lookup_value": "gamma", "oncreate_unarchive": "overwrite",
+                                     "fields": [{"name": "name", "value": "Taken"}]})  # fmt: skip
+    assert r.status_code == 400
+    assert r.json()["fields"] == [{"value": ["Company with this name already exists."]}]
+    assert emu.record("companies_company", old)["values"]["name"] == "Gamma"

@@ -7,8 +7,7 @@ from typing import Any
 import httpx
 import pytest
 from crmbridge_kizen.emulator import KizenEmulator
-
-from .kizen_emulator_support import client, values
+from kizen_emulator_support import client, values
 
 CO = "/api/records/companies_company"
 CT = "/api/records/client_client"

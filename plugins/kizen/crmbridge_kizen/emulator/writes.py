@@ -169,9 +169,12 @@ class Writer:
         plan: list[Planned],
         n_entries: int,
         archived_policy: str | None,
+        *,
+        live_only: bool = False,
     ) -> Record | None:
         """Uniqueness of the new identity. Returns an archived record to restore (policy
-        ``unarchive``); renames archived holders (``overwrite``); raises otherwise."""
+        ``unarchive``); renames archived holders (``overwrite``); raises otherwise. ``live_only``
+        checks live holders only (before an ``overwrite`` renames anything)."""
         change = self.new_identity(state, plan)
         if change is None or change[1] is None:
             return None
@@ -182,11 +185,12 @@ class Writer:
         if live:
             errors: list[dict[str, Any]] = [{} for _ in range(n_entries)]
             label = "email" if state.obj.is_contacts else "name"
-            errors[index] = {
-                "value": [f"{state.obj.entity_name} with this {label} already exists."]
-            }
-            raise write_error(errors)
-        if not holders:
+            message = f"{state.obj.entity_name} with this {label} already exists."
+            if index < n_entries:
+                errors[index] = {"value": [message]}
+                raise write_error(errors)
+            raise write_error(errors, [message])  # the identity came from lookup_value
+        if not holders or live_only:
             return None
         if archived_policy == "overwrite":
             for holder in holders:
@@ -368,11 +372,11 @@ class Writer:
                 state.set_archived(record, False)
                 self.apply(state, record, plan)
                 return record, "unarchived", plan
+            # refuse a live conflict before renaming anything: a refused write changes nothing
+            self.check_identity(state, None, plan, n, None, live_only=True)
             for holder in archived:
                 self.rename_archived(state, holder)
-        self.check_identity(
-            state, None, plan, n + 1, on_create if on_create != "unarchive" else None
-        )
+        self.check_identity(state, None, plan, n, on_create if on_create != "unarchive" else None)
         return self.create(state, plan), "created", plan
 
     def archive(self, state: ObjectState, record: Record) -> None:
