@@ -50,7 +50,6 @@ from crmbridge import (
 from crmbridge.provider import ObjectSchema, OnArchived
 
 from .types import (
-    CONTACTS,
     DEFAULT_MATCH_KEY,
     FIELD_TYPE_FOR,
     MATCH_KEYS,
@@ -641,9 +640,10 @@ def _w_file(v: Any, spec: FieldSpec) -> str:
 
 
 def _w_rating(v: Any, spec: FieldSpec) -> int:
+    # An integer (admin-cli coerces "3" to 3, reference §5); an option "1 - Low" means 1.
     if isinstance(v, Option):
-        v = v.id and spec.option(v)
-        v = _rating({"code": None, "name": v.label} if isinstance(v, Option) else v, spec)
+        found = spec.option(v) or v
+        v = _rating({"name": found.label}, spec)
     return _w_integer(v, spec)
 
 
@@ -974,8 +974,3 @@ def _build(
     if field_errors and cls is not ValidationError:
         message += "; " + "; ".join(str(e) for e in field_errors[:5])
     return cls(message, **kw)
-
-
-def contacts_need_ids(object: str) -> bool:
-    """Contacts are created with field ids: name-keyed ``add`` can 403 (reference kizen.md §11)."""
-    return object == CONTACTS

@@ -270,9 +270,11 @@ class KizenProvider(Provider):
             records.append((yield from self._record(schema, row)))
         return Page(records, next=self._follow(nxt) if nxt else None)
 
-    def _search_match(self, schema: ObjectSchema, match: str, value: Any) -> Plan[list[Record]]:
+    def _search_match(
+        self, schema: ObjectSchema, match: str, value: Any
+    ) -> Plan[tuple[list[Record], bool]]:
         """Live records whose ``match`` field equals ``value`` (search ``=``; archived records
-        are never in search results, reference §7)."""
+        are never in search results, reference §7), and whether there are more than one page."""
         body = filters.search_body(F(match) == value, schema)
         request = self.build_request(
             "POST",
@@ -287,13 +289,7 @@ class KizenProvider(Provider):
         found = []
         for row in rows:
             found.append((yield from self._record(schema, row)))
-        if nxt is not None:
-            raise Conflict(
-                f"more than {len(found)} {schema.slug} records match {match}={value!r}",
-                provider=self.name,
-                code="ambiguous_match",
-            )
-        return found
+        return found, nxt is not None
 
     # --- writes ----------------------------------------------------------------------------
 
@@ -378,9 +374,9 @@ class KizenProvider(Provider):
         policy = codec.archive_policy("upsert", on_archived)
         fields = self._fields(schema, values, by_id=schema.slug == CONTACTS)
         if self.detect_noop:
-            found = yield from self._search_match(schema, match, lookup)
+            found, more = yield from self._search_match(schema, match, lookup)
             same = [r for r in found if str(r.get(match) or "").casefold() == lookup.casefold()]
-            if len(same) == 1 and not codec.would_change(same[0], values, schema):
+            if not more and len(same) == 1 and not codec.would_change(same[0], values, schema):
                 return UpsertResult("noop", same[0])
         body = {"lookup_value": lookup, "fields": fields, **policy}
         request = self.build_request(
@@ -420,11 +416,11 @@ class KizenProvider(Provider):
         if match not in values or values[match] is None:
             raise ValidationError(f"upsert on {match!r} needs a value for it", provider=self.name)
         policy = codec.archive_policy("create", on_archived or "unarchive")
-        found = yield from self._search_match(schema, match, values[match])
-        if len(found) > 1:
+        found, more = yield from self._search_match(schema, match, values[match])
+        if more or len(found) > 1:
             raise Conflict(
-                f"{len(found)} {schema.slug} records match {match}={values[match]!r}; "
-                "an upsert needs at most one",
+                f"{len(found)}{' or more' if more else ''} {schema.slug} records match "
+                f"{match}={values[match]!r}; an upsert needs at most one",
                 provider=self.name,
                 code="ambiguous_match",
             )

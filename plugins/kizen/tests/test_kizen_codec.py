@@ -474,3 +474,10 @@ def test_match_keys() -> None:
     assert codec.match_key_for("tax_lot") == "name"
     contacts = schema_from("contacts.fields.json")
     assert [f.slug for f in contacts.fields.values() if f.unique] == ["email"]
+
+
+def test_rating_written_from_its_option(widgets: ObjectSchema) -> None:
+    """A rating option "1 - Low" (recording patients.excerpt.json) is written as 1."""
+    assert codec.encode_fields(widgets, {"score": Option("1 - Low")}) == [
+        {"name": "score", "value": 1}
+    ]

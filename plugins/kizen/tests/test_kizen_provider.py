@@ -405,3 +405,25 @@ def test_async_bridge_runs_the_same_plans(fake: FakeKizen) -> None:
 
     assert asyncio.run(main()) == (["w1", "w2"], "created")
     assert [r.url.params.get("page") for r in fake.sent("POST", W + "/search")] == ["1", "2", "1"]
+
+
+def test_upsert_many_case_variants_skip_the_noop_check(
+    crm: crmbridge.Bridge, fake: FakeKizen
+) -> None:
+    """More candidates than one page: Kizen's "first match wins" is unknowable, so write."""
+    rows = [widget("w1", "gizmo"), widget("w2", "GIZMO")]
+    fake.on("POST", W + "/search", fake.json({"count": 12, "next": f"{BASE}{W}/search?page=2",
+                                              "results": rows}))  # fmt: skip
+    fake.on("POST", W + "/upsert", fake.json({**widget("w1"), "action": "updated"}))
+    assert crm.upsert("widgets", {"name": "gizmo"}).action == "updated"
+    assert len(fake.sent("POST", W + "/search")) == 1
+
+
+def test_detect_noop_off_sends_only_the_upsert(fake: FakeKizen) -> None:
+    class Eager(KizenProvider):
+        detect_noop = False
+
+    fake.on("POST", W + "/upsert", fake.json({**widget(), "action": "updated"}))
+    with crmbridge.connect(Eager, transport=httpx.MockTransport(fake), **CREDS) as crm:
+        assert crm.upsert("widgets", {"name": "Gizmo"}).action == "updated"
+    assert [r.url.path for r in fake.sent()] == [W + "/upsert"]
