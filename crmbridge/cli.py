@@ -392,6 +392,12 @@ _id_command("delete", "crmbridge delete attio people ID")
     show_default=True,
     help="Makes demo data and faults deterministic.",
 )
+@click.option(
+    "--demo-size",
+    type=click.IntRange(min=1),
+    default=None,
+    help="With --seed demo: how many people/contacts.",
+)
 @click.option("--token", default=None, help="Attio: the bearer token to accept.")
 @click.option("--api-key", default=None, help="Kizen: the X-API-KEY to accept.")
 @click.option("--user-id", default=None, help="Kizen: the X-USER-ID to accept.")
@@ -410,6 +416,7 @@ def emulate(
     port: int | None,
     seed: str | None,
     random_seed: int,
+    demo_size: int | None,
     token: str | None,
     api_key: str | None,
     user_id: str | None,
@@ -429,6 +436,7 @@ def emulate(
     options: dict[str, Any] = {
         "seed": seed,
         "random_seed": random_seed,
+        "demo_size": demo_size,
         "token": token,
         "api_key": api_key,
         "user_id": user_id,

@@ -16,7 +16,6 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping
-from decimal import Decimal
 from typing import Any
 
 import attrs
@@ -97,6 +96,8 @@ def _build_convert() -> dict[tuple[FieldType, FieldType], Callable[[Any], Any]]:
             table[(a, b)] = _same
         for b in OPTIONS:
             table[(a, b)] = _as_option
+        # The target's validation parses "First Last" (crmbridge.validation._person_name).
+        table[(a, T.person_name)] = _same
     for a in NUMBERS:
         for b in NUMBERS:
             table[(a, b)] = _same
@@ -446,7 +447,3 @@ def order_plans(plans: Iterable[ObjectPlan]) -> list[ObjectPlan]:
             done.add(p.map.source)
             pending.remove(p)
     return ordered
-
-
-def _decimal_safe(value: Any) -> Any:
-    return str(value) if isinstance(value, Decimal) else value

@@ -21,6 +21,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from ..errors import ConfigError
+
 __all__ = ["MigrationState"]
 
 _SCHEMA = """
@@ -54,10 +56,16 @@ class MigrationState:
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
-        self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.executescript(_SCHEMA)
+        try:
+            self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.executescript(_SCHEMA)
+        except sqlite3.Error as exc:
+            raise ConfigError(
+                f"cannot use {self.path!r} as the migration state file: {exc} "
+                "(does its folder exist, and is it a crmbridge state file?)"
+            ) from None
         self._ids: dict[str, dict[str, tuple[str, str]]] = {}
         self._pending: list[tuple[str, str, str, str, str]] = []
 
