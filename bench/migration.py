@@ -1,7 +1,7 @@
 """Figures 1 and 2: rate-limit utilisation and re-run cost of a 5,000-record migration, both ways.
 
 Why: for a CRM client the physical limit is the service's rate limit, not the CPU. Both emulators
-enforce Attio's limits scaled ×10 (250 writes/s, 1,000 reads/s; Kizen publishes none, so it gets
+enforce Attio's limits scaled by 10 (250 writes/s, 1,000 reads/s; Kizen publishes none, so it gets
 the same) and answer each request after 20 ms, and the client's token buckets follow the emulators'
 limits (``connect_async(..., emulator=...)``). For each direction this measures, in one run:
 
