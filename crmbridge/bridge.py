@@ -133,7 +133,9 @@ class _Verbs:
                     f"where must be a filter built with F(...) or its dict form, got {where!r}"
                 )
             for cond in walk(where):
-                schema.field(cond.field)
+                # "primary_location.country_code": a sub-property of a field, for providers
+                # that filter on one (Attio); the base field must exist.
+                schema.field(cond.field.split(".", 1)[0])
                 if cond.op not in caps.filter_ops:
                     raise Unsupported(
                         f"{self.provider.name} cannot filter with {cond.op!r} "

@@ -254,6 +254,14 @@ class ObjectSpec:
     raw: Any = attrs.field(default=None, eq=False, repr=False)
 
 
+def _options_tuple(value: Iterable[Option]) -> tuple[Option, ...]:
+    return tuple(value)
+
+
+def _str_tuple(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(value)
+
+
 @attrs.frozen
 class FieldSpec:
     """One field of an object, in neutral terms.
@@ -272,8 +280,8 @@ class FieldSpec:
     unique: bool = False
     required: bool = False
     writable: bool = True
-    options: tuple[Option, ...] = attrs.field(default=(), converter=tuple)
-    target_objects: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    options: tuple[Option, ...] = attrs.field(default=(), converter=_options_tuple)
+    target_objects: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
     provider_id: str | None = None
     raw: Any = attrs.field(default=None, eq=False, repr=False)
 
