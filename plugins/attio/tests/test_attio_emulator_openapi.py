@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import jsonschema
+import jsonschema  # type: ignore[import-untyped]
 import pytest
 from crmbridge_attio.emulator import AttioEmulator
 from referencing import Registry, Resource
@@ -64,8 +64,8 @@ def spec() -> dict[str, Any]:
 
 
 @cache
-def registry() -> Registry:
-    return Registry().with_resource(
+def registry() -> Registry[Any]:
+    return Registry().with_resource(  # type: ignore[no-any-return]
         SPEC_URI, Resource.from_contents(spec(), default_specification=DRAFT202012)
     )
 
@@ -187,7 +187,7 @@ def test_schema_endpoints(client: httpx.Client) -> None:
 
 
 def test_schema_writes(client: httpx.Client) -> None:
-    body = {
+    body: dict[str, Any] = {
         "data": {
             "title": "Tier",
             "description": None,

@@ -34,10 +34,10 @@ def create(client: httpx.Client, obj: str, values: dict[str, Any]) -> httpx.Resp
     return client.post(f"/v2/objects/{obj}/records", json={"data": {"values": values}})
 
 
-def ok(response: httpx.Response) -> dict[str, Any]:
+def ok(response: httpx.Response) -> Any:
+    """The ``data`` of a 200 answer (an object or an array)."""
     assert response.status_code == 200, response.text
-    data: dict[str, Any] = response.json()["data"]
-    return data
+    return response.json()["data"]
 
 
 def error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
@@ -49,7 +49,7 @@ def error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
     return body
 
 
-def person(client: httpx.Client, email: str = "ada@example.com", **more: Any) -> dict[str, Any]:
+def person(client: httpx.Client, email: str = "ada@example.com", **more: Any) -> Any:
     return ok(create(client, "people", {"email_addresses": [email], **more}))
 
 
@@ -480,9 +480,9 @@ def test_relationships_keep_their_inverse(emulator: AttioEmulator, client: httpx
     rid = person(client, company="acme.com")["id"]["record_id"]
 
     def team(company: str) -> list[str]:
-        return [
-            v["target_record_id"] for v in emulator.record("companies", company)["values"]["team"]
-        ]  # type: ignore[index]
+        record = emulator.record("companies", company)
+        assert record is not None
+        return [v["target_record_id"] for v in record["values"]["team"]]
 
     assert team(acme) == [rid]
     client.patch(

@@ -309,9 +309,9 @@ def seed_like(emulator: AttioEmulator, obj: str, records: list[dict[str, Any]]) 
                     for value in record["values"].get(slug, []):
                         if attribute.option(value["option"]["title"]) is None:
                             emulator.add_option(obj, slug, value["option"]["title"])
-    for attribute in list(emulator.workspace.objects[obj].attributes):
-        if attribute not in seen:
-            emulator.archive_attribute(obj, attribute)
+    for ours in list(emulator.workspace.objects[obj].attributes):
+        if ours not in seen:
+            emulator.archive_attribute(obj, ours)
     for record in records:
         groups: dict[tuple[str, str | None, str], dict[str, Any]] = {}
         for slug, values in record["values"].items():
@@ -327,8 +327,8 @@ def seed_like(emulator: AttioEmulator, obj: str, records: list[dict[str, Any]]) 
             .get("record_id", [{}])[0]
             .get("created_by_actor", {"type": "api-token", "id": emulator.workspace.token_id})
         )
-        first = {}
-        rest = []
+        first: dict[str, Any] = {}
+        rest: list[tuple[dict[str, Any], str, dict[str, Any]]] = []
         for (kind, actor_id, at), payload in groups.items():
             if kind == creator["type"] and actor_id == creator["id"] and not first:
                 first = payload
