@@ -148,6 +148,11 @@ def _is_default(spec: FieldSpec) -> bool:
 
 def _filter(leaf: _Leaf, schema: ObjectSchema) -> dict[str, Any]:
     c = leaf.cond
+    if "." in c.field and c.field not in schema.fields:
+        raise _unsupported(
+            f"kizen filters whole fields; {c.field!r} names a sub-property "
+            f"(filter on {c.field.split('.', 1)[0]!r} instead)"
+        )
     spec = schema.field(c.field)
     row = _row(spec)
     op: str = c.op

@@ -23,7 +23,7 @@ from types import MappingProxyType
 
 import attrs
 
-from crmbridge import FieldType
+from crmbridge import FieldSpec, FieldType
 
 __all__ = [
     "CONTACTS",
@@ -37,6 +37,7 @@ __all__ = [
     "UNKNOWN",
     "KizenType",
     "Write",
+    "field_type_of",
     "kizen_type",
 ]
 
@@ -231,3 +232,14 @@ FIELD_TYPE_FOR: Mapping[FieldType, str] = MappingProxyType({
     FieldType.reference: "relationship", FieldType.user: "team_selector",
     FieldType.file: "files", FieldType.timezone: "timezone", FieldType.tags: "dynamictags",
 })  # fmt: skip
+
+
+def field_type_of(spec: FieldSpec) -> str:
+    """The Kizen ``field_type`` of ``spec``: from its Kizen metadata, else the default for its
+    neutral type (:data:`~crmbridge_kizen.types.FIELD_TYPE_FOR`)."""
+    raw = spec.raw
+    if isinstance(raw, Mapping) and isinstance(raw.get("field_type"), str):
+        return str(raw["field_type"])
+    if spec.type is FieldType.option and spec.multi:
+        return "checkboxes"
+    return FIELD_TYPE_FOR.get(spec.type, "unknown")

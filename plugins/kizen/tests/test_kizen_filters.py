@@ -117,6 +117,7 @@ def test_conditions_per_type(
         (F("stage") != "s-won", "stage field .stage. with ne"),
         (F("hologram") == "x", "hologram"),
         (F("name") > "m", "text field 'name' with gt"),
+        (F("value.amount") > 1, "sub-property"),
     ],
 )
 def test_unsupported_conditions(widgets: ObjectSchema, where: Filter, message: str) -> None:
