@@ -17,7 +17,7 @@ from crmbridge import FieldSpec, FieldType, File, Money, Option, Ref, User
 from .errors import bad_payload as _bad_payload
 from .types import KizenType, kizen_type
 
-__all__ = ["decode_value", "field_currency"]
+__all__ = ["decode_value", "field_currency", "rating_of"]
 
 
 def _text(v: Any, spec: FieldSpec | None) -> str | None:
@@ -119,7 +119,7 @@ def _option(v: Any, spec: FieldSpec | None) -> Option:
     raise _bad_payload("an option", v)
 
 
-def _rating(v: Any, spec: FieldSpec | None) -> int:
+def rating_of(v: Any, spec: FieldSpec | None) -> int:
     # Read shape UNCONFIRMED (reference §5 rating): an integer, a number string, or one of the
     # field's options {id, name: "1 - Low", code: "1"} (recording patients.excerpt.json).
     if isinstance(v, Mapping):
@@ -179,7 +179,7 @@ _DECODERS: Mapping[FieldType, Callable[[Any, FieldSpec | None], Any]] = {
     FieldType.number: _decimal,
     FieldType.integer: _integer,
     FieldType.money: _money,
-    FieldType.rating: _rating,
+    FieldType.rating: rating_of,
     FieldType.date: _date,
     FieldType.datetime: _datetime,
     FieldType.bool: _bool,

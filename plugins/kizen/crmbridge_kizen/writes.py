@@ -29,7 +29,7 @@ from crmbridge import (
 from crmbridge.provider import ObjectSchema, OnArchived
 
 from .errors import PROVIDER
-from .reads import _rating, field_currency
+from .reads import field_currency, rating_of
 from .types import KizenType, Write, field_type_of, kizen_type
 
 __all__ = ["FieldKey", "archive_policy", "encode_fields", "encode_value"]
@@ -180,7 +180,7 @@ def _w_rating(v: Any, spec: FieldSpec) -> int:
     # An integer (admin-cli coerces "3" to 3, reference §5); an option "1 - Low" means 1.
     if isinstance(v, Option):
         found = spec.option(v) or v
-        v = _rating({"name": found.label}, spec)
+        v = rating_of({"name": found.label}, spec)
     return _w_integer(v, spec)
 
 
