@@ -587,3 +587,14 @@ def test_deleting_a_record_removes_its_entries(
     emulator.seed_entry(pipeline, company, {"stage": "New"})
     client.delete(f"/v2/objects/companies/records/{company}")
     assert emulator.entries(pipeline) == []
+
+
+def test_required_is_not_retroactive(emulator: AttioEmulator, client: httpx.Client) -> None:
+    """Spec ``is_required``: existing records need no backfill; only new ones need the value."""
+    rid = person(client)["id"]["record_id"]
+    emulator.add_attribute("people", "tier", "text", is_required=True)
+    url = f"/v2/objects/people/records/{rid}"
+    assert client.patch(url, json={"data": {"values": {"job_title": "CEO"}}}).status_code == 200
+    error(create(client, "people", {"job_title": "x"}), 400, "missing_value")
+    assert client.patch(url, json={"data": {"values": {"tier": "gold"}}}).status_code == 200
+    error(client.put(url, json={"data": {"values": {"tier": None}}}), 400, "missing_value")

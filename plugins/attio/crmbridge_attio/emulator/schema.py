@@ -187,6 +187,8 @@ class Parent:
     attributes: dict[str, AttributeDef] = field(default_factory=dict)
     #: Visible (non-archived) attribute slugs in UI order; rebuilt on attribute changes.
     visible: list[str] = field(default_factory=list)
+    #: Required, non-archived attributes (checked on every write).
+    required: list[AttributeDef] = field(default_factory=list)
 
     def attribute(self, key: str) -> AttributeDef | None:
         """By slug or id (the API accepts both everywhere)."""
@@ -203,7 +205,9 @@ class Parent:
         self.refresh()
 
     def refresh(self) -> None:
-        self.visible = [a.api_slug for a in self.attributes.values() if not a.is_archived]
+        live = [a for a in self.attributes.values() if not a.is_archived]
+        self.visible = [a.api_slug for a in live]
+        self.required = [a for a in live if a.is_required]
 
 
 @dataclass(slots=True)

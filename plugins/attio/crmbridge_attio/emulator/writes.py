@@ -133,14 +133,14 @@ class Writer:
                     owner = index.get(identity(attribute.type, item))
                     if owner is not None and owner != row_id:
                         raise _conflict(attribute, item)
-        for attribute in table.parent.attributes.values():
-            if not attribute.is_required or attribute.is_archived:
-                continue
+        # A new row needs every required attribute; an existing one only must not lose one
+        # (spec ``is_required``: "does not affect existing data ... you do not need to backfill").
+        for attribute in table.parent.required:
             if attribute in changes:
                 keep, add = changes[attribute]
                 empty = not keep and not add
             else:
-                empty = row is None or not row.active.get(attribute.api_slug)
+                empty = row is None
             if empty:
                 raise errors.bad_request(
                     "missing_value",
