@@ -301,3 +301,19 @@ def test_writes_are_visible_to_the_next_search(c: httpx.Client) -> None:
     assert c2.post(f"{CT}/search", json={}).json()["count"] == before - 1
     again = c2.post(f"{CT}/search", params={"ordering": "email"}, json={}).json()["results"][0]
     assert again["id"] != first["id"]
+
+
+def test_relationship_filter_sees_archives_of_the_other_side() -> None:
+    emu = KizenEmulator()
+    acme = emu.seed_record("companies_company", {"name": "Acme"})
+    ada = emu.seed_record("client_client", {"email": "ada@example.com", "company": acme})
+    c = client(emu)
+    fid = emu.field("companies_company", "contacts").id
+    body = {"query": [{"and": True, "filters": [
+        {"type": "fields_v2", "subtype": "custom", "field": f'"custom"::{fid}',
+         "condition": "contains", "value": [ada]}]}]}  # fmt: skip
+    assert c.post(f"{CO}/search", json=body).json()["count"] == 1
+    c.delete(f"{CT}/{ada}")
+    assert c.post(f"{CO}/search", json=body).json()["count"] == 0
+    c.patch(f"{CT}/{ada}/unarchive")
+    assert c.post(f"{CO}/search", json=body).json()["count"] == 1

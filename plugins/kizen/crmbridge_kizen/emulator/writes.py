@@ -312,6 +312,7 @@ class Writer:
         restore = self.check_identity(state, None, plan, n, policy or "prompt")
         if restore is not None:
             state.set_archived(restore, False)
+            self._touch_related(state)
             self.apply(state, restore, plan)
             return restore, "unarchived"
         return self.create(state, plan), "created"
@@ -370,6 +371,7 @@ class Writer:
                 plan = [p for p in plan if not (p.index == n and p.field is identity)]
                 self.check_identity(state, record, plan, n, on_update)
                 state.set_archived(record, False)
+                self._touch_related(state)
                 self.apply(state, record, plan)
                 return record, "unarchived", plan
             # refuse a live conflict before renaming anything: a refused write changes nothing
@@ -379,10 +381,20 @@ class Writer:
         self.check_identity(state, None, plan, n, on_create if on_create != "unarchive" else None)
         return self.create(state, plan), "created", plan
 
+    def _touch_related(self, state: ObjectState) -> None:
+        """Archiving hides a record from the other side of its relationships: invalidate the
+        cached searches of the objects that can link to it."""
+        for field in state.obj.fields:
+            if field.relation is not None:
+                other = self.store.objects.get(field.relation.related_object)
+                if other is not None:
+                    other.version += 1
+
     def archive(self, state: ObjectState, record: Record) -> None:
         if record.archived:
             raise not_found()
         state.set_archived(record, True)
+        self._touch_related(state)
 
     def unarchive(self, state: ObjectState, record: Record) -> None:
         """``PATCH …/unarchive`` [KZ-LIVE]: 400 when not archived or its identity is taken."""
@@ -400,6 +412,7 @@ class Writer:
                     ]},
                 )  # fmt: skip
         state.set_archived(record, False)
+        self._touch_related(state)
         record.updated = max(self.now(), record.updated)
 
     def move(self, state: ObjectState, record: Record, body: dict[str, Any]) -> None:
