@@ -219,3 +219,20 @@ def test_served_over_http_with_absolute_next_urls() -> None:
         assert "Not Found" in r.text
         assert c.delete(f"{server.url}/api/records/client_client/{seen[0]}").status_code == 204
         assert c.get(f"{server.url}/api/records/client_client/{seen[0]}").status_code == 404
+
+
+def test_async_in_process_client() -> None:
+    import asyncio
+
+    emu = KizenEmulator(seed="demo", demo_size=10, latency_ms=5)
+
+    async def main() -> list[int]:
+        async with httpx.AsyncClient(
+            transport=emu.transport(), base_url=emu.base_url, headers=auth_headers(emu)
+        ) as c:
+            responses = await asyncio.gather(
+                *(c.post("/api/records/client_client/search", json={}) for _ in range(5))
+            )
+            return [r.json()["count"] for r in responses]
+
+    assert asyncio.run(main()) == [10] * 5

@@ -317,3 +317,70 @@ def test_relationship_filter_sees_archives_of_the_other_side() -> None:
     assert c.post(f"{CO}/search", json=body).json()["count"] == 0
     c.patch(f"{CT}/{ada}/unarchive")
     assert c.post(f"{CO}/search", json=body).json()["count"] == 1
+
+
+def test_conditions_for_the_other_field_types() -> None:
+    emu = KizenEmulator()
+    acme = emu.seed_record("companies_company", {"name": "Acme"})
+    emu.seed_record("projects", {
+        "name": "P1", "billable": True, "satisfaction": 4, "timezone": "Europe/Berlin",
+        "labels": [{"name": "Hot"}], "attachments": ["f1", "f2"], "hours": 12.5,
+        "start_date": "2026-03-02", "company": acme, "contact_email": "pm@acme.com",
+    })  # fmt: skip
+    emu.seed_record("projects", {
+        "name": "P2", "billable": False, "satisfaction": 2, "timezone": "America/Chicago",
+        "labels": [{"name": "Cold"}], "hours": 80, "start_date": "2025-03-09",
+        "lead": emu.user_id,
+    })  # fmt: skip
+    emu.seed_record("projects", {"name": "P3"})
+    c = client(emu)
+    hot = emu.field("projects", "labels").option_named("Hot")
+    assert hot is not None
+
+    def found(name: str, condition: str, value: Any) -> list[str]:
+        fid = emu.field("projects", name).id
+        body = {"query": [{"filters": [{"type": "fields_v2", "subtype": "custom",
+                                         "field": f'"custom"::{fid}', "condition": condition,
+                                         "value": value}]}]}  # fmt: skip
+        r = c.post("/api/records/projects/search", json=body)
+        assert r.status_code == 200, r.text
+        return [values(x)["name"] for x in r.json()["results"]]
+
+    assert found("billable", "=", True) == ["P1"]
+    assert found("billable", "=", False) == ["P2", "P3"]
+    assert found("satisfaction", "is_any_of", ["4", "5"]) == ["P1"]
+    assert found("satisfaction", ">=", "2") == ["P1", "P2"]
+    assert found("timezone", "=", "Europe/Berlin") == ["P1"]
+    assert found("timezone", "!=", "Europe/Berlin") == ["P2", "P3"]
+    assert found("labels", "has_any", [hot.id]) == ["P1"]
+    assert found("labels", "is_blank", True) == ["P3"]
+    assert found("attachments", ">", 1) == ["P1"]
+    assert found("hours", "between", ["10", "20"]) == ["P1"]
+    assert found("start_date", "month_equals", "2026-03") == ["P1"]
+    assert found("start_date", "month_equals", 3) == ["P1", "P2"]
+    assert found("start_date", "<", "2026-01-01") == ["P2"]
+    assert found("company", "contains", [acme]) == ["P1"]
+    assert found("company", "is_blank", True) == ["P2", "P3"]
+    assert found("lead", "=", "is_me") == ["P2"]
+    assert found("contact_email", "ends_with", "@ACME.com") == ["P1"]
+
+
+def test_contact_email_status_by_slug_and_phone() -> None:
+    emu = KizenEmulator()
+    emu.seed_record("client_client", {"email": "a@x.com", "email_status": {"name": "Opted In"},
+                                      "mobile_phone": "+13125550100"})  # fmt: skip
+    emu.seed_record("client_client", {"email": "b@x.com", "email_status": {"name": "Unsubscribed"}})
+    c = client(emu)
+
+    def found(name: str, condition: str, value: Any) -> list[str]:
+        body = {"query": [{"filters": [default(name, condition, value)]}]}
+        return [values(x)["email"] for x in c.post(f"{CT}/search", json=body).json()["results"]]
+
+    assert found("email_status", "=", "opted_in") == ["a@x.com"]
+    assert found("email_status", "is_none_of", ["opted_in"]) == ["b@x.com"]
+    assert found("mobile_phone", "contains", "5550100") == ["a@x.com"]
+    bad = c.post(
+        f"{CT}/search",
+        json={"query": [{"filters": [default("mobile_phone", "starts_with", "+1")]}]},
+    )
+    assert bad.status_code == 400
