@@ -32,6 +32,7 @@ from .types import (
     DEFAULT_MATCH_KEY,
     MATCH_KEYS,
     READ_ONLY_FIELD_NAMES,
+    SERVER_DEFAULTED_FIELD_NAMES,
     TO_MANY_RELATIONS,
     Write,
     field_type_of,
@@ -105,8 +106,10 @@ def decode_field(payload: Mapping[str, Any], object: str | None = None) -> Field
 
     ``multi`` comes from the type table, and for relationships from ``relation.relation_type`` /
     ``cardinality`` (§5). The match key (``name``, or ``email`` on contacts) is ``unique`` (§6).
-    ``writable`` is false for read-only fields, the stage (moved, not written) and the system
-    fields of :data:`~crmbridge_kizen.types.READ_ONLY_FIELD_NAMES`.
+    ``required`` leaves out what Kizen fills in itself (``owner``, see
+    :data:`~crmbridge_kizen.types.SERVER_DEFAULTED_FIELD_NAMES`). ``writable`` is false for
+    read-only fields, the stage (moved, not written) and the system fields of
+    :data:`~crmbridge_kizen.types.READ_ONLY_FIELD_NAMES`.
     """
     slug = payload.get("name") or payload.get("api_name")
     if not isinstance(slug, str) or not slug:
@@ -131,7 +134,7 @@ def decode_field(payload: Mapping[str, Any], object: str | None = None) -> Field
         type=row.neutral,
         multi=multi,
         unique=slug == match_key_for(object or ""),
-        required=bool(payload.get("is_required")),
+        required=bool(payload.get("is_required")) and slug not in SERVER_DEFAULTED_FIELD_NAMES,
         writable=writable,
         options=options,
         target_objects=targets,

@@ -32,6 +32,7 @@ __all__ = [
     "FIELD_TYPE_FOR",
     "MATCH_KEYS",
     "READ_ONLY_FIELD_NAMES",
+    "SERVER_DEFAULTED_FIELD_NAMES",
     "TO_MANY_RELATIONS",
     "TYPES",
     "UNKNOWN",
@@ -219,6 +220,11 @@ DEFAULT_FIELD_NAMES = frozenset({
 #: System fields Kizen computes (timestamps, calculated names); never written
 #: (reference §4 "Default/system fields", §1.1 Contact "Full Name (calculated)").
 READ_ONLY_FIELD_NAMES = frozenset({"created", "updated", "display_name", "full_name"})
+
+#: Fields the live schema marks ``is_required`` that a create may still omit: Kizen fills them in.
+#: ``owner`` (recording patients.excerpt.json: required) is absent from the documented create
+#: (documented_examples ``add_request``, app-engine docs §5), so it is not required on create.
+SERVER_DEFAULTED_FIELD_NAMES = frozenset({"owner"})
 
 #: The Kizen type assumed for a :class:`~crmbridge.FieldSpec` that carries no Kizen metadata
 #: (built by hand, or by another provider during a migration): neutral type → ``field_type``.

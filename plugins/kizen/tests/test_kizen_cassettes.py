@@ -81,7 +81,7 @@ def test_create(crm: crmbridge.Bridge) -> None:
         "name": "Ada",
         "gender": "female",
         "date_of_birth": dt.date(1815, 12, 10),
-        "owner": User(id="916dac1b-5640-4268-9324-06132f342488"),  # required (live schema)
+        "owner": User(id="916dac1b-5640-4268-9324-06132f342488"),  # written as the bare id
     }
     record = crm.create("patients", values)
     assert record.id == ADA

@@ -66,6 +66,7 @@ def test_decode_fields_live_patients(patients: ObjectSchema) -> None:
     assert f["created"].type is FieldType.datetime
     assert not f["created"].writable
     assert f["owner"].type is FieldType.user
+    assert not f["owner"].required  # is_required, but Kizen fills it in (doc add_request)
     assert f["date_of_birth"].type is FieldType.date
     assert f["gender"].type is FieldType.option
     assert [o.label for o in f["gender"].options] == ["Male", "Female", "Other", "Unknown"]

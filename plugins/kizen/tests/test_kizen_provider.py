@@ -427,3 +427,20 @@ def test_detect_noop_off_sends_only_the_upsert(fake: FakeKizen) -> None:
     with crmbridge.connect(Eager, transport=httpx.MockTransport(fake), **CREDS) as crm:
         assert crm.upsert("widgets", {"name": "Gizmo"}).action == "updated"
     assert [r.url.path for r in fake.sent()] == [W + "/upsert"]
+
+
+def test_object_by_uuid(crm: crmbridge.Bridge, fake: FakeKizen) -> None:
+    """Objects are named by api_name or UUID (reference §3); paths use the api_name."""
+    fake.on("GET", W + "/w1", fake.json(widget()))
+    record = crm.get("11111111-1111-4111-8111-111111111111", "w1")
+    assert record.object == "widgets"
+    assert fake.sent()[0].url.path == W + "/w1"
+
+
+def test_auth_error_shows_no_secret(crm: crmbridge.Bridge, fake: FakeKizen) -> None:
+    fake.on("GET", W + "/w1", fake.json({"detail": "Invalid API key."}, 401))
+    with pytest.raises(crmbridge.AuthError) as info:
+        crm.get("widgets", "w1")
+    shown = str(info.value) + repr(info.value) + str(info.value.raw) + str(info.value.request)
+    for secret in CREDS.values():
+        assert secret not in shown
