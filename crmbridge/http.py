@@ -22,6 +22,7 @@ knowledge:
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import datetime as dt
 import email.utils
 import json
@@ -49,6 +50,7 @@ from .errors import (
 from .provider import EXPECT, KIND, Plan, Provider
 
 __all__ = [
+    "AMBIGUOUS_WRITE",
     "SENSITIVE_HEADERS",
     "AsyncDriver",
     "RateLimiter",
@@ -64,6 +66,14 @@ __all__ = [
 
 log = logging.getLogger("crmbridge.http")
 T = TypeVar("T")
+
+#: Set to ``True`` (in the current thread or task) when a write request got no answer — the
+#: connection dropped, so the write may or may not have been done — and was then retried. Callers
+#: that report what a write did (the migration engine) read it to tell "created by the lost
+#: attempt" from "updated".
+AMBIGUOUS_WRITE: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "crmbridge_ambiguous_write", default=False
+)
 
 #: Header names that carry credentials or identify a tenant; lower case.
 SENSITIVE_HEADERS = frozenset(
@@ -302,6 +312,8 @@ class _DriverBase:
         )
 
     def _transport_error(self, request: httpx.Request, exc: httpx.TransportError) -> TransportError:
+        if request.extensions.get(KIND) == "write":
+            AMBIGUOUS_WRITE.set(True)
         kind = type(exc).__name__
         return TransportError(
             f"no answer from {self.provider.name}: {kind}",

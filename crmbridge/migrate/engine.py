@@ -29,6 +29,7 @@ import attrs
 
 from ..bridge import AsyncBridge
 from ..errors import CRMError, RateLimited, TransportError
+from ..http import AMBIGUOUS_WRITE
 from ..model import Record, structure_value, to_dict
 from ..provider import ObjectSchema
 from .mapping import MappingFile
@@ -88,6 +89,8 @@ class MigrationEngine:
             concurrency = max(caps.concurrency, int(rate / 10) + 1 if rate else caps.concurrency)
         self.concurrency = max(1, concurrency)
         self.report = Report()
+        #: Target ids written by this run, per target object (to tell creates from updates).
+        self._touched: dict[str, set[str]] = {}
 
     # --- setup -------------------------------------------------------------------------------
 
@@ -253,6 +256,7 @@ class MigrationEngine:
             return
         on_archived = "unarchive" if self.target.capabilities.archive else None
         last_error: CRMError | None = None
+        AMBIGUOUS_WRITE.set(False)
         for attempt in range(WRITE_ATTEMPTS):
             try:
                 result = await self.target.upsert(
@@ -273,10 +277,19 @@ class MigrationEngine:
                 self._fail(plan, record, values, exc, report)
                 return
             action = result.action
-            if attempt and known is None and action == "updated":
-                # The lost attempt created it: the CRM matched its own record.
-                action = "created"
             target_id = result.record.id or ""
+            touched = self._touched.setdefault(plan.map.target, set())
+            if (
+                action == "updated"
+                and (attempt or AMBIGUOUS_WRITE.get())
+                and known is None
+                and target_id not in touched
+            ):
+                # A lost answer, then a retry that matched the record the lost attempt created:
+                # it was created by this run. (Into a target that already held the record, this
+                # reports "created" for what was an update: see docs/reliability.md.)
+                action = "created"
+            touched.add(target_id)
             self.state.record(obj, record.id, plan.map.target, target_id, digest)
             if deferred:
                 self.state.defer(obj, record.id, target_id, to_dict(values), to_dict(deferred))

@@ -1,0 +1,70 @@
+"""Helpers for the reliability tests: emulators, mappings, and reading a target back."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import crmbridge as cb
+from crmbridge.demo import bundled_mapping
+from crmbridge.emulation import Emulator
+from crmbridge.migrate import MappingFile, load_mapping
+from crmbridge.plugins import get_provider
+
+HERE = Path(__file__).parent
+
+
+def emulator(name: str, **options: Any) -> Emulator:
+    return get_provider(name).create_emulator(**options)
+
+
+def mapping_for(direction: str) -> MappingFile:
+    if direction == "attio->kizen":
+        return bundled_mapping()
+    return load_mapping(HERE / "kizen-to-attio.toml")
+
+
+def seeded_source(direction: str, size: int) -> Emulator:
+    name = direction.split("->")[0]
+    return emulator(name, seed="demo", demo_size=size, random_seed=11)
+
+
+def _without_ids(value: Any) -> Any:
+    """Option ids are the target's own, different in every emulator: compare labels."""
+    if isinstance(value, list):
+        return [_without_ids(v) for v in value]
+    if isinstance(value, cb.Option):
+        return cb.Option(value.label)
+    return value
+
+
+def snapshot(
+    em: Emulator, objects: list[str], key: Callable[[cb.Record], Any]
+) -> dict[str, list[Any]]:
+    """Every record of ``objects`` in ``em``, as sorted (match key, fields) pairs without ids and
+    timestamps, so two targets can be compared record by record."""
+    volatile = {
+        "created",
+        "updated",
+        "created_at",
+        "record_id",
+        "created_by",
+        "owner",
+        "company",
+        "contacts",
+        "team",
+        "full_name",
+        "display_name",
+    }
+    out: dict[str, list[Any]] = {}
+    with cb.connect(em.name, emulator=em) as crm:
+        for obj in objects:
+            rows = []
+            for r in crm.query(obj):
+                fields = {
+                    k: cb.to_dict(_without_ids(v)) for k, v in r.fields.items() if k not in volatile
+                }
+                rows.append((key(r), repr(sorted(fields.items()))))
+            out[obj] = sorted(rows)
+    return out
