@@ -100,6 +100,10 @@ class KizenProvider(Provider):
 
     def __init__(self, *, base_url: str | None = None, **config: Any) -> None:
         super().__init__(base_url=base_url, **config)
+        # Kizen's docs give the base URL with "/api" (reference §2), Kizen's CLI without it; the
+        # paths here include "/api", so both spellings work.
+        if self.base_url.endswith("/api"):
+            self.base_url = self.base_url[: -len("/api")]
         #: Field UUID → api_name, to name fields in positional errors of id-keyed writes.
         self._field_slugs: dict[str, str] = {}
 

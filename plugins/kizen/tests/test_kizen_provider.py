@@ -63,6 +63,7 @@ def test_base_url_from_env_without_trailing_slash(monkeypatch: pytest.MonkeyPatc
     provider = KizenProvider.from_config(**CREDS)
     assert provider.base_url == "https://app.fmo.kizen.com"
     assert KizenProvider.from_config(**CREDS, base_url=BASE).base_url == BASE
+    assert KizenProvider.from_config(**CREDS, base_url=BASE + "/api/").base_url == BASE
 
 
 # --- schema ---------------------------------------------------------------------------------
