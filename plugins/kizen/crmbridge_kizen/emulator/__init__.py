@@ -8,7 +8,8 @@ Modules, one job each: :mod:`.schema` (objects/fields/options), :mod:`.catalog` 
 indexes), :mod:`.values` (write validation), :mod:`.serialize` (reads), :mod:`.writes` (write
 operations and conflicts), :mod:`.filters` and :mod:`.search` (search), :mod:`.metadata` (object and
 field bodies), :mod:`.handlers` (endpoints), :mod:`.routes` (routing and auth), :mod:`.errors` (DRF
-error bodies), :mod:`.core` (the :class:`KizenEmulator` class).
+error bodies), :mod:`.access` (state inspection and seeding for tests), :mod:`.core` (the
+:class:`KizenEmulator` class).
 """
 
 from __future__ import annotations
