@@ -81,6 +81,8 @@ def _field_errors(
     errors: list[FieldError] = []
     for text, code in _messages(body.get("non_field_errors") or []):
         errors.append(FieldError(None, text, code=code))
+    if "results" in body:  # a paginated answer with errors is a 400 (reference §8): its "errors"
+        return errors + [FieldError(None, t, code=c) for t, c in _messages(body.get("errors"))]
     positional = body.get("fields")
     if isinstance(positional, list):
         # Entry n describes request fields[n]; {} means accepted (reference §9, app-engine).

@@ -482,3 +482,15 @@ def test_rating_written_from_its_option(widgets: ObjectSchema) -> None:
     assert codec.encode_fields(widgets, {"score": Option("1 - Low")}) == [
         {"name": "score", "value": 1}
     ]
+
+
+def test_error_paginated_envelope_with_errors() -> None:
+    """A paginated answer whose ``errors`` is non-empty comes as a 400 (reference §8)."""
+    body = {"count": 0, "next": None, "previous": None, "results": [],
+            "errors": ["Invalid filter: unknown field"]}  # fmt: skip
+    e = codec.decode_error(400, body)
+    assert isinstance(e, ValidationError)
+    assert e.message == "Invalid filter: unknown field"
+    assert [(x.field, x.message) for x in e.field_errors] == [
+        (None, "Invalid filter: unknown field")
+    ]
