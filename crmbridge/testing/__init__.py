@@ -8,10 +8,40 @@ any project that has crmbridge installed:
 * ``vcr_config`` — header filters for every provider's credentials and body matching for the POST
   queries, for pytest-recording / vcrpy;
 * ``instant_retries`` — stamina's testing mode, so retry waits cost nothing.
+
+And the provider conformance suite: subclass :class:`ProviderConformance` (``docs/plugins/
+tutorial.md`` shows the ten lines), or one area's class (``UpsertTests``, ...).
 """
 
 from __future__ import annotations
 
+from .conformance import (
+    ArchiveTests,
+    ConformanceBase,
+    ErrorTests,
+    FilterTests,
+    PaginationTests,
+    ProviderConformance,
+    SchemaTests,
+    SortTests,
+    UpsertTests,
+    ValueTests,
+    WriteTests,
+)
 from .vcr import VCR_CONFIG, vcr_config_for
 
-__all__ = ["VCR_CONFIG", "vcr_config_for"]
+__all__ = [
+    "VCR_CONFIG",
+    "ArchiveTests",
+    "ConformanceBase",
+    "ErrorTests",
+    "FilterTests",
+    "PaginationTests",
+    "ProviderConformance",
+    "SchemaTests",
+    "SortTests",
+    "UpsertTests",
+    "ValueTests",
+    "WriteTests",
+    "vcr_config_for",
+]
