@@ -291,7 +291,7 @@ def test_add_over_archived_name(c: httpx.Client, emu: KizenEmulator) -> None:
     assert c.post(f"{CO}/add", json={**body, "unarchive": "bogus"}).status_code == 400
 
 
-def test_update_onto_an_archived_name(c: httpx.Client) -> None:
+def test_update_onto_an_archived_name(c: httpx.Client, emu: KizenEmulator) -> None:
     old = add(c, CO, name="Acme")["id"]
     c.delete(f"{CO}/{old}")
     rid = add(c, CO, name="Other")["id"]
@@ -299,7 +299,9 @@ def test_update_onto_an_archived_name(c: httpx.Client) -> None:
     assert c.patch(f"{CO}/{rid}", json=rename).status_code == 400
     r = c.patch(f"{CO}/{rid}", json={**rename, "archived_conflict": "overwrite"})
     assert r.status_code == 200
-    assert values(r.json())  # written
+    assert values(r.json())["name"] == "Acme"
+    assert c.get(f"{CO}/lookup", params={"identifier": "Acme"}).json()["id"] == rid
+    assert emu.record("companies_company", old)["values"]["name"] == f"Acme (archived-{old[:8]})"
 
 
 # --- upsert -------------------------------------------------------------------------------------

@@ -14,7 +14,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from .schema import (
-    CARDINALITY,
     FIELD_TYPES,
     INVERSE_RELATION,
     FieldDef,
@@ -258,7 +257,3 @@ def relate(
     fa.relation = Relation(b.name, relation_type, fb.id)
     fb.relation = Relation(a.name, INVERSE_RELATION[relation_type], fa.id)
     return fa, fb
-
-
-def cardinality(relation: Relation) -> str:
-    return CARDINALITY[relation.relation_type]

@@ -81,7 +81,7 @@ class KizenEmulator(StateAccess, Emulator):
             build_demo(self.store, size=demo_size, random_seed=random_seed)
         self.writer = Writer(self.store, self._now, lambda: self.user_id, self._new_id)
         self.serializer = Serializer(self.store)
-        handlers = Handlers(self.store, self.writer, Searcher(self.store))
+        handlers = Handlers(self.store, self.writer, Searcher(self.store), self.serializer)
         self.router = Router(handlers, Credentials(self.api_key, self.user_id, self.business_id))
 
     def _now(self) -> dt.datetime:

@@ -15,8 +15,9 @@ import httpx
 
 from .errors import ApiError, bad_param, not_found
 from .metadata import field_metadata, object_metadata
+from .pagination import PageRequest
 from .schema import FieldDef
-from .search import Searcher, page_params, page_urls
+from .search import Searcher
 from .serialize import Serializer, display_name
 from .store import ObjectState, Record, Store
 from .writes import Planned, Writer
@@ -42,11 +43,13 @@ def _truthy(value: str | None, default: bool) -> bool:
 class Handlers:
     """The operations of the emulated API over one :class:`Store`."""
 
-    def __init__(self, store: Store, writer: Writer, searcher: Searcher) -> None:
+    def __init__(
+        self, store: Store, writer: Writer, searcher: Searcher, serializer: Serializer
+    ) -> None:
         self.store = store
         self.writer = writer
         self.searcher = searcher
-        self.serializer = Serializer(store)
+        self.serializer = serializer
 
     # --- helpers ----------------------------------------------------------------------------
 
@@ -114,19 +117,10 @@ class Handlers:
         ``count`` (documented example ``paginated_envelope``)."""
         params = request.url.params
         custom_only = _truthy(params.get("custom_only"), True)
-        page, size = page_params(params)
         objs = [s.obj for s in self.store.objects.values() if s.obj.is_custom or not custom_only]
-        start = (page - 1) * size
-        if page > 1 and start >= len(objs):
-            raise ApiError(404, {"detail": "Invalid page.", "code": "not_found"})
-        nxt, prev = page_urls(request.url, page, size, len(objs))
-        return 200, {
-            "count": len(objs),
-            "next": nxt,
-            "previous": prev,
-            "results": [object_metadata(o) for o in objs[start : start + size]],
-            "errors": [],
-        }
+        page = PageRequest(request.url)
+        shown = objs[page.window(len(objs))]
+        return 200, page.envelope(len(objs), [object_metadata(o) for o in shown])
 
     def get_object(self, identifier: str) -> Result:
         state = self.object(identifier)
@@ -257,17 +251,10 @@ class Handlers:
                                 "Expected a list of items.")  # fmt: skip
             getter = state.obj.field_by_name if names is not None else state.obj.field_by_id
             fields = [f for k in keys if (f := getter(str(k))) is not None]
-        page, size = page_params(params)
-        found = self.searcher.search(state, params, body, user_id, page, size)
-        nxt, prev = page_urls(request.url, page, size, found.count)
+        page = PageRequest(request.url)
+        found = self.searcher.search(state, params, body, user_id, page)
         serialize = self.serializer.record
-        return 200, {
-            "count": found.count,
-            "next": nxt,
-            "previous": prev,
-            "results": [serialize(state, r, fields) for r in found.records],
-            "errors": [],
-        }
+        return 200, page.envelope(found.count, [serialize(state, r, fields) for r in found.records])
 
     def field_values(self, record_id: str, field_id: str, request: httpx.Request) -> Result:
         """``GET /api/records/{id}/field-values/{field_id}`` [SEED]: a summarised relationship's
@@ -280,7 +267,7 @@ class Handlers:
         if field is None or field.field_type != "relationship":
             raise not_found()
         params = request.url.params
-        page, size = page_params(params)
+        page = PageRequest(request.url)
         linked = self.serializer.live_links(record, field)
         text = (params.get("search") or "").casefold()
         if text:
@@ -288,14 +275,7 @@ class Handlers:
                 r for r in linked
                 if text in display_name(self.store.objects[r.object].obj, r).casefold()
             ]  # fmt: skip
-        start = (page - 1) * size
-        if page > 1 and start >= len(linked):
-            raise ApiError(404, {"detail": "Invalid page.", "code": "not_found"})
-        nxt, prev = page_urls(request.url, page, size, len(linked))
-        return 200, {
-            "count": len(linked),
-            "next": nxt,
-            "previous": prev,
-            "results": [self.serializer.related_summary(r) for r in linked[start : start + size]],
-            "errors": [],
-        }
+        summary = self.serializer.related_summary
+        return 200, page.envelope(
+            len(linked), [summary(r) for r in linked[page.window(len(linked))]]
+        )

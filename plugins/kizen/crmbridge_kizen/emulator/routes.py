@@ -12,11 +12,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
 import httpx
+
+from crmbridge.emulation import Emulator
 
 from .errors import HTML_NOT_FOUND, ApiError, detail
 from .handlers import Handlers, Result
@@ -162,9 +163,4 @@ class Router:
 def render(status: int, body: Any, headers: dict[str, str]) -> httpx.Response:
     if status == 204 or body is None:
         return httpx.Response(status, headers=headers)
-    content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
-    return httpx.Response(
-        status,
-        content=content,
-        headers={"content-type": "application/json", **headers},
-    )
+    return Emulator.json_response(status, body, headers)

@@ -1,9 +1,8 @@
 """``POST /api/records/{object}/search``: which records, in which order, which page.
 
-Reference kizen.md §8 [SEED][KZ][DOC]: ``page``, ``page_size`` (default 100, max 1000, capped as DRF
-does), ``ordering`` and ``search`` are query-string parameters; the body carries the filter groups and
-``field_names``/``field_ids``. The answer is ``{count, next, previous, results, errors}`` with absolute
-``next``/``previous`` URLs on the request's own host (so they work in-process and over HTTP).
+Reference kizen.md §8 [SEED][KZ][DOC]: ``ordering`` and ``search`` are query-string parameters (as
+are ``page``/``page_size``: :mod:`.pagination`); the body carries the filter groups and
+``field_names``/``field_ids``.
 
 Decisions where Kizen is silent (reference §13.16): without ``ordering`` records come oldest first
 (creation order, stable across pages); ``ordering`` takes comma-separated api names or field ids, each
@@ -25,15 +24,14 @@ from typing import Any
 
 import httpx
 
-from .errors import ApiError, detail, search_error
+from .errors import ApiError, search_error
 from .filters import FilterError, compile_query, field_getter
+from .pagination import PageRequest
 from .schema import FieldDef
 from .store import ObjectState, Record, Store
 
-__all__ = ["DEFAULT_PAGE_SIZE", "MAX_PAGE_SIZE", "Page", "Searcher", "page_params", "page_urls"]
+__all__ = ["Page", "Searcher"]
 
-DEFAULT_PAGE_SIZE = 100
-MAX_PAGE_SIZE = 1000
 _CONTACT_SEARCH = (
     "email",
     "first_name",
@@ -43,35 +41,6 @@ _CONTACT_SEARCH = (
     "business_phone",
 )
 _CACHE_SIZE = 8
-
-
-def page_params(params: httpx.QueryParams) -> tuple[int, int]:
-    """``(page, page_size)`` from the query string; a bad page is DRF's 404 "Invalid page."."""
-    try:
-        page = int(params.get("page", "1"))
-    except ValueError:
-        raise detail(404, "Invalid page.", "not_found") from None
-    if page < 1:
-        raise detail(404, "Invalid page.", "not_found")
-    try:
-        size = int(params.get("page_size", str(DEFAULT_PAGE_SIZE)))
-    except ValueError:
-        size = DEFAULT_PAGE_SIZE
-    if size < 1:
-        size = DEFAULT_PAGE_SIZE
-    return page, min(size, MAX_PAGE_SIZE)
-
-
-def page_urls(url: httpx.URL, page: int, size: int, count: int) -> tuple[str | None, str | None]:
-    """Absolute ``next``/``previous`` (DRF's PageNumberPagination: page 1's link has no ``page``)."""
-    nxt = str(url.copy_set_param("page", str(page + 1))) if page * size < count else None
-    if page <= 1:
-        prev = None
-    elif page == 2:
-        prev = str(url.copy_remove_param("page"))
-    else:
-        prev = str(url.copy_set_param("page", str(page - 1)))
-    return nxt, prev
 
 
 class Page:
@@ -166,8 +135,7 @@ class Searcher:
         params: httpx.QueryParams,
         body: dict[str, Any],
         user_id: str,
-        page: int,
-        size: int,
+        page: PageRequest,
     ) -> Page:
         """The page of matching records (a too-high page is DRF's 404 "Invalid page.")."""
         for key in ("group_id", "in_group_ids", "not_in_group_ids"):
@@ -202,11 +170,8 @@ class Searcher:
                 self._results[cache_key] = (state.version, ids)
                 if len(self._results) > _CACHE_SIZE:
                     self._results.popitem(last=False)
-        start = (page - 1) * size
-        if page > 1 and start >= len(ids):
-            raise detail(404, "Invalid page.", "not_found")
         records = state.records
-        return Page([records[i] for i in ids[start : start + size]], len(ids))
+        return Page([records[i] for i in ids[page.window(len(ids))]], len(ids))
 
     def _scan(
         self,
