@@ -163,8 +163,11 @@ class Serializer:
         self, state: ObjectState, record: Record, fields: Iterable[FieldDef] | None = None
     ) -> dict[str, Any]:
         obj = state.obj
+        values = record.values
         out: dict[str, Any] = {}
         for field in obj.fields if fields is None else fields:
+            if field.computed is None and field.id not in values:
+                continue  # blank: omitted (the common case, kept cheap for large pages)
             entry = self.entry(field, record, obj)
             if entry is not None:
                 out[field.id] = entry
