@@ -1,0 +1,133 @@
+"""A migration killed with SIGKILL at random points, then resumed, ends exactly right.
+
+Source and target are emulators served over HTTP by processes of their own, so they outlive the
+migration process, which is started with ``crmbridge migrate`` and killed five times at random
+moments before a last ``--resume`` runs to the end.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import crmbridge as cb
+from crmbridge.plugins import get_provider
+
+PEOPLE = 600
+MAPPING = Path(__file__).parents[2] / "docs" / "examples" / "attio-to-kizen.toml"
+
+
+def _serve(*args: str) -> tuple[subprocess.Popen[str], str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "crmbridge.cli", "emulate", *args, "--port", "0"],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )
+    assert proc.stderr is not None
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        line = proc.stderr.readline()
+        found = re.search(r"http://127\.0\.0\.1:\d+", line)
+        if found:
+            return proc, found.group(0)
+    proc.kill()
+    raise AssertionError("the emulator did not start")
+
+
+@pytest.fixture
+def servers() -> Iterator[tuple[str, str]]:
+    attio, attio_url = _serve("attio", "--seed", "demo", "--demo-size", str(PEOPLE))
+    kizen, kizen_url = _serve("kizen")
+    try:
+        yield attio_url, kizen_url
+    finally:
+        for proc in (attio, kizen):
+            proc.send_signal(signal.SIGINT)
+            proc.wait(10)
+
+
+def _kizen(url: str) -> cb.Bridge:
+    creds = get_provider("kizen").create_emulator().credentials()
+    return cb.connect("kizen", base_url=url, rate_limit=False, **creds)
+
+
+def test_killed_five_times_then_resumed(servers: tuple[str, str], tmp_path: Path) -> None:
+    attio_url, kizen_url = servers
+    token = get_provider("attio").create_emulator().credentials()["token"]
+    creds = get_provider("kizen").create_emulator().credentials()
+    command = [
+        sys.executable,
+        "-m",
+        "crmbridge.cli",
+        "migrate",
+        "attio",
+        "kizen",
+        "--map",
+        str(MAPPING),
+        "--state",
+        str(tmp_path / "state.db"),
+        "--failures",
+        str(tmp_path / "failures.jsonl"),
+        "-s",
+        f"base_url={attio_url}",
+        "-s",
+        f"token={token}",
+        "-t",
+        f"base_url={kizen_url}",
+        *[x for k, v in creds.items() for x in ("-t", f"{k}={v}")],
+        "--concurrency",
+        "3",
+    ]
+    env = {**os.environ, "ATTIO_API_KEY": "", "KIZEN_API_KEY": ""}
+    rng = random.Random(20261125)
+    kizen = _kizen(kizen_url)
+    counts_at_kill = []
+    for i in range(5):
+        proc = subprocess.Popen(
+            command + (["--resume"] if i else []),
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(rng.uniform(1.5, 4.0))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+        counts_at_kill.append(len(list(kizen.query("client_client"))))
+    final = subprocess.run(
+        command + ["--resume"], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert final.returncode == 0, final.stderr[-3000:]
+    # The kills really interrupted the migration, at different points.
+    assert sum(0 < c < PEOPLE for c in counts_at_kill) >= 2, counts_at_kill
+    # Exactly the right records: every person once, with the right values and company.
+    with cb.connect("attio", base_url=attio_url, token=token, rate_limit=False) as attio:
+        people = list(attio.query("people"))
+        companies = {c.id: c["name"] for c in attio.query("companies")}
+    contacts = list(kizen.query("client_client"))
+    emails = Counter(c["email"] for c in contacts)
+    assert len(people) == PEOPLE
+    assert len(contacts) == PEOPLE
+    assert max(emails.values()) == 1, "duplicate contacts"
+    kizen_companies = {c.id: c["name"] for c in kizen.query("companies_company")}
+    assert sorted(set(kizen_companies.values())) == sorted(set(companies.values()))
+    by_email = {c["email"]: c for c in contacts}
+    for person in people:
+        contact = by_email[person["email_addresses"][0]]
+        assert contact["first_name"] == person["name"].first
+        assert contact["last_name"] == person["name"].last
+        if person["company"] is not None:
+            assert kizen_companies[contact["company"].id] == companies[person["company"].id]
+    assert (
+        not (tmp_path / "failures.jsonl").exists() or not (tmp_path / "failures.jsonl").read_text()
+    )
