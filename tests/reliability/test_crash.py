@@ -105,7 +105,7 @@ def test_killed_five_times_then_resumed(servers: tuple[str, str], tmp_path: Path
         proc.wait(10)
         counts_at_kill.append(len(list(kizen.query("client_client"))))
     final = subprocess.run(
-        command + ["--resume"], env=env, capture_output=True, text=True, timeout=300
+        [*command, "--resume"], env=env, capture_output=True, text=True, timeout=300
     )
     assert final.returncode == 0, final.stderr[-3000:]
     # The kills really interrupted the migration, at different points.
