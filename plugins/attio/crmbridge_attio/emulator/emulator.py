@@ -237,7 +237,7 @@ class AttioEmulator(Emulator):
         with self.lock:
             found = self._object(obj)
             row = self._data.create_row(found, values, created_at or now_timestamp(), actor)
-            return self.workspace.render_record(found, row)
+            return _snapshot(self.workspace.render_record(found, row), "values")
 
     def seed_entry(
         self,
@@ -258,7 +258,7 @@ class AttioEmulator(Emulator):
                 values or {},
                 created_at or now_timestamp(),
             )
-            return self.workspace.render_entry(found, entry)
+            return _snapshot(self.workspace.render_entry(found, entry), "entry_values")
 
     def add_attribute(
         self,
@@ -387,7 +387,7 @@ class AttioEmulator(Emulator):
                 actor or self.workspace.api_actor(),
                 prepend=not overwrite,
             )
-            return self.workspace.render_record(found, row)
+            return _snapshot(self.workspace.render_record(found, row), "values")
 
     def add_member(
         self, first_name: str, last_name: str, email_address: str, access_level: str = "member"
@@ -404,3 +404,9 @@ class AttioEmulator(Emulator):
             )
             self.workspace.members.append(member)
             return member
+
+
+def _snapshot(rendered: dict[str, Any], key: str) -> dict[str, Any]:
+    """A rendered record whose value lists are copies: stored lists grow in place later, and
+    stored value dicts are never changed (a replaced value is copied into the history)."""
+    return {**rendered, key: {slug: list(values) for slug, values in rendered[key].items()}}

@@ -161,10 +161,20 @@ class Writer:
         for attribute, (keep, add) in changes.items():
             slug = attribute.api_slug
             current = row.active.get(slug, [])
-            kept_ids = {id(v) for v in keep}
-            dropped = [v for v in current if id(v) not in kept_ids]
+            # ``keep`` is always a sub-list of ``current``: same length means nothing dropped, and
+            # appending to a many-valued attribute (a big team) stays O(added).
+            if len(keep) == len(current):
+                dropped: list[dict[str, Any]] = []
+            else:
+                kept_ids = {id(v) for v in keep}
+                dropped = [v for v in current if id(v) not in kept_ids]
             added = [envelope(item, attribute.type, actor, now) for item in add]
-            row.active[slug] = added + keep if prepend else keep + added
+            if prepend:
+                row.active[slug] = added + keep
+            elif keep is current and slug in row.active:
+                current.extend(added)
+            else:
+                row.active[slug] = keep + added
             if dropped:
                 history = row.history.setdefault(slug, [])
                 history.extend({**v, "active_until": now} for v in dropped)
@@ -208,7 +218,10 @@ class Writer:
                 continue
             table, other = target
             current = other.active.get(inverse.api_slug, [])
-            if any(identity("record-reference", v) == back_key for v in current):
+            if any(
+                v["target_record_id"] == record_id and v["target_object"] == source_slug
+                for v in current
+            ):
                 continue
             keep = current if inverse.is_multiselect else []
             self.apply(table, other, {inverse: (keep, [back])}, now, actor, prepend=False)
