@@ -33,7 +33,7 @@ from .errors import ErrorTests
 from .filters import FilterTests, SortTests
 from .kit import Kit
 from .pagination import PaginationTests
-from .samples import SAMPLES, sample, same_value
+from .samples import SAMPLES, same_value, sample
 from .schema import SchemaTests
 from .upsert import UpsertTests
 from .values import ValueTests

@@ -91,14 +91,15 @@ class ArchiveTests(ConformanceBase):
         """on_archived="replace": a new record; the archived one stays archived."""
         archived, values = self._archived(crm, kit)
         record = crm.create(self.object_slug, values, on_archived="replace")
-        assert record.id and record.id != archived
+        assert record.id
+        assert record.id != archived
         kit.created.append(record.id)
         with pytest.raises(NotFound):
             crm.get(self.object_slug, archived)
 
     def test_upsert_over_archived_error(self, crm: Any, kit: Kit) -> None:
         """upsert(on_archived="error") on an archived match is a Conflict."""
-        archived, values = self._archived(crm, kit)
+        _archived, values = self._archived(crm, kit)
         with pytest.raises(Conflict):
             crm.upsert(self.object_slug, values, match=kit.match.slug, on_archived="error")
 

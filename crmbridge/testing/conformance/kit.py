@@ -14,8 +14,8 @@ from __future__ import annotations
 import contextlib
 import itertools
 import uuid
-from collections.abc import Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
@@ -26,24 +26,15 @@ from .samples import sample
 
 if TYPE_CHECKING:
     from ...bridge import Bridge
+    from .base import ConformanceBase
     from .blocking import BlockingBridge
 
     BridgeLike = Bridge | BlockingBridge
 
-__all__ = ["Kit", "Settings", "require"]
+__all__ = ["Kit", "require", "require_op"]
 
 TEXTS = (FieldType.text, FieldType.long_text)
 COMPARABLE = (FieldType.integer, FieldType.number, FieldType.rating)
-
-
-class Settings(Protocol):
-    """What the kit reads from the opting-in class (see :class:`ConformanceBase`)."""
-
-    object_slug: str
-    match_field: str | None
-    text_field: str | None
-    sample_values: Mapping[str | FieldType, Any]
-    missing_id: str
 
 
 def require(crm: BridgeLike, capability: str, why: str = "") -> None:
@@ -63,7 +54,7 @@ def require_op(crm: BridgeLike, op: str) -> None:
 class Kit:
     """Schema-aware helpers for one test against one bridge."""
 
-    def __init__(self, crm: BridgeLike, settings: Settings) -> None:
+    def __init__(self, crm: BridgeLike, settings: ConformanceBase) -> None:
         self.crm = crm
         self.settings = settings
         self.object = settings.object_slug
@@ -173,7 +164,7 @@ class Kit:
             out[spec.slug] = value
         return out
 
-    def values(self, n: int | None = None, **extra: Any) -> dict[str, Any]:
+    def values(self, n: int | None = None, /, **extra: Any) -> dict[str, Any]:
         """Valid values for a new record of the exercised object, plus ``extra``."""
         return {**self.values_for(self.schema, self.n(n)), **extra}
 
@@ -182,7 +173,7 @@ class Kit:
 
     # --- records -----------------------------------------------------------------------------
 
-    def create(self, n: int | None = None, **extra: Any) -> Record:
+    def create(self, n: int | None = None, /, **extra: Any) -> Record:
         """Create a record of the exercised object and remember its id."""
         record = self.crm.create(self.object, self.values(n, **extra))
         assert record.id, f"create returned a record without an id: {record!r}"

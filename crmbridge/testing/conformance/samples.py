@@ -151,16 +151,20 @@ def _host(v: Any) -> str | None:
 
 
 def _instant(v: Any) -> dt.datetime | None:
+    """The UTC instant, to the millisecond (the precision every CRM keeps)."""
+    moment: dt.datetime
     if isinstance(v, str):
         try:
-            v = dt.datetime.fromisoformat(v.replace("Z", "+00:00"))
+            moment = dt.datetime.fromisoformat(v.replace("Z", "+00:00"))
         except ValueError:
             return None
-    if not isinstance(v, dt.datetime):
+    elif isinstance(v, dt.datetime):
+        moment = v
+    else:
         return None
-    if v.tzinfo is None:
-        v = v.replace(tzinfo=dt.UTC)
-    return v.astimezone(dt.UTC).replace(microsecond=v.microsecond // 1000 * 1000)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(dt.UTC).replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
 def _day(v: Any) -> dt.date | None:
@@ -206,7 +210,7 @@ def _same_ref(sent: Any, got: Any) -> bool:
         return False
     if isinstance(sent, Ref):
         return sent.id == got.id and sent.object == got.object
-    return sent == got.id
+    return bool(sent == got.id)
 
 
 def _same_user(sent: Any, got: Any) -> bool:
@@ -264,4 +268,4 @@ def _same_one(spec: FieldSpec, sent: Any, got: Any) -> bool:
     compare = _COMPARE.get(spec.type)
     if compare is None:
         return bool(sent == got)
-    return compare(sent, got)
+    return bool(compare(sent, got))

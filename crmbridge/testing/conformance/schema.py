@@ -34,7 +34,8 @@ class SchemaTests(ConformanceBase):
         slugs = [f.slug for f in fields]
         assert len(slugs) == len(set(slugs)), f"duplicate field slugs: {slugs}"
         for f in fields:
-            assert isinstance(f, FieldSpec) and isinstance(f.type, FieldType), f
+            assert isinstance(f, FieldSpec), f
+            assert isinstance(f.type, FieldType), f
             assert all(isinstance(o, Option) and o.label for o in f.options), f
             if f.type is FieldType.reference:
                 assert f.target_objects, f"reference field {f.slug!r} names no target object"

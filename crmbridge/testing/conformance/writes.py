@@ -19,7 +19,8 @@ class WriteTests(ConformanceBase):
         """A created record has an id and reads back with every value written."""
         values = kit.values()
         record = crm.create(self.object_slug, values)
-        assert record.id and record.object == self.object_slug
+        assert record.id
+        assert record.object == self.object_slug
         fetched = crm.get(self.object_slug, record.id)
         for slug, sent in values.items():
             spec = kit.schema.fields[slug]
