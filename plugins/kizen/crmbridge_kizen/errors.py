@@ -45,6 +45,11 @@ _STATUS: Mapping[int, type[CRMError]] = {
 }
 #: Codes that make a 400 a :class:`~crmbridge.Conflict` (uniqueness, reference §9).
 _CONFLICT_CODES = frozenset({"unique", "conflict"})
+#: DRF's uniqueness wording ("<model> with this <field> already exists.", UniqueValidator's
+#: default message; Kizen is a DRF API, reference §9). Record writes answer it without a code,
+#: in the positional body; the archived-record conflict (``unarchive: prompt``, body UNCONFIRMED,
+#: reference §6) is read the same way when it says so.
+_UNIQUE_MESSAGE = re.compile(r"\bwith this\b.*\balready exists\b", re.IGNORECASE | re.DOTALL)
 _WRITE_KEYS = ("value", "add_values", "remove_values", "id", "name")
 
 
@@ -150,8 +155,12 @@ def decode_error(
     codes = {e.code for e in errors if e.code}
     if code is None and len(codes) == 1:
         code = next(iter(codes))
-    if cls is ValidationError and codes & _CONFLICT_CODES:
-        cls = Conflict
+    if cls is ValidationError:
+        if not codes & _CONFLICT_CODES and any(_UNIQUE_MESSAGE.search(e.message) for e in errors):
+            codes.add("unique")
+            code = code or "unique"
+        if codes & _CONFLICT_CODES:
+            cls = Conflict
     detail = body.get("detail")
     if detail is not None:
         message = "; ".join(t for t, _ in _messages(detail))

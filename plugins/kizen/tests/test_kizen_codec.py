@@ -494,3 +494,27 @@ def test_error_paginated_envelope_with_errors() -> None:
     assert [(x.field, x.message) for x in e.field_errors] == [
         (None, "Invalid filter: unknown field")
     ]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # DRF UniqueValidator wording, positional record-write body (reference §9)
+        {"non_field_errors": [], "fields": [{"value": ["Contact with this email already exists."]}]},
+        # the archived conflict of unarchive: prompt (body UNCONFIRMED, reference §6)
+        {"non_field_errors": ["An archived widget with this name already exists. Choose to "
+                              "unarchive it or overwrite."], "fields": [{}]},
+        {"email": [{"message": "Taken.", "code": "unique"}]},
+    ],
+)  # fmt: skip
+def test_uniqueness_is_a_conflict(body: dict[str, Any]) -> None:
+    sent = [{"name": "email", "value": "ada@x.io"}]
+    e = codec.decode_error(400, body, request_fields=sent)
+    assert type(e) is Conflict
+    assert e.code == "unique"
+    assert "already exists" in str(e) or "Taken." in str(e)
+
+
+def test_other_400_stay_validation_errors() -> None:
+    body = {"fields": [{"value": ["Enter a valid email address."]}]}
+    assert type(codec.decode_error(400, body)) is ValidationError
