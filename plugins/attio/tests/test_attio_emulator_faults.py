@@ -65,16 +65,25 @@ def test_real_write_limit_answers_attios_429_and_changes_nothing() -> None:
 
 
 def test_queries_and_search_count_as_reads() -> None:
-    emulator = AttioEmulator(rate_limits=True)
+    emulator = AttioEmulator(rate_limits=RateLimits(reads=1000, writes=3))
     with client_for(emulator) as http:
         queries = [
-            http.post("/v2/objects/people/records/query", json={}).status_code for _ in range(60)
+            http.post("/v2/objects/people/records/query", json={}).status_code for _ in range(20)
         ]
-        assert set(queries) == {200}
-        reads = [http.get("/v2/objects").status_code for _ in range(45)]
-        assert reads[:40] == [200] * 40
-        assert reads[-1] == 429
-        assert create_person(http, 1).status_code == 200  # writes have their own budget
+        search = {"query": "", "objects": ["people"], "request_as": {"type": "workspace"}}
+        searches = [
+            http.post("/v2/objects/records/search", json=search).status_code for _ in range(5)
+        ]
+        assert set(queries) == set(searches) == {200}
+        writes = [create_person(http, i).status_code for i in range(4)]
+        assert writes == [200, 200, 200, 429]
+    emulator = AttioEmulator(rate_limits=RateLimits(reads=3))
+    with client_for(emulator) as http:
+        reads = [
+            http.post("/v2/objects/people/records/query", json={}).status_code for _ in range(4)
+        ]
+        assert reads == [200, 200, 200, 429]
+        assert create_person(http, 1).status_code == 200  # writes are unlimited here
     request = httpx.Request("POST", "https://api.attio.com/v2/objects/records/search")
     assert emulator.is_write(request) is False
     assert (
