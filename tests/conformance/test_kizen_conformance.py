@@ -12,13 +12,13 @@ from crmbridge import User
 from crmbridge.testing import ProviderConformance
 from crmbridge.testing.conformance import Kit
 
-#: Kizen classifies a 400 as a Conflict only when an error code says ``unique``; the emulator's
-#: uniqueness and archived-conflict answers carry messages without codes, so they arrive as
-#: ValidationError, against DESIGN §5 ("Conflict: uniqueness conflict, archived conflict").
+#: e365a4b made create's uniqueness and archived conflicts decode to Conflict; the upsert's archived
+#: conflict (400 "An archived contact matches ... Set oncreate_unarchive to ...", emulator
+#: writes.py) still decodes to ValidationError, against DESIGN §5 ("Conflict: archived conflict").
 CONFLICT_BUG = (
-    "kizen: uniqueness/archived conflicts decode to ValidationError, not Conflict "
-    "(crmbridge_kizen/errors.py decode_error: Conflict only for code 'unique'; the emulator's "
-    "emulator/writes.py answers carry no code)"
+    "kizen: upsert(on_archived='error') over an archived match raises ValidationError, not "
+    "Conflict (crmbridge_kizen/errors.py decode_error does not recognise the upsert's "
+    "'An archived ... matches' answer)"
 )
 
 
@@ -32,14 +32,6 @@ class TestKizen(ProviderConformance):
     def bridge(self) -> Iterator[crmbridge.Bridge]:
         with crmbridge.connect("kizen", emulator=True) as crm:
             yield crm
-
-    @pytest.mark.xfail(strict=True, reason=CONFLICT_BUG)
-    def test_duplicate_unique_value(self, crm: crmbridge.Bridge, kit: Kit) -> None:
-        super().test_duplicate_unique_value(crm, kit)
-
-    @pytest.mark.xfail(strict=True, reason=CONFLICT_BUG)
-    def test_create_over_archived_error(self, crm: crmbridge.Bridge, kit: Kit) -> None:
-        super().test_create_over_archived_error(crm, kit)
 
     @pytest.mark.xfail(strict=True, reason=CONFLICT_BUG)
     def test_upsert_over_archived_error(self, crm: crmbridge.Bridge, kit: Kit) -> None:
