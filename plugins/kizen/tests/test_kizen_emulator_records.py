@@ -536,3 +536,39 @@ def test_refused_upsert_overwrite_renames_nothing(c: httpx.Client, emu: KizenEmu
     assert r.status_code == 400
     assert r.json()["fields"] == [{"value": ["Company with this name already exists."]}]
     assert emu.record("companies_company", old)["values"]["name"] == "Gamma"
+
+
+@pytest.mark.parametrize("number", ["1e400", "NaN", "Infinity", "-1e999"])
+def test_non_finite_numbers_are_refused(c: httpx.Client, number: str) -> None:
+    content = f'{{"fields": [{{"name": "name", "value": "N"}}, {{"name": "annual_revenue", "value": {number}}}]}}'
+    r = c.post(f"{CO}/add", content=content, headers={"content-type": "application/json"})
+    assert r.status_code == 400
+    assert r.json()["fields"][1] == {"value": ["A valid number is required."]}
+    r = c.post(f"{CO}/add", json={"fields": [{"name": "name", "value": "N"},
+                                             {"name": "annual_revenue", "value": "1e400"}]})  # fmt: skip
+    assert r.status_code == 400
+
+
+def test_huge_integers_for_decimals_are_refused(c: httpx.Client) -> None:
+    content = (
+        '{"fields": [{"name": "name", "value": "N"}, {"name": "hours", "value": 1'
+        + "0" * 400
+        + "}]}"
+    )
+    r = c.post(
+        "/api/records/projects/add", content=content, headers={"content-type": "application/json"}
+    )
+    assert r.status_code == 400
+    assert r.json()["fields"][1] == {"value": ["A valid number is required."]}
+
+
+def test_an_emulator_bug_is_an_html_500(
+    c: httpx.Client, emu: KizenEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def boom(*args: Any) -> Any:
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(emu.router.handlers, "get", boom)
+    r = c.get(f"{CO}/x")
+    assert r.status_code == 500
+    assert "Server Error" in r.text

@@ -8,10 +8,13 @@
   in DRF's ``{"detail", "code"}`` shape (reference §2).
 * A known path with another method ⇒ 405 ``method_not_allowed``.
 * Every response carries ``X-Request-ID`` (reference §2 [KZ app-engine]).
+* An unexpected error inside the emulator answers Django's HTML 500 (and is logged), as a server bug
+  would on Kizen, instead of raising into the client's transport.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -19,10 +22,12 @@ import httpx
 
 from crmbridge.emulation import Emulator
 
-from .errors import HTML_NOT_FOUND, ApiError, detail
+from .errors import HTML_NOT_FOUND, HTML_SERVER_ERROR, ApiError, detail
 from .handlers import Handlers, Result
 
 __all__ = ["Credentials", "Router"]
+
+log = logging.getLogger(__name__)
 
 _RECORD_VERBS = {"add": "POST", "lookup": "GET", "search": "POST", "upsert": "POST"}
 
@@ -157,6 +162,13 @@ class Router:
                     headers={"content-type": "text/html; charset=utf-8", **headers},
                 )
             status, body = exc.status, exc.body
+        except Exception:  # an emulator bug answers like a server bug, and is logged
+            log.exception("kizen emulator: unhandled error on %s %s", request.method, path)
+            return httpx.Response(
+                500,
+                content=HTML_SERVER_ERROR.encode(),
+                headers={"content-type": "text/html; charset=utf-8", **headers},
+            )
         return render(status, body, headers)
 
 

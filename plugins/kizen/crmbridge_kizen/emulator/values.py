@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import math
 import re
 import zoneinfo
 from decimal import Decimal, InvalidOperation
@@ -89,6 +90,8 @@ def _number(raw: Any) -> int | float:
     if isinstance(raw, bool):
         raise Invalid("A valid number is required.")
     if isinstance(raw, int | float):
+        if isinstance(raw, float) and not math.isfinite(raw):
+            raise Invalid("A valid number is required.")
         return raw
     if isinstance(raw, str):
         try:
@@ -97,11 +100,12 @@ def _number(raw: Any) -> int | float:
             raise Invalid("A valid number is required.") from None
         if not number.is_finite():
             raise Invalid("A valid number is required.")
-        return (
-            int(number)
-            if number == number.to_integral_value() and "." not in raw
-            else float(number)
-        )
+        if number == number.to_integral_value() and "." not in raw and "e" not in raw.lower():
+            return int(number)
+        value = float(number)
+        if not math.isfinite(value):
+            raise Invalid("A valid number is required.")
+        return value
     raise Invalid("A valid number is required.")
 
 
@@ -259,7 +263,10 @@ def parse_value(field: FieldDef, raw: Any, store: Store) -> Any:
     if kind == "integer":
         return _integer(raw)
     if kind == "decimal":
-        return float(_number(raw))
+        try:
+            return float(_number(raw))
+        except OverflowError:
+            raise Invalid("A valid number is required.") from None
     if kind == "money":
         if isinstance(raw, dict):
             raw = raw.get("amount")
