@@ -50,6 +50,10 @@ _CONFLICT_CODES = frozenset({"unique", "conflict"})
 #: in the positional body; the archived-record conflict (``unarchive: prompt``, body UNCONFIRMED,
 #: reference §6) is read the same way when it says so.
 _UNIQUE_MESSAGE = re.compile(r"\bwith this\b.*\balready exists\b", re.IGNORECASE | re.DOTALL)
+#: An archived record holds the identity (``prompt``; reference §6, §7): "An archived contact
+#: matches …", "An archived … already exists" (wording UNCONFIRMED: matched loosely).
+_ARCHIVED_MESSAGE = re.compile(r"\barchived\b.*\b(matches|already exists|conflicts?)\b",
+                               re.IGNORECASE | re.DOTALL)  # fmt: skip
 _WRITE_KEYS = ("value", "add_values", "remove_values", "id", "name")
 
 
@@ -155,12 +159,15 @@ def decode_error(
     codes = {e.code for e in errors if e.code}
     if code is None and len(codes) == 1:
         code = next(iter(codes))
-    if cls is ValidationError:
-        if not codes & _CONFLICT_CODES and any(_UNIQUE_MESSAGE.search(e.message) for e in errors):
-            codes.add("unique")
-            code = code or "unique"
-        if codes & _CONFLICT_CODES:
-            cls = Conflict
+    if cls is ValidationError and not codes & _CONFLICT_CODES:
+        for pattern, implied in ((_ARCHIVED_MESSAGE, "archived_conflict"),
+                                 (_UNIQUE_MESSAGE, "unique")):  # fmt: skip
+            if any(pattern.search(e.message) for e in errors):
+                codes.add("conflict")
+                code = code or implied
+                break
+    if cls is ValidationError and codes & _CONFLICT_CODES:
+        cls = Conflict
     detail = body.get("detail")
     if detail is not None:
         message = "; ".join(t for t, _ in _messages(detail))

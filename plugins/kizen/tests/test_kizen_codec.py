@@ -505,16 +505,24 @@ def test_error_paginated_envelope_with_errors() -> None:
         {"non_field_errors": ["An archived widget with this name already exists. Choose to "
                               "unarchive it or overwrite."], "fields": [{}]},
         {"email": [{"message": "Taken.", "code": "unique"}]},
+        {"non_field_errors": ['An archived contact matches "ada@x.io". Set oncreate_unarchive.'],
+         "fields": [{}]},
     ],
 )  # fmt: skip
 def test_uniqueness_is_a_conflict(body: dict[str, Any]) -> None:
     sent = [{"name": "email", "value": "ada@x.io"}]
     e = codec.decode_error(400, body, request_fields=sent)
     assert type(e) is Conflict
-    assert e.code == "unique"
-    assert "already exists" in str(e) or "Taken." in str(e)
+    archived = "archived" in str(body)
+    assert e.code == ("archived_conflict" if archived else "unique")
 
 
-def test_other_400_stay_validation_errors() -> None:
-    body = {"fields": [{"value": ["Enter a valid email address."]}]}
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"fields": [{"value": ["Enter a valid email address."]}]},
+        {"non_field_errors": ["This record is not archived."]},
+    ],
+)
+def test_other_400_stay_validation_errors(body: dict[str, Any]) -> None:
     assert type(codec.decode_error(400, body)) is ValidationError
