@@ -85,13 +85,13 @@ def _expand_in(t: _Tree, schema: ObjectSchema) -> _Tree:
     c = t.cond
     if c.op != "in":
         return t
+    if not c.value:
+        raise ValidationError(f"is_in() on {c.field!r} needs at least one value",
+                              provider=PROVIDER)  # fmt: skip
     row = _row(schema.field(c.field))
     if "in" in (row.negated if t.negated else row.ops):
         return t
     leaves = tuple(_Leaf(Condition(c.field, "eq", v), t.negated) for v in c.value)
-    if not leaves:
-        raise ValidationError(f"is_in() on {c.field!r} needs at least one value",
-                              provider=PROVIDER)  # fmt: skip
     return _Node(t.negated, leaves) if len(leaves) > 1 else leaves[0]
 
 

@@ -133,6 +133,8 @@ def test_unsupported_conditions(widgets: ObjectSchema, where: Filter, message: s
         (F("last_seen") > dt.datetime(2026, 1, 1), "timezone-aware"),
         (F("seats") > "3", "a number"),
         (F("nope") == 1, "no field 'nope'"),
+        (F("size").is_in([]), "at least one value"),
+        (F("name").is_in([]), "at least one value"),
     ],
 )
 def test_bad_filter_values(widgets: ObjectSchema, where: Filter, message: str) -> None:
