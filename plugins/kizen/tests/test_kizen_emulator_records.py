@@ -572,3 +572,25 @@ def test_an_emulator_bug_is_an_html_500(
     r = c.get(f"{CO}/x")
     assert r.status_code == 500
     assert "Server Error" in r.text
+
+
+def test_unarchive_refused_when_the_identity_is_taken(c: httpx.Client, emu: KizenEmulator) -> None:
+    old = add(c, CO, name="Acme")["id"]
+    c.delete(f"{CO}/{old}")
+    assert c.get(f"{CO}/lookup", params={"identifier": "Acme"}).status_code == 404
+    # over the API every path to a live "Acme" renames the archived one; seeding skips that
+    emu.seed_record("companies_company", {"name": "Acme"})
+    r = c.patch(f"{CO}/{old}/unarchive")
+    assert r.status_code == 400
+    assert "already exists" in r.json()["non_field_errors"][0]
+
+
+def test_bulk_archive_needs_the_object_uuid(c: httpx.Client, emu: KizenEmulator) -> None:
+    rid = add(c, CO, name="Acme")["id"]
+    by_name = c.post("/api/custom-objects/companies_company/bulk-archive-entity-record",
+                     json={"record_ids": [rid]})  # fmt: skip
+    assert by_name.status_code == 404
+    uuid = emu.object_def("companies_company").id
+    url = f"/api/custom-objects/{uuid}/bulk-archive-entity-record"
+    assert c.post(url, json={"record_ids": [rid, rid, "nope"]}).json()["number_archived"] == 1
+    assert c.post(url, json={}).json() == {"record_ids": ["This field is required."]}
