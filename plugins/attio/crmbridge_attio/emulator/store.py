@@ -38,6 +38,19 @@ class Row:
     created_at: str
     active: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    #: For relationship attributes: slug → {(target_object, target_record_id)} of the active
+    #: values, built on first use, so that keeping an inverse in sync is O(1), not O(team).
+    refs: dict[str, set[tuple[str, str]]] | None = None
+
+    def ref_set(self, slug: str) -> set[tuple[str, str]]:
+        if self.refs is None:
+            self.refs = {}
+        found = self.refs.get(slug)
+        if found is None:
+            found = self.refs[slug] = {
+                (v["target_object"], v["target_record_id"]) for v in self.active.get(slug, ())
+            }
+        return found
 
 
 @dataclass(slots=True, eq=False)

@@ -187,6 +187,12 @@ class Writer:
                 for v in added:
                     index[identity(attribute.type, v)] = row.id
             if attribute.inverse is not None and attribute.type == "record-reference":
+                if row.refs is not None and slug in row.refs:
+                    refs = row.refs[slug]
+                    refs.difference_update(
+                        (v["target_object"], v["target_record_id"]) for v in dropped
+                    )
+                    refs.update((v["target_object"], v["target_record_id"]) for v in added)
                 self._sync_inverse(attribute, row.id, dropped, added, now, actor)
 
     def _sync_inverse(
@@ -218,10 +224,7 @@ class Writer:
                 continue
             table, other = target
             current = other.active.get(inverse.api_slug, [])
-            if any(
-                v["target_record_id"] == record_id and v["target_object"] == source_slug
-                for v in current
-            ):
+            if (source_slug, record_id) in other.ref_set(inverse.api_slug):
                 continue
             keep = current if inverse.is_multiselect else []
             self.apply(table, other, {inverse: (keep, [back])}, now, actor, prepend=False)
