@@ -29,9 +29,18 @@ __all__ = ["AsyncBridge", "Bridge", "connect", "connect_async"]
 _ON_ARCHIVED = ("error", "unarchive", "replace")
 
 
+#: Characters a record id may not hold: it goes into a URL path, and "../x" or "a?b" must never
+#: address anything but the record.
+_ID_FORBIDDEN = frozenset("/?#\\%")
+
+
 def _check_id(id: Any) -> str:
     if not isinstance(id, str) or not id.strip():
         raise ValidationError(f"a record id must be a non-empty string, got {id!r}")
+    if id in (".", "..") or any(
+        c in _ID_FORBIDDEN or not c.isprintable() or c.isspace() for c in id
+    ):
+        raise ValidationError(f"{id!r} is not a record id (ids hold no spaces, /, ?, #, % or \\)")
     return id
 
 

@@ -293,6 +293,16 @@ class _DriverBase:
                 error.retry_after = wait
         raise error
 
+    def _enrich(self, exc: CRMError, response: httpx.Response | None) -> CRMError:
+        """A codec's :class:`ProviderError` about a response gets that response's body, status and
+        request, so nothing the CRM said is lost and the error says where it came from."""
+        if isinstance(exc, ProviderError) and response is not None and exc.raw is None:
+            exc.raw = response_body(response)
+            exc.status = exc.status or response.status_code
+            exc.request = exc.request or describe(response.request)
+        exc.provider = exc.provider or self.provider.name
+        return exc
+
     def _unreadable(self, response: httpx.Response | None, exc: BaseException) -> CRMError:
         """A response the provider's codec could not read: a :class:`ProviderError` that keeps
         the body, instead of a ``KeyError`` from deep inside the codec."""
@@ -387,8 +397,8 @@ class SyncDriver(_DriverBase):
                 request = plan.send(response)
         except StopIteration as stop:
             return stop.value  # type: ignore[no-any-return]
-        except CRMError:
-            raise
+        except CRMError as exc:
+            raise self._enrich(exc, response) from None
         except UNREADABLE as exc:
             raise self._unreadable(response, exc) from exc
 
@@ -428,7 +438,7 @@ class AsyncDriver(_DriverBase):
                 request = plan.send(response)
         except StopIteration as stop:
             return stop.value  # type: ignore[no-any-return]
-        except CRMError:
-            raise
+        except CRMError as exc:
+            raise self._enrich(exc, response) from None
         except UNREADABLE as exc:
             raise self._unreadable(response, exc) from exc

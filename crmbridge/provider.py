@@ -255,13 +255,16 @@ class Provider:
         if idempotent is None:
             idempotent = method in ("GET", "HEAD", "PUT", "DELETE", "OPTIONS")
         clean_params = {k: v for k, v in (params or {}).items() if v is not None}
-        return httpx.Request(
-            method,
-            url,
-            params=clean_params or None,
-            json=json,
-            extensions={KIND: kind, IDEMPOTENT: idempotent, EXPECT: expect},
-        )
+        try:
+            return httpx.Request(
+                method,
+                url,
+                params=clean_params or None,
+                json=json,
+                extensions={KIND: kind, IDEMPOTENT: idempotent, EXPECT: expect},
+            )
+        except (httpx.InvalidURL, UnicodeError) as exc:
+            raise ValidationError(f"cannot build a request for {path!r}: {exc}") from None
 
     def decode_error(self, response: httpx.Response) -> CRMError:
         """The exception for an error response. Providers override this with their codec's

@@ -218,3 +218,12 @@ def test_repr_hides_credentials(toy: cb.Bridge, toy_crm: ToyCRM) -> None:
     assert toy_crm.token not in repr(toy)
     assert toy_crm.token not in repr(toy.provider)
     assert "********" in repr(toy.provider.config["token"])
+
+
+@pytest.mark.parametrize("bad", ["../objects", "a/b", "x?y", "x#y", "a b", "\x1f", "..", "%2e%2e"])
+def test_record_ids_cannot_address_anything_else(toy: cb.Bridge, toy_crm: ToyCRM, bad: str) -> None:
+    toy.schema("contacts")
+    sent = len(toy_crm.requests)
+    with pytest.raises(cb.ValidationError, match="record id"):
+        toy.get("contacts", bad)
+    assert len(toy_crm.requests) == sent

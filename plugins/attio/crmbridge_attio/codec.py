@@ -102,6 +102,24 @@ def _sub(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
+def _required_id(ident: Mapping[str, Any], key: str, payload: Any) -> str:
+    """Every record and entry Attio returns has its id (``id.record_id`` / ``id.entry_id``); a body
+    without one is not a record, and reading it as one would lose the record."""
+    value = ident.get(key)
+    if not isinstance(value, str) or not value:
+        raise ProviderError(
+            f"Attio returned a body without id.{key} where a record was expected",
+            provider=PROVIDER,
+            raw=payload,
+        )
+    return value
+
+
+def items(payload: Any, what: str) -> list[Any]:
+    """The list in a ``{"data": [...]}`` answer; a :class:`ProviderError` if there is none."""
+    return _items(payload, what)
+
+
 def _items(payload: Any, what: str) -> list[Any]:
     data = unwrap(payload)
     if not isinstance(data, list):
@@ -269,7 +287,7 @@ def decode_record(
     ident = _sub(data, "id")
     return Record(
         object=object or str(ident.get("object_id") or ""),
-        id=ident.get("record_id"),
+        id=_required_id(ident, "record_id", payload),
         fields=decode_values(data.get("values"), fields),
         created_at=parse_timestamp(data.get("created_at")),
         url=data.get("web_url"),
@@ -289,7 +307,7 @@ def decode_entry(
     fields_out[PARENT] = Ref(str(parent_object), parent_id) if parent_object and parent_id else None
     return Record(
         object=list or str(ident.get("list_id") or ""),
-        id=ident.get("entry_id"),
+        id=_required_id(ident, "entry_id", payload),
         fields=fields_out,
         created_at=parse_timestamp(data.get("created_at")),
         raw=payload,

@@ -265,7 +265,7 @@ class AttioProvider(Provider):
             "POST", f"{self._rows_path(schema.object)}/query", json=body, kind="read",
             idempotent=True,
         )  # fmt: skip
-        items = codec.unwrap(response.json())
+        items = codec.items(response.json(), "records")
         records = [self._decode(schema, item) for item in items]
         full = len(records) >= query.page_size
         return Page(records, offset + len(records) if full and records else None)
