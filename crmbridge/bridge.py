@@ -61,6 +61,15 @@ def _check_on_archived(value: Any, provider: Provider) -> OnArchived | None:
     return value  # type: ignore[no-any-return]
 
 
+def _trim(record: Record, fields: tuple[str, ...] | None) -> Record:
+    """Only the fields asked for (providers that cannot narrow their reads return them all)."""
+    if fields is None or set(record.fields) <= set(fields):
+        return record
+    import attrs
+
+    return attrs.evolve(record, fields={k: v for k, v in record.fields.items() if k in fields})
+
+
 class _Verbs:
     """The verbs as plans, with the schema cache; shared by the sync and async facades."""
 
@@ -129,6 +138,7 @@ class _Verbs:
         where: Filter | Mapping[str, Any] | None,
         order_by: Iterable[str | Sort] | str | None,
         page_size: int | None,
+        fields: Iterable[str] | None = None,
     ) -> Query:
         """Validate a query against the schema and the provider's capabilities."""
         from . import filters
@@ -162,7 +172,14 @@ class _Verbs:
             page_size = caps.max_page_size
         if not isinstance(page_size, int) or isinstance(page_size, bool) or page_size < 1:
             raise ValidationError(f"page_size must be a positive integer, got {page_size!r}")
-        return Query(where=where, order_by=sorts, page_size=min(page_size, caps.max_page_size))
+        wanted: tuple[str, ...] | None = None
+        if fields is not None:
+            if isinstance(fields, str):
+                fields = [fields]
+            wanted = tuple(schema.field(f).slug for f in fields)
+        return Query(
+            where=where, order_by=sorts, page_size=min(page_size, caps.max_page_size), fields=wanted
+        )
 
     def page(self, schema: ObjectSchema, query: Query, cursor: Any) -> Plan[Page]:
         return (yield from self.provider.query(schema, query, cursor))
@@ -390,6 +407,7 @@ class Bridge(_BridgeBase):
         order_by: Iterable[str | Sort] | str | None = None,
         page_size: int | None = None,
         limit: int | None = None,
+        fields: Iterable[str] | None = None,
     ) -> Iterator[Record]:
         """Records matching ``where``, lazily, through every page (one page in memory).
 
@@ -397,7 +415,7 @@ class Bridge(_BridgeBase):
         fetched; pages are fetched as the iterator is consumed.
         """
         schema = self.schema(object)
-        query = self._verbs.prepare_query(schema, where, order_by, page_size)
+        query = self._verbs.prepare_query(schema, where, order_by, page_size, fields)
         if limit is not None and (not isinstance(limit, int) or limit < 0):
             raise ValidationError(f"limit must be a non-negative integer, got {limit!r}")
         return self._pages(schema, query, limit)
@@ -411,7 +429,7 @@ class Bridge(_BridgeBase):
                 if limit is not None and seen >= limit:
                     return
                 seen += 1
-                yield record
+                yield _trim(record, query.fields)
             if page.next is None or not page.records:
                 return
             cursor = page.next
@@ -532,13 +550,14 @@ class AsyncBridge(_BridgeBase):
         order_by: Iterable[str | Sort] | str | None = None,
         page_size: int | None = None,
         limit: int | None = None,
+        fields: Iterable[str] | None = None,
     ) -> AsyncIterator[Record]:
         """Records matching ``where``, lazily, through every page: ``async for r in
         crm.query(...)``. The schema is fetched and the filter validated on the first iteration,
         before any page is requested."""
         if limit is not None and (not isinstance(limit, int) or limit < 0):
             raise ValidationError(f"limit must be a non-negative integer, got {limit!r}")
-        return self._pages(object, where, order_by, page_size, limit)
+        return self._pages(object, where, order_by, page_size, limit, fields)
 
     async def _pages(
         self,
@@ -547,9 +566,10 @@ class AsyncBridge(_BridgeBase):
         order_by: Iterable[str | Sort] | str | None,
         page_size: int | None,
         limit: int | None,
+        fields: Iterable[str] | None,
     ) -> AsyncIterator[Record]:
         schema = await self.schema(object)
-        query = self._verbs.prepare_query(schema, where, order_by, page_size)
+        query = self._verbs.prepare_query(schema, where, order_by, page_size, fields)
         cursor: Any = None
         seen = 0
         while limit is None or seen < limit:
@@ -558,7 +578,7 @@ class AsyncBridge(_BridgeBase):
                 if limit is not None and seen >= limit:
                     return
                 seen += 1
-                yield record
+                yield _trim(record, query.fields)
             if page.next is None or not page.records:
                 return
             cursor = page.next

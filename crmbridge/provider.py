@@ -126,11 +126,15 @@ class ObjectSchema:
 
 @attrs.frozen
 class Query:
-    """A validated query: filter, sorts and page size (already capped at the provider's maximum)."""
+    """A validated query: filter, sorts, page size (capped at the provider's maximum) and the
+    fields wanted."""
 
     where: Filter | None = None
     order_by: tuple[Sort, ...] = ()
     page_size: int = 100
+    #: Only these fields in the records (``None``: all). Providers that cannot narrow the fields
+    #: they read return all of them; the facade trims the records either way.
+    fields: tuple[str, ...] | None = None
 
 
 @attrs.frozen

@@ -227,3 +227,11 @@ def test_record_ids_cannot_address_anything_else(toy: cb.Bridge, toy_crm: ToyCRM
     with pytest.raises(cb.ValidationError, match="record id"):
         toy.get("contacts", bad)
     assert len(toy_crm.requests) == sent
+
+
+def test_query_fields_narrows_records(toy: cb.Bridge, toy_crm: ToyCRM) -> None:
+    toy_crm.records["1"] = {"id": "1", "email": "a@b.co", "name": "A", "score": 3}
+    (record,) = toy.query("contacts", fields=["email"])
+    assert record.fields == {"email": "a@b.co"}
+    with pytest.raises(cb.ValidationError, match="no field 'nope'"):
+        toy.query("contacts", fields=["nope"])

@@ -255,7 +255,7 @@ class KizenProvider(Provider):
         """``POST /api/records/{object}/search`` with ``page``/``page_size``/``ordering`` in the
         query string and filter groups in the body (reference §8); the next page is the ``next``
         link, followed only on the base URL's host."""
-        body = filters.search_body(query.where, schema)
+        body = filters.search_body(query.where, schema, field_names=query.fields)
         if cursor is None:
             params = {
                 "page": 1,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -445,3 +446,18 @@ def test_auth_error_shows_no_secret(crm: crmbridge.Bridge, fake: FakeKizen) -> N
     shown = str(info.value) + repr(info.value) + str(info.value.raw) + str(info.value.request)
     for secret in CREDS.values():
         assert secret not in shown
+
+
+def test_query_fields_reach_kizen_as_field_names() -> None:
+    import crmbridge as cb
+
+    with cb.connect("kizen", emulator=True) as crm:
+        crm.create(
+            "client_client", {"email": "ada@example.com", "first_name": "Ada", "last_name": "L"}
+        )
+        sent: list[Any] = []
+        crm.driver.on_request = sent.append
+        (record,) = crm.query("client_client", fields=["email", "first_name"])
+    assert set(record.fields) == {"email", "first_name"}
+    body = json.loads(sent[-1].content)
+    assert body["field_names"] == ["email", "first_name"]
