@@ -11,6 +11,7 @@ record goes through the same validation as an API write, so the data set is vali
 
 from __future__ import annotations
 
+import gc
 import random
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -247,7 +248,21 @@ def _location(rng: random.Random, city: tuple[str, str, str, str, str]) -> dict[
 
 
 def generate_demo(emulator: AttioEmulator, size: int, seed: int) -> None:
-    """Fill ``emulator`` with ``size`` people and the companies, deals and entries around them."""
+    """Fill ``emulator`` with ``size`` people and the companies, deals and entries around them.
+
+    The cyclic garbage collector is paused meanwhile: generation only allocates long-lived,
+    acyclic data, and repeated full collections over a growing heap made 100,000 people take
+    about twice as long."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        _generate(emulator, size, seed)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _generate(emulator: AttioEmulator, size: int, seed: int) -> None:
     rng = random.Random(f"attio-demo-{seed}")
     base = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
     clock = [base]

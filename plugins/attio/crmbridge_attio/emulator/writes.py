@@ -88,14 +88,16 @@ class Writer:
                     ],
                 )
             items = (normalize_system if system else normalize)(attribute, raw, self.ws)
-            seen: set[Hashable] = set()
-            unique_items = []
-            for item in items:
-                key_ = identity(attribute.type, item)
-                if key_ not in seen:
-                    seen.add(key_)
-                    unique_items.append(item)
-            parsed[attribute] = unique_items
+            if len(items) > 1:
+                seen: set[Hashable] = set()
+                unique_items = []
+                for item in items:
+                    key_ = identity(attribute.type, item)
+                    if key_ not in seen:
+                        seen.add(key_)
+                        unique_items.append(item)
+                items = unique_items
+            parsed[attribute] = items
         return parsed
 
     def plan(
@@ -111,6 +113,10 @@ class Writer:
         changes: dict[AttributeDef, tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {}
         for attribute, items in parsed.items():
             current = row.active.get(attribute.api_slug, []) if row is not None else []
+            if not current:  # a new value (every value of a create): nothing to compare with
+                if items:
+                    changes[attribute] = ([], items)
+                continue
             by_key = {identity(attribute.type, v): v for v in current}
             append = attribute.is_multiselect and (
                 mode == "append" or (mode == "assert" and attribute is matching)
