@@ -32,7 +32,7 @@ class EntriesApi(RecordsApi):
 
     def query_entries(self, call: Call, lst: str) -> Reply:
         found = self.list(lst)
-        rows, headers = page(self, found, self.ws.table(found), call.body, "Body payload")
+        rows, headers = page(self, found, self.ws.table(found), call.body)
         render = self.ws.render_entry
         return Reply(
             {"data": [render(found, r) for r in rows if isinstance(r, Entry)]}, headers=headers

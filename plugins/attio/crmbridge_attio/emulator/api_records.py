@@ -17,7 +17,7 @@ from .api import Api, Call, Reply
 from .filters import compile_filter, sort_rows
 from .schema import AttributeDef, ObjectDef, Parent
 from .store import Row, Table
-from .values import identity, normalize
+from .values import envelope, identity, normalize
 from .writes import Mode
 
 __all__ = ["RecordsApi", "page"]
@@ -27,9 +27,7 @@ __all__ = ["RecordsApi", "page"]
 COMINT_TYPES = {"interaction"}
 
 
-def page(
-    api: Api, parent: Parent, table: Table, body: Any, where: str
-) -> tuple[list[Row], dict[str, str]]:
+def page(api: Api, parent: Parent, table: Table, body: Any) -> tuple[list[Row], dict[str, str]]:
     """Filter, sort and slice rows for a ``…/query`` body. Unfiltered, unsorted pages are a slice of
     the table's ordered rows: cost O(page)."""
     if body is None:
@@ -115,7 +113,7 @@ class RecordsApi(Api):
         found = self.ws.object(obj)
         if found is None:
             raise errors.not_found("The referenced object was not found.")
-        rows, headers = page(self, found, self.ws.table(found), call.body, "Body payload")
+        rows, headers = page(self, found, self.ws.table(found), call.body)
         render = self.ws.render_record
         return Reply({"data": [render(found, r) for r in rows]}, headers=headers)
 
@@ -144,8 +142,6 @@ class RecordsApi(Api):
 
     def _system_values(self, parent: Parent, row: Row, now: str, actor: dict[str, Any]) -> None:
         """``record_id``/``entry_id``, ``created_at``, ``created_by`` (recorded on every record)."""
-        from .values import envelope
-
         for slug in ("record_id", "entry_id"):
             attribute = parent.attributes.get(slug)
             if attribute is not None:

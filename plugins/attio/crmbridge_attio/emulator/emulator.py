@@ -78,7 +78,7 @@ class AttioEmulator(Emulator):
         self.workspace = Workspace(IdFactory(random_seed), SCHEMA_CREATED_AT)
         install_standard(self.workspace)
         self.router = Router(self.workspace)
-        self._data = self.router.groups["entries"]
+        self._data = self.router.data
         if seed == "demo":
             generate_demo(self, DEFAULT_DEMO_SIZE if demo_size is None else demo_size, random_seed)
 

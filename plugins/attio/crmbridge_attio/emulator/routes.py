@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import unquote
 
 from . import errors
 from .api import Call, Reply
@@ -60,11 +61,12 @@ class Router:
     """Dispatches a :class:`Call` to the handler whose method and path match."""
 
     def __init__(self, workspace: Workspace) -> None:
-        data_api = EntriesApi(workspace)
+        #: Records and entries share one handler object (entries extend records).
+        self.data = EntriesApi(workspace)
         self.groups: dict[str, Any] = {
             "schema": SchemaApi(workspace),
-            "records": data_api,
-            "entries": data_api,
+            "records": self.data,
+            "entries": self.data,
         }
         self.table: dict[str, list[tuple[re.Pattern[str], Callable[..., Reply]]]] = {}
         for method, pattern, group, name in ROUTES:
@@ -72,8 +74,6 @@ class Router:
             self.table.setdefault(method, []).append((re.compile(f"^{pattern}$"), handler))
 
     def route(self, call: Call) -> Reply:
-        from urllib.parse import unquote
-
         for pattern, handler in self.table.get(call.method, ()):
             match = pattern.match(call.path)
             if match:

@@ -16,7 +16,7 @@ from typing import Any
 from . import errors
 from .ids import IdFactory
 from .schema import AttributeDef, ListDef, MemberDef, ObjectDef, Parent
-from .values import identity, is_uuid
+from .values import identity, is_uuid, normalize
 
 __all__ = ["Entry", "Row", "Table", "Workspace"]
 
@@ -183,8 +183,6 @@ class Workspace:
 
     def resolve_reference(self, attribute: AttributeDef, raw: Any) -> tuple[str, str]:
         """Find the record a record-reference value points to; it must exist (reference §3)."""
-        from .values import normalize  # local: values imports nothing from here
-
         if isinstance(raw, str):
             if len(attribute.targets) != 1:
                 raise errors.invalid_value(
