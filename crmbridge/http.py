@@ -268,8 +268,20 @@ class _DriverBase:
     def _check(self, request: httpx.Request, response: httpx.Response) -> None:
         """Raise the provider's error for an unexpected error status."""
         status = response.status_code
-        if status < 400 or status in request.extensions.get(EXPECT, ()):
+        if status < 300 or status in request.extensions.get(EXPECT, ()):
             return
+        if status < 400:
+            # Redirects are never followed: they could carry the credentials to another host.
+            where = response.headers.get("location", "?")
+            raise ProviderError(
+                f"{self.provider.name} answered with a redirect ({status}) to {where!r}, which "
+                "crmbridge does not follow; check base_url",
+                provider=self.provider.name,
+                status=status,
+                code="redirect",
+                request=describe(request),
+                raw=response_body(response),
+            )
         error = self.provider.decode_error(response)
         error.provider = error.provider or self.provider.name
         error.status = error.status or status
