@@ -46,6 +46,7 @@ __all__ = [
     "peak_rss_kib",
     "print_figures",
     "print_header",
+    "profiled",
     "stopwatch",
 ]
 
@@ -120,6 +121,28 @@ def print_figures(figures: list[Figure]) -> None:
     print()
     for f in figures:
         print(f.line())
+
+
+@contextmanager
+def profiled(path: str | None) -> Iterator[None]:
+    """Profile the block with pyinstrument into ``path`` (HTML, or text for ``.txt``); no-op for
+    ``None``. Scripts expose it as ``--profile FILE``."""
+    if path is None:
+        yield
+        return
+    from pyinstrument import Profiler
+
+    profiler = Profiler(interval=0.001, async_mode="enabled")
+    profiler.start()
+    try:
+        yield
+    finally:
+        profiler.stop()
+        if path.endswith(".txt"):
+            Path(path).write_text(profiler.output_text(show_all=False))
+        else:
+            profiler.write_html(path)
+        print(f"profile written to {path}")
 
 
 @contextmanager

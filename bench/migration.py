@@ -39,6 +39,7 @@ from common import (
     parser,
     print_figures,
     print_header,
+    profiled,
     stopwatch,
 )
 
@@ -79,8 +80,11 @@ class Run:
 # --- crmbridge -------------------------------------------------------------------------------
 
 
-async def crmbridge_runs(d: Direction, records: int, latency_ms: float) -> tuple[Run, Run]:
-    """The migration, then the same migration again with nothing changed."""
+async def crmbridge_runs(
+    d: Direction, records: int, latency_ms: float, profile: str | None = None
+) -> tuple[Run, Run]:
+    """The migration, then the same migration again with nothing changed (``profile``: profile
+    the first run into that file)."""
     source_emu = emulator(
         d.source,
         seed="demo",
@@ -97,9 +101,9 @@ async def crmbridge_runs(d: Direction, records: int, latency_ms: float) -> tuple
             crmbridge.connect_async(d.target, emulator=target_emu, on_request=log) as target,
         ):
             runs = []
-            for _ in range(2):
+            for i in range(2):
                 log.clear()
-                with stopwatch() as t:
+                with profiled(profile if i == 0 else None), stopwatch() as t:
                     report = await migrate_async(
                         source, target, d.mapping, state=state, failures=None
                     )
@@ -266,6 +270,8 @@ def main() -> None:
     p.add_argument("--plain-records", type=int, default=500, help="records for the plain script")
     p.add_argument("--latency-ms", type=float, default=20.0, help="emulated latency per request")
     p.add_argument("--only", choices=[d.name for d in DIRECTIONS], help="one direction only")
+    p.add_argument("--no-plain", action="store_true", help="skip the plain-script baseline")
+    p.add_argument("--profile", metavar="FILE", help="pyinstrument the first run (.html/.txt)")
     args = p.parse_args()
     if args.quick:
         args.records, args.plain_records = 60, 20
@@ -279,26 +285,34 @@ def main() -> None:
     for d in DIRECTIONS:
         if args.only and d.name != args.only:
             continue
-        first_run, rerun = asyncio.run(crmbridge_runs(d, args.records, args.latency_ms))
-        plain = plain_run(d, args.plain_records, args.latency_ms)
+        profile = args.profile and args.profile.replace(".", f"-{d.name}.", 1)
+        first_run, rerun = asyncio.run(crmbridge_runs(d, args.records, args.latency_ms, profile))
+        plain = None if args.no_plain else plain_run(d, args.plain_records, args.latency_ms)
         print(f"{d.source} → {d.target}")
         print(header)
-        for label, run in (
+        rows = [
             ("crmbridge, first run", first_run),
             ("crmbridge, re-run (nothing changed)", rerun),
-            ("plain script (httpx, sequential)", plain),
-        ):
+        ]
+        if plain is not None:
+            rows.append(("plain script (httpx, sequential)", plain))
+        for label, run in rows:
             print(
                 f"{label:34} {run.records:8} {run.seconds:8.2f} {run.rate:8.1f} "
                 f"{run.rate / WRITE_LIMIT:8.2f} {run.writes_sent:7} {run.reads_sent:7}"
             )
         print(f"  first run: {first_run.report.totals()}")
         print(f"  re-run:    {rerun.report.totals()}\n")
+        figures.append(
+            Figure(f"{d.name}_write_utilisation", first_run.rate / WRITE_LIMIT, ">=", 0.9)
+        )
+        if plain is not None:
+            figures.append(
+                Figure(f"{d.name}_plain_script_utilisation", plain.rate / WRITE_LIMIT, ">=", 0.0)
+            )
         figures += [
-            Figure(f"{d.name}_write_utilisation", first_run.rate / WRITE_LIMIT, ">=", 0.9),
-            Figure(f"{d.name}_plain_script_utilisation", plain.rate / WRITE_LIMIT, ">=", 0.0),
             Figure(f"{d.name}_rerun_writes", rerun.writes_sent, "<=", 0),
-            Figure(f"{d.name}_rerun_time_ratio", rerun.seconds / first_run.seconds, "<=", 1.0),
+            Figure(f"{d.name}_rerun_time_ratio", rerun.seconds / first_run.seconds, "<=", 0.1),
         ]
     print_figures(figures)
 

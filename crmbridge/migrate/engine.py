@@ -44,6 +44,13 @@ __all__ = ["MigrationEngine"]
 WRITE_ATTEMPTS = 4
 
 
+def _write_rate(target: AsyncBridge) -> float | None:
+    """Writes per second the target's client is paced at (its write token bucket), else the
+    provider's documented write limit (``None``: unknown)."""
+    bucket = target.driver.limiter.buckets.get("write")
+    return bucket.rate if bucket is not None else target.capabilities.write_rate
+
+
 @attrs.define
 class _Page:
     cursor_after: Any
@@ -84,8 +91,10 @@ class MigrationEngine:
         self.progress = progress
         caps = target.capabilities
         if concurrency is None:
-            # Enough writes in flight to fill the write limit at ~100 ms per round trip.
-            rate = caps.write_rate
+            # Enough writes in flight to fill the write limit at ~100 ms per round trip. The
+            # limit is the one the client enforces: the provider's documented one, or the one
+            # the target was connected with (an emulator's, a scaled one) — Kizen publishes none.
+            rate = _write_rate(target)
             concurrency = max(caps.concurrency, int(rate / 10) + 1 if rate else caps.concurrency)
         self.concurrency = max(1, concurrency)
         self.report = Report()
