@@ -13,12 +13,13 @@ from typing import Any
 import httpx
 import pytest
 from click.testing import CliRunner
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import crmbridge as cb
 import crmbridge.plugins
 from crmbridge.cli import cli
+from crmbridge.plugins import get_provider
 
 SETTINGS = settings(
     max_examples=120,
@@ -245,3 +246,95 @@ def test_values_that_are_numbers_stay_exact() -> None:
         {"name": "Exact", "domains": "exact.example", "funding_raised_usd": Decimal("0.10")},
     )
     assert crm.get("companies", rec.id)["funding_raised_usd"].amount == Decimal("0.1")
+
+
+toml_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=10),
+    lambda k: st.lists(k, max_size=3) | st.dictionaries(st.text(max_size=8), k, max_size=3),
+    max_leaves=6,
+)
+field_maps = st.dictionaries(
+    st.sampled_from(["name", "email_addresses", "company", "job_title", "nope", "phone_numbers"]),
+    st.sampled_from(["first_name", "email", "company", "titles", "x", "mobile_phone"])
+    | st.fixed_dictionaries(
+        {},
+        optional={
+            "to": st.sampled_from(
+                ["first_name", "email", ["first_name", "last_name"], "titles", 3]
+            ),
+            "transform": st.sampled_from(
+                ["first", "join", "split_name", "map_options", "zap", "skip"]
+            ),
+            "options": toml_values,
+            "sep": toml_values,
+            "skip": st.booleans(),
+            "default": toml_values,
+        },
+    ),
+    max_size=4,
+)
+mappings = st.fixed_dictionaries(
+    {
+        "objects": st.lists(
+            st.fixed_dictionaries(
+                {
+                    "source": st.sampled_from(["people", "companies", "nope", ""]),
+                    "target": st.sampled_from(["client_client", "companies_company", "nope"]),
+                },
+                optional={
+                    "fields": field_maps | toml_values,
+                    "match": toml_values,
+                    "constants": toml_values,
+                    "extra": toml_values,
+                },
+            ),
+            max_size=3,
+        )
+    }
+) | st.dictionaries(st.text(max_size=8), toml_values)
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=mappings)
+@example(
+    data={
+        "objects": [
+            {"source": "people", "target": "client_client", "fields": {"email_addresses": "email"}}
+        ]
+    }
+)  # fits: writes nothing bad
+@example(
+    data={
+        "objects": [
+            {
+                "source": "people",
+                "target": "client_client",
+                "match": "email",
+                "fields": {"email_addresses": {"to": "email"}, "name": "first_name"},
+            }
+        ]
+    }
+)
+def test_random_mapping_files(
+    data: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    from crmbridge.migrate import migrate, parse_mapping
+
+    try:
+        mapping = parse_mapping(data)
+    except cb.ValidationError as exc:
+        assert str(exc)
+        return
+    target = get_provider("kizen").create_emulator()
+    state = tmp_path_factory.mktemp("m") / "s.db"
+    try:
+        migrate(
+            cb.connect_async("attio", emulator={"seed": "demo", "demo_size": 3}),
+            cb.connect_async("kizen", emulator=target),
+            mapping,
+            state=state,
+            failures=None,
+        )
+    except (cb.ValidationError, cb.NotFound) as exc:
+        assert str(exc)
+        assert not target.records("client_client"), "a bad mapping wrote records"
