@@ -323,10 +323,12 @@ def test_random_mapping_files(
     try:
         mapping = parse_mapping(data)
     except cb.ValidationError as exc:
-        assert str(exc)
+        message = str(exc)
+        assert message.strip()
         return
     target = get_provider("kizen").create_emulator()
     state = tmp_path_factory.mktemp("m") / "s.db"
+    refused: cb.CRMError | None = None
     try:
         migrate(
             cb.connect_async("attio", emulator={"seed": "demo", "demo_size": 3}),
@@ -336,5 +338,7 @@ def test_random_mapping_files(
             failures=None,
         )
     except (cb.ValidationError, cb.NotFound) as exc:
-        assert str(exc)
+        refused = exc
+    if refused is not None:
+        assert str(refused).strip()
         assert not target.records("client_client"), "a bad mapping wrote records"
