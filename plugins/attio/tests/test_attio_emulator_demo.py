@@ -76,6 +76,14 @@ def test_demo_is_realistic(demo: AttioEmulator) -> None:
     assert {"status", "rating", "currency"} <= entry_kinds
 
 
+def test_demo_leaves_the_garbage_collector_enabled() -> None:
+    import gc
+
+    assert gc.isenabled()
+    AttioEmulator(seed="demo", demo_size=20)
+    assert gc.isenabled()
+
+
 def test_demo_is_deterministic(demo: AttioEmulator) -> None:
     def summary(emulator: AttioEmulator) -> list[Any]:
         return [

@@ -250,14 +250,17 @@ def _location(rng: random.Random, city: tuple[str, str, str, str, str]) -> dict[
 def generate_demo(emulator: AttioEmulator, size: int, seed: int) -> None:
     """Fill ``emulator`` with ``size`` people and the companies, deals and entries around them.
 
-    The cyclic garbage collector is paused meanwhile: generation only allocates long-lived,
-    acyclic data, and repeated full collections over a growing heap made 100,000 people take
-    about twice as long."""
+    The cyclic garbage collector is paused meanwhile, and the data is then moved to its permanent
+    generation (``gc.freeze()``, process-wide): the data is long-lived, and with 100,000 people
+    every full collection rescanned millions of containers — generation took twice as long and
+    paging through all people, with a client parsing the pages in the same process, 2.7 times as
+    long (measured: 27 s → 10 s CPU). Frozen objects are still freed by reference counting."""
     enabled = gc.isenabled()
     gc.disable()
     try:
         _generate(emulator, size, seed)
     finally:
+        gc.freeze()
         if enabled:
             gc.enable()
 
