@@ -1,6 +1,7 @@
 """Property-based checks (hypothesis) of the Attio emulator's invariants: whatever sequence of
 writes a client sends, a unique attribute never holds the same value on two records and its index
-agrees with the records; a refused write changes nothing; ``$not`` partitions the records."""
+agrees with the records; a refused write changes nothing; ``$not`` partitions the records; and no
+body, however wrong, crashes the emulator: every answer is a 2xx/4xx in Attio's shapes."""
 
 from __future__ import annotations
 
@@ -134,3 +135,104 @@ def test_not_partitions_the_records(filter_: dict[str, Any]) -> None:
         rest = ids({"filter": {"$not": filter_}})
         assert matched | rest == everything
         assert not matched & rest
+
+
+_WORDS = [
+    "",
+    "a",
+    "B2B",
+    "Proposal",
+    "acme.com",
+    "a@b.co",
+    "+14155550100",
+    "2023-01-01",
+    "$eq",
+    "$in",
+    "$not",
+    "name",
+    "value",
+    "path",
+    "companies",
+    "people",
+    "team",
+    "asc",
+    "attribute",
+]
+_KEYS = [
+    "name",
+    "email_addresses",
+    "domains",
+    "categories",
+    "stage",
+    "company",
+    "team",
+    "primary_location",
+    "phone_numbers",
+    "$eq",
+    "$in",
+    "$not",
+    "$and",
+    "$or",
+    "$contains",
+    "$lt",
+    "$not_empty",
+    "path",
+    "constraints",
+    "value",
+    "first_name",
+    "option",
+    "target_record_id",
+    "target_object",
+    "direction",
+    "attribute",
+    "field",
+    "values",
+    "data",
+    "filter",
+    "sorts",
+    "limit",
+    "offset",
+    "full_name",
+    "last_name",
+    "line_1",
+]
+JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-5, 5)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.sampled_from(_WORDS),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(_KEYS), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+_FUZZ_EMULATOR = AttioEmulator(seed="demo", demo_size=30)
+_ROUTES = [
+    ("POST", "/v2/objects/companies/records/query"),
+    ("POST", "/v2/objects/people/records/query"),
+    ("POST", "/v2/objects/companies/records"),
+    ("POST", "/v2/objects/deals/records"),
+    ("PUT", "/v2/objects/people/records?matching_attribute=email_addresses"),
+    ("POST", "/v2/lists/sales_pipeline/entries/query"),
+    ("POST", "/v2/lists/sales_pipeline/entries"),
+    ("POST", "/v2/objects/companies/attributes"),
+    ("POST", "/v2/objects/records/search"),
+]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.sampled_from(_ROUTES), JSON, st.sampled_from(["raw", "values", "query"]))
+def test_no_body_crashes_the_emulator(route: tuple[str, str], body: Any, wrap: str) -> None:
+    method, path = route
+    if wrap == "values":
+        body = {"data": {"values": body}}
+    elif wrap == "query":
+        body = {"filter": body, "sorts": body if isinstance(body, list) else None}
+    with _client(_FUZZ_EMULATOR) as http:
+        response = http.request(method, path, json=body)
+    assert response.status_code in (200, 400, 404, 409), response.text
+    expected = (
+        {"data"} if response.status_code == 200 else {"status_code", "type", "code", "message"}
+    )
+    assert set(response.json()) >= expected
