@@ -210,11 +210,26 @@ def test_schema_writes(client: httpx.Client) -> None:
         "/v2/objects/companies/attributes/tier/options", json={"data": {"title": "Gold"}}
     )
     assert check(options, "POST", created)
+    attribute = template + "/{attribute}"
+    patched = client.patch(
+        "/v2/objects/companies/attributes/tier", json={"data": {"title": "Level"}}
+    )
+    assert check(attribute, "PATCH", patched)
+    system = client.patch("/v2/objects/companies/attributes/name", json={"data": {"title": "x"}})
+    assert check(attribute, "PATCH", system)
+    option = client.patch(
+        "/v2/objects/companies/attributes/tier/options/Gold", json={"data": {"title": "Platinum"}}
+    )
+    assert check(options + "/{option}", "PATCH", option)
     statuses = template + "/{attribute}/statuses"
     created = client.post(
         "/v2/objects/deals/attributes/stage/statuses", json={"data": {"title": "On hold"}}
     )
     assert check(statuses, "POST", created)
+    status = client.patch(
+        "/v2/objects/deals/attributes/stage/statuses/On hold", json={"data": {"is_archived": True}}
+    )
+    assert check(statuses + "/{status}", "PATCH", status)
 
 
 def test_record_endpoints_with_every_value_type(

@@ -548,6 +548,14 @@ def test_spec_error_slug_conflict(client: httpx.Client) -> None:
     assert response.json() == SPEC_ERRORS["slug_conflict"]
 
 
+def test_spec_error_system_edit_unauthorized(client: httpx.Client) -> None:
+    response = client.patch(
+        "/v2/objects/people/attributes/record_id", json={"data": {"title": "x"}}
+    )
+    assert response.status_code == 400
+    assert response.json() == SPEC_ERRORS["system_edit_unauthorized"]
+
+
 def test_spec_errors_entries(emulator: AttioEmulator, client: httpx.Client) -> None:
     emulator.add_list("pipeline", "Pipeline", "companies")
     company = emulator.seed_record("companies", {"name": "Acme"})["id"]["record_id"]

@@ -329,3 +329,83 @@ def test_archived_attributes_disappear(emulator: AttioEmulator, client: httpx.Cl
         "/v2/objects/people/records", json={"data": {"values": {"job_title": "x"}}}
     )
     assert response.status_code == 400
+
+
+def test_update_attribute(emulator: AttioEmulator, client: httpx.Client) -> None:
+    client.post("/v2/objects/companies/attributes", json={"data": ATTRIBUTE_BODY})
+    company = client.post(
+        "/v2/objects/companies/records", json={"data": {"values": {"tier": "Gold"}}}
+    )
+    assert company.status_code == 400  # no option "Gold" yet
+    client.post("/v2/objects/companies/attributes/tier/options", json={"data": {"title": "Gold"}})
+    rid = data(
+        client.post("/v2/objects/companies/records", json={"data": {"values": {"tier": "Gold"}}})
+    )["id"]["record_id"]
+    slugs = [a["api_slug"] for a in data(client.get("/v2/objects/companies/attributes"))]
+    renamed = data(
+        client.patch(
+            "/v2/objects/companies/attributes/tier",
+            json={"data": {"api_slug": "level", "title": "Level", "is_required": True}},
+        )
+    )
+    assert (renamed["api_slug"], renamed["title"], renamed["is_required"]) == (
+        "level",
+        "Level",
+        True,
+    )
+    after = [a["api_slug"] for a in data(client.get("/v2/objects/companies/attributes"))]
+    assert after == [("level" if s == "tier" else s) for s in slugs]
+    record = data(client.get(f"/v2/objects/companies/records/{rid}"))
+    assert record["values"]["level"][0]["option"]["title"] == "Gold"
+    assert "tier" not in record["values"]
+    archived = data(
+        client.patch("/v2/objects/companies/attributes/level", json={"data": {"is_archived": True}})
+    )
+    assert archived["is_archived"] is True
+    assert "level" not in data(client.get(f"/v2/objects/companies/records/{rid}"))["values"]
+
+
+def test_system_attributes_cannot_be_updated(client: httpx.Client) -> None:
+    response = client.patch("/v2/objects/people/attributes/name", json={"data": {"title": "x"}})
+    assert response.status_code == 400
+    assert response.json() == {
+        "status_code": 400,
+        "type": "invalid_request_error",
+        "code": "system_edit_unauthorized",
+        "message": "Cannot update a System attribute.",
+    }
+
+
+def test_update_options_and_statuses(emulator: AttioEmulator, client: httpx.Client) -> None:
+    rid = emulator.seed_record("companies", {"categories": ["B2B"]})["id"]["record_id"]
+    url = "/v2/objects/companies/attributes/categories/options"
+    renamed = data(client.patch(f"{url}/B2B", json={"data": {"title": "Business"}}))
+    assert renamed["title"] == "Business"
+    record = data(client.get(f"/v2/objects/companies/records/{rid}"))
+    assert record["values"]["categories"][0]["option"]["title"] == "Business"
+    assert client.patch(f"{url}/Business", json={"data": {"title": "B2C"}}).status_code == 409
+    assert (
+        client.patch(f"{url}/Nope", json={"data": {"title": "x"}}).json()["code"]
+        == "value_not_found"
+    )
+    client.patch(f"{url}/{renamed['id']['option_id']}", json={"data": {"is_archived": True}})
+    assert "Business" not in [o["title"] for o in data(client.get(url))]
+    assert "Business" in [
+        o["title"] for o in data(client.get(url, params={"show_archived": "true"}))
+    ]
+    response = client.post(
+        "/v2/objects/companies/records", json={"data": {"values": {"categories": ["Business"]}}}
+    )
+    assert response.json()["code"] == "value_not_found"
+    statuses = "/v2/objects/deals/attributes/stage/statuses"
+    won = data(
+        client.patch(
+            f"{statuses}/Closed Won",
+            json={"data": {"celebration_enabled": True, "target_time_in_status": "P0Y0M1DT0H0M0S"}},
+        )
+    )
+    assert (won["celebration_enabled"], won["target_time_in_status"]) == (True, "P0Y0M1DT0H0M0S")
+    assert (
+        client.patch(f"{statuses}/Proposal", json={"data": {"title": "Negotiation"}}).status_code
+        == 409
+    )

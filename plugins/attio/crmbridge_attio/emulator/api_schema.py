@@ -14,7 +14,7 @@ import time
 
 from . import errors
 from .api import Api, Call, Reply
-from .schema import ATTRIBUTE_TYPES, OptionDef, StatusDef
+from .schema import ATTRIBUTE_TYPES, OptionDef, Parent, StatusDef
 from .seeds import add_attribute, add_list
 
 __all__ = ["SchemaApi"]
@@ -167,6 +167,54 @@ class SchemaApi(Api):
         self.ws.table(parent).unique.pop(slug, None)
         return Reply({"data": attribute.render(self.ws.object_ids())})
 
+    def update_attribute(self, call: Call, target: str, identifier: str, attribute: str) -> Reply:
+        """``PATCH …/attributes/{attribute}``: system attributes are refused with the spec's
+        ``system_edit_unauthorized``; archiving hides the attribute from record values."""
+        parent = self.target(target, identifier)
+        found = self.attribute(parent, attribute)
+        data = self.data(call)
+        if found.is_system_attribute:
+            raise errors.bad_request(
+                "system_edit_unauthorized", "Cannot update a System attribute."
+            )
+        slug = data.get("api_slug")
+        if slug is not None and slug != found.api_slug:
+            if slug in parent.attributes:
+                raise errors.AttioError(
+                    409,
+                    "invalid_request_error",
+                    "slug_conflict",
+                    "An attribute with the same API slug already exists. "
+                    "Please choose a different API slug.",
+                )
+            self._rename(parent, found.api_slug, str(slug))
+        for key in ("title", "description"):
+            if key in data:
+                setattr(found, key, data[key])
+        for key in ("is_required", "is_unique", "is_archived"):
+            if key in data:
+                setattr(found, key, bool(data[key]))
+        if "default_value" in data:
+            found.default_value = data["default_value"]
+        self.ws.table(parent).unique.pop(found.api_slug, None)
+        parent.refresh()
+        return Reply({"data": found.render(self.ws.object_ids())})
+
+    def _rename(self, parent: Parent, old: str, new: str) -> None:
+        """A new ``api_slug``: same place in the attribute order, values and history follow."""
+        parent.attributes = {
+            (new if slug == old else slug): attr for slug, attr in parent.attributes.items()
+        }
+        parent.attributes[new].api_slug = new
+        table = self.ws.table(parent)
+        table.unique.pop(old, None)
+        for row in table.rows.values():
+            for store in (row.active, row.history):
+                if old in store:
+                    store[new] = store.pop(old)
+            if row.refs is not None and old in row.refs:
+                row.refs[new] = row.refs.pop(old)
+
     # --- select options and statuses ------------------------------------------------------------
 
     def options(self, call: Call, target: str, identifier: str, attribute: str) -> Reply:
@@ -193,6 +241,31 @@ class SchemaApi(Api):
         option = OptionDef(self.ws.ids.new(), str(title))
         found.options.append(option)
         return Reply({"data": dict(option.render(found.ids))})
+
+    def update_option(
+        self, call: Call, target: str, identifier: str, attribute: str, option: str
+    ) -> Reply:
+        found = self.attribute(self.target(target, identifier), attribute)
+        data = self.data(call)
+        current = found.option(option)
+        if current is None:
+            raise errors.value_not_found(
+                f'Cannot find select attribute with select option title "{option}".'
+            )
+        title = data.get("title")
+        if title is not None and title != current.title:
+            if found.option(str(title)) is not None:
+                raise errors.AttioError(
+                    409,
+                    "invalid_request_error",
+                    "slug_conflict",
+                    f'There is already another select option with the title "{title}".',
+                )
+            current.title = str(title)
+            current.rendered["title"] = current.title
+        if "is_archived" in data:
+            current.is_archived = bool(data["is_archived"])
+        return Reply({"data": dict(current.render(found.ids))})
 
     def statuses(self, call: Call, target: str, identifier: str, attribute: str) -> Reply:
         found = self.attribute(self.target(target, identifier), attribute)
@@ -223,6 +296,34 @@ class SchemaApi(Api):
         )
         found.statuses.append(status)
         return Reply({"data": dict(status.render(found.ids))})
+
+    def update_status(
+        self, call: Call, target: str, identifier: str, attribute: str, status: str
+    ) -> Reply:
+        found = self.attribute(self.target(target, identifier), attribute)
+        data = self.data(call)
+        current = found.status(status)
+        if current is None:
+            raise errors.value_not_found(
+                f'Cannot find status attribute with status option title "{status}".'
+            )
+        title = data.get("title")
+        if title is not None and title != current.title:
+            if found.status(str(title)) is not None:
+                raise errors.AttioError(
+                    409,
+                    "invalid_request_error",
+                    "slug_conflict",
+                    f'There is already another status with the title "{title}".',
+                )
+            current.title = str(title)
+        if "is_archived" in data:
+            current.is_archived = bool(data["is_archived"])
+        if "celebration_enabled" in data:
+            current.celebration_enabled = bool(data["celebration_enabled"])
+        if "target_time_in_status" in data:
+            current.target_time_in_status = data["target_time_in_status"]
+        return Reply({"data": dict(current.render(found.ids))})
 
     # --- lists ----------------------------------------------------------------------------------
 
