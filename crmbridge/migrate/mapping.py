@@ -117,7 +117,7 @@ def _field_map(index: int, source: str, spec: Any) -> FieldMap:
             f"{where}: unknown transform {transform!r}; expected one of {', '.join(TRANSFORMS)}"
         )
     to = spec.get("to")
-    targets = (to,) if isinstance(to, str) else tuple(to or ())
+    targets = (to,) if isinstance(to, str) else tuple(to) if isinstance(to, list) else ()
     if not targets or not all(isinstance(t, str) and t for t in targets):
         raise ValidationError(f"{where}: 'to' must name a target field (or a list of them)")
     if transform == "split_name":

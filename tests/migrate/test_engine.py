@@ -253,3 +253,10 @@ def test_unusable_state_file_is_a_clear_error(crms: tuple[ToyCRM, ToyCRM], tmp_p
     (tmp_path / "not-a-db").write_text("hello, this is not sqlite" * 100)
     with pytest.raises(cb.ConfigError, match="state file"):
         _run(src, dst, tmp_path, state=tmp_path / "not-a-db")
+
+
+def test_to_must_name_fields() -> None:
+    for bad in (3, None, [], [1], {"x": 1}):
+        mapping = {"objects": [{"source": "a", "target": "b", "fields": {"x": {"to": bad}}}]}
+        with pytest.raises(cb.ValidationError, match="'to' must name a target field"):
+            parse_mapping(mapping)
