@@ -248,7 +248,7 @@ def test_resume_after_interruption(crms: tuple[ToyCRM, ToyCRM], tmp_path: Path) 
 
 def test_unusable_state_file_is_a_clear_error(crms: tuple[ToyCRM, ToyCRM], tmp_path: Path) -> None:
     src, dst = crms
-    with pytest.raises(cb.ConfigError, match="cannot use .* as the migration state file"):
+    with pytest.raises(cb.ConfigError, match=r"cannot use .* as the migration state file"):
         _run(src, dst, tmp_path, state=tmp_path / "missing" / "state.db")
     (tmp_path / "not-a-db").write_text("hello, this is not sqlite" * 100)
     with pytest.raises(cb.ConfigError, match="state file"):
