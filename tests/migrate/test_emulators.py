@@ -1,0 +1,125 @@
+"""End-to-end migrations between the two emulators, both directions, checked record by record
+against the source: values, references and counts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import crmbridge as cb
+from crmbridge.demo import bundled_mapping
+from crmbridge.migrate import load_mapping, migrate
+from crmbridge.plugins import get_provider
+
+KIZEN_TO_ATTIO = Path(__file__).parents[1] / "reliability" / "kizen-to-attio.toml"
+CATEGORY_MAP = {"B2B": "B2B", "B2C": "B2C", "SAAS": "SaaS", "Enterprise": "Enterprise"}
+
+
+def _labels(values: list[cb.Option]) -> set[str]:
+    return {o.label for o in values}
+
+
+def test_attio_to_kizen_every_record(tmp_path: Path) -> None:
+    attio_em = get_provider("attio").create_emulator(seed="demo", demo_size=300, random_seed=3)
+    kizen_em = get_provider("kizen").create_emulator()
+    report = migrate(
+        cb.connect_async("attio", emulator=attio_em),
+        cb.connect_async("kizen", emulator=kizen_em),
+        bundled_mapping(),
+        state=tmp_path / "s.db",
+        failures=tmp_path / "f.jsonl",
+    )
+    assert report.failed == 0
+    with (
+        cb.connect("attio", emulator=attio_em) as attio,
+        cb.connect("kizen", emulator=kizen_em) as kizen,
+    ):
+        people = list(attio.query("people"))
+        companies = {c.id: c for c in attio.query("companies")}
+        contacts = {c["email"]: c for c in kizen.query("client_client")}
+        kcompanies = {c.id: c for c in kizen.query("companies_company")}
+    assert len(contacts) == len(people) == 300
+    # Companies merge by name in Kizen (its match key): one Kizen company per distinct name.
+    names = {c["name"] for c in companies.values()}
+    assert sorted(c["name"] for c in kcompanies.values()) == sorted(names)
+    counts = report.objects["companies->companies_company"].counts
+    assert counts["created"] == len(names)
+    assert counts["created"] + counts["updated"] == len(companies)
+    by_name = {c["name"]: c for c in kcompanies.values()}
+    for company in companies.values():
+        k = by_name[company["name"]]
+        if company["domains"]:
+            assert k["domain"] == company["domains"][0] or any(
+                k["domain"] == c["domains"][0]
+                for c in companies.values()
+                if c["name"] == company["name"]
+            )
+    for person in people:
+        contact = contacts[person["email_addresses"][0]]
+        assert contact["first_name"] == person["name"].first
+        assert contact["last_name"] == person["name"].last
+        assert contact["mobile_phone"] == (
+            person["phone_numbers"][0] if person["phone_numbers"] else None
+        )
+        assert _labels(contact["titles"]) == (
+            {person["job_title"]} if person["job_title"] else set()
+        )
+        assert contact["email_status"].label == "Not Opted In"
+        if person["company"] is None:
+            assert contact["company"] is None
+        else:
+            target = kcompanies[contact["company"].id]
+            assert target["name"] == companies[person["company"].id]["name"]
+
+
+def test_kizen_to_attio_every_record(tmp_path: Path) -> None:
+    kizen_em = get_provider("kizen").create_emulator(seed="demo", demo_size=200, random_seed=4)
+    attio_em = get_provider("attio").create_emulator()
+    report = migrate(
+        cb.connect_async("kizen", emulator=kizen_em),
+        cb.connect_async("attio", emulator=attio_em),
+        load_mapping(KIZEN_TO_ATTIO),
+        state=tmp_path / "s.db",
+        failures=tmp_path / "f.jsonl",
+    )
+    assert report.failed == 0
+    with (
+        cb.connect("attio", emulator=attio_em) as attio,
+        cb.connect("kizen", emulator=kizen_em) as kizen,
+    ):
+        contacts = list(kizen.query("client_client"))
+        kcompanies = {c.id: c for c in kizen.query("companies_company")}
+        people = {p["email_addresses"][0]: p for p in attio.query("people")}
+        companies = {c.id: c for c in attio.query("companies")}
+    assert len(people) == len(contacts) == 200
+    assert len(companies) == len({c["domain"] for c in kcompanies.values()})
+    by_domain = {c["domains"][0]: c for c in companies.values()}
+    reverse = {v: k for k, v in CATEGORY_MAP.items()}
+    for kc in kcompanies.values():
+        ac = by_domain[kc["domain"]]
+        assert ac["name"] == kc["name"]
+        assert ac["description"] == kc["description"]
+        assert _labels(ac["categories"]) == {
+            reverse[o.label] for o in kc["categories"] if o.label in reverse
+        }
+    for contact in contacts:
+        person = people[contact["email"]]
+        assert person["name"].full == contact["full_name"]
+        assert person["phone_numbers"] == (
+            [contact["mobile_phone"]] if contact["mobile_phone"] else []
+        )
+        if contact["company"] is None:
+            assert person["company"] is None
+        else:
+            assert companies[person["company"].id]["domains"] == [
+                kcompanies[contact["company"].id]["domain"]
+            ]
+    # A second run changes nothing and writes nothing.
+    again = migrate(
+        cb.connect_async("kizen", emulator=kizen_em),
+        cb.connect_async("attio", emulator=attio_em),
+        load_mapping(KIZEN_TO_ATTIO),
+        state=tmp_path / "s.db",
+        failures=tmp_path / "f.jsonl",
+    )
+    assert again.writes == 0
+    assert again.totals()["noop"] == report.totals()["created"] + report.totals()["updated"]
