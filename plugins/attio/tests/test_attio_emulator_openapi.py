@@ -187,6 +187,24 @@ def test_schema_endpoints(client: httpx.Client) -> None:
 
 
 def test_schema_writes(client: httpx.Client) -> None:
+    objects = {
+        "data": {"api_slug": "projects", "singular_noun": "Project", "plural_noun": "Projects"}
+    }
+    assert check("/v2/objects", "POST", client.post("/v2/objects", json=objects))
+    assert check("/v2/objects", "POST", client.post("/v2/objects", json=objects))  # 409
+    patch = client.patch("/v2/objects/projects", json={"data": {"plural_noun": "Jobs"}})
+    assert check("/v2/objects/{object}", "PATCH", patch)
+    lists = {
+        "data": {
+            "name": "Hiring",
+            "api_slug": "hiring",
+            "parent_object": "projects",
+            "workspace_access": "read-only",
+            "workspace_member_access": [],
+        }
+    }
+    assert check("/v2/lists", "POST", client.post("/v2/lists", json=lists))
+    assert check("/v2/lists", "POST", client.post("/v2/lists", json=lists))  # 409
     body: dict[str, Any] = {
         "data": {
             "title": "Tier",

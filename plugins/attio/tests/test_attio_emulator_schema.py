@@ -409,3 +409,71 @@ def test_update_options_and_statuses(emulator: AttioEmulator, client: httpx.Clie
         client.patch(f"{statuses}/Proposal", json={"data": {"title": "Negotiation"}}).status_code
         == 409
     )
+
+
+def test_create_and_update_objects(emulator: AttioEmulator, client: httpx.Client) -> None:
+    body = {"data": {"api_slug": "projects", "singular_noun": "Project", "plural_noun": "Projects"}}
+    created = data(client.post("/v2/objects", json=body))
+    assert created["api_slug"] == "projects"
+    assert client.post("/v2/objects", json=body).status_code == 409
+    attrs = [a["api_slug"] for a in data(client.get("/v2/objects/projects/attributes"))]
+    assert attrs == ["record_id", "created_at", "created_by"]
+    emulator.add_attribute("projects", "client", "record-reference", targets=["companies"])
+    company = emulator.seed_record("companies", {"name": "Acme"})["id"]["record_id"]
+    project = emulator.seed_record(
+        "projects", {"client": {"target_object": "companies", "target_record_id": company}}
+    )["id"]["record_id"]
+    emulator.add_list("accounts", "Accounts", "companies")
+    emulator.seed_entry("accounts", company)
+    renamed = data(
+        client.patch("/v2/objects/companies", json={"data": {"api_slug": "organisations"}})
+    )
+    assert renamed["api_slug"] == "organisations"
+    value = data(client.get(f"/v2/objects/projects/records/{project}"))["values"]["client"][0]
+    assert value["target_object"] == "organisations"
+    assert data(client.get("/v2/lists/accounts"))["parent_object"] == ["organisations"]
+    assert client.get(f"/v2/objects/organisations/records/{company}").status_code == 200
+    assert client.get("/v2/objects/companies").status_code == 404
+    person = client.post(
+        "/v2/objects/people/records",
+        json={
+            "data": {
+                "values": {
+                    "company": {"target_object": "organisations", "target_record_id": company}
+                }
+            }
+        },
+    )
+    assert person.status_code == 200
+    empty = client.patch("/v2/objects/projects", json={"data": {}})
+    assert empty.status_code == 400
+    clash = client.patch("/v2/objects/projects", json={"data": {"api_slug": "people"}})
+    assert clash.status_code == 409
+    nouns = data(client.patch("/v2/objects/projects", json={"data": {"singular_noun": "Job"}}))
+    assert nouns["singular_noun"] == "Job"
+
+
+def test_create_list_checks_members(client: httpx.Client) -> None:
+    body = {
+        "data": {
+            "name": "Hiring",
+            "api_slug": "hiring",
+            "parent_object": "people",
+            "workspace_access": None,
+            "workspace_member_access": [
+                {
+                    "workspace_member_id": "00000000-0000-4000-8000-000000000000",
+                    "level": "read-only",
+                }
+            ],
+        }
+    }
+    response = client.post("/v2/lists", json=body)
+    assert response.status_code == 400
+    assert response.json()["code"] == "value_not_found"
+    missing_parent = client.post(
+        "/v2/lists",
+        json={"data": {**body["data"], "parent_object": "nope", "workspace_member_access": []}},
+    )
+    assert missing_parent.status_code == 404
+    assert missing_parent.json()["message"] == 'Parent object with slug/ID "nope" not found.'

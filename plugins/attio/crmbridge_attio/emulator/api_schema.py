@@ -15,9 +15,12 @@ import time
 from . import errors
 from .api import Api, Call, Reply
 from .schema import ATTRIBUTE_TYPES, OptionDef, Parent, StatusDef
-from .seeds import add_attribute, add_list
+from .seeds import add_attribute, add_list, add_object
+from .store import Entry
 
 __all__ = ["SchemaApi"]
+
+_SLUG = re.compile(r"[a-z][a-z0-9_]*")
 
 SCOPES = (
     "comment:read-write list_configuration:read-write list_entry:read-write note:read-write "
@@ -82,6 +85,79 @@ class SchemaApi(Api):
     def object_(self, call: Call, obj: str) -> Reply:
         return Reply({"data": self.object(obj).render()})
 
+    def create_object(self, call: Call) -> Reply:
+        """``POST /v2/objects`` (spec: all three keys required; 409 ``slug_conflict``)."""
+        data = self.data(call, "api_slug", "singular_noun", "plural_noun")
+        slug = data["api_slug"]
+        if not isinstance(slug, str) or not _SLUG.fullmatch(slug):
+            raise errors.body_invalid(
+                [errors.zod("invalid_string", ["data", "api_slug"], "Invalid api_slug")]
+            )
+        nouns = {o.singular_noun for o in self.ws.objects.values()}
+        nouns |= {o.plural_noun for o in self.ws.objects.values()}
+        if self.ws.object(slug) is not None or {data["singular_noun"], data["plural_noun"]} & nouns:
+            raise errors.AttioError(
+                409,
+                "invalid_request_error",
+                "slug_conflict",
+                "Failed to create object. Please ensure your api_slug and names are unique.",
+            )
+        obj = add_object(
+            self.ws, slug, str(data["singular_noun"]), str(data["plural_noun"]), call.now
+        )
+        return Reply({"data": obj.render()})
+
+    def update_object(self, call: Call, obj: str) -> Reply:
+        """``PATCH /v2/objects/{object}``: nouns and ``api_slug`` (references follow the slug)."""
+        found = self.object(obj)
+        data = self.data(call)
+        keys = {"api_slug", "singular_noun", "plural_noun"} & set(data)
+        if not keys:
+            raise errors.AttioError(
+                400,
+                "invalid_request_error",
+                "validation_type",
+                "You passed an empty payload. Please ensure you are updating at least one "
+                "property in your request.",
+            )
+        slug = data.get("api_slug", found.api_slug)
+        if slug != found.api_slug:
+            if not isinstance(slug, str) or not _SLUG.fullmatch(slug) or self.ws.object(slug):
+                raise errors.AttioError(
+                    409,
+                    "invalid_request_error",
+                    "slug_conflict",
+                    "Failed to update object. Please ensure api_slug is unique.",
+                )
+            self._rename_object(found.api_slug, slug)
+        if "singular_noun" in data:
+            found.singular_noun = str(data["singular_noun"])
+        if "plural_noun" in data:
+            found.plural_noun = str(data["plural_noun"])
+        return Reply({"data": found.render()})
+
+    def _rename_object(self, old: str, new: str) -> None:
+        """Record references carry the target's slug, lists their parent's: all follow."""
+        ws = self.ws
+        ws.objects = {(new if s == old else s): o for s, o in ws.objects.items()}
+        ws.objects[new].api_slug = new
+        for parent in [*ws.objects.values(), *ws.lists.values()]:
+            for attribute in parent.attributes.values():
+                attribute.targets = [new if t == old else t for t in attribute.targets]
+            for row in ws.table(parent).rows.values():
+                if isinstance(row, Entry) and row.parent_object == old:
+                    row.parent_object = new
+                if row.refs is not None:
+                    row.refs = None  # rebuilt on demand with the new slug
+                for store in (row.active, row.history):
+                    for values in store.values():
+                        for i, value in enumerate(values):
+                            if value.get("target_object") == old:
+                                values[i] = {**value, "target_object": new}
+        for lst in ws.lists.values():
+            if lst.parent_object == old:
+                lst.parent_object = new
+
     # --- attributes -----------------------------------------------------------------------------
 
     def attributes(self, call: Call, target: str, identifier: str) -> Reply:
@@ -114,7 +190,7 @@ class SchemaApi(Api):
                     )
                 ]
             )
-        if not isinstance(slug, str) or not re.fullmatch(r"[a-z][a-z0-9_]*", slug):
+        if not isinstance(slug, str) or not _SLUG.fullmatch(slug):
             raise errors.body_invalid(
                 [errors.zod("invalid_string", ["data", "api_slug"], "Invalid api_slug")]
             )
@@ -334,7 +410,18 @@ class SchemaApi(Api):
         return Reply({"data": self.list(lst).render()})
 
     def create_list(self, call: Call) -> Reply:
-        data = self.data(call, "name", "api_slug", "parent_object")
+        data = self.data(
+            call, "name", "api_slug", "parent_object", "workspace_access", "workspace_member_access"
+        )
+        access = data["workspace_member_access"]
+        if not isinstance(access, list) or not all(isinstance(a, dict) for a in access):
+            raise errors.body_invalid(
+                [errors.zod("invalid_type", ["data", "workspace_member_access"], "Expected array")]
+            )
+        for grant in access:
+            member_id = grant.get("workspace_member_id")
+            if self.ws.member_by_id(str(member_id)) is None:
+                raise errors.value_not_found(f'Workspace member with ID "{member_id}" not found.')
         parent = self.ws.object(str(data["parent_object"]))
         if parent is None:
             raise errors.not_found(
@@ -347,5 +434,20 @@ class SchemaApi(Api):
                 "slug_conflict",
                 f'A list with api_slug "{data["api_slug"]}" already exists.',
             )
-        lst = add_list(self.ws, str(data["api_slug"]), str(data["name"]), parent.api_slug, call.now)
+        lst = add_list(
+            self.ws,
+            str(data["api_slug"]),
+            str(data["name"]),
+            parent.api_slug,
+            call.now,
+            workspace_access=data["workspace_access"],
+        )
+        lst.workspace_member_access = [
+            {
+                "level": str(g.get("level", "read-and-write")),
+                "workspace_member_id": g["workspace_member_id"],
+            }
+            for g in access
+        ]
+        lst.created_by_actor = self.ws.api_actor()
         return Reply({"data": lst.render()})

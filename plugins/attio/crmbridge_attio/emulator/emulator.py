@@ -29,8 +29,8 @@ from .seeds import (
     SCHEMA_CREATED_AT,
     add_attribute,
     add_list,
+    add_object,
     install_standard,
-    standard_attributes,
 )
 from .store import Entry, Workspace
 
@@ -338,21 +338,7 @@ class AttioEmulator(Emulator):
     def add_object(self, api_slug: str, singular_noun: str, plural_noun: str) -> ObjectDef:
         """A custom object with the system attributes every object has."""
         with self.lock:
-            ws = self.workspace
-            obj = ObjectDef(
-                id=ws.ids.new(),
-                workspace_id=ws.id,
-                api_slug=api_slug,
-                created_at=now_timestamp(),
-                singular_noun=singular_noun,
-                plural_noun=plural_noun,
-            )
-            ws.objects[api_slug] = obj
-            for slug, title, type_, flags, extra in standard_attributes():
-                add_attribute(
-                    ws, obj, slug, title, type_, flags=flags, default=extra.get("default")
-                )
-            return obj
+            return add_object(self.workspace, api_slug, singular_noun, plural_noun, now_timestamp())
 
     def relate(self, a: tuple[str, str], b: tuple[str, str]) -> None:
         """Make two record-reference attributes each other's inverse (a relationship)."""

@@ -21,6 +21,7 @@ __all__ = [
     "SCHEMA_CREATED_AT",
     "add_attribute",
     "add_list",
+    "add_object",
     "install_standard",
     "standard_attributes",
 ]
@@ -360,6 +361,24 @@ def install_standard(ws: Workspace) -> None:
         a = ws.objects[a_obj].attributes[a_slug]
         b = ws.objects[b_obj].attributes[b_slug]
         a.inverse, b.inverse = b, a
+
+
+def add_object(
+    ws: Workspace, api_slug: str, singular_noun: str, plural_noun: str, created_at: str
+) -> ObjectDef:
+    """A custom object with the system attributes every object has."""
+    obj = ObjectDef(
+        id=ws.ids.new(),
+        workspace_id=ws.id,
+        api_slug=api_slug,
+        created_at=created_at,
+        singular_noun=singular_noun,
+        plural_noun=plural_noun,
+    )
+    ws.objects[api_slug] = obj
+    for slug, title, type_, flags, extra in standard_attributes():
+        add_attribute(ws, obj, slug, title, type_, flags=flags, default=extra.get("default"))
+    return obj
 
 
 def add_list(
