@@ -123,3 +123,56 @@ def test_kizen_to_attio_every_record(tmp_path: Path) -> None:
     )
     assert again.writes == 0
     assert again.totals()["noop"] == report.totals()["created"] + report.totals()["updated"]
+
+
+def test_create_options_adds_missing_labels_on_attio(tmp_path: Path) -> None:
+    """Kizen categories unknown to Attio are created with --create-options instead of refused."""
+    from crmbridge.migrate import parse_mapping
+
+    data = {
+        "objects": [
+            {
+                "source": "companies_company",
+                "target": "companies",
+                "match": "domains",
+                "fields": {"name": "name", "domain": "domains", "industry": "categories"},
+            }
+        ]
+    }
+    kizen_em = get_provider("kizen").create_emulator(seed="demo", demo_size=40, random_seed=4)
+    attio_em = get_provider("attio").create_emulator()
+    args = (parse_mapping(data),)
+    try:
+        migrate(
+            cb.connect_async("kizen", emulator=kizen_em),
+            cb.connect_async("attio", emulator=attio_em),
+            *args,
+            state=tmp_path / "a.db",
+            failures=None,
+        )
+    except cb.ValidationError as exc:
+        refused = str(exc)
+    else:
+        raise AssertionError("missing option labels were not reported")
+    assert "option label(s) missing on companies.categories" in refused
+    assert "--create-options" in refused
+    report = migrate(
+        cb.connect_async("kizen", emulator=kizen_em),
+        cb.connect_async("attio", emulator=attio_em),
+        *args,
+        state=tmp_path / "b.db",
+        failures=None,
+        create_options=True,
+    )
+    assert report.failed == 0
+    with (
+        cb.connect("attio", emulator=attio_em) as attio,
+        cb.connect("kizen", emulator=kizen_em) as kizen,
+    ):
+        labels = {o.label for o in attio.schema("companies").fields["categories"].options}
+        industries = {
+            c["industry"].label for c in kizen.query("companies_company") if c["industry"]
+        }
+        assert industries <= labels
+        for company in attio.query("companies"):
+            assert len(company["categories"]) <= 1

@@ -30,6 +30,7 @@ from crmbridge import (
     Conflict,
     CRMError,
     FieldSpec,
+    FieldType,
     ObjectSchema,
     ObjectSpec,
     Option,
@@ -487,6 +488,22 @@ class AttioProvider(Provider):
             "GET", f"/v2/{target}/{object}/attributes/{attribute}/{endpoint}"
         )
         return codec.decode_options(response.json())
+
+    def create_option(self, schema: ObjectSchema, field: FieldSpec, label: str) -> Plan[Option]:
+        """Add a select option (``POST …/attributes/{a}/options``) or a status
+        (``POST …/attributes/{a}/statuses``), body ``{"data": {"title": label}}`` as the spec's
+        request schemas define; used by ``crmbridge migrate --create-options``."""
+        raw = field.raw if isinstance(field.raw, Mapping) else {}
+        kind = (
+            "status" if raw.get("type") == "status" or field.type is FieldType.status else "select"
+        )
+        if kind == "select" and field.type not in (FieldType.option, FieldType.tags):
+            raise ValidationError(f"{schema.slug}.{field.slug} has no options to add to")
+        target = "lists" if schema.object.kind == "list" else "objects"
+        path = f"/v2/{target}/{schema.slug}/attributes/{field.slug}/{_CHOICE_ENDPOINTS[kind]}"
+        response = yield self.build_request("POST", path, json={"data": {"title": label}})
+        (option,) = codec.decode_options({"data": [codec.unwrap(response.json())]})
+        return option
 
     def self_info(self) -> Plan[dict[str, Any]]:
         """``GET /v2/self``: what the token is (workspace, scopes, ``active``), to check a token
