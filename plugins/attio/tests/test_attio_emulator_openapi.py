@@ -205,6 +205,8 @@ def test_schema_writes(client: httpx.Client) -> None:
     }
     assert check("/v2/lists", "POST", client.post("/v2/lists", json=lists))
     assert check("/v2/lists", "POST", client.post("/v2/lists", json=lists))  # 409
+    renamed = client.patch("/v2/lists/hiring", json={"data": {"name": "Recruiting"}})
+    assert check("/v2/lists/{list}", "PATCH", renamed)
     body: dict[str, Any] = {
         "data": {
             "title": "Tier",

@@ -477,3 +477,32 @@ def test_create_list_checks_members(client: httpx.Client) -> None:
     )
     assert missing_parent.status_code == 404
     assert missing_parent.json()["message"] == 'Parent object with slug/ID "nope" not found.'
+
+
+def test_update_list(emulator: AttioEmulator, client: httpx.Client) -> None:
+    emulator.add_list("hiring", "Hiring", "people")
+    member = emulator.workspace.members[0].id
+    body = {
+        "data": {
+            "name": "Recruiting",
+            "api_slug": "recruiting",
+            "workspace_access": None,
+            "workspace_member_access": [{"workspace_member_id": member, "level": "read-only"}],
+        }
+    }
+    updated = data(client.patch("/v2/lists/hiring", json=body))
+    assert (updated["name"], updated["api_slug"], updated["workspace_access"]) == (
+        "Recruiting",
+        "recruiting",
+        None,
+    )
+    assert updated["workspace_member_access"] == [
+        {"level": "read-only", "workspace_member_id": member}
+    ]
+    assert client.get("/v2/lists/hiring").status_code == 404
+    assert data(client.get("/v2/lists/recruiting"))["id"] == updated["id"]
+    bad = client.patch(
+        "/v2/lists/recruiting",
+        json={"data": {"workspace_member_access": [{"workspace_member_id": "x"}]}},
+    )
+    assert bad.json()["code"] == "value_not_found"

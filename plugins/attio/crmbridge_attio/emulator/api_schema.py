@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import time
+from typing import Any
 
 from . import errors
 from .api import Api, Call, Reply
@@ -409,11 +410,35 @@ class SchemaApi(Api):
     def list_(self, call: Call, lst: str) -> Reply:
         return Reply({"data": self.list(lst).render()})
 
-    def create_list(self, call: Call) -> Reply:
-        data = self.data(
-            call, "name", "api_slug", "parent_object", "workspace_access", "workspace_member_access"
-        )
-        access = data["workspace_member_access"]
+    def update_list(self, call: Call, lst: str) -> Reply:
+        """``PATCH /v2/lists/{list}``: name, ``api_slug``, access."""
+        found = self.list(lst)
+        data = self.data(call)
+        access = data.get("workspace_member_access")
+        if access is not None:
+            self._check_members(access)
+        slug = data.get("api_slug", found.api_slug)
+        if slug != found.api_slug:
+            if not isinstance(slug, str) or not _SLUG.fullmatch(slug) or slug in self.ws.lists:
+                raise errors.AttioError(
+                    409,
+                    "invalid_request_error",
+                    "slug_conflict",
+                    f'A list with api_slug "{slug}" already exists.',
+                )
+            self.ws.lists = {
+                (slug if s == found.api_slug else s): v for s, v in self.ws.lists.items()
+            }
+            found.api_slug = slug
+        if "name" in data:
+            found.name = str(data["name"])
+        if "workspace_access" in data:
+            found.workspace_access = data["workspace_access"]
+        if access is not None:
+            found.workspace_member_access = _grants(access)
+        return Reply({"data": found.render()})
+
+    def _check_members(self, access: Any) -> None:
         if not isinstance(access, list) or not all(isinstance(a, dict) for a in access):
             raise errors.body_invalid(
                 [errors.zod("invalid_type", ["data", "workspace_member_access"], "Expected array")]
@@ -422,6 +447,13 @@ class SchemaApi(Api):
             member_id = grant.get("workspace_member_id")
             if self.ws.member_by_id(str(member_id)) is None:
                 raise errors.value_not_found(f'Workspace member with ID "{member_id}" not found.')
+
+    def create_list(self, call: Call) -> Reply:
+        data = self.data(
+            call, "name", "api_slug", "parent_object", "workspace_access", "workspace_member_access"
+        )
+        access = data["workspace_member_access"]
+        self._check_members(access)
         parent = self.ws.object(str(data["parent_object"]))
         if parent is None:
             raise errors.not_found(
@@ -442,12 +474,17 @@ class SchemaApi(Api):
             call.now,
             workspace_access=data["workspace_access"],
         )
-        lst.workspace_member_access = [
-            {
-                "level": str(g.get("level", "read-and-write")),
-                "workspace_member_id": g["workspace_member_id"],
-            }
-            for g in access
-        ]
+        lst.workspace_member_access = _grants(access)
         lst.created_by_actor = self.ws.api_actor()
         return Reply({"data": lst.render()})
+
+
+def _grants(access: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """``workspace_member_access`` in the recorded key order (``lists_list.yaml``)."""
+    return [
+        {
+            "level": str(g.get("level", "read-and-write")),
+            "workspace_member_id": str(g["workspace_member_id"]),
+        }
+        for g in access
+    ]

@@ -51,6 +51,7 @@ ROUTES: list[tuple[str, str, str, str]] = [
     ("GET", r"/v2/lists", "schema", "lists"),
     ("POST", r"/v2/lists", "schema", "create_list"),
     ("GET", rf"/v2/lists/{_S}", "schema", "list_"),
+    ("PATCH", rf"/v2/lists/{_S}", "schema", "update_list"),
     ("POST", rf"/v2/lists/{_S}/entries/query", "entries", "query_entries"),
     ("POST", rf"/v2/lists/{_S}/entries", "entries", "create_entry"),
     ("PUT", rf"/v2/lists/{_S}/entries", "entries", "assert_entry"),
