@@ -335,9 +335,32 @@ def _client_kwargs(transport: Any, timeout: float, verify: bool) -> dict[str, An
 
 
 class _BridgeBase:
-    provider: Provider
-    emulator: Emulator | None
-    _verbs: _Verbs
+    """What the sync and async facades share: construction, capabilities, the schema cache."""
+
+    _driver_class: type[SyncDriver] | type[AsyncDriver]
+
+    def __init__(
+        self,
+        provider: Provider,
+        client: httpx.Client | httpx.AsyncClient,
+        *,
+        emulator: Emulator | None = None,
+        limiter: RateLimiter | None = None,
+        retry: RetryPolicy | None = None,
+        schema_ttl: float = 300.0,
+        on_request: Callable[[httpx.Request], None] | None = None,
+    ) -> None:
+        self.provider = provider
+        self.client = client
+        self.emulator = emulator
+        self.driver = self._driver_class(
+            client,  # type: ignore[arg-type]
+            provider,
+            policy=retry,
+            limiter=limiter,
+            on_request=on_request,
+        )
+        self._verbs = _Verbs(provider, schema_ttl=schema_ttl)
 
     @property
     def capabilities(self) -> Any:
@@ -360,24 +383,9 @@ class _BridgeBase:
 class Bridge(_BridgeBase):
     """A synchronous connection to one CRM. Use :func:`connect` to make one."""
 
-    def __init__(
-        self,
-        provider: Provider,
-        client: httpx.Client,
-        *,
-        emulator: Emulator | None = None,
-        limiter: RateLimiter | None = None,
-        retry: RetryPolicy | None = None,
-        schema_ttl: float = 300.0,
-        on_request: Callable[[httpx.Request], None] | None = None,
-    ) -> None:
-        self.provider = provider
-        self.client = client
-        self.emulator = emulator
-        self.driver = SyncDriver(
-            client, provider, policy=retry, limiter=limiter, on_request=on_request
-        )
-        self._verbs = _Verbs(provider, schema_ttl=schema_ttl)
+    client: httpx.Client
+    driver: SyncDriver
+    _driver_class = SyncDriver
 
     def run(self, plan: Plan[Any]) -> Any:
         """Run any plan, e.g. a provider's own extra verb: ``crm.run(crm.provider.x(...))``."""
@@ -507,24 +515,9 @@ class Bridge(_BridgeBase):
 class AsyncBridge(_BridgeBase):
     """An asynchronous connection to one CRM, with the same verbs as :class:`Bridge`."""
 
-    def __init__(
-        self,
-        provider: Provider,
-        client: httpx.AsyncClient,
-        *,
-        emulator: Emulator | None = None,
-        limiter: RateLimiter | None = None,
-        retry: RetryPolicy | None = None,
-        schema_ttl: float = 300.0,
-        on_request: Callable[[httpx.Request], None] | None = None,
-    ) -> None:
-        self.provider = provider
-        self.client = client
-        self.emulator = emulator
-        self.driver = AsyncDriver(
-            client, provider, policy=retry, limiter=limiter, on_request=on_request
-        )
-        self._verbs = _Verbs(provider, schema_ttl=schema_ttl)
+    client: httpx.AsyncClient
+    driver: AsyncDriver
+    _driver_class = AsyncDriver
 
     async def run(self, plan: Plan[Any]) -> Any:
         """Run any plan, e.g. a provider's own extra verb."""
