@@ -506,3 +506,24 @@ def test_update_list(emulator: AttioEmulator, client: httpx.Client) -> None:
         json={"data": {"workspace_member_access": [{"workspace_member_id": "x"}]}},
     )
     assert bad.json()["code"] == "value_not_found"
+
+
+def test_emulator_does_not_use_our_client() -> None:
+    """Issue #6: the emulator is written from the docs, spec and recordings, not from our client:
+    it imports nothing from the Attio provider, codec, types or filters modules."""
+    import ast
+    from pathlib import Path
+
+    import crmbridge_attio.emulator as package
+
+    forbidden = {"codec", "provider", "types", "filters"}
+    for path in Path(package.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                module = node.module or ""
+                if node.level >= 2 or module.startswith("crmbridge_attio"):
+                    parts = set(module.split(".")) | {a.name for a in node.names}
+                    assert not parts & forbidden, (path.name, module)
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    assert not alias.name.startswith("crmbridge_attio."), (path.name, alias.name)
