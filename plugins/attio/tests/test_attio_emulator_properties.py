@@ -6,10 +6,12 @@ body, however wrong, crashes the emulator: every answer is a 2xx/4xx in Attio's 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import httpx
 from crmbridge_attio.emulator import AttioEmulator
+from crmbridge_attio.emulator.ids import parse_date, parse_timestamp
 from crmbridge_attio.emulator.values import identity
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -236,3 +238,22 @@ def test_no_body_crashes_the_emulator(route: tuple[str, str], body: Any, wrap: s
         {"data"} if response.status_code == 200 else {"status_code", "type", "code", "message"}
     )
     assert set(response.json()) >= expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.datetimes(
+        min_value=datetime(1900, 1, 2),
+        max_value=datetime(9999, 12, 30),
+        timezones=st.sampled_from(
+            [timezone(timedelta(minutes=m)) for m in (-600, -330, 0, 345, 840)]
+        ),
+    )
+)
+def test_timestamps_are_coerced_to_utc_with_nine_digits(moment: datetime) -> None:
+    """Spec ``output-value`` timestamp: any offset is converted to UTC, nanosecond width, ``Z``;
+    a date keeps the UTC calendar day."""
+    utc = moment.astimezone(UTC)
+    expected = utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond:06d}000Z"
+    assert parse_timestamp(moment.isoformat()) == expected
+    assert parse_date(moment.isoformat()) == utc.date().isoformat()
