@@ -425,6 +425,9 @@ def test_recorded_error_cassettes(client: httpx.Client, name: str) -> None:
     response = replay(client, interaction)
     assert response.status_code == interaction["status"]
     assert response.json() == interaction["response"]
+    # Byte for byte: Attio sends compact JSON, and the recorded Content-Length proves it.
+    assert response.content == json.dumps(interaction["response"], separators=(",", ":")).encode()
+    assert len(response.content) == int(interaction["headers"]["content-length"][0])
 
 
 # --- documented examples --------------------------------------------------------------------------
