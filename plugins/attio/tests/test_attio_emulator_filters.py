@@ -282,3 +282,23 @@ def test_sort_errors(client: httpx.Client, sorts: Any) -> None:
     response = client.post("/v2/objects/people/records/query", json={"sorts": sorts})
     assert response.status_code == 400
     assert response.json()["code"] == "filter_error"
+
+
+def test_match_key_queries_use_the_index_and_agree_with_a_scan(client: httpx.Client) -> None:
+    """``{email_addresses: {email_address: {$in: [...]}}}`` (an upsert's read by match key) is
+    answered from the uniqueness index; the answer is the scan's, in table order."""
+    indexed = {
+        "email_addresses": {
+            "email_address": {"$in": ["GRACE@navy.mil", "ada@analytical.org", "x@y.z"]}
+        }
+    }
+    assert first_names(client, {"filter": indexed}) == ["Ada", "Grace"]
+    scanned = {"$and": [indexed]}
+    assert first_names(client, {"filter": scanned}) == ["Ada", "Grace"]
+    assert first_names(
+        client, {"filter": {"email_addresses": {"email_address": {"$eq": "alan@bletchley.gov.uk"}}}}
+    ) == ["Alan"]
+    assert first_names(client, {"filter": indexed, "limit": 1, "offset": 1}) == ["Grace"]
+    domains = {"domains": {"domain": {"$in": ["navy.mil"]}}}
+    response = client.post("/v2/objects/companies/records/query", json={"filter": domains})
+    assert [r["values"]["name"][0]["value"] for r in response.json()["data"]] == ["US Navy"]
