@@ -57,7 +57,10 @@ class Report:
     def table(self, *, dry_run: bool = False) -> Table:
         """A rich table, one row per object and a total."""
         columns = ("planned", "noop") if dry_run else COLUMNS
-        table = Table("object", *columns, "refs fixed", title="migration report")
+        table = Table(title="migration report")
+        table.add_column("object", no_wrap=True)
+        for column in (*columns, "refs fixed"):
+            table.add_column(column, justify="right")
         for o in self.objects.values():
             note = " (already complete)" if o.skipped_complete else ""
             table.add_row(

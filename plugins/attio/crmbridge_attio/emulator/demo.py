@@ -280,14 +280,22 @@ def _generate(emulator: AttioEmulator, size: int, seed: int) -> None:
 
     companies: list[str] = []
     used_domains: set[str] = set()
+    used_names: set[str] = set()
     for i in range(max(1, size // 5)):
         name = f"{rng.choice(WORDS)} {rng.choice(SUFFIXES)}"
+        city = rng.choice(CITIES)
+        # Attio allows repeated names, but a demo where most do would read as duplicates once
+        # migrated to a CRM that keys companies by name (Kizen): qualify repeats, as people do.
+        if name in used_names:
+            name = f"{name} {city[0]}"
+        if name in used_names:
+            name = f"{name} {i}"
+        used_names.add(name)
         stem = name.lower().replace(" ", "")
         domain = f"{stem}.{rng.choice(TLDS)}"
         if domain in used_domains:
             domain = f"{stem}{i}.{rng.choice(TLDS)}"
         used_domains.add(domain)
-        city = rng.choice(CITIES)
         values: dict[str, Any] = {
             "name": name,
             "domains": [domain],
