@@ -22,7 +22,7 @@ import email.utils
 import random
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar, cast
@@ -72,14 +72,14 @@ class _Window:
 
     def __init__(self, limit: float) -> None:
         self.limit = limit
-        self.stamps: list[float] = []
+        self.stamps: deque[float] = deque()
 
     def admit(self, now: float) -> float:
         """0 if the request is admitted (and counted); else seconds until it would be."""
         cutoff = now - 1.0
         stamps = self.stamps
         while stamps and stamps[0] <= cutoff:
-            stamps.pop(0)
+            stamps.popleft()
         if len(stamps) < self.limit:
             stamps.append(now)
             return 0.0
@@ -161,12 +161,19 @@ class Emulator(abc.ABC):
             window = self._windows[bucket] = _Window(limit)
         return window.admit(time.monotonic())
 
-    def dispatch(self, request: httpx.Request) -> httpx.Response:
+    def admit(self, request: httpx.Request) -> float:
+        """Count ``request`` against the rate limit as it arrives: 0 if admitted, else the
+        seconds the client should wait (:meth:`dispatch` then answers 429)."""
+        with self.lock:
+            return self._check_rate(request)
+
+    def dispatch(self, request: httpx.Request, *, rate_wait: float | None = None) -> httpx.Response:
         """Faults and limits, then :meth:`handle`. Raises ``httpx.RemoteProtocolError`` for a
-        dropped connection."""
+        dropped connection. ``rate_wait``: what :meth:`admit` answered when the request arrived
+        (by default it is counted now)."""
         with self.lock:
             self.requests[f"{request.method} {request.url.path}"] += 1
-            wait = self._check_rate(request)
+            wait = self._check_rate(request) if rate_wait is None else rate_wait
             if wait:
                 return self.rate_limited_response(wait)
             drop_after = False
@@ -223,7 +230,12 @@ class Emulator(abc.ABC):
 
 class EmulatorTransport(httpx.MockTransport):
     """``httpx.MockTransport`` over an :class:`Emulator`, with latency that does not block an
-    event loop."""
+    event loop.
+
+    A request counts against the rate limit when it is sent, before the emulated latency: in
+    process, the latency timers share the client's event loop, and a busy loop (a page being
+    decoded, a garbage collection) wakes many at once — counting them then would bunch requests
+    the client had spaced out, and answer 429s that no network would cause."""
 
     def __init__(self, emulator: Emulator) -> None:
         super().__init__(emulator.dispatch)
@@ -231,17 +243,19 @@ class EmulatorTransport(httpx.MockTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         request.read()
+        wait = self.emulator.admit(request)
         delay = self.emulator.latency()
         if delay:
             time.sleep(delay)
-        return self.emulator.dispatch(request)
+        return self.emulator.dispatch(request, rate_wait=wait)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         await request.aread()
+        wait = self.emulator.admit(request)
         delay = self.emulator.latency()
         if delay:
             await asyncio.sleep(delay)
-        return self.emulator.dispatch(request)
+        return self.emulator.dispatch(request, rate_wait=wait)
 
 
 class EmulatorServer:
@@ -312,6 +326,13 @@ def _make_handler(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
                 except OSError:
                     pass
                 return
+            except Exception:  # an emulator bug: answer as the CRM would, keep serving
+                import logging
+
+                logging.getLogger("crmbridge.emulation").exception(
+                    "%s emulator failed on %s %s", emulator.name, self.command, self.path
+                )
+                response = emulator.server_error_response()
             content = response.content
             self.send_response(response.status_code)
             for key, value in response.headers.items():

@@ -22,6 +22,7 @@ knowledge:
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextvars
 import datetime as dt
 import email.utils
@@ -180,35 +181,67 @@ class RetryPolicy:
 
 
 class TokenBucket:
-    """A thread-safe token bucket: ``rate`` requests per second with bursts up to ``burst``.
+    """A thread-safe token bucket that lets at most ``rate`` requests through in any one-second
+    window, with bursts up to ``burst`` (default ``rate / 50``, at least 1).
+
+    CRMs count requests per second (the emulators in a one-second sliding window), so the bucket
+    refills at ``rate - burst`` per second: a full burst plus one second of refill is exactly
+    ``rate``. (Refilling at ``rate`` would let ``rate + burst`` through in some second and get a
+    429 — whose ``Retry-After``, an HTTP-date on Attio, pauses every caller for up to a second.)
+    Below 2 requests per second it refills at ``rate / 2``.
 
     :meth:`reserve` takes a token now and returns how long the caller must wait before using it,
     so the sync driver can ``time.sleep`` and the async driver ``asyncio.sleep`` the same answer.
+
+    A caller that wakes up late (a busy event loop, a paused thread) would send together with
+    the callers that reserved after it, and a burst of late senders exceeds the server's window.
+    So :meth:`admit`, asked just before sending, also keeps the send times of the last second and
+    answers how long to wait if ``rate`` requests already went out in it: the limit holds at the
+    moment requests actually leave, not only when their tokens were reserved.
     """
 
     def __init__(self, rate: float, burst: float | None = None) -> None:
         if rate <= 0:
             raise ValueError("rate must be positive")
         self.rate = rate
-        self.burst = burst if burst is not None else max(1.0, rate / 10)
+        self.burst = burst if burst is not None else max(1.0, rate / 50)
+        #: Tokens added per second.
+        self.refill = max(rate - self.burst, rate / 2)
         self._tokens = self.burst
         self._updated = time.monotonic()
         self._lock = threading.Lock()
+        #: At most ``_capacity`` sends in any ``_window`` seconds (``rate`` per second).
+        self._capacity = max(1, int(rate))
+        self._window = self._capacity / rate
+        self._sent: collections.deque[float] = collections.deque()
+
+    def admit(self) -> float:
+        """0 if a request may leave now (and it is counted as sent); else seconds to wait."""
+        with self._lock:
+            now = time.monotonic()
+            sent = self._sent
+            cutoff = now - self._window
+            while sent and sent[0] <= cutoff:
+                sent.popleft()
+            if len(sent) < self._capacity:
+                sent.append(now)
+                return 0.0
+            return max(sent[0] - cutoff, 0.001)
 
     def reserve(self) -> float:
         with self._lock:
             now = time.monotonic()
-            self._tokens = min(self.burst, self._tokens + (now - self._updated) * self.rate)
+            self._tokens = min(self.burst, self._tokens + (now - self._updated) * self.refill)
             self._updated = now
             self._tokens -= 1.0
             if self._tokens >= 0:
                 return 0.0
-            return -self._tokens / self.rate
+            return -self._tokens / self.refill
 
     def penalize(self, seconds: float) -> None:
         """The server said wait: drain the bucket so every caller backs off, not just one."""
         with self._lock:
-            self._tokens = min(self._tokens, -seconds * self.rate)
+            self._tokens = min(self._tokens, -seconds * self.refill)
 
 
 class RateLimiter:
@@ -230,8 +263,14 @@ class RateLimiter:
         )
 
     def delay(self, request: httpx.Request) -> float:
+        """Reserve a token for ``request``: seconds to wait before asking :meth:`admit`."""
         bucket = self.buckets.get(request.extensions.get(KIND, "write"))
         return bucket.reserve() if bucket else 0.0
+
+    def admit(self, request: httpx.Request) -> float:
+        """Just before sending: 0 to send now, else seconds to wait and ask again."""
+        bucket = self.buckets.get(request.extensions.get(KIND, "write"))
+        return bucket.admit() if bucket else 0.0
 
     def penalize(self, request: httpx.Request, seconds: float) -> None:
         bucket = self.buckets.get(request.extensions.get(KIND, "write"))
@@ -385,9 +424,11 @@ class SyncDriver(_DriverBase):
         """Send ``request`` with auth, rate limiting, retries and error mapping."""
         for attempt in self._retrying(request):
             with attempt:
-                delay = self.limiter.delay(request)
-                if delay:
-                    time.sleep(delay)
+                # Reserve a token, then check the last second's sends just before sending.
+                wait = self.limiter.delay(request) or self.limiter.admit(request)
+                while wait:
+                    time.sleep(wait)
+                    wait = self.limiter.admit(request)
                 self._prepare(request)
                 try:
                     response = self.client.send(request)
@@ -426,9 +467,11 @@ class AsyncDriver(_DriverBase):
         """Send ``request`` with auth, rate limiting, retries and error mapping."""
         async for attempt in self._retrying(request):
             with attempt:
-                delay = self.limiter.delay(request)
-                if delay:
-                    await asyncio.sleep(delay)
+                # Reserve a token, then check the last second's sends just before sending.
+                wait = self.limiter.delay(request) or self.limiter.admit(request)
+                while wait:
+                    await asyncio.sleep(wait)
+                    wait = self.limiter.admit(request)
                 self._prepare(request)
                 try:
                     response = await self.client.send(request)
