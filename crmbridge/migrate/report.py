@@ -58,13 +58,16 @@ class Report:
         """A rich table, one row per object and a total."""
         columns = ("planned", "noop") if dry_run else COLUMNS
         table = Table(title="migration report")
-        table.add_column("object", no_wrap=True)
+        widest = max((len(p) for k in self.objects for p in k.split("->")), default=6)
+        table.add_column("object", overflow="fold", min_width=widest + 2)
         for column in (*columns, "refs fixed"):
-            table.add_column(column, justify="right")
+            table.add_column(column, justify="right", min_width=len(column.split()[0]))
         for o in self.objects.values():
             note = " (already complete)" if o.skipped_complete else ""
             table.add_row(
-                o.key + note, *(str(o.counts[c]) for c in columns), str(o.references_fixed)
+                o.key.replace("->", " → ") + note,
+                *(str(o.counts[c]) for c in columns),
+                str(o.references_fixed),
             )
         totals = self.totals()
         table.add_row(
