@@ -4,7 +4,7 @@ must send exactly the recorded requests (method, URL, query and JSON body) and r
 neutral results, the recorded 400 and 404 as the right exceptions.
 
 Re-recording against the live API: see cassettes/attio/README.md
-(``CRMBRIDGE_RECORD_MODE=once ATTIO_API_KEY=… uv run pytest plugins/attio/tests/test_attio_cassettes.py``).
+(``CRMBRIDGE_RECORD=once ATTIO_API_KEY=… uv run pytest plugins/attio/tests/test_attio_cassettes.py``).
 """
 
 from __future__ import annotations
@@ -22,10 +22,13 @@ from vcr.errors import CannotOverwriteExistingCassetteException
 
 import crmbridge as cb
 from crmbridge.http import RetryPolicy
+from crmbridge.testing import vcr_config_for
 
 CASSETTES = Path(__file__).parents[3] / "cassettes" / "attio"
-RECORD_MODE = os.environ.get("CRMBRIDGE_RECORD_MODE", "none")
-MATCH_ON = ["method", "scheme", "host", "port", "path", "query", "body"]
+#: One vcr configuration for every provider: credential headers filtered, POST bodies matched,
+#: replay only unless ``CRMBRIDGE_RECORD`` says otherwise.
+VCR_CONFIG = vcr_config_for()
+RECORD_MODE = VCR_CONFIG["record_mode"]
 
 
 @contextmanager
@@ -42,12 +45,7 @@ def cassettes(tmp_path: Path, *names: str) -> Iterator[Any]:
             interactions.extend(doc["interactions"])
         path = tmp_path / "replay.yaml"
         path.write_text(yaml.safe_dump({"interactions": interactions, "version": 1}))
-    recorder = vcr.VCR(
-        record_mode=RECORD_MODE,
-        match_on=MATCH_ON,
-        filter_headers=["authorization", "cookie", "set-cookie"],
-        decode_compressed_response=True,
-    )
+    recorder = vcr.VCR(**VCR_CONFIG)
     with recorder.use_cassette(str(path)) as cassette:
         yield cassette
 
