@@ -8,26 +8,29 @@ to emulate anything: add and remove are native and atomic here (one transaction)
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
+import crmbridge
 from crmbridge import Add, Clear, FieldSpec, Option, Remove
 
-__all__ = ["apply_changes", "same_item"]
+__all__ = ["apply_changes", "same_item", "unique_key"]
 
 
-def _identity(value: Any) -> Any:
-    """What makes two items of a multi field "the same" for add/remove: an option's label
-    (case-insensitive) or id, a string case-insensitively, anything else by equality."""
+def unique_key(value: Any) -> str:
+    """What makes two values "the same", as a string: an option's label and text compare
+    case-insensitively, anything else by its exact plain-data form. Used by add/remove and by
+    the store's index of unique values (so uniqueness needs no scan of every record)."""
     if isinstance(value, Option):
-        return ("option", value.label.casefold())
+        return "option:" + value.label.casefold()
     if isinstance(value, str):
-        return ("text", value.casefold())
-    return value
+        return "text:" + value.casefold()
+    return "value:" + json.dumps(crmbridge.to_dict(value), sort_keys=True, default=str)
 
 
 def same_item(a: Any, b: Any) -> bool:
-    return bool(_identity(a) == _identity(b))
+    return unique_key(a) == unique_key(b)
 
 
 def _apply(spec: FieldSpec, old: Any, change: Any) -> Any:

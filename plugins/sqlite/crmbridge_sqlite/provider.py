@@ -51,7 +51,7 @@ from crmbridge import (
 )
 from crmbridge.filters import OPERATORS
 
-from .changes import apply_changes, same_item
+from .changes import apply_changes, unique_key
 from .query import matches, ordered
 from .store import Row, Store
 
@@ -77,6 +77,10 @@ def _locked(store: Store, work: Callable[[], T]) -> Plan[T]:
             return work()
 
     return _now(run)
+
+
+def _unique(schema: ObjectSchema) -> list[str]:
+    return [f.slug for f in schema.fields.values() if f.unique]
 
 
 class SqliteProvider(crmbridge.Provider):
@@ -200,21 +204,21 @@ class SqliteProvider(crmbridge.Provider):
     def _holders(
         self, schema: ObjectSchema, values: Mapping[str, Any], *, archived: bool, skip: str | None
     ) -> list[tuple[Row, str]]:
-        """Records (live or archived) that already hold a unique value in ``values``."""
-        uniques = [f for f in schema.fields.values() if f.unique and values.get(f.slug)]
-        if not uniques:
-            return []
+        """Records (live or archived) that already hold a unique value in ``values``, with the
+        field, found through the store's index of unique values."""
         found: list[tuple[Row, str]] = []
-        for row in self.store.scan(schema.slug, archived=archived):
-            if row.id == skip:
+        seen: set[str] = set()
+        for f in schema.fields.values():
+            value = values.get(f.slug)
+            if not f.unique or value in (None, "", []):
                 continue
-            for f in uniques:
-                mine = values[f.slug] if isinstance(values[f.slug], list) else [values[f.slug]]
-                theirs = row.fields.get(f.slug)
-                theirs = theirs if isinstance(theirs, list) else [theirs]
-                if any(same_item(a, b) for a in mine for b in theirs if b is not None):
+            items = value if isinstance(value, list) else [value]
+            keys = [unique_key(v) for v in items]
+            for id in self.store.holders(schema.slug, f.slug, keys, archived=archived, skip=skip):
+                row = self.store.get(schema.slug, id)
+                if row is not None and id not in seen:
+                    seen.add(id)
                     found.append((row, f.slug))
-                    break
         return found
 
     def _check_unique(
@@ -259,13 +263,13 @@ class SqliteProvider(crmbridge.Provider):
         fields = apply_changes(schema.fields, {}, values)
         self._check_unique(schema, fields, skip=None)
         with self.store.transaction() as db:
-            return self.store.insert(db, schema.slug, str(uuid.uuid4()), fields)
+            return self.store.insert(db, schema.slug, str(uuid.uuid4()), fields, _unique(schema))
 
     def _change(self, schema: ObjectSchema, row: Row, values: Mapping[str, Any]) -> Row:
         fields = apply_changes(schema.fields, row.fields, values)
         self._check_unique(schema, fields, skip=row.id)
         with self.store.transaction() as db:
-            return self.store.write(db, row, fields, archived=False)
+            return self.store.write(db, row, fields, _unique(schema), archived=False)
 
     def create(
         self, schema: ObjectSchema, values: Mapping[str, Any], *, on_archived: OnArchived
@@ -323,7 +327,7 @@ class SqliteProvider(crmbridge.Provider):
         def work() -> None:
             row = self._live(schema, id)
             with self.store.transaction() as db:
-                self.store.write(db, row, row.fields, archived=True)
+                self.store.write(db, row, row.fields, _unique(schema), archived=True)
 
         return _locked(self.store, work)
 

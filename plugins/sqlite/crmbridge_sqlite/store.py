@@ -7,8 +7,11 @@ a value keeps its exact type (``Decimal`` stays ``Decimal``, a date stays a date
     objects(slug PRIMARY KEY, position, spec JSON)
     fields(object, slug, position, spec JSON, PRIMARY KEY (object, slug))
     records(object, id, seq, archived, created_at, fields JSON, PRIMARY KEY (object, id))
+    unique_values(object, field, key, id)      -- an index of the values of unique fields
 
 ``seq`` is a per-file counter giving records a stable order: pages are keyset-paginated on it.
+``unique_values`` lets a write find the record holding a unique value without decoding every
+record (``key`` is :func:`~crmbridge_sqlite.changes.unique_key`).
 The connection is shared by the sync and async facades (``check_same_thread=False``), with a
 lock around each statement group, because a provider instance may be driven from either.
 """
@@ -20,7 +23,7 @@ import datetime as dt
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +31,8 @@ import attrs
 
 import crmbridge
 from crmbridge import FieldSpec, ObjectSpec, Record
+
+from .changes import unique_key
 
 __all__ = ["Row", "Store"]
 
@@ -48,7 +53,15 @@ CREATE TABLE IF NOT EXISTS records (
     PRIMARY KEY (object, id)
 );
 CREATE INDEX IF NOT EXISTS records_by_seq ON records (object, archived, seq);
+CREATE TABLE IF NOT EXISTS unique_values (
+    object TEXT NOT NULL, field TEXT NOT NULL, key TEXT NOT NULL, id TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS unique_by_key ON unique_values (object, field, key);
+CREATE INDEX IF NOT EXISTS unique_by_id ON unique_values (object, id);
 """
+
+#: Rows decoded per batch when scanning (a page never needs to decode the whole table).
+BATCH = 500
 
 
 @attrs.frozen
@@ -147,6 +160,10 @@ class Store:
                 "INSERT INTO fields VALUES (?, ?, ?, ?)",
                 [(spec.slug, f.slug, i, dump_spec(f)) for i, f in enumerate(fields)],
             )
+            unique = {f.slug for f in fields if f.unique}
+            db.execute("DELETE FROM unique_values WHERE object = ?", (spec.slug,))
+            for row in self.scan(spec.slug, archived=None):
+                self._index(db, row.object, row.id, row.fields, unique)
 
     def put_field(self, object: str, spec: FieldSpec) -> None:
         """Replace one field's spec (e.g. with a new option)."""
@@ -172,19 +189,63 @@ class Store:
         return self._row(r) if r else None
 
     def scan(self, object: str, *, archived: bool | None = False, after: int = -1) -> Iterator[Row]:
-        """Records of ``object`` in ``seq`` order after ``after`` (``archived=None``: all)."""
+        """Records of ``object`` in ``seq`` order after ``after`` (``archived=None``: all),
+        decoded in batches as the caller iterates."""
         sql = f"SELECT {self._COLUMNS} FROM records WHERE object = ? AND seq > ?"
-        args: list[Any] = [object, after]
+        extra: list[Any] = []
         if archived is not None:
             sql += " AND archived = ?"
-            args.append(int(archived))
+            extra.append(int(archived))
+        sql += f" ORDER BY seq LIMIT {BATCH}"
+        while True:
+            with self.lock:
+                rows = self.db.execute(sql, [object, after, *extra]).fetchall()
+            for r in rows:
+                yield self._row(r)
+            if len(rows) < BATCH:
+                return
+            after = rows[-1][2]
+
+    def holders(
+        self, object: str, field: str, keys: Sequence[str], *, archived: bool, skip: str | None
+    ) -> list[str]:
+        """Ids of records (live or archived) whose unique ``field`` holds one of ``keys``."""
+        if not keys:
+            return []
+        marks = ", ".join("?" * len(keys))
+        sql = (
+            "SELECT DISTINCT u.id FROM unique_values u JOIN records r "
+            "ON r.object = u.object AND r.id = u.id "
+            f"WHERE u.object = ? AND u.field = ? AND u.key IN ({marks}) AND r.archived = ?"
+        )
         with self.lock:
-            rows = self.db.execute(sql + " ORDER BY seq", args).fetchall()
-        for r in rows:
-            yield self._row(r)
+            rows = self.db.execute(sql, [object, field, *keys, int(archived)]).fetchall()
+        return [r[0] for r in rows if r[0] != skip]
+
+    def _index(
+        self,
+        db: sqlite3.Connection,
+        object: str,
+        id: str,
+        fields: Mapping[str, Any],
+        unique: Collection[str],
+    ) -> None:
+        db.execute("DELETE FROM unique_values WHERE object = ? AND id = ?", (object, id))
+        rows = []
+        for slug in unique:
+            value = fields.get(slug)
+            for item in value if isinstance(value, list) else [value]:
+                if item is not None and item != "":
+                    rows.append((object, slug, unique_key(item), id))
+        db.executemany("INSERT INTO unique_values VALUES (?, ?, ?, ?)", rows)
 
     def insert(
-        self, db: sqlite3.Connection, object: str, id: str, fields: Mapping[str, Any]
+        self,
+        db: sqlite3.Connection,
+        object: str,
+        id: str,
+        fields: Mapping[str, Any],
+        unique: Collection[str],
     ) -> Row:
         seq = db.execute("SELECT COALESCE(MAX(seq) + 1, 0) FROM records").fetchone()[0]
         now = dt.datetime.now(dt.UTC)
@@ -192,16 +253,25 @@ class Store:
             "INSERT INTO records VALUES (?, ?, ?, 0, ?, ?)",
             (object, id, seq, now.isoformat(), dump_fields(fields)),
         )
+        self._index(db, object, id, fields, unique)
         return Row(object, id, seq, False, now, dict(fields))
 
     def write(
-        self, db: sqlite3.Connection, row: Row, fields: Mapping[str, Any], *, archived: bool
+        self,
+        db: sqlite3.Connection,
+        row: Row,
+        fields: Mapping[str, Any],
+        unique: Collection[str],
+        *,
+        archived: bool,
     ) -> Row:
         db.execute(
             "UPDATE records SET fields = ?, archived = ? WHERE object = ? AND id = ?",
             (dump_fields(fields), int(archived), row.object, row.id),
         )
+        self._index(db, row.object, row.id, fields, unique)
         return attrs.evolve(row, fields=dict(fields), archived=archived)
 
     def remove(self, db: sqlite3.Connection, object: str, id: str) -> None:
         db.execute("DELETE FROM records WHERE object = ? AND id = ?", (object, id))
+        db.execute("DELETE FROM unique_values WHERE object = ? AND id = ?", (object, id))
