@@ -1,13 +1,19 @@
-"""The pytest plugin: fixtures for users' own tests (see :mod:`crmbridge.testing`)."""
+"""The pytest plugin: fixtures for users' own tests (see :mod:`crmbridge.testing` and
+``docs/testing.md``). Registered with the ``pytest11`` entry point, so installing crmbridge is
+enough; ``-p no:crmbridge`` turns it off."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
+from ..bridge import Bridge, connect
 from .vcr import vcr_config_for
+
+#: ``crmbridge_emulator(name, **options)``: a connected Bridge to a fresh emulator of ``name``.
+EmulatorFactory = Callable[..., Bridge]
 
 
 @pytest.fixture
@@ -27,18 +33,29 @@ def vcr_config() -> dict[str, Any]:
 
 
 @pytest.fixture
-def attio_emulator() -> Iterator[Any]:
-    """A Bridge to a fresh in-process Attio emulator (state inspectable as ``.emulator``)."""
-    import crmbridge
+def crmbridge_emulator() -> Iterator[EmulatorFactory]:
+    """A factory of Bridges to fresh in-process emulators of any provider that ships one:
+    ``crm = crmbridge_emulator("attio", seed="demo", latency_ms=5)``; each is closed after the
+    test. Keyword arguments go to the emulator (seed, faults, latency, rate limits)."""
+    opened: list[Bridge] = []
 
-    with crmbridge.connect("attio", emulator=True) as crm:
-        yield crm
+    def make(provider: str, **options: Any) -> Bridge:
+        crm = connect(provider, emulator=options or True)
+        opened.append(crm)
+        return crm
+
+    yield make
+    for crm in opened:
+        crm.close()
 
 
 @pytest.fixture
-def kizen_emulator() -> Iterator[Any]:
-    """A Bridge to a fresh in-process Kizen emulator (state inspectable as ``.emulator``)."""
-    import crmbridge
+def attio_emulator(crmbridge_emulator: EmulatorFactory) -> Bridge:
+    """A Bridge to a fresh in-process Attio emulator (state inspectable as ``.emulator``)."""
+    return crmbridge_emulator("attio")
 
-    with crmbridge.connect("kizen", emulator=True) as crm:
-        yield crm
+
+@pytest.fixture
+def kizen_emulator(crmbridge_emulator: EmulatorFactory) -> Bridge:
+    """A Bridge to a fresh in-process Kizen emulator (state inspectable as ``.emulator``)."""
+    return crmbridge_emulator("kizen")
