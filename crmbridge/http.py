@@ -200,6 +200,11 @@ class TokenBucket:
     moment requests actually leave, not only when their tokens were reserved.
     """
 
+    #: Seconds added to :meth:`admit`'s window: what may pass between a request leaving the
+    #: limiter and the server counting it (building it, a GC pause, network jitter). Without it,
+    #: a request that is a few ms late on the server's clock is the window's ``rate + 1``-th.
+    slack: float = 0.03
+
     def __init__(self, rate: float, burst: float | None = None) -> None:
         if rate <= 0:
             raise ValueError("rate must be positive")
@@ -210,9 +215,10 @@ class TokenBucket:
         self._tokens = self.burst
         self._updated = time.monotonic()
         self._lock = threading.Lock()
-        #: At most ``_capacity`` sends in any ``_window`` seconds (``rate`` per second).
+        #: At most ``_capacity`` sends in any ``_window`` seconds (``rate`` per second, less
+        #: the slack).
         self._capacity = max(1, int(rate))
-        self._window = self._capacity / rate
+        self._window = self._capacity / rate + self.slack
         self._sent: collections.deque[float] = collections.deque()
 
     def admit(self) -> float:
