@@ -12,8 +12,7 @@ from crmbridge_sqlite import SAMPLE_SCHEMA, SqliteProvider
 
 import crmbridge
 from crmbridge import FieldType, ObjectSchema, Page, Plan, Query, UpsertResult
-from crmbridge.testing import PaginationTests, UpsertTests, ValueTests, WriteTests
-from crmbridge.testing.conformance import Kit
+from crmbridge.testing import Kit, PaginationTests, UpsertTests, ValueTests, WriteTests
 
 
 class FirstPageOnly(SqliteProvider):

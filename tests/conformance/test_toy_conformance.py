@@ -15,8 +15,7 @@ import pytest
 from toy_provider import ToyCRM, ToyProvider
 
 import crmbridge
-from crmbridge.testing import ProviderConformance
-from crmbridge.testing.conformance import Kit
+from crmbridge.testing import Kit, ProviderConformance
 
 NO_CHANGES = (
     "toy: ToyProvider sends clear()/add()/remove() markers as JSON (it has no change support)"
