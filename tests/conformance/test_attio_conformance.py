@@ -12,6 +12,29 @@ from crmbridge import User
 from crmbridge.testing import ProviderConformance
 
 
+#: Custom attributes of the types Attio's standard objects lack (created through the public
+#: passthrough, as a user would), so the value, comparison and sort tests cover them too.
+CUSTOM = (("score", "number"), ("active", "checkbox"), ("last_seen", "timestamp"),
+          ("stars", "rating"))  # fmt: skip
+
+
+def add_custom_attributes(crm: crmbridge.Bridge) -> None:
+    for slug, type_ in CUSTOM:
+        data = {
+            "title": slug.replace("_", " ").title(),
+            "description": None,
+            "api_slug": slug,
+            "type": type_,
+            "is_required": False,
+            "is_unique": False,
+            "is_multiselect": False,
+            "default_value": None,
+            "config": {},
+        }
+        crm.request("POST", "/v2/objects/people/attributes", json={"data": data})
+    crm.invalidate_schema()
+
+
 class TestAttio(ProviderConformance):
     object_slug = "people"
     match_field = "email_addresses"
@@ -22,6 +45,7 @@ class TestAttio(ProviderConformance):
     @pytest.fixture
     def bridge(self) -> Iterator[crmbridge.Bridge]:
         with crmbridge.connect("attio", emulator=True) as crm:
+            add_custom_attributes(crm)
             yield crm
 
 
