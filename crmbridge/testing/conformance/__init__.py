@@ -31,6 +31,7 @@ from .base import ConformanceBase
 from .blocking import BlockingBridge, async_twin
 from .errors import ErrorTests
 from .filters import FilterTests, SortTests
+from .history import HistoryTests
 from .kit import Kit
 from .pagination import PaginationTests
 from .samples import SAMPLES, same_value, sample
@@ -46,6 +47,7 @@ __all__ = [
     "ConformanceBase",
     "ErrorTests",
     "FilterTests",
+    "HistoryTests",
     "Kit",
     "PaginationTests",
     "ProviderConformance",
@@ -67,6 +69,7 @@ class ProviderConformance(
     SortTests,
     PaginationTests,
     WriteTests,
+    HistoryTests,
     UpsertTests,
     ArchiveTests,
     ErrorTests,

@@ -20,7 +20,7 @@ import httpx
 
 from ...bridge import AsyncBridge, Bridge, connect_async
 from ...filters import Filter, Sort
-from ...model import FieldSpec, ObjectSpec, Record, UpsertResult
+from ...model import FieldSpec, ObjectSpec, Record, UpsertResult, ValueVersion
 from ...provider import Capabilities, ObjectSchema, OnArchived, Plan, Provider
 
 __all__ = ["BlockingBridge", "async_twin"]
@@ -170,6 +170,10 @@ class BlockingBridge:
 
     def restore(self, object: str, id: str) -> Record:
         result: Record = self._wait(self.aio.restore(object, id))
+        return result
+
+    def history(self, object: str, id: str, field: str) -> list[ValueVersion]:
+        result: list[ValueVersion] = self._wait(self.aio.history(object, id, field))
         return result
 
     def request(
