@@ -19,9 +19,11 @@ __all__ = ["ErrorTests"]
 class ErrorTests(ConformanceBase):
     """Bad input fails loudly, early, and with the field named."""
 
-    def _refused_early(self, kit: Kit, values: dict[str, Any], field: str) -> None:
+    def _refused_early(
+        self, kit: Kit, values: dict[str, Any], field: str, object: str | None = None
+    ) -> None:
         with kit.requests() as sent, pytest.raises(ValidationError) as info:
-            kit.crm.create(self.object_slug, values)
+            kit.crm.create(object or self.object_slug, values)
         assert sent == [], f"{len(sent)} request(s) sent before refusing bad input"
         assert field in {e.field for e in info.value.field_errors}, info.value.field_errors
 
@@ -35,16 +37,21 @@ class ErrorTests(ConformanceBase):
         self._refused_early(kit, kit.values(**{text.slug: {"not": "text"}}), text.slug)
 
     def test_unknown_option(self, kit: Kit) -> None:
-        """An option label the schema does not list is a ValidationError naming the field."""
-        field = kit.first(
-            lambda f: f.type in (FieldType.option, FieldType.status) and bool(f.options)
-        )
-        if field is None:
-            pytest.skip(f"{self.object_slug!r} has no option field with listed options")
-        bad = "no such option xyz"
-        self._refused_early(
-            kit, kit.values(**{field.slug: [bad] if field.multi else bad}), field.slug
-        )
+        """An option label the schema does not list is a ValidationError naming the field
+        (an option field of the exercised object, else of the other ``value_objects``)."""
+        objects = (self.object_slug, *self.value_objects)
+        for slug in dict.fromkeys(objects):
+            schema = kit.crm.schema(slug)
+            for field in kit.writable(schema):
+                if field.type in (FieldType.option, FieldType.status) and field.options:
+                    bad = "no such option xyz"
+                    values = {
+                        **kit.values_for(schema, 0),
+                        field.slug: [bad] if field.multi else bad,
+                    }
+                    self._refused_early(kit, values, field.slug, object=slug)
+                    return
+        pytest.skip(f"no option field with listed options in {', '.join(objects)}")
 
     def test_read_only_field(self, kit: Kit) -> None:
         """Writing a read-only field is a ValidationError naming it."""

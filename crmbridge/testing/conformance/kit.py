@@ -90,7 +90,12 @@ class Kit:
         """A single, writable, non-unique text field (``text_field`` or the first one)."""
         if self.settings.text_field:
             return self.schema.field(self.settings.text_field)
-        found = self.first(lambda f: f.type in TEXTS and not f.multi and not f.unique)
+        candidates = [
+            f for f in self.writable() if f.type in TEXTS and not f.multi and not f.unique
+        ]
+        # An optional field first: the tests also create records without it.
+        found = next((f for f in candidates if not f.required), None)
+        found = found or next(iter(candidates), None)
         if found is None:
             pytest.skip(f"{self.object!r} has no writable single text field")
         return found
@@ -123,6 +128,15 @@ class Kit:
         return next((f for f in self.writable() if predicate(f)), None)
 
     # --- values ------------------------------------------------------------------------------
+
+    def can_sample(self, spec: FieldSpec) -> bool:
+        """Whether :meth:`value` can build a value for ``spec`` (without building one: a
+        reference would create its target record)."""
+        if spec.slug in self.settings.sample_values or spec.type in self.settings.sample_values:
+            return True
+        if spec.type is FieldType.reference:
+            return bool(spec.target_objects)
+        return self.sample_of(spec, 0) is not None
 
     def sample_of(self, spec: FieldSpec, n: int) -> Any:
         return sample(spec, self.token, n, self.settings.sample_values)
