@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import logging
 import os
 import platform
 import shlex
@@ -57,6 +58,9 @@ ROOT = BENCH.parent
 #: to it, so both directions are measured against the same ceiling.
 SCALE = 10
 SCALED_LIMITS = RateLimits(reads=100, writes=25).scaled(SCALE)
+
+# A retried request shows in the request counts; stamina's warning line per retry is noise here.
+logging.getLogger("stamina").setLevel(logging.ERROR)
 
 
 def parser(doc: str | None) -> argparse.ArgumentParser:
