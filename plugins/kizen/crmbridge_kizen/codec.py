@@ -153,11 +153,10 @@ def _entries(payload: Mapping[str, Any]) -> list[Mapping[str, Any]]:
         items = fields
     else:
         raise _bad_payload("a record's fields", fields)
-    out = []
-    for entry in items:
-        if not isinstance(entry, Mapping):
+    out = list(items)
+    for entry in out:
+        if type(entry) is not dict and not isinstance(entry, Mapping):  # dict: the fast path
             raise _bad_payload("a field entry", entry)
-        out.append(entry)
     return out
 
 
@@ -211,13 +210,17 @@ def decode_record(
     """
     if not isinstance(payload, Mapping) or not isinstance(payload.get("id"), str):
         raise _bad_payload("a record without an id", payload)
-    by_id = {f.provider_id: f for f in (fields or {}).values() if f.provider_id}
+    by_id: dict[str | None, FieldSpec] | None = None  # built only if a name is not in fields
     values: dict[str, Any] = {}
     summarised: set[str] = set()
     for entry in _entries(payload):
         spec = None
         if fields is not None:
-            spec = fields.get(str(entry.get("name"))) or by_id.get(str(entry.get("id")))
+            spec = fields.get(str(entry.get("name")))
+            if spec is None:
+                if by_id is None:
+                    by_id = {f.provider_id: f for f in fields.values() if f.provider_id}
+                spec = by_id.get(str(entry.get("id")))
         slug = entry.get("name") or (spec.slug if spec else None) or entry.get("id")
         if not isinstance(slug, str):
             raise _bad_payload("a field entry without a name", entry)

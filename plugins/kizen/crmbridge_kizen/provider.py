@@ -239,7 +239,8 @@ class KizenProvider(Provider):
     def _record(self, schema: ObjectSchema, payload: Any) -> Plan[Record]:
         if not isinstance(payload, Mapping):
             raise ProviderError(f"kizen answered with no record: {payload!r}", provider=self.name)
-        payload = yield from self._expand(payload)
+        if codec.summarised_fields(payload):  # the common case reads no more
+            payload = yield from self._expand(payload)
         return codec.decode_record(payload, schema.slug, fields=schema.fields)
 
     def get(self, schema: ObjectSchema, id: str) -> Plan[Record]:

@@ -219,6 +219,11 @@ def decode_value(field_type: str | None, value: Any, spec: FieldSpec | None = No
 
 
 def _unwrap(row: KizenType, value: Any) -> Any:
-    if isinstance(value, Mapping) and row.neutral not in _WRAPPED_OK and set(value) == {"value"}:
+    if (
+        isinstance(value, Mapping)
+        and len(value) == 1
+        and "value" in value
+        and row.neutral not in _WRAPPED_OK
+    ):
         return value["value"]
     return value
