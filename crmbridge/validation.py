@@ -257,6 +257,11 @@ def normalize_value(spec: FieldSpec, value: Any) -> Any:
     return out
 
 
+#: Hoisted: ``isinstance(x, A | B)`` builds the union on every call (validation is per value).
+_CHANGES = (Add, Remove)
+_COLLECTIONS = (list, tuple, set, frozenset)
+
+
 def _normalize(spec: FieldSpec, value: Any, errors: list[FieldError]) -> Any:
     coerce = _COERCE[spec.type]
 
@@ -275,9 +280,9 @@ def _normalize(spec: FieldSpec, value: Any, errors: list[FieldError]) -> Any:
             )
             return v
 
-    if isinstance(value, Clear) or value is None:
+    if value is None or isinstance(value, Clear):
         return Clear() if isinstance(value, Clear) else ([] if spec.multi else None)
-    if isinstance(value, Add | Remove):
+    if isinstance(value, _CHANGES):
         if not spec.multi:
             verb = "add" if isinstance(value, Add) else "remove"
             errors.append(
@@ -291,9 +296,9 @@ def _normalize(spec: FieldSpec, value: Any, errors: list[FieldError]) -> Any:
             return value
         return type(value)(tuple(one(v) for v in value.values))
     if spec.multi:
-        items = list(value) if isinstance(value, list | tuple | set | frozenset) else [value]
+        items = list(value) if isinstance(value, _COLLECTIONS) else [value]
         return [one(v) for v in items]
-    if isinstance(value, list | tuple | set | frozenset):
+    if isinstance(value, _COLLECTIONS):
         errors.append(
             FieldError(
                 spec.slug,

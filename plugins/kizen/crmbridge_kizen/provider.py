@@ -106,6 +106,7 @@ class KizenProvider(Provider):
             self.base_url = self.base_url[: -len("/api")]
         #: Field UUID → api_name, to name fields in positional errors of id-keyed writes.
         self._field_slugs: dict[str, str] = {}
+        self._remembered: Mapping[str, FieldSpec] | None = None
 
     # --- configuration ---------------------------------------------------------------------
 
@@ -300,7 +301,9 @@ class KizenProvider(Provider):
 
     def _fields(self, schema: ObjectSchema, values: Mapping[str, Any], *, by_id: bool = False
                 ) -> list[dict[str, Any]]:  # fmt: skip
-        self._remember(schema.fields)
+        if schema.fields is not self._remembered:  # once per schema, not per write
+            self._remember(schema.fields)
+            self._remembered = schema.fields
         return codec.encode_fields(schema, values, key="id" if by_id else "name")
 
     @staticmethod
