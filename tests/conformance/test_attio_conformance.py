@@ -11,7 +11,6 @@ import crmbridge
 from crmbridge import User
 from crmbridge.testing import ProviderConformance
 
-
 #: Custom attributes of the types Attio's standard objects lack (created through the public
 #: passthrough, as a user would), so the value, comparison and sort tests cover them too.
 CUSTOM = (("score", "number"), ("active", "checkbox"), ("last_seen", "timestamp"),
