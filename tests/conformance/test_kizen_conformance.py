@@ -9,7 +9,7 @@ from crmbridge_kizen.emulator.core import DEFAULT_USER_ID
 
 import crmbridge
 from crmbridge import User
-from crmbridge.testing import ProviderConformance
+from crmbridge.testing import FilterTests, ProviderConformance, SortTests
 
 
 class TestKizen(ProviderConformance):
@@ -26,3 +26,12 @@ class TestKizen(ProviderConformance):
 
 class TestKizenAsync(TestKizen):
     asynchronous = True
+
+
+class TestKizenCompanyQueries(FilterTests, SortTests):
+    """Only the query areas, on companies: contacts have no number field to compare and sort
+    on, companies have one (an area class on its own, as a plugin may use it)."""
+
+    object_slug = "companies_company"
+    sample_values = TestKizen.sample_values
+    bridge = TestKizen.bridge
