@@ -112,7 +112,7 @@ class _Verbs:
         if cached is not None and not refresh and self._fresh(cached[0]):
             return cached[1]
         objects = yield from self.objects(refresh=refresh)
-        spec = find_object(objects, object, self.provider.name)
+        spec = find_object(objects, object, self.provider.name, self.provider.unknown_object_hint)
         fields = yield from self.provider.list_fields(spec)
         schema = ObjectSchema(spec, {f.slug: f for f in fields})
         now = time.monotonic()
@@ -441,6 +441,7 @@ class Bridge(_BridgeBase):
             if page.next is None or not page.records:
                 return
             cursor = page.next
+            del page  # hold one page, not two, while the next one is fetched and decoded
 
     def create(
         self, object: str, values: Mapping[str, Any], *, on_archived: OnArchived | None = None
@@ -575,6 +576,7 @@ class AsyncBridge(_BridgeBase):
             if page.next is None or not page.records:
                 return
             cursor = page.next
+            del page  # hold one page, not two, while the next one is fetched and decoded
 
     async def create(
         self, object: str, values: Mapping[str, Any], *, on_archived: OnArchived | None = None

@@ -181,6 +181,8 @@ class Provider:
     location_key: ClassVar[str | None] = None
     #: One line shown by ``crmbridge plugins``.
     description: ClassVar[str] = ""
+    #: Appended to the error for an object the provider does not have (how to create one).
+    unknown_object_hint: ClassVar[str] = ""
 
     def __init__(self, *, base_url: str | None = None, **config: Any) -> None:
         self.base_url = (base_url or self.default_base_url).rstrip("/")
@@ -366,7 +368,9 @@ def _refuse(error: CRMError) -> Plan[Any]:
     raise error
 
 
-def find_object(objects: Sequence[ObjectSpec], ref: str, provider: str) -> ObjectSpec:
+def find_object(
+    objects: Sequence[ObjectSpec], ref: str, provider: str, hint: str = ""
+) -> ObjectSpec:
     """The object named ``ref`` (slug or provider id), or :class:`~crmbridge.NotFound` listing
     the ones there are."""
     for o in objects:
@@ -377,4 +381,5 @@ def find_object(objects: Sequence[ObjectSpec], ref: str, provider: str) -> Objec
         if o.slug.casefold() == folded:
             return o
     known = ", ".join(sorted(o.slug for o in objects)) or "none"
-    raise NotFound(f"{provider} has no object {ref!r}; it has: {known}", provider=provider)
+    message = f"{provider} has no object {ref!r}; it has: {known}"
+    raise NotFound(f"{message}. {hint}" if hint else message, provider=provider)

@@ -92,6 +92,10 @@ class SqliteProvider(crmbridge.Provider):
     required_keys = ("path",)
     env = {"path": "CRMBRIDGE_SQLITE_PATH"}
     location_key = "path"
+    unknown_object_hint = (
+        "A backup file learns its objects from the source first: "
+        "`crmbridge sqlite init FILE --from SOURCE` (or crmbridge_sqlite.copy_schema in Python)"
+    )
     capabilities = Capabilities(
         native_upsert=True,
         upsert_match="unique",

@@ -178,3 +178,9 @@ def test_init_sample_command(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["sqlite", "init", str(target)])
     assert result.exit_code != 0
     assert "exactly one of" in result.output
+
+
+def test_an_empty_backup_says_how_to_create_its_objects(tmp_path: Path) -> None:
+    crm = crmbridge.connect("sqlite", path=str(tmp_path / "new.db"))
+    with pytest.raises(crmbridge.NotFound, match="crmbridge sqlite init FILE --from SOURCE"):
+        crm.fields("people")
