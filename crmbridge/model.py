@@ -45,6 +45,7 @@ __all__ = [
     "PersonName",
     "Record",
     "Ref",
+    "RefBy",
     "Remove",
     "UpsertAction",
     "UpsertResult",
@@ -158,6 +159,18 @@ class Ref:
 
     object: str
     id: str
+
+
+@attrs.frozen
+class RefBy:
+    """A reference to the record of ``object`` whose unique field ``field`` has ``value`` — for
+    writing a reference when the target's id is unknown (Attio resolves these itself, e.g. a
+    company by one of its ``domains``; reference attio.md §3). Providers that cannot resolve one
+    refuse it with a :class:`~crmbridge.ValidationError` before any request."""
+
+    object: str
+    field: str
+    value: Any
 
 
 @attrs.frozen
@@ -350,6 +363,7 @@ VALUE_CLASSES: dict[str, type] = {
     "location": Location,
     "option": Option,
     "ref": Ref,
+    "ref_by": RefBy,
     "user": User,
     "interaction": Interaction,
     "file": File,

@@ -31,6 +31,7 @@ from .model import (
     Option,
     PersonName,
     Ref,
+    RefBy,
     Remove,
     User,
 )
@@ -183,7 +184,11 @@ def _location(v: Any, spec: FieldSpec) -> Location | str:
     raise _Invalid("a Location or an address string")
 
 
-def _reference(v: Any, spec: FieldSpec) -> Ref:
+def _reference(v: Any, spec: FieldSpec) -> Ref | RefBy:
+    if isinstance(v, RefBy):
+        if spec.target_objects and v.object not in spec.target_objects:
+            raise _Invalid(f"a reference to {' or '.join(spec.target_objects)}")
+        return v
     if isinstance(v, Ref):
         if spec.target_objects and v.object not in spec.target_objects:
             raise _Invalid(f"a reference to {' or '.join(spec.target_objects)}")
@@ -192,7 +197,7 @@ def _reference(v: Any, spec: FieldSpec) -> Ref:
         if len(spec.target_objects) == 1:
             return Ref(spec.target_objects[0], v)
         raise _Invalid("a Ref(object, id) (the field can point to several objects)")
-    raise _Invalid("a Ref(object, id) or a record id")
+    raise _Invalid("a Ref(object, id), a RefBy(object, field, value) or a record id")
 
 
 def _user(v: Any, spec: FieldSpec) -> User:

@@ -30,6 +30,7 @@ from crmbridge import (
     Option,
     PersonName,
     Ref,
+    RefBy,
     User,
 )
 
@@ -65,18 +66,8 @@ class BadValue(ValueError):
         self.expected = expected
 
 
-@attrs.frozen
-class MatchRef:
-    """A record-reference written by a unique attribute of the target instead of its id.
-
-    ``MatchRef("companies", "domains", "acme.com")`` is written as
-    ``{"target_object": "companies", "domains": [{"domain": "acme.com"}]}`` and Attio resolves it
-    (reference attio.md §3, record-reference write forms). The target must already exist.
-    """
-
-    object: str
-    attribute: str
-    value: Any
+#: Attio's name for :class:`crmbridge.RefBy` (kept for code written against it).
+MatchRef = RefBy
 
 
 # --- parsing helpers ---------------------------------------------------------------------------
@@ -390,13 +381,13 @@ def encode_record_reference(value: Any, spec: FieldSpec) -> dict[str, Any]:
     ``{"target_object", <unique attribute>: [value]}`` for a :class:`MatchRef`."""
     if isinstance(value, Ref):
         return {"target_object": value.object, "target_record_id": value.id}
-    if isinstance(value, MatchRef):
-        key = _MATCH_KEYS.get(value.attribute)
+    if isinstance(value, RefBy):
+        key = _MATCH_KEYS.get(value.field)
         element = value.value
         if key is not None and isinstance(element, str):
             element = {key: element}
-        return {"target_object": value.object, value.attribute: [element]}
-    raise BadValue("a Ref(object, id) or a MatchRef(object, attribute, value)")
+        return {"target_object": value.object, value.field: [element]}
+    raise BadValue("a Ref(object, id) or a RefBy(object, field, value)")
 
 
 def encode_actor_reference(value: Any, spec: FieldSpec) -> dict[str, Any]:

@@ -616,3 +616,17 @@ def test_entry_delete_and_record_entries_paging(fake: FakeAttio, crm: Any) -> No
         "/v2/objects/people/records/p-1/entries?limit=2&offset=2",
         "/v2/objects/people/records/p-1/entries?limit=2&offset=4",
     ]
+
+
+def test_reference_by_a_unique_attribute_is_resolved_by_attio() -> None:
+    """``cb.RefBy`` is written as Attio's match form; Attio resolves it to the record."""
+    with cb.connect("attio", emulator=True) as crm:
+        company = crm.create("companies", {"name": "Acme", "domains": ["acme.com"]})
+        person = crm.create(
+            "people",
+            {
+                "email_addresses": "ada@acme.com",
+                "company": cb.RefBy("companies", "domains", "acme.com"),
+            },
+        )
+        assert person["company"] == cb.Ref("companies", company.id)

@@ -461,3 +461,20 @@ def test_query_fields_reach_kizen_as_field_names() -> None:
     assert set(record.fields) == {"email", "first_name"}
     body = json.loads(sent[-1].content)
     assert body["field_names"] == ["email", "first_name"]
+
+
+def test_reference_by_a_field_is_refused_before_sending() -> None:
+    """Kizen takes relationship values by record id only: a ``RefBy`` is a clear error, no request."""
+    with crmbridge.connect("kizen", emulator=True) as crm:
+        crm.schema("client_client")
+        sent: list[Any] = []
+        crm.driver.on_request = sent.append
+        with pytest.raises(crmbridge.ValidationError, match="company"):
+            crm.create(
+                "client_client",
+                {
+                    "email": "a@b.co",
+                    "company": crmbridge.RefBy("companies_company", "name", "Acme"),
+                },
+            )
+        assert sent == []
