@@ -116,6 +116,7 @@ class MigrationEngine:
             targets,
             default_match=self.target.provider.match_key,
             create_options=self.create_options,
+            upsert_match=self.target.capabilities.upsert_match,
         )
         if missing:
             await self._create_options(missing, targets)
@@ -273,6 +274,7 @@ class MigrationEngine:
                     values,
                     match=plan.match,
                     on_archived=on_archived,  # type: ignore[arg-type]
+                    emulate=plan.map.emulate,
                 )
             except (TransportError, RateLimited) as exc:
                 last_error = exc

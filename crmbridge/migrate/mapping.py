@@ -16,6 +16,10 @@ team = { skip = true }
 email_status = "Opted In"                            # the same value for every record
 ```
 
+``emulate = true`` on an object lets it match on a field the target cannot upsert on natively (a
+non-unique Attio attribute, a Kizen field other than name/email): a search, then a write — not
+atomic, so two concurrent writers could both create.
+
 Transforms (:data:`TRANSFORMS`): ``first`` (first element of a list), ``join`` (``sep``, default
 ``", "``), ``split`` (a string into a list on ``sep``), ``split_name`` (a person name into two
 target fields: ``to = ["first_name", "last_name"]``), ``map_options`` (rename option labels;
@@ -75,6 +79,8 @@ class ObjectMap:
     match: str | None = None
     fields: tuple[FieldMap, ...] = ()
     constants: Mapping[str, Any] = attrs.field(factory=dict)
+    #: Upsert on a key the target cannot match natively (a search, then a write: not atomic).
+    emulate: bool = False
 
     @property
     def key(self) -> str:
@@ -152,7 +158,7 @@ def parse_mapping(data: Mapping[str, Any]) -> MappingFile:
     for i, obj in enumerate(objects):
         if not isinstance(obj, Mapping):
             raise ValidationError(f"{_where(i)}: expected a table")
-        unknown = set(obj) - {"source", "target", "match", "fields", "constants"}
+        unknown = set(obj) - {"source", "target", "match", "fields", "constants", "emulate"}
         if unknown:
             raise ValidationError(f"{_where(i)}: unknown key(s) {', '.join(sorted(unknown))}")
         source, target = obj.get("source"), obj.get("target")
@@ -173,7 +179,10 @@ def parse_mapping(data: Mapping[str, Any]) -> MappingFile:
         dupes = sorted({t for t in written if written.count(t) > 1})
         if dupes:
             raise ValidationError(f"{_where(i)}: target field(s) written twice: {', '.join(dupes)}")
-        out.append(ObjectMap(source, target, match, maps, dict(constants)))
+        emulate = obj.get("emulate", False)
+        if not isinstance(emulate, bool):
+            raise ValidationError(f"{_where(i)}: 'emulate' must be true or false")
+        out.append(ObjectMap(source, target, match, maps, dict(constants), emulate))
     src, dst = data.get("source"), data.get("target")
     return MappingFile(
         tuple(out), src if isinstance(src, str) else None, dst if isinstance(dst, str) else None

@@ -264,6 +264,7 @@ def build_plans(
     *,
     default_match: Callable[[ObjectSchema], str | None],
     create_options: bool = False,
+    upsert_match: str = "unique",
 ) -> tuple[list[ObjectPlan], dict[tuple[str, str], list[str]]]:
     """Check ``mapping`` against the schemas. Returns the plans (in dependency order) and the
     option labels to create on the target (only with ``create_options``); raises a
@@ -367,6 +368,18 @@ def build_plans(
             problem(
                 om.key,
                 f"match key {match!r} is not written by the mapping; map a source field to it",
+            )
+        elif not om.emulate and upsert_match == "unique" and not dst.fields[match].unique:
+            problem(
+                om.key,
+                f"{om.target}.{match} is not unique, so the target cannot upsert on it; "
+                "match on a unique field, or set emulate = true (search, then write)",
+            )
+        elif not om.emulate and upsert_match == "fixed" and match != default_match(dst):
+            problem(
+                om.key,
+                f"the target upserts {om.target} on {default_match(dst)!r} only; "
+                f"set emulate = true to match on {match!r} (search, then write)",
             )
         plans.append(
             ObjectPlan(

@@ -176,3 +176,100 @@ def test_create_options_adds_missing_labels_on_attio(tmp_path: Path) -> None:
         assert industries <= labels
         for company in attio.query("companies"):
             assert len(company["categories"]) <= 1
+
+
+def test_workspace_to_workspace_with_an_emulated_match(tmp_path: Path) -> None:
+    """Attio → Attio: deals have no unique attribute, so they match on name with emulate = true
+    (search, then write); companies match natively on domains, and deals' references follow them."""
+    from crmbridge.migrate import parse_mapping
+
+    data = {"objects": [
+        {"source": "companies", "target": "companies", "match": "domains",
+         "fields": {"name": "name", "domains": "domains"}},
+        {"source": "deals", "target": "deals", "match": "name", "emulate": True,
+         "fields": {"name": "name", "stage": "stage", "value": "value",
+                    "associated_company": "associated_company"},
+         "constants": {"owner": "ada@crmbridge.test"}},
+    ]}  # fmt: skip
+    source = get_provider("attio").create_emulator(seed="demo", demo_size=50, random_seed=2)
+    target = get_provider("attio").create_emulator()
+    mapping = parse_mapping(data)
+    without = {"objects": [data["objects"][0], {**data["objects"][1], "emulate": False}]}
+    try:
+        migrate(
+            cb.connect_async("attio", emulator=source),
+            cb.connect_async("attio", emulator=target),
+            parse_mapping(without),
+            state=tmp_path / "x.db",
+            failures=None,
+        )
+    except cb.ValidationError as exc:
+        assert "deals.name is not unique" in str(exc)
+    else:
+        raise AssertionError("a non-unique match key was accepted")
+    report = migrate(
+        cb.connect_async("attio", emulator=source),
+        cb.connect_async("attio", emulator=target),
+        mapping,
+        state=tmp_path / "s.db",
+        failures=tmp_path / "f.jsonl",
+    )
+    assert report.failed == 0
+    with cb.connect("attio", emulator=source) as src, cb.connect("attio", emulator=target) as dst:
+        old = {d["name"]: d for d in src.query("deals")}
+        new = {d["name"]: d for d in dst.query("deals")}
+        old_domains = {c.id: c["domains"] for c in src.query("companies")}
+        new_domains = {c.id: c["domains"] for c in dst.query("companies")}
+    assert set(new) == set(old)
+    for name, deal in old.items():
+        assert new[name]["stage"].label == deal["stage"].label
+        assert new[name]["value"] == deal["value"]
+        assert (
+            new_domains[new[name]["associated_company"].id]
+            == old_domains[deal["associated_company"].id]
+        )
+    again = migrate(
+        cb.connect_async("attio", emulator=source),
+        cb.connect_async("attio", emulator=target),
+        mapping,
+        state=tmp_path / "s.db",
+        failures=None,
+    )
+    assert again.writes == 0
+
+
+def test_kizen_match_key_is_fixed_unless_emulated(tmp_path: Path) -> None:
+    from crmbridge.migrate import parse_mapping
+
+    obj = {
+        "source": "people",
+        "target": "client_client",
+        "match": "first_name",
+        "fields": {
+            "email_addresses": {"to": "email", "transform": "first"},
+            "name": {"to": ["first_name", "last_name"], "transform": "split_name"},
+        },
+    }
+    source = get_provider("attio").create_emulator(seed="demo", demo_size=10)
+    target = get_provider("kizen").create_emulator()
+    try:
+        migrate(
+            cb.connect_async("attio", emulator=source),
+            cb.connect_async("kizen", emulator=target),
+            parse_mapping({"objects": [obj]}),
+            state=tmp_path / "a.db",
+            failures=None,
+        )
+    except cb.ValidationError as exc:
+        assert "upserts client_client on 'email' only" in str(exc)
+    else:
+        raise AssertionError("a match key Kizen cannot upsert on was accepted")
+    report = migrate(
+        cb.connect_async("attio", emulator=source),
+        cb.connect_async("kizen", emulator=target),
+        parse_mapping({"objects": [{**obj, "emulate": True}]}),
+        state=tmp_path / "b.db",
+        failures=None,
+    )
+    assert report.failed == 0
+    assert len(target.records("client_client")) == report.totals()["created"]

@@ -116,6 +116,10 @@ def test_limit(crms: tuple[ToyCRM, ToyCRM], tmp_path: Path) -> None:
             },
             "'Bronze'",
         ),
+        (
+            {"fields": {"email": "email", "name": "name"}, "match": "name"},
+            "contacts.name is not unique, so the target cannot upsert on it",
+        ),
         ({"constants": {"score": "lots"}}, "score: wrong type (got 'lots'); expected a number"),
     ],
 )

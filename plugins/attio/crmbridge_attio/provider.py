@@ -363,6 +363,8 @@ class AttioProvider(Provider):
         spec = schema.field(match)
         if schema.object.kind == "list":
             return (yield from self._upsert_entry(schema, values, spec))
+        if not spec.unique and emulate:
+            return (yield from self._emulated_upsert(schema, values, spec))
         if not spec.unique:
             uniques = [f.slug for f in schema.fields.values() if f.unique and f.writable]
             raise ValidationError(
@@ -402,6 +404,41 @@ class AttioProvider(Provider):
         )  # fmt: skip
         record = self._decode(schema, response.json())
         return UpsertResult(_action(existing, record, read_at), record)
+
+    def _emulated_upsert(
+        self, schema: ObjectSchema, values: Mapping[str, Any], spec: FieldSpec
+    ) -> Plan[UpsertResult]:
+        """``upsert(match=<non-unique attribute>, emulate=True)``: Attio's assert needs a unique
+        attribute, so search by the value, then update the one record found (or create one).
+        **Not atomic**: two writers can both create. Several matches → :class:`Conflict`."""
+        wanted = changes.as_list(values.get(spec.slug))
+        if not wanted:
+            raise ValidationError(
+                f"upsert on {spec.slug!r} needs a value for {spec.slug!r}", provider="attio"
+            )
+        probe = Query(where=Condition(spec.slug, "eq", wanted[0]), page_size=2)
+        response = yield self.build_request(
+            "POST", f"{self._rows_path(schema.object)}/query",
+            json=self.query_body(schema, probe, 0), kind="read", idempotent=True,
+        )  # fmt: skip
+        found = [self._decode(schema, item) for item in codec.items(response.json(), "records")]
+        if len(found) > 1:
+            raise Conflict(
+                f"{spec.slug}={wanted[0]!r} matches several {schema.slug} records "
+                f"({', '.join(str(r.id) for r in found)}); an emulated upsert needs one",
+                provider="attio",
+                code="ambiguous_match",
+            )
+        if not found:
+            created = yield from self.create(schema, values, on_archived=None)
+            return UpsertResult("created", created)
+        existing = found[0]
+        resolved = changes.resolve(schema, values, existing)
+        if changes.unchanged(schema, existing, resolved, match=spec.slug):
+            return UpsertResult("noop", existing)
+        assert existing.id is not None
+        updated = yield from self.update(schema, existing.id, values, on_archived=None)
+        return UpsertResult("updated", updated)
 
     def _upsert_entry(
         self, schema: ObjectSchema, values: Mapping[str, Any], spec: FieldSpec

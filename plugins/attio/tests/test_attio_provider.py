@@ -630,3 +630,24 @@ def test_reference_by_a_unique_attribute_is_resolved_by_attio() -> None:
             },
         )
         assert person["company"] == cb.Ref("companies", company.id)
+
+
+def test_emulated_upsert_on_a_non_unique_attribute() -> None:
+    """Deals have no unique attribute: emulate=True searches by name, then creates or updates."""
+    with cb.connect("attio", emulator=True) as crm:
+        # By id: Attio answers actors by id, so an owner given by e-mail never compares equal
+        # (the write is then reported "updated" though nothing changed).
+        member = crm.request("GET", "/v2/workspace_members").json()["data"][0]
+        owner = {"owner": cb.User(id=member["id"]["workspace_member_id"]), "stage": "Discovery"}
+        first = crm.upsert("deals", {"name": "Big", **owner}, match="name", emulate=True)
+        same = crm.upsert("deals", {"name": "Big", **owner}, match="name", emulate=True)
+        moved = crm.upsert(
+            "deals", {"name": "Big", **owner, "stage": "Proposal"}, match="name", emulate=True
+        )
+        assert (first.action, same.action, moved.action) == ("created", "noop", "updated")
+        assert first.record.id == moved.record.id
+        crm.create("deals", {"name": "Big", **owner})
+        with pytest.raises(cb.Conflict, match="matches several deals"):
+            crm.upsert("deals", {"name": "Big", **owner}, match="name", emulate=True)
+        with pytest.raises(cb.ValidationError, match="not a unique field"):
+            crm.upsert("deals", {"name": "Big", **owner}, match="name")
