@@ -5,7 +5,6 @@ does it, append vs overwrite vs assert, history, relationships, deletes, lists a
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -13,21 +12,6 @@ import pytest
 from crmbridge_attio.emulator import AttioEmulator
 
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{9}Z$")
-
-
-@pytest.fixture
-def emulator() -> AttioEmulator:
-    return AttioEmulator()
-
-
-@pytest.fixture
-def client(emulator: AttioEmulator) -> Iterator[httpx.Client]:
-    with httpx.Client(
-        transport=emulator.transport(),
-        base_url=emulator.base_url,
-        headers={"Authorization": f"Bearer {emulator.token}"},
-    ) as http:
-        yield http
 
 
 def create(client: httpx.Client, obj: str, values: dict[str, Any]) -> httpx.Response:

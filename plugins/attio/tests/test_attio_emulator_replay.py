@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import email.utils
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -100,21 +99,6 @@ def test_shape_helper_sees_differences() -> None:
     assert shape(base) != shape({"data": [{"a": 1}]})
     assert shape(base) != shape({"data": [{"a": "1", "b": "x"}]})
     assert shape(base) != shape({"data": [{"a": 1, "b": None}]})
-
-
-@pytest.fixture
-def emulator() -> AttioEmulator:
-    return AttioEmulator()
-
-
-@pytest.fixture
-def client(emulator: AttioEmulator) -> Iterator[httpx.Client]:
-    with httpx.Client(
-        transport=emulator.transport(),
-        base_url=emulator.base_url,
-        headers={"Authorization": f"Bearer {emulator.token}"},
-    ) as http:
-        yield http
 
 
 def replay(client: httpx.Client, interaction: dict[str, Any]) -> httpx.Response:

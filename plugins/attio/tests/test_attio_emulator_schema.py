@@ -4,27 +4,11 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 from crmbridge_attio.emulator import DEFAULT_TOKEN, AttioEmulator
-
-
-@pytest.fixture
-def emulator() -> AttioEmulator:
-    return AttioEmulator()
-
-
-@pytest.fixture
-def client(emulator: AttioEmulator) -> Iterator[httpx.Client]:
-    with httpx.Client(
-        transport=emulator.transport(),
-        base_url=emulator.base_url,
-        headers={"Authorization": f"Bearer {emulator.token}"},
-    ) as http:
-        yield http
 
 
 def data(response: httpx.Response) -> Any:

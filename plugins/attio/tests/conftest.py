@@ -1,0 +1,25 @@
+"""Fixtures shared by the Attio emulator tests: a fresh emulator and a raw httpx client on it
+(authenticated with the emulator's token), for tests that speak Attio's wire format directly."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from crmbridge_attio.emulator import AttioEmulator
+
+
+@pytest.fixture
+def emulator() -> AttioEmulator:
+    return AttioEmulator()
+
+
+@pytest.fixture
+def client(emulator: AttioEmulator) -> Iterator[httpx.Client]:
+    with httpx.Client(
+        transport=emulator.transport(),
+        base_url=emulator.base_url,
+        headers={"Authorization": f"Bearer {emulator.token}"},
+    ) as http:
+        yield http
