@@ -28,6 +28,7 @@ import json
 import time
 import uuid
 from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,8 @@ from crmbridge import ObjectSchema, ObjectSpec, Provider, Query, Record, Validat
 from crmbridge.plugins import get_provider
 from crmbridge.validation import normalize_values
 
-RECORDINGS = ROOT.parent / "shared" / "recordings"
+#: The project's copy of the shared recordings' Attio response bodies.
+RESPONSES = ROOT / "plugins" / "attio" / "tests" / "data" / "responses"
 CASSETTES = ROOT / "cassettes"
 
 
@@ -82,9 +84,7 @@ def attio_case(n: int) -> tuple[Provider, ObjectSchema, ObjectSchema, bytes, byt
     people = _schema(
         specs["people"], [codec.decode_attribute(a, object_slugs=slugs) for a in people_attrs]
     )
-    person = json.loads(
-        (RECORDINGS / "attio" / "responses" / "people_query_rbeene.json").read_text()
-    )
+    person = json.loads((RESPONSES / "people_query_rbeene.json").read_text())
     companies_page = cassette(CASSETTES / "attio" / "companies_query.yaml")
     company_rows = companies_page["POST /v2/objects/companies/records/query"]["data"]
     companies = _schema(specs["companies"], _attio_fields_seen(company_rows))
@@ -205,6 +205,11 @@ def encode_writes(
     return out
 
 
+def dump_bodies(bodies: list[Any]) -> list[bytes]:
+    """The baseline of encoding: ``json.dumps`` alone, to bytes."""
+    return [json.dumps(b).encode() for b in bodies]
+
+
 def build_requests(requests: list[httpx.Request]) -> list[httpx.Request]:
     """The HTTP library's share of :func:`encode_writes`: ``httpx.Request`` for the same method,
     URL and body, as :meth:`crmbridge.Provider.build_request` makes it."""
@@ -259,8 +264,8 @@ def main() -> None:
         for name, provider, schema, content in cases:
             base, total = best_of(
                 args.repeat,
-                lambda c=content: json.loads(c),
-                lambda p=provider, s=schema, c=content: decode_page(p, s, c),
+                partial(json.loads, content),
+                partial(decode_page, provider, schema, content),
             )
             label = f"decode {name} {schema.slug} page ({len(content) / 1e6:.1f} MB)"
             ratios[name].append(row(label, base, total))
@@ -270,9 +275,9 @@ def main() -> None:
             bodies = [json.loads(r.content) for r in requests]
             base, total, http = best_of(
                 args.repeat,
-                lambda b=bodies: [json.dumps(x).encode() for x in b],
-                lambda p=provider, s=schema, w=writes: encode_writes(p, s, w),
-                lambda r=requests: build_requests(r),
+                partial(dump_bodies, bodies),
+                partial(encode_writes, provider, schema, writes),
+                partial(build_requests, requests),
             )
             fields = sum(len(w) for w in writes) / len(writes)
             ratios["encode"].append(
