@@ -320,7 +320,9 @@ class FieldSpec:
 
 
 def _fields_dict(value: Mapping[str, Any]) -> dict[str, Any]:
-    return dict(value)
+    # Codecs hand over a fresh dict for every record: copying it again is pure cost on the
+    # decode path (bench/codec.py). Other mappings are copied, so a Record never aliases them.
+    return value if type(value) is dict else dict(value)
 
 
 @attrs.frozen

@@ -153,7 +153,9 @@ def decode_object(payload: Any) -> ObjectSpec:
 def attio_type(spec: FieldSpec) -> str | None:
     """The Attio type of a field, from the attribute payload it was decoded from."""
     raw = spec.raw
-    return raw.get("type") if isinstance(raw, Mapping) else None
+    if type(raw) is dict or isinstance(raw, Mapping):  # dict first: this runs for every value
+        return raw.get("type")
+    return None
 
 
 def row_of(spec: FieldSpec) -> AttioType:
@@ -349,7 +351,10 @@ def decode_entry_refs(payload: Any) -> list[Ref]:
 def encode_value(spec: FieldSpec, value: Any) -> Any:
     """One neutral value → one Attio write element for ``spec``; raises
     :class:`~crmbridge_attio.values.BadValue` naming what the type expects."""
-    row = row_of(spec)
+    return _encode_element(row_of(spec), spec, value)
+
+
+def _encode_element(row: AttioType, spec: FieldSpec, value: Any) -> Any:
     if row.encode is None:
         raise BadValue(f"nothing: Attio {row.name!r} attributes are not writable")
     if isinstance(value, Ref) and row.name == "record-reference" and not _UUID.match(value.id):
@@ -377,7 +382,8 @@ def encode_values(fields: Mapping[str, FieldSpec], values: Mapping[str, Any]) ->
         if spec is None:
             errors.append(FieldError(slug, "unknown attribute", value, code="unknown_field"))
             continue
-        if not spec.writable or not row_of(spec).writable:
+        row = row_of(spec)
+        if not spec.writable or not row.writable:
             errors.append(
                 FieldError(
                     slug,
@@ -417,7 +423,7 @@ def encode_values(fields: Mapping[str, FieldSpec], values: Mapping[str, Any]) ->
         encoded = []
         for item in items:
             try:
-                encoded.append(encode_value(spec, item))
+                encoded.append(_encode_element(row, spec, item))
             except BadValue as bad:
                 errors.append(FieldError(slug, "invalid value", item, expected=bad.expected))
         if spec.multi:

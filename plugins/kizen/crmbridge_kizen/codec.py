@@ -194,6 +194,22 @@ def merge_field_values(
     return out
 
 
+_BLANKS: dict[int, tuple[Mapping[str, FieldSpec], tuple[tuple[str, bool], ...]]] = {}
+
+
+def _blanks(fields: Mapping[str, FieldSpec]) -> tuple[tuple[str, bool], ...]:
+    """``(slug, multi)`` for every field of a schema, computed once per schema mapping (every row
+    of a search page shares it), for filling the fields Kizen omits because they are blank."""
+    cached = _BLANKS.get(id(fields))
+    if cached is not None and cached[0] is fields:
+        return cached[1]
+    blanks = tuple((slug, spec.multi) for slug, spec in fields.items())
+    if len(_BLANKS) > 64:
+        _BLANKS.clear()
+    _BLANKS[id(fields)] = (fields, blanks)
+    return blanks
+
+
 def decode_record(
     payload: Mapping[str, Any],
     object: str | None = None,
@@ -214,14 +230,15 @@ def decode_record(
     values: dict[str, Any] = {}
     summarised: set[str] = set()
     for entry in _entries(payload):
+        name = entry.get("name")
         spec = None
         if fields is not None:
-            spec = fields.get(str(entry.get("name")))
+            spec = fields.get(name) if type(name) is str else None
             if spec is None:
                 if by_id is None:
                     by_id = {f.provider_id: f for f in fields.values() if f.provider_id}
                 spec = by_id.get(str(entry.get("id")))
-        slug = entry.get("name") or (spec.slug if spec else None) or entry.get("id")
+        slug = name or (spec.slug if spec else None) or entry.get("id")
         if not isinstance(slug, str):
             raise _bad_payload("a field entry without a name", entry)
         if "value" not in entry and "value_summary" in entry:
@@ -233,9 +250,10 @@ def decode_record(
         except ProviderError as e:
             raise ProviderError(f"field {slug!r}: {e.message}", provider=PROVIDER,
                                 raw=dict(payload)) from None  # fmt: skip
-    for slug, spec in (fields or {}).items():
-        if slug not in values and slug not in summarised:
-            values[slug] = [] if spec.multi else None
+    if fields:
+        for slug, multi in _blanks(fields):
+            if slug not in values and slug not in summarised:
+                values[slug] = [] if multi else None
     created = values.get("created")
     return Record(
         object=object or "",

@@ -219,8 +219,10 @@ def decode_value(field_type: str | None, value: Any, spec: FieldSpec | None = No
 
 
 def _unwrap(row: KizenType, value: Any) -> Any:
+    # Runs for every value of every row: the cheap checks first, and ``type(...) is dict`` rather
+    # than an ABC ``Mapping`` check (JSON bodies only ever hold plain dicts).
     if (
-        isinstance(value, Mapping)
+        type(value) is dict
         and len(value) == 1
         and "value" in value
         and row.neutral not in _WRAPPED_OK
