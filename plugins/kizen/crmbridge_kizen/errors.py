@@ -17,12 +17,12 @@ from crmbridge import (
     Conflict,
     CRMError,
     FieldError,
-    NotFound,
     PermissionDenied,
     ProviderError,
     RateLimited,
     ValidationError,
 )
+from crmbridge.http import error_class_for_status
 
 __all__ = ["PROVIDER", "bad_payload", "decode_error"]
 
@@ -34,15 +34,6 @@ def bad_payload(what: str, value: Any) -> ProviderError:
     return ProviderError(f"kizen sent {what} crmbridge cannot read: {value!r}", provider=PROVIDER)
 
 
-_STATUS: Mapping[int, type[CRMError]] = {
-    400: ValidationError,
-    401: AuthError,
-    403: PermissionDenied,
-    404: NotFound,
-    409: Conflict,
-    422: ValidationError,
-    429: RateLimited,
-}
 #: Codes that make a 400 a :class:`~crmbridge.Conflict` (uniqueness, reference §9).
 _CONFLICT_CODES = frozenset({"unique", "conflict"})
 #: DRF's uniqueness wording ("<model> with this <field> already exists.", UniqueValidator's
@@ -139,7 +130,7 @@ def decode_error(
     429 RateLimited (``retry_after``), anything else ProviderError.
     """
     slugs = field_slugs or {}
-    cls = _STATUS.get(status, ProviderError)
+    cls = error_class_for_status(status)  # the core's one status table (DESIGN §5)
     common: dict[str, Any] = {"provider": PROVIDER, "status": status, "request_id": request_id}
     if isinstance(body, str):
         if cls not in (AuthError, PermissionDenied, RateLimited):
