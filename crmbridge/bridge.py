@@ -13,6 +13,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from typing import Any, Literal
 
+import attrs
 import httpx
 
 from .emulation import Emulator
@@ -65,9 +66,50 @@ def _trim(record: Record, fields: tuple[str, ...] | None) -> Record:
     """Only the fields asked for (providers that cannot narrow their reads return them all)."""
     if fields is None or set(record.fields) <= set(fields):
         return record
-    import attrs
-
     return attrs.evolve(record, fields={k: v for k, v in record.fields.items() if k in fields})
+
+
+def _trim_page(page: Page, fields: tuple[str, ...] | None) -> Page:
+    if fields is None:
+        return page
+    return Page([_trim(r, fields) for r in page.records], page.next)
+
+
+def _records(pages: Iterator[Page], limit: int | None) -> Iterator[Record]:
+    """The records of ``pages``, at most ``limit``, holding one page at a time."""
+    seen = 0
+    for page in pages:
+        records = page.records
+        del page  # hold one page, not two, while the next one is fetched and decoded
+        for record in records:
+            if limit is not None and seen >= limit:
+                return
+            seen += 1
+            yield record
+        if limit is not None and seen >= limit:
+            return
+        del records
+
+
+async def _arecords(pages: AsyncIterator[Page], limit: int | None) -> AsyncIterator[Record]:
+    """The async twin of :func:`_records`."""
+    seen = 0
+    async for page in pages:
+        records = page.records
+        del page
+        for record in records:
+            if limit is not None and seen >= limit:
+                return
+            seen += 1
+            yield record
+        if limit is not None and seen >= limit:
+            return
+        del records
+
+
+def _check_limit(limit: Any) -> None:
+    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 0):
+        raise ValidationError(f"limit must be a non-negative integer, got {limit!r}")
 
 
 class _Verbs:
@@ -422,26 +464,35 @@ class Bridge(_BridgeBase):
         The schema is checked and the filter validated when this is called, before any page is
         fetched; pages are fetched as the iterator is consumed.
         """
+        _check_limit(limit)
+        return _records(self.pages(object, where, order_by=order_by, page_size=page_size,
+                                   fields=fields), limit)  # fmt: skip
+
+    def pages(
+        self,
+        object: str,
+        where: Filter | Mapping[str, Any] | None = None,
+        *,
+        order_by: Iterable[str | Sort] | str | None = None,
+        page_size: int | None = None,
+        fields: Iterable[str] | None = None,
+        cursor: Any = None,
+    ) -> Iterator[Page]:
+        """Like :meth:`query`, page by page. Each :class:`~crmbridge.Page` carries ``next``, the
+        cursor of the page after it: pass it as ``cursor`` to resume there (the migration engine
+        checkpoints with it). Cursors are JSON-able."""
         schema = self.schema(object)
         query = self._verbs.prepare_query(schema, where, order_by, page_size, fields)
-        if limit is not None and (not isinstance(limit, int) or limit < 0):
-            raise ValidationError(f"limit must be a non-negative integer, got {limit!r}")
-        return self._pages(schema, query, limit)
+        return self._page_iter(schema, query, cursor)
 
-    def _pages(self, schema: ObjectSchema, query: Query, limit: int | None) -> Iterator[Record]:
-        cursor: Any = None
-        seen = 0
-        while limit is None or seen < limit:
+    def _page_iter(self, schema: ObjectSchema, query: Query, cursor: Any) -> Iterator[Page]:
+        while True:
             page = self.driver.run(self._verbs.page(schema, query, cursor))
-            for record in page.records:
-                if limit is not None and seen >= limit:
-                    return
-                seen += 1
-                yield _trim(record, query.fields)
-            if page.next is None or not page.records:
+            cursor, empty = page.next, not page.records
+            yield _trim_page(page, query.fields)
+            del page
+            if cursor is None or empty:
                 return
-            cursor = page.next
-            del page  # hold one page, not two, while the next one is fetched and decoded
 
     def create(
         self, object: str, values: Mapping[str, Any], *, on_archived: OnArchived | None = None
@@ -549,34 +600,42 @@ class AsyncBridge(_BridgeBase):
         """Records matching ``where``, lazily, through every page: ``async for r in
         crm.query(...)``. The schema is fetched and the filter validated on the first iteration,
         before any page is requested."""
-        if limit is not None and (not isinstance(limit, int) or limit < 0):
-            raise ValidationError(f"limit must be a non-negative integer, got {limit!r}")
-        return self._pages(object, where, order_by, page_size, limit, fields)
+        _check_limit(limit)
+        return _arecords(self.pages(object, where, order_by=order_by, page_size=page_size,
+                                    fields=fields), limit)  # fmt: skip
 
-    async def _pages(
+    def pages(
+        self,
+        object: str,
+        where: Filter | Mapping[str, Any] | None = None,
+        *,
+        order_by: Iterable[str | Sort] | str | None = None,
+        page_size: int | None = None,
+        fields: Iterable[str] | None = None,
+        cursor: Any = None,
+    ) -> AsyncIterator[Page]:
+        """Like :meth:`query`, page by page, each with its ``next`` cursor (see
+        :meth:`Bridge.pages`); validation happens on the first iteration."""
+        return self._page_iter(object, where, order_by, page_size, fields, cursor)
+
+    async def _page_iter(
         self,
         object: str,
         where: Filter | Mapping[str, Any] | None,
         order_by: Iterable[str | Sort] | str | None,
         page_size: int | None,
-        limit: int | None,
         fields: Iterable[str] | None,
-    ) -> AsyncIterator[Record]:
+        cursor: Any,
+    ) -> AsyncIterator[Page]:
         schema = await self.schema(object)
         query = self._verbs.prepare_query(schema, where, order_by, page_size, fields)
-        cursor: Any = None
-        seen = 0
-        while limit is None or seen < limit:
+        while True:
             page = await self.driver.run(self._verbs.page(schema, query, cursor))
-            for record in page.records:
-                if limit is not None and seen >= limit:
-                    return
-                seen += 1
-                yield _trim(record, query.fields)
-            if page.next is None or not page.records:
+            cursor, empty = page.next, not page.records
+            yield _trim_page(page, query.fields)
+            del page
+            if cursor is None or empty:
                 return
-            cursor = page.next
-            del page  # hold one page, not two, while the next one is fetched and decoded
 
     async def create(
         self, object: str, values: Mapping[str, Any], *, on_archived: OnArchived | None = None

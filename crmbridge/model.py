@@ -489,11 +489,3 @@ def from_dict(cls: type[T], data: Any) -> T:
             raise TypeError(f"expected a {cls.__name__}, got {type(value).__name__}")
         return value
     return converter.structure(data, cls)
-
-
-def records_equal_ignoring(a: Record, b: Record, ignore: Iterable[str] = ()) -> bool:
-    """Compare two records' fields, leaving out ``ignore`` (system fields such as timestamps)."""
-    skip = set(ignore)
-    fa = {k: v for k, v in a.fields.items() if k not in skip}
-    fb = {k: v for k, v in b.fields.items() if k not in skip}
-    return fa == fb

@@ -16,7 +16,6 @@ from __future__ import annotations
 import importlib.metadata
 import os
 import threading
-from collections.abc import Callable
 from typing import Any
 
 import attrs
@@ -202,6 +201,3 @@ def reload() -> None:
 def call_register_commands(cli: Any) -> None:
     """Let plugins add commands to the command line."""
     get_plugin_manager().hook.crmbridge_register_commands(cli=cli)
-
-
-Registrar = Callable[[type[Provider]], None]

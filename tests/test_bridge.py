@@ -235,3 +235,16 @@ def test_query_fields_narrows_records(toy: cb.Bridge, toy_crm: ToyCRM) -> None:
     assert record.fields == {"email": "a@b.co"}
     with pytest.raises(cb.ValidationError, match="no field 'nope'"):
         toy.query("contacts", fields=["nope"])
+
+
+def test_pages_resume_from_a_cursor(toy: cb.Bridge, toy_crm: ToyCRM) -> None:
+    for i in range(25):
+        toy_crm.records[str(i)] = {"id": str(i), "email": f"p{i}@x.co", "name": "n"}
+    pages = list(toy.pages("contacts"))
+    assert [len(p.records) for p in pages] == [10, 10, 5]
+    assert pages[-1].next is None
+    resumed = list(toy.pages("contacts", cursor=pages[0].next))
+    assert [r.id for p in resumed for r in p.records] == [str(i) for i in range(10, 25)]
+    assert len(list(toy.query("contacts", limit=10))) == 10
+    with pytest.raises(cb.ValidationError, match="limit"):
+        toy.query("contacts", limit=True)  # type: ignore[arg-type]

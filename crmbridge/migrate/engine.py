@@ -174,13 +174,9 @@ class MigrationEngine:
 
         async def produce() -> None:
             page_size = self.source.capabilities.max_page_size
-            schema = await self.source.schema(obj)
-            query = self.source._verbs.prepare_query(schema, None, None, page_size)
-            nonlocal cursor
             index = 0
             seen = 0
-            while True:
-                page = await self.source.run(self.source._verbs.page(schema, query, cursor))
+            async for page in self.source.pages(obj, page_size=page_size, cursor=cursor):
                 records = list(page.records)
                 if self.limit is not None:
                     records = records[: max(0, self.limit - seen)]
@@ -191,13 +187,13 @@ class MigrationEngine:
                     or (self.limit is not None and seen >= self.limit)
                 )
                 pages[index] = _Page(page.next, len(records), last)
+                del page
                 if not records:
                     await self._page_done(obj, pages, index, done_through, lock)
                 for record in records:
                     await queue.put((index, record))
                 if last:
                     break
-                cursor = page.next
                 index += 1
             for _ in range(self.concurrency):
                 await queue.put(None)
