@@ -19,6 +19,8 @@ from __future__ import annotations
 import abc
 import asyncio
 import email.utils
+import json
+import math
 import random
 import threading
 import time
@@ -214,8 +216,6 @@ class Emulator(abc.ABC):
         status: int, body: Any, headers: Mapping[str, str] | None = None
     ) -> httpx.Response:
         """A JSON response with compact separators, as the real services send."""
-        import json
-
         content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
         hdrs = {"content-type": "application/json; charset=utf-8", **(headers or {})}
         return httpx.Response(status, content=content, headers=hdrs)
@@ -223,8 +223,6 @@ class Emulator(abc.ABC):
     @staticmethod
     def http_date(seconds_from_now: float) -> str:
         """An HTTP-date (RFC 9110 §5.6.7) ``seconds_from_now`` in the future, rounded up."""
-        import math
-
         return email.utils.formatdate(math.ceil(time.time() + seconds_from_now), usegmt=True)
 
 
