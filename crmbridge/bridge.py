@@ -8,10 +8,11 @@ before any request — and delegates to the provider's plan. :class:`Bridge` dri
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import attrs
 import httpx
@@ -26,6 +27,8 @@ from .provider import ObjectSchema, OnArchived, Page, Plan, Provider, Query, fin
 from .validation import normalize_values
 
 __all__ = ["AsyncBridge", "Bridge", "connect", "connect_async"]
+
+T = TypeVar("T")
 
 _ON_ARCHIVED = ("error", "unarchive", "replace")
 
@@ -146,6 +149,11 @@ class _Verbs:
         with self._lock:
             self._objects = (time.monotonic(), list(found))
         return list(found)
+
+    def has_schema(self, object: Any) -> bool:
+        """Whether ``object``'s schema is cached and fresh (no request needed to use it)."""
+        cached = self._schemas.get(object) if isinstance(object, str) else None
+        return cached is not None and self._fresh(cached[0])
 
     def schema(self, object: str, refresh: bool = False) -> Plan[ObjectSchema]:
         if not isinstance(object, str) or not object:
@@ -571,6 +579,10 @@ class AsyncBridge(_BridgeBase):
     driver: AsyncDriver
     _driver_class = AsyncDriver
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._schema_locks: dict[str, asyncio.Lock] = {}
+
     async def run(self, plan: Plan[Any]) -> Any:
         """Run any plan, e.g. a provider's own extra verb."""
         return await self.driver.run(plan)
@@ -578,14 +590,32 @@ class AsyncBridge(_BridgeBase):
     async def objects(self, *, refresh: bool = False) -> list[ObjectSpec]:
         return await self.driver.run(self._verbs.objects(refresh))
 
+    async def _ensure(self, object: Any) -> None:
+        """Load ``object``'s schema once, however many tasks need it at the same moment: the
+        others wait for that one fetch instead of each sending their own (single flight)."""
+        if not isinstance(object, str) or self._verbs.has_schema(object):
+            return  # a bad name is reported by the verb itself, before any request
+        lock = self._schema_locks.setdefault(object, asyncio.Lock())
+        async with lock:
+            if not self._verbs.has_schema(object):
+                await self.driver.run(self._verbs.schema(object))
+
+    async def _on(self, object: str, plan: Plan[T]) -> T:
+        """Run a verb's plan once its object's schema is loaded (see :meth:`_ensure`)."""
+        await self._ensure(object)
+        return await self.driver.run(plan)
+
     async def schema(self, object: str, *, refresh: bool = False) -> ObjectSchema:
+        if not refresh:
+            await self._ensure(object)
         return await self.driver.run(self._verbs.schema(object, refresh))
 
     async def fields(self, object: str, *, refresh: bool = False) -> list[FieldSpec]:
-        return await self.driver.run(self._verbs.fields(object, refresh))
+        schema = await self.schema(object, refresh=refresh)
+        return list(schema.fields.values())
 
     async def get(self, object: str, id: str) -> Record:
-        return await self.driver.run(self._verbs.get(object, id))
+        return await self._on(object, self._verbs.get(object, id))
 
     def query(
         self,
@@ -640,7 +670,7 @@ class AsyncBridge(_BridgeBase):
     async def create(
         self, object: str, values: Mapping[str, Any], *, on_archived: OnArchived | None = None
     ) -> Record:
-        return await self.driver.run(self._verbs.create(object, values, on_archived))
+        return await self._on(object, self._verbs.create(object, values, on_archived))
 
     async def update(
         self,
@@ -650,7 +680,7 @@ class AsyncBridge(_BridgeBase):
         *,
         on_archived: OnArchived | None = None,
     ) -> Record:
-        return await self.driver.run(self._verbs.update(object, id, values, on_archived))
+        return await self._on(object, self._verbs.update(object, id, values, on_archived))
 
     async def upsert(
         self,
@@ -663,21 +693,21 @@ class AsyncBridge(_BridgeBase):
     ) -> UpsertResult:
         if on_archived == "unarchive" and not self.provider.capabilities.archive:
             on_archived = None
-        return await self.driver.run(
-            self._verbs.upsert(object, values, match, on_archived, emulate)
+        return await self._on(
+            object, self._verbs.upsert(object, values, match, on_archived, emulate)
         )
 
     async def delete(self, object: str, id: str) -> None:
-        await self.driver.run(self._verbs.delete(object, id))
+        await self._on(object, self._verbs.delete(object, id))
 
     async def archive(self, object: str, id: str) -> None:
-        await self.driver.run(self._verbs.archive(object, id))
+        await self._on(object, self._verbs.archive(object, id))
 
     async def restore(self, object: str, id: str) -> Record:
-        return await self.driver.run(self._verbs.restore(object, id))
+        return await self._on(object, self._verbs.restore(object, id))
 
     async def history(self, object: str, id: str, field: str) -> list[ValueVersion]:
-        return await self.driver.run(self._verbs.history(object, id, field))
+        return await self._on(object, self._verbs.history(object, id, field))
 
     async def request(
         self,

@@ -248,3 +248,29 @@ def test_pages_resume_from_a_cursor(toy: cb.Bridge, toy_crm: ToyCRM) -> None:
     assert len(list(toy.query("contacts", limit=10))) == 10
     with pytest.raises(cb.ValidationError, match="limit"):
         toy.query("contacts", limit=True)  # type: ignore[arg-type]
+
+
+def test_async_schema_is_fetched_once_under_concurrency(
+    toy_plugin: ToyPlugin, toy_crm: ToyCRM
+) -> None:
+    """Thirty tasks on a cold cache: one fetch of the schema, not thirty."""
+    toy_crm.records["1"] = {"id": "1", "email": "a@b.co", "name": "A"}
+
+    async def slow(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(0.005)  # a real round trip: the tasks interleave
+        return toy_crm(request)
+
+    async def main() -> None:
+        async with cb.connect_async("toy", token=toy_crm.token,
+                                    transport=httpx.MockTransport(slow)) as crm:  # fmt: skip
+            got = await asyncio.gather(
+                *(crm.get("contacts", "1") for _ in range(20)),
+                *(crm.fields("contacts") for _ in range(5)),
+                *(crm.upsert("contacts", {"email": "a@b.co", "name": "A"}, match="email")
+                  for _ in range(5)),
+            )  # fmt: skip
+            assert all(g is not None for g in got)
+
+    asyncio.run(main())
+    assert sum(r.url.path == "/objects/contacts/fields" for r in toy_crm.requests) == 1
+    assert sum(r.url.path == "/objects" for r in toy_crm.requests) == 1
