@@ -271,6 +271,12 @@ class Provider:
             )
         except (httpx.InvalidURL, UnicodeError) as exc:
             raise ValidationError(f"cannot build a request for {path!r}: {exc}") from None
+        except (TypeError, ValueError) as exc:
+            # A value the provider's codec passed through but JSON cannot hold (e.g. a filter
+            # comparing a text field with a PersonName): the caller's input, refused unsent.
+            raise ValidationError(
+                f"cannot send this to {self.name}: {exc} (check the values and filters given)"
+            ) from None
 
     def decode_error(self, response: httpx.Response) -> CRMError:
         """The exception for an error response. Providers override this with their codec's

@@ -216,3 +216,11 @@ def response_body_of(response: httpx.Response) -> object:
     from crmbridge.http import response_body
 
     return response_body(response)
+
+
+def test_a_body_json_cannot_hold_is_refused_before_sending() -> None:
+    crm = ToyCRM()
+    driver = _driver(crm)
+    with pytest.raises(crmbridge.ValidationError, match="cannot send this to toy"):
+        driver.provider.build_request("POST", "/contacts", json={"name": crmbridge.PersonName("A")})
+    assert crm.requests == []
