@@ -147,7 +147,7 @@ def _entries(payload: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     fields = payload.get("fields")
     if fields is None:
         return []
-    if isinstance(fields, Mapping):
+    if type(fields) is dict or isinstance(fields, Mapping):
         items: Iterable[Any] = fields.values()
     elif isinstance(fields, list):  # app-engine: "may be an array or map in some surfaces"
         items = fields
@@ -164,10 +164,12 @@ def summarised_fields(payload: Mapping[str, Any]) -> list[tuple[str, str]]:
     """``(field_id, api_name)`` of every relationship read as ``value_summary`` instead of
     ``value`` (more than 100 related records, reference §1.1 custom-fields page, §4 field values):
     the provider fetches them from ``GET /api/records/{id}/field-values/{field_id}``."""
+    fields = payload.get("fields")
+    entries = fields.values() if type(fields) is dict else _entries(payload)
     return [
         (str(e.get("id")), str(e.get("name")))
-        for e in _entries(payload)
-        if "value_summary" in e and "value" not in e
+        for e in entries
+        if (type(e) is dict or isinstance(e, Mapping)) and "value_summary" in e and "value" not in e
     ]
 
 
@@ -194,20 +196,22 @@ def merge_field_values(
     return out
 
 
-_BLANKS: dict[int, tuple[Mapping[str, FieldSpec], tuple[tuple[str, bool], ...]]] = {}
+_BLANKS: dict[int, tuple[Mapping[str, FieldSpec], dict[str, None], tuple[str, ...]]] = {}
 
 
-def _blanks(fields: Mapping[str, FieldSpec]) -> tuple[tuple[str, bool], ...]:
-    """``(slug, multi)`` for every field of a schema, computed once per schema mapping (every row
-    of a search page shares it), for filling the fields Kizen omits because they are blank."""
+def _blanks(fields: Mapping[str, FieldSpec]) -> tuple[dict[str, None], tuple[str, ...]]:
+    """Every field of a schema as ``None`` (a template each row copies) and the multi fields'
+    slugs (which read ``[]`` when blank), computed once per schema mapping — every row of a
+    search page shares it — for filling in the fields Kizen omits because they are blank."""
     cached = _BLANKS.get(id(fields))
     if cached is not None and cached[0] is fields:
-        return cached[1]
-    blanks = tuple((slug, spec.multi) for slug, spec in fields.items())
+        return cached[1], cached[2]
+    template = dict.fromkeys(fields)
+    multi = tuple(slug for slug, spec in fields.items() if spec.multi)
     if len(_BLANKS) > 64:
         _BLANKS.clear()
-    _BLANKS[id(fields)] = (fields, blanks)
-    return blanks
+    _BLANKS[id(fields)] = (fields, template, multi)
+    return template, multi
 
 
 def decode_record(
@@ -223,12 +227,21 @@ def decode_record(
     become ``None`` or ``[]``, option ids resolve against the schema and references know their
     target object. A summarised relationship that was not expanded (:func:`merge_field_values`)
     is left out rather than guessed. ``raw`` keeps the payload.
+
+    This runs for every row of every page, so it is written for speed: blanks come from a
+    per-schema template, and plain ``dict`` payloads skip the ABC checks.
     """
-    if not isinstance(payload, Mapping) or not isinstance(payload.get("id"), str):
+    if (type(payload) is not dict and not isinstance(payload, Mapping)) or type(
+        payload.get("id")
+    ) is not str:
         raise _bad_payload("a record without an id", payload)
     by_id: dict[str | None, FieldSpec] | None = None  # built only if a name is not in fields
-    values: dict[str, Any] = {}
-    summarised: set[str] = set()
+    if fields:
+        template, multi = _blanks(fields)
+        values: dict[str, Any] = template.copy()
+    else:
+        values, multi = {}, ()
+    summarised: list[str] = []
     for entry in _entries(payload):
         name = entry.get("name")
         spec = None
@@ -239,10 +252,10 @@ def decode_record(
                     by_id = {f.provider_id: f for f in fields.values() if f.provider_id}
                 spec = by_id.get(str(entry.get("id")))
         slug = name or (spec.slug if spec else None) or entry.get("id")
-        if not isinstance(slug, str):
+        if type(slug) is not str:
             raise _bad_payload("a field entry without a name", entry)
         if "value" not in entry and "value_summary" in entry:
-            summarised.add(slug)
+            summarised.append(slug)
             continue
         field_type = entry.get("field_type") or (field_type_of(spec) if spec else None)
         try:
@@ -250,16 +263,17 @@ def decode_record(
         except ProviderError as e:
             raise ProviderError(f"field {slug!r}: {e.message}", provider=PROVIDER,
                                 raw=dict(payload)) from None  # fmt: skip
-    if fields:
-        for slug, multi in _blanks(fields):
-            if slug not in values and slug not in summarised:
-                values[slug] = [] if multi else None
+    for slug in multi:
+        if values[slug] is None:
+            values[slug] = []
+    for slug in summarised:
+        values.pop(slug, None)
     created = values.get("created")
     return Record(
         object=object or "",
         id=payload["id"],
         fields=values,
-        created_at=created if isinstance(created, dt.datetime) else None,
+        created_at=created if type(created) is dt.datetime else None,
         raw=dict(payload),
     )
 

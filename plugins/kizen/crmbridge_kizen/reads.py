@@ -15,7 +15,7 @@ from typing import Any
 from crmbridge import FieldSpec, FieldType, File, Money, Option, Ref, User
 
 from .errors import bad_payload as _bad_payload
-from .types import KizenType, kizen_type
+from .types import TYPES, UNKNOWN, KizenType
 
 __all__ = ["decode_value", "field_currency", "rating_of"]
 
@@ -103,7 +103,7 @@ def _bool(v: Any, spec: FieldSpec | None) -> bool:
 def _option(v: Any, spec: FieldSpec | None) -> Option:
     # {id, code, name} (reference §5, documented_examples dropdown); a bare option id is what
     # app-engine's doc describes: resolved against the schema's options when known.
-    if isinstance(v, Mapping):
+    if type(v) is dict or isinstance(v, Mapping):
         oid = str(v["id"]) if v.get("id") else None
         if not v.get("name") and oid and spec is not None:
             known = next((o for o in spec.options if o.id == oid), None)
@@ -144,10 +144,13 @@ def _user(v: Any, spec: FieldSpec | None) -> User:
     # {id, deleted, first_name, last_name, email} (recording get_tax_lot.json owner).
     if isinstance(v, str):
         return User(id=v)
-    if not isinstance(v, Mapping):
+    if type(v) is not dict and not isinstance(v, Mapping):
         raise _bad_payload("a team member", v)
-    name = " ".join(str(p) for p in (v.get("first_name"), v.get("last_name")) if p) or None
-    return User(id=v.get("id"), email=v.get("email"), name=name or v.get("display_name"))
+    first, last = v.get("first_name"), v.get("last_name")
+    name: str | None = (
+        f"{first} {last}" if first and last else str(first or last or "") or v.get("display_name")
+    )
+    return User(id=v.get("id"), email=v.get("email"), name=name or None)
 
 
 def _file(v: Any, spec: FieldSpec | None) -> File:
@@ -198,34 +201,46 @@ _WRAPPED_OK = frozenset({FieldType.money, FieldType.option, FieldType.status, Fi
                          FieldType.timezone, FieldType.phone, FieldType.unknown})  # fmt: skip
 
 
+#: Per ``field_type``: its row, its decoder and whether a ``{"value": x}`` wrapper is unwrapped.
+#: Derived from the tables above once, as this runs for every value of every row.
+_READS: Mapping[str, tuple[KizenType, Callable[[Any, FieldSpec | None], Any], bool]] = {
+    field_type: (row, _DECODERS[row.neutral], row.neutral not in _WRAPPED_OK)
+    for field_type, row in TYPES.items()
+}
+_READ_UNKNOWN = (UNKNOWN, _raw, False)
+
+
 def decode_value(field_type: str | None, value: Any, spec: FieldSpec | None = None) -> Any:
     """One field value in neutral form. Multi fields give a list (``[]`` for null), single fields
     the value or ``None``. A scalar wrapped as ``{"value": x}`` is unwrapped (app-engine warns of
     it, reference §4). Unknown types keep the raw value."""
-    row = kizen_type(field_type)
-    decode = _DECODERS[row.neutral]
-    multi = spec.multi if spec is not None else (row.multi is True or isinstance(value, list))
-    if row.neutral is FieldType.unknown:
+    row, decode, unwraps = (
+        _READS.get(field_type, _READ_UNKNOWN) if type(field_type) is str else _READ_UNKNOWN
+    )
+    if row is UNKNOWN:
         return value
+    multi = spec.multi if spec is not None else (row.multi is True or type(value) is list)
     if multi:
         if value is None:
             return []
-        items = value if isinstance(value, list) else [value]
-        return [x for x in (decode(_unwrap(row, i), spec) for i in items) if x is not None]
-    if isinstance(value, list):
+        items = value if type(value) is list else [value]
+        out = []
+        for item in items:
+            if unwraps:
+                item = _unwrap(item)
+            decoded = decode(item, spec)
+            if decoded is not None:
+                out.append(decoded)
+        return out
+    if type(value) is list:
         value = value[0] if value else None  # a to-one relation read as a list
-    value = _unwrap(row, value)
+    if unwraps:
+        value = _unwrap(value)
     return None if value is None else decode(value, spec)
 
 
-def _unwrap(row: KizenType, value: Any) -> Any:
-    # Runs for every value of every row: the cheap checks first, and ``type(...) is dict`` rather
-    # than an ABC ``Mapping`` check (JSON bodies only ever hold plain dicts).
-    if (
-        type(value) is dict
-        and len(value) == 1
-        and "value" in value
-        and row.neutral not in _WRAPPED_OK
-    ):
+def _unwrap(value: Any) -> Any:
+    # ``type(...) is dict`` rather than an ABC ``Mapping`` check: JSON bodies only hold dicts.
+    if type(value) is dict and len(value) == 1 and "value" in value:
         return value["value"]
     return value

@@ -244,8 +244,12 @@ def field_type_of(spec: FieldSpec) -> str:
     """The Kizen ``field_type`` of ``spec``: from its Kizen metadata, else the default for its
     neutral type (:data:`~crmbridge_kizen.types.FIELD_TYPE_FOR`)."""
     raw = spec.raw
-    if isinstance(raw, Mapping) and isinstance(raw.get("field_type"), str):
-        return str(raw["field_type"])
+    if type(raw) is dict or isinstance(raw, Mapping):  # dict first: this runs for every value
+        field_type = raw.get("field_type")
+        if type(field_type) is str:
+            return field_type
+        if isinstance(field_type, str):
+            return str(field_type)
     if spec.type is FieldType.option and spec.multi:
         return "checkboxes"
     return FIELD_TYPE_FOR.get(spec.type, "unknown")

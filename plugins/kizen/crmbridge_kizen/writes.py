@@ -223,31 +223,46 @@ def _empty(spec: FieldSpec, row: KizenType) -> Any:
     return None
 
 
+#: Hoisted: ``isinstance(x, A | B)`` builds the union on every call (this runs per value).
+_CHANGES = (Add, Remove)
+_SEQUENCES = (list, tuple)
+
+
+def _encode(spec: FieldSpec, value: Any) -> tuple[str, Any]:
+    """``("value" | "add_values" | "remove_values", payload)`` for one value; raises ``_Invalid``."""
+    row = kizen_type(field_type_of(spec))
+    encode = _ENCODERS[row.write]
+    if isinstance(value, _CHANGES):
+        if not spec.multi:
+            raise _Invalid("a plain value", "add()/remove() only apply to multi fields")
+        key = "add_values" if isinstance(value, Add) else "remove_values"
+        return key, [encode(v, spec) for v in value.values]
+    if value is None or isinstance(value, Clear):
+        if row.write is Write.READ_ONLY:
+            encode(value, spec)
+        return "value", _empty(spec, row)
+    if spec.multi:
+        items = value if isinstance(value, _SEQUENCES) else [value]
+        return "value", [encode(v, spec) for v in items]
+    return "value", encode(value, spec)
+
+
+def _field_error(spec: FieldSpec, value: Any, e: _Invalid) -> FieldError:
+    return FieldError(spec.slug, e.message, value=value, expected=e.expected)
+
+
 def encode_value(spec: FieldSpec, value: Any) -> dict[str, Any]:
     """One ``FieldRequest`` body without its key: ``{"value": ...}``, ``{"add_values": [...]}``
     or ``{"remove_values": [...]}`` (reference §5). Raises :class:`~crmbridge.ValidationError`."""
-    row = kizen_type(field_type_of(spec))
-    encode = _ENCODERS[row.write]
     try:
-        if isinstance(value, Add | Remove):
-            if not spec.multi:
-                raise _Invalid("a plain value", "add()/remove() only apply to multi fields")
-            key = "add_values" if isinstance(value, Add) else "remove_values"
-            return {key: [encode(v, spec) for v in value.values]}
-        if isinstance(value, Clear) or value is None:
-            if row.write is Write.READ_ONLY:
-                encode(value, spec)
-            return {"value": _empty(spec, row)}
-        if spec.multi:
-            items = list(value) if isinstance(value, list | tuple) else [value]
-            return {"value": [encode(v, spec) for v in items]}
-        return {"value": encode(value, spec)}
+        key, payload = _encode(spec, value)
     except _Invalid as e:
         raise ValidationError(
             f"invalid value for {spec.slug!r}",
             provider=PROVIDER,
-            field_errors=[FieldError(spec.slug, e.message, value=value, expected=e.expected)],
+            field_errors=[_field_error(spec, value, e)],
         ) from None
+    return {key: payload}
 
 
 def encode_fields(
@@ -259,18 +274,21 @@ def encode_fields(
     :class:`~crmbridge.ValidationError`."""
     out: list[dict[str, Any]] = []
     errors: list[FieldError] = []
+    fields = schema.fields
     for slug, value in values.items():
-        spec = schema.field(slug)
+        spec = fields.get(slug) or schema.field(slug)
         if not spec.writable and kizen_type(field_type_of(spec)).write is not Write.READ_ONLY:
             errors.append(FieldError(slug, "the field is read-only", value=value))
             continue
         try:
-            body = encode_value(spec, value)
-        except ValidationError as e:
-            errors.extend(e.field_errors)
+            change, payload = _encode(spec, value)
+        except _Invalid as e:
+            errors.append(_field_error(spec, value, e))
             continue
-        ref = {"id": spec.provider_id} if key == "id" and spec.provider_id else {"name": spec.slug}
-        out.append({**ref, **body})
+        if key == "id" and spec.provider_id:
+            out.append({"id": spec.provider_id, change: payload})
+        else:
+            out.append({"name": spec.slug, change: payload})
     if errors:
         names = ", ".join(sorted({str(e.field) for e in errors}))
         raise ValidationError(f"invalid values for {names}", provider=PROVIDER,
