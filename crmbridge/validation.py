@@ -263,31 +263,35 @@ def normalize_value(spec: FieldSpec, value: Any) -> Any:
 
 
 #: Hoisted: ``isinstance(x, A | B)`` builds the union on every call (validation is per value).
-_CHANGES = (Add, Remove)
+_MARKERS = (Add, Remove, Clear)
 _COLLECTIONS = (list, tuple, set, frozenset)
 
 
-def _normalize(spec: FieldSpec, value: Any, errors: list[FieldError]) -> Any:
+def _invalid(spec: FieldSpec, v: Any, bad: _Invalid) -> FieldError:
+    return FieldError(
+        spec.slug, bad.message or "wrong type", value=v, expected=bad.expected, code="invalid_value"
+    )
+
+
+def _coerce_all(spec: FieldSpec, items: Any, errors: list[FieldError]) -> list[Any]:
     coerce = _COERCE[spec.type]
-
-    def one(v: Any) -> Any:
+    out = []
+    for v in items:
         try:
-            return coerce(v, spec)
+            out.append(coerce(v, spec))
         except _Invalid as bad:
-            errors.append(
-                FieldError(
-                    spec.slug,
-                    bad.message or "wrong type",
-                    value=v,
-                    expected=bad.expected,
-                    code="invalid_value",
-                )
-            )
-            return v
+            errors.append(_invalid(spec, v, bad))
+            out.append(v)
+    return out
 
-    if value is None or isinstance(value, Clear):
-        return Clear() if isinstance(value, Clear) else ([] if spec.multi else None)
-    if isinstance(value, _CHANGES):
+
+def _normalize(spec: FieldSpec, value: Any, errors: list[FieldError]) -> Any:
+    # Runs for every value written: the common case (a plain value) takes the fewest checks.
+    if value is None:
+        return [] if spec.multi else None
+    if isinstance(value, _MARKERS):
+        if isinstance(value, Clear):
+            return Clear()
         if not spec.multi:
             verb = "add" if isinstance(value, Add) else "remove"
             errors.append(
@@ -299,10 +303,9 @@ def _normalize(spec: FieldSpec, value: Any, errors: list[FieldError]) -> Any:
                 )
             )
             return value
-        return type(value)(tuple(one(v) for v in value.values))
+        return type(value)(tuple(_coerce_all(spec, value.values, errors)))
     if spec.multi:
-        items = list(value) if isinstance(value, _COLLECTIONS) else [value]
-        return [one(v) for v in items]
+        return _coerce_all(spec, value if isinstance(value, _COLLECTIONS) else (value,), errors)
     if isinstance(value, _COLLECTIONS):
         errors.append(
             FieldError(
@@ -314,7 +317,11 @@ def _normalize(spec: FieldSpec, value: Any, errors: list[FieldError]) -> Any:
             )
         )
         return value
-    return one(value)
+    try:
+        return _COERCE[spec.type](value, spec)
+    except _Invalid as bad:
+        errors.append(_invalid(spec, value, bad))
+        return value
 
 
 def normalize_values(
@@ -336,15 +343,18 @@ def normalize_values(
         )
     errors: list[FieldError] = []
     out: dict[str, Any] = {}
+    fields = schema.fields
     for slug, value in given.items():
-        if not isinstance(slug, str):
+        if type(slug) is not str and not isinstance(slug, str):
             errors.append(FieldError(None, f"field names must be strings, got {slug!r}"))
             continue
-        try:
-            spec = schema.field(slug)
-        except ValidationError as e:
-            errors.append(FieldError(slug, e.message, value=value, code="unknown_field"))
-            continue
+        spec = fields.get(slug)
+        if spec is None:
+            try:
+                spec = schema.field(slug)  # by provider id, or an error naming close matches
+            except ValidationError as e:
+                errors.append(FieldError(slug, e.message, value=value, code="unknown_field"))
+                continue
         if not spec.writable and spec.slug not in allow_readonly:
             errors.append(
                 FieldError(

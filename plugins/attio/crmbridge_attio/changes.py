@@ -42,6 +42,10 @@ def value_key(spec: FieldSpec, value: Any) -> str:
     return text.casefold() if spec.type.value in ("email", "domain") else text
 
 
+#: Hoisted: ``isinstance(x, A | B)`` builds the union on every call (this runs per value).
+_CHANGES = (Add, Remove, Clear)
+
+
 def resolve(
     schema: ObjectSchema, values: Mapping[str, Any], current: Record | None
 ) -> dict[str, Any]:
@@ -50,7 +54,7 @@ def resolve(
     ``add`` is a set and ``remove`` leaves nothing."""
     out: dict[str, Any] = {}
     for slug, value in values.items():
-        if not isinstance(value, Add | Remove | Clear):
+        if not isinstance(value, _CHANGES):
             out[slug] = value
             continue
         spec = schema.fields.get(slug)

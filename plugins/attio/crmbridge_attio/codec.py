@@ -357,14 +357,18 @@ def encode_value(spec: FieldSpec, value: Any) -> Any:
 def _encode_element(row: AttioType, spec: FieldSpec, value: Any) -> Any:
     if row.encode is None:
         raise BadValue(f"nothing: Attio {row.name!r} attributes are not writable")
-    if isinstance(value, Ref) and row.name == "record-reference" and not _UUID.match(value.id):
+    if row.name == "record-reference" and isinstance(value, Ref) and not _UUID.match(value.id):
         attribute = _REF_MATCH_ATTRIBUTE.get(value.object)
         if attribute is None:
             raise BadValue(f"a record id (UUID) for {value.object!r}")
         value = MatchRef(value.object, attribute, value.id)
-    if isinstance(value, str) and row.name == "location":
+    if row.name == "location" and isinstance(value, str):
         return value.strip()  # Attio parses a one-line address (reference attio.md §3, location)
     return row.encode(value, spec)
+
+
+#: Hoisted: ``isinstance(x, A | B)`` builds the union on every call (this runs per value).
+_SEQUENCES = (list, tuple)
 
 
 def encode_values(fields: Mapping[str, FieldSpec], values: Mapping[str, Any]) -> dict[str, Any]:
@@ -407,12 +411,12 @@ def encode_values(fields: Mapping[str, FieldSpec], values: Mapping[str, Any]) ->
             out[slug] = []
             continue
         items: Sequence[Any]
-        if isinstance(value, Add):
-            items = value.values
-        elif isinstance(value, list | tuple):
+        if isinstance(value, _SEQUENCES):
             items = value
+        elif isinstance(value, Add):
+            items = value.values
         else:
-            items = [value]
+            items = (value,)
         if not spec.multi and len(items) > 1:
             errors.append(
                 FieldError(
