@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Generator, Mapping, Sequence
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeAlias, TypeVar
 
 import attrs
@@ -160,6 +161,23 @@ class Secret:
     __str__ = __repr__
 
 
+def _parsed_url(url: str, query: tuple[tuple[str, Any], ...]) -> httpx.URL:
+    """``url`` with ``query``, parsed. httpx parses a URL string on every request (~10 µs, more
+    than encoding a small write: bench/codec.py), and a client's requests repeat a few URLs (an
+    object's records, query, search and upsert paths), so parsed URLs are cached."""
+    try:
+        return _cached_url(url, query)
+    except TypeError:  # an unhashable query value (a list): parse it every time
+        return _new_url(url, query)
+
+
+def _new_url(url: str, query: tuple[tuple[str, Any], ...]) -> httpx.URL:
+    return httpx.URL(url, params=dict(query)) if query else httpx.URL(url)
+
+
+_cached_url = lru_cache(maxsize=512)(_new_url)
+
+
 class Provider:
     """Base class for providers. Subclass it, set the class attributes, implement the plans.
 
@@ -260,12 +278,11 @@ class Provider:
             kind = "read" if method in ("GET", "HEAD") else "write"
         if idempotent is None:
             idempotent = method in ("GET", "HEAD", "PUT", "DELETE", "OPTIONS")
-        clean_params = {k: v for k, v in (params or {}).items() if v is not None}
+        query = tuple((k, v) for k, v in (params or {}).items() if v is not None)
         try:
             return httpx.Request(
                 method,
-                url,
-                params=clean_params or None,
+                _parsed_url(url, query),
                 json=json,
                 extensions={KIND: kind, IDEMPOTENT: idempotent, EXPECT: expect},
             )

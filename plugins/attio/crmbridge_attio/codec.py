@@ -80,8 +80,8 @@ _UUID = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 
 def unwrap(payload: Any) -> Any:
     """The payload without Attio's ``{"data": …}`` envelope (single objects and lists alike)."""
-    if isinstance(payload, Mapping) and set(payload) == {"data"}:
-        return payload["data"]
+    if (type(payload) is dict or isinstance(payload, Mapping)) and len(payload) == 1:
+        return payload.get("data", payload)
     return payload
 
 
@@ -239,19 +239,26 @@ def parent_field(list_spec: ObjectSpec) -> FieldSpec:
 # --- records -----------------------------------------------------------------------------------
 
 
+def _type_row(spec: FieldSpec | None) -> AttioType | None:
+    """The row of ``spec``'s own Attio type, if it has a known one. It wins over each element's
+    ``attribute_type``: the status docs page shows status values labelled "select" (reference
+    attio.md §1 gap 7); the element's label serves schema-less reads."""
+    known = attio_type(spec) if spec is not None else None
+    return TYPES.get(known) if type(known) is str else None
+
+
 def _decode_elements(elements: Iterable[Any], spec: FieldSpec | None) -> list[Any]:
+    row = _type_row(spec)
     out = []
     for element in elements:
-        if not isinstance(element, Mapping):
-            continue
-        # The attribute's own type first: the status docs page shows status values labelled
-        # "select" (reference attio.md §1 gap 7); the element's label serves schema-less reads.
-        known = attio_type(spec) if spec is not None else None
-        row = lookup(known if known in TYPES else element.get("attribute_type"))
-        value = row.decode(element, spec)
-        if value is not None:
-            out.append(value)
+        if type(element) is dict or isinstance(element, Mapping):
+            value = (row or lookup(element.get("attribute_type"))).decode(element, spec)
+            if value is not None:
+                out.append(value)
     return out
+
+
+_NO_FIELDS: Mapping[str, FieldSpec] = {}
 
 
 def decode_values(values: Any, fields: Mapping[str, FieldSpec] | None = None) -> dict[str, Any]:
@@ -259,18 +266,22 @@ def decode_values(values: Any, fields: Mapping[str, FieldSpec] | None = None) ->
 
     Only active elements count (``active_until`` null). Multi-ness comes from ``fields`` when given;
     without a schema, the standard multiselect attributes and any attribute holding several active
-    values are lists (so a decode never guesses a list into a scalar and loses values)."""
-    if not isinstance(values, Mapping):
+    values are lists (so a decode never guesses a list into a scalar and loses values). This runs
+    for every record of every page: plain ``dict``/``list`` payloads skip the ABC checks."""
+    if type(values) is not dict and not isinstance(values, Mapping):
         return {}
+    schema = fields or _NO_FIELDS
     out: dict[str, Any] = {}
     for slug, elements in values.items():
-        if elements is None:
-            elements = []
-        elif not isinstance(elements, list):
-            elements = [elements]
-        active = [e for e in elements if isinstance(e, Mapping) and e.get("active_until") is None]
-        spec = (fields or {}).get(slug)
-        decoded = _decode_elements(active, spec)
+        if type(elements) is not list:
+            elements = [] if elements is None else [elements]
+        active = [
+            e
+            for e in elements
+            if (type(e) is dict or isinstance(e, Mapping)) and e.get("active_until") is None
+        ]
+        spec = schema.get(slug)
+        decoded = _decode_elements(active, spec) if active else []
         multi = (
             spec.multi if spec is not None else (slug in STANDARD_MULTISELECT or len(decoded) > 1)
         )

@@ -73,6 +73,9 @@ MatchRef = RefBy
 # --- parsing helpers ---------------------------------------------------------------------------
 
 
+_FRACTION = re.compile(r"^(.*T\d\d:\d\d:\d\d)\.(\d+)(.*)$")
+
+
 def parse_timestamp(text: Any) -> dt.datetime | None:
     """An Attio timestamp (``2023-11-24T15:17:48.000000000Z``, always UTC) as an aware datetime.
 
@@ -83,7 +86,7 @@ def parse_timestamp(text: Any) -> dt.datetime | None:
     value = text.strip()
     if value.endswith(("Z", "z")):
         value = value[:-1] + "+00:00"
-    match = re.match(r"^(.*T\d\d:\d\d:\d\d)\.(\d+)(.*)$", value)
+    match = _FRACTION.match(value)
     if match:  # normalise any fraction length to six digits
         value = f"{match[1]}.{match[2][:6].ljust(6, '0')}{match[3]}"
     parsed = dt.datetime.fromisoformat(value)
