@@ -571,7 +571,7 @@ def migrate(
     """
     import asyncio
 
-    from .migrate import init_mapping, make_progress, migrate_async
+    from .migrate import init_mapping, make_progress, migrate_async, tuned_collector
     from .migrate.init import pair_objects
 
     src = _endpoint(source, source_options, source_emulator, source_seed)
@@ -618,7 +618,8 @@ def migrate(
                     on_plan=show,
                 )
 
-    report = asyncio.run(run())
+    with tuned_collector():  # this process only migrates (crmbridge/migrate/collector.py)
+        report = asyncio.run(run())
     err.print(report.table(dry_run=dry_run))
     if report.failed:
         err.print(f"[red]{report.failed} record(s) failed[/]; see {failures}")
@@ -641,8 +642,10 @@ def demo(size: int | None) -> None:
         crmbridge demo
     """
     from .demo import run_demo
+    from .migrate import tuned_collector
 
-    first, second = run_demo(out, size=size)
+    with tuned_collector():  # this process only migrates (crmbridge/migrate/collector.py)
+        first, second = run_demo(out, size=size)
     if first.failed or second.failed:
         raise SystemExit(1)
     out.print(

@@ -29,6 +29,7 @@ from rich.progress import (
 from rich.text import Text
 
 from ..bridge import AsyncBridge, connect_async
+from .collector import tuned_collector
 from .engine import MigrationEngine
 from .init import init_mapping
 from .mapping import MappingFile, load_mapping, parse_mapping
@@ -45,6 +46,7 @@ __all__ = [
     "migrate",
     "migrate_async",
     "parse_mapping",
+    "tuned_collector",
 ]
 
 

@@ -96,6 +96,9 @@ class AttioProvider(Provider):
     )
     #: Page size of ``GET …/records/{id}/entries`` (the spec's documented maximum).
     entries_page_size: ClassVar[int] = 1000
+    #: Page size of ``GET …/attributes/{attribute}/values`` (no maximum is documented; the
+    #: records query's default of 500 is used).
+    history_page_size: ClassVar[int] = 500
 
     def __init__(self, *, base_url: str | None = None, **config: Any) -> None:
         super().__init__(base_url=base_url, **config)
@@ -274,10 +277,13 @@ class AttioProvider(Provider):
     def history(self, schema: ObjectSchema, id: str, field: FieldSpec) -> Plan[list[ValueVersion]]:
         """``GET …/{id}/attributes/{field}/values?show_historic=true``: every version of the value,
         oldest first, with its active period and actor (reference attio.md §3, historic values).
-        Attio refuses it (400) for enriched attributes."""
+        Every page is read (``limit``/``offset``, official OpenAPI spec): a value edited often
+        has more versions than one answer holds. Attio refuses it (400) for enriched attributes."""
         path = f"{self._rows_path(schema.object)}/{id}/attributes/{field.slug}/values"
-        response = yield self.build_request("GET", path, params={"show_historic": "true"})
-        return codec.decode_history(response.json(), field)
+        elements = yield from self._offset_pages(
+            path, page_size=self.history_page_size, params={"show_historic": "true"}
+        )
+        return codec.decode_history(elements, field)
 
     # --- writes ------------------------------------------------------------------------------
 

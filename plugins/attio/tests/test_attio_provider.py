@@ -319,7 +319,32 @@ def test_history(fake: FakeAttio, crm: Any) -> None:
     assert versions[0].active_until == dt.datetime(2026, 5, 10, tzinfo=dt.UTC)
     assert versions[1].active_until is None
     assert versions[1].actor == cb.User(id="t", kind="api-token")
-    assert fake.sent() == [("GET", f"{path}?show_historic=true", None)]
+    assert fake.sent() == [("GET", f"{path}?show_historic=true&limit=500", None)]
+
+
+def test_history_reads_every_page(
+    fake: FakeAttio, crm: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A value edited more often than one answer holds: every page is read, oldest first."""
+    monkeypatch.setattr(type(crm.provider), "history_page_size", 2)
+    path = "/v2/objects/companies/records/r-1/attributes/name/values"
+    versions = [
+        elem(value=f"v{i}", attribute_type="text",
+             active_until=None if i == 4 else f"2026-05-1{i}T00:00:00.000000000Z")
+        for i in range(5)
+    ]  # fmt: skip
+
+    def page(request: httpx.Request) -> dict[str, Any]:
+        offset = int(request.url.params.get("offset", 0))
+        return {"data": versions[offset : offset + int(request.url.params["limit"])]}
+
+    fake.routes[("GET", path)] = page
+    assert [v.value for v in crm.history("companies", "r-1", "name")] == [f"v{i}" for i in range(5)]
+    assert [url for _, url, _ in fake.sent()] == [
+        f"{path}?show_historic=true&limit=2",
+        f"{path}?show_historic=true&limit=2&offset=2",
+        f"{path}?show_historic=true&limit=2&offset=4",
+    ]
 
 
 def test_record_entries_and_self(fake: FakeAttio, crm: Any) -> None:
