@@ -24,7 +24,7 @@ from .http import AsyncDriver, RateLimiter, RetryPolicy, SyncDriver
 from .model import FieldSpec, ObjectSpec, Record, UpsertResult, ValueVersion
 from .plugins import get_provider
 from .provider import ObjectSchema, OnArchived, Page, Plan, Provider, Query, find_object
-from .validation import normalize_values
+from .validation import normalize_filter, normalize_values
 
 __all__ = ["AsyncBridge", "Bridge", "connect", "connect_async"]
 
@@ -211,6 +211,7 @@ class _Verbs:
                         f"(field {cond.field!r})",
                         provider=self.provider.name,
                     )
+            where = normalize_filter(schema, where)
         if isinstance(order_by, str):
             order_by = [order_by]
         sorts = tuple(parse_sort(s) for s in (order_by or ()))

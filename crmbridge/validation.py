@@ -20,6 +20,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from .errors import FieldError, ValidationError
+from .filters import And, Condition, Filter, Not, Or
 from .model import (
     Add,
     Clear,
@@ -37,7 +38,7 @@ from .model import (
 )
 from .provider import ObjectSchema
 
-__all__ = ["normalize_value", "normalize_values"]
+__all__ = ["normalize_filter", "normalize_value", "normalize_values"]
 
 
 class _Invalid(Exception):
@@ -376,6 +377,115 @@ def normalize_values(
         names = ", ".join(sorted({e.field or "?" for e in errors}))
         raise ValidationError(
             f"{len(errors)} invalid value(s) for {schema.slug!r}: {names}",
+            field_errors=errors,
+        )
+    return out
+
+
+# --- filter values ------------------------------------------------------------------------------
+
+
+def _filter_reference(v: Any, spec: FieldSpec) -> Ref | str:
+    # A filter matches by record id: a bare id is fine even where the field may point to several
+    # objects, and a RefBy (resolved by the CRM on writes) cannot be compared.
+    if isinstance(v, str) and v:
+        return Ref(spec.target_objects[0], v) if len(spec.target_objects) == 1 else v
+    if isinstance(v, Ref) and not isinstance(v, RefBy):
+        return _reference(v, spec)  # type: ignore[return-value]
+    raise _Invalid("a Ref(object, id) or a record id")
+
+
+def _filter_datetime(v: Any, spec: FieldSpec) -> dt.date:
+    # Comparing a timestamp with a day is common (``created_at >= 2024-05-01``): a date stays one.
+    if isinstance(v, dt.date) and not isinstance(v, dt.datetime):
+        return v
+    if isinstance(v, str) and len(v.strip()) == 10:
+        try:
+            return dt.date.fromisoformat(v.strip())
+        except ValueError:
+            pass
+    return _datetime(v, spec)
+
+
+#: How a filter value is checked and normalised: the write table, except where comparing is not
+#: writing. A text-like field compares with any string (part of an e-mail address is a fine
+#: ``contains``; a name or an address is compared as text), a reference with a record id, a
+#: timestamp with a day; files and interactions are compared as the provider decides.
+_FILTER_COERCE: dict[FieldType, Callable[[Any, FieldSpec], Any]] = {
+    **_COERCE,
+    FieldType.email: _text,
+    FieldType.person_name: _text,
+    FieldType.location: _text,
+    FieldType.reference: _filter_reference,
+    FieldType.datetime: _filter_datetime,
+    FieldType.file: _anything,
+    FieldType.interaction: _anything,
+}
+
+
+def _filter_value(cond: Condition, spec: FieldSpec, errors: list[FieldError]) -> Any:
+    value = cond.value
+    if cond.op == "is_empty":
+        if not isinstance(value, bool):
+            errors.append(
+                FieldError(spec.slug, "is_empty takes true or false", value=value,
+                           expected="true or false", code="invalid_filter_value")
+            )  # fmt: skip
+        return value
+    if value is None and cond.op in ("eq", "ne"):
+        return None  # providers compare with "no value"
+    if cond.op == "in" and not isinstance(value, list | tuple):
+        errors.append(
+            FieldError(spec.slug, "in takes a list of values", value=value,
+                       expected="a list", code="invalid_filter_value")
+        )  # fmt: skip
+        return value
+    coerce = _FILTER_COERCE[spec.type]
+
+    def one(v: Any) -> Any:
+        try:
+            return coerce(v, spec)
+        except _Invalid as bad:
+            errors.append(
+                FieldError(
+                    spec.slug,
+                    f"cannot filter with {cond.op}: {bad.message or 'wrong type'}",
+                    value=v,
+                    expected=bad.expected,
+                    code="invalid_filter_value",
+                )
+            )
+            return v
+
+    return tuple(one(v) for v in value) if cond.op == "in" else one(value)
+
+
+def normalize_filter(schema: ObjectSchema, where: Filter) -> Filter:
+    """``where`` with every value checked against its field's type and put in neutral form (an
+    option label → the schema's :class:`~crmbridge.Option`, ``"2024-05-01"`` → a date, ``"12.5"``
+    → a number), so that a filter means the same to every provider and the dict form (CLI,
+    mapping files, JSON) works like typed values. Raises one :class:`ValidationError` listing
+    every value that does not fit. Conditions on a sub-property (``"primary_location.locality"``)
+    are left as given: the provider knows the property's type."""
+    errors: list[FieldError] = []
+
+    def visit(f: Filter) -> Filter:
+        if isinstance(f, Condition):
+            if "." in f.field:
+                return f
+            spec = schema.field(f.field)
+            return Condition(f.field, f.op, _filter_value(f, spec, errors))
+        if isinstance(f, And):
+            return And(tuple(visit(i) for i in f.items))
+        if isinstance(f, Or):
+            return Or(tuple(visit(i) for i in f.items))
+        return Not(visit(f.item))
+
+    out = visit(where)
+    if errors:
+        names = ", ".join(sorted({e.field or "?" for e in errors}))
+        raise ValidationError(
+            f"{len(errors)} invalid filter value(s) for {schema.slug!r}: {names}",
             field_errors=errors,
         )
     return out

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 import crmbridge as cb
-from crmbridge.validation import normalize_value
+from crmbridge.filters import Condition
+from crmbridge.validation import normalize_filter, normalize_value
 
 T = cb.FieldType
 
@@ -117,3 +118,81 @@ def test_required_fields_on_create() -> None:
     assert cb.normalize_values(schema, {"x": "1"}) == {"x": "1"}
     with pytest.raises(cb.ValidationError, match="must be a mapping"):
         cb.normalize_values(schema, ["x"])  # type: ignore[arg-type]
+
+
+# --- filter values ------------------------------------------------------------------------------
+
+SCHEMA = cb.ObjectSchema(
+    cb.ObjectSpec("deals", "Deals"),
+    {
+        f.slug: f
+        for f in [
+            cb.FieldSpec("name", "Name", T.text),
+            cb.FieldSpec("email", "E-mail", T.email),
+            cb.FieldSpec("person", "Person", T.person_name),
+            cb.FieldSpec("stage", "Stage", T.status, options=[cb.Option("Won", "w")]),
+            cb.FieldSpec("amount", "Amount", T.number),
+            cb.FieldSpec("closed", "Closed", T.date),
+            cb.FieldSpec("created_at", "Created", T.datetime),
+            cb.FieldSpec("company", "Company", T.reference, target_objects=["companies"]),
+            cb.FieldSpec("place", "Place", T.location),
+        ]
+    },
+)
+
+
+def test_filter_values_take_their_neutral_form() -> None:
+    where = (
+        (cb.F("stage") == "won")
+        & cb.F("amount").is_in(["12.5", 3])
+        & ~(cb.F("closed") < "2024-05-01")
+        & (cb.F("created_at") >= "2024-05-01")
+        & (cb.F("company") == "c1")
+        & cb.F("email").contains("@acme")
+        & (cb.F("place.locality") == "Paris")
+        & cb.F("name").is_empty()
+    )
+    assert normalize_filter(SCHEMA, where) == (
+        (cb.F("stage") == cb.Option("Won", "w"))
+        & cb.F("amount").is_in([Decimal("12.5"), 3])
+        & ~(cb.F("closed") < dt.date(2024, 5, 1))
+        & (cb.F("created_at") >= dt.date(2024, 5, 1))
+        & (cb.F("company") == cb.Ref("companies", "c1"))
+        & cb.F("email").contains("@acme")
+        & (cb.F("place.locality") == "Paris")
+        & cb.F("name").is_empty()
+    )
+
+
+def test_filter_values_that_do_not_fit_are_all_reported() -> None:
+    where = (
+        (cb.F("stage") == "Wonn")
+        | (cb.F("amount") > "lots")
+        | (cb.F("person") == cb.PersonName("Ada", "Lovelace"))
+        | Condition("name", "is_empty", "yes")
+        | Condition("amount", "in", 3)
+        | (cb.F("company") == cb.RefBy("companies", "domains", "a.co"))
+    )
+    with pytest.raises(cb.ValidationError) as info:
+        normalize_filter(SCHEMA, where)
+    errors = {e.field: e for e in info.value.field_errors}
+    assert sorted(errors) == ["amount", "company", "name", "person", "stage"]
+    assert len(info.value.field_errors) == 6  # two for amount
+    assert "did you mean 'Won'" in errors["stage"].message
+    assert errors["person"].expected == "a string"
+    assert errors["name"].expected == "true or false"
+    assert all(e.code == "invalid_filter_value" for e in info.value.field_errors)
+
+
+def test_filter_on_an_unknown_field_names_it() -> None:
+    with pytest.raises(cb.ValidationError, match=r"'nmae'.*did you mean 'name'"):
+        normalize_filter(SCHEMA, cb.F("nmae") == "x")
+
+
+def test_dict_filters_work_like_typed_ones_on_kizen() -> None:
+    """The CLI's JSON filters hold dates as strings; Kizen's filter syntax needs a date."""
+    with cb.connect("kizen", emulator={"seed": "demo"}) as crm:
+        typed = list(crm.query("client_client", cb.F("birthday") > dt.date(1990, 1, 1)))
+        given = list(crm.query("client_client", {"birthday": {"$gt": "1990-01-01"}}))
+    assert typed
+    assert [r.id for r in given] == [r.id for r in typed]
