@@ -373,13 +373,17 @@ def normalize_values(
                 errors.append(
                     FieldError(spec.slug, "is required", expected=spec.type.value, code="required")
                 )
+    _raise_all(errors, "invalid value(s)", schema)
+    return out
+
+
+def _raise_all(errors: list[FieldError], what: str, schema: ObjectSchema) -> None:
+    """One :class:`ValidationError` listing every problem found, if there is any."""
     if errors:
         names = ", ".join(sorted({e.field or "?" for e in errors}))
         raise ValidationError(
-            f"{len(errors)} invalid value(s) for {schema.slug!r}: {names}",
-            field_errors=errors,
+            f"{len(errors)} {what} for {schema.slug!r}: {names}", field_errors=errors
         )
-    return out
 
 
 # --- filter values ------------------------------------------------------------------------------
@@ -482,10 +486,5 @@ def normalize_filter(schema: ObjectSchema, where: Filter) -> Filter:
         return Not(visit(f.item))
 
     out = visit(where)
-    if errors:
-        names = ", ".join(sorted({e.field or "?" for e in errors}))
-        raise ValidationError(
-            f"{len(errors)} invalid filter value(s) for {schema.slug!r}: {names}",
-            field_errors=errors,
-        )
+    _raise_all(errors, "invalid filter value(s)", schema)
     return out
