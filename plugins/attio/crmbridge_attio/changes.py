@@ -13,12 +13,14 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from crmbridge import Add, Clear, FieldSpec, ObjectSchema, Record, Remove, ValidationError
+import attrs
+
+from crmbridge import Add, Clear, FieldSpec, ObjectSchema, Record, Remove, User, ValidationError
 
 from . import codec
 from .values import BadValue
 
-__all__ = ["as_list", "resolve", "unchanged", "value_key"]
+__all__ = ["as_list", "member_emails", "resolve", "unchanged", "value_key", "with_member_ids"]
 
 
 def as_list(value: Any) -> list[Any]:
@@ -89,3 +91,49 @@ def unchanged(
         elif want != have:
             return False
     return True
+
+
+# --- workspace members by e-mail ------------------------------------------------------------------
+
+
+def _actor_fields(schema: ObjectSchema, values: Mapping[str, Any]) -> list[str]:
+    return [
+        slug
+        for slug in values
+        if slug in schema.fields and codec.attio_type(schema.fields[slug]) == "actor-reference"
+    ]
+
+
+def member_emails(schema: ObjectSchema, values: Mapping[str, Any]) -> set[str]:
+    """The e-mail addresses (case-folded) of the workspace members ``values`` names by e-mail
+    only. Attio stores and reads back member ids (actor-reference read shape, recording
+    people_query_rbeene.json ``created_by``), so comparing needs the ids."""
+    return {
+        v.email.casefold()
+        for slug in _actor_fields(schema, values)
+        for v in as_list(values[slug])
+        if isinstance(v, User) and v.email and not v.id
+    }
+
+
+def with_member_ids(
+    schema: ObjectSchema, values: Mapping[str, Any], ids: Mapping[str, str]
+) -> dict[str, Any]:
+    """``values`` with each member given by e-mail also carrying its id from ``ids`` (e-mail,
+    case-folded → ``workspace_member_id``, :func:`~crmbridge_attio.codec.decode_member_ids`)."""
+
+    def one(v: Any) -> Any:
+        if isinstance(v, User) and v.email and not v.id and v.email.casefold() in ids:
+            return attrs.evolve(v, id=ids[v.email.casefold()], kind="workspace-member")
+        return v
+
+    out = dict(values)
+    for slug in _actor_fields(schema, values):
+        value = values[slug]
+        if isinstance(value, Add | Remove):
+            out[slug] = type(value)(tuple(one(v) for v in value.values))
+        elif isinstance(value, list | tuple):
+            out[slug] = [one(v) for v in value]
+        else:
+            out[slug] = one(value)
+    return out

@@ -49,6 +49,7 @@ __all__ = [
     "decode_entry_refs",
     "decode_error",
     "decode_history",
+    "decode_member_ids",
     "decode_object",
     "decode_options",
     "decode_record",
@@ -353,6 +354,18 @@ def decode_entry_refs(payload: Any) -> list[Ref]:
     for item in _items(payload, "entries"):
         if isinstance(item, Mapping) and item.get("entry_id"):
             out.append(Ref(str(item.get("list_api_slug") or item.get("list_id")), item["entry_id"]))
+    return out
+
+
+def decode_member_ids(payload: Any) -> dict[str, str]:
+    """``GET /v2/workspace_members`` (official OpenAPI spec, ``workspace-member``): each member's
+    e-mail address, case-folded, → its ``workspace_member_id``."""
+    out = {}
+    for item in _items(payload, "workspace members"):
+        if isinstance(item, Mapping):
+            email, member = item.get("email_address"), _sub(item, "id").get("workspace_member_id")
+            if isinstance(email, str) and isinstance(member, str):
+                out[email.casefold()] = member
     return out
 
 

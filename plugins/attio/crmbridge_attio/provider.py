@@ -105,6 +105,8 @@ class AttioProvider(Provider):
         self.fetch_options = True
         self.attribute_page_size: int | None = None
         self._object_slugs: dict[str, str] = {}
+        #: Workspace members' e-mail (case-folded) → member id, read when an upsert needs it.
+        self._members: dict[str, str] | None = None
 
     def auth_headers(self) -> dict[str, str]:
         """``Authorization: Bearer <token>`` (reference attio.md §7)."""
@@ -367,6 +369,7 @@ class AttioProvider(Provider):
         """
         self._check_on_archived(on_archived)
         spec = schema.field(match)
+        values = yield from self._member_ids(schema, values)
         if schema.object.kind == "list":
             return (yield from self._upsert_entry(schema, values, spec))
         if not spec.unique and emulate:
@@ -410,6 +413,29 @@ class AttioProvider(Provider):
         )  # fmt: skip
         record = self._decode(schema, response.json())
         return UpsertResult(_action(existing, record, read_at), record)
+
+    def _member_ids(
+        self, schema: ObjectSchema, values: Mapping[str, Any]
+    ) -> Plan[Mapping[str, Any]]:
+        """``values`` with workspace members named by e-mail also carrying their ids, so that an
+        upsert can tell ``noop`` from ``updated``: the record it reads holds member ids only.
+        ``GET /v2/workspace_members`` is read once per provider (again for an e-mail it does not
+        know); an e-mail no member has is a :class:`~crmbridge.ValidationError`, unsent."""
+        emails = changes.member_emails(schema, values)
+        if not emails:
+            return values
+        if self._members is None or not emails <= self._members.keys():
+            response = yield self.build_request("GET", "/v2/workspace_members")
+            self._members = codec.decode_member_ids(response.json())
+        unknown = sorted(emails - self._members.keys())
+        if unknown:
+            raise ValidationError(
+                f"no member of this Attio workspace has the e-mail address "
+                f"{', '.join(repr(e) for e in unknown)}",
+                provider="attio",
+                code="unknown_workspace_member",
+            )
+        return changes.with_member_ids(schema, values, self._members)
 
     def _emulated_upsert(
         self, schema: ObjectSchema, values: Mapping[str, Any], spec: FieldSpec

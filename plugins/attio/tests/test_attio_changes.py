@@ -55,3 +55,29 @@ def test_unchanged_follows_assert_semantics() -> None:
     assert not changes.unchanged(SCHEMA, CURRENT, {"email_addresses": ["new@acme.com"]},
                                  match="email_addresses")  # fmt: skip
     assert not changes.unchanged(SCHEMA, CURRENT, {"unknown": 1}, match="email_addresses")
+
+
+def test_members_given_by_email_take_their_ids() -> None:
+    deals = cb.ObjectSchema(
+        cb.ObjectSpec("deals", "Deals"),
+        {"owner": attr("owner", "actor-reference"), "team": attr("team", "actor-reference", True),
+         "name": attr("name", "text")},
+    )  # fmt: skip
+    values = {
+        "owner": cb.User(email="Ada@Acme.com"),
+        "team": cb.add(cb.User(email="bob@acme.com"), cb.User(id="m-3")),
+        "name": "ada@acme.com",  # not an actor: left alone
+    }
+    assert changes.member_emails(deals, values) == {"ada@acme.com", "bob@acme.com"}
+    members = codec.decode_member_ids({"data": [
+        {"id": {"workspace_member_id": "m-1"}, "email_address": "ada@acme.com"},
+        {"id": {"workspace_member_id": "m-2"}, "email_address": "BOB@acme.com"},
+        {"id": {}, "email_address": "broken@acme.com"},
+    ]})  # fmt: skip
+    assert members == {"ada@acme.com": "m-1", "bob@acme.com": "m-2"}
+    assert changes.with_member_ids(deals, values, members) == {
+        "owner": cb.User(id="m-1", email="Ada@Acme.com", kind="workspace-member"),
+        "team": cb.add(cb.User(id="m-2", email="bob@acme.com", kind="workspace-member"),
+                       cb.User(id="m-3")),
+        "name": "ada@acme.com",
+    }  # fmt: skip

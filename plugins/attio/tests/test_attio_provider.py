@@ -660,8 +660,6 @@ def test_reference_by_a_unique_attribute_is_resolved_by_attio() -> None:
 def test_emulated_upsert_on_a_non_unique_attribute() -> None:
     """Deals have no unique attribute: emulate=True searches by name, then creates or updates."""
     with cb.connect("attio", emulator=True) as crm:
-        # By id: Attio answers actors by id, so an owner given by e-mail never compares equal
-        # (the write is then reported "updated" though nothing changed).
         member = crm.request("GET", "/v2/workspace_members").json()["data"][0]
         owner = {"owner": cb.User(id=member["id"]["workspace_member_id"]), "stage": "Discovery"}
         first = crm.upsert("deals", {"name": "Big", **owner}, match="name", emulate=True)
@@ -676,3 +674,23 @@ def test_emulated_upsert_on_a_non_unique_attribute() -> None:
             crm.upsert("deals", {"name": "Big", **owner}, match="name", emulate=True)
         with pytest.raises(cb.ValidationError, match="not a unique field"):
             crm.upsert("deals", {"name": "Big", **owner}, match="name")
+
+
+def test_upsert_with_an_owner_given_by_email_is_a_noop_when_nothing_changed() -> None:
+    """Attio reads actors back by member id: the e-mail is turned into the id (the members are
+    read once) so that an unchanged record is a noop, with no write."""
+    sent: list[str] = []
+    with cb.connect("attio", emulator=True, on_request=lambda r: sent.append(
+            f"{r.method} {r.url.path}")) as crm:  # fmt: skip
+        member = crm.request("GET", "/v2/workspace_members").json()["data"][0]
+        deal = {"name": "Big", "owner": member["email_address"].upper(), "stage": "Discovery"}
+        first = crm.upsert("deals", deal, match="name", emulate=True)
+        sent.clear()
+        same = crm.upsert("deals", deal, match="name", emulate=True)
+        assert (first.action, same.action) == ("created", "noop")
+        assert same.record["owner"].id == member["id"]["workspace_member_id"]
+        assert sent == ["POST /v2/objects/deals/records/query"]  # members cached, no write
+        sent.clear()
+        with pytest.raises(cb.ValidationError, match=r"no member .* 'nobody@example\.com'"):
+            crm.upsert("deals", {**deal, "owner": "nobody@example.com"}, match="name", emulate=True)
+        assert sent == ["GET /v2/workspace_members"]  # read again for the unknown e-mail; no write
