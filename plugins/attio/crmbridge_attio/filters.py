@@ -8,6 +8,8 @@ sub-property explicitly, ``F("primary_location.country_code") == "US"``.
 
 Attio has no ``$ne``: ``!=`` becomes ``$not`` around ``$eq``; ``is_empty`` becomes ``$not_empty``
 (negated when asking for empty); ``in`` is ``$in`` where Attio has it, else an ``$or`` of ``$eq``.
+A field may reach through a record reference, ``F("company.name") == "Acme"``, and list entries
+filter on their parent, ``F("parent") == Ref(...)`` or ``F("parent.name")``: Attio's path filters.
 Anything Attio cannot express raises :class:`crmbridge.Unsupported` before a request is sent.
 """
 
@@ -49,10 +51,7 @@ def _split(schema: ObjectSchema, name: str) -> tuple[FieldSpec, AttioType, str |
     """``"slug"`` or ``"slug.sub_property"`` → (field, type row, sub-property to compare)."""
     slug, _, sub = name.partition(".")
     if slug == PARENT and schema.object.kind == "list":
-        raise _unsupported(
-            "Attio list entries cannot be filtered on their parent record with crmbridge filters; "
-            "use request() with a 'path' filter (reference attio.md §4)"
-        )
+        raise _unsupported("Attio cannot sort list entries by their parent record")
     spec = schema.field(slug)
     row = row_of(spec)
     if sub and sub not in row.read_keys:
@@ -64,10 +63,10 @@ def _split(schema: ObjectSchema, name: str) -> tuple[FieldSpec, AttioType, str |
     return spec, row, sub or row.filter_property
 
 
-def _json_value(value: Any, spec: FieldSpec) -> Any:
+def _json_value(value: Any, spec: FieldSpec | None) -> Any:
     """A neutral filter value in Attio's filter syntax. Option titles are sent as the option's
     id when the schema knows it (Attio takes either, reference attio.md §4)."""
-    if isinstance(value, str | Option) and spec.options:
+    if isinstance(value, str | Option) and spec is not None and spec.options:
         value = spec.option(value) or value
     if isinstance(value, Option):
         return value.id or value.label
@@ -90,7 +89,52 @@ def _wrap(slug: str, prop: str | None, body: dict[str, Any]) -> dict[str, Any]:
     return {slug: {prop: body} if prop else body}
 
 
+def _path_target(schema: ObjectSchema, name: str) -> tuple[FieldSpec, str] | None:
+    """``(reference field, attribute of its target)`` when ``name`` reaches through a record
+    reference (``"company.name"``) or is a list entry's parent (``"parent"``, ``"parent.name"``;
+    the parent's ``record_id`` when no attribute is named); else ``None``."""
+    slug, _, sub = name.partition(".")
+    if slug == PARENT and schema.object.kind == "list":
+        return schema.field(slug), sub or "record_id"
+    if not sub:
+        return None
+    spec = schema.field(slug)
+    row = row_of(spec)
+    if row.name != "record-reference" or sub in row.read_keys:
+        return None
+    return spec, sub
+
+
+def _path(cond: Condition, schema: ObjectSchema, spec: FieldSpec, attribute: str) -> dict[str, Any]:
+    """A condition on an attribute of the record a reference points to: Attio's path filter,
+    ``{"path": [[object, reference], [target, attribute]], "constraints": {…}}``, a list
+    entry's parent being ``[list, "parent_record"]`` (reference attio.md §4, "Filtering"). The
+    target attribute's type is Attio's to check: values go as given, in Attio's value syntax."""
+    if "." in attribute:
+        raise _unsupported(f"{cond.field!r}: a path filter through one reference is supported")
+    if len(spec.target_objects) != 1:
+        targets = " or ".join(spec.target_objects) or "any object"
+        raise _unsupported(
+            f"{spec.slug!r} can point to {targets}: a path filter needs one target object"
+        )
+    first = "parent_record" if spec.slug == PARENT and schema.object.kind == "list" else spec.slug
+    steps = [[schema.slug, first], [spec.target_objects[0], attribute]]
+    if cond.op == "ne":
+        return {"$not": _path(Condition(cond.field, "eq", cond.value), schema, spec, attribute)}
+    if cond.op == "is_empty":
+        filled = {"path": steps, "constraints": {"$not_empty": True}}
+        return {"$not": filled} if cond.value else filled
+    if cond.op == "in":
+        constraints = {"$in": [_json_value(v, None) for v in cond.value]}
+    else:
+        constraints = {_OPS[cond.op]: _json_value(cond.value, None)}
+    return {"path": steps, "constraints": constraints}
+
+
 def _condition(cond: Condition, schema: ObjectSchema) -> dict[str, Any]:
+    through = _path_target(schema, cond.field)
+    if through is not None:
+        return _path(cond, schema, *through)
     spec, row, prop = _split(schema, cond.field)
     slug = spec.slug
     explicit_sub = "." in cond.field

@@ -69,3 +69,25 @@ def test_async_bridge_runs_the_same_plans() -> None:
             return [r["name"] async for r in crm.query("companies", cb.F("name") == "A")]
 
     assert asyncio.run(main()) == ["A"]
+
+
+def test_filters_through_references_are_answered_as_a_scan_would() -> None:
+    """Path filters (``company.name``, a list entry's ``parent``) against the emulator: the same
+    records as following the references by hand."""
+    with cb.connect("attio", emulator={"seed": "demo", "demo_size": 60}) as crm:
+        companies = {c.id: c for c in crm.query("companies")}
+        people = list(crm.query("people"))
+        name = next(c["name"] for c in companies.values())
+        by_hand = {
+            p.id for p in people if p["company"] and companies[p["company"].id]["name"] == name
+        }
+        found = {p.id for p in crm.query("people", cb.F("company.name") == name)}
+        assert by_hand
+        assert found == by_hand
+        others = {p.id for p in crm.query("people", cb.F("company.name") != name)}
+        assert others == {p.id for p in people} - by_hand
+
+        entries = list(crm.query("sales_pipeline"))
+        parent = entries[0]["parent"]
+        mine = {e.id for e in entries if e["parent"] == parent}
+        assert {e.id for e in crm.query("sales_pipeline", cb.F("parent") == parent)} == mine

@@ -124,13 +124,53 @@ def test_unknown_field_and_sub_property() -> None:
         translate_filter(F("primary_location.zip") == "1", SCHEMA)
 
 
-def test_list_parent_filter_is_unsupported() -> None:
-    spec = cb.ObjectSpec(
-        "pipeline", "Pipeline", "l", kind="list", raw={"parent_object": ["people"]}
-    )
-    schema = cb.ObjectSchema(spec, {"parent": codec.parent_field(spec)})
-    with pytest.raises(cb.Unsupported, match="parent"):
-        translate_filter(F("parent") == cb.Ref("people", "p"), schema)
+LIST = cb.ObjectSpec("pipeline", "Pipeline", "l", kind="list", raw={"parent_object": ["people"]})
+ENTRIES = cb.ObjectSchema(LIST, {"parent": codec.parent_field(LIST)})
+COMPANY = attr("company", "record-reference",
+               config={"record_reference": {"allowed_object_ids": ["companies"]}})  # fmt: skip
+PEOPLE = cb.ObjectSchema(SCHEMA.object, {**SCHEMA.fields, "company": COMPANY})
+
+
+@pytest.mark.parametrize(
+    ("where", "expected"),
+    [
+        (F("company.name") == "Acme",
+         {"path": [["people", "company"], ["companies", "name"]], "constraints": {"$eq": "Acme"}}),
+        (F("company.domains").is_in(["a.co", "b.co"]),
+         {"path": [["people", "company"], ["companies", "domains"]],
+          "constraints": {"$in": ["a.co", "b.co"]}}),
+        (F("company.name") != "Acme",
+         {"$not": {"path": [["people", "company"], ["companies", "name"]],
+                   "constraints": {"$eq": "Acme"}}}),
+        (F("company.name").is_empty(),
+         {"$not": {"path": [["people", "company"], ["companies", "name"]],
+                   "constraints": {"$not_empty": True}}}),
+        (F("company.target_record_id") == "c1",  # a property of the reference itself
+         {"company": {"target_record_id": {"$eq": "c1"}}}),
+    ],
+)  # fmt: skip
+def test_filters_through_a_reference_are_path_filters(where: Any, expected: Any) -> None:
+    assert translate_filter(where, PEOPLE) == expected
+
+
+def test_list_entries_filter_on_their_parent() -> None:
+    assert translate_filter(F("parent") == cb.Ref("people", "p"), ENTRIES) == {
+        "path": [["pipeline", "parent_record"], ["people", "record_id"]],
+        "constraints": {"$eq": "p"},
+    }
+    assert translate_filter(F("parent.name").contains("Ada"), ENTRIES) == {
+        "path": [["pipeline", "parent_record"], ["people", "name"]],
+        "constraints": {"$contains": "Ada"},
+    }
+
+
+def test_path_filters_attio_cannot_express() -> None:
+    with pytest.raises(cb.Unsupported, match="one target object"):
+        translate_filter(F("company.name") == "Acme", SCHEMA)  # no allowed object known
+    with pytest.raises(cb.Unsupported, match="through one reference"):
+        translate_filter(F("company.team.name") == "Ada", PEOPLE)
+    with pytest.raises(cb.Unsupported, match="sort list entries by their parent"):
+        translate_sorts([cb.Sort("parent")], ENTRIES)
 
 
 def test_sorts() -> None:
