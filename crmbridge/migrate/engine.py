@@ -7,6 +7,8 @@ For each object pair, in dependency order (:func:`~crmbridge.migrate.plan.order_
 2. transform each record (:class:`~crmbridge.migrate.plan.ObjectPlan`), rewriting references
    through the id map;
 3. skip it as ``noop`` when its content hash equals the one stored for it — no request at all;
+   fail it when another source record was already written under the same match value (it would
+   overwrite that record's target), unless the object says ``merge_duplicates = true``;
 4. otherwise upsert it on the mapped match key, with ``concurrency`` writes in flight; the target's
    token bucket and its 429s pace them, so the run goes at the target's write limit;
 5. when every record of a page is done, commit the id map rows and the next page's cursor in one
@@ -28,7 +30,7 @@ from typing import IO, Any
 import attrs
 
 from ..bridge import AsyncBridge
-from ..errors import CRMError, RateLimited, TransportError
+from ..errors import Conflict, CRMError, RateLimited, TransportError
 from ..http import AMBIGUOUS_WRITE
 from ..model import Record, structure_value, to_dict
 from ..provider import ObjectSchema
@@ -243,6 +245,12 @@ class MigrationEngine:
         except CRMError as exc:
             self._fail(plan, record, {}, exc, report)
             return
+        if not plan.map.merge_duplicates:
+            other = self.state.claim(plan.map.target, _match_keys(values.get(plan.match)),
+                                     (obj, record.id))  # fmt: skip
+            if other is not None:
+                self._fail(plan, record, values, _duplicate(plan, values, other), report)
+                return
         digest = content_hash({**values, "__deferred__": to_dict(deferred)})
         known = self.state.target_id(obj, record.id)
         if known is not None and self.state.hash_of(obj, record.id) == digest:
@@ -361,3 +369,26 @@ class MigrationEngine:
             self.state.resolved(obj, source_id)
             report.references_fixed += 1
         self.state.flush()
+
+
+def _match_keys(value: Any) -> list[str]:
+    """A match value (or each of a list's) as a comparable key: text trimmed and case-folded, as
+    the CRMs compare match keys (Kizen ``iexact`` on names and e-mails; Attio e-mails and
+    domains), anything else by its tagged plain form."""
+    out = []
+    for v in value if isinstance(value, list | tuple) else [value]:
+        if isinstance(v, str):
+            out.append(v.strip().casefold())
+        elif v is not None:
+            out.append(json.dumps(to_dict(v), sort_keys=True, default=str))
+    return out
+
+
+def _duplicate(plan: ObjectPlan, values: Mapping[str, Any], first: tuple[str, str]) -> Conflict:
+    return Conflict(
+        f"{plan.match}={values.get(plan.match)!r} is also the match value of {first[0]} "
+        f"{first[1]}, already written to {plan.map.target}: upserting this record would "
+        f"overwrite that one. Tell them apart in the mapping, or set merge_duplicates = true "
+        f"on this object to write both into one {plan.map.target} record",
+        code="duplicate_match_value",
+    )

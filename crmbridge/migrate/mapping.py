@@ -20,6 +20,10 @@ email_status = "Opted In"                            # the same value for every 
 non-unique Attio attribute, a Kizen field other than name/email): a search, then a write — not
 atomic, so two concurrent writers could both create.
 
+Two source records with the same match value would be written into one target record, the second
+overwriting the first: unless the object says ``merge_duplicates = true``, the second fails (in
+the report and the failures file, naming the first) and nothing of the first is overwritten.
+
 Transforms (:data:`TRANSFORMS`): ``first`` (first element of a list), ``join`` (``sep``, default
 ``", "``), ``split`` (a string into a list on ``sep``), ``split_name`` (a person name into two
 target fields: ``to = ["first_name", "last_name"]``), ``map_options`` (rename option labels;
@@ -81,6 +85,9 @@ class ObjectMap:
     constants: Mapping[str, Any] = attrs.field(factory=dict)
     #: Upsert on a key the target cannot match natively (a search, then a write: not atomic).
     emulate: bool = False
+    #: Let source records that share a match value write into one target record (off: the
+    #: second one fails, naming the first, instead of overwriting what the first wrote).
+    merge_duplicates: bool = False
 
     @property
     def key(self) -> str:
@@ -158,7 +165,9 @@ def parse_mapping(data: Mapping[str, Any]) -> MappingFile:
     for i, obj in enumerate(objects):
         if not isinstance(obj, Mapping):
             raise ValidationError(f"{_where(i)}: expected a table")
-        unknown = set(obj) - {"source", "target", "match", "fields", "constants", "emulate"}
+        unknown = set(obj) - {
+            "source", "target", "match", "fields", "constants", "emulate", "merge_duplicates"
+        }  # fmt: skip
         if unknown:
             raise ValidationError(f"{_where(i)}: unknown key(s) {', '.join(sorted(unknown))}")
         source, target = obj.get("source"), obj.get("target")
@@ -179,10 +188,11 @@ def parse_mapping(data: Mapping[str, Any]) -> MappingFile:
         dupes = sorted({t for t in written if written.count(t) > 1})
         if dupes:
             raise ValidationError(f"{_where(i)}: target field(s) written twice: {', '.join(dupes)}")
-        emulate = obj.get("emulate", False)
-        if not isinstance(emulate, bool):
-            raise ValidationError(f"{_where(i)}: 'emulate' must be true or false")
-        out.append(ObjectMap(source, target, match, maps, dict(constants), emulate))
+        flags = {k: obj.get(k, False) for k in ("emulate", "merge_duplicates")}
+        for key, flag in flags.items():
+            if not isinstance(flag, bool):
+                raise ValidationError(f"{_where(i)}: {key!r} must be true or false")
+        out.append(ObjectMap(source, target, match, maps, dict(constants), **flags))
     src, dst = data.get("source"), data.get("target")
     return MappingFile(
         tuple(out), src if isinstance(src, str) else None, dst if isinstance(dst, str) else None

@@ -7,6 +7,9 @@
   continues where an interrupted run stopped; ``complete`` once the object is finished.
 * ``deferred``: references whose target record did not exist yet when the record was written; the
   second pass writes them.
+* ``matchkey``: for each target object, which source record each match value was written for, so
+  that a second source record with the same match value is not merged into the first's target
+  record unasked (:meth:`MigrationState.claim`).
 
 WAL journal and one transaction per finished page: a process killed at any point (even ``kill -9``)
 leaves the last committed page intact, and the page it was on is redone on resume — its writes are
@@ -17,7 +20,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +51,13 @@ CREATE TABLE IF NOT EXISTS deferred (
     PRIMARY KEY (source_object, source_id)
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS matchkey (
+    target_object TEXT NOT NULL,
+    key TEXT NOT NULL,
+    source_object TEXT NOT NULL,
+    source_id TEXT NOT NULL,
+    PRIMARY KEY (target_object, key)
+);
 """
 
 
@@ -68,6 +78,8 @@ class MigrationState:
             ) from None
         self._ids: dict[str, dict[str, tuple[str, str]]] = {}
         self._pending: list[tuple[str, str, str, str, str]] = []
+        self._keys: dict[str, dict[str, tuple[str, str]]] = {}
+        self._pending_keys: list[tuple[str, str, str, str]] = []
 
     # --- id map ------------------------------------------------------------------------------
 
@@ -100,6 +112,33 @@ class MigrationState:
     def count(self, source_object: str) -> int:
         return len(self._load(source_object))
 
+    # --- match keys --------------------------------------------------------------------------
+
+    def claim(
+        self, target_object: str, keys: Iterable[str], owner: tuple[str, str]
+    ) -> tuple[str, str] | None:
+        """Record that the match values ``keys`` of ``target_object`` are written for ``owner``
+        (``(source_object, source_id)``), unless one of them already is for another source
+        record: then nothing is recorded and that record is returned. Kept in memory until
+        :meth:`commit`, like the id map; claiming again for the same owner is a no-op."""
+        claimed = self._keys.get(target_object)
+        if claimed is None:
+            rows = self.db.execute(
+                "SELECT key, source_object, source_id FROM matchkey WHERE target_object = ?",
+                (target_object,),
+            )
+            claimed = self._keys[target_object] = {k: (o, i) for k, o, i in rows}
+        keys = list(keys)
+        for key in keys:
+            other = claimed.get(key)
+            if other is not None and other != owner:
+                return other
+        for key in keys:
+            if key not in claimed:
+                claimed[key] = owner
+                self._pending_keys.append((target_object, key, *owner))
+        return None
+
     # --- checkpoints -------------------------------------------------------------------------
 
     def checkpoint(self, source_object: str) -> tuple[Any, bool]:
@@ -112,26 +151,33 @@ class MigrationState:
         return (json.loads(row[0]) if row[0] is not None else None), bool(row[1])
 
     def commit(self, source_object: str, cursor: Any, *, complete: bool = False) -> None:
-        """Write the pending id map rows and the checkpoint in one transaction."""
+        """Write the pending id map and match key rows and the checkpoint in one transaction."""
         with self.db:
             self.db.execute("BEGIN")
-            self.db.executemany(
-                "INSERT OR REPLACE INTO idmap VALUES (?, ?, ?, ?, ?)", self._pending
-            )
+            self._write_pending()
             self.db.execute(
                 "INSERT OR REPLACE INTO checkpoint VALUES (?, ?, ?)",
                 (source_object, None if cursor is None else json.dumps(cursor), int(complete)),
             )
-        self._pending.clear()
+        self._written()
 
     def flush(self) -> None:
-        """Write the pending id map rows (without touching checkpoints)."""
+        """Write the pending id map and match key rows (without touching checkpoints)."""
         with self.db:
             self.db.execute("BEGIN")
-            self.db.executemany(
-                "INSERT OR REPLACE INTO idmap VALUES (?, ?, ?, ?, ?)", self._pending
-            )
+            self._write_pending()
+        self._written()
+
+    def _write_pending(self) -> None:
+        """Inside a transaction: the pending rows (cleared once it has committed)."""
+        self.db.executemany("INSERT OR REPLACE INTO idmap VALUES (?, ?, ?, ?, ?)", self._pending)
+        self.db.executemany(
+            "INSERT OR IGNORE INTO matchkey VALUES (?, ?, ?, ?)", self._pending_keys
+        )
+
+    def _written(self) -> None:
         self._pending.clear()
+        self._pending_keys.clear()
 
     def reset_checkpoints(self) -> None:
         """Start reading every object from its first page again (id map and hashes are kept)."""

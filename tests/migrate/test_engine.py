@@ -264,3 +264,44 @@ def test_to_must_name_fields() -> None:
         mapping = {"objects": [{"source": "a", "target": "b", "fields": {"x": {"to": bad}}}]}
         with pytest.raises(cb.ValidationError, match="'to' must name a target field"):
             parse_mapping(mapping)
+
+
+def test_records_sharing_a_match_value_are_not_merged_unasked(
+    crms: tuple[ToyCRM, ToyCRM], tmp_path: Path
+) -> None:
+    """Two source records with one match value would be upserted into one target record, the
+    second overwriting the first: the second fails, naming the first, and stays failed on re-runs
+    (the state remembers whose value it is)."""
+    src, dst = crms
+    src.records["7"]["email"] = " P3@X.co"  # the same e-mail as record 3, as the CRMs compare
+    report = _run(src, dst, tmp_path)
+    counts = report.objects["contacts->contacts"].counts
+    assert (counts["created"], counts["failed"]) == (36, 1)
+    by_email = {r["email"]: r for r in dst.records.values()}
+    assert by_email["p3@x.co"]["name"] == "P 3"  # not overwritten by record 7
+    failure = json.loads((tmp_path / "failures.jsonl").read_text().splitlines()[0])
+    assert failure["source_id"] == "7"
+    assert failure["error"]["code"] == "duplicate_match_value"
+    assert "contacts 3" in failure["error"]["message"]
+    assert "merge_duplicates" in failure["error"]["message"]
+    again = _run(src, dst, tmp_path)
+    assert again.objects["contacts->contacts"].counts == {"noop": 36, "failed": 1}
+
+
+def test_merge_duplicates_writes_both_into_one_record(
+    crms: tuple[ToyCRM, ToyCRM], tmp_path: Path
+) -> None:
+    src, dst = crms
+    src.records["7"]["email"] = "p3@x.co"
+    mapping = {"objects": [{**MAPPING["objects"][0], "merge_duplicates": True}]}
+    report = _run(src, dst, tmp_path, mapping)
+    counts = report.objects["contacts->contacts"].counts
+    assert counts["failed"] == 0
+    assert len(dst.records) == 36
+    assert counts["created"] + counts["updated"] == 37
+
+
+def test_merge_duplicates_must_be_a_boolean() -> None:
+    bad = {"objects": [{**MAPPING["objects"][0], "merge_duplicates": "yes"}]}
+    with pytest.raises(cb.ValidationError, match="'merge_duplicates' must be true or false"):
+        parse_mapping(bad)
