@@ -18,8 +18,9 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
+import attrs
 import click
 from rich.console import Console
 from rich.table import Table
@@ -70,35 +71,46 @@ def _parse_options(options: tuple[str, ...]) -> dict[str, Any]:
     return config
 
 
+@attrs.frozen
+class Endpoint:
+    """Where a CRM command connects: ``-o KEY=VALUE`` provider options, or the emulator."""
+
+    options: tuple[str, ...]
+    emulator: bool
+    seed: str | None
+
+    @contextmanager
+    def open(self, provider: str) -> Iterator[Bridge]:
+        config = _parse_options(self.options)
+        emu: bool | dict[str, Any] = False
+        if self.emulator:
+            emu = {"seed": self.seed} if self.seed else True
+        elif self.seed:
+            raise ValidationError("--seed needs --emulator")
+        with connect(provider, emulator=emu, **config) as crm:
+            yield crm
+
+
 def provider_options(fn: F) -> F:
-    """The options every CRM command shares."""
-    fn = click.option(
-        "-o",
-        "--option",
-        "options",
-        multiple=True,
-        metavar="KEY=VALUE",
-        help="Provider option, e.g. -o token=... or -o base_url=http://127.0.0.1:8701.",
-    )(fn)
-    fn = click.option(
-        "--emulator", is_flag=True, help="Use the provider's in-process emulator (no network)."
-    )(fn)
-    seed = click.option("--seed", default=None, help="With --emulator: seed data set, e.g. demo.")
-    return seed(fn)
+    """The options every CRM command shares, handed to it as one ``endpoint``."""
 
+    @functools.wraps(fn)
+    def wrapper(
+        *args: Any, options: tuple[str, ...], emulator: bool, seed: str | None, **kwargs: Any
+    ) -> Any:
+        return fn(*args, endpoint=Endpoint(options, emulator, seed), **kwargs)
 
-@contextmanager
-def open_bridge(
-    provider: str, options: tuple[str, ...], emulator: bool, seed: str | None
-) -> Iterator[Bridge]:
-    config = _parse_options(options)
-    emu: bool | dict[str, Any] = False
-    if emulator:
-        emu = {"seed": seed} if seed else True
-    elif seed:
-        raise ValidationError("--seed needs --emulator")
-    with connect(provider, emulator=emu, **config) as crm:
-        yield crm
+    shared = (
+        click.option("-o", "--option", "options", multiple=True, metavar="KEY=VALUE",
+                     help="Provider option, e.g. -o token=... or -o base_url=http://127.0.0.1:8701."),
+        click.option("--emulator", is_flag=True,
+                     help="Use the provider's in-process emulator (no network)."),
+        click.option("--seed", default=None, help="With --emulator: seed data set, e.g. demo."),
+    )  # fmt: skip
+    command: Any = wrapper
+    for option in reversed(shared):  # click lists the last one applied first
+        command = option(command)
+    return cast(F, command)
 
 
 def _json_arg(text: str, what: str) -> Any:
@@ -157,14 +169,17 @@ def plugins_command() -> None:
 @click.argument("provider")
 @provider_options
 @handle_errors
-def objects(provider: str, options: tuple[str, ...], emulator: bool, seed: str | None) -> None:
+def objects(
+    provider: str,
+    endpoint: Endpoint,
+) -> None:
     """List a CRM's objects.
 
     \b
     Example:
         crmbridge objects attio --emulator
     """
-    with open_bridge(provider, options, emulator, seed) as crm:
+    with endpoint.open(provider) as crm:
         table = Table("slug", "label", "kind", "id")
         for o in crm.objects():
             table.add_row(o.slug, o.label, o.kind, o.provider_id or "")
@@ -180,9 +195,7 @@ def objects(provider: str, options: tuple[str, ...], emulator: bool, seed: str |
 def fields(
     provider: str,
     object: str,
-    options: tuple[str, ...],
-    emulator: bool,
-    seed: str | None,
+    endpoint: Endpoint,
     as_json: bool,
 ) -> None:
     """List the fields of an object.
@@ -191,7 +204,7 @@ def fields(
     Example:
         crmbridge fields kizen client_client --emulator
     """
-    with open_bridge(provider, options, emulator, seed) as crm:
+    with endpoint.open(provider) as crm:
         specs = crm.fields(object)
     if as_json:
         _emit([{k: v for k, v in to_dict(s).items() if k != "raw"} for s in specs])
@@ -215,7 +228,10 @@ def fields(
 @provider_options
 @handle_errors
 def get(
-    provider: str, object: str, id: str, options: tuple[str, ...], emulator: bool, seed: str | None
+    provider: str,
+    object: str,
+    id: str,
+    endpoint: Endpoint,
 ) -> None:
     """Print one record as JSON.
 
@@ -223,7 +239,7 @@ def get(
     Example:
         crmbridge get attio people 0b8b7d6a-... -o token=$ATTIO_API_KEY
     """
-    with open_bridge(provider, options, emulator, seed) as crm:
+    with endpoint.open(provider) as crm:
         _emit(_record_out(crm.get(object, id)))
 
 
@@ -240,9 +256,7 @@ def get(
 def query(
     provider: str,
     object: str,
-    options: tuple[str, ...],
-    emulator: bool,
-    seed: str | None,
+    endpoint: Endpoint,
     where: str | None,
     order_by: tuple[str, ...],
     limit: int | None,
@@ -255,7 +269,7 @@ def query(
             --where '{"email_addresses": {"$contains": "@"}}'
     """
     condition = filter_from_dict(_json_arg(where, "--where")) if where else None
-    with open_bridge(provider, options, emulator, seed) as crm:
+    with endpoint.open(provider) as crm:
         for record in crm.query(object, condition, order_by=list(order_by), limit=limit):
             click.echo(json.dumps(_record_out(record), ensure_ascii=False, default=str))
 
@@ -280,9 +294,7 @@ def _values(text: str) -> dict[str, Any]:
 def upsert(
     provider: str,
     object: str,
-    options: tuple[str, ...],
-    emulator: bool,
-    seed: str | None,
+    endpoint: Endpoint,
     values_json: str,
     match: str | None,
     on_archived: str,
@@ -294,7 +306,7 @@ def upsert(
         crmbridge upsert attio people --emulator --match email_addresses \\
             --values '{"email_addresses": "ada@example.com", "name": "Ada Lovelace"}'
     """
-    with open_bridge(provider, options, emulator, seed) as crm:
+    with endpoint.open(provider) as crm:
         result = crm.upsert(
             object,
             _values(values_json),
@@ -313,9 +325,7 @@ def upsert(
 def create(
     provider: str,
     object: str,
-    options: tuple[str, ...],
-    emulator: bool,
-    seed: str | None,
+    endpoint: Endpoint,
     values_json: str,
 ) -> None:
     """Create a record.
@@ -324,7 +334,7 @@ def create(
     Example:
         crmbridge create kizen companies_company --emulator --values '{"name": "Acme"}'
     """
-    with open_bridge(provider, options, emulator, seed) as crm:
+    with endpoint.open(provider) as crm:
         _emit(_record_out(crm.create(object, _values(values_json))))
 
 
@@ -339,9 +349,7 @@ def update(
     provider: str,
     object: str,
     id: str,
-    options: tuple[str, ...],
-    emulator: bool,
-    seed: str | None,
+    endpoint: Endpoint,
     values_json: str,
 ) -> None:
     """Update a record (plain values set; {"$type": "add", "values": [...]} adds).
@@ -350,7 +358,7 @@ def update(
     Example:
         crmbridge update attio people ID --values '{"job_title": "CTO"}'
     """
-    with open_bridge(provider, options, emulator, seed) as crm:
+    with endpoint.open(provider) as crm:
         _emit(_record_out(crm.update(object, id, _values(values_json))))
 
 
@@ -365,11 +373,9 @@ def _id_command(verb: str, example: str) -> None:
         provider: str,
         object: str,
         id: str,
-        options: tuple[str, ...],
-        emulator: bool,
-        seed: str | None,
+        endpoint: Endpoint,
     ) -> None:
-        with open_bridge(provider, options, emulator, seed) as crm:
+        with endpoint.open(provider) as crm:
             result = getattr(crm, verb)(object, id)
             _emit(_record_out(result) if result is not None else {"ok": True, verb: id})
 
