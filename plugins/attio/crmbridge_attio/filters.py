@@ -22,6 +22,7 @@ from typing import Any
 
 from crmbridge import (
     FieldSpec,
+    FieldType,
     Money,
     ObjectSchema,
     Option,
@@ -78,6 +79,13 @@ def _json_value(value: Any, spec: FieldSpec | None) -> Any:
         value = value.amount
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
+    if (
+        isinstance(value, dt.date)
+        and not isinstance(value, dt.datetime)
+        and spec is not None
+        and spec.type is FieldType.datetime
+    ):  # a day against a timestamp: its start, in UTC
+        value = dt.datetime.combine(value, dt.time(), tzinfo=dt.UTC)
     if isinstance(value, dt.datetime):  # timestamps need a full date and time (docs)
         return format_timestamp(value)
     if isinstance(value, dt.date):

@@ -62,6 +62,8 @@ SCHEMA = cb.ObjectSchema(
         (F("born") <= dt.date(2000, 1, 1), {"born": {"$lte": "2000-01-01"}}),
         (F("created_at") > dt.datetime(2024, 1, 1, tzinfo=dt.UTC),
          {"created_at": {"$gt": "2024-01-01T00:00:00Z"}}),
+        (F("created_at") >= dt.date(2024, 5, 1),  # a day: its start (full timestamps only)
+         {"created_at": {"$gte": "2024-05-01T00:00:00Z"}}),
         (F("vip") == True, {"vip": {"$eq": True}}),  # noqa: E712
         (F("lead_source") == "Web", {"lead_source": {"$eq": "o-web"}}),
         (F("lead_source") == "Unknown", {"lead_source": {"$eq": "Unknown"}}),
