@@ -628,7 +628,8 @@ def migrate(
         report = asyncio.run(run())
     err.print(report.table(dry_run=dry_run))
     if report.failed:
-        err.print(f"[red]{report.failed} record(s) failed[/]; see {failures}")
+        where = "the 'fail' lines above" if dry_run else str(failures)
+        err.print(f"[red]{report.failed} record(s) failed[/]; see {where}")
         raise SystemExit(1)
 
 

@@ -22,6 +22,7 @@ knows it; references are :class:`~crmbridge.Ref`; money is :class:`~crmbridge.Mo
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Generator, Mapping, Sequence
 from functools import lru_cache
@@ -32,7 +33,16 @@ import httpx
 
 from .errors import ConfigError, CRMError, NotFound, ProviderError, Unsupported, ValidationError
 from .filters import OPERATORS, Filter, Sort
-from .model import FieldSpec, ObjectSpec, Option, Record, UpsertResult, ValueVersion
+from .model import (
+    FieldSpec,
+    FieldType,
+    ObjectSpec,
+    Option,
+    Record,
+    UpsertResult,
+    ValueVersion,
+    unstructure_value,
+)
 
 if TYPE_CHECKING:
     from .emulation import Emulator
@@ -161,18 +171,28 @@ class Secret:
     __str__ = __repr__
 
 
+def _bare_domain(text: str) -> str:
+    """``https://www.Acme.com/about`` → ``acme.com``: a domain as CRMs compare them."""
+    host = text.casefold().split("://", 1)[-1].split("/", 1)[0]
+    return host.removeprefix("www.")
+
+
 def _parsed_url(url: str, query: tuple[tuple[str, Any], ...]) -> httpx.URL:
     """``url`` with ``query``, parsed. httpx parses a URL string on every request (~10 µs, more
     than encoding a small write: bench/codec.py), and a client's requests repeat a few URLs (an
-    object's records, query, search and upsert paths), so parsed URLs are cached."""
+    object's records, query, search and upsert paths), so parsed URLs are cached — keyed with
+    each value's type, as ``1 == True`` but ``?flag=1`` is not ``?flag=true``."""
+    typed = tuple((k, type(v), v) for k, v in query)
     try:
-        return _cached_url(url, query)
+        return _cached_url(url, typed)
     except TypeError:  # an unhashable query value (a list): parse it every time
-        return _new_url(url, query)
+        return _new_url(url, typed)
 
 
-def _new_url(url: str, query: tuple[tuple[str, Any], ...]) -> httpx.URL:
-    return httpx.URL(url, params=dict(query)) if query else httpx.URL(url)
+def _new_url(url: str, typed: tuple[tuple[str, type, Any], ...]) -> httpx.URL:
+    if not typed:
+        return httpx.URL(url)
+    return httpx.URL(url, params={k: v for k, _, v in typed})
 
 
 _cached_url = lru_cache(maxsize=512)(_new_url)
@@ -316,6 +336,28 @@ class Provider:
     def match_key(self, schema: ObjectSchema) -> str | None:
         """The default upsert match key for ``schema`` (``None``: the caller must name one)."""
         return None
+
+    def match_keys(self, spec: FieldSpec, value: Any) -> list[str]:
+        """How this CRM compares upsert match values: one key per value (each of a list's), equal
+        when the CRM would take two values for the same record. A migration uses it to find
+        source records that would be written into one target record. Default: e-mail addresses
+        case-folded, domains case-folded without scheme, ``www.`` and path (as Attio stores
+        them), other text exactly, anything else by its tagged plain form. Providers that
+        compare otherwise (Kizen: names case-insensitively) override it."""
+        out = []
+        for v in value if isinstance(value, list | tuple) else [value]:
+            if v is None:
+                continue
+            if isinstance(v, str):
+                text = v.strip()
+                if spec.type is FieldType.email:
+                    text = text.casefold()
+                elif spec.type is FieldType.domain:
+                    text = _bare_domain(text)
+                out.append(text)
+            else:
+                out.append(json.dumps(unstructure_value(v), sort_keys=True, default=str))
+        return out
 
     # --- the verbs (DESIGN §4), as plans -----------------------------------------------------
 

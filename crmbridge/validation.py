@@ -400,7 +400,8 @@ def _filter_reference(v: Any, spec: FieldSpec) -> Ref | str:
 
 
 def _filter_datetime(v: Any, spec: FieldSpec) -> dt.date:
-    # Comparing a timestamp with a day is common (``created_at >= 2024-05-01``): a date stays one.
+    # Comparing a timestamp with a day is common (``created_at >= 2024-05-01``): a day stays a
+    # date here, and :func:`_whole_days` turns the condition into one on that day in UTC.
     if isinstance(v, dt.date) and not isinstance(v, dt.datetime):
         return v
     if isinstance(v, str) and len(v.strip()) == 10:
@@ -411,10 +412,19 @@ def _filter_datetime(v: Any, spec: FieldSpec) -> dt.date:
     return _datetime(v, spec)
 
 
+def _filter_choice(v: Any, spec: FieldSpec) -> Any:
+    # Without options in the schema (Kizen's dynamic tags) a string may be an option's id or its
+    # label: only the provider can tell, so it gets the string as given.
+    if isinstance(v, str) and not spec.options:
+        return v
+    return _COERCE[spec.type](v, spec)
+
+
 #: How a filter value is checked and normalised: the write table, except where comparing is not
 #: writing. A text-like field compares with any string (part of an e-mail address is a fine
 #: ``contains``; a name or an address is compared as text), a reference with a record id, a
-#: timestamp with a day; files and interactions are compared as the provider decides.
+#: timestamp with a day, a choice field without listed options with any string; files and
+#: interactions are compared as the provider decides.
 _FILTER_COERCE: dict[FieldType, Callable[[Any, FieldSpec], Any]] = {
     **_COERCE,
     FieldType.email: _text,
@@ -422,9 +432,15 @@ _FILTER_COERCE: dict[FieldType, Callable[[Any, FieldSpec], Any]] = {
     FieldType.location: _text,
     FieldType.reference: _filter_reference,
     FieldType.datetime: _filter_datetime,
+    FieldType.option: _filter_choice,
+    FieldType.status: _filter_choice,
+    FieldType.tags: _filter_choice,
     FieldType.file: _anything,
     FieldType.interaction: _anything,
 }
+
+#: Comparisons for which a whole-number field takes any number (``rating > 2.5``).
+_RANGE_OPS = frozenset({"lt", "lte", "gt", "gte"})
 
 
 def _filter_value(cond: Condition, spec: FieldSpec, errors: list[FieldError]) -> Any:
@@ -445,8 +461,12 @@ def _filter_value(cond: Condition, spec: FieldSpec, errors: list[FieldError]) ->
         )  # fmt: skip
         return value
     coerce = _FILTER_COERCE[spec.type]
+    if cond.op in _RANGE_OPS and spec.type in (FieldType.integer, FieldType.rating):
+        coerce = _number
 
     def one(v: Any) -> Any:
+        if v is None:  # in [..., None]: "or no value", as providers compare it
+            return None
         try:
             return coerce(v, spec)
         except _Invalid as bad:
@@ -464,11 +484,49 @@ def _filter_value(cond: Condition, spec: FieldSpec, errors: list[FieldError]) ->
     return tuple(one(v) for v in value) if cond.op == "in" else one(value)
 
 
+def _is_day(value: Any) -> bool:
+    return isinstance(value, dt.date) and not isinstance(value, dt.datetime)
+
+
+def _whole_days(cond: Condition) -> Filter:
+    """A timestamp compared with a day, as a condition on that whole day in UTC: ``== day`` is
+    ``[day 00:00, next day 00:00)``, ``<= day`` is ``< next day 00:00``, and so on. Providers then
+    only ever compare timestamps with timestamps (Kizen refuses a bare day; Attio reads one as
+    midnight, so ``== day`` would match nothing)."""
+
+    def start(day: dt.date, days: int = 0) -> dt.datetime:
+        return dt.datetime.combine(day + dt.timedelta(days=days), dt.time(), tzinfo=dt.UTC)
+
+    def on(day: dt.date) -> Filter:
+        return And(
+            (Condition(cond.field, "gte", start(day)), Condition(cond.field, "lt", start(day, 1)))
+        )
+
+    value, field = cond.value, cond.field
+    if cond.op == "in":
+        if not any(_is_day(v) for v in value):
+            return cond
+        items = [on(v) if _is_day(v) else Condition(field, "eq", v) for v in value]
+        return items[0] if len(items) == 1 else Or(tuple(items))
+    if not _is_day(value):
+        return cond
+    if cond.op == "eq":
+        return on(value)
+    if cond.op == "ne":
+        return Or((Condition(field, "lt", start(value)), Condition(field, "gte", start(value, 1))))
+    bounds = {"lt": ("lt", 0), "lte": ("lt", 1), "gt": ("gte", 1), "gte": ("gte", 0)}
+    if cond.op in bounds:
+        op, days = bounds[cond.op]
+        return Condition(field, op, start(value, days))  # type: ignore[arg-type]
+    return cond
+
+
 def normalize_filter(schema: ObjectSchema, where: Filter) -> Filter:
     """``where`` with every value checked against its field's type and put in neutral form (an
     option label → the schema's :class:`~crmbridge.Option`, ``"2024-05-01"`` → a date, ``"12.5"``
     → a number), so that a filter means the same to every provider and the dict form (CLI,
-    mapping files, JSON) works like typed values. Raises one :class:`ValidationError` listing
+    mapping files, JSON) works like typed values. A timestamp compared with a day compares with
+    that whole day in UTC (:func:`_whole_days`). Raises one :class:`ValidationError` listing
     every value that does not fit. Conditions on a sub-property (``"primary_location.locality"``)
     are left as given: the provider knows the property's type."""
     errors: list[FieldError] = []
@@ -478,7 +536,8 @@ def normalize_filter(schema: ObjectSchema, where: Filter) -> Filter:
             if "." in f.field:
                 return f
             spec = schema.field(f.field)
-            return Condition(f.field, f.op, _filter_value(f, spec, errors))
+            cond = Condition(f.field, f.op, _filter_value(f, spec, errors))
+            return _whole_days(cond) if spec.type is FieldType.datetime else cond
         if isinstance(f, And):
             return And(tuple(visit(i) for i in f.items))
         if isinstance(f, Or):

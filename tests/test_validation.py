@@ -156,7 +156,7 @@ def test_filter_values_take_their_neutral_form() -> None:
         (cb.F("stage") == cb.Option("Won", "w"))
         & cb.F("amount").is_in([Decimal("12.5"), 3])
         & ~(cb.F("closed") < dt.date(2024, 5, 1))
-        & (cb.F("created_at") >= dt.date(2024, 5, 1))
+        & (cb.F("created_at") >= dt.datetime(2024, 5, 1, tzinfo=dt.UTC))
         & (cb.F("company") == cb.Ref("companies", "c1"))
         & cb.F("email").contains("@acme")
         & (cb.F("place.locality") == "Paris")
@@ -196,3 +196,51 @@ def test_dict_filters_work_like_typed_ones_on_kizen() -> None:
         given = list(crm.query("client_client", {"birthday": {"$gt": "1990-01-01"}}))
     assert typed
     assert [r.id for r in given] == [r.id for r in typed]
+
+
+def _day(d: int) -> dt.datetime:
+    return dt.datetime(2024, 5, d, tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize(
+    ("where", "expected"),
+    [
+        (cb.F("created_at") == "2024-05-01",
+         (cb.F("created_at") >= _day(1)) & (cb.F("created_at") < _day(2))),
+        (cb.F("created_at") != dt.date(2024, 5, 1),
+         (cb.F("created_at") < _day(1)) | (cb.F("created_at") >= _day(2))),
+        (cb.F("created_at") <= "2024-05-01", cb.F("created_at") < _day(2)),
+        (cb.F("created_at") > "2024-05-01", cb.F("created_at") >= _day(2)),
+        (cb.F("created_at") < "2024-05-01", cb.F("created_at") < _day(1)),
+        (cb.F("created_at").is_in(["2024-05-01", "2024-05-03"]),
+         ((cb.F("created_at") >= _day(1)) & (cb.F("created_at") < _day(2)))
+         | ((cb.F("created_at") >= _day(3)) & (cb.F("created_at") < _day(4)))),
+        (cb.F("created_at") == "2024-05-01T10:00:00+00:00",  # a time: compared as given
+         cb.F("created_at") == dt.datetime(2024, 5, 1, 10, tzinfo=dt.UTC)),
+    ],
+)  # fmt: skip
+def test_a_day_against_a_timestamp_means_the_whole_day_in_utc(where: Any, expected: Any) -> None:
+    assert normalize_filter(SCHEMA, where) == expected
+
+
+def test_filter_comparisons_that_stay_as_given() -> None:
+    schema = cb.ObjectSchema(
+        cb.ObjectSpec("contacts", "Contacts"),
+        {
+            "tags": cb.FieldSpec("tags", "Tags", T.tags, multi=True),  # no options listed
+            "score": cb.FieldSpec("score", "Score", T.integer),
+            "stage": SCHEMA.fields["stage"],
+        },
+    )
+    where = (
+        cb.F("tags").contains("vip")  # an id or a label: the provider decides
+        & (cb.F("score") > 2.5)  # a whole-number field compared with any number
+        & cb.F("stage").is_in(["Won", None])  # "or no value"
+    )
+    assert normalize_filter(schema, where) == (
+        cb.F("tags").contains("vip")
+        & (cb.F("score") > 2.5)
+        & cb.F("stage").is_in([cb.Option("Won", "w"), None])
+    )
+    with pytest.raises(cb.ValidationError, match="whole number"):
+        normalize_filter(schema, cb.F("score") == 2.5)

@@ -37,6 +37,9 @@ def tuned_collector(threshold: int = THRESHOLD) -> Iterator[None]:
     if threshold < 1:
         raise ValueError(f"threshold must be a positive number of allocations, got {threshold}")
     previous = gc.get_threshold()
+    if previous[0] == 0:  # automatic collection is off: leave it off
+        yield
+        return
     gc.set_threshold(max(threshold, previous[0]), *previous[1:])
     try:
         yield

@@ -245,18 +245,22 @@ class MigrationEngine:
         except CRMError as exc:
             self._fail(plan, record, {}, exc, report)
             return
-        if not plan.map.merge_duplicates:
-            other = self.state.claim(plan.map.target, _match_keys(values.get(plan.match)),
-                                     (obj, record.id))  # fmt: skip
-            if other is not None:
-                self._fail(plan, record, values, _duplicate(plan, values, other), report)
-                return
         digest = content_hash({**values, "__deferred__": to_dict(deferred)})
         known = self.state.target_id(obj, record.id)
         if known is not None and self.state.hash_of(obj, record.id) == digest:
             report.count("noop")
             return
+        owner = (obj, record.id)
+        if not plan.map.merge_duplicates:
+            keys = self.target.provider.match_keys(
+                plan.target.fields[plan.match], values.get(plan.match)
+            )
+            other = self.state.claim(plan.map.target, keys, owner)
+            if other is not None:
+                self._fail(plan, record, values, _duplicate(plan, values, other), report)
+                return
         if self.dry_run:
+            self.state.keep(plan.map.target, owner, persist=False)
             self._emit_plan(
                 {
                     "action": "upsert",
@@ -268,6 +272,24 @@ class MigrationEngine:
             )
             report.count("planned")
             return
+        if await self._write(plan, record, values, deferred, digest, known, report):
+            self.state.keep(plan.map.target, owner)
+        else:
+            self.state.release(plan.map.target, owner)
+
+    async def _write(
+        self,
+        plan: ObjectPlan,
+        record: Record,
+        values: dict[str, Any],
+        deferred: dict[str, Any],
+        digest: str,
+        known: str | None,
+        report: ObjectReport,
+    ) -> bool:
+        """Upsert one record, retrying what may be retried; whether it was written."""
+        obj = plan.map.source
+        assert record.id is not None
         on_archived = "unarchive" if self.target.capabilities.archive else None
         last_error: CRMError | None = None
         AMBIGUOUS_WRITE.set(False)
@@ -290,7 +312,7 @@ class MigrationEngine:
                     await asyncio.sleep(min(2.0**attempt * 0.1, 2.0))
                     continue
                 self._fail(plan, record, values, exc, report)
-                return
+                return False
             action = result.action
             target_id = result.record.id or ""
             touched = self._touched.setdefault(plan.map.target, set())
@@ -309,9 +331,10 @@ class MigrationEngine:
             if deferred:
                 self.state.defer(obj, record.id, target_id, to_dict(values), to_dict(deferred))
             report.count(action)
-            return
+            return True
         assert last_error is not None
         self._fail(plan, record, values, last_error, report)
+        return False
 
     def _fail(
         self,
@@ -322,6 +345,15 @@ class MigrationEngine:
         report: ObjectReport,
     ) -> None:
         report.count("failed")
+        if self.dry_run:
+            self._emit_plan(
+                {
+                    "action": "fail",
+                    "object": plan.map.target,
+                    "source_id": record.id,
+                    "error": f"{type(exc).__name__}: {exc.message}",
+                }
+            )
         if self.failures is None:
             return
         line = {
@@ -369,19 +401,6 @@ class MigrationEngine:
             self.state.resolved(obj, source_id)
             report.references_fixed += 1
         self.state.flush()
-
-
-def _match_keys(value: Any) -> list[str]:
-    """A match value (or each of a list's) as a comparable key: text trimmed and case-folded, as
-    the CRMs compare match keys (Kizen ``iexact`` on names and e-mails; Attio e-mails and
-    domains), anything else by its tagged plain form."""
-    out = []
-    for v in value if isinstance(value, list | tuple) else [value]:
-        if isinstance(v, str):
-            out.append(v.strip().casefold())
-        elif v is not None:
-            out.append(json.dumps(to_dict(v), sort_keys=True, default=str))
-    return out
 
 
 def _duplicate(plan: ObjectPlan, values: Mapping[str, Any], first: tuple[str, str]) -> Conflict:

@@ -79,6 +79,7 @@ class MigrationState:
         self._ids: dict[str, dict[str, tuple[str, str]]] = {}
         self._pending: list[tuple[str, str, str, str, str]] = []
         self._keys: dict[str, dict[str, tuple[str, str]]] = {}
+        self._held: dict[tuple[str, tuple[str, str]], list[str]] = {}
         self._pending_keys: list[tuple[str, str, str, str]] = []
 
     # --- id map ------------------------------------------------------------------------------
@@ -117,10 +118,11 @@ class MigrationState:
     def claim(
         self, target_object: str, keys: Iterable[str], owner: tuple[str, str]
     ) -> tuple[str, str] | None:
-        """Record that the match values ``keys`` of ``target_object`` are written for ``owner``
-        (``(source_object, source_id)``), unless one of them already is for another source
-        record: then nothing is recorded and that record is returned. Kept in memory until
-        :meth:`commit`, like the id map; claiming again for the same owner is a no-op."""
+        """Claim the match values ``keys`` of ``target_object`` for ``owner`` (``(source_object,
+        source_id)``) while its write is in flight, unless one of them already belongs to another
+        source record: then nothing is claimed and that record is returned. Claiming again for
+        the same owner is a no-op. The caller ends a claim with :meth:`keep` once the write
+        succeeded, or :meth:`release` when it did not."""
         claimed = self._keys.get(target_object)
         if claimed is None:
             rows = self.db.execute(
@@ -133,11 +135,25 @@ class MigrationState:
             other = claimed.get(key)
             if other is not None and other != owner:
                 return other
-        for key in keys:
-            if key not in claimed:
-                claimed[key] = owner
-                self._pending_keys.append((target_object, key, *owner))
+        new = [key for key in keys if key not in claimed]
+        for key in new:
+            claimed[key] = owner
+        self._held[(target_object, owner)] = new
         return None
+
+    def keep(self, target_object: str, owner: tuple[str, str], *, persist: bool = True) -> None:
+        """The write succeeded: the claim stays (written with the next :meth:`commit` unless
+        ``persist`` is false, as in a dry run, which must leave no trace)."""
+        new = self._held.pop((target_object, owner), [])
+        if persist:
+            self._pending_keys.extend((target_object, key, *owner) for key in new)
+
+    def release(self, target_object: str, owner: tuple[str, str]) -> None:
+        """The write failed: the values it claimed are free again."""
+        claimed = self._keys.get(target_object, {})
+        for key in self._held.pop((target_object, owner), []):
+            if claimed.get(key) == owner:
+                del claimed[key]
 
     # --- checkpoints -------------------------------------------------------------------------
 

@@ -72,3 +72,10 @@ def test_the_migrate_command_runs_under_it(tmp_path: Path, monkeypatch: pytest.M
     assert result.exit_code == 0, result.output
     assert seen == [(THRESHOLD, 10, 10)]
     assert gc.get_threshold() == (700, 10, 10)
+
+
+def test_leaves_automatic_collection_off_when_it_was() -> None:
+    gc.set_threshold(0, 10, 10)
+    with tuned_collector():
+        assert gc.get_threshold() == (0, 10, 10)
+    assert gc.get_threshold() == (0, 10, 10)

@@ -305,3 +305,44 @@ def test_merge_duplicates_must_be_a_boolean() -> None:
     bad = {"objects": [{**MAPPING["objects"][0], "merge_duplicates": "yes"}]}
     with pytest.raises(cb.ValidationError, match="'merge_duplicates' must be true or false"):
         parse_mapping(bad)
+
+
+class _Refusing(ToyCRM):
+    """Answers 400 to the upsert of the record named ``refused`` (a target-side error)."""
+
+    refused = "P 3"
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        if (
+            request.url.path.endswith("/upsert")
+            and json.loads(request.content).get("name") == self.refused
+        ):
+            return httpx.Response(400, json={"error": f"name {self.refused!r} refused"})
+        return super().__call__(request)
+
+
+def test_a_record_whose_write_failed_does_not_keep_its_match_value(
+    crms: tuple[ToyCRM, ToyCRM], tmp_path: Path, toy_plugin: ToyPlugin
+) -> None:
+    src, _ = crms
+    dst = _Refusing()
+    src.records["7"]["email"] = "p3@x.co"
+    report = _run(src, dst, tmp_path, concurrency=1)
+    assert report.objects["contacts->contacts"].counts == {"created": 36, "failed": 1}
+    failure = json.loads((tmp_path / "failures.jsonl").read_text().splitlines()[0])
+    assert failure["source_id"] == "3"  # refused by the target, not as a duplicate
+    assert {r["email"]: r["name"] for r in dst.records.values()}["p3@x.co"] == "P 7"
+
+
+def test_a_dry_run_leaves_no_claim_behind(crms: tuple[ToyCRM, ToyCRM], tmp_path: Path) -> None:
+    src, dst = crms
+    src.records["7"]["email"] = "p3@x.co"
+    plans: list[dict] = []  # type: ignore[type-arg]
+    dry = _run(src, dst, tmp_path, dry_run=True, on_plan=plans.append)
+    assert dry.objects["contacts->contacts"].counts == {"planned": 36, "failed": 1}
+    refused = [p for p in plans if p["action"] == "fail"]
+    assert [p["source_id"] for p in refused] == ["7"]
+    assert "contacts 3" in refused[0]["error"]
+    src.records["3"]["email"] = "new3@x.co"  # the duplicate the dry run showed, fixed
+    real = _run(src, dst, tmp_path)
+    assert real.objects["contacts->contacts"].counts == {"created": 37}

@@ -1,4 +1,4 @@
-"""The migration state file: match value claims survive with the page that made them."""
+"""The migration state file: match value claims, kept with the page that wrote them."""
 
 from __future__ import annotations
 
@@ -13,17 +13,29 @@ def test_a_match_value_belongs_to_the_first_source_record(tmp_path: Path) -> Non
     assert state.claim("contacts", ["a@x.co"], ("people", "1")) is None  # its own: fine
     assert state.claim("contacts", ["c@x.co", "b@x.co"], ("people", "2")) == ("people", "1")
     assert state.claim("companies", ["a@x.co"], ("people", "2")) is None  # another target object
-    # The refused claim recorded nothing: c@x.co is still free.
+    # The refused claim took nothing: c@x.co is still free.
     assert state.claim("contacts", ["c@x.co"], ("people", "3")) is None
 
 
-def test_claims_are_kept_with_the_checkpoint_and_only_then(tmp_path: Path) -> None:
+def test_a_failed_write_gives_its_values_back(tmp_path: Path) -> None:
+    state = MigrationState(tmp_path / "s.db")
+    assert state.claim("contacts", ["a@x.co"], ("people", "1")) is None
+    state.release("contacts", ("people", "1"))
+    assert state.claim("contacts", ["a@x.co"], ("people", "2")) is None
+
+
+def test_only_written_claims_are_kept_and_only_with_the_checkpoint(tmp_path: Path) -> None:
     path = tmp_path / "s.db"
     state = MigrationState(path)
     state.claim("contacts", ["a@x.co"], ("people", "1"))
+    state.keep("contacts", ("people", "1"))
+    state.claim("contacts", ["d@x.co"], ("people", "4"))
+    state.keep("contacts", ("people", "4"), persist=False)  # a dry run: no trace
     state.commit("people", {"page": 2})
-    state.claim("contacts", ["b@x.co"], ("people", "2"))  # a page not finished when it dies
+    state.claim("contacts", ["b@x.co"], ("people", "2"))  # written, but its page never finished
+    state.keep("contacts", ("people", "2"))
     state.close()
     again = MigrationState(path)
     assert again.claim("contacts", ["a@x.co"], ("people", "9")) == ("people", "1")
     assert again.claim("contacts", ["b@x.co"], ("people", "9")) is None
+    assert again.claim("contacts", ["d@x.co"], ("people", "8")) is None

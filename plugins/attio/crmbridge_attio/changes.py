@@ -104,16 +104,21 @@ def _actor_fields(schema: ObjectSchema, values: Mapping[str, Any]) -> list[str]:
     ]
 
 
+def _member_email(v: Any) -> str | None:
+    """The e-mail (case-folded) of a workspace member named by e-mail only; ``None`` for anything
+    else (other actors cannot be referenced: the encoder refuses them)."""
+    if isinstance(v, User) and v.email and not v.id and v.kind in (None, "workspace-member"):
+        return v.email.casefold()
+    return None
+
+
 def member_emails(schema: ObjectSchema, values: Mapping[str, Any]) -> set[str]:
     """The e-mail addresses (case-folded) of the workspace members ``values`` names by e-mail
     only. Attio stores and reads back member ids (actor-reference read shape, recording
     people_query_rbeene.json ``created_by``), so comparing needs the ids."""
-    return {
-        v.email.casefold()
-        for slug in _actor_fields(schema, values)
-        for v in as_list(values[slug])
-        if isinstance(v, User) and v.email and not v.id
-    }
+    found = (_member_email(v) for slug in _actor_fields(schema, values)
+             for v in as_list(values[slug]))  # fmt: skip
+    return {email for email in found if email is not None}
 
 
 def with_member_ids(
@@ -123,8 +128,9 @@ def with_member_ids(
     case-folded → ``workspace_member_id``, :func:`~crmbridge_attio.codec.decode_member_ids`)."""
 
     def one(v: Any) -> Any:
-        if isinstance(v, User) and v.email and not v.id and v.email.casefold() in ids:
-            return attrs.evolve(v, id=ids[v.email.casefold()], kind="workspace-member")
+        email = _member_email(v)
+        if email is not None and email in ids:
+            return attrs.evolve(v, id=ids[email], kind="workspace-member")
         return v
 
     out = dict(values)

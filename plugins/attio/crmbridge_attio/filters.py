@@ -52,7 +52,10 @@ def _split(schema: ObjectSchema, name: str) -> tuple[FieldSpec, AttioType, str |
     """``"slug"`` or ``"slug.sub_property"`` → (field, type row, sub-property to compare)."""
     slug, _, sub = name.partition(".")
     if slug == PARENT and schema.object.kind == "list":
-        raise _unsupported("Attio cannot sort list entries by their parent record")
+        raise _unsupported(
+            "crmbridge does not translate sorts by a list entry's parent record (Attio's path "
+            "sorts); use request() with Attio's sorts JSON (reference attio.md §4)"
+        )
     spec = schema.field(slug)
     row = row_of(spec)
     if sub and sub not in row.read_keys:
@@ -103,7 +106,13 @@ def _path_target(schema: ObjectSchema, name: str) -> tuple[FieldSpec, str] | Non
     the parent's ``record_id`` when no attribute is named); else ``None``."""
     slug, _, sub = name.partition(".")
     if slug == PARENT and schema.object.kind == "list":
-        return schema.field(slug), sub or "record_id"
+        if sub == "target_object":
+            raise _unsupported(
+                "crmbridge cannot filter list entries by their parent's object; filter on "
+                "'parent' with a Ref, or on one of the parent's attributes"
+            )
+        # The parent as a reference (its id, or its target_record_id property): its record_id.
+        return schema.field(slug), "record_id" if sub in ("", "target_record_id") else sub
     if not sub:
         return None
     spec = schema.field(slug)
@@ -117,7 +126,9 @@ def _path(cond: Condition, schema: ObjectSchema, spec: FieldSpec, attribute: str
     """A condition on an attribute of the record a reference points to: Attio's path filter,
     ``{"path": [[object, reference], [target, attribute]], "constraints": {…}}``, a list
     entry's parent being ``[list, "parent_record"]`` (reference attio.md §4, "Filtering"). The
-    target attribute's type is Attio's to check: values go as given, in Attio's value syntax."""
+    target attribute's type is Attio's to check: values go as given, in Attio's value syntax
+    (a timestamp wants a full date and time), and ``contains`` is Attio's ``$contains`` (text).
+    """
     if "." in attribute:
         raise _unsupported(f"{cond.field!r}: a path filter through one reference is supported")
     if len(spec.target_objects) != 1:
@@ -133,10 +144,11 @@ def _path(cond: Condition, schema: ObjectSchema, spec: FieldSpec, attribute: str
         filled = {"path": steps, "constraints": {"$not_empty": True}}
         return {"$not": filled} if cond.value else filled
     if cond.op == "in":
-        constraints = {"$in": [_json_value(v, None) for v in cond.value]}
-    else:
-        constraints = {_OPS[cond.op]: _json_value(cond.value, None)}
-    return {"path": steps, "constraints": constraints}
+        # Not every type has $in (select, status, number, dates…), and the target attribute's
+        # type is not known here: an $or of $eq works for all of them.
+        eqs = [_path(Condition(cond.field, "eq", v), schema, spec, attribute) for v in cond.value]
+        return eqs[0] if len(eqs) == 1 else {"$or": eqs}
+    return {"path": steps, "constraints": {_OPS[cond.op]: _json_value(cond.value, None)}}
 
 
 def _condition(cond: Condition, schema: ObjectSchema) -> dict[str, Any]:

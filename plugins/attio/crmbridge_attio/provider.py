@@ -162,10 +162,16 @@ class AttioProvider(Provider):
         return codec.encode_record(schema.fields, values)
 
     def _offset_pages(
-        self, path: str, *, page_size: int | None, params: Mapping[str, Any] | None = None
+        self,
+        path: str,
+        what: str,
+        *,
+        page_size: int | None,
+        params: Mapping[str, Any] | None = None,
     ) -> Plan[list[Any]]:
         """Every item of a GET list endpoint with offset pagination: stop on a short page.
-        ``page_size=None`` sends no ``limit`` (one request, the API's own default)."""
+        ``page_size=None`` sends no ``limit`` (one request, the API's own default). An answer
+        without a list of ``what`` is a :class:`~crmbridge.ProviderError`."""
         items: list[Any] = []
         offset = 0
         while True:
@@ -174,9 +180,7 @@ class AttioProvider(Provider):
                 query["limit"] = page_size
                 query["offset"] = offset or None
             response = yield self.build_request("GET", path, params=query)
-            page = codec.unwrap(response.json())
-            if not isinstance(page, list):
-                page = []
+            page = codec.items(response.json(), what)
             items.extend(page)
             if page_size is None or len(page) < page_size:
                 return items
@@ -223,7 +227,7 @@ class AttioProvider(Provider):
             found = [codec.decode_object(o) for o in codec.unwrap(response.json())]
             self._object_slugs = {o.provider_id: o.slug for o in found if o.provider_id}
         items = yield from self._offset_pages(
-            f"{self._base(object)}/attributes", page_size=self.attribute_page_size
+            f"{self._base(object)}/attributes", "attributes", page_size=self.attribute_page_size
         )
         fields = [codec.decode_attribute(a, object_slugs=self._object_slugs) for a in items]
         if self.fetch_options:
@@ -283,8 +287,9 @@ class AttioProvider(Provider):
         has more versions than one answer holds. Attio refuses it (400) for enriched attributes."""
         path = f"{self._rows_path(schema.object)}/{id}/attributes/{field.slug}/values"
         elements = yield from self._offset_pages(
-            path, page_size=self.history_page_size, params={"show_historic": "true"}
-        )
+            path, "attribute values", page_size=self.history_page_size,
+            params={"show_historic": "true"},
+        )  # fmt: skip
         return codec.decode_history(elements, field)
 
     # --- writes ------------------------------------------------------------------------------
@@ -420,12 +425,17 @@ class AttioProvider(Provider):
         """``values`` with workspace members named by e-mail also carrying their ids, so that an
         upsert can tell ``noop`` from ``updated``: the record it reads holds member ids only.
         ``GET /v2/workspace_members`` is read once per provider (again for an e-mail it does not
-        know); an e-mail no member has is a :class:`~crmbridge.ValidationError`, unsent."""
+        know; it needs the ``user_management:read`` scope, without which the e-mails are sent
+        as given); an e-mail no member has is a :class:`~crmbridge.ValidationError`, unsent."""
         emails = changes.member_emails(schema, values)
         if not emails:
             return values
         if self._members is None or not emails <= self._members.keys():
-            response = yield self.build_request("GET", "/v2/workspace_members")
+            response = yield self.build_request("GET", "/v2/workspace_members", expect=(403,))
+            if response.status_code == 403:
+                # A token without the user_management:read scope: members stay given by
+                # e-mail, which Attio resolves itself; an unchanged record then reads "updated".
+                return values
             self._members = codec.decode_member_ids(response.json())
         unknown = sorted(emails - self._members.keys())
         if unknown:
@@ -540,7 +550,9 @@ class AttioProvider(Provider):
         """The list entries of a record, ``GET /v2/objects/{o}/records/{id}/entries``, as
         ``Ref(list slug, entry id)``; paged by ``limit``/``offset`` (max 1000, per the spec)."""
         items = yield from self._offset_pages(
-            f"/v2/objects/{object}/records/{id}/entries", page_size=self.entries_page_size
+            f"/v2/objects/{object}/records/{id}/entries",
+            "entries",
+            page_size=self.entries_page_size,
         )
         return codec.decode_entry_refs(items)
 

@@ -81,3 +81,11 @@ def test_members_given_by_email_take_their_ids() -> None:
                        cb.User(id="m-3")),
         "name": "ada@acme.com",
     }  # fmt: skip
+
+
+def test_other_actors_are_left_for_the_encoder_to_refuse() -> None:
+    deals = cb.ObjectSchema(cb.ObjectSpec("deals", "Deals"),
+                            {"owner": attr("owner", "actor-reference")})  # fmt: skip
+    token = {"owner": cb.User(email="bot@acme.com", kind="api-token")}
+    assert changes.member_emails(deals, token) == set()
+    assert changes.with_member_ids(deals, token, {"bot@acme.com": "m-9"}) == token

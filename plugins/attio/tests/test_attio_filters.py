@@ -138,9 +138,11 @@ PEOPLE = cb.ObjectSchema(SCHEMA.object, {**SCHEMA.fields, "company": COMPANY})
     [
         (F("company.name") == "Acme",
          {"path": [["people", "company"], ["companies", "name"]], "constraints": {"$eq": "Acme"}}),
-        (F("company.domains").is_in(["a.co", "b.co"]),
-         {"path": [["people", "company"], ["companies", "domains"]],
-          "constraints": {"$in": ["a.co", "b.co"]}}),
+        (F("company.domains").is_in(["a.co", "b.co"]),  # $or of $eq: not every type has $in
+         {"$or": [{"path": [["people", "company"], ["companies", "domains"]],
+                   "constraints": {"$eq": "a.co"}},
+                  {"path": [["people", "company"], ["companies", "domains"]],
+                   "constraints": {"$eq": "b.co"}}]}),
         (F("company.name") != "Acme",
          {"$not": {"path": [["people", "company"], ["companies", "name"]],
                    "constraints": {"$eq": "Acme"}}}),
@@ -160,6 +162,10 @@ def test_list_entries_filter_on_their_parent() -> None:
         "path": [["pipeline", "parent_record"], ["people", "record_id"]],
         "constraints": {"$eq": "p"},
     }
+    assert translate_filter(F("parent.target_record_id") == "p", ENTRIES) == {
+        "path": [["pipeline", "parent_record"], ["people", "record_id"]],
+        "constraints": {"$eq": "p"},
+    }
     assert translate_filter(F("parent.name").contains("Ada"), ENTRIES) == {
         "path": [["pipeline", "parent_record"], ["people", "name"]],
         "constraints": {"$contains": "Ada"},
@@ -171,8 +177,10 @@ def test_path_filters_attio_cannot_express() -> None:
         translate_filter(F("company.name") == "Acme", SCHEMA)  # no allowed object known
     with pytest.raises(cb.Unsupported, match="through one reference"):
         translate_filter(F("company.team.name") == "Ada", PEOPLE)
-    with pytest.raises(cb.Unsupported, match="sort list entries by their parent"):
+    with pytest.raises(cb.Unsupported, match="sorts by a list entry's parent"):
         translate_sorts([cb.Sort("parent")], ENTRIES)
+    with pytest.raises(cb.Unsupported, match="parent's object"):
+        translate_filter(F("parent.target_object") == "people", ENTRIES)
 
 
 def test_sorts() -> None:

@@ -694,3 +694,34 @@ def test_upsert_with_an_owner_given_by_email_is_a_noop_when_nothing_changed() ->
         with pytest.raises(cb.ValidationError, match=r"no member .* 'nobody@example\.com'"):
             crm.upsert("deals", {**deal, "owner": "nobody@example.com"}, match="name", emulate=True)
         assert sent == ["GET /v2/workspace_members"]  # read again for the unknown e-mail; no write
+
+
+def test_members_by_email_without_the_member_scope_are_sent_as_given() -> None:
+    """A token without ``user_management:read`` gets 403 from ``/v2/workspace_members``: the
+    upsert still works, with the e-mail written as given (Attio resolves it)."""
+    with cb.connect("attio", emulator=True) as crm:
+        member = crm.request("GET", "/v2/workspace_members").json()["data"][0]
+        emulator = crm.emulator
+        assert emulator is not None
+        handle = emulator.handle
+
+        def no_scope(request: httpx.Request) -> httpx.Response:
+            if request.url.path == "/v2/workspace_members":
+                return httpx.Response(403, json={
+                    "status_code": 403, "type": "auth_error", "code": "forbidden",
+                    "message": "missing scope user_management:read"})  # fmt: skip
+            return handle(request)
+
+        emulator.handle = no_scope  # type: ignore[method-assign]
+        deal = {"name": "Scoped", "owner": member["email_address"], "stage": "Discovery"}
+        first = crm.upsert("deals", deal, match="name", emulate=True)
+        again = crm.upsert("deals", deal, match="name", emulate=True)
+        assert (first.action, again.action) == ("created", "updated")  # no ids to compare with
+        assert again.record["owner"].id == member["id"]["workspace_member_id"]
+
+
+def test_history_with_an_answer_that_holds_no_list_is_an_error(fake: FakeAttio, crm: Any) -> None:
+    path = "/v2/objects/companies/records/r-1/attributes/name/values"
+    fake.routes[("GET", path)] = lambda r: {"data": {"oops": 1}}
+    with pytest.raises(cb.ProviderError, match="list of attribute values"):
+        crm.history("companies", "r-1", "name")

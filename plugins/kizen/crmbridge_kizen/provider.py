@@ -146,6 +146,10 @@ class KizenProvider(Provider):
         """``email`` for contacts, ``name`` otherwise: fixed by Kizen (reference §6)."""
         return codec.match_key_for(schema.slug)
 
+    def match_keys(self, spec: FieldSpec, value: Any) -> list[str]:
+        """Kizen compares its match keys case-insensitively (``iexact``, reference §6)."""
+        return [key.casefold() for key in super().match_keys(spec, value)]
+
     # --- errors ----------------------------------------------------------------------------
 
     def decode_error(self, response: httpx.Response) -> CRMError:
