@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -455,9 +456,21 @@ def emulate(
     try:
         emulator = cls.create_emulator(**options)
     except TypeError as exc:
+        flag = re.search(r"unexpected keyword argument '(\w+)'", str(exc))
+        if flag:
+            raise ValidationError(
+                f"--{flag[1].replace('_', '-')} does not apply to the {provider} emulator"
+            ) from None
         raise ValidationError(f"{provider} emulator: {exc}") from None
     default_port = {"attio": 8701, "kizen": 8702}.get(provider, 0)
-    server = emulator.serve(port=default_port if port is None else port)
+    port = default_port if port is None else port
+    try:
+        server = emulator.serve(port=port)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot listen on 127.0.0.1:{port}: {exc.strerror or exc} "
+            "(another emulator running? --port 0 picks a free port)"
+        ) from None
     given = {k for k in ("token", "api_key", "user_id", "business_id") if k in options}
     err.print(f"[bold green]{provider} emulator[/] on {server.url}  (Ctrl-C to stop)")
     env = getattr(cls, "env", {})
@@ -501,6 +514,7 @@ def _endpoint(spec: str, options: tuple[str, ...], emulator: bool, seed: str | N
     default=None,
     help="With --init: where to write it (default: stdout).",
 )
+@click.option("--force", is_flag=True, help="With --init --output: overwrite an existing file.")
 @click.option(
     "--state",
     default="crmbridge-state.db",
@@ -553,6 +567,7 @@ def migrate(
     mapping: str | None,
     init: bool,
     output: str | None,
+    force: bool,
     state: str,
     resume: bool,
     dry_run: bool,
@@ -595,6 +610,8 @@ def migrate(
     if init:
         text = asyncio.run(run_init())
         if output:
+            if Path(output).exists() and not force:
+                raise ConfigError(f"{output} exists: --force to overwrite it, or another --output")
             Path(output).write_text(text, encoding="utf-8")
             err.print(f"wrote {output}: check it, then run with --map {output}")
         else:

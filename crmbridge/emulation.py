@@ -24,6 +24,7 @@ import math
 import random
 import threading
 import time
+import uuid
 from collections import Counter, deque
 from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -118,6 +119,8 @@ class Emulator(abc.ABC):
         self._windows: dict[str, _Window] = {}
         #: Requests answered, by ``"METHOD /path"`` (for benchmarks and tests).
         self.requests: Counter[str] = Counter()
+        #: Tells this emulator (and its data) from any other, e.g. in a migration's state file.
+        self.instance = uuid.uuid4().hex[:12]
 
     # --- what a CRM emulator implements ------------------------------------------------------
 

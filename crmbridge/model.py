@@ -405,7 +405,9 @@ def unstructure_value(value: Any) -> Any:
 
 
 def structure_value(data: Any) -> Any:
-    """The inverse of :func:`unstructure_value`."""
+    """The inverse of :func:`unstructure_value`. Plain data that is not a valid tagged value (an
+    unknown tag, a date that is not one, a class's keys missing or extra) is a
+    :class:`~crmbridge.ValidationError` naming the tag and what it takes."""
     if isinstance(data, list):
         return [structure_value(v) for v in data]
     if not isinstance(data, dict):
@@ -413,20 +415,46 @@ def structure_value(data: Any) -> Any:
     tag = data.get(TAG)
     if tag is None:
         return {k: structure_value(v) for k, v in data.items()}
+    try:
+        return _structure_tagged(tag, data)
+    except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
+        from .errors import ValidationError
+
+        if isinstance(exc, ValidationError):
+            raise
+        known = ", ".join(sorted([*_SCALAR_TAGS, *VALUE_CLASSES]))
+        if tag not in _SCALAR_TAGS and tag not in VALUE_CLASSES:
+            raise ValidationError(f"unknown value tag {TAG}={tag!r}; known: {known}") from None
+        raise ValidationError(
+            f"not a valid {TAG}={tag!r} value: {data!r} ({_TAG_FORMS.get(tag, exc)})"
+        ) from None
+
+
+#: Tags of plain values (not classes), and what each takes.
+_SCALAR_TAGS = ("date", "datetime", "decimal", "map")
+_TAG_FORMS = {
+    "date": 'takes "value": "YYYY-MM-DD"',
+    "datetime": 'takes "value": an ISO 8601 date and time',
+    "decimal": 'takes "value": a number as a string',
+    "map": 'takes "value": an object',
+}
+
+
+def _structure_tagged(tag: Any, data: dict[str, Any]) -> Any:
     if tag == "decimal":
-        return Decimal(data["value"])
+        return Decimal(str(data["value"]))
     if tag == "datetime":
         return dt.datetime.fromisoformat(data["value"])
     if tag == "date":
         return dt.date.fromisoformat(data["value"])
     if tag == "map":
         return {k: structure_value(v) for k, v in data["value"].items()}
-    cls = VALUE_CLASSES.get(tag)
-    if cls is None:
-        raise ValueError(f"unknown value tag {TAG}={tag!r}")
+    cls = VALUE_CLASSES[tag]
     kwargs = {k: structure_value(v) for k, v in data.items() if k != TAG}
     if cls in (Add, Remove):
-        return cls(tuple(kwargs.get("values", ())))
+        if set(kwargs) != {"values"} or not isinstance(kwargs["values"], list):
+            raise TypeError(f'{tag} takes "values": a list')
+        return cls(tuple(kwargs["values"]))
     return cls(**kwargs)
 
 

@@ -22,6 +22,7 @@ knows it; references are :class:`~crmbridge.Ref`; money is :class:`~crmbridge.Mo
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Generator, Mapping, Sequence
@@ -84,6 +85,8 @@ class Capabilities:
     * ``archive`` / ``restore``: soft delete and undo (Kizen); ``delete``: hard delete (Attio).
     * ``add_values`` / ``remove_values``: native add/remove on multi fields with no read first.
     * ``history``: ``history()`` returns past values; ``lists``: list entries as records.
+    * ``create_options``: ``create_option()`` adds options to select/status fields (migrations'
+      ``--create-options``).
     * ``filter_ops``: neutral operators the provider can translate; ``sorts``: ``order_by`` works.
     * ``max_page_size``: the largest page the API serves; ``read_rate`` / ``write_rate``: documented
       requests per second (``None``: unpublished); ``concurrency``: in-flight writes that make sense.
@@ -98,6 +101,7 @@ class Capabilities:
     remove_values: bool = False
     history: bool = False
     lists: bool = False
+    create_options: bool = False
     sorts: bool = True
     filter_ops: frozenset[str] = frozenset(OPERATORS)
     max_page_size: int = 100
@@ -336,6 +340,21 @@ class Provider:
     def match_key(self, schema: ObjectSchema) -> str | None:
         """The default upsert match key for ``schema`` (``None``: the caller must name one)."""
         return None
+
+    #: Config keys that name the account (the workspace, the business) on a shared host: a
+    #: migration's state file records a fingerprint of them, never the values.
+    account_keys: ClassVar[tuple[str, ...]] = ()
+
+    def endpoint(self) -> str:
+        """Where this provider's data lives, for telling two CRMs apart without secrets:
+        ``"kizen at https://app.kizen.com (account 3f2a…)"``; the account part is a fingerprint
+        of :attr:`account_keys`."""
+        text = f"{self.name} at {self.base_url}"
+        values = [self.config.get(k) for k in self.account_keys]
+        if any(v is not None for v in values):
+            raw = "|".join(str(v.reveal() if isinstance(v, Secret) else v) for v in values)
+            text += f" (account {hashlib.sha256(raw.encode()).hexdigest()[:12]})"
+        return text
 
     def match_keys(self, spec: FieldSpec, value: Any) -> list[str]:
         """How this CRM compares upsert match values: one key per value (each of a list's), equal

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from decimal import Decimal
 
 import pytest
@@ -121,7 +122,15 @@ def test_record_access() -> None:
 
 
 def test_unknown_tag_is_an_error() -> None:
-    with pytest.raises(ValueError, match="unknown value tag"):
+    with pytest.raises(cb.ValidationError, match=r"unknown value tag \$type='nope'; known: add"):
         structure_value({"$type": "nope"})
+    for bad, form in [
+        ({"$type": "date", "value": "xx"}, "YYYY-MM-DD"),
+        ({"$type": "ref", "object": "companies"}, "missing 1 required"),
+        ({"$type": "add"}, '"values": a list'),
+        ({"$type": "decimal", "value": "x"}, "a number as a string"),
+    ]:
+        with pytest.raises(cb.ValidationError, match=re.escape(form)):
+            structure_value(bad)
     with pytest.raises(TypeError, match="cannot convert"):
         unstructure_value(object())

@@ -30,7 +30,7 @@ from typing import IO, Any
 import attrs
 
 from ..bridge import AsyncBridge
-from ..errors import Conflict, CRMError, RateLimited, TransportError
+from ..errors import ConfigError, Conflict, CRMError, RateLimited, TransportError
 from ..http import AMBIGUOUS_WRITE
 from ..model import Record, structure_value, to_dict
 from ..provider import ObjectSchema
@@ -118,6 +118,7 @@ class MigrationEngine:
             targets,
             default_match=self.target.provider.match_key,
             create_options=self.create_options,
+            can_create_options=self.target.capabilities.create_options,
             upsert_match=self.target.capabilities.upsert_match,
         )
         if missing:
@@ -144,6 +145,7 @@ class MigrationEngine:
     # --- the run -----------------------------------------------------------------------------
 
     async def run(self) -> Report:
+        self._check_endpoints()
         plans = await self.plans()
         if not self.resume:
             self.state.reset_checkpoints()
@@ -152,6 +154,24 @@ class MigrationEngine:
         if not self.dry_run:
             await self._second_pass({p.map.source: p for p in plans})
         return self.report
+
+    def _check_endpoints(self) -> None:
+        """A state file belongs to one source and one target: its id map and content hashes
+        describe them. Used against another target (a sandbox's state, then production), every
+        record would look migrated already and nothing would be written, so that is refused.
+        Which CRMs it is for is recorded by the first run that writes (not by a dry run)."""
+        for role, bridge in (("source", self.source), ("target", self.target)):
+            here = _endpoint(bridge)
+            before = self.state.get_meta(role)
+            if before is None:
+                if not self.dry_run:
+                    self.state.set_meta(role, here)
+            elif before != here:
+                raise ConfigError(
+                    f"the state file {self.state.path} belongs to a migration whose {role} is "
+                    f"{before}; this run's {role} is {here}. Use another --state file for it "
+                    "(or delete this one to start over)"
+                )
 
     def _emit_plan(self, item: dict[str, Any]) -> None:
         if self.on_plan is not None:
@@ -401,6 +421,14 @@ class MigrationEngine:
             self.state.resolved(obj, source_id)
             report.references_fixed += 1
         self.state.flush()
+
+
+def _endpoint(bridge: AsyncBridge) -> str:
+    """Which CRM ``bridge`` reaches: the provider's endpoint, or this emulator (a fresh in-process
+    emulator is another CRM, empty)."""
+    if bridge.emulator is not None:
+        return f"{bridge.provider.name} emulator {bridge.emulator.instance}"
+    return bridge.provider.endpoint()
 
 
 def _duplicate(plan: ObjectPlan, values: Mapping[str, Any], first: tuple[str, str]) -> Conflict:

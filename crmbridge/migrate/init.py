@@ -3,7 +3,9 @@
 Objects are paired by slug and label (with the synonyms CRMs use: people/contacts, ...), fields by
 slug, then label, then a close spelling, keeping only pairs whose types convert (the same table the
 migration uses, :data:`crmbridge.migrate.plan._CONVERT`). A list going into a single field gets
-``transform = "first"``; a person name going into first/last name fields gets ``split_name``.
+``transform = "first"``; a person name going into first/last name fields gets ``split_name``; a
+field of a distinctive type (e-mail, domain, URL, location, timezone) pairs with the target's only
+field of that type. Users are left commented out between two CRMs: their ids do not carry over.
 Everything it could not pair is written as a commented line, so the file shows what is left to
 decide.
 """
@@ -87,7 +89,16 @@ def _best_field(sf: FieldSpec, candidates: Mapping[str, FieldSpec]) -> FieldSpec
         if tf.label.casefold() == sf.label.casefold():
             return tf
     close = difflib.get_close_matches(sf.slug, list(candidates), n=1, cutoff=0.8)
-    return candidates[close[0]] if close else None
+    if close:
+        return candidates[close[0]]
+    # Otherwise the one field of a distinctive type (Attio's email_addresses → Kizen's email).
+    same = [tf for tf in candidates.values() if tf.type is sf.type]
+    return same[0] if len(same) == 1 and sf.type in _DISTINCTIVE else None
+
+
+#: Types that pair by type alone when the target has exactly one writable field of the type.
+_DISTINCTIVE = frozenset({FieldType.email, FieldType.domain, FieldType.url, FieldType.location,
+                          FieldType.timezone})  # fmt: skip
 
 
 def init_mapping(
@@ -117,7 +128,13 @@ def init_mapping(
                 continue
             tf = _best_field(sf, {k: v for k, v in writable.items() if k not in used})
             line = _field_line(sf, tf) if tf is not None else None
-            if tf is not None and line is not None:
+            if tf is not None and sf.type is FieldType.user and source != target:
+                body.append(
+                    f"# {sf.slug} = {json.dumps(tf.slug)}  # users: one CRM's user ids mean "
+                    "nothing in another; map them with a transform, or leave this out"
+                )
+                used.add(tf.slug)
+            elif tf is not None and line is not None:
                 body.append(f"{sf.slug} = {line}")
                 used.add(tf.slug)
             else:

@@ -264,10 +264,12 @@ def build_plans(
     *,
     default_match: Callable[[ObjectSchema], str | None],
     create_options: bool = False,
+    can_create_options: bool = True,
     upsert_match: str = "unique",
 ) -> tuple[list[ObjectPlan], dict[tuple[str, str], list[str]]]:
     """Check ``mapping`` against the schemas. Returns the plans (in dependency order) and the
-    option labels to create on the target (only with ``create_options``); raises a
+    option labels to create on the target (only with ``create_options``, for a target that
+    ``can_create_options``); raises a
     :class:`ValidationError` listing every problem otherwise."""
     errors: list[FieldError] = []
     missing_options: dict[tuple[str, str], list[str]] = {}
@@ -335,14 +337,19 @@ def build_plans(
                 labels = _expected_labels(fm, sspec)
                 have = {o.label.casefold() for o in target.options}
                 missing = sorted(lbl for lbl in labels if lbl.casefold() not in have)
-                if missing and create_options:
+                if missing and create_options and can_create_options:
                     missing_options[(om.target, target.slug)] = missing
                 elif missing:
+                    remedy = (
+                        " or pass --create-options"
+                        if can_create_options
+                        else " (the target cannot create options)"
+                    )
                     problem(
                         where,
                         f"option label(s) missing on {om.target}.{target.slug}: "
                         f"{', '.join(repr(m) for m in missing)}; map them with "
-                        'transform = "map_options" or pass --create-options',
+                        f'transform = "map_options"{remedy}',
                         ", ".join(o.label for o in target.options),
                     )
             fplans.append(FieldPlan(fm, sspec, tuple(tspecs), convert))

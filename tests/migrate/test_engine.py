@@ -346,3 +346,39 @@ def test_a_dry_run_leaves_no_claim_behind(crms: tuple[ToyCRM, ToyCRM], tmp_path:
     src.records["3"]["email"] = "new3@x.co"  # the duplicate the dry run showed, fixed
     real = _run(src, dst, tmp_path)
     assert real.objects["contacts->contacts"].counts == {"created": 37}
+
+
+def test_a_state_file_is_refused_for_another_target(tmp_path: Path) -> None:
+    """A sandbox's state file used against another CRM would call every record migrated already
+    and write nothing: refused, naming both."""
+    mapping = Path("docs/examples/attio-to-kizen.toml")
+    state = tmp_path / "state.db"
+
+    source = cb.connect_async("attio", emulator={"seed": "demo", "demo_size": 20})
+
+    def run(target: cb.AsyncBridge, **kw: object) -> Report:
+        return migrate(source, target, mapping, state=state, failures=None, limit=3, **kw)  # type: ignore[arg-type]
+
+    dry = run(cb.connect_async("kizen", emulator=True), dry_run=True)
+    assert dry.writes == 0  # a dry run records no endpoint: the real run below may differ
+    sandbox = cb.connect_async("kizen", emulator=True)
+    assert run(sandbox).writes > 0
+    production = cb.connect_async("kizen", emulator=True)  # another, empty, CRM
+    with pytest.raises(
+        cb.ConfigError, match=r"target is kizen emulator \w+; this run's target is kizen emulator"
+    ):
+        run(production)
+
+
+def test_endpoints_name_the_account_without_its_secrets() -> None:
+    from crmbridge.plugins import get_provider
+
+    kizen = get_provider("kizen")
+    one = kizen.from_config(api_key="k", user_id="u", business_id="biz-1").endpoint()
+    two = kizen.from_config(api_key="k2", user_id="u2", business_id="biz-2").endpoint()
+    assert one.startswith("kizen at https://")
+    assert "(account " in one
+    assert one != two
+    assert "biz-1" not in one
+    attio = get_provider("attio")
+    assert attio.from_config(token="a").endpoint() == attio.from_config(token="b").endpoint()

@@ -89,6 +89,7 @@ class AttioProvider(Provider):
         remove_values=False,
         history=True,
         lists=True,
+        create_options=True,
         sorts=True,
         max_page_size=500,
         read_rate=100,

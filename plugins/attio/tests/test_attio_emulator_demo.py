@@ -11,6 +11,8 @@ import httpx
 import pytest
 from crmbridge_attio.emulator import AttioEmulator
 
+import crmbridge as cb
+
 
 @pytest.fixture(scope="module")
 def demo() -> AttioEmulator:
@@ -21,7 +23,7 @@ def test_seed_none_has_schema_but_no_records() -> None:
     emulator = AttioEmulator()
     for obj in ("people", "companies", "deals", "users", "workspaces"):
         assert emulator.records(obj) == []
-    with pytest.raises(ValueError):
+    with pytest.raises(cb.ConfigError, match="unknown seed 'bogus'"):
         AttioEmulator(seed="bogus")
 
 

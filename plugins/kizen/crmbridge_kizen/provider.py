@@ -76,6 +76,7 @@ class KizenProvider(Provider):
     config_keys = ("api_key", "user_id", "business_id")
     required_keys = ("api_key", "user_id", "business_id")
     secret_keys = frozenset({"api_key", "user_id", "business_id"})
+    account_keys = ("business_id",)
     env: ClassVar[Mapping[str, str]] = {
         "api_key": "KIZEN_API_KEY",
         "user_id": "KIZEN_USER_ID",

@@ -8,6 +8,8 @@ from crmbridge_kizen.emulator import KizenEmulator
 from crmbridge_kizen.emulator.schema import FIELD_TYPES
 from kizen_emulator_support import auth_headers, client
 
+import crmbridge as cb
+
 
 @pytest.fixture
 def emu() -> KizenEmulator:
@@ -98,7 +100,7 @@ def test_every_response_has_a_request_id(emu: KizenEmulator) -> None:
 
 
 def test_unknown_seed_is_refused() -> None:
-    with pytest.raises(ValueError, match="seed"):
+    with pytest.raises(cb.ConfigError, match="seed"):
         KizenEmulator(seed="bogus")
 
 

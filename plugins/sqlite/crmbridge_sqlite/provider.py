@@ -105,6 +105,7 @@ class SqliteProvider(crmbridge.Provider):
         add_values=True,
         remove_values=True,
         sorts=True,
+        create_options=True,
         filter_ops=frozenset(OPERATORS),
         max_page_size=1000,
         concurrency=1,

@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 
 from crmbridge.emulation import Emulator, Faults, RateLimits
+from crmbridge.errors import ConfigError
 
 from . import errors
 from .api import Call
@@ -73,7 +74,7 @@ class AttioEmulator(Emulator):
             random_seed=random_seed,
         )
         if seed not in (None, "demo"):
-            raise ValueError(f"unknown seed {seed!r}: use None or 'demo'")
+            raise ConfigError(f"unknown seed {seed!r}: use None or 'demo'")
         self.token = token or DEFAULT_TOKEN
         self.workspace = Workspace(IdFactory(random_seed), SCHEMA_CREATED_AT)
         install_standard(self.workspace)

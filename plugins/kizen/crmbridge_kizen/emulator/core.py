@@ -18,6 +18,7 @@ from typing import ClassVar
 import httpx
 
 from crmbridge.emulation import Emulator, Faults, RateLimits
+from crmbridge.errors import ConfigError
 
 from .access import StateAccess
 from .demo import build_demo
@@ -62,7 +63,7 @@ class KizenEmulator(StateAccess, Emulator):
         clock: Callable[[], dt.datetime] | None = None,
     ) -> None:
         if seed not in SEEDS:
-            raise ValueError(f"unknown Kizen emulator seed {seed!r}; known: None, 'demo'")
+            raise ConfigError(f"unknown Kizen emulator seed {seed!r}; known: None, 'demo'")
         super().__init__(
             latency_ms=latency_ms,
             rate_limits=rate_limits,
