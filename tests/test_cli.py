@@ -166,3 +166,44 @@ def test_migrate_init_dry_run_and_run(tmp_path: Path) -> None:
     code, out, err = run("migrate", "attio", "kizen", *common)
     assert code == 0, err
     assert "created" in err
+
+
+def test_bad_input_is_a_clear_error_not_a_traceback(tmp_path: Path) -> None:
+    import socket
+
+    cases = [
+        (["objects", "attio", "--emulator", "--seed", "nope"], "unknown seed 'nope'"),
+        (["create", "attio", "people", "--emulator", "--values",
+          '{"name": {"$type": "bogus"}}'], "unknown value tag"),
+        (["create", "attio", "people", "--emulator", "--values",
+          '{"name": {"$type": "ref", "object": "companies"}}'], "not a valid $type='ref'"),
+        (["emulate", "kizen", "--token", "abc"], "--token does not apply to the kizen emulator"),
+    ]  # fmt: skip
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        cases.append((["emulate", "attio", "--port", port], f"cannot listen on 127.0.0.1:{port}"))
+        existing = tmp_path / "m.toml"
+        existing.write_text("# mine\n")
+        cases.append(
+            (
+                [
+                    "migrate",
+                    "--init",
+                    "attio",
+                    "kizen",
+                    "--source-emulator",
+                    "--target-emulator",
+                    "--output",
+                    str(existing),
+                ],
+                "exists: --force to overwrite it",
+            )
+        )
+        for args, message in cases:
+            code, _, err = run(*args)
+            assert code == 2, (args, err)
+            assert message in " ".join(err.split()), (args, err)
+            assert "Traceback" not in err
+    assert existing.read_text() == "# mine\n"
