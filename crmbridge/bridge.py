@@ -276,7 +276,8 @@ class _Verbs:
             uniques = [f.slug for f in schema.fields.values() if f.unique and f.writable]
             raise ValidationError(
                 f"cannot upsert {schema.slug!r} on {spec.slug!r}: it is not a unique field "
-                f"(unique: {', '.join(uniques) or 'none'})",
+                f"(unique: {', '.join(uniques) or 'none'}); emulate=True (CLI: --emulate) "
+                "matches on it with a search, then a write (not atomic)",
                 code="match_not_unique",
             )
         if spec.slug not in values and key not in values:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import re
 import sys
 from collections.abc import Callable, Iterator
@@ -24,7 +25,7 @@ from typing import Any, TypeVar, cast
 import attrs
 import click
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 
 from . import plugins
 from .bridge import Bridge, connect
@@ -84,6 +85,10 @@ class Endpoint:
     def open(self, provider: str) -> Iterator[Bridge]:
         config = _parse_options(self.options)
         emu: bool | dict[str, Any] = False
+        if self.emulator and "base_url" in config:
+            raise ValidationError(
+                "--emulator and -o base_url=... name two different CRMs: give one of them"
+            )
         if self.emulator:
             emu = {"seed": self.seed} if self.seed else True
         elif self.seed:
@@ -210,15 +215,30 @@ def fields(
     if as_json:
         _emit([{k: v for k, v in to_dict(s).items() if k != "raw"} for s in specs])
         return
-    table = Table("slug", "type", "multi", "unique", "required", "writable", "options")
+    # Slugs are what users type: never cut one. The flags share a column to leave it room.
+    rows = []
     for s in specs:
         shown = ", ".join(o.label for o in s.options[:5]) + (" ..." if len(s.options) > 5 else "")
-        table.add_row(
-            s.slug,
-            s.type.value,
-            *(("yes" if b else "") for b in (s.multi, s.unique, s.required, s.writable)),
-            shown,
-        )
+        flags = [name for name, on in (("multi", s.multi), ("unique", s.unique),
+                                       ("required", s.required), ("read-only", not s.writable))
+                 if on]  # fmt: skip
+        rows.append((s.slug, s.type.value, " ".join(flags), shown))
+
+    def widest(i: int) -> int:
+        return max((len(r[i]) for r in rows), default=4)
+
+    fixed = min(widest(0), 48) + widest(1) + widest(2)
+    table = Table(
+        Column("slug", no_wrap=True, min_width=min(widest(0), 48)),
+        Column("type", no_wrap=True, min_width=widest(1)),
+        Column("flags", no_wrap=True, min_width=widest(2)),
+        # The column that gives way: what is left of the terminal (13 = borders and padding).
+        Column(
+            "options", overflow="ellipsis", no_wrap=True, max_width=max(8, out.width - fixed - 13)
+        ),
+    )
+    for row in rows:
+        table.add_row(*row)
     out.print(table)
 
 
@@ -289,7 +309,16 @@ def _values(text: str) -> dict[str, Any]:
 @click.option("--values", "values_json", required=True, help="JSON object, or - for stdin.")
 @click.option("--match", default=None, help="Field to match on (default: the provider's).")
 @click.option(
-    "--on-archived", type=click.Choice(["error", "unarchive", "replace"]), default="unarchive"
+    "--on-archived",
+    type=click.Choice(["error", "unarchive", "replace"]),
+    default="unarchive",
+    show_default=True,
+    help="When the match is an archived record (Kizen): fail, bring it back, or replace it.",
+)
+@click.option(
+    "--emulate",
+    is_flag=True,
+    help="Match on a field the CRM cannot upsert on: a search, then a write (not atomic).",
 )
 @handle_errors
 def upsert(
@@ -299,6 +328,7 @@ def upsert(
     values_json: str,
     match: str | None,
     on_archived: str,
+    emulate: bool,
 ) -> None:
     """Create or update the record that matches, and say which.
 
@@ -313,6 +343,7 @@ def upsert(
             _values(values_json),
             match=match,
             on_archived=on_archived,  # type: ignore[arg-type]
+            emulate=emulate,
         )
         _emit({"action": result.action, "record": _record_out(result.record)})
 
@@ -680,6 +711,8 @@ def demo(size: int | None) -> None:
 
 def main() -> None:
     """Console entry point."""
+    # stamina logs every scheduled retry as a warning; the command's own error says what failed.
+    logging.getLogger("stamina").setLevel(logging.ERROR)
     plugins.call_register_commands(cli)
     cli(prog_name="crmbridge")
 

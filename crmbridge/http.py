@@ -382,8 +382,10 @@ class _DriverBase:
         if request.extensions.get(KIND) == "write":
             AMBIGUOUS_WRITE.set(True)
         kind = type(exc).__name__
+        url = request.url
+        where = f"{url.scheme}://{url.host}" + (f":{url.port}" if url.port else "")
         return TransportError(
-            f"no answer from {self.provider.name}: {kind}",
+            f"no answer from {self.provider.name} at {where}: {kind}",
             provider=self.provider.name,
             request=describe(request),
             code=kind,

@@ -207,3 +207,26 @@ def test_bad_input_is_a_clear_error_not_a_traceback(tmp_path: Path) -> None:
             assert message in " ".join(err.split()), (args, err)
             assert "Traceback" not in err
     assert existing.read_text() == "# mine\n"
+
+
+def test_upsert_on_a_field_the_crm_cannot_match_natively() -> None:
+    args = ["upsert", "attio", "deals", "--emulator", "--match", "name", "--values",
+            '{"name": "Big", "stage": "Discovery", "associated_company": []}']  # fmt: skip
+    code, _, err = run(*args)
+    assert code == 2
+    assert "--emulate" in err
+    _, _, err = run(*args, "--emulate")
+    assert "not a unique field" not in err  # searched, then written (or refused by the CRM)
+
+
+def test_fields_never_cut_a_slug() -> None:
+    code, out, _ = run("fields", "attio", "people", "--emulator")
+    assert code == 0
+    assert "strongest_connection_strength_legacy" in out
+    assert "read-only" in out
+
+
+def test_emulator_and_a_base_url_are_two_crms() -> None:
+    code, _, err = run("objects", "attio", "--emulator", "-o", "base_url=http://x")
+    assert code == 2
+    assert "two different CRMs" in err
