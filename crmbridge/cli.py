@@ -25,6 +25,7 @@ from typing import Any, TypeVar, cast
 import attrs
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Column, Table
 
 from . import plugins
@@ -43,7 +44,8 @@ INPUT_ERRORS = (ValidationError, ConfigError, Unsupported)
 
 
 def _fail(exc: CRMError) -> None:
-    err.print(f"[bold red]error:[/] {type(exc).__name__}: {exc}", highlight=False, markup=True)
+    # Messages may hold brackets ("to = [first, last]"): escaped, so rich prints them as written.
+    err.print(f"[bold red]error:[/] {type(exc).__name__}: {escape(str(exc))}", highlight=False)
     raise SystemExit(2 if isinstance(exc, INPUT_ERRORS) else 1)
 
 
@@ -677,7 +679,7 @@ def migrate(
     err.print(report.table(dry_run=dry_run))
     if report.failed:
         where = "the 'fail' lines above" if dry_run else str(failures)
-        err.print(f"[red]{report.failed} record(s) failed[/]; see {where}")
+        err.print(f"[red]{report.failed} record(s) failed[/]; see {escape(where)}")
         raise SystemExit(1)
 
 

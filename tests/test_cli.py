@@ -230,3 +230,16 @@ def test_emulator_and_a_base_url_are_two_crms() -> None:
     code, _, err = run("objects", "attio", "--emulator", "-o", "base_url=http://x")
     assert code == 2
     assert "two different CRMs" in err
+
+
+def test_error_messages_keep_their_brackets(tmp_path: Path) -> None:
+    """Rich markup would eat ``[first_field, last_field]`` from the message."""
+    mapping = tmp_path / "m.toml"
+    mapping.write_text(
+        '[[objects]]\nsource = "people"\ntarget = "client_client"\n'
+        '[objects.fields]\nname = { to = "first_name", transform = "split_name" }\n'
+    )
+    code, _, err = run("migrate", "attio", "kizen", "--source-emulator", "--target-emulator",
+                       "--map", str(mapping), "--state", str(tmp_path / "s.db"))  # fmt: skip
+    assert code == 2
+    assert "split_name needs to = [first_field, last_field]" in err

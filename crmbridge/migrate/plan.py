@@ -13,6 +13,7 @@ as *deferred*, written in a second pass, so cycles such as people → people wor
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping
@@ -257,6 +258,12 @@ def _source_labels(spec: FieldSpec) -> set[str]:
     return {o.label for o in spec.options}
 
 
+def _close(slug: str, schema: ObjectSchema) -> str:
+    """``"; did you mean 'email'?"`` when a field of ``schema`` is spelled like ``slug``."""
+    close = difflib.get_close_matches(slug, list(schema.fields), n=3, cutoff=0.6)
+    return f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+
+
 def build_plans(
     mapping: MappingFile,
     sources: Mapping[str, ObjectSchema],
@@ -287,13 +294,15 @@ def build_plans(
             where = f"{om.source}.{fm.source}"
             if fm.transform == "skip":
                 if fm.source not in src.fields:
-                    problem(where, f"{om.source!r} has no field {fm.source!r}")
+                    problem(
+                        where, f"{om.source!r} has no field {fm.source!r}{_close(fm.source, src)}"
+                    )
                 continue
             sspec = src.fields.get(fm.source)
             if sspec is None:
                 problem(
                     where,
-                    f"source object {om.source!r} has no field {fm.source!r}",
+                    f"source object {om.source!r} has no field {fm.source!r}{_close(fm.source, src)}",
                     ", ".join(sorted(src.fields)[:30]),
                 )
                 continue
@@ -303,7 +312,7 @@ def build_plans(
                 if tspec is None:
                     problem(
                         where,
-                        f"target object {om.target!r} has no field {slug!r}",
+                        f"target object {om.target!r} has no field {slug!r}{_close(slug, dst)}",
                         ", ".join(sorted(dst.fields)[:30]),
                     )
                 elif not tspec.writable:
@@ -357,7 +366,10 @@ def build_plans(
         for slug, value in om.constants.items():
             tspec = dst.fields.get(slug)
             if tspec is None:
-                problem(f"{om.target}.{slug}", f"target object {om.target!r} has no field {slug!r}")
+                problem(
+                    f"{om.target}.{slug}",
+                    f"target object {om.target!r} has no field {slug!r}{_close(slug, dst)}",
+                )
                 continue
             from ..validation import normalize_value
 
@@ -370,7 +382,9 @@ def build_plans(
         if match is None:
             problem(om.key, f'name the target match key: match = "<field of {om.target}>"')
         elif match not in dst.fields:
-            problem(om.key, f"match key {match!r} is not a field of {om.target!r}")
+            problem(
+                om.key, f"match key {match!r} is not a field of {om.target!r}{_close(match, dst)}"
+            )
         elif match not in written:
             problem(
                 om.key,

@@ -382,3 +382,18 @@ def test_endpoints_name_the_account_without_its_secrets() -> None:
     assert "biz-1" not in one
     attio = get_provider("attio")
     assert attio.from_config(token="a").endpoint() == attio.from_config(token="b").endpoint()
+
+
+def test_mapping_problems_suggest_the_field_meant(
+    crms: tuple[ToyCRM, ToyCRM], tmp_path: Path
+) -> None:
+    src, dst = crms
+    bad = {"objects": [{**MAPPING["objects"][0], "match": "emial",
+                        "fields": {"email": "emial", "nmae": "name"}}]}  # fmt: skip
+    with pytest.raises(cb.ValidationError) as info:
+        _run(src, dst, tmp_path, bad)
+    messages = [e.message for e in info.value.field_errors]
+    assert any("no field 'emial'; did you mean 'email'" in m for m in messages)
+    assert any("no field 'nmae'; did you mean 'name'" in m for m in messages)
+    assert any("match key 'emial'" in m and "did you mean 'email'" in m for m in messages)
+    assert _writes(dst) == 0

@@ -16,7 +16,7 @@ Rules (reference attio.md §3 to §5):
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -77,6 +77,12 @@ _REF_MATCH_ATTRIBUTE = {
     "workspaces": "workspace_id",
 }
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+#: What a non-UUID reference must look like to be a match on that attribute; anything else is
+#: a mistyped id, refused here rather than sent as a domain Attio then calls invalid.
+_REF_MATCH_SHAPE: Mapping[str, tuple[Callable[[str], bool], str]] = {
+    "domains": (lambda v: "." in v and not any(c.isspace() for c in v), "a domain (acme.com)"),
+    "email_addresses": (lambda v: "@" in v, "an e-mail address"),
+}
 
 
 def unwrap(payload: Any) -> Any:
@@ -385,6 +391,9 @@ def _encode_element(row: AttioType, spec: FieldSpec, value: Any) -> Any:
         attribute = _REF_MATCH_ATTRIBUTE.get(value.object)
         if attribute is None:
             raise BadValue(f"a record id (UUID) for {value.object!r}")
+        shape = _REF_MATCH_SHAPE.get(attribute)
+        if shape is not None and not shape[0](value.id):
+            raise BadValue(f"a record id (UUID) or {shape[1]} for {value.object!r}")
         value = MatchRef(value.object, attribute, value.id)
     if row.name == "location" and isinstance(value, str):
         return value.strip()  # Attio parses a one-line address (reference attio.md §3, location)

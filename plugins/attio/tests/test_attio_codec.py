@@ -495,3 +495,22 @@ def test_status_value_labelled_select_decodes_by_schema() -> None:
     assert codec.decode_values({"stage": [element]}, {"stage": spec}) == {
         "stage": cb.Option("Won", "s-1")
     }
+
+
+def test_a_reference_that_is_neither_an_id_nor_a_match_value_is_refused() -> None:
+    """A mistyped company id would be sent as a domain, which Attio calls an invalid domain of
+    ``domains``: refused here, naming the field and what it takes."""
+    company = codec.decode_attribute(
+        {"api_slug": "company", "title": "Company", "type": "record-reference",
+         "is_writable": True,
+         "config": {"record_reference": {"allowed_object_ids": ["companies"]}}}
+    )  # fmt: skip
+    with pytest.raises(cb.ValidationError) as info:
+        codec.encode_values({"company": company}, {"company": cb.Ref("companies", "not-an-id")})
+    (error,) = info.value.field_errors
+    assert error.field == "company"
+    assert error.expected == "a record id (UUID) or a domain (acme.com) for 'companies'"
+    encoded = codec.encode_values(
+        {"company": company}, {"company": cb.Ref("companies", "acme.com")}
+    )
+    assert encoded["company"]["target_object"] == "companies"
