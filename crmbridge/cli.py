@@ -628,6 +628,8 @@ def migrate(
     from .migrate import init_mapping, make_progress, migrate_async, tuned_collector
     from .migrate.init import pair_objects
 
+    if source_seed and not source_emulator:
+        raise ValidationError("--source-seed needs --source-emulator")
     src = _endpoint(source, source_options, source_emulator, source_seed)
     dst = _endpoint(target, target_options, target_emulator, None)
 
@@ -652,6 +654,16 @@ def migrate(
         return
     if not mapping:
         raise ValidationError("--map mapping.toml is required (or --init to write one)")
+    from .migrate import load_mapping
+
+    plan = load_mapping(mapping)
+    names = (source.partition(":")[0], target.partition(":")[0])
+    if (plan.source or names[0], plan.target or names[1]) != names:
+        raise ValidationError(
+            f"{mapping} maps {plan.source} to {plan.target}; this command migrates "
+            f"{names[0]} to {names[1]}"
+            + (" (the other way round?)" if (plan.target, plan.source) == names else "")
+        )
 
     def show(item: dict[str, Any]) -> None:
         click.echo(json.dumps(item, ensure_ascii=False, default=str))
@@ -662,7 +674,7 @@ def migrate(
                 return await migrate_async(
                     src,
                     dst,
-                    mapping,
+                    plan,
                     state=state,
                     resume=resume,
                     dry_run=dry_run,

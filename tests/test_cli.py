@@ -243,3 +243,31 @@ def test_error_messages_keep_their_brackets(tmp_path: Path) -> None:
                        "--map", str(mapping), "--state", str(tmp_path / "s.db"))  # fmt: skip
     assert code == 2
     assert "split_name needs to = [first_field, last_field]" in err
+
+
+def test_migrate_checks_the_mapping_against_the_command(tmp_path: Path) -> None:
+    common = ["--source-emulator", "--target-emulator", "--state", str(tmp_path / "s.db")]
+    code, _, err = run("migrate", "kizen", "attio", "--map", "docs/examples/attio-to-kizen.toml",
+                       *common)  # fmt: skip
+    assert code == 2
+    assert "maps attio to kizen; this command migrates kizen to attio (the other way round?)" in err
+    code, _, err = run("migrate", "attio", "kizen", "--source-seed", "demo",
+                       "--map", "docs/examples/attio-to-kizen.toml")  # fmt: skip
+    assert (code, "--source-seed needs --source-emulator" in err) == (2, True)
+
+
+def test_every_mistake_of_a_mapping_file_at_once(tmp_path: Path) -> None:
+    mapping = tmp_path / "m.toml"
+    mapping.write_text(
+        '[[objects]]\nsource = "people"\ntarget = "client_client"\nemulate = "yes"\ncolour = 1\n'
+        "[objects.fields]\n"
+        'name = { to = "first_name", transform = "splitt" }\n'
+        'email_addresses = "email"\njob_title = "email"\n'
+    )
+    code, _, err = run("migrate", "attio", "kizen", "--source-emulator", "--target-emulator",
+                       "--map", str(mapping), "--state", str(tmp_path / "s.db"))  # fmt: skip
+    assert code == 2
+    text = " ".join(err.split())
+    for problem in ("unknown key(s) colour", "unknown transform 'splitt'",
+                    "written twice: email", "'emulate' must be true or false"):  # fmt: skip
+        assert problem in text, problem

@@ -43,7 +43,7 @@ from typing import Any
 
 import attrs
 
-from ..errors import ValidationError
+from ..errors import FieldError, ValidationError
 
 __all__ = ["TRANSFORMS", "FieldMap", "MappingFile", "ObjectMap", "load_mapping", "parse_mapping"]
 
@@ -162,41 +162,73 @@ def parse_mapping(data: Mapping[str, Any]) -> MappingFile:
         raise ValidationError(f"unknown top-level key(s) {', '.join(sorted(unknown_top))}")
     out: list[ObjectMap] = []
     seen: set[str] = set()
+    problems: list[FieldError] = []
     for i, obj in enumerate(objects):
-        if not isinstance(obj, Mapping):
-            raise ValidationError(f"{_where(i)}: expected a table")
-        unknown = set(obj) - {
-            "source", "target", "match", "fields", "constants", "emulate", "merge_duplicates"
-        }  # fmt: skip
-        if unknown:
-            raise ValidationError(f"{_where(i)}: unknown key(s) {', '.join(sorted(unknown))}")
-        source, target = obj.get("source"), obj.get("target")
-        if not isinstance(source, str) or not source or not isinstance(target, str) or not target:
-            raise ValidationError(f"{_where(i)}: 'source' and 'target' object slugs are required")
-        if source in seen:
-            raise ValidationError(f"{_where(i)}: source object {source!r} is mapped twice")
-        seen.add(source)
-        match = obj.get("match")
-        if match is not None and (not isinstance(match, str) or not match):
-            raise ValidationError(f"{_where(i)}: 'match' must be a target field slug")
-        fields = obj.get("fields", {})
-        constants = obj.get("constants", {})
-        if not isinstance(fields, Mapping) or not isinstance(constants, Mapping):
-            raise ValidationError(f"{_where(i)}: 'fields' and 'constants' must be tables")
-        maps = tuple(_field_map(i, str(k), v) for k, v in fields.items())
-        written = [t for m in maps for t in m.to] + list(constants)
-        dupes = sorted({t for t in written if written.count(t) > 1})
-        if dupes:
-            raise ValidationError(f"{_where(i)}: target field(s) written twice: {', '.join(dupes)}")
-        flags = {k: obj.get(k, False) for k in ("emulate", "merge_duplicates")}
-        for key, flag in flags.items():
-            if not isinstance(flag, bool):
-                raise ValidationError(f"{_where(i)}: {key!r} must be true or false")
-        out.append(ObjectMap(source, target, match, maps, dict(constants), **flags))
+        try:
+            out.append(_object_map(i, obj, seen, problems))
+        except ValidationError as exc:
+            problems.append(_problem(exc))
+    if problems:
+        raise ValidationError(
+            f"the mapping file has {len(problems)} problem(s); nothing was read from it",
+            field_errors=problems,
+        )
     src, dst = data.get("source"), data.get("target")
     return MappingFile(
         tuple(out), src if isinstance(src, str) else None, dst if isinstance(dst, str) else None
     )
+
+
+def _problem(exc: ValidationError) -> FieldError:
+    """``"objects[0] (people): message"`` as a problem at that place."""
+    where, sep, message = exc.message.partition(": ")
+    return FieldError(where if sep else None, message if sep else exc.message, code="bad_mapping")
+
+
+def _object_map(i: int, obj: Any, seen: set[str], problems: list[FieldError]) -> ObjectMap:
+    """One ``[[objects]]`` table; a problem in a field is added to ``problems`` and the others
+    are still read, so that one run lists every mistake."""
+    if not isinstance(obj, Mapping):
+        raise ValidationError(f"{_where(i)}: expected a table")
+    unknown = set(obj) - {
+        "source", "target", "match", "fields", "constants", "emulate", "merge_duplicates"
+    }  # fmt: skip
+    if unknown:
+        problems.append(_problem(ValidationError(
+            f"{_where(i)}: unknown key(s) {', '.join(sorted(unknown))}")))  # fmt: skip
+    source, target = obj.get("source"), obj.get("target")
+    if not isinstance(source, str) or not source or not isinstance(target, str) or not target:
+        raise ValidationError(f"{_where(i)}: 'source' and 'target' object slugs are required")
+    if source in seen:
+        raise ValidationError(f"{_where(i)}: source object {source!r} is mapped twice")
+    seen.add(source)
+    match = obj.get("match")
+    if match is not None and (not isinstance(match, str) or not match):
+        problems.append(_problem(ValidationError(
+            f"{_where(i)}: 'match' must be a target field slug")))  # fmt: skip
+        match = None
+    fields = obj.get("fields", {})
+    constants = obj.get("constants", {})
+    if not isinstance(fields, Mapping) or not isinstance(constants, Mapping):
+        raise ValidationError(f"{_where(i)}: 'fields' and 'constants' must be tables")
+    maps: list[FieldMap] = []
+    for k, v in fields.items():
+        try:
+            maps.append(_field_map(i, str(k), v))
+        except ValidationError as exc:
+            problems.append(_problem(exc))
+    written = [t for m in maps for t in m.to] + list(constants)
+    dupes = sorted({t for t in written if written.count(t) > 1})
+    if dupes:
+        problems.append(_problem(ValidationError(
+            f"{_where(i)}: target field(s) written twice: {', '.join(dupes)}")))  # fmt: skip
+    flags = {k: obj.get(k, False) for k in ("emulate", "merge_duplicates")}
+    for key, flag in flags.items():
+        if not isinstance(flag, bool):
+            problems.append(_problem(ValidationError(
+                f"{_where(i)}: {key!r} must be true or false")))  # fmt: skip
+            flags[key] = False
+    return ObjectMap(source, target, match, tuple(maps), dict(constants), **flags)
 
 
 def load_mapping(path: str | Path) -> MappingFile:
