@@ -657,12 +657,16 @@ def migrate(
     from .migrate import load_mapping
 
     plan = load_mapping(mapping)
-    names = (source.partition(":")[0], target.partition(":")[0])
-    if (plan.source or names[0], plan.target or names[1]) != names:
+    names = (source.partition(":")[0], target.partition(":")[0])  # sqlite:backup.db → sqlite
+    mapped = (
+        (plan.source or names[0]).partition(":")[0],
+        (plan.target or names[1]).partition(":")[0],
+    )
+    if mapped != names:
         raise ValidationError(
-            f"{mapping} maps {plan.source} to {plan.target}; this command migrates "
+            f"{mapping} maps {mapped[0]} to {mapped[1]}; this command migrates "
             f"{names[0]} to {names[1]}"
-            + (" (the other way round?)" if (plan.target, plan.source) == names else "")
+            + (" (the other way round?)" if mapped[::-1] == names else "")
         )
 
     def show(item: dict[str, Any]) -> None:
