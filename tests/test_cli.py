@@ -127,18 +127,13 @@ def test_toy_provider_through_the_cli(toy_plugin: ToyPlugin) -> None:
     assert "TransportError" in err
 
 
+#: ``migrate --init`` between the two emulators; the output file comes last.
+INIT = ("migrate", "--init", "attio", "kizen", "--source-emulator", "--target-emulator", "--output")
+
+
 def test_migrate_init_dry_run_and_run(tmp_path: Path) -> None:
     mapping = tmp_path / "m.toml"
-    code, _, err = run(
-        "migrate",
-        "--init",
-        "attio",
-        "kizen",
-        "--source-emulator",
-        "--target-emulator",
-        "--output",
-        str(mapping),
-    )
+    code, _, err = run(*INIT, str(mapping))
     assert code == 0, err
     text = mapping.read_text()
     assert 'source = "people"' in text
@@ -188,16 +183,7 @@ def test_bad_input_is_a_clear_error_not_a_traceback(tmp_path: Path) -> None:
         existing.write_text("# mine\n")
         cases.append(
             (
-                [
-                    "migrate",
-                    "--init",
-                    "attio",
-                    "kizen",
-                    "--source-emulator",
-                    "--target-emulator",
-                    "--output",
-                    str(existing),
-                ],
+                [*INIT, str(existing)],
                 "exists: --force to overwrite it",
             )
         )
