@@ -158,6 +158,22 @@ def _tag(v: Any, spec: FieldSpec) -> Option:
     return spec.option(v) or v
 
 
+def _timezone(v: Any, spec: FieldSpec) -> str:
+    """An IANA name. Where the schema lists the zones (Kizen: option id == code == the IANA
+    name, reference kizen.md §5), a zone it does not list is refused and a different case is
+    corrected (``europe/paris`` → ``Europe/Paris``)."""
+    name = _text(v, spec).strip()
+    if not spec.options:
+        return name
+    found = spec.option(name)
+    if found is not None:
+        return found.id or found.label
+    close = difflib.get_close_matches(name, [o.label for o in spec.options], n=3)
+    hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    raise _Invalid("an IANA time zone the field lists, such as 'Europe/Paris'",
+                   f"unknown time zone {name!r}{hint}")  # fmt: skip
+
+
 def _person_name(v: Any, spec: FieldSpec) -> PersonName:
     if isinstance(v, PersonName):
         return v
@@ -248,7 +264,7 @@ _COERCE: dict[FieldType, Callable[[Any, FieldSpec], Any]] = {
     FieldType.user: _user,
     FieldType.interaction: _read_only,
     FieldType.file: _file,
-    FieldType.timezone: _text,
+    FieldType.timezone: _timezone,
     FieldType.tags: _tag,
     FieldType.unknown: _anything,
 }

@@ -52,6 +52,11 @@ GOOD = [
     (spec(T.file), "f1", cb.File("f1")),
     (spec(T.timezone), "Europe/Paris", "Europe/Paris"),
     (
+        spec(T.timezone, options=[cb.Option("Europe/Paris", "Europe/Paris")]),
+        "europe/paris",
+        "Europe/Paris",
+    ),
+    (
         spec(T.tags, multi=True, options=[cb.Option("VIP", "v")]),
         ["vip", "new"],
         [cb.Option("VIP", "v"), cb.Option("new")],
@@ -72,6 +77,11 @@ def test_accepts_and_normalises(field: cb.FieldSpec, given: Any, expected: Any) 
 
 BAD = [
     (spec(T.text), 3, "a string"),
+    (
+        spec(T.timezone, options=[cb.Option("Europe/Paris", "Europe/Paris")]),
+        "Mars/Olympus",
+        "an IANA time zone the field lists",
+    ),
     (spec(T.number), True, "a number"),
     (spec(T.integer), 1.5, "a whole number"),
     (spec(T.bool), "yes", "true or false"),
