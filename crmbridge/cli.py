@@ -693,6 +693,11 @@ def migrate(
     with tuned_collector():  # this process only migrates (crmbridge/migrate/collector.py)
         report = asyncio.run(run())
     err.print(report.table(dry_run=dry_run))
+    if report.unresolved:
+        err.print(
+            f"[yellow]{report.unresolved} reference(s) left empty[/]: the records they point to "
+            "were not migrated (see the failures); fix those and run again to fill them in"
+        )
     if report.failed:
         where = "the 'fail' lines above" if dry_run else str(failures)
         err.print(f"[red]{report.failed} record(s) failed[/]; see {escape(where)}")

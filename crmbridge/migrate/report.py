@@ -60,28 +60,43 @@ class Report:
         table = Table(title="migration report")
         widest = max((len(p) for k in self.objects for p in k.split("->")), default=6)
         table.add_column("object", overflow="fold", min_width=widest + 2)
-        for column in (*columns, "refs fixed"):
+        refs = ["refs fixed"] + (["refs unresolved"] if self.unresolved else [])
+        for column in (*columns, *refs):
             table.add_column(column, justify="right", min_width=len(column.split()[0]))
+
+        def ref_cells(objects: list[ObjectReport]) -> list[str]:
+            cells = [str(sum(o.references_fixed for o in objects))]
+            if self.unresolved:
+                cells.append(str(sum(o.unresolved for o in objects)))
+            return cells
+
         for o in self.objects.values():
             note = " (already complete)" if o.skipped_complete else ""
             table.add_row(
                 o.key.replace("->", " → ") + note,
                 *(str(o.counts[c]) for c in columns),
-                str(o.references_fixed),
+                *ref_cells([o]),
             )
         totals = self.totals()
         table.add_row(
             "[bold]total[/]",
             *(f"[bold]{totals[c]}[/]" for c in columns),
-            str(sum(o.references_fixed for o in self.objects.values())),
+            *ref_cells(list(self.objects.values())),
         )
         return table
+
+    @property
+    def unresolved(self) -> int:
+        """References left empty: their target record was never migrated (it failed, or its
+        object is not in the mapping's run)."""
+        return sum(o.unresolved for o in self.objects.values())
 
     def as_dict(self) -> dict[str, dict[str, int]]:
         return {
             k: {
                 **{c: o.counts[c] for c in (*COLUMNS, "planned")},
                 "references_fixed": o.references_fixed,
+                "references_unresolved": o.unresolved,
             }
             for k, o in self.objects.items()
         }
