@@ -313,11 +313,12 @@ def _make_handler(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
             url = f"http://{address[0]!s}:{address[1]!s}{self.path}"
             headers = [(k, v) for k, v in self.headers.items() if k.lower() != "host"]
             request = httpx.Request(self.command, url, headers=headers, content=body)
+            wait = emulator.admit(request)  # counted on arrival, as a CRM counts it
             delay = emulator.latency()
             if delay:
                 time.sleep(delay)
             try:
-                response = emulator.dispatch(request)
+                response = emulator.dispatch(request, rate_wait=wait)
             except httpx.TransportError:
                 self.close_connection = True
                 try:
