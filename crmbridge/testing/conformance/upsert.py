@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from ...errors import CRMError
 from ...model import UpsertResult
 from .base import ConformanceBase
 from .kit import Kit, require
@@ -80,3 +81,36 @@ class UpsertTests(ConformanceBase):
         for n in range(3):
             self._upsert(crm, kit, {**values, kit.text.slug: kit.sample_of(kit.text, n)})
         assert len(set(kit.ours(crm.query(self.object_slug)))) == 1
+
+    def test_match_keys_agree_with_the_crm(self, crm: Any, kit: Kit) -> None:
+        """``Provider.match_keys`` says which match values the CRM takes for one record;
+        migrations rely on it to never write two source records into one target record. A
+        variant of a match value (another case, spaces around) that the CRM matched to the same
+        record must share a key with the original."""
+        _require_upsert(crm)
+        values = kit.values()
+        value = values[kit.match.slug]
+        variants = _variants(value)
+        if not variants:
+            pytest.skip(f"{crm.name}: the match value is not text: {value!r}")
+        first = self._upsert(crm, kit, values)
+        keys = set(crm.provider.match_keys(kit.match, value))
+        for variant in variants:
+            try:
+                result = self._upsert(crm, kit, {**values, kit.match.slug: variant})
+            except CRMError:
+                continue  # the CRM refuses that spelling: nothing to compare
+            if result.record.id == first.record.id:
+                assert keys & set(crm.provider.match_keys(kit.match, variant)), (
+                    f"{crm.name} matched {variant!r} to the record of {value!r}, but "
+                    f"match_keys tells them apart: a migration would overwrite one with the other"
+                )
+
+
+def _variants(value: Any) -> list[Any]:
+    """Other spellings of a text match value (or of each of a list's)."""
+    if isinstance(value, str):
+        return [value.upper(), f" {value} ", value.title()]
+    if isinstance(value, list | tuple) and value and all(isinstance(v, str) for v in value):
+        return [[v.upper() for v in value], [f" {v} " for v in value]]
+    return []
