@@ -16,7 +16,8 @@ Anything Attio cannot express raises :class:`crmbridge.Unsupported` before a req
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import difflib
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -32,13 +33,13 @@ from crmbridge import (
     User,
     ValidationError,
 )
-from crmbridge.filters import And, Condition, Filter, Not, Or
+from crmbridge.filters import And, Condition, Filter, Not, Or, walk
 
 from .codec import PARENT, row_of
 from .types import AttioType
 from .values import format_timestamp
 
-__all__ = ["translate_filter", "translate_sorts"]
+__all__ = ["path_objects", "translate_filter", "translate_sorts"]
 
 _OPS = {"eq": "$eq", "lt": "$lt", "lte": "$lte", "gt": "$gt", "gte": "$gte",
         "contains": "$contains", "starts_with": "$starts_with", "ends_with": "$ends_with"}  # fmt: skip
@@ -122,39 +123,92 @@ def _path_target(schema: ObjectSchema, name: str) -> tuple[FieldSpec, str] | Non
     return spec, sub
 
 
-def _path(cond: Condition, schema: ObjectSchema, spec: FieldSpec, attribute: str) -> dict[str, Any]:
+#: Attributes of the objects path filters reach, by object slug (``None``: not known).
+Targets = Mapping[str, Mapping[str, FieldSpec]]
+
+
+def path_objects(where: Filter | None, schema: ObjectSchema) -> dict[str, set[str]]:
+    """The objects ``where``'s path filters reach, each with the attributes it names — what
+    the provider reads first (``GET /v2/objects/{o}/attributes``) to check them."""
+    out: dict[str, set[str]] = {}
+    for cond in walk(where) if where is not None else ():
+        through = _path_target(schema, cond.field)
+        if through is not None and len(through[0].target_objects) == 1:
+            out.setdefault(through[0].target_objects[0], set()).add(through[1])
+    return out
+
+
+def _path(
+    cond: Condition,
+    schema: ObjectSchema,
+    spec: FieldSpec,
+    attribute: str,
+    targets: Targets | None = None,
+) -> dict[str, Any]:
     """A condition on an attribute of the record a reference points to: Attio's path filter,
     ``{"path": [[object, reference], [target, attribute]], "constraints": {…}}``, a list
-    entry's parent being ``[list, "parent_record"]`` (reference attio.md §4, "Filtering"). The
-    target attribute's type is Attio's to check: values go as given, in Attio's value syntax
-    (a timestamp wants a full date and time), and ``contains`` is Attio's ``$contains`` (text).
-    """
+    entry's parent being ``[list, "parent_record"]`` (reference attio.md §4, "Filtering"). With
+    the target object's attributes (``targets``) the attribute is checked and values take its
+    type (a day against a timestamp, an option's id, ``contains`` on a select); without them,
+    values go as given and ``contains`` is Attio's text ``$contains``. ``in`` is an ``$or`` of
+    ``$eq``, which every type has."""
     if "." in attribute:
         raise _unsupported(f"{cond.field!r}: a path filter through one reference is supported")
     if len(spec.target_objects) != 1:
-        targets = " or ".join(spec.target_objects) or "any object"
+        can = " or ".join(spec.target_objects) or "any object"
         raise _unsupported(
-            f"{spec.slug!r} can point to {targets}: a path filter needs one target object"
+            f"{spec.slug!r} can point to {can}: a path filter needs one target object"
         )
+    target = spec.target_objects[0]
+    tspec = _target_attribute(targets, target, attribute)
     first = "parent_record" if spec.slug == PARENT and schema.object.kind == "list" else spec.slug
-    steps = [[schema.slug, first], [spec.target_objects[0], attribute]]
+    steps = [[schema.slug, first], [target, attribute]]
     if cond.op == "ne":
-        return {"$not": _path(Condition(cond.field, "eq", cond.value), schema, spec, attribute)}
+        eq = Condition(cond.field, "eq", cond.value)
+        return {"$not": _path(eq, schema, spec, attribute, targets)}
     if cond.op == "is_empty":
         filled = {"path": steps, "constraints": {"$not_empty": True}}
         return {"$not": filled} if cond.value else filled
     if cond.op == "in":
-        # Not every type has $in (select, status, number, dates…), and the target attribute's
-        # type is not known here: an $or of $eq works for all of them.
-        eqs = [_path(Condition(cond.field, "eq", v), schema, spec, attribute) for v in cond.value]
+        eqs = [
+            _path(Condition(cond.field, "eq", v), schema, spec, attribute, targets)
+            for v in cond.value
+        ]
         return eqs[0] if len(eqs) == 1 else {"$or": eqs}
-    return {"path": steps, "constraints": {_OPS[cond.op]: _json_value(cond.value, None)}}
+    op = _OPS[cond.op]
+    if (
+        cond.op == "contains"
+        and tspec is not None
+        and row_of(tspec).name in ("select", "record-reference")
+    ):
+        op = "$eq"  # "a multi field has it", as for a direct filter
+    return {"path": steps, "constraints": {op: _json_value(cond.value, tspec)}}
 
 
-def _condition(cond: Condition, schema: ObjectSchema) -> dict[str, Any]:
+def _target_attribute(targets: Targets | None, target: str, attribute: str) -> FieldSpec | None:
+    """The target attribute's spec when the target's attributes are known; an unknown one is a
+    :class:`~crmbridge.ValidationError` naming close matches."""
+    fields = (targets or {}).get(target)
+    if fields is None:
+        return None
+    found = fields.get(attribute) or next(
+        (f for f in fields.values() if f.provider_id == attribute), None
+    )
+    if found is None:
+        close = difflib.get_close_matches(attribute, list(fields), n=3)
+        hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        raise ValidationError(
+            f"{target!r} has no attribute {attribute!r} to filter through{hint}", provider="attio"
+        )
+    return found
+
+
+def _condition(
+    cond: Condition, schema: ObjectSchema, targets: Targets | None = None
+) -> dict[str, Any]:
     through = _path_target(schema, cond.field)
     if through is not None:
-        return _path(cond, schema, *through)
+        return _path(cond, schema, *through, targets)
     spec, row, prop = _split(schema, cond.field)
     slug = spec.slug
     explicit_sub = "." in cond.field
@@ -179,18 +233,21 @@ def _condition(cond: Condition, schema: ObjectSchema) -> dict[str, Any]:
     return _wrap(slug, prop, {_OPS[cond.op]: _json_value(cond.value, spec)})
 
 
-def translate_filter(where: Filter | None, schema: ObjectSchema) -> dict[str, Any] | None:
-    """The Attio ``filter`` object for ``where`` (``None``: no filter)."""
+def translate_filter(
+    where: Filter | None, schema: ObjectSchema, targets: Targets | None = None
+) -> dict[str, Any] | None:
+    """The Attio ``filter`` object for ``where`` (``None``: no filter). ``targets``: the
+    attributes of the objects its path filters reach (:func:`path_objects`), to check them."""
     if where is None:
         return None
     if isinstance(where, Condition):
-        return _condition(where, schema)
+        return _condition(where, schema, targets)
     if isinstance(where, And):
-        return {"$and": [translate_filter(i, schema) for i in where.items]}
+        return {"$and": [translate_filter(i, schema, targets) for i in where.items]}
     if isinstance(where, Or):
-        return {"$or": [translate_filter(i, schema) for i in where.items]}
+        return {"$or": [translate_filter(i, schema, targets) for i in where.items]}
     if isinstance(where, Not):
-        return {"$not": translate_filter(where.item, schema)}
+        return {"$not": translate_filter(where.item, schema, targets)}
     raise ValidationError(f"not a filter: {where!r}", provider="attio")
 
 

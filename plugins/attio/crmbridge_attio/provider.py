@@ -50,7 +50,7 @@ from crmbridge.filters import Condition
 from crmbridge.provider import OnArchived
 
 from . import changes, codec
-from .filters import translate_filter, translate_sorts
+from .filters import path_objects, translate_filter, translate_sorts
 
 if TYPE_CHECKING:
     from crmbridge.emulation import Emulator
@@ -108,6 +108,8 @@ class AttioProvider(Provider):
         self._object_slugs: dict[str, str] = {}
         #: Workspace members' e-mail (case-folded) → member id, read when an upsert needs it.
         self._members: dict[str, str] | None = None
+        #: Attributes of objects reached by path filters, read when a query needs them.
+        self._target_fields: dict[str, Mapping[str, FieldSpec]] = {}
 
     def auth_headers(self) -> dict[str, str]:
         """``Authorization: Bearer <token>`` (reference attio.md §7)."""
@@ -251,14 +253,20 @@ class AttioProvider(Provider):
         response = yield self.build_request("GET", f"{self._rows_path(schema.object)}/{id}")
         return self._decode(schema, response.json())
 
-    def query_body(self, schema: ObjectSchema, query: Query, offset: int) -> dict[str, Any]:
+    def query_body(
+        self,
+        schema: ObjectSchema,
+        query: Query,
+        offset: int,
+        targets: Mapping[str, Mapping[str, FieldSpec]] | None = None,
+    ) -> dict[str, Any]:
         """The body of ``POST …/records/query``: ``limit`` always, ``offset``/``filter``/``sorts``
         only when set — so a plain first page is ``{"limit": n}`` exactly as recorded in
-        companies_query.yaml."""
+        companies_query.yaml. ``targets``: attributes of the objects path filters reach."""
         body: dict[str, Any] = {"limit": query.page_size}
         if offset:
             body["offset"] = offset
-        where = translate_filter(query.where, schema)
+        where = translate_filter(query.where, schema, targets)
         if where is not None:
             body["filter"] = where
         if query.order_by:
@@ -271,7 +279,8 @@ class AttioProvider(Provider):
         the first short page — every page is read, not only the first. A query counts as a read
         (reference attio.md §6) and is safe to retry."""
         offset = int(cursor or 0)
-        body = self.query_body(schema, query, offset)
+        targets = yield from self._path_targets(schema, query)
+        body = self.query_body(schema, query, offset, targets)
         response = yield self.build_request(
             "POST", f"{self._rows_path(schema.object)}/query", json=body, kind="read",
             idempotent=True,
@@ -280,6 +289,29 @@ class AttioProvider(Provider):
         records = [self._decode(schema, item) for item in items]
         full = len(records) >= query.page_size
         return Page(records, offset + len(records) if full and records else None)
+
+    def _path_targets(
+        self, schema: ObjectSchema, query: Query
+    ) -> Plan[dict[str, Mapping[str, FieldSpec]]]:
+        """The attributes of the objects the query's path filters reach (``company.name``),
+        read once per connection (again when a filter names one not seen): so that a mistyped
+        attribute is refused before the query, with suggestions, and values take its type."""
+        out: dict[str, Mapping[str, FieldSpec]] = {}
+        for target, names in path_objects(query.where, schema).items():
+            known = self._target_fields.get(target)
+            if known is None or not names <= known.keys():
+                items = yield from self._offset_pages(
+                    f"/v2/objects/{target}/attributes", "attributes",
+                    page_size=self.attribute_page_size,
+                )  # fmt: skip
+                known = {
+                    f.slug: f
+                    for f in (codec.decode_attribute(a, object_slugs=self._object_slugs)
+                              for a in items)
+                }  # fmt: skip
+                self._target_fields[target] = known
+            out[target] = known
+        return out
 
     def history(self, schema: ObjectSchema, id: str, field: FieldSpec) -> Plan[list[ValueVersion]]:
         """``GET …/{id}/attributes/{field}/values?show_historic=true``: every version of the value,

@@ -91,3 +91,19 @@ def test_filters_through_references_are_answered_as_a_scan_would() -> None:
         parent = entries[0]["parent"]
         mine = {e.id for e in entries if e["parent"] == parent}
         assert {e.id for e in crm.query("sales_pipeline", cb.F("parent") == parent)} == mine
+
+
+def test_path_filter_attributes_are_read_once_and_checked() -> None:
+    sent: list[str] = []
+    with cb.connect("attio", emulator={"seed": "demo", "demo_size": 40},
+                    on_request=lambda r: sent.append(f"{r.method} {r.url.path}")) as crm:  # fmt: skip
+        crm.fields("people")
+        sent.clear()
+        list(crm.query("people", cb.F("company.name") == "x"))
+        list(crm.query("people", cb.F("company.name") == "y"))
+        assert sent.count("GET /v2/objects/companies/attributes") == 1
+        sent.clear()
+        with pytest.raises(cb.ValidationError, match="did you mean 'name'"):
+            list(crm.query("people", cb.F("company.nmae") == "x"))
+        # read again for a name it did not know, then refused before any query
+        assert sent == ["GET /v2/objects/companies/attributes"]

@@ -194,3 +194,26 @@ def test_sorts() -> None:
     ]
     with pytest.raises(cb.ValidationError):
         translate_sorts([cb.Sort("nope")], SCHEMA)
+
+
+TARGETS = {
+    "companies": {
+        f.slug: f
+        for f in (attr("name", "text"), attr("created_at", "timestamp"),
+                  attr("categories", "select", is_multiselect=True))
+    }
+}  # fmt: skip
+
+
+def test_path_filters_take_the_target_attribute_type_when_known() -> None:
+    steps = [["people", "company"], ["companies", "created_at"]]
+    assert translate_filter(F("company.created_at") >= dt.date(2024, 5, 1), PEOPLE, TARGETS) == {
+        "path": steps,
+        "constraints": {"$gte": "2024-05-01T00:00:00Z"},
+    }
+    assert translate_filter(F("company.categories").contains("SaaS"), PEOPLE, TARGETS) == {
+        "path": [["people", "company"], ["companies", "categories"]],
+        "constraints": {"$eq": "SaaS"},  # a multiselect "has it", as in a direct filter
+    }
+    with pytest.raises(cb.ValidationError, match=r"no attribute 'nmae' .*did you mean 'name'"):
+        translate_filter(F("company.nmae") == "Acme", PEOPLE, TARGETS)
