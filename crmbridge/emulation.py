@@ -206,6 +206,18 @@ class Emulator(abc.ABC):
         """An httpx transport serving this emulator in-process, for sync and async clients."""
         return EmulatorTransport(self)
 
+    def auth_headers(self) -> dict[str, str]:
+        """The headers that authenticate against this emulator, as the CRM's clients send them."""
+        return {}
+
+    def client(self, *, auth: bool = True, **kwargs: Any) -> httpx.Client:
+        """A raw httpx client on this emulator in-process, at the real service's base URL and
+        (``auth``) with its credentials: for talking to it as the CRM's own API."""
+        headers = {**(self.auth_headers() if auth else {}), **kwargs.pop("headers", {})}
+        return httpx.Client(
+            transport=self.transport(), base_url=self.base_url, headers=headers, **kwargs
+        )
+
     def serve(self, host: str = "127.0.0.1", port: int = 0) -> EmulatorServer:
         """Start serving over HTTP on ``host`` (loopback only) in a background thread."""
         if host not in ("127.0.0.1", "localhost", "::1"):

@@ -17,9 +17,5 @@ def emulator() -> AttioEmulator:
 
 @pytest.fixture
 def client(emulator: AttioEmulator) -> Iterator[httpx.Client]:
-    with httpx.Client(
-        transport=emulator.transport(),
-        base_url=emulator.base_url,
-        headers={"Authorization": f"Bearer {emulator.token}"},
-    ) as http:
+    with emulator.client() as http:
         yield http

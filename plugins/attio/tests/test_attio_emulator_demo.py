@@ -7,7 +7,6 @@ import time
 from collections import Counter
 from typing import Any
 
-import httpx
 import pytest
 from crmbridge_attio.emulator import AttioEmulator
 
@@ -111,11 +110,7 @@ def test_unfiltered_pages_cost_o_page(monkeypatch: pytest.MonkeyPatch) -> None:
         return original(*args)
 
     monkeypatch.setattr(emulator.workspace, "render_record", counting)
-    with httpx.Client(
-        transport=emulator.transport(),
-        base_url=emulator.base_url,
-        headers={"Authorization": f"Bearer {emulator.token}"},
-    ) as http:
+    with emulator.client() as http:
         timings = []
         for offset in (0, 2900):
             start = time.perf_counter()
@@ -141,11 +136,7 @@ def test_unfiltered_pages_cost_o_page(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_writes_keep_paging_consistent() -> None:
     emulator = AttioEmulator()
-    with httpx.Client(
-        transport=emulator.transport(),
-        base_url=emulator.base_url,
-        headers={"Authorization": f"Bearer {emulator.token}"},
-    ) as http:
+    with emulator.client() as http:
         ids = [
             http.post(
                 "/v2/objects/companies/records", json={"data": {"values": {"name": f"c{i}"}}}

@@ -19,11 +19,7 @@ from crmbridge.emulation import Faults, RateLimits
 
 
 def client_for(emulator: AttioEmulator) -> httpx.Client:
-    return httpx.Client(
-        transport=emulator.transport(),
-        base_url=emulator.base_url,
-        headers={"Authorization": f"Bearer {emulator.token}"},
-    )
+    return emulator.client()
 
 
 def create_person(http: httpx.Client, i: int) -> httpx.Response:
@@ -155,7 +151,7 @@ async def _async_get(emulator: AttioEmulator) -> int:
     async with httpx.AsyncClient(
         transport=emulator.transport(),
         base_url=emulator.base_url,
-        headers={"Authorization": f"Bearer {emulator.token}"},
+        headers=emulator.auth_headers(),
     ) as http:
         return (await http.get("/v2/objects")).status_code
 

@@ -128,11 +128,7 @@ def emulator() -> AttioEmulator:
 
 @pytest.fixture(scope="module")
 def client(emulator: AttioEmulator) -> Iterator[httpx.Client]:
-    with httpx.Client(
-        transport=emulator.transport(),
-        base_url=emulator.base_url,
-        headers={"Authorization": f"Bearer {emulator.token}"},
-    ) as http:
+    with emulator.client() as http:
         yield http
 
 

@@ -26,11 +26,7 @@ OPERATION = st.tuples(
 
 
 def _client(emulator: AttioEmulator) -> httpx.Client:
-    return httpx.Client(
-        transport=emulator.transport(),
-        base_url=emulator.base_url,
-        headers={"Authorization": f"Bearer {emulator.token}"},
-    )
+    return emulator.client()
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

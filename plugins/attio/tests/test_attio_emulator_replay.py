@@ -13,6 +13,7 @@ import httpx
 import pytest
 import yaml
 from crmbridge_attio.emulator import AttioEmulator
+from crmbridge_attio.emulator.errors import type_name
 
 DATA = Path(__file__).parent / "data" / "emulator"
 Shape = dict[str, Any]
@@ -47,24 +48,10 @@ def documented(name: str) -> dict[str, Any]:
     return found
 
 
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
-
-
 def shape(value: Any) -> Shape:
     """The shape of a JSON value: per kind, the keys (objects) or merged element shape (arrays).
     Array elements are merged so that a list's shape is the union of its elements' shapes."""
-    kind = _kind(value)
+    kind = type_name(value)
     if kind == "object":
         return {"object": {k: shape(v) for k, v in value.items()}}
     if kind == "array":
@@ -390,7 +377,7 @@ def test_error_personal_name(client: httpx.Client) -> None:
 
 def test_error_unauthorized(emulator: AttioEmulator) -> None:
     expected = recorded("errors", "rbeene_401_auth_error.json")
-    with httpx.Client(transport=emulator.transport(), base_url=emulator.base_url) as http:
+    with emulator.client(auth=False) as http:
         response = http.get("/v2/self", headers={"Authorization": "Bearer too-short"})
     assert response.status_code == 401
     assert response.json() == expected

@@ -35,7 +35,7 @@ ATTRIBUTE_BODY = {
 def test_token_is_required(emulator: AttioEmulator) -> None:
     assert len(DEFAULT_TOKEN) == 64
     assert emulator.credentials() == {"token": DEFAULT_TOKEN}
-    with httpx.Client(transport=emulator.transport(), base_url=emulator.base_url) as http:
+    with emulator.client(auth=False) as http:
         for headers in (
             {},
             {"Authorization": "Bearer " + "x" * 64},
@@ -54,7 +54,7 @@ def test_token_is_required(emulator: AttioEmulator) -> None:
 def test_token_is_configurable() -> None:
     emulator = AttioEmulator(token="my-token")
     assert emulator.credentials() == {"token": "my-token"}
-    with httpx.Client(transport=emulator.transport(), base_url=emulator.base_url) as http:
+    with emulator.client(auth=False) as http:
         assert http.get("/v2/self", headers={"Authorization": "Bearer my-token"}).status_code == 200
         assert (
             http.get("/v2/self", headers={"Authorization": f"Bearer {DEFAULT_TOKEN}"}).status_code
@@ -63,7 +63,7 @@ def test_token_is_configurable() -> None:
 
 
 def test_auth_is_checked_before_routing(emulator: AttioEmulator) -> None:
-    with httpx.Client(transport=emulator.transport(), base_url=emulator.base_url) as http:
+    with emulator.client(auth=False) as http:
         assert http.get("/v2/nowhere").status_code == 401
 
 

@@ -22,21 +22,12 @@ def load(name: str) -> Any:
 
 
 def auth_headers(emulator: KizenEmulator) -> dict[str, str]:
-    creds = emulator.credentials()
-    return {
-        "X-API-KEY": creds["api_key"],
-        "X-USER-ID": creds["user_id"],
-        "X-BUSINESS-ID": creds["business_id"],
-    }
+    return emulator.auth_headers()
 
 
 def client(emulator: KizenEmulator, *, auth: bool = True) -> httpx.Client:
     """An in-process client at the real base URL."""
-    return httpx.Client(
-        transport=emulator.transport(),
-        base_url=emulator.base_url,
-        headers=auth_headers(emulator) if auth else {},
-    )
+    return emulator.client(auth=auth)
 
 
 def values(body: dict[str, Any]) -> dict[str, Any]:

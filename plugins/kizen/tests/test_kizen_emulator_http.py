@@ -22,9 +22,7 @@ def emu() -> KizenEmulator:
 @pytest.mark.parametrize("missing", ["X-API-KEY", "X-USER-ID", "X-BUSINESS-ID"])
 def test_each_auth_header_is_required(emu: KizenEmulator, missing: str) -> None:
     headers = {k: v for k, v in auth_headers(emu).items() if k != missing}
-    r = httpx.Client(transport=emu.transport(), base_url=emu.base_url, headers=headers).get(
-        "/api/custom-objects"
-    )
+    r = emu.client(auth=False, headers=headers).get("/api/custom-objects")
     assert r.status_code == 401
     assert r.json() == {
         "detail": "Authentication credentials were not provided.",
@@ -34,9 +32,7 @@ def test_each_auth_header_is_required(emu: KizenEmulator, missing: str) -> None:
 
 def test_wrong_credentials_are_401_in_drf_shape(emu: KizenEmulator) -> None:
     headers = {**auth_headers(emu), "X-BUSINESS-ID": "another-business"}
-    r = httpx.Client(transport=emu.transport(), base_url=emu.base_url, headers=headers).get(
-        "/api/custom-objects"
-    )
+    r = emu.client(auth=False, headers=headers).get("/api/custom-objects")
     assert r.status_code == 401
     assert r.json()["code"] == "authentication_failed"
     assert set(r.json()) == {"detail", "code"}
@@ -44,9 +40,7 @@ def test_wrong_credentials_are_401_in_drf_shape(emu: KizenEmulator) -> None:
 
 def test_header_names_are_case_insensitive(emu: KizenEmulator) -> None:
     headers = {k.lower(): v for k, v in auth_headers(emu).items()}
-    r = httpx.Client(transport=emu.transport(), base_url=emu.base_url, headers=headers).get(
-        "/api/custom-objects"
-    )
+    r = emu.client(auth=False, headers=headers).get("/api/custom-objects")
     assert r.status_code == 200
 
 

@@ -97,10 +97,7 @@ class SchemaApi(Api):
         nouns = {o.singular_noun for o in self.ws.objects.values()}
         nouns |= {o.plural_noun for o in self.ws.objects.values()}
         if self.ws.object(slug) is not None or {data["singular_noun"], data["plural_noun"]} & nouns:
-            raise errors.AttioError(
-                409,
-                "invalid_request_error",
-                "slug_conflict",
+            raise errors.slug_conflict(
                 "Failed to create object. Please ensure your api_slug and names are unique.",
             )
         obj = add_object(
@@ -124,10 +121,7 @@ class SchemaApi(Api):
         slug = data.get("api_slug", found.api_slug)
         if slug != found.api_slug:
             if not isinstance(slug, str) or not _SLUG.fullmatch(slug) or self.ws.object(slug):
-                raise errors.AttioError(
-                    409,
-                    "invalid_request_error",
-                    "slug_conflict",
+                raise errors.slug_conflict(
                     "Failed to update object. Please ensure api_slug is unique.",
                 )
             self._rename_object(found.api_slug, slug)
@@ -197,10 +191,7 @@ class SchemaApi(Api):
             )
         if slug in parent.attributes:
             kind = "object" if target == "objects" else "list"
-            raise errors.AttioError(
-                409,
-                "invalid_request_error",
-                "slug_conflict",
+            raise errors.slug_conflict(
                 f"An attribute with the same API slug already exists on this {kind}. "
                 "Please choose a different API slug.",
             )
@@ -257,10 +248,7 @@ class SchemaApi(Api):
         slug = data.get("api_slug")
         if slug is not None and slug != found.api_slug:
             if slug in parent.attributes:
-                raise errors.AttioError(
-                    409,
-                    "invalid_request_error",
-                    "slug_conflict",
+                raise errors.slug_conflict(
                     "An attribute with the same API slug already exists. "
                     "Please choose a different API slug.",
                 )
@@ -309,10 +297,7 @@ class SchemaApi(Api):
             )
         title = data["title"]
         if any(o.title == title for o in found.options):
-            raise errors.AttioError(
-                409,
-                "invalid_request_error",
-                "slug_conflict",
+            raise errors.slug_conflict(
                 f'There is already another select option with the title "{title}".',
             )
         option = OptionDef(self.ws.ids.new(), str(title))
@@ -332,10 +317,7 @@ class SchemaApi(Api):
         title = data.get("title")
         if title is not None and title != current.title:
             if found.option(str(title)) is not None:
-                raise errors.AttioError(
-                    409,
-                    "invalid_request_error",
-                    "slug_conflict",
+                raise errors.slug_conflict(
                     f'There is already another select option with the title "{title}".',
                 )
             current.title = str(title)
@@ -359,10 +341,7 @@ class SchemaApi(Api):
             )
         title = data["title"]
         if any(s.title == title for s in found.statuses):
-            raise errors.AttioError(
-                409,
-                "invalid_request_error",
-                "slug_conflict",
+            raise errors.slug_conflict(
                 f'There is already another status with the title "{title}".',
             )
         status = StatusDef(
@@ -387,10 +366,7 @@ class SchemaApi(Api):
         title = data.get("title")
         if title is not None and title != current.title:
             if found.status(str(title)) is not None:
-                raise errors.AttioError(
-                    409,
-                    "invalid_request_error",
-                    "slug_conflict",
+                raise errors.slug_conflict(
                     f'There is already another status with the title "{title}".',
                 )
             current.title = str(title)
@@ -420,10 +396,7 @@ class SchemaApi(Api):
         slug = data.get("api_slug", found.api_slug)
         if slug != found.api_slug:
             if not isinstance(slug, str) or not _SLUG.fullmatch(slug) or slug in self.ws.lists:
-                raise errors.AttioError(
-                    409,
-                    "invalid_request_error",
-                    "slug_conflict",
+                raise errors.slug_conflict(
                     f'A list with api_slug "{slug}" already exists.',
                 )
             self.ws.lists = {
@@ -460,10 +433,7 @@ class SchemaApi(Api):
                 f'Parent object with slug/ID "{data["parent_object"]}" not found.'
             )
         if data["api_slug"] in self.ws.lists:
-            raise errors.AttioError(
-                409,
-                "invalid_request_error",
-                "slug_conflict",
+            raise errors.slug_conflict(
                 f'A list with api_slug "{data["api_slug"]}" already exists.',
             )
         lst = add_list(

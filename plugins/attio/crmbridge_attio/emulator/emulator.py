@@ -145,6 +145,9 @@ class AttioEmulator(Emulator):
     def credentials(self) -> dict[str, str]:
         return {"token": self.token}
 
+    def auth_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
     def rate_limited_response(self, retry_after: float) -> httpx.Response:
         body = {
             "status_code": 429,

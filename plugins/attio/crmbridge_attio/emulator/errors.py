@@ -53,6 +53,11 @@ def not_found(message: str) -> AttioError:
     return AttioError(404, "invalid_request_error", "not_found", message)
 
 
+def slug_conflict(message: str) -> AttioError:
+    """409 ``slug_conflict``: a slug or title another object, attribute or option has (spec)."""
+    return AttioError(409, "invalid_request_error", "slug_conflict", message)
+
+
 def value_not_found(message: str) -> AttioError:
     return bad_request("value_not_found", message)
 

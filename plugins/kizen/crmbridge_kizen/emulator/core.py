@@ -99,6 +99,11 @@ class KizenEmulator(StateAccess, Emulator):
     def credentials(self) -> dict[str, str]:
         return {"api_key": self.api_key, "user_id": self.user_id, "business_id": self.business_id}
 
+    def auth_headers(self) -> dict[str, str]:
+        """The three headers every request carries (reference §2)."""
+        return {"X-API-KEY": self.api_key, "X-USER-ID": self.user_id,
+                "X-BUSINESS-ID": self.business_id}  # fmt: skip
+
     def rate_limited_response(self, retry_after: float) -> httpx.Response:
         """DRF's throttled answer: 429, ``Retry-After`` in whole seconds (reference §10, §13.12)."""
         seconds = max(1, math.ceil(retry_after))
