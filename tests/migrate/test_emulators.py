@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import crmbridge as cb
 from crmbridge.demo import bundled_mapping
-from crmbridge.migrate import load_mapping, migrate
+from crmbridge.emulation import Emulator
+from crmbridge.migrate import Report, load_mapping, migrate
 from crmbridge.plugins import get_provider
 
 KIZEN_TO_ATTIO = Path(__file__).parents[1] / "reliability" / "kizen-to-attio.toml"
@@ -21,12 +23,22 @@ def _labels(values: list[cb.Option]) -> set[str]:
     return {o.label for o in values}
 
 
+def _migrate(source: Emulator, target: Emulator, mapping: Any, **kw: Any) -> Report:
+    """``migrate`` from one emulator to another (kept, so the tests can read both after)."""
+    return migrate(
+        cb.connect_async(source.name, emulator=source),
+        cb.connect_async(target.name, emulator=target),
+        mapping,
+        **kw,
+    )
+
+
 def test_attio_to_kizen_every_record(tmp_path: Path) -> None:
     attio_em = get_provider("attio").create_emulator(seed="demo", demo_size=300, random_seed=3)
     kizen_em = get_provider("kizen").create_emulator()
-    report = migrate(
-        cb.connect_async("attio", emulator=attio_em),
-        cb.connect_async("kizen", emulator=kizen_em),
+    report = _migrate(
+        attio_em,
+        kizen_em,
         bundled_mapping(),
         state=tmp_path / "s.db",
         failures=tmp_path / "f.jsonl",
@@ -41,12 +53,12 @@ def test_attio_to_kizen_every_record(tmp_path: Path) -> None:
         contacts = {c["email"]: c for c in kizen.query("client_client")}
         kcompanies = {c.id: c for c in kizen.query("companies_company")}
     assert len(contacts) == len(people) == 300
-    # Companies merge by name in Kizen (its match key): one Kizen company per distinct name.
+    # Kizen matches companies on name; the demo's names are distinct (a shared one would fail
+    # as a duplicate match value, not merge): one Kizen company per Attio company.
     names = {c["name"] for c in companies.values()}
+    assert len(names) == len(companies)
     assert sorted(c["name"] for c in kcompanies.values()) == sorted(names)
-    counts = report.objects["companies->companies_company"].counts
-    assert counts["created"] == len(names)
-    assert counts["created"] + counts["updated"] == len(companies)
+    assert report.objects["companies->companies_company"].counts["created"] == len(companies)
     by_name = {c["name"]: c for c in kcompanies.values()}
     for company in companies.values():
         k = by_name[company["name"]]
@@ -77,9 +89,9 @@ def test_attio_to_kizen_every_record(tmp_path: Path) -> None:
 def test_kizen_to_attio_every_record(tmp_path: Path) -> None:
     kizen_em = get_provider("kizen").create_emulator(seed="demo", demo_size=200, random_seed=4)
     attio_em = get_provider("attio").create_emulator()
-    report = migrate(
-        cb.connect_async("kizen", emulator=kizen_em),
-        cb.connect_async("attio", emulator=attio_em),
+    report = _migrate(
+        kizen_em,
+        attio_em,
         load_mapping(KIZEN_TO_ATTIO),
         state=tmp_path / "s.db",
         failures=tmp_path / "f.jsonl",
@@ -117,9 +129,9 @@ def test_kizen_to_attio_every_record(tmp_path: Path) -> None:
                 kcompanies[contact["company"].id]["domain"]
             ]
     # A second run changes nothing and writes nothing.
-    again = migrate(
-        cb.connect_async("kizen", emulator=kizen_em),
-        cb.connect_async("attio", emulator=attio_em),
+    again = _migrate(
+        kizen_em,
+        attio_em,
         load_mapping(KIZEN_TO_ATTIO),
         state=tmp_path / "s.db",
         failures=tmp_path / "f.jsonl",
@@ -146,9 +158,9 @@ def test_create_options_adds_missing_labels_on_attio(tmp_path: Path) -> None:
     attio_em = get_provider("attio").create_emulator()
     args = (parse_mapping(data),)
     try:
-        migrate(
-            cb.connect_async("kizen", emulator=kizen_em),
-            cb.connect_async("attio", emulator=attio_em),
+        _migrate(
+            kizen_em,
+            attio_em,
             *args,
             state=tmp_path / "a.db",
             failures=None,
@@ -159,9 +171,9 @@ def test_create_options_adds_missing_labels_on_attio(tmp_path: Path) -> None:
         raise AssertionError("missing option labels were not reported")
     assert "option label(s) missing on companies.categories" in refused
     assert "--create-options" in refused
-    report = migrate(
-        cb.connect_async("kizen", emulator=kizen_em),
-        cb.connect_async("attio", emulator=attio_em),
+    report = _migrate(
+        kizen_em,
+        attio_em,
         *args,
         state=tmp_path / "b.db",
         failures=None,
@@ -199,16 +211,16 @@ def test_workspace_to_workspace_with_an_emulated_match(tmp_path: Path) -> None:
     mapping = parse_mapping(data)
     without = {"objects": [data["objects"][0], {**data["objects"][1], "emulate": False}]}
     with pytest.raises(cb.ValidationError, match=re.escape("deals.name is not unique")):
-        migrate(
-            cb.connect_async("attio", emulator=source),
-            cb.connect_async("attio", emulator=target),
+        _migrate(
+            source,
+            target,
             parse_mapping(without),
             state=tmp_path / "x.db",
             failures=None,
         )
-    report = migrate(
-        cb.connect_async("attio", emulator=source),
-        cb.connect_async("attio", emulator=target),
+    report = _migrate(
+        source,
+        target,
         mapping,
         state=tmp_path / "s.db",
         failures=tmp_path / "f.jsonl",
@@ -227,9 +239,9 @@ def test_workspace_to_workspace_with_an_emulated_match(tmp_path: Path) -> None:
             new_domains[new[name]["associated_company"].id]
             == old_domains[deal["associated_company"].id]
         )
-    again = migrate(
-        cb.connect_async("attio", emulator=source),
-        cb.connect_async("attio", emulator=target),
+    again = _migrate(
+        source,
+        target,
         mapping,
         state=tmp_path / "s.db",
         failures=None,
@@ -254,16 +266,16 @@ def test_kizen_match_key_is_fixed_unless_emulated(tmp_path: Path) -> None:
     with pytest.raises(
         cb.ValidationError, match=re.escape("upserts client_client on 'email' only")
     ):
-        migrate(
-            cb.connect_async("attio", emulator=source),
-            cb.connect_async("kizen", emulator=target),
+        _migrate(
+            source,
+            target,
             parse_mapping({"objects": [obj]}),
             state=tmp_path / "a.db",
             failures=None,
         )
-    report = migrate(
-        cb.connect_async("attio", emulator=source),
-        cb.connect_async("kizen", emulator=target),
+    report = _migrate(
+        source,
+        target,
         parse_mapping({"objects": [{**obj, "emulate": True}]}),
         state=tmp_path / "b.db",
         failures=None,
