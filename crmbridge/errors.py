@@ -23,7 +23,7 @@ redacted request summaries only (see :mod:`crmbridge.http`). ``raw`` keeps the b
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import attrs
@@ -41,6 +41,7 @@ __all__ = [
     "TransportError",
     "Unsupported",
     "ValidationError",
+    "did_you_mean",
 ]
 
 
@@ -173,3 +174,12 @@ class Unsupported(CRMError, NotImplementedError):
 
 class ProviderError(CRMError):
     """Any other answer from the CRM: 5xx, an unknown error code, a body crmbridge cannot read."""
+
+
+def did_you_mean(name: str, candidates: Iterable[str], *, cutoff: float = 0.6) -> str:
+    """``"; did you mean 'email', 'emails'?"`` when some of ``candidates`` are spelled like
+    ``name``, else ``""``: the hint every "unknown field / option / zone" message ends with."""
+    import difflib
+
+    close = difflib.get_close_matches(name, list(candidates), n=3, cutoff=cutoff)
+    return f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""

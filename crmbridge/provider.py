@@ -32,7 +32,15 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeAlias, TypeVar
 import attrs
 import httpx
 
-from .errors import ConfigError, CRMError, NotFound, ProviderError, Unsupported, ValidationError
+from .errors import (
+    ConfigError,
+    CRMError,
+    NotFound,
+    ProviderError,
+    Unsupported,
+    ValidationError,
+    did_you_mean,
+)
 from .filters import OPERATORS, Filter, Sort
 from .model import (
     FieldSpec,
@@ -129,12 +137,9 @@ class ObjectSchema:
         for f in self.fields.values():
             if f.provider_id == slug:
                 return f
-        import difflib
 
-        close = difflib.get_close_matches(slug, list(self.fields), n=3)
-        hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
         raise ValidationError(
-            f"{self.object.slug!r} has no field {slug!r}{hint}",
+            f"{self.object.slug!r} has no field {slug!r}{did_you_mean(slug, self.fields)}",
             code="unknown_field",
         )
 

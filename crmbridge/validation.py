@@ -14,12 +14,11 @@ Users write values the natural way (``"VIP"`` for an option, ``"alice@acme.com"`
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from .errors import FieldError, ValidationError
+from .errors import FieldError, ValidationError, did_you_mean
 from .filters import And, Condition, Filter, Not, Or
 from .model import (
     Add,
@@ -143,8 +142,7 @@ def _option(v: Any, spec: FieldSpec) -> Option:
     if found is not None:
         return found
     labels = [o.label for o in spec.options]
-    close = difflib.get_close_matches(v.label, labels, n=3)
-    hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    hint = did_you_mean(v.label, labels)
     shown = ", ".join(repr(x) for x in labels[:20]) + (" ..." if len(labels) > 20 else "")
     raise _Invalid(f"one of {shown}", f"unknown option {v.label!r}{hint}")
 
@@ -168,8 +166,7 @@ def _timezone(v: Any, spec: FieldSpec) -> str:
     found = spec.option(name)
     if found is not None:
         return found.id or found.label
-    close = difflib.get_close_matches(name, [o.label for o in spec.options], n=3)
-    hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    hint = did_you_mean(name, [o.label for o in spec.options])
     raise _Invalid("an IANA time zone the field lists, such as 'Europe/Paris'",
                    f"unknown time zone {name!r}{hint}")  # fmt: skip
 

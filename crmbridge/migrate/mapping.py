@@ -102,12 +102,6 @@ class MappingFile:
     source: str | None = None
     target: str | None = None
 
-    def for_source(self, slug: str) -> ObjectMap | None:
-        for o in self.objects:
-            if o.source == slug:
-                return o
-        return None
-
 
 def _where(obj: int, field: str | None = None) -> str:
     return f"objects[{obj}]" + (f".fields.{field}" if field else "")

@@ -13,7 +13,6 @@ as *deferred*, written in a second pass, so cycles such as people → people wor
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping
@@ -21,7 +20,7 @@ from typing import Any
 
 import attrs
 
-from ..errors import FieldError, ValidationError
+from ..errors import FieldError, ValidationError, did_you_mean
 from ..model import FieldSpec, FieldType, Location, Money, Option, PersonName, Record, Ref, to_dict
 from ..provider import ObjectSchema
 from .mapping import FieldMap, MappingFile, ObjectMap
@@ -258,12 +257,6 @@ def _source_labels(spec: FieldSpec) -> set[str]:
     return {o.label for o in spec.options}
 
 
-def _close(slug: str, schema: ObjectSchema) -> str:
-    """``"; did you mean 'email'?"`` when a field of ``schema`` is spelled like ``slug``."""
-    close = difflib.get_close_matches(slug, list(schema.fields), n=3, cutoff=0.6)
-    return f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-
-
 def build_plans(
     mapping: MappingFile,
     sources: Mapping[str, ObjectSchema],
@@ -295,14 +288,15 @@ def build_plans(
             if fm.transform == "skip":
                 if fm.source not in src.fields:
                     problem(
-                        where, f"{om.source!r} has no field {fm.source!r}{_close(fm.source, src)}"
+                        where,
+                        f"{om.source!r} has no field {fm.source!r}{did_you_mean(fm.source, src.fields)}",
                     )
                 continue
             sspec = src.fields.get(fm.source)
             if sspec is None:
                 problem(
                     where,
-                    f"source object {om.source!r} has no field {fm.source!r}{_close(fm.source, src)}",
+                    f"source object {om.source!r} has no field {fm.source!r}{did_you_mean(fm.source, src.fields)}",
                     ", ".join(sorted(src.fields)[:30]),
                 )
                 continue
@@ -312,7 +306,7 @@ def build_plans(
                 if tspec is None:
                     problem(
                         where,
-                        f"target object {om.target!r} has no field {slug!r}{_close(slug, dst)}",
+                        f"target object {om.target!r} has no field {slug!r}{did_you_mean(slug, dst.fields)}",
                         ", ".join(sorted(dst.fields)[:30]),
                     )
                 elif not tspec.writable:
@@ -368,7 +362,7 @@ def build_plans(
             if tspec is None:
                 problem(
                     f"{om.target}.{slug}",
-                    f"target object {om.target!r} has no field {slug!r}{_close(slug, dst)}",
+                    f"target object {om.target!r} has no field {slug!r}{did_you_mean(slug, dst.fields)}",
                 )
                 continue
             from ..validation import normalize_value
@@ -383,7 +377,8 @@ def build_plans(
             problem(om.key, f'name the target match key: match = "<field of {om.target}>"')
         elif match not in dst.fields:
             problem(
-                om.key, f"match key {match!r} is not a field of {om.target!r}{_close(match, dst)}"
+                om.key,
+                f"match key {match!r} is not a field of {om.target!r}{did_you_mean(match, dst.fields)}",
             )
         elif match not in written:
             problem(

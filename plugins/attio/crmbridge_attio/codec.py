@@ -124,10 +124,6 @@ def _required_id(ident: Mapping[str, Any], key: str, payload: Any) -> str:
 
 def items(payload: Any, what: str) -> list[Any]:
     """The list in a ``{"data": [...]}`` answer; a :class:`ProviderError` if there is none."""
-    return _items(payload, what)
-
-
-def _items(payload: Any, what: str) -> list[Any]:
     data = unwrap(payload)
     if not isinstance(data, list):
         raise ProviderError(
@@ -207,7 +203,7 @@ def decode_options(payload: Any) -> tuple[Option, ...]:
     """Select options (``…/options``) or statuses (``…/statuses``,
     statuses_list_deals_stage.yaml) as :class:`Option`\\ s; archived ones are left out."""
     out = []
-    for item in _items(payload, "options"):
+    for item in items(payload, "options"):
         if not isinstance(item, Mapping) or item.get("is_archived"):
             continue
         ident = _sub(item, "id")
@@ -338,7 +334,7 @@ def decode_history(payload: Any, field: FieldSpec | None = None) -> list[ValueVe
     """``…/attributes/{attribute}/values?show_historic=true``: every version, oldest first, with
     when it was active and who set it (documented_examples.json historic_value_actor_reference)."""
     out = []
-    for element in _items(payload, "attribute values"):
+    for element in items(payload, "attribute values"):
         if not isinstance(element, Mapping):
             continue
         decoded = _decode_elements([element], field)
@@ -357,7 +353,7 @@ def decode_history(payload: Any, field: FieldSpec | None = None) -> list[ValueVe
 def decode_entry_refs(payload: Any) -> list[Ref]:
     """``GET …/records/{id}/entries``: the record's list entries as ``Ref(list slug, entry id)``."""
     out = []
-    for item in _items(payload, "entries"):
+    for item in items(payload, "entries"):
         if isinstance(item, Mapping) and item.get("entry_id"):
             out.append(Ref(str(item.get("list_api_slug") or item.get("list_id")), item["entry_id"]))
     return out
@@ -367,7 +363,7 @@ def decode_member_ids(payload: Any) -> dict[str, str]:
     """``GET /v2/workspace_members`` (official OpenAPI spec, ``workspace-member``): each member's
     e-mail address, case-folded, → its ``workspace_member_id``."""
     out = {}
-    for item in _items(payload, "workspace members"):
+    for item in items(payload, "workspace members"):
         if isinstance(item, Mapping):
             email, member = item.get("email_address"), _sub(item, "id").get("workspace_member_id")
             if isinstance(email, str) and isinstance(member, str):

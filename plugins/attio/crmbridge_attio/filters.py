@@ -16,7 +16,6 @@ Anything Attio cannot express raises :class:`crmbridge.Unsupported` before a req
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
@@ -33,6 +32,7 @@ from crmbridge import (
     User,
     ValidationError,
 )
+from crmbridge.errors import did_you_mean
 from crmbridge.filters import And, Condition, Filter, Not, Or, walk
 
 from .codec import PARENT, row_of
@@ -195,8 +195,7 @@ def _target_attribute(targets: Targets | None, target: str, attribute: str) -> F
         (f for f in fields.values() if f.provider_id == attribute), None
     )
     if found is None:
-        close = difflib.get_close_matches(attribute, list(fields), n=3)
-        hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        hint = did_you_mean(attribute, fields)
         raise ValidationError(
             f"{target!r} has no attribute {attribute!r} to filter through{hint}", provider="attio"
         )

@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import importlib
-import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -129,15 +128,11 @@ class AttioProvider(Provider):
         """Attio's error body → the core error tree (:func:`codec.decode_error`). Bodies that are
         not JSON (a proxy's HTML page, a truncated body) become a ``ProviderError`` with the text;
         429 reads Attio's ``Retry-After`` HTTP-date (reference attio.md §6)."""
-        from crmbridge.http import describe, parse_retry_after
+        from crmbridge.http import describe, parse_retry_after, response_body
 
-        try:
-            body: Any = json.loads(response.content)
-        except (ValueError, UnicodeDecodeError):
-            body = response.content.decode("utf-8", "replace")
         return codec.decode_error(
             response.status_code,
-            body,
+            response_body(response),
             request_id=response.headers.get(self.request_id_header),
             retry_after=parse_retry_after(response.headers.get("retry-after")),
             request=describe(response.request) if _has_request(response) else None,
@@ -432,7 +427,7 @@ class AttioProvider(Provider):
             json=self.query_body(schema, probe, 0), kind="read", idempotent=True,
         )  # fmt: skip
         read_at = _server_time(response)
-        found = [self._decode(schema, item) for item in codec.unwrap(response.json())]
+        found = [self._decode(schema, item) for item in codec.items(response.json(), "records")]
         if len(found) > 1:
             raise Conflict(
                 f"{spec.slug}={wanted!r} matches several {schema.slug} records "
