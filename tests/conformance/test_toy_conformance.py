@@ -42,7 +42,7 @@ class TestToy(ProviderConformance):
     def test_multi_set_add_remove_clear(self, crm: crmbridge.Bridge, kit: Kit) -> None:
         super().test_multi_set_add_remove_clear(crm, kit)
 
-    @pytest.mark.xfail(strict=True, reason=NO_UNIQUE)
+    @pytest.mark.xfail(strict=True, reason=NO_UNIQUE, raises=pytest.fail.Exception)
     def test_duplicate_unique_value(self, crm: crmbridge.Bridge, kit: Kit) -> None:
         super().test_duplicate_unique_value(crm, kit)
 

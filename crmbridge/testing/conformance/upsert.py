@@ -95,16 +95,20 @@ class UpsertTests(ConformanceBase):
             pytest.skip(f"{crm.name}: the match value is not text: {value!r}")
         first = self._upsert(crm, kit, values)
         keys = set(crm.provider.match_keys(kit.match, value))
+        compared = 0
         for variant in variants:
             try:
                 result = self._upsert(crm, kit, {**values, kit.match.slug: variant})
             except CRMError:
                 continue  # the CRM refuses that spelling: nothing to compare
             if result.record.id == first.record.id:
+                compared += 1
                 assert keys & set(crm.provider.match_keys(kit.match, variant)), (
                     f"{crm.name} matched {variant!r} to the record of {value!r}, but "
                     f"match_keys tells them apart: a migration would overwrite one with the other"
                 )
+        if not compared:
+            pytest.skip(f"{crm.name} took no variant of {value!r} for the same record")
 
 
 def _variants(value: Any) -> list[Any]:

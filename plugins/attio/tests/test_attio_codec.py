@@ -101,16 +101,20 @@ def test_companies_query_records() -> None:
                     assert len(value) == len(elements)
 
 
+#: The neutral class each Attio type decodes to (the type table's promise).
+EXPECTED_CLASS: dict[str, type | tuple[type, ...]] = {
+    "text": str, "domain": str, "select": cb.Option, "record-reference": cb.Ref,
+    "actor-reference": cb.User, "timestamp": dt.datetime, "number": (int, float, Decimal),
+    "location": cb.Location, "currency": cb.Money, "interaction": cb.Interaction,
+    "date": dt.date, "checkbox": bool, "rating": int, "status": cb.Option,
+    "email-address": str, "phone-number": str, "personal-name": cb.PersonName,
+}  # fmt: skip
+
+
 def test_companies_query_covers_types() -> None:
     """Each attribute type that occurs in the recording decodes to its table's neutral class."""
     body = cassette("companies_query")[0]["body"]
-    expected_class: dict[str, type | tuple[type, ...]] = {
-        "text": str, "domain": str, "select": cb.Option, "record-reference": cb.Ref,
-        "actor-reference": cb.User, "timestamp": dt.datetime, "number": (int, float),
-        "location": cb.Location, "currency": cb.Money, "interaction": cb.Interaction,
-        "date": dt.date, "checkbox": bool, "rating": int, "status": cb.Option,
-        "email-address": str, "phone-number": str, "personal-name": cb.PersonName,
-    }  # fmt: skip
+    expected_class = EXPECTED_CLASS
     seen = set()
     for item in body["data"]:
         for elements in item["values"].values():
@@ -379,7 +383,7 @@ def spec_output_examples() -> list[tuple[str, dict[str, Any]]]:
 def test_spec_output_examples(kind: str, element: dict[str, Any]) -> None:
     """Every ``output-value`` variant of the spec, built from its property examples, decodes."""
     value = TYPES[kind].decode(element, None)
-    assert value is not None
+    assert isinstance(value, EXPECTED_CLASS[kind]), (kind, value)
     assert value != TYPES[kind].decode({}, None) or kind == "actor-reference"
 
 
