@@ -337,12 +337,22 @@ class KizenProvider(Provider):
         """``POST /api/records/{object}/add`` (any 2xx, reference §4). Contacts are written with
         field ids (name-keyed contact creates can 403, reference §11). ``on_archived`` → the
         ``unarchive`` key (``error`` → ``prompt``, Kizen's default and its proven contacts path)."""
+        _, record = yield from self._add(
+            schema, values, codec.archive_policy("create", on_archived)
+        )
+        return record
+
+    def _add(
+        self, schema: ObjectSchema, values: Mapping[str, Any], policy: Mapping[str, str]
+    ) -> Plan[tuple[Any, Record]]:
+        """``POST …/add`` with ``policy``'s archive keys: the answer's body and its record."""
         body: dict[str, Any] = {
             "fields": self._fields(schema, values, by_id=schema.slug == CONTACTS),
-            **codec.archive_policy("create", on_archived),
+            **policy,
         }
         response = yield self.build_request("POST", self._records(schema, "add"), json=body)
-        return (yield from self._record(schema, response.json()))
+        payload = response.json()
+        return payload, (yield from self._record(schema, payload))
 
     def update(
         self,
@@ -458,14 +468,8 @@ class KizenProvider(Provider):
             assert found[0].id is not None
             record = yield from self.update(schema, found[0].id, values, on_archived=None)
             return UpsertResult("updated", record)
-        body: dict[str, Any] = {
-            "fields": self._fields(schema, values, by_id=schema.slug == CONTACTS),
-            **policy,
-        }
-        response = yield self.build_request("POST", self._records(schema, "add"), json=body)
-        payload = response.json()
+        payload, record = yield from self._add(schema, values, policy)
         action = payload.get("action") if isinstance(payload, Mapping) else None
-        record = yield from self._record(schema, payload)
         return UpsertResult("unarchived" if action == "unarchived" else "created", record)
 
     def delete(self, schema: ObjectSchema, id: str) -> Plan[None]:
