@@ -115,6 +115,22 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     return max(when.timestamp() - current, 0.0)
 
 
+def server_clock(response: httpx.Response) -> float | None:
+    """The server's clock when it answered, from the response's ``Date`` header (RFC 9110
+    §6.6.1); ``None`` if absent or unreadable. A ``Retry-After`` date is measured against it, not
+    the local clock, which may be seconds off (issue 17: a client 5 s fast retried at once)."""
+    value = response.headers.get("date")
+    if not value:
+        return None
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return when.timestamp()
+
+
 def check_same_origin(base_url: str, url: str, *, provider: str) -> str:
     """Return ``url`` if it is on the same scheme, host and port as ``base_url``; otherwise raise
     :class:`~crmbridge.ProviderError`. Used before following any URL a response gave (Kizen's
@@ -310,10 +326,16 @@ class _DriverBase:
         if self.on_request is not None:
             self.on_request(request)
 
-    def _check(self, request: httpx.Request, response: httpx.Response) -> None:
-        """Raise the provider's error for an unexpected error status."""
+    def _check(
+        self, request: httpx.Request, response: httpx.Response, *, lost: bool = False
+    ) -> None:
+        """Raise the provider's error for an unexpected error status. ``lost``: an earlier attempt
+        of this request got no answer — a DELETE that then finds nothing (404) did its work the
+        first time, so that 404 is a success (RFC 9110 §9.2.2: DELETE is idempotent)."""
         status = response.status_code
         if status < 300 or status in request.extensions.get(EXPECT, ()):
+            return
+        if lost and status == 404 and request.method == "DELETE":
             return
         if status < 400:
             # Redirects are never followed: they could carry the credentials to another host.
@@ -335,7 +357,9 @@ class _DriverBase:
         if header and not error.request_id:
             error.request_id = response.headers.get(header)
         if isinstance(error, RateLimited) or status == 429:
-            wait = parse_retry_after(response.headers.get("retry-after"))
+            wait = parse_retry_after(
+                response.headers.get("retry-after"), now=server_clock(response)
+            )
             if not isinstance(error, RateLimited):
                 error = RateLimited(
                     error.message,
@@ -430,6 +454,7 @@ class SyncDriver(_DriverBase):
 
     def send(self, request: httpx.Request) -> httpx.Response:
         """Send ``request`` with auth, rate limiting, retries and error mapping."""
+        lost = False
         for attempt in self._retrying(request):
             with attempt:
                 # Reserve a token, then check the last second's sends just before sending.
@@ -442,9 +467,10 @@ class SyncDriver(_DriverBase):
                     response = self.client.send(request)
                     response.read()
                 except httpx.TransportError as exc:
+                    lost = True
                     raise self._transport_error(request, exc) from None
                 log.debug("%s -> %s", describe(request), response.status_code)
-                self._check(request, response)
+                self._check(request, response, lost=lost)
                 return response
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -473,6 +499,7 @@ class AsyncDriver(_DriverBase):
 
     async def send(self, request: httpx.Request) -> httpx.Response:
         """Send ``request`` with auth, rate limiting, retries and error mapping."""
+        lost = False
         async for attempt in self._retrying(request):
             with attempt:
                 # Reserve a token, then check the last second's sends just before sending.
@@ -485,9 +512,10 @@ class AsyncDriver(_DriverBase):
                     response = await self.client.send(request)
                     await response.aread()
                 except httpx.TransportError as exc:
+                    lost = True
                     raise self._transport_error(request, exc) from None
                 log.debug("%s -> %s", describe(request), response.status_code)
-                self._check(request, response)
+                self._check(request, response, lost=lost)
                 return response
         raise AssertionError("unreachable")  # pragma: no cover
 

@@ -224,3 +224,35 @@ def test_a_body_json_cannot_hold_is_refused_before_sending() -> None:
     with pytest.raises(crmbridge.ValidationError, match="cannot send this to toy"):
         driver.provider.build_request("POST", "/contacts", json={"name": crmbridge.PersonName("A")})
     assert crm.requests == []
+
+
+def test_retry_after_date_is_measured_against_the_response_date() -> None:
+    """A client clock 5 s fast must not turn "retry in 2 s" into "retry now" (issue 17)."""
+    server_now = int(time.time()) - 5
+    crm = ToyCRM()
+    driver = _driver(crm)
+    request = driver.provider.build_request("GET", "/objects")
+    response = httpx.Response(
+        429,
+        json={"error": "slow"},
+        headers={
+            "date": email.utils.formatdate(server_now, usegmt=True),
+            "retry-after": email.utils.formatdate(server_now + 2, usegmt=True),
+        },
+        request=request,
+    )
+    with pytest.raises(crmbridge.RateLimited) as info:
+        driver._check(request, response)
+    assert info.value.retry_after == pytest.approx(2.0)
+
+
+def test_delete_retried_after_a_lost_answer_then_404_is_a_success() -> None:
+    """The first DELETE was done but its answer lost; the retry's 404 says it is gone."""
+    crm = ToyCRM()
+    crm.queue = [httpx.RemoteProtocolError("Server disconnected without sending a response.")]
+    driver = _driver(crm)
+    request = driver.provider.build_request("DELETE", "/contacts/7")
+    assert driver.send(request).status_code == 404
+    assert len(crm.requests) == 2
+    with pytest.raises(crmbridge.NotFound):  # without a lost answer, 404 is still NotFound
+        driver.send(driver.provider.build_request("DELETE", "/contacts/7"))
