@@ -53,7 +53,7 @@ __all__ = [
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
-#: Attio's published limits (reference attio.md §6: 100 reads/s, 25 writes/s) scaled by 10, so a
+#: Attio's published limits (docs/reference/attio.md §6: 100 reads/s, 25 writes/s) scaled by 10, so a
 #: 5,000-record run takes seconds, not minutes. Kizen publishes none: the same limits are applied
 #: to it, so both directions are measured against the same ceiling.
 SCALE = 10

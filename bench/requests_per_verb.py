@@ -7,7 +7,7 @@ the CRM's API needs for the same answer:
 
 * ``get``: one GET.
 * ``upsert``: crmbridge reports ``created`` / ``updated`` / ``unarchived`` / ``noop`` truthfully and
-  sends no write when nothing changes (DESIGN §3, §7). Attio's assert does not say what it did, so
+  sends no write when nothing changes (docs/design.md §3, §7). Attio's assert does not say what it did, so
   a read by the match key must come first: 2 requests, 1 for a noop. Kizen's upsert answers with its
   action, but only a search can find a noop before writing: 2, 1 for a noop.
 * ``update`` with ``add(...)``: one PATCH (both CRMs append natively); with ``remove(...)``: Kizen has

@@ -1,6 +1,6 @@
 """The facade: :func:`connect` → :class:`Bridge`, :func:`connect_async` → :class:`AsyncBridge`.
 
-Both classes offer the verbs of DESIGN §4 under the same names. Each verb is written once, in
+Both classes offer the verbs of docs/design.md §4 under the same names. Each verb is written once, in
 :class:`_Verbs`, as a plan that fetches (and caches) the schema, validates the input against it —
 before any request — and delegates to the provider's plan. :class:`Bridge` drives the plans with a
 :class:`~crmbridge.http.SyncDriver`, :class:`AsyncBridge` with an :class:`~crmbridge.http.AsyncDriver`.

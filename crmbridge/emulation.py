@@ -1,4 +1,4 @@
-"""Shared machinery for the CRM emulators (DESIGN §6): faults, latency, rate limits, transports.
+"""Shared machinery for the CRM emulators (docs/design.md §6): faults, latency, rate limits, transports.
 
 A provider's emulator subclasses :class:`Emulator` and implements only the CRM: :meth:`Emulator.handle`
 (a pure request → response function over in-memory state), :meth:`Emulator.credentials`, and the

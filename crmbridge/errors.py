@@ -1,4 +1,4 @@
-"""The crmbridge exception tree (DESIGN §5).
+"""The crmbridge exception tree (docs/design.md §5).
 
 Every error a provider raises is one of these, whatever the CRM said, so that code written for one
 CRM handles the others::

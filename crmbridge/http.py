@@ -10,7 +10,7 @@ knowledge:
   documented limits (``Capabilities.read_rate`` / ``write_rate``). Both drivers ask the same
   thread-safe :class:`TokenBucket` for a delay and sleep it their own way.
 * **Retries** (stamina, not a hand-written loop): a 429 is always retried, waiting what
-  ``Retry-After`` asked for — as seconds *or* as an HTTP-date (Attio sends dates, reference attio.md
+  ``Retry-After`` asked for — as seconds *or* as an HTTP-date (Attio sends dates, docs/reference/attio.md
   §6); 5xx and network errors are retried only for idempotent requests (``provider.is_retryable``);
   attempts and total time are bounded (:class:`RetryPolicy`). Tests make waits instant with
   ``stamina.set_testing(True)``.
@@ -96,7 +96,7 @@ def describe(request: httpx.Request) -> str:
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
     """Seconds to wait from a ``Retry-After`` header given as delta-seconds or as an HTTP-date
-    (RFC 9110 §10.2.3). Attio sends HTTP-dates (reference attio.md §6); others send seconds.
+    (RFC 9110 §10.2.3). Attio sends HTTP-dates (docs/reference/attio.md §6); others send seconds.
     ``None`` if absent or unreadable; never negative."""
     if not value:
         return None
@@ -159,7 +159,7 @@ _STATUS_ERRORS: dict[int, type[CRMError]] = {
 
 
 def error_class_for_status(status: int) -> type[CRMError]:
-    """The error class a bare HTTP status maps to (DESIGN §5)."""
+    """The error class a bare HTTP status maps to (docs/design.md §5)."""
     return _STATUS_ERRORS.get(status, ProviderError)
 
 

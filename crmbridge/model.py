@@ -2,7 +2,7 @@
 
 Everything here is an immutable attrs class (``frozen=True, slots=True``), so records and specs can be
 shared between threads and tasks and used as dictionary keys where they are hashable. The classes follow
-DESIGN §3:
+docs/design.md §3:
 
 * :class:`ObjectSpec` and :class:`FieldSpec` describe a CRM's schema in neutral terms; ``FieldSpec.type``
   is one :class:`FieldType` — each provider maps every one of its own types to one of these in a single
@@ -61,7 +61,7 @@ __all__ = [
 
 
 class FieldType(enum.StrEnum):
-    """The neutral field types of DESIGN §3.
+    """The neutral field types of docs/design.md §3.
 
     Providers map each of their own types to exactly one of these; a type a provider does not know
     (a future API addition) maps to ``unknown`` and its raw value is kept.
@@ -130,7 +130,7 @@ class PersonName:
 
 @attrs.frozen
 class Location:
-    """A postal location with the ten keys Attio requires on write (reference attio.md §3)."""
+    """A postal location with the ten keys Attio requires on write (docs/reference/attio.md §3)."""
 
     line_1: str | None = None
     line_2: str | None = None
@@ -165,7 +165,7 @@ class Ref:
 class RefBy:
     """A reference to the record of ``object`` whose unique field ``field`` has ``value`` — for
     writing a reference when the target's id is unknown (Attio resolves these itself, e.g. a
-    company by one of its ``domains``; reference attio.md §3). Providers that cannot resolve one
+    company by one of its ``domains``; docs/reference/attio.md §3). Providers that cannot resolve one
     refuse it with a :class:`~crmbridge.ValidationError` before any request."""
 
     object: str

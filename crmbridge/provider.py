@@ -1,6 +1,6 @@
 """The provider contract: what a CRM plugin implements, and the base class that carries the plumbing.
 
-A provider is sans-IO (DESIGN §2). Each verb is a **plan**: a generator that yields
+A provider is sans-IO (docs/design.md §2). Each verb is a **plan**: a generator that yields
 :class:`httpx.Request` objects and receives the matching :class:`httpx.Response`, then returns the
 neutral result::
 
@@ -383,7 +383,7 @@ class Provider:
                 out.append(json.dumps(unstructure_value(v), sort_keys=True, default=str))
         return out
 
-    # --- the verbs (DESIGN §4), as plans -----------------------------------------------------
+    # --- the verbs (docs/design.md §4), as plans -----------------------------------------------------
 
     def _unsupported(self, verb: str) -> Unsupported:
         return Unsupported(f"{self.name} does not support {verb}()", provider=self.name)

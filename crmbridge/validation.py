@@ -1,4 +1,4 @@
-"""Validate and normalise user values against a schema, before any request (DESIGN §4).
+"""Validate and normalise user values against a schema, before any request (docs/design.md §4).
 
 Users write values the natural way (``"VIP"`` for an option, ``"alice@acme.com"`` for a user,
 ``12.5`` for money, ``"2024-05-01"`` for a date). :func:`normalize_values` checks each against its
@@ -158,7 +158,7 @@ def _tag(v: Any, spec: FieldSpec) -> Option:
 
 def _timezone(v: Any, spec: FieldSpec) -> str:
     """An IANA name. Where the schema lists the zones (Kizen: option id == code == the IANA
-    name, reference kizen.md §5), a zone it does not list is refused and a different case is
+    name, docs/reference/kizen.md §5), a zone it does not list is refused and a different case is
     corrected (``europe/paris`` → ``Europe/Paris``)."""
     name = _text(v, spec).strip()
     if not spec.options:
@@ -175,7 +175,7 @@ def _person_name(v: Any, spec: FieldSpec) -> PersonName:
     if isinstance(v, PersonName):
         return v
     if isinstance(v, str) and v.strip():
-        # Attio's own string form is "Last, First" (reference attio.md §3); a plain "First Last"
+        # Attio's own string form is "Last, First" (docs/reference/attio.md §3); a plain "First Last"
         # is what users write, so split on the last space instead.
         s = v.strip()
         if "," in s:

@@ -1,4 +1,4 @@
-"""Migrations between any two providers (DESIGN §7).
+"""Migrations between any two providers (docs/design.md §7).
 
 >>> import crmbridge
 >>> report = crmbridge.migrate("attio", "kizen", "mapping.toml")   # doctest: +SKIP

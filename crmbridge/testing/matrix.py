@@ -80,7 +80,7 @@ def _caps(read: Callable[[Capabilities], str]) -> Cell:
     return lambda cls: read(cls.capabilities)
 
 
-#: The rows of the table: (label, cell function). DESIGN §4's verbs, then capabilities.
+#: The rows of the table: (label, cell function). docs/design.md §4's verbs, then capabilities.
 ROWS: tuple[tuple[str, Cell], ...] = (
     ("`objects()`", _verb("list_objects")),
     ("`fields()`", _verb("list_fields")),

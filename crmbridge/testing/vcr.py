@@ -8,7 +8,7 @@ from typing import Any
 from ..http import SENSITIVE_HEADERS
 
 #: Match on the body too: Attio's ``records/query`` and Kizen's ``search`` are POSTs whose filter is
-#: the body (reference anchors.md §0.5).
+#: the body (https://vcrpy.readthedocs.io/en/latest/configuration.html#request-matching).
 MATCH_ON = ("method", "scheme", "host", "port", "path", "query", "body")
 
 VCR_CONFIG: dict[str, Any] = {

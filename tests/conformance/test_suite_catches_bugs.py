@@ -16,7 +16,7 @@ from crmbridge.testing import Kit, PaginationTests, UpsertTests, ValueTests, Wri
 
 
 class FirstPageOnly(SqliteProvider):
-    """The bug competitors shipped: only the first page is read (anchors §A.4)."""
+    """The bug competitors shipped: only the first page is read (docs/reference/attio.md §11)."""
 
     def query(self, schema: ObjectSchema, query: Query, cursor: Any) -> Plan[Page]:
         page = yield from super().query(schema, query, cursor)

@@ -1,4 +1,4 @@
-"""Archive, restore, delete, and the archive-conflict policies (DESIGN §3 ``on_archived``)."""
+"""Archive, restore, delete, and the archive-conflict policies (docs/design.md §3 ``on_archived``)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Errors for bad input: the right class from the one tree (DESIGN §5), raised before any request
-where the schema already says the input is wrong (DESIGN §4)."""
+"""Errors for bad input: the right class from the one tree (docs/design.md §5), raised before any request
+where the schema already says the input is wrong (docs/design.md §4)."""
 
 from __future__ import annotations
 

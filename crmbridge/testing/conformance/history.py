@@ -1,4 +1,4 @@
-"""Value history (``history()``, DESIGN §4): past values oldest first, where the CRM keeps them."""
+"""Value history (``history()``, docs/design.md §4): past values oldest first, where the CRM keeps them."""
 
 from __future__ import annotations
 

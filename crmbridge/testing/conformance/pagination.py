@@ -1,4 +1,4 @@
-"""Pagination: queries go past several pages, with no record lost or repeated (anchors §A.4: the
+"""Pagination: queries go past several pages, with no record lost or repeated (docs/reference/attio.md §11: the
 bug competitors shipped was reading only the first page)."""
 
 from __future__ import annotations

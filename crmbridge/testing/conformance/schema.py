@@ -1,4 +1,4 @@
-"""Schema discovery: ``objects()`` and ``fields()`` describe the CRM in neutral terms (DESIGN §3, §4)."""
+"""Schema discovery: ``objects()`` and ``fields()`` describe the CRM in neutral terms (docs/design.md §3, §4)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Upsert with all four actions — created, updated, noop, unarchived — always the truth (DESIGN §3)."""
+"""Upsert with all four actions — created, updated, noop, unarchived — always the truth (docs/design.md §3)."""
 
 from __future__ import annotations
 

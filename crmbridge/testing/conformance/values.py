@@ -1,4 +1,4 @@
-"""Every neutral field type both ways: write a sample value, read it back equal (DESIGN §3).
+"""Every neutral field type both ways: write a sample value, read it back equal (docs/design.md §3).
 
 The tests are parametrized by :class:`~crmbridge.FieldType`; each looks for a writable field of its
 type in ``value_objects`` (default: the exercised object) and skips, naming the type, when the

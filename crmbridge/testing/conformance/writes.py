@@ -1,4 +1,4 @@
-"""Create, get and update: set, add, remove and clear (DESIGN §3 changes, §4 verbs)."""
+"""Create, get and update: set, add, remove and clear (docs/design.md §3 changes, §4 verbs)."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 Pure, no IO.
 
 Attio has no native ``remove`` and its assert syncs every multiselect (but the match attribute) to
-exactly the list given (reference attio.md §4), so the provider resolves ``add`` / ``remove`` /
+exactly the list given (docs/reference/attio.md §4), so the provider resolves ``add`` / ``remove`` /
 ``clear`` into plain lists against the record it read, and compares values in their Attio write
 form to tell an upsert's ``noop`` from ``updated``.
 """
@@ -76,8 +76,7 @@ def resolve(
 def unchanged(
     schema: ObjectSchema, record: Record, values: Mapping[str, Any], *, match: str
 ) -> bool:
-    """Whether writing ``values`` would leave ``record`` as it is. Assert semantics (reference
-    attio.md §4): the match attribute only gains values; every other multiselect is synced to
+    """Whether writing ``values`` would leave ``record`` as it is. Assert semantics (docs/reference/attio.md §4): the match attribute only gains values; every other multiselect is synced to
     exactly the list given."""
     for slug, value in values.items():
         spec = schema.fields.get(slug)

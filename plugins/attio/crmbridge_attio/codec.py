@@ -4,7 +4,7 @@ Public and stable: :func:`decode_record`, :func:`decode_entry`, :func:`decode_at
 :func:`decode_object`, :func:`decode_error` (defined in :mod:`.errors`). The per-type value work is
 in :mod:`.values`, chosen by the one table :data:`crmbridge_attio.types.TYPES`.
 
-Rules (reference attio.md §3 to §5):
+Rules (docs/reference/attio.md §3 to §5):
 
 * Every value is an array element; only elements with ``active_until: null`` are current. A multi
   field (``is_multiselect``) decodes to a list, a single one to its value or ``None``.
@@ -64,11 +64,11 @@ __all__ = [
 ]
 
 PROVIDER = "attio"
-#: The neutral field that holds a list entry's parent record (reference attio.md §4, entries).
+#: The neutral field that holds a list entry's parent record (docs/reference/attio.md §4, entries).
 PARENT = "parent"
 
 #: Records in standard objects can be referenced by this unique attribute instead of by id: a
-#: ``Ref("companies", "acme.com")`` is written as a match on ``domains`` (reference attio.md §3,
+#: ``Ref("companies", "acme.com")`` is written as a match on ``domains`` (docs/reference/attio.md §3,
 #: record-reference string shorthand).
 _REF_MATCH_ATTRIBUTE = {
     "companies": "domains",
@@ -222,7 +222,7 @@ def with_options(spec: FieldSpec, options: Sequence[Option]) -> FieldSpec:
 def parent_field(list_spec: ObjectSpec) -> FieldSpec:
     """The synthetic ``parent`` field of a list's entries: a reference to the parent record.
 
-    It is ``unique`` because it is what Attio matches entries on when asserting (reference attio.md
+    It is ``unique`` because it is what Attio matches entries on when asserting (docs/reference/attio.md
     §4, "Entry assert by parent"), though a list may hold several entries per parent."""
     raw = list_spec.raw if isinstance(list_spec.raw, Mapping) else {}
     parents = raw.get("parent_object") or ()
@@ -244,8 +244,7 @@ def parent_field(list_spec: ObjectSpec) -> FieldSpec:
 
 def _type_row(spec: FieldSpec | None) -> AttioType | None:
     """The row of ``spec``'s own Attio type, if it has a known one. It wins over each element's
-    ``attribute_type``: the status docs page shows status values labelled "select" (reference
-    attio.md §1 gap 7); the element's label serves schema-less reads."""
+    ``attribute_type``: the status docs page shows status values labelled "select" (docs/reference/attio.md §1 gap 7); the element's label serves schema-less reads."""
     known = attio_type(spec) if spec is not None else None
     return TYPES.get(known) if type(known) is str else None
 
@@ -315,7 +314,7 @@ def decode_entry(
     payload: Any, *, list: str | None = None, fields: Mapping[str, FieldSpec] | None = None
 ) -> Record:
     """A list entry as a record: ``entry_values`` as fields and the parent record as a
-    :class:`Ref` in the ``parent`` field (reference attio.md §4, entry object)."""
+    :class:`Ref` in the ``parent`` field (docs/reference/attio.md §4, entry object)."""
     data = _mapping(payload, "a list entry")
     ident = _sub(data, "id")
     fields_out = decode_values(data.get("entry_values"), fields)
@@ -392,7 +391,8 @@ def _encode_element(row: AttioType, spec: FieldSpec, value: Any) -> Any:
             raise BadValue(f"a record id (UUID) or {shape[1]} for {value.object!r}")
         value = MatchRef(value.object, attribute, value.id)
     if row.name == "location" and isinstance(value, str):
-        return value.strip()  # Attio parses a one-line address (reference attio.md §3, location)
+        # Attio parses a one-line address (docs/reference/attio.md §3, location)
+        return value.strip()
     return row.encode(value, spec)
 
 

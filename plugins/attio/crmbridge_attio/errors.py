@@ -1,4 +1,4 @@
-"""Attio error bodies → the crmbridge error tree (reference attio.md §5; recordings/attio/errors).
+"""Attio error bodies → the crmbridge error tree (docs/reference/attio.md §5; recordings/attio/errors).
 
 Pure, like the rest of the codec (which re-exports :func:`decode_error`): the provider hands in the
 status, the parsed body (or its text when it is not JSON), the request id and ``Retry-After``.
@@ -26,7 +26,7 @@ __all__ = ["ERRORS_BY_CODE", "decode_error"]
 
 PROVIDER = "attio"
 
-#: Attio error ``code`` → crmbridge error (reference attio.md §5; recordings/attio/errors/*).
+#: Attio error ``code`` → crmbridge error (docs/reference/attio.md §5; recordings/attio/errors/*).
 #: Codes not listed fall back on the HTTP status (:data:`_BY_STATUS`).
 ERRORS_BY_CODE: Mapping[str, type[CRMError]] = {
     "validation_type": ValidationError,

@@ -1,4 +1,4 @@
-"""Neutral filters and sorts → Attio's verbose filter JSON and ``sorts`` (reference attio.md §4,
+"""Neutral filters and sorts → Attio's verbose filter JSON and ``sorts`` (docs/reference/attio.md §4,
 "Filtering"; docs "How to apply filters and sorts").
 
 Attio compares a sub-property of composite values (``email_address`` of an email, ``full_name`` of a
@@ -55,7 +55,7 @@ def _split(schema: ObjectSchema, name: str) -> tuple[FieldSpec, AttioType, str |
     if slug == PARENT and schema.object.kind == "list":
         raise _unsupported(
             "crmbridge does not translate sorts by a list entry's parent record (Attio's path "
-            "sorts); use request() with Attio's sorts JSON (reference attio.md §4)"
+            "sorts); use request() with Attio's sorts JSON (docs/reference/attio.md §4)"
         )
     spec = schema.field(slug)
     row = row_of(spec)
@@ -70,7 +70,7 @@ def _split(schema: ObjectSchema, name: str) -> tuple[FieldSpec, AttioType, str |
 
 def _json_value(value: Any, spec: FieldSpec | None) -> Any:
     """A neutral filter value in Attio's filter syntax. Option titles are sent as the option's
-    id when the schema knows it (Attio takes either, reference attio.md §4)."""
+    id when the schema knows it (Attio takes either, docs/reference/attio.md §4)."""
     if isinstance(value, str | Option) and spec is not None and spec.options:
         value = spec.option(value) or value
     if isinstance(value, Option):
@@ -147,7 +147,7 @@ def _path(
 ) -> dict[str, Any]:
     """A condition on an attribute of the record a reference points to: Attio's path filter,
     ``{"path": [[object, reference], [target, attribute]], "constraints": {…}}``, a list
-    entry's parent being ``[list, "parent_record"]`` (reference attio.md §4, "Filtering"). With
+    entry's parent being ``[list, "parent_record"]`` (docs/reference/attio.md §4, "Filtering"). With
     the target object's attributes (``targets``) the attribute is checked and values take its
     type (a day against a timestamp, an option's id, ``contains`` on a select); without them,
     values go as given and ``contains`` is Attio's text ``$contains``. ``in`` is an ``$or`` of

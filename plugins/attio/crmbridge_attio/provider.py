@@ -1,8 +1,8 @@
-"""The Attio provider: thin IO around :mod:`.codec`, as sans-IO plans (DESIGN §2).
+"""The Attio provider: thin IO around :mod:`.codec`, as sans-IO plans (docs/design.md §2).
 
 Each verb is a generator that yields :class:`httpx.Request`\\ s and receives responses; the core
 drivers own auth, retries, rate limits and error mapping. Endpoints and semantics are those of
-reference attio.md §2 and §4; where crmbridge does something Attio has no single request for, the
+docs/reference/attio.md §2 and §4; where crmbridge does something Attio has no single request for, the
 docstring says so (and docs/providers/attio.md lists it):
 
 * ``update`` with ``remove(...)`` is read-then-PUT, **not atomic**: a concurrent write between the
@@ -76,7 +76,7 @@ class AttioProvider(Provider):
     secret_keys = frozenset({"token"})
     env: ClassVar[Mapping[str, str]] = {"token": "ATTIO_API_KEY", "base_url": "ATTIO_BASE_URL"}
     request_id_header = "x-attio-execution-id"
-    #: Limits: reference attio.md §6 (25 writes/s, 100 reads/s); page size: the spec's records
+    #: Limits: docs/reference/attio.md §6 (25 writes/s, 100 reads/s); page size: the spec's records
     #: query ``limit`` default of 500 (no larger value is documented).
     capabilities = Capabilities(
         native_upsert=True,
@@ -111,7 +111,7 @@ class AttioProvider(Provider):
         self._target_fields: dict[str, Mapping[str, FieldSpec]] = {}
 
     def auth_headers(self) -> dict[str, str]:
-        """``Authorization: Bearer <token>`` (reference attio.md §7)."""
+        """``Authorization: Bearer <token>`` (docs/reference/attio.md §7)."""
         return {"Authorization": f"Bearer {self.config['token'].reveal()}"}
 
     @classmethod
@@ -127,7 +127,7 @@ class AttioProvider(Provider):
     def decode_error(self, response: httpx.Response) -> CRMError:
         """Attio's error body → the core error tree (:func:`codec.decode_error`). Bodies that are
         not JSON (a proxy's HTML page, a truncated body) become a ``ProviderError`` with the text;
-        429 reads Attio's ``Retry-After`` HTTP-date (reference attio.md §6)."""
+        429 reads Attio's ``Retry-After`` HTTP-date (docs/reference/attio.md §6)."""
         from crmbridge.http import describe, parse_retry_after, response_body
 
         return codec.decode_error(
@@ -195,7 +195,7 @@ class AttioProvider(Provider):
     def match_key(self, schema: ObjectSchema) -> str | None:
         """The default upsert key: the object's only writable unique attribute (``domains`` for
         companies, ``email_addresses`` for people, ``parent`` for list entries, per
-        attributes_list_people.yaml and reference attio.md §2); ``None`` when there are several
+        attributes_list_people.yaml and docs/reference/attio.md §2); ``None`` when there are several
         or none, so the caller must choose."""
         uniques = [f.slug for f in schema.fields.values() if f.unique and f.writable]
         return uniques[0] if len(uniques) == 1 else None
@@ -272,7 +272,7 @@ class AttioProvider(Provider):
         """One page of ``POST /v2/objects/{o}/records/query`` (or ``/v2/lists/{l}/entries/query``).
         Offset pagination: the next cursor is the next offset while pages are full, ``None`` after
         the first short page — every page is read, not only the first. A query counts as a read
-        (reference attio.md §6) and is safe to retry."""
+        (docs/reference/attio.md §6) and is safe to retry."""
         offset = int(cursor or 0)
         targets = yield from self._path_targets(schema, query)
         body = self.query_body(schema, query, offset, targets)
@@ -310,7 +310,7 @@ class AttioProvider(Provider):
 
     def history(self, schema: ObjectSchema, id: str, field: FieldSpec) -> Plan[list[ValueVersion]]:
         """``GET …/{id}/attributes/{field}/values?show_historic=true``: every version of the value,
-        oldest first, with its active period and actor (reference attio.md §3, historic values).
+        oldest first, with its active period and actor (docs/reference/attio.md §3, historic values).
         Every page is read (``limit``/``offset``, official OpenAPI spec): a value edited often
         has more versions than one answer holds. Attio refuses it (400) for enriched attributes."""
         path = f"{self._rows_path(schema.object)}/{id}/attributes/{field.slug}/values"
@@ -342,7 +342,7 @@ class AttioProvider(Provider):
         *,
         on_archived: OnArchived | None,
     ) -> Plan[Record]:
-        """PATCH appends to multiselects, PUT overwrites them (reference attio.md §4):
+        """PATCH appends to multiselects, PUT overwrites them (docs/reference/attio.md §4):
 
         * ``add(...)`` and single values → PATCH; a list for a multi field and ``clear()`` → PUT;
           both kinds in one call → one PUT and one PATCH.
@@ -590,7 +590,7 @@ class AttioProvider(Provider):
         """The options of a select attribute (``…/attributes/{a}/options``) or the statuses of a
         status attribute (``…/attributes/{a}/statuses``, statuses_list_deals_stage.yaml), archived
         ones left out. Note ``/options`` on a status attribute answers 200 with no data
-        (reference attio.md §2), hence the explicit ``statuses`` flag."""
+        (docs/reference/attio.md §2), hence the explicit ``statuses`` flag."""
         target = "lists" if list else "objects"
         endpoint = _CHOICE_ENDPOINTS["status" if statuses else "select"]
         response = yield self.build_request(

@@ -1,11 +1,11 @@
 """THE table: every Attio attribute type, its neutral :class:`~crmbridge.FieldType`, and how it is
 read, written, filtered and sorted. Everything else in the plugin reads :data:`TYPES`.
 
-Sources: reference attio.md §3 (value shapes, write forms, filter properties), the spec's
+Sources: docs/reference/attio.md §3 (value shapes, write forms, filter properties), the spec's
 ``output-value`` / ``input-value`` schemas, and the recordings (attributes_list_people.yaml,
 companies_query.yaml, people_query_rbeene.json). The spec's attribute-type enum has 17 values; a
 type that is not in the table (a future addition) is served by :data:`UNKNOWN`: ``FieldType.unknown``,
-the raw value kept, never writable (reference attio.md §1).
+the raw value kept, never writable (docs/reference/attio.md §1).
 """
 
 from __future__ import annotations
@@ -158,7 +158,7 @@ UNKNOWN = AttioType(
     "not writable (unknown type)", (), None, frozenset(),
 )  # fmt: skip
 
-#: Multiselect attributes of the standard objects (reference attio.md §2, from the live
+#: Multiselect attributes of the standard objects (docs/reference/attio.md §2, from the live
 #: attributes_list_* cassettes). Used only when a record is decoded without its schema, to keep a
 #: multi field a list even when it holds one value.
 STANDARD_MULTISELECT = frozenset(

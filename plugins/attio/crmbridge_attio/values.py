@@ -1,9 +1,9 @@
 """One Attio value ⇄ one neutral value, per attribute type. Pure functions, no IO.
 
 Every value Attio returns is one element of an array, with a common envelope (``active_from``,
-``active_until``, ``created_by_actor``, ``attribute_type``) and type-specific keys (reference attio.md
+``active_until``, ``created_by_actor``, ``attribute_type``) and type-specific keys (docs/reference/attio.md
 §3). The decoders here read the type-specific keys of one element; the encoders produce one element of
-a write payload (the object forms of the spec's ``input-value`` schema, reference attio.md §3 "write
+a write payload (the object forms of the spec's ``input-value`` schema, docs/reference/attio.md §3 "write
 forms").
 
 The write forms are chosen to mirror the read shapes (``{"value": …}``, ``{"option": …}``,
@@ -44,13 +44,13 @@ __all__ = [
     "parse_timestamp",
 ]
 
-#: Keys every value element carries besides its type-specific ones (reference attio.md §3).
+#: Keys every value element carries besides its type-specific ones (docs/reference/attio.md §3).
 ENVELOPE_KEYS = frozenset({"active_from", "active_until", "created_by_actor", "attribute_type"})
 
 _LOCATION_KEYS = tuple(a.name for a in attrs.fields(Location))
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 _PHONE_PUNCTUATION = re.compile(r"[\s().\-/]")
-#: The documented match-by-attribute forms of record-reference writes (reference attio.md §3):
+#: The documented match-by-attribute forms of record-reference writes (docs/reference/attio.md §3):
 #: other unique attributes take their value as given (Attio accepts every type's string shorthand).
 _MATCH_KEYS = {"domains": "domain", "email_addresses": "email_address"}
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -90,13 +90,13 @@ def parse_timestamp(text: Any) -> dt.datetime | None:
     if match:  # normalise any fraction length to six digits
         value = f"{match[1]}.{match[2][:6].ljust(6, '0')}{match[3]}"
     parsed = dt.datetime.fromisoformat(value)
-    if parsed.tzinfo is None:  # "UTC assumed" (reference attio.md §3, timestamp)
+    if parsed.tzinfo is None:  # "UTC assumed" (docs/reference/attio.md §3, timestamp)
         parsed = parsed.replace(tzinfo=dt.UTC)
     return parsed
 
 
 def parse_date(text: Any) -> dt.date | None:
-    """An Attio date. Tolerates full datetimes in fields declared as dates (reference attio.md §1
+    """An Attio date. Tolerates full datetimes in fields declared as dates (docs/reference/attio.md §1
     gap 2): the date part is kept."""
     if not isinstance(text, str) or not text:
         return None
@@ -108,7 +108,7 @@ def parse_date(text: Any) -> dt.date | None:
 
 def format_timestamp(value: dt.datetime | dt.date) -> str:
     """A datetime as Attio writes timestamps: UTC with a ``Z``. A naive datetime is taken as UTC,
-    as Attio itself does (reference attio.md §3, timestamp); a date means midnight UTC."""
+    as Attio itself does (docs/reference/attio.md §3, timestamp); a date means midnight UTC."""
     if not isinstance(value, dt.datetime):
         value = dt.datetime(value.year, value.month, value.day, tzinfo=dt.UTC)
     elif value.tzinfo is None:
@@ -138,7 +138,7 @@ def decode_plain(element: Mapping[str, Any], spec: FieldSpec | None) -> Any:
 def decode_number(element: Mapping[str, Any], spec: FieldSpec | None) -> int | float | None:
     """``number``: a 64-bit float; integral JSON numbers stay ``int``."""
     value = element.get("value")
-    if isinstance(value, str):  # lenient, as for currency (reference attio.md §1)
+    if isinstance(value, str):  # lenient, as for currency (docs/reference/attio.md §1)
         return float(value)
     return value if isinstance(value, int | float) else None
 
@@ -159,7 +159,7 @@ def decode_checkbox(element: Mapping[str, Any], spec: FieldSpec | None) -> bool:
 
 def decode_currency(element: Mapping[str, Any], spec: FieldSpec | None) -> Money | None:
     """``currency``: ``currency_value`` is a number in the spec and the recordings but a string in
-    the docs example (reference attio.md §1 gap 6): both are read exactly, as a ``Decimal``.
+    the docs example (docs/reference/attio.md §1 gap 6): both are read exactly, as a ``Decimal``.
     A value without ``currency_code`` gets the attribute's configured default currency."""
     amount = element.get("currency_value")
     if amount is None:
@@ -171,7 +171,7 @@ def decode_currency(element: Mapping[str, Any], spec: FieldSpec | None) -> Money
 
 
 def decode_date(element: Mapping[str, Any], spec: FieldSpec | None) -> dt.date | None:
-    """``date``: ``"YYYY-MM-DD"``, or a full datetime (reference attio.md §1 gap 2)."""
+    """``date``: ``"YYYY-MM-DD"``, or a full datetime (docs/reference/attio.md §1 gap 2)."""
     return parse_date(element.get("value"))
 
 
@@ -182,7 +182,7 @@ def decode_timestamp(element: Mapping[str, Any], spec: FieldSpec | None) -> dt.d
 
 def _decode_choice(raw: Any, id_key: str, spec: FieldSpec | None) -> Option | None:
     """A select option or a status: the full object (every recording) or, as the spec also allows,
-    a bare UUID or title (reference attio.md §1 gap 4), resolved through the field's options."""
+    a bare UUID or title (docs/reference/attio.md §1 gap 4), resolved through the field's options."""
     if isinstance(raw, Mapping):
         ident = raw.get("id")
         option_id = ident.get(id_key) if isinstance(ident, Mapping) else ident
@@ -246,7 +246,7 @@ def decode_email(element: Mapping[str, Any], spec: FieldSpec | None) -> str | No
 
 def decode_phone(element: Mapping[str, Any], spec: FieldSpec | None) -> str | None:
     """``phone-number``: the spec and every recording say ``phone_number`` (people_query_rbeene.json),
-    the docs page ``normalized_phone_number`` (reference attio.md §1 gap 5): either, then the
+    the docs page ``normalized_phone_number`` (docs/reference/attio.md §1 gap 5): either, then the
     original as typed."""
     for key in ("phone_number", "normalized_phone_number", "original_phone_number"):
         value = _text(element.get(key))
@@ -276,7 +276,7 @@ def decode_interaction(element: Mapping[str, Any], spec: FieldSpec | None) -> In
 
 def decode_unknown(element: Mapping[str, Any], spec: FieldSpec | None) -> Any:
     """A type this version does not know (a future API addition): the element without its
-    envelope, untouched (reference attio.md §1: never crash on drift)."""
+    envelope, untouched (docs/reference/attio.md §1: never crash on drift)."""
     return {k: v for k, v in element.items() if k not in ENVELOPE_KEYS}
 
 
@@ -325,7 +325,7 @@ def encode_checkbox(value: Any, spec: FieldSpec) -> dict[str, Any]:
 
 def encode_currency(value: Any, spec: FieldSpec) -> dict[str, Any]:
     """``currency``: ``{"currency_value": n}``. The currency code is not writable: it comes from
-    the attribute's config (reference attio.md §3), so a :class:`Money` in another currency is
+    the attribute's config (docs/reference/attio.md §3), so a :class:`Money` in another currency is
     refused rather than silently relabelled."""
     if isinstance(value, Money):
         configured = _config(spec).get("currency", {}).get("default_currency_code")
@@ -431,7 +431,7 @@ def encode_email(value: Any, spec: FieldSpec) -> dict[str, Any]:
 
 def normalize_phone(value: str) -> str:
     """A phone number in E.164 (``+`` then 7 to 15 digits), from the usual punctuation; Attio
-    needs E.164 (reference attio.md §3, phone-number; kesslerio#631)."""
+    needs E.164 (docs/reference/attio.md §3, phone-number; kesslerio#631)."""
     compact = _PHONE_PUNCTUATION.sub("", value)
     if compact.startswith("00"):
         compact = "+" + compact[2:]

@@ -129,7 +129,7 @@ def test_self(tmp_path: Path, crm: cb.Bridge) -> None:
 
 
 def test_recorded_404(tmp_path: Path, crm: cb.Bridge) -> None:
-    """companies_list.yaml: there is no ``GET …/records`` (reference attio.md §4) → NotFound with
+    """companies_list.yaml: there is no ``GET …/records`` (docs/reference/attio.md §4) → NotFound with
     Attio's code, message and execution id."""
     with cassettes(tmp_path, "companies_list"), pytest.raises(cb.NotFound) as info:
         crm.request("GET", "/v2/objects/companies/records", params={"limit": 5})

@@ -151,7 +151,7 @@ def test_people_create_rbeene_with_envelope_and_schema() -> None:
 
 
 def test_attributes_list_people() -> None:
-    """attributes_list_people.yaml: 44 attributes with the flags of reference attio.md §2."""
+    """attributes_list_people.yaml: 44 attributes with the flags of docs/reference/attio.md §2."""
     fields = people_fields()
     assert len(fields) == 44
     email = fields["email_addresses"]
@@ -295,7 +295,7 @@ def test_only_active_values_are_current() -> None:
     assert codec.decode_values({"title": [old, new]}) == {"title": "new"}
 
 
-# --- drift (reference attio.md §1) ---------------------------------------------------------------
+# --- drift (docs/reference/attio.md §1) ---------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -339,7 +339,7 @@ def test_unknown_future_type_is_kept_raw() -> None:
 
 
 def test_select_as_bare_uuid_or_title() -> None:
-    """The spec allows a select/status value to be a bare id (reference attio.md §1 gap 4)."""
+    """The spec allows a select/status value to be a bare id (docs/reference/attio.md §1 gap 4)."""
     spec = cb.FieldSpec("stage", "Stage", cb.FieldType.status,
                         options=[cb.Option("Lead", "11f07f01-c10f-4e05-a522-33e050bc52ee")])  # fmt: skip
     element = {"status": "11f07f01-c10f-4e05-a522-33e050bc52ee"}
@@ -431,7 +431,7 @@ def test_validation_paths_name_the_attribute() -> None:
 
 
 def test_documented_error_codes() -> None:
-    """Every code of reference attio.md §5 / documented_examples.json maps to the core tree."""
+    """Every code of docs/reference/attio.md §5 / documented_examples.json maps to the core tree."""
     examples = {e["name"]: e for e in data("documented_examples.json")["examples"]}
     bodies = [*examples["spec_error_examples"]["bodies"]]
     for name in ("assert_matching_attribute_not_unique", "create_uniqueness_conflict",
@@ -488,7 +488,7 @@ def test_unusual_error_bodies(status: int, body: Any, cls: type[cb.CRMError]) ->
 
 
 def test_status_value_labelled_select_decodes_by_schema() -> None:
-    """The status docs page example labels a status value "select" (reference attio.md §1 gap 7):
+    """The status docs page example labels a status value "select" (docs/reference/attio.md §1 gap 7):
     with the schema, the attribute's real type wins."""
     spec = decode_attribute({"api_slug": "stage", "title": "Stage", "type": "status"})
     element = {

@@ -1,5 +1,5 @@
 """Faults and limits of the Attio emulator, all off by default (issue #6 "Faults and limits"):
-Attio's real rate limits (25 writes/s, 100 reads/s; ``POST …/query`` is a read, reference §6)
+Attio's real rate limits (25 writes/s, 100 reads/s; ``POST …/query`` is a read, docs/reference/attio.md §6)
 answered with Attio's 429 and an HTTP-date ``Retry-After``, injected 5xx and dropped connections,
 latency; a 429 or an injected 5xx never changes state. Also the HTTP form on loopback."""
 

@@ -1,5 +1,5 @@
 """Filters, sorts and pagination of ``POST …/records/query`` and ``POST …/entries/query``: the
-operator set and shorthand forms of reference/attio.md §4, path filters, ``filter_error``."""
+operator set and shorthand forms of docs/reference/attio.md §4, path filters, ``filter_error``."""
 
 from __future__ import annotations
 

@@ -8,9 +8,9 @@ system actor is ``{"type": "system", "id": null}`` (``cassettes/companies_query.
 ``enum`` under ``type: [..., "null"]`` admits ``null`` — every recorded attribute has
 ``config.currency.default_currency_code: null`` (``cassettes/attributes_list_people.yaml``).
 Format checking is on except for ``date``: the spec declares ``format: date`` on timestamp values
-that are full datetimes in every live recording (reference/attio.md §1 gap 2), and the recordings win.
+that are full datetimes in every live recording (docs/reference/attio.md §1 gap 2), and the recordings win.
 Error bodies are checked where the operation declares that status *and* that ``code`` (the spec's
-code enums are incomplete: reference §1 gap 1).
+code enums are incomplete: docs/reference/attio.md §1 gap 1).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Record and entry behaviour of the Attio emulator: shapes, derived values, validation as Attio
 does it, append vs overwrite vs assert, history, relationships, deletes, lists and entries
-(reference/attio.md §3-§5)."""
+(docs/reference/attio.md §3-§5)."""
 
 from __future__ import annotations
 

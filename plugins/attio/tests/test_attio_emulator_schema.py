@@ -1,5 +1,5 @@
 """Identity, auth, configuration endpoints and unknown endpoints of the Attio emulator
-(reference/attio.md §2, §5, §7)."""
+(docs/reference/attio.md §2, §5, §7)."""
 
 from __future__ import annotations
 
@@ -242,7 +242,8 @@ def test_options_and_statuses(client: httpx.Client) -> None:
         "/v2/objects/companies/records", json={"data": {"values": {"categories": ["Space"]}}}
     )
     assert company.status_code == 200
-    assert data(client.get("/v2/objects/deals/attributes/stage/options")) == []  # reference §2
+    # docs/reference/attio.md §2
+    assert data(client.get("/v2/objects/deals/attributes/stage/options")) == []
     statuses = data(client.get("/v2/objects/deals/attributes/stage/statuses"))
     assert [s["title"] for s in statuses][:2] == ["Discovery", "Solution Definition"]
     status = data(

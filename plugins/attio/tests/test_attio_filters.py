@@ -1,4 +1,4 @@
-"""Neutral filters and sorts → Attio filter JSON (reference attio.md §4, "Filtering")."""
+"""Neutral filters and sorts → Attio filter JSON (docs/reference/attio.md §4, "Filtering")."""
 
 from __future__ import annotations
 

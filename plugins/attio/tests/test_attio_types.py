@@ -129,7 +129,7 @@ def test_table_has_the_17_spec_types_and_one_row_each() -> None:
 
 @pytest.mark.parametrize("kind", sorted(CASES))
 def test_read(kind: str) -> None:
-    """The read shape (reference attio.md §3) decodes to the neutral value."""
+    """The read shape (docs/reference/attio.md §3) decodes to the neutral value."""
     element, neutral, _ = CASES[kind]
     spec = spec_for(kind)
     fields = codec.decode_values({"f": [{**ENVELOPE, **element, "attribute_type": kind}]},

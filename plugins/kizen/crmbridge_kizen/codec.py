@@ -6,13 +6,13 @@ Public and stable: :func:`decode_record`, :func:`decode_field`, :func:`decode_ob
 :mod:`~crmbridge_kizen.writes`, error mapping in :mod:`~crmbridge_kizen.errors` and the noop check in
 :mod:`~crmbridge_kizen.noop`; this module reads schemas and records and re-exports the rest.
 
-Reads (reference kizen.md §4 "Response record shape", recording ``get_tax_lot.json``): a record's
+Reads (docs/reference/kizen.md §4 "Response record shape", recording ``get_tax_lot.json``): a record's
 ``fields`` is a map keyed by field UUID whose entries carry ``name`` (the api_name), ``field_type``
 and ``value``; the neutral record is keyed by api_name. Blank fields are omitted by the API
-(reference §1.1 custom-fields page); given the schema, :func:`decode_record` fills them in as
+(docs/reference/kizen.md §1.1 custom-fields page); given the schema, :func:`decode_record` fills them in as
 ``None`` or ``[]``.
 
-Writes (reference §5 ``FieldRequest``): ``{"fields": [{"name"|"id": ..., "value"|"add_values"|
+Writes (docs/reference/kizen.md §5 ``FieldRequest``): ``{"fields": [{"name"|"id": ..., "value"|"add_values"|
 "remove_values": ...}]}``.
 """
 
@@ -62,7 +62,7 @@ __all__ = [
 
 def match_key_for(object: str) -> str:
     """The field Kizen matches upserts on: ``email`` for contacts, ``name`` otherwise
-    (reference kizen.md §6, not configurable)."""
+    (docs/reference/kizen.md §6, not configurable)."""
     return MATCH_KEYS.get(object, DEFAULT_MATCH_KEY)
 
 
@@ -72,7 +72,7 @@ def match_key_for(object: str) -> str:
 def decode_object(payload: Mapping[str, Any]) -> ObjectSpec:
     """An object from ``GET /api/custom-objects`` (or ``/api/client/custom-object`` for contacts).
 
-    The api_name is ``name`` in the API (reference kizen.md §3) and ``api_name`` in tool-level
+    The api_name is ``name`` in the API (docs/reference/kizen.md §3) and ``api_name`` in tool-level
     captures (recording ``patients.excerpt.json``); the label is ``object_name``/``display_name``.
     """
     slug = payload.get("name") or payload.get("api_name")
@@ -101,7 +101,7 @@ def _is_to_many(payload: Mapping[str, Any]) -> bool:
 
 
 def decode_field(payload: Mapping[str, Any], object: str | None = None) -> FieldSpec:
-    """A field from ``GET /api/custom-objects/{id}/fields`` (reference kizen.md §3: ``name`` is the
+    """A field from ``GET /api/custom-objects/{id}/fields`` (docs/reference/kizen.md §3: ``name`` is the
     api_name; ``api_name`` in the tool-level recording ``patients.excerpt.json``).
 
     ``multi`` comes from the type table, and for relationships from ``relation.relation_type`` /
@@ -162,7 +162,7 @@ def _entries(payload: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 
 def summarised_fields(payload: Mapping[str, Any]) -> list[tuple[str, str]]:
     """``(field_id, api_name)`` of every relationship read as ``value_summary`` instead of
-    ``value`` (more than 100 related records, reference §1.1 custom-fields page, §4 field values):
+    ``value`` (more than 100 related records, docs/reference/kizen.md §1.1 custom-fields page, §4 field values):
     the provider fetches them from ``GET /api/records/{id}/field-values/{field_id}``."""
     fields = payload.get("fields")
     entries = fields.values() if type(fields) is dict else _entries(payload)
@@ -220,8 +220,7 @@ def decode_record(
     *,
     fields: Mapping[str, FieldSpec] | None = None,
 ) -> Record:
-    """A record as Kizen returns it from GET, PATCH, add, upsert and each search row (reference
-    kizen.md §4, recording ``get_tax_lot.json``), keyed by api_name.
+    """A record as Kizen returns it from GET, PATCH, add, upsert and each search row (docs/reference/kizen.md §4, recording ``get_tax_lot.json``), keyed by api_name.
 
     With ``fields`` (the object's schema by slug), fields the API omitted because they are blank
     become ``None`` or ``[]``, option ids resolve against the schema and references know their
@@ -280,7 +279,7 @@ def decode_record(
 
 def decode_page(payload: Any) -> tuple[list[Mapping[str, Any]], str | None]:
     """The rows and the ``next`` link of a paginated answer (``{count, next, previous, results,
-    errors}``, reference §8); a bare array (unpaginated lists such as fields, §3) is one page."""
+    errors}``, docs/reference/kizen.md §8); a bare array (unpaginated lists such as fields, §3) is one page."""
     if isinstance(payload, list):
         return list(payload), None
     if not isinstance(payload, Mapping) or not isinstance(payload.get("results"), list):

@@ -1,4 +1,4 @@
-"""Kizen error answers → the crmbridge error tree (reference kizen.md §9). Pure.
+"""Kizen error answers → the crmbridge error tree (docs/reference/kizen.md §9). Pure.
 
 DRF shapes: ``{"detail", "code"}``; ``{"<field>": ["msg"]}`` and the detailed
 ``{"<field>": [{"message", "code"}]}``; record writes' ``{"non_field_errors": [...],
@@ -34,14 +34,14 @@ def bad_payload(what: str, value: Any) -> ProviderError:
     return ProviderError(f"kizen sent {what} crmbridge cannot read: {value!r}", provider=PROVIDER)
 
 
-#: Codes that make a 400 a :class:`~crmbridge.Conflict` (uniqueness, reference §9).
+#: Codes that make a 400 a :class:`~crmbridge.Conflict` (uniqueness, docs/reference/kizen.md §9).
 _CONFLICT_CODES = frozenset({"unique", "conflict"})
 #: DRF's uniqueness wording ("<model> with this <field> already exists.", UniqueValidator's
-#: default message; Kizen is a DRF API, reference §9). Record writes answer it without a code,
+#: default message; Kizen is a DRF API, docs/reference/kizen.md §9). Record writes answer it without a code,
 #: in the positional body; the archived-record conflict (``unarchive: prompt``, body UNCONFIRMED,
-#: reference §6) is read the same way when it says so.
+#: docs/reference/kizen.md §6) is read the same way when it says so.
 _UNIQUE_MESSAGE = re.compile(r"\bwith this\b.*\balready exists\b", re.IGNORECASE | re.DOTALL)
-#: An archived record holds the identity (``prompt``; reference §6, §7): "An archived contact
+#: An archived record holds the identity (``prompt``; docs/reference/kizen.md §6, §7): "An archived contact
 #: matches …", "An archived … already exists" (wording UNCONFIRMED: matched loosely).
 _ARCHIVED_MESSAGE = re.compile(r"\barchived\b.*\b(matches|already exists|conflicts?)\b",
                                re.IGNORECASE | re.DOTALL)  # fmt: skip
@@ -81,11 +81,12 @@ def _field_errors(
     errors: list[FieldError] = []
     for text, code in _messages(body.get("non_field_errors") or []):
         errors.append(FieldError(None, text, code=code))
-    if "results" in body:  # a paginated answer with errors is a 400 (reference §8): its "errors"
+    # a paginated answer with errors is a 400 (docs/reference/kizen.md §8): its "errors" are the messages
+    if "results" in body:
         return errors + [FieldError(None, t, code=c) for t, c in _messages(body.get("errors"))]
     positional = body.get("fields")
     if isinstance(positional, list):
-        # Entry n describes request fields[n]; {} means accepted (reference §9, app-engine).
+        # Entry n describes request fields[n]; {} means accepted (docs/reference/kizen.md §9, app-engine).
         for i, entry in enumerate(positional):
             if not isinstance(entry, Mapping) or not entry:
                 continue
@@ -114,7 +115,7 @@ def decode_error(
     retry_after: float | None = None,
     request_id: str | None = None,
 ) -> CRMError:
-    """The crmbridge error for a Kizen error answer (reference kizen.md §9).
+    """The crmbridge error for a Kizen error answer (docs/reference/kizen.md §9).
 
     * ``{"detail", "code"}`` (DRF): the detail is the message, the code is kept.
     * ``{"<field>": ["msg"]}`` and ``{"<field>": [{"message", "code"}]}``: one field error each.
@@ -130,7 +131,7 @@ def decode_error(
     429 RateLimited (``retry_after``), anything else ProviderError.
     """
     slugs = field_slugs or {}
-    cls = error_class_for_status(status)  # the core's one status table (DESIGN §5)
+    cls = error_class_for_status(status)  # the core's one status table (docs/design.md §5)
     common: dict[str, Any] = {"provider": PROVIDER, "status": status, "request_id": request_id}
     if isinstance(body, str):
         if cls not in (AuthError, PermissionDenied, RateLimited):

@@ -1,6 +1,6 @@
 """crmbridge filters → Kizen search filter groups. Pure.
 
-Kizen's search body (reference kizen.md §8, documented_examples ``search_request`` and
+Kizen's search body (docs/reference/kizen.md §8, documented_examples ``search_request`` and
 ``filter_wire_format_full``) is two levels deep::
 
     {"query": [{"and": true, "filters": [<filter>, ...]}, ...], "and": true}
@@ -20,7 +20,7 @@ conditions. This module
 
 Custom fields are referenced as ``"custom"::<field-uuid>`` with ``type: fields_v2, subtype: custom``;
 default fields by api_name with ``subtype: non_custom`` (``type: fields``, the spelling of Kizen's
-two CLIs; app-builder-cli's ``fields_v2`` variant is a parameter away, reference §13.16); the stage
+two CLIs; app-builder-cli's ``fields_v2`` variant is a parameter away, docs/reference/kizen.md §13.16); the stage
 with ``overwrite: {"type": "stage"}`` (documented_examples ``stage_filter``).
 """
 
@@ -42,8 +42,8 @@ from .types import DEFAULT_FIELD_NAMES, KizenType, kizen_type
 
 __all__ = ["NON_CUSTOM_TYPE", "ordering", "search_body", "to_groups"]
 
-#: ``type`` of a filter on a default field ("fields": builder-cli docs/filters.md and admin-cli
-#: filtering.py; app-builder-cli sends "fields_v2", reference §8).
+#: ``type`` of a filter on a default field ("fields": builder-cli's filter guide (https://github.com/kizen/builder-cli/blob/f8d1cd7bd6ef11e826345fe6f88edd91b59f3d0a/docs/filters.md) and admin-cli
+#: filtering.py; app-builder-cli sends "fields_v2", docs/reference/kizen.md §8).
 NON_CUSTOM_TYPE = "fields"
 
 
@@ -109,7 +109,7 @@ def _flatten(t: _Tree) -> _Tree:
 
 def to_groups(where: Filter | None, schema: ObjectSchema) -> dict[str, Any]:
     """``{"query": [groups], "and": bool}`` for ``where`` (``{"query": [], "and": true}``, all
-    records, when ``None``; reference §8 "query: [] ⇒ all records")."""
+    records, when ``None``; docs/reference/kizen.md §8 "query: [] ⇒ all records")."""
     if where is None:
         return {"query": [], "and": True}
     tree = _flatten(_expand_in(_push_not(where), schema))
@@ -157,7 +157,8 @@ def _filter(leaf: _Leaf, schema: ObjectSchema) -> dict[str, Any]:
     row = _row(spec)
     op: str = c.op
     value, negated = c.value, leaf.negated
-    if op in ("eq", "ne") and value is None:  # Kizen never takes null: is_blank (reference §8)
+    # Kizen never takes null: is_blank (docs/reference/kizen.md §8)
+    if op in ("eq", "ne") and value is None:
         op, value = "is_empty", op == "eq"
     if op == "is_empty":
         if not isinstance(value, bool):
@@ -236,7 +237,8 @@ def _scalar(spec: FieldSpec, value: Any) -> Any:
     if t in (FieldType.number, FieldType.integer, FieldType.money, FieldType.file):
         return _number(spec, value)
     if t is FieldType.rating:
-        return str(_number(spec, value))  # rating values are number strings (reference §8)
+        # rating values are number strings (docs/reference/kizen.md §8)
+        return str(_number(spec, value))
     if t is FieldType.date:
         if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
             return value.isoformat()
@@ -263,13 +265,14 @@ def _wire_value(spec: FieldSpec, row: KizenType, op: str, value: Any) -> Any:
     listy = spec.type is FieldType.reference or (
         spec.type in (FieldType.option, FieldType.tags) and spec.multi
     )
-    if listy:  # relationship and checkboxes/dynamictags conditions take lists (reference §8)
+    # relationship and checkboxes/dynamictags conditions take lists (docs/reference/kizen.md §8)
+    if listy:
         return [_scalar(spec, value)]
     return _scalar(spec, value)
 
 
 def ordering(order_by: Sequence[Sort], schema: ObjectSchema) -> str | None:
-    """The ``ordering`` query parameter: ``name`` or ``-name`` (reference §8; which fields Kizen
+    """The ``ordering`` query parameter: ``name`` or ``-name`` (docs/reference/kizen.md §8; which fields Kizen
     accepts is UNCONFIRMED). Kizen documents one field: several raise
     :class:`~crmbridge.Unsupported`."""
     if not order_by:
@@ -284,7 +287,7 @@ def ordering(order_by: Sequence[Sort], schema: ObjectSchema) -> str | None:
 def search_body(
     where: Filter | None, schema: ObjectSchema, *, field_names: Sequence[str] | None = None
 ) -> dict[str, Any]:
-    """The JSON body of ``POST /api/records/{object}/search`` (reference §8, documented_examples
+    """The JSON body of ``POST /api/records/{object}/search`` (docs/reference/kizen.md §8, documented_examples
     ``search_request``). ``field_names`` narrows the fields returned (omitted: all fields)."""
     body = to_groups(where, schema)
     if field_names is not None:

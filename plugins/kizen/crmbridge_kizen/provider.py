@@ -1,10 +1,10 @@
-"""The Kizen provider: the records API's verbs as sans-IO plans (DESIGN §2).
+"""The Kizen provider: the records API's verbs as sans-IO plans (docs/design.md §2).
 
 Every verb yields :class:`httpx.Request` objects built with :meth:`Provider.build_request` and
 translates with :mod:`crmbridge_kizen.codec` and :mod:`crmbridge_kizen.filters`; the drivers in
 :mod:`crmbridge.http` add the three auth headers, retries, rate limiting and error mapping.
 
-Paths and semantics are those of reference kizen.md §4 (record endpoints), §6 (upsert), §7
+Paths and semantics are those of docs/reference/kizen.md §4 (record endpoints), §6 (upsert), §7
 (archive) and §8 (search); ``docs/providers/kizen.md`` is the user-facing summary.
 """
 
@@ -66,8 +66,7 @@ def _records_path(slug: str, *rest: str) -> str:
 class KizenProvider(Provider):
     """Kizen's records API (``https://app.go.kizen.com``; any tenant host via ``base_url``).
 
-    Authenticates with three headers, ``X-API-KEY``, ``X-USER-ID`` and ``X-BUSINESS-ID`` (reference
-    kizen.md §2); all three are secrets: never shown in a repr, a log or a cassette.
+    Authenticates with three headers, ``X-API-KEY``, ``X-USER-ID`` and ``X-BUSINESS-ID`` (docs/reference/kizen.md §2); all three are secrets: never shown in a repr, a log or a cassette.
     """
 
     name = "kizen"
@@ -89,16 +88,16 @@ class KizenProvider(Provider):
         upsert_match="fixed",
         archive=True,
         restore=True,
-        delete=False,  # no hard delete in the public API (reference §7)
+        delete=False,  # no hard delete in the public API (docs/reference/kizen.md §7)
         add_values=True,
         remove_values=True,
         history=False,
         lists=False,
         sorts=True,
-        max_page_size=1000,  # reference §8 (app-engine)
-        read_rate=None,  # no published limits (reference §10)
+        max_page_size=1000,  # docs/reference/kizen.md §8 (app-engine)
+        read_rate=None,  # no published limits (docs/reference/kizen.md §10)
         write_rate=None,
-        concurrency=4,  # record writes lock (409 on concurrent writes, reference §9)
+        concurrency=4,  # record writes lock (409 on concurrent writes, docs/reference/kizen.md §9)
     )
     #: Before a native upsert, search for the match and answer ``noop`` without writing when
     #: nothing would change (one read instead of a write that fires Kizen automations and bumps
@@ -109,7 +108,7 @@ class KizenProvider(Provider):
 
     def __init__(self, *, base_url: str | None = None, **config: Any) -> None:
         super().__init__(base_url=base_url, **config)
-        # Kizen's docs give the base URL with "/api" (reference §2), Kizen's CLI without it; the
+        # Kizen's docs give the base URL with "/api" (docs/reference/kizen.md §2), Kizen's CLI without it; the
         # paths here include "/api", so both spellings work.
         if self.base_url.endswith("/api"):
             self.base_url = self.base_url[: -len("/api")]
@@ -120,7 +119,7 @@ class KizenProvider(Provider):
     # --- configuration ---------------------------------------------------------------------
 
     def auth_headers(self) -> dict[str, str]:
-        """The three headers of reference kizen.md §2."""
+        """The three headers of docs/reference/kizen.md §2."""
 
         def reveal(key: str) -> str:
             value = self.config.get(key)
@@ -144,11 +143,11 @@ class KizenProvider(Provider):
         return KizenEmulator(**options)
 
     def match_key(self, schema: ObjectSchema) -> str:
-        """``email`` for contacts, ``name`` otherwise: fixed by Kizen (reference §6)."""
+        """``email`` for contacts, ``name`` otherwise: fixed by Kizen (docs/reference/kizen.md §6)."""
         return codec.match_key_for(schema.slug)
 
     def match_keys(self, spec: FieldSpec, value: Any) -> list[str]:
-        """Kizen compares its match keys case-insensitively (``iexact``, reference §6)."""
+        """Kizen compares its match keys case-insensitively (``iexact``, docs/reference/kizen.md §6)."""
         return [key.casefold() for key in super().match_keys(spec, value)]
 
     # --- errors ----------------------------------------------------------------------------
@@ -178,7 +177,7 @@ class KizenProvider(Provider):
         )
 
     def is_retryable(self, error: CRMError, request: httpx.Request) -> bool:
-        """Also retry 409 ``conflict`` (a concurrent write holds the record's lock, reference §9)
+        """Also retry 409 ``conflict`` (a concurrent write holds the record's lock, docs/reference/kizen.md §9)
         — for idempotent requests only."""
         if super().is_retryable(error, request):
             return True
@@ -193,7 +192,7 @@ class KizenProvider(Provider):
 
     @staticmethod
     def _records(schema: ObjectSchema, *rest: str) -> str:
-        """``/api/records/{object}[/...]``; no trailing slash (reference §11)."""
+        """``/api/records/{object}[/...]``; no trailing slash (docs/reference/kizen.md §11)."""
         return _records_path(schema.slug, *rest)
 
     def _follow(self, url: str) -> str:
@@ -205,7 +204,7 @@ class KizenProvider(Provider):
         self._field_slugs.update({f.provider_id: f.slug for f in specs if f.provider_id})
 
     def _pages(self, path: str, params: Mapping[str, Any] | None = None) -> Plan[list[Any]]:
-        """Every row of a GET list, following ``next`` (reference §8 pagination)."""
+        """Every row of a GET list, following ``next`` (docs/reference/kizen.md §8 pagination)."""
         rows: list[Any] = []
         request = self.build_request("GET", path, params=params)
         while True:
@@ -219,7 +218,7 @@ class KizenProvider(Provider):
     # --- schema ----------------------------------------------------------------------------
 
     def list_objects(self) -> Plan[list[ObjectSpec]]:
-        """``GET /api/custom-objects?custom_only=false`` (standard objects too, reference §3),
+        """``GET /api/custom-objects?custom_only=false`` (standard objects too, docs/reference/kizen.md §3),
         plus ``GET /api/client/custom-object`` when contacts are not among them."""
         rows = yield from self._pages("/api/custom-objects", {"custom_only": "false"})
         objects = [codec.decode_object(r) for r in rows]
@@ -231,7 +230,7 @@ class KizenProvider(Provider):
         return objects
 
     def list_fields(self, object: ObjectSpec) -> Plan[list[FieldSpec]]:
-        """``GET /api/custom-objects/{id}/fields``: a bare, unpaginated array (reference §3)."""
+        """``GET /api/custom-objects/{id}/fields``: a bare, unpaginated array (docs/reference/kizen.md §3)."""
         ref = quote(object.provider_id or object.slug, safe="")
         rows = yield from self._pages(f"/api/custom-objects/{ref}/fields")
         fields = [codec.decode_field(r, object.slug) for r in rows if isinstance(r, Mapping)]
@@ -242,7 +241,7 @@ class KizenProvider(Provider):
 
     def _expand(self, payload: Mapping[str, Any]) -> Plan[Mapping[str, Any]]:
         """Fill summarised relationships (``value_summary``, more than 100 values) from
-        ``GET /api/records/{id}/field-values/{field_id}`` (reference §4 "Field values")."""
+        ``GET /api/records/{id}/field-values/{field_id}`` (docs/reference/kizen.md §4 "Field values")."""
         for field_id, _slug in codec.summarised_fields(payload):
             path = f"/api/records/{quote(str(payload['id']), safe='')}/field-values/"
             items = yield from self._pages(path + quote(field_id, safe=""))
@@ -269,7 +268,7 @@ class KizenProvider(Provider):
         return records
 
     def get(self, schema: ObjectSchema, id: str) -> Plan[Record]:
-        """``GET /api/records/{object}/{id}`` with hidden fields, as Kizen's CLI does (§4);
+        """``GET /api/records/{object}/{id}`` with hidden fields, as Kizen's CLI does (docs/reference/kizen.md §4);
         an archived record is a 404 (:class:`~crmbridge.NotFound`)."""
         request = self.build_request(
             "GET", self._records(schema, id), params={"include_hidden_fields": "true"}
@@ -279,7 +278,7 @@ class KizenProvider(Provider):
 
     def query(self, schema: ObjectSchema, query: Query, cursor: Any) -> Plan[Page]:
         """``POST /api/records/{object}/search`` with ``page``/``page_size``/``ordering`` in the
-        query string and filter groups in the body (reference §8); the next page is the ``next``
+        query string and filter groups in the body (docs/reference/kizen.md §8); the next page is the ``next``
         link, followed only on the base URL's host."""
         body = filters.search_body(query.where, schema, field_names=query.fields)
         if cursor is None:
@@ -302,7 +301,7 @@ class KizenProvider(Provider):
         self, schema: ObjectSchema, match: str, value: Any
     ) -> Plan[tuple[list[Record], bool]]:
         """Live records whose ``match`` field equals ``value`` (search ``=``; archived records
-        are never in search results, reference §7), and whether there are more than one page."""
+        are never in search results, docs/reference/kizen.md §7), and whether there are more than one page."""
         body = filters.search_body(F(match) == value, schema)
         request = self.build_request(
             "POST",
@@ -328,14 +327,14 @@ class KizenProvider(Provider):
 
     @staticmethod
     def _only_sets(fields: list[dict[str, Any]]) -> bool:
-        """A write that only sets values may be retried; add/remove ones are not (reference §9)."""
+        """A write that only sets values may be retried; add/remove ones are not (docs/reference/kizen.md §9)."""
         return all("add_values" not in f and "remove_values" not in f for f in fields)
 
     def create(
         self, schema: ObjectSchema, values: Mapping[str, Any], *, on_archived: OnArchived | None
     ) -> Plan[Record]:
-        """``POST /api/records/{object}/add`` (any 2xx, reference §4). Contacts are written with
-        field ids (name-keyed contact creates can 403, reference §11). ``on_archived`` → the
+        """``POST /api/records/{object}/add`` (any 2xx, docs/reference/kizen.md §4). Contacts are written with
+        field ids (name-keyed contact creates can 403, docs/reference/kizen.md §11). ``on_archived`` → the
         ``unarchive`` key (``error`` → ``prompt``, Kizen's default and its proven contacts path)."""
         _, record = yield from self._add(
             schema, values, codec.archive_policy("create", on_archived)
@@ -363,7 +362,7 @@ class KizenProvider(Provider):
         on_archived: OnArchived | None,
     ) -> Plan[Record]:
         """``PATCH /api/records/{object}/{id}?return_all_fields=true`` (PUT's treatment of
-        omitted fields is unconfirmed, reference §13.9). ``on_archived="replace"`` →
+        omitted fields is unconfirmed, docs/reference/kizen.md §13.9). ``on_archived="replace"`` →
         ``archived_conflict: overwrite``."""
         fields = self._fields(schema, values)
         body: dict[str, Any] = {"fields": fields, **codec.archive_policy("update", on_archived)}
@@ -387,7 +386,7 @@ class KizenProvider(Provider):
         emulate: bool,
     ) -> Plan[UpsertResult]:
         """``POST /api/records/{object}/upsert`` with ``lookup_value`` **and** ``fields`` (the
-        published schema omits ``fields``; Kizen's own client sends it, reference §6, §13.1).
+        published schema omits ``fields``; Kizen's own client sends it, docs/reference/kizen.md §6, §13.1).
 
         Kizen matches on ``email`` (contacts) or ``name``, case-insensitively; another ``match``
         raises :class:`~crmbridge.Unsupported` unless ``emulate=True`` (search, then add or
@@ -435,7 +434,8 @@ class KizenProvider(Provider):
                     f"kizen's upsert answer has no action ({payload.get('action')!r})",
                     provider=self.name,
                 )
-            action = "updated"  # 200 is only ever "updated" (reference §6, app-engine)
+            # 200 is only ever "updated" (docs/reference/kizen.md §6, app-engine)
+            action = "updated"
         if "fields" not in payload:  # a minimal answer (documented_examples upsert_response_min)
             record = yield from self.get(schema, payload["id"])
         else:
@@ -450,7 +450,7 @@ class KizenProvider(Provider):
         on_archived: OnArchived | None,
     ) -> Plan[UpsertResult]:
         """Search ``match = value``, then PATCH the one match or add a record. Two requests, not
-        atomic: a record created between them is duplicated (reference §13.2)."""
+        atomic: a record created between them is duplicated (docs/reference/kizen.md §13.2)."""
         if match not in values or values[match] is None:
             raise ValidationError(f"upsert on {match!r} needs a value for it", provider=self.name)
         policy = codec.archive_policy("create", on_archived or "unarchive")
@@ -473,7 +473,7 @@ class KizenProvider(Provider):
         return UpsertResult("unarchived" if action == "unarchived" else "created", record)
 
     def delete(self, schema: ObjectSchema, id: str) -> Plan[None]:
-        """Kizen has no hard delete (reference §7): :class:`~crmbridge.Unsupported`, naming
+        """Kizen has no hard delete (docs/reference/kizen.md §7): :class:`~crmbridge.Unsupported`, naming
         ``archive()``."""
         raise Unsupported(
             "kizen has no hard delete; use archive() (a soft delete, undone with restore())",
@@ -482,12 +482,12 @@ class KizenProvider(Provider):
         yield  # type: ignore[unreachable]  # pragma: no cover
 
     def archive(self, schema: ObjectSchema, id: str) -> Plan[None]:
-        """``DELETE /api/records/{object}/{id}``: 204, data kept, restorable (reference §7)."""
+        """``DELETE /api/records/{object}/{id}``: 204, data kept, restorable (docs/reference/kizen.md §7)."""
         yield self.build_request("DELETE", self._records(schema, id))
         return None
 
     def restore(self, schema: ObjectSchema, id: str) -> Plan[Record]:
-        """``PATCH /api/records/{object}/{id}/unarchive`` (no body, reference §4, [KZ-LIVE]);
+        """``PATCH /api/records/{object}/{id}/unarchive`` (no body, docs/reference/kizen.md §4, [KZ-LIVE]);
         the record is read back when the answer does not carry it."""
         request = self.build_request("PATCH", self._records(schema, id, "unarchive"),
                                      idempotent=True)  # fmt: skip

@@ -1,6 +1,6 @@
 """Reading Kizen field values: one decoder per neutral type, in one table. Pure.
 
-Read shapes are those of reference kizen.md §5 (read column), the live recording
+Read shapes are those of docs/reference/kizen.md §5 (read column), the live recording
 ``get_tax_lot.json`` and the documented ``read_value_shapes_by_type``; each decoder cites its source.
 """
 
@@ -29,7 +29,7 @@ def _text(v: Any, spec: FieldSpec | None) -> str | None:
 
 
 def _phone(v: Any, spec: FieldSpec | None) -> str | None:
-    # Read shape UNCONFIRMED (reference §5 phonenumber): a string, or an object with a number.
+    # Read shape UNCONFIRMED (docs/reference/kizen.md §5 phonenumber): a string, or an object with a number.
     if isinstance(v, Mapping):
         for key in ("e164", "e164_phone_number", "formatted", "number", "value"):
             if isinstance(v.get(key), str):
@@ -40,7 +40,7 @@ def _phone(v: Any, spec: FieldSpec | None) -> str | None:
 
 def _decimal(v: Any, spec: FieldSpec | None) -> Decimal:
     # Decimals arrive as numbers (recording get_tax_lot.json: 5.0) or strings (app-engine's orjson
-    # renderer, reference §5): both become an exact Decimal.
+    # renderer, docs/reference/kizen.md §5): both become an exact Decimal.
     if isinstance(v, bool) or not isinstance(v, int | float | str | Decimal):
         raise _bad_payload("a number", v)
     try:
@@ -57,7 +57,7 @@ def _integer(v: Any, spec: FieldSpec | None) -> int:
 
 
 def _money(v: Any, spec: FieldSpec | None) -> Money | None:
-    # {currency, symbol, amount}; an empty money field reads amount: null (reference §5,
+    # {currency, symbol, amount}; an empty money field reads amount: null (docs/reference/kizen.md §5,
     # recording get_tax_lot.json, documented_examples money_empty).
     currency = field_currency(spec)
     if isinstance(v, Mapping):
@@ -101,7 +101,7 @@ def _bool(v: Any, spec: FieldSpec | None) -> bool:
 
 
 def _option(v: Any, spec: FieldSpec | None) -> Option:
-    # {id, code, name} (reference §5, documented_examples dropdown); a bare option id is what
+    # {id, code, name} (docs/reference/kizen.md §5, documented_examples dropdown); a bare option id is what
     # app-engine's doc describes: resolved against the schema's options when known.
     if type(v) is dict or isinstance(v, Mapping):
         oid = str(v["id"]) if v.get("id") else None
@@ -120,7 +120,7 @@ def _option(v: Any, spec: FieldSpec | None) -> Option:
 
 
 def rating_of(v: Any, spec: FieldSpec | None) -> int:
-    # Read shape UNCONFIRMED (reference §5 rating): an integer, a number string, or one of the
+    # Read shape UNCONFIRMED (docs/reference/kizen.md §5 rating): an integer, a number string, or one of the
     # field's options {id, name: "1 - Low", code: "1"} (recording patients.excerpt.json).
     if isinstance(v, Mapping):
         v = v.get("code") or v.get("name")
@@ -132,7 +132,7 @@ def rating_of(v: Any, spec: FieldSpec | None) -> int:
 
 def _ref(v: Any, spec: FieldSpec | None) -> Ref:
     # Custom objects read {id, name[, display_name]}, contacts {id, first_name, last_name, email}
-    # or {id, display_name} (reference §5 relationship); the target object comes from the schema.
+    # or {id, display_name} (docs/reference/kizen.md §5 relationship); the target object comes from the schema.
     target = spec.target_objects[0] if spec is not None and spec.target_objects else ""
     rid = v.get("id") if isinstance(v, Mapping) else v
     if not isinstance(rid, str) or not rid:
@@ -163,7 +163,7 @@ def _file(v: Any, spec: FieldSpec | None) -> File:
 
 
 def _timezone(v: Any, spec: FieldSpec | None) -> str | None:
-    # Options have id == code == the IANA name (reference §5 timezone): keep the IANA name.
+    # Options have id == code == the IANA name (docs/reference/kizen.md §5 timezone): keep the IANA name.
     if isinstance(v, Mapping):
         v = v.get("code") or v.get("id") or v.get("name")
     return _text(v, spec)
@@ -213,7 +213,7 @@ _READ_UNKNOWN = (UNKNOWN, _raw, False)
 def decode_value(field_type: str | None, value: Any, spec: FieldSpec | None = None) -> Any:
     """One field value in neutral form. Multi fields give a list (``[]`` for null), single fields
     the value or ``None``. A scalar wrapped as ``{"value": x}`` is unwrapped (app-engine warns of
-    it, reference §4). Unknown types keep the raw value."""
+    it, docs/reference/kizen.md §4). Unknown types keep the raw value."""
     row, decode, unwraps = (
         _READS.get(field_type, _READ_UNKNOWN) if type(field_type) is str else _READ_UNKNOWN
     )

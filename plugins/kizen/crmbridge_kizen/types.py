@@ -1,14 +1,14 @@
 """Kizen field types ⇄ crmbridge's neutral types: THE one table.
 
-Every Kizen ``field_type`` (the 24 of the live ``FieldTypeEnum``, reference kizen.md §5, plus the
+Every Kizen ``field_type`` (the 24 of the live ``FieldTypeEnum``, docs/reference/kizen.md §5, plus the
 pipeline ``stage`` default field) has exactly one row in :data:`TYPES`, which says
 
 * which neutral :class:`~crmbridge.FieldType` it maps to;
 * whether it holds a list (``multi``; ``None`` for ``relationship``, where the field's
-  ``relation`` metadata decides, reference kizen.md §5 "Relationship cardinality");
-* how a value is written (:class:`Write`, reference kizen.md §5 write column);
+  ``relation`` metadata decides, docs/reference/kizen.md §5 "Relationship cardinality");
+* how a value is written (:class:`Write`, docs/reference/kizen.md §5 write column);
 * which Kizen filter ``condition`` each neutral operator becomes, and how a negated operator is
-  spelled (reference kizen.md §8 "Conditions by type", from Kizen's own ``filtering.py``).
+  spelled (docs/reference/kizen.md §8 "Conditions by type", from Kizen's own ``filtering.py``).
 
 The codec (:mod:`crmbridge_kizen.codec`) and the filter builder (:mod:`crmbridge_kizen.filters`)
 read this table and nothing else, so adding a type is one row. A ``field_type`` missing from the
@@ -42,17 +42,17 @@ __all__ = [
     "kizen_type",
 ]
 
-#: The contacts object's api_name (reference kizen.md §3).
+#: The contacts object's api_name (docs/reference/kizen.md §3).
 CONTACTS = "client_client"
 
 #: The upsert match key Kizen fixes per object: ``email`` for contacts, ``name`` for every other
-#: object, compared case-insensitively (``iexact``) and not configurable (reference kizen.md §6).
+#: object, compared case-insensitively (``iexact``) and not configurable (docs/reference/kizen.md §6).
 MATCH_KEYS: Mapping[str, str] = MappingProxyType({CONTACTS: "email"})
 DEFAULT_MATCH_KEY = "name"
 
 
 class Write(enum.Enum):
-    """How a value of a type is written in ``{"fields": [{"value": ...}]}`` (reference §5)."""
+    """How a value of a type is written in ``{"fields": [{"value": ...}]}`` (docs/reference/kizen.md §5)."""
 
     TEXT = "text"  # a string
     NUMBER = "number"  # a JSON number
@@ -61,12 +61,15 @@ class Write(enum.Enum):
     DATE = "date"  # "YYYY-MM-DD"
     DATETIME = "datetime"  # ISO 8601 with offset
     BOOL = "bool"  # true / false
-    OPTION = "option"  # {"id": option-uuid} or {"name": label} (reference §13.5)
-    TAG = "tag"  # {"id": tag-uuid} or {"name": label} (admin-cli fallback, §5 dynamictags)
-    RECORD = "record"  # {"id": record-uuid} (admin-cli and a 3P PUT script, §5)
-    MEMBER = "member"  # the team member's UUID as a bare string (app-engine, §5 team_selector)
-    FILE = "file"  # the uploaded file's UUID as a bare string (§5 files)
-    RATING = "rating"  # an integer (admin-cli coerces "3" to 3, §5 rating)
+    OPTION = "option"  # {"id": option-uuid} or {"name": label} (docs/reference/kizen.md §13.5)
+    # {"id": tag-uuid} or {"name": label} (admin-cli fallback, docs/reference/kizen.md §5 dynamictags)
+    TAG = "tag"
+    # {"id": record-uuid} (admin-cli and a 3P PUT script, docs/reference/kizen.md §5)
+    RECORD = "record"
+    # the team member's UUID as a bare string (app-engine, docs/reference/kizen.md §5 team_selector)
+    MEMBER = "member"
+    FILE = "file"  # the uploaded file's UUID as a bare string (docs/reference/kizen.md §5 files)
+    RATING = "rating"  # an integer (admin-cli coerces "3" to 3, docs/reference/kizen.md §5 rating)
     READ_ONLY = "read_only"  # never written through ``fields`` (stage: PATCH .../move)
     RAW = "raw"  # unknown types: the value is sent as given
 
@@ -87,11 +90,11 @@ class KizenType:
     ops: Mapping[str, str] = attrs.field(factory=dict, converter=_frozen)
     negated: Mapping[str, str] = attrs.field(factory=dict, converter=_frozen)
     #: Clearing sends ``""`` instead of ``null`` when the field's metadata says
-    #: ``allows_nulls: false`` (reference §5 "Clearing").
+    #: ``allows_nulls: false`` (docs/reference/kizen.md §5 "Clearing").
     text_like: bool = False
 
 
-# Condition sets, reference kizen.md §8 "Conditions by type" ([KZ] filtering.py).
+# Condition sets, docs/reference/kizen.md §8 "Conditions by type" ([KZ] filtering.py).
 _TEXT_OPS = {
     "eq": "=",
     "ne": "!=",
@@ -157,7 +160,7 @@ _ROWS = (
     _row("text", FieldType.text, Write.TEXT, _TEXT_OPS, _TEXT_NEG, text_like=True),
     _row("email", FieldType.email, Write.TEXT, _TEXT_OPS, _TEXT_NEG, text_like=True),
     _row("longtext", FieldType.long_text, Write.TEXT, _BLANK_ONLY, text_like=True),
-    # wysiwyg is stored as longtext + meta.is_markdown on objects (reference §5).
+    # wysiwyg is stored as longtext + meta.is_markdown on objects (docs/reference/kizen.md §5).
     _row("wysiwyg", FieldType.long_text, Write.TEXT, _BLANK_ONLY, text_like=True),
     _row("phonenumber", FieldType.phone, Write.TEXT, _PHONE_OPS, text_like=True),
     _row("integer", FieldType.integer, Write.INTEGER, _NUMBER_OPS, _NUMBER_NEG),
@@ -183,7 +186,7 @@ _ROWS = (
          multi=None),
     _row("timezone", FieldType.timezone, Write.TEXT, _TIMEZONE_OPS, {"eq": "!=", "ne": "="}),
     # The pipeline stage default field: read as {id, name, status, order}; moved with
-    # PATCH .../move {"stage_id"}, never through "fields" (reference §5, documented_examples
+    # PATCH .../move {"stage_id"}, never through "fields" (docs/reference/kizen.md §5, documented_examples
     # pipeline_stage_read); filtered with overwrite {"type": "stage"} (stage_filter).
     _row("stage", FieldType.status, Write.READ_ONLY, _STAGE_OPS),
 )
@@ -202,13 +205,13 @@ def kizen_type(field_type: str | None) -> KizenType:
 
 
 #: ``relation.relation_type`` / ``relation.cardinality`` values whose side holds many records
-#: (reference kizen.md §5: primary_for = one_to_many, additional(_for) = many_to_many; recording
+#: (docs/reference/kizen.md §5: primary_for = one_to_many, additional(_for) = many_to_many; recording
 #: patients.excerpt.json ``encounters``: primary_for + one_to_many).
 TO_MANY_RELATIONS = frozenset({"primary_for", "additional", "additional_for", "one_to_many",
                                "many_to_many"})  # fmt: skip
 
 #: Default (non-custom) fields: filtered by api_name with ``subtype: non_custom`` instead of by
-#: ``"custom"::<uuid>`` (reference §8 filter wire format; default field lists in §1.1 "Objects").
+#: ``"custom"::<uuid>`` (docs/reference/kizen.md §8 filter wire format; default field lists in §1.1 "Objects").
 #: Used only when the field metadata carries neither ``is_default`` nor ``is_deletable``.
 DEFAULT_FIELD_NAMES = frozenset({
     "name", "display_name", "owner", "created", "updated", "stage", "entity_value",
@@ -218,12 +221,12 @@ DEFAULT_FIELD_NAMES = frozenset({
 })  # fmt: skip
 
 #: System fields Kizen computes (timestamps, calculated names); never written
-#: (reference §4 "Default/system fields", §1.1 Contact "Full Name (calculated)").
+#: (docs/reference/kizen.md §4 "Default/system fields", §1.1 Contact "Full Name (calculated)").
 READ_ONLY_FIELD_NAMES = frozenset({"created", "updated", "display_name", "full_name"})
 
 #: Fields the live schema marks ``is_required`` that a create may still omit: Kizen fills them in.
 #: ``owner`` (recording patients.excerpt.json: required) is absent from the documented create
-#: (documented_examples ``add_request``, app-engine docs §5), so it is not required on create.
+#: (documented_examples ``add_request``, app-engine docs, docs/reference/kizen.md §5), so it is not required on create.
 SERVER_DEFAULTED_FIELD_NAMES = frozenset({"owner"})
 
 #: The Kizen type assumed for a :class:`~crmbridge.FieldSpec` that carries no Kizen metadata

@@ -1,8 +1,7 @@
 """Writing Kizen field values: one encoder per write form, in one table, and the ``on_archived``
 policy of each write verb. Pure.
 
-``{"fields": [{"name"|"id": ..., "value"|"add_values"|"remove_values": ...}]}`` (reference
-kizen.md §5 ``FieldRequest``); every bad value is reported, by field, before any request.
+``{"fields": [{"name"|"id": ..., "value"|"add_values"|"remove_values": ...}]}`` (docs/reference/kizen.md §5 ``FieldRequest``); every bad value is reported, by field, before any request.
 """
 
 from __future__ import annotations
@@ -75,13 +74,14 @@ def _w_integer(v: Any, spec: FieldSpec) -> int:
         if not n.is_integer():
             raise _Invalid("a whole number")
         n = int(n)
-    if not -(2**31) <= n < 2**31:  # Integer is 4 bytes (reference §1.1 custom-fields page)
+    # Integer is 4 bytes (docs/reference/kizen.md §1.1 custom-fields page)
+    if not -(2**31) <= n < 2**31:
         raise _Invalid("a 32-bit integer")
     return n
 
 
 def _w_money(v: Any, spec: FieldSpec) -> int | float:
-    # The currency is the field's (money_options.currency), not the value's (reference §5).
+    # The currency is the field's (money_options.currency), not the value's (docs/reference/kizen.md §5).
     if isinstance(v, Money):
         currency = field_currency(spec)
         if v.currency and currency and v.currency != currency:
@@ -130,7 +130,7 @@ def _as_option(v: Any) -> Option:
 
 def _w_option(v: Any, spec: FieldSpec) -> dict[str, str]:
     # {"id": option-uuid} is the live round-trip-tested form; {"name": label} is accepted
-    # (reference §5 dropdown, §13.5; documented_examples write_fields_wire_shape).
+    # (docs/reference/kizen.md §5 dropdown, §13.5; documented_examples write_fields_wire_shape).
     opt = _as_option(v)
     found = spec.option(opt)
     if found is not None and found.id:
@@ -142,14 +142,14 @@ def _w_option(v: Any, spec: FieldSpec) -> dict[str, str]:
 
 
 def _w_tag(v: Any, spec: FieldSpec) -> dict[str, str]:
-    # Tags unknown to the schema go by name (admin-cli falls back to {"name": label}, §5).
+    # Tags unknown to the schema go by name (admin-cli falls back to {"name": label}, docs/reference/kizen.md §5).
     opt = _as_option(v)
     found = spec.option(opt) or opt
     return {"id": found.id} if found.id else {"name": found.label}
 
 
 def _w_record(v: Any, spec: FieldSpec) -> dict[str, str]:
-    # {"id": record-uuid} (reference §5 relationship; documented_examples put_relationship_link).
+    # {"id": record-uuid} (docs/reference/kizen.md §5 relationship; documented_examples put_relationship_link).
     if isinstance(v, Ref):
         if spec.target_objects and v.object and v.object not in spec.target_objects:
             raise _Invalid(f"a record of {' or '.join(spec.target_objects)}")
@@ -160,7 +160,7 @@ def _w_record(v: Any, spec: FieldSpec) -> dict[str, str]:
 
 
 def _w_member(v: Any, spec: FieldSpec) -> str:
-    # The team member's UUID, bare (app-engine, reference §5 team_selector).
+    # The team member's UUID, bare (app-engine, docs/reference/kizen.md §5 team_selector).
     if isinstance(v, User):
         v = v.id
     if isinstance(v, str) and v and "@" not in v:
@@ -177,7 +177,7 @@ def _w_file(v: Any, spec: FieldSpec) -> str:
 
 
 def _w_rating(v: Any, spec: FieldSpec) -> int:
-    # An integer (admin-cli coerces "3" to 3, reference §5); an option "1 - Low" means 1.
+    # An integer (admin-cli coerces "3" to 3, docs/reference/kizen.md §5); an option "1 - Low" means 1.
     if isinstance(v, Option):
         found = spec.option(v) or v
         v = rating_of({"name": found.label}, spec)
@@ -192,7 +192,7 @@ def _w_raw(v: Any, spec: FieldSpec) -> Any:
     return v
 
 
-#: How a value is written, per write form (reference kizen.md §5). One table.
+#: How a value is written, per write form (docs/reference/kizen.md §5). One table.
 _ENCODERS: Mapping[Write, Callable[[Any, FieldSpec], Any]] = {
     Write.TEXT: _w_text,
     Write.NUMBER: _w_number,
@@ -213,7 +213,7 @@ _ENCODERS: Mapping[Write, Callable[[Any, FieldSpec], Any]] = {
 
 
 def _empty(spec: FieldSpec, row: KizenType) -> Any:
-    # "Clearing: send value null" (reference §5); multi fields clear to []; text fields that
+    # "Clearing: send value null" (docs/reference/kizen.md §5); multi fields clear to []; text fields that
     # declare allows_nulls: false clear to "".
     if spec.multi:
         return []
@@ -253,7 +253,7 @@ def _field_error(spec: FieldSpec, value: Any, e: _Invalid) -> FieldError:
 
 def encode_value(spec: FieldSpec, value: Any) -> dict[str, Any]:
     """One ``FieldRequest`` body without its key: ``{"value": ...}``, ``{"add_values": [...]}``
-    or ``{"remove_values": [...]}`` (reference §5). Raises :class:`~crmbridge.ValidationError`."""
+    or ``{"remove_values": [...]}`` (docs/reference/kizen.md §5). Raises :class:`~crmbridge.ValidationError`."""
     try:
         key, payload = _encode(spec, value)
     except _Invalid as e:
@@ -268,9 +268,9 @@ def encode_value(spec: FieldSpec, value: Any) -> dict[str, Any]:
 def encode_fields(
     schema: ObjectSchema, values: Mapping[str, Any], *, key: FieldKey = "name"
 ) -> list[dict[str, Any]]:
-    """The ``fields`` list of a write body (reference kizen.md §5 ``FieldRequest``), one entry per
+    """The ``fields`` list of a write body (docs/reference/kizen.md §5 ``FieldRequest``), one entry per
     value, in the order given. ``key="id"`` names fields by UUID (``provider_id``): contacts
-    ``add`` needs it (reference §11). Every bad value is reported in one
+    ``add`` needs it (docs/reference/kizen.md §11). Every bad value is reported in one
     :class:`~crmbridge.ValidationError`."""
     out: list[dict[str, Any]] = []
     errors: list[FieldError] = []
@@ -298,9 +298,9 @@ def encode_fields(
 
 # --- archive policy ---------------------------------------------------------------------------
 
-#: ``on_archived`` → the body key and value each write verb sends (reference kizen.md §6, §7;
+#: ``on_archived`` → the body key and value each write verb sends (docs/reference/kizen.md §6, §7;
 #: seed enums UnarchiveEnum, OncreateUnarchiveEnum, ArchivedConflictEnum). ``None``: send nothing
-#: (Kizen's default, which fails). The upsert default is ``unarchive`` (reference §13.4).
+#: (Kizen's default, which fails). The upsert default is ``unarchive`` (docs/reference/kizen.md §13.4).
 _ARCHIVE_POLICY: Mapping[str, tuple[str, Mapping[str, str | None]]] = {
     "create": ("unarchive", {"error": "prompt", "unarchive": "unarchive", "replace": "overwrite"}),
     "upsert": ("oncreate_unarchive",

@@ -87,7 +87,7 @@ def test_decode_fields_live_patients(patients: ObjectSchema) -> None:
 
 
 def test_decode_record_with_schema_fills_blanks(patients: ObjectSchema) -> None:
-    """Blank fields are omitted by the API (reference §1.1): None for single, [] for multi."""
+    """Blank fields are omitted by the API (docs/reference/kizen.md §1.1): None for single, [] for multi."""
     payload = record_payload("r1", name=("text", "Ada"))
     record = codec.decode_record(payload, "patients", fields=patients.fields)
     assert record["name"] == "Ada"
@@ -102,7 +102,7 @@ EX = load("documented_examples.json")
 
 
 def test_documented_add_response() -> None:
-    """doc example add_response (app-engine docs §5): a dropdown read with code null."""
+    """doc example add_response (app-engine docs, docs/reference/kizen.md §5): a dropdown read with code null."""
     record = codec.decode_record(EX["add_response"]["body"], "example_widgets")
     assert record["example_plugin_status"] == Option("Open", "…")
 
@@ -161,51 +161,51 @@ D = dt.datetime(2026, 3, 31, 12, 27, 20, 152070, tzinfo=CDT)
 # (field, wire read value, neutral value, neutral value to write, wire write value, evidence)
 ROWS: list[tuple[str, Any, Any, Any, Any, str]] = [
     ("name", "VTI", "VTI", "VTI", "VTI", "text: get_tax_lot.json"),
-    ("email_address", "a@b.co", "a@b.co", "a@b.co", "a@b.co", "email: reference §5"),
-    ("notes", "two\nlines", "two\nlines", "two\nlines", "two\nlines", "longtext: §5"),
-    ("summary", "**b**", "**b**", "**b**", "**b**", "wysiwyg: stored as longtext, §5"),
-    ("phone", "+13125550100", "+13125550100", "+13125550100", "+13125550100", "§5 E.164"),
+    ("email_address", "a@b.co", "a@b.co", "a@b.co", "a@b.co", "email: docs/reference/kizen.md §5"),
+    ("notes", "two\nlines", "two\nlines", "two\nlines", "two\nlines", "longtext: docs/reference/kizen.md §5"),
+    ("summary", "**b**", "**b**", "**b**", "**b**", "wysiwyg: stored as longtext, docs/reference/kizen.md §5"),
+    ("phone", "+13125550100", "+13125550100", "+13125550100", "+13125550100", "docs/reference/kizen.md §5 E.164"),
     ("seats", 40, 40, 40, 40, "integer: read_value_shapes_by_type"),
     ("ratio", 5.0, Decimal("5"), Decimal("5.5"), 5.5, "decimal: get_tax_lot.json"),
     ("value", {"currency": "USD", "symbol": "$", "amount": 320.81},
      Money(Decimal("320.81"), "USD"), Money("320.81", "USD"), 320.81, "money: get_tax_lot.json"),
-    ("score", 3, 3, 3, 3, "rating: §5 (admin-cli coerces to int)"),
-    ("renewal", "2026-03-31", dt.date(2026, 3, 31), dt.date(2026, 3, 31), "2026-03-31", "date §5"),
+    ("score", 3, 3, 3, 3, "rating: docs/reference/kizen.md §5 (admin-cli coerces to int)"),
+    ("renewal", "2026-03-31", dt.date(2026, 3, 31), dt.date(2026, 3, 31), "2026-03-31", "date docs/reference/kizen.md §5"),
     ("last_seen", "2026-03-31T12:27:20.152070-05:00", D, D,
      "2026-03-31T12:27:20.152070-05:00", "datetime: get_tax_lot.json"),
-    ("active", True, True, False, False, "checkbox: §5"),
+    ("active", True, True, False, False, "checkbox: docs/reference/kizen.md §5"),
     ("size", {"id": "opt-small", "code": "small", "name": "Small"}, Option("Small", "opt-small"),
      Option("Small", "opt-small"), {"id": "opt-small"}, "dropdown: admin-cli drift test"),
     ("channel", {"id": "opt-email", "code": "email", "name": "Email"},
-     Option("Email", "opt-email"), Option("Email"), {"id": "opt-email"}, "radio: §5"),
+     Option("Email", "opt-email"), Option("Email"), {"id": "opt-email"}, "radio: docs/reference/kizen.md §5"),
     ("flavour", {"id": "opt-sour", "code": "sour", "name": "Sour"}, Option("Sour", "opt-sour"),
-     "sour", {"id": "opt-sour"}, "choices: §5 (label matched case-insensitively, §11)"),
+     "sour", {"id": "opt-sour"}, "choices: docs/reference/kizen.md §5 (label matched case-insensitively, §11)"),
     ("region", {"id": "opt-north", "code": "north", "name": "North"},
      Option("North", "opt-north"), Option("North", "opt-north"), {"id": "opt-north"},
-     "selector: §5"),
+     "selector: docs/reference/kizen.md §5"),
     ("consent", {"id": "yn-maybe", "code": "maybe", "name": "Maybe"},
-     Option("Maybe", "yn-maybe"), Option("Maybe"), {"id": "yn-maybe"}, "yesnomaybe: §5"),
+     Option("Maybe", "yn-maybe"), Option("Maybe"), {"id": "yn-maybe"}, "yesnomaybe: docs/reference/kizen.md §5"),
     ("state", {"id": "opt-open", "code": "open", "name": "Open"}, Option("Open", "opt-open"),
-     Option("Open", "opt-open"), {"id": "opt-open"}, "status: §5"),
+     Option("Open", "opt-open"), {"id": "opt-open"}, "status: docs/reference/kizen.md §5"),
     ("features", [{"id": "opt-api", "code": "api", "name": "Api"}], [Option("Api", "opt-api")],
      [Option("Api", "opt-api"), Option("Sso")], [{"id": "opt-api"}, {"id": "opt-sso"}],
-     "checkboxes: §5"),
+     "checkboxes: docs/reference/kizen.md §5"),
     ("labels", [{"id": "t1", "name": "Hot"}], [Option("Hot", "t1")],
      [Option("Hot", "t1"), Option("New tag")], [{"id": "t1"}, {"name": "New tag"}],
-     "dynamictags: read_value_shapes_by_type; new tags by name (admin-cli, §5)"),
+     "dynamictags: read_value_shapes_by_type; new tags by name (admin-cli, docs/reference/kizen.md §5)"),
     ("attachments", [{"id": "file-1", "name": "a.pdf", "url": "https://files/a.pdf"}],
      [File("file-1", "a.pdf", "https://files/a.pdf")], [File("file-1")], ["file-1"],
-     "files: §5 (list of uploaded-file UUIDs)"),
+     "files: docs/reference/kizen.md §5 (list of uploaded-file UUIDs)"),
     ("owner", {"id": "e1", "deleted": False, "first_name": "Alex", "last_name": "Example",
                "email": "alex@example.com"},
      User(id="e1", email="alex@example.com", name="Alex Example"), User(id="e1"), "e1",
-     "team_selector: get_tax_lot.json; write a bare UUID (app-engine, §5)"),
+     "team_selector: get_tax_lot.json; write a bare UUID (app-engine, docs/reference/kizen.md §5)"),
     ("company", {"id": "co-1", "name": "Acme"}, Ref("companies_company", "co-1"),
      Ref("companies_company", "co-1"), {"id": "co-1"},
-     "relationship to-one: §5, documented put_relationship_link"),
+     "relationship to-one: docs/reference/kizen.md §5, documented put_relationship_link"),
     ("contacts", [{"id": "c1", "display_name": "Ada"}], [Ref("client_client", "c1")],
-     [Ref("client_client", "c1")], [{"id": "c1"}], "relationship to-many: §5"),
-    ("tz", "America/Chicago", "America/Chicago", "Europe/Paris", "Europe/Paris", "timezone §5"),
+     [Ref("client_client", "c1")], [{"id": "c1"}], "relationship to-many: docs/reference/kizen.md §5"),
+    ("tz", "America/Chicago", "America/Chicago", "Europe/Paris", "Europe/Paris", "timezone docs/reference/kizen.md §5"),
     ("hologram", {"x": [1]}, {"x": [1]}, {"y": 2}, {"y": 2}, "unknown type: kept raw"),
 ]  # fmt: skip
 
@@ -254,7 +254,8 @@ def test_type_table_neutral_types(widgets: ObjectSchema) -> None:
 @pytest.mark.parametrize(
     ("field_type", "wire", "expected"),
     [
-        ("decimal", "12.50", Decimal("12.50")),  # orjson renders decimals as strings (§5)
+        # orjson renders decimals as strings (docs/reference/kizen.md §5)
+        ("decimal", "12.50", Decimal("12.50")),
         ("integer", "7", 7),
         ("money", {"currency": "EUR", "symbol": "€", "amount": "9.99"}, Money("9.99", "EUR")),
         ("text", {"value": "wrapped"}, "wrapped"),  # app-engine: values may be {value}
@@ -278,7 +279,7 @@ def test_decode_unreadable_value_names_the_field(widgets: ObjectSchema) -> None:
 
 
 def test_decode_record_fields_as_list() -> None:
-    """app-engine: ``fields`` may be an array in some surfaces (reference §4)."""
+    """app-engine: ``fields`` may be an array in some surfaces (docs/reference/kizen.md §4)."""
     payload = {"id": "r1", "fields": [{"id": "f1", "name": "name", "field_type": "text",
                                         "value": "Ada"}]}  # fmt: skip
     assert codec.decode_record(payload)["name"] == "Ada"
@@ -290,7 +291,7 @@ def test_decode_record_without_id_is_an_error() -> None:
 
 
 def test_value_summary_is_left_out_until_expanded(widgets: ObjectSchema) -> None:
-    """Summarised relationships (> 100 values) carry value_summary, not value (§1.1, §4)."""
+    """Summarised relationships (> 100 values) carry value_summary, not value (docs/reference/kizen.md §1.1, §4)."""
     payload = record_payload("r1", name=("text", "W"))
     fid = widgets.fields["contacts"].provider_id
     assert fid is not None
@@ -320,12 +321,13 @@ def test_add_remove_clear(widgets: ObjectSchema) -> None:
         {"name": "features", "remove_values": [{"id": "opt-api"}]},
         {"name": "contacts", "value": []},
         {"name": "renewal", "value": None},
-        {"name": "notes", "value": ""},  # allows_nulls: false → "" (reference §5 Clearing)
+        # allows_nulls: false → "" (docs/reference/kizen.md §5 Clearing)
+        {"name": "notes", "value": ""},
     ]
 
 
 def test_fields_by_id(contacts: ObjectSchema) -> None:
-    """Contacts are created with field ids (reference §11)."""
+    """Contacts are created with field ids (docs/reference/kizen.md §11)."""
     fields = codec.encode_fields(contacts, {"email": "a@b.co"}, key="id")
     assert fields == [{"id": "c0000000-0000-4000-8000-000000000001", "value": "a@b.co"}]
 
@@ -454,7 +456,7 @@ def test_error_shapes(status: int, body: Any, cls: type, code: str | None) -> No
 
 
 def test_error_html_404_is_a_provider_error_with_the_text() -> None:
-    """An HTML 404 (wrong path, e.g. a trailing slash: builder-cli fixtures README, §9)."""
+    """An HTML 404 (wrong path, e.g. a trailing slash: builder-cli fixtures README, docs/reference/kizen.md §9)."""
     html = "<!DOCTYPE html><html><body><h1>Not Found</h1><p>The resource</p></body></html>"
     e = codec.decode_error(404, html)
     assert type(e) is ProviderError
@@ -485,7 +487,7 @@ def test_rating_written_from_its_option(widgets: ObjectSchema) -> None:
 
 
 def test_error_paginated_envelope_with_errors() -> None:
-    """A paginated answer whose ``errors`` is non-empty comes as a 400 (reference §8)."""
+    """A paginated answer whose ``errors`` is non-empty comes as a 400 (docs/reference/kizen.md §8)."""
     body = {"count": 0, "next": None, "previous": None, "results": [],
             "errors": ["Invalid filter: unknown field"]}  # fmt: skip
     e = codec.decode_error(400, body)
@@ -499,9 +501,9 @@ def test_error_paginated_envelope_with_errors() -> None:
 @pytest.mark.parametrize(
     "body",
     [
-        # DRF UniqueValidator wording, positional record-write body (reference §9)
+        # DRF UniqueValidator wording, positional record-write body (docs/reference/kizen.md §9)
         {"non_field_errors": [], "fields": [{"value": ["Contact with this email already exists."]}]},
-        # the archived conflict of unarchive: prompt (body UNCONFIRMED, reference §6)
+        # the archived conflict of unarchive: prompt (body UNCONFIRMED, docs/reference/kizen.md §6)
         {"non_field_errors": ["An archived widget with this name already exists. Choose to "
                               "unarchive it or overwrite."], "fields": [{}]},
         {"email": [{"message": "Taken.", "code": "unique"}]},

@@ -1,4 +1,4 @@
-"""Kizen emulator: auth, routing, objects and fields, and the HTTP form (reference kizen.md §2, §3)."""
+"""Kizen emulator: auth, routing, objects and fields, and the HTTP form (docs/reference/kizen.md §2, §3)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Kizen emulator answers validated against the records OpenAPI fragments [SEED].
 
 The spec (``data/emulator/kizen-records-openapi.json``, a copy of shared/specs) has known
-drf-spectacular artifacts that live data contradicts (reference kizen.md §4, §9). They are patched
+drf-spectacular artifacts that live data contradicts (docs/reference/kizen.md §4, §9). They are patched
 here, each with its evidence, and everything else is checked as published:
 
 * ``Fields`` declares one property literally named ``id``; live reads are a map keyed by field UUID

@@ -1,4 +1,4 @@
-"""Kizen emulator: record reads and writes, archive, upsert and their conflicts (reference §4 to §7, §9)."""
+"""Kizen emulator: record reads and writes, archive, upsert and their conflicts (docs/reference/kizen.md §4 to §7, §9)."""
 
 from __future__ import annotations
 
@@ -251,7 +251,7 @@ def test_unique_record_name_is_exact(c: httpx.Client) -> None:
     assert (
         c.post(f"{CO}/add", json={"fields": [{"name": "name", "value": "Acme"}]}).status_code == 400
     )
-    add(c, CO, name="ACME")  # case variants may coexist (reference §6)
+    add(c, CO, name="ACME")  # case variants may coexist (docs/reference/kizen.md §6)
 
 
 def test_archive_unarchive_cycle(c: httpx.Client, emu: KizenEmulator) -> None:
@@ -319,7 +319,7 @@ def test_upsert_creates_then_updates_case_insensitively(c: httpx.Client) -> None
     assert r.status_code == 200
     assert (r.json()["action"], r.json()["id"]) == ("updated", rid)
     assert set(values(r.json())) == {"last_name", "updated"}
-    # ...while lookup stays case-sensitive (reference §13.3)
+    # ...while lookup stays case-sensitive (docs/reference/kizen.md §13.3)
     assert c.get(f"{CT}/lookup", params={"identifier": "ada@example.com"}).status_code == 404
 
 

@@ -1,4 +1,4 @@
-"""Kizen emulator: search filters, ordering, text search, pagination and its cost (reference §8)."""
+"""Kizen emulator: search filters, ordering, text search, pagination and its cost (docs/reference/kizen.md §8)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Neutral filters → Kizen search filter groups (reference kizen.md §8)."""
+"""Neutral filters → Kizen search filter groups (docs/reference/kizen.md §8)."""
 
 from __future__ import annotations
 
@@ -61,7 +61,7 @@ def test_documented_default_field_spelling(widgets: ObjectSchema) -> None:
 
 D = dt.datetime(2026, 3, 31, 12, 27, 20, 152070, tzinfo=dt.timezone(dt.timedelta(hours=-5)))
 
-# (filter, condition, value): one or more rows per type family (reference §8 conditions by type)
+# (filter, condition, value): one or more rows per type family (docs/reference/kizen.md §8 conditions by type)
 CONDITIONS: list[tuple[Filter, str, Any]] = [
     (F("email_address").contains("@acme"), "contains", "@acme"),
     (~F("email_address").contains("@acme"), "!contains", "@acme"),
@@ -93,7 +93,7 @@ CONDITIONS: list[tuple[Filter, str, Any]] = [
     (~F("contacts").contains("c1"), "!contains", ["c1"]),
     (F("attachments") > 0, ">", 0),
     (F("tz") == "America/Chicago", "=", "America/Chicago"),
-    (F("seats") == None, "is_blank", True),  # noqa: E711  value may never be null (§8)
+    (F("seats") == None, "is_blank", True),  # noqa: E711  value may never be null (docs/reference/kizen.md §8)
     (F("seats") != None, "is_blank", False),  # noqa: E711
 ]
 
@@ -236,7 +236,7 @@ def neutral(f: Filter, r: dict[str, Any]) -> bool:
 
 
 def kizen(groups: dict[str, Any], r: dict[str, Any]) -> bool:
-    """How Kizen evaluates a search body (our reading of reference §8)."""
+    """How Kizen evaluates a search body (our reading of docs/reference/kizen.md §8)."""
     by_field = {"name": r["name"], "seats": r["seats"]}
 
     def one(f: dict[str, Any]) -> bool:

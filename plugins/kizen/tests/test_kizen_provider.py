@@ -80,7 +80,7 @@ def test_objects_and_fields(crm: crmbridge.Bridge, fake: FakeKizen) -> None:
 
 
 def test_contacts_object_from_client_endpoint() -> None:
-    """Contacts come from /api/client/custom-object when custom-objects omits them (§3)."""
+    """Contacts come from /api/client/custom-object when custom-objects omits them (docs/reference/kizen.md §3)."""
     fake = FakeKizen()
     fake.on("GET", "/api/custom-objects", fake.json({"count": 0, "next": None, "results": []}))
     fake.on("GET", "/api/client/custom-object", fake.json({"id": "c-uuid", "object_name": "C"}))
@@ -155,7 +155,7 @@ def test_query_page_size_capped_at_1000(crm: crmbridge.Bridge, fake: FakeKizen) 
 
 
 def test_query_refuses_next_on_another_host(crm: crmbridge.Bridge, fake: FakeKizen) -> None:
-    """Credentials go only to the base URL's host (reference §13.17)."""
+    """Credentials go only to the base URL's host (docs/reference/kizen.md §13.17)."""
     page = {"count": 2, "next": "https://evil.example.com/api/records/widgets/search?page=2",
             "results": [widget()]}  # fmt: skip
     fake.on("POST", W + "/search", fake.json(page))
@@ -190,7 +190,7 @@ def test_create(crm: crmbridge.Bridge, fake: FakeKizen) -> None:
 
 
 def test_create_contact_uses_field_ids(crm: crmbridge.Bridge, fake: FakeKizen) -> None:
-    """Name-keyed contact creates can 403; ids are the proven path (reference §11)."""
+    """Name-keyed contact creates can 403; ids are the proven path (docs/reference/kizen.md §11)."""
     fake.on("POST", "/api/records/client_client/add",
             fake.json(record_payload("c1", email=("email", "ada@x.io"))))  # fmt: skip
     crm.create("client_client", {"email": "ada@x.io"}, on_archived="unarchive")
@@ -308,7 +308,7 @@ def test_upsert_action_from_kizen(
 
 
 def test_upsert_noop_when_nothing_would_change(crm: crmbridge.Bridge, fake: FakeKizen) -> None:
-    """Upsert matching is case-insensitive (§6): a case-variant match is still a noop check."""
+    """Upsert matching is case-insensitive (docs/reference/kizen.md §6): a case-variant match is still a noop check."""
     current = widget("w7", "GIZMO", seats=("integer", 3))
     fake.on("POST", W + "/search", fake.json({"count": 1, "next": None, "results": [current]}))
     result = crm.upsert("widgets", {"name": "GIZMO", "seats": 3})
@@ -388,7 +388,7 @@ def test_capabilities() -> None:
 
 
 def test_async_bridge_runs_the_same_plans(fake: FakeKizen) -> None:
-    """One plan, two drivers (DESIGN §2): the async facade sends the same requests."""
+    """One plan, two drivers (docs/design.md §2): the async facade sends the same requests."""
     import asyncio
 
     page = {"count": 2, "next": f"{BASE}{W}/search?page=2", "results": [widget("w1")]}
@@ -432,7 +432,7 @@ def test_detect_noop_off_sends_only_the_upsert(fake: FakeKizen) -> None:
 
 
 def test_object_by_uuid(crm: crmbridge.Bridge, fake: FakeKizen) -> None:
-    """Objects are named by api_name or UUID (reference §3); paths use the api_name."""
+    """Objects are named by api_name or UUID (docs/reference/kizen.md §3); paths use the api_name."""
     fake.on("GET", W + "/w1", fake.json(widget()))
     record = crm.get("11111111-1111-4111-8111-111111111111", "w1")
     assert record.object == "widgets"

@@ -18,7 +18,7 @@ SCHEMA = schema_from("widgets.fields.json")
 
 
 def echo(slug: str, wire: Any) -> Any:
-    """What Kizen reads back for a written value (reference §5 read column)."""
+    """What Kizen reads back for a written value (docs/reference/kizen.md §5 read column)."""
     spec = SCHEMA.fields[slug]
     ft = codec.field_type_of(spec)
     if ft == "money":
@@ -85,7 +85,8 @@ def test_checkbox(value: bool) -> None:
 @given(st.sampled_from(["size", "channel", "state"]), st.data())
 def test_options(slug: str, data: st.DataObject) -> None:
     option = data.draw(st.sampled_from(SCHEMA.fields[slug].options))
-    by_label = Option(option.label.upper())  # labels match case-insensitively (§11)
+    # labels match case-insensitively (docs/reference/kizen.md §11)
+    by_label = Option(option.label.upper())
     assert roundtrip(slug, by_label) == option
 
 

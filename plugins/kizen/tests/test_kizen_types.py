@@ -1,4 +1,4 @@
-"""The one table (reference kizen.md §5 field types, §8 conditions)."""
+"""The one table (docs/reference/kizen.md §5 field types, §8 conditions)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from crmbridge_kizen import types
 from crmbridge import FieldType
 from crmbridge.filters import OPERATORS
 
-#: The live FieldTypeEnum (reference §5, [KZ-LIVE] schema snapshot).
+#: The live FieldTypeEnum (docs/reference/kizen.md §5, [KZ-LIVE] schema snapshot).
 LIVE_FIELD_TYPES = [
     "checkbox",
     "checkboxes",
@@ -48,7 +48,8 @@ def test_rows_are_consistent(row: types.KizenType) -> None:
     assert set(row.ops) <= set(OPERATORS)
     assert set(row.negated) <= set(OPERATORS)
     assert "is_empty" not in row.negated  # negated is_empty is is_blank false
-    if row.field_type not in ("stage", "checkbox"):  # a checkbox is only = true/false (§8)
+    # a checkbox is only = true/false (docs/reference/kizen.md §8)
+    if row.field_type not in ("stage", "checkbox"):
         assert row.ops.get("is_empty") == "is_blank"
 
 

@@ -1,5 +1,5 @@
 """Apply validated values to stored ones: set, :func:`~crmbridge.add`, :func:`~crmbridge.remove`,
-:func:`~crmbridge.clear` (DESIGN §3).
+:func:`~crmbridge.clear` (docs/design.md §3).
 
 The facade has already normalised the values against the schema (options carry their ids, single
 values for multi fields are lists), so this is plain list arithmetic. A local file has no reason

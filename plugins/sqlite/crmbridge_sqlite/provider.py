@@ -9,7 +9,7 @@ It exists so a CRM can be backed up to a file and restored::
 
 Every verb is a plan like any provider's, but a plan that sends no request: it does its work in
 one SQLite transaction when the driver runs it, so ``Bridge`` and ``AsyncBridge``, the migration
-engine and the conformance suite drive it unchanged. What it does, in the terms of DESIGN §3 and §4:
+engine and the conformance suite drive it unchanged. What it does, in the terms of docs/design.md §3 and §4:
 
 * records live in :mod:`.store`; ids are UUIDs; ``created_at`` is the time of the write;
 * ``unique`` fields are enforced among live records (a duplicate is a :class:`~crmbridge.Conflict`);

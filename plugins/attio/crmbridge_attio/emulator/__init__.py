@@ -1,4 +1,4 @@
-"""A stateful emulator of the Attio REST API v2 (DESIGN §6, issue #6).
+"""A stateful emulator of the Attio REST API v2 (docs/design.md §6, issue #6).
 
 ``AttioEmulator()`` answers Attio's endpoints from in-memory state, in Attio's wire format:
 in-process through ``.transport()`` (an ``httpx.MockTransport``) or over HTTP on loopback through

@@ -1,5 +1,5 @@
 """Handlers for list entries: query, create, assert by parent, get, append/overwrite, delete,
-attribute values (reference/attio.md §4, entries rows).
+attribute values (docs/reference/attio.md §4, entries rows).
 
 Entries may repeat a parent (create allows duplicates); asserting by parent with more than one entry
 is 400 ``multiple_match_results`` and changing an entry's parent is 400 ``immutable_value`` (the

@@ -1,7 +1,7 @@
 """Handlers for records: query, create, assert, get, append (PATCH), overwrite (PUT), delete,
 attribute values (with history), the record's list entries, and search.
 
-Endpoints, defaults and semantics: reference/attio.md §4 (records table). There is no
+Endpoints, defaults and semantics: docs/reference/attio.md §4 (records table). There is no
 ``GET …/records``: it answers the generic 404 as recorded in ``cassettes/companies_list.yaml``.
 The query answer carries ``x-attio-record-query-score`` as recorded in
 ``cassettes/companies_query.yaml``. Search validates ``request_as`` as recorded in
@@ -163,7 +163,7 @@ class RecordsApi(Api):
         return self._reply(found, row)
 
     def assert_(self, call: Call, obj: str) -> Reply:
-        """``PUT …/records?matching_attribute=``: update the match or create (reference §4)."""
+        """``PUT …/records?matching_attribute=``: update the match or create (docs/reference/attio.md §4)."""
         found = self.object(obj)
         key = call.query.get("matching_attribute")
         if not key:
@@ -326,7 +326,7 @@ def attribute_values(
     api: Api, call: Call, parent: Parent, row: Row, key: str
 ) -> list[dict[str, Any]]:
     """Active values, or with ``show_historic=true`` every value oldest→newest by ``active_from``
-    (reference §3 "Historic values")."""
+    (docs/reference/attio.md §3 "Historic values")."""
     attribute = api.attribute(parent, key)
     historic = api.flag(call, "show_historic")
     if historic and attribute.type in COMINT_TYPES:

@@ -1,10 +1,10 @@
 """Handlers for identity and configuration: ``/v2/self``, workspace members, objects, attributes,
-select options, statuses and lists (reference/attio.md §2 and §7).
+select options, statuses and lists (docs/reference/attio.md §2 and §7).
 
 ``/v2/self`` has the keys of the recorded ``cassettes/self_identify.yaml``. Attribute creation takes
 ``data{title, description, api_slug, type, is_required, is_unique, is_multiselect, default_value,
-config}``, all required (reference §2: a real 400 lists each missing one). ``/options`` on a status
-attribute answers 200 with no data (reference §2, ``kesslerio/attio-mcp-server#987``).
+config}``, all required (docs/reference/attio.md §2: a real 400 lists each missing one). ``/options`` on a status
+attribute answers 200 with no data (docs/reference/attio.md §2, ``kesslerio/attio-mcp-server#987``).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ SCOPES = (
     "object_configuration:read-write record_permission:read-write task:read-write "
     "user_management:read-write webhook:read-write"
 )
-#: Types a user cannot create (reference §3: domain, email-address, personal-name are standard
+#: Types a user cannot create (docs/reference/attio.md §3: domain, email-address, personal-name are standard
 #: only; interactions are system-generated).
 NOT_CREATABLE = {"domain", "email-address", "personal-name", "interaction"}
 ATTRIBUTE_KEYS = (

@@ -1,10 +1,10 @@
-"""``AttioEmulator``: the Attio REST API v2 over in-memory state (DESIGN §6).
+"""``AttioEmulator``: the Attio REST API v2 over in-memory state (docs/design.md §6).
 
-This module only joins the parts: authentication (reference/attio.md §7; 401 body recorded in
+This module only joins the parts: authentication (docs/reference/attio.md §7; 401 body recorded in
 ``errors/rbeene_401_auth_error.json``), JSON parsing, routing (:mod:`.routes`), Attio's error, 429 and
-5xx bodies (reference §5-§6; 429 body and HTTP-date ``Retry-After`` from the rate-limiting docs
+5xx bodies (docs/reference/attio.md §5-§6; 429 body and HTTP-date ``Retry-After`` from the rate-limiting docs
 example in ``documented_examples.json``), which requests count as reads (``POST …/query`` does,
-reference §6), and direct state access for tests and seeding. Faults, latency, rate limiting and the
+docs/reference/attio.md §6), and direct state access for tests and seeding. Faults, latency, rate limiting and the
 transports come from :class:`crmbridge.emulation.Emulator`.
 """
 
@@ -121,7 +121,7 @@ class AttioEmulator(Emulator):
         return {"x-attio-execution-id": str(uuid.uuid4()), **(extra or {})}
 
     def _authenticate(self, request: httpx.Request) -> None:
-        """``Authorization: Bearer <token>``, or Basic with the token as user name (reference §7)."""
+        """``Authorization: Bearer <token>``, or Basic with the token as user name (docs/reference/attio.md §7)."""
         header = request.headers.get("authorization", "")
         scheme, _, value = header.partition(" ")
         token = None
@@ -170,7 +170,7 @@ class AttioEmulator(Emulator):
         return self.json_response(500, body, self._headers())
 
     def is_write(self, request: httpx.Request) -> bool:
-        """``POST …/query`` and search are reads (reference §6)."""
+        """``POST …/query`` and search are reads (docs/reference/attio.md §6)."""
         path = request.url.path
         if request.method == "POST" and (
             path.endswith("/query") or path == "/v2/objects/records/search"

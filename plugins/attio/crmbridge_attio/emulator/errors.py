@@ -1,7 +1,7 @@
 """Attio's error bodies, raised by the handlers and turned into responses in one place.
 
 Shape ``{status_code, type, code, message}`` plus ``validation_errors`` for ``validation_type``
-(reference/attio.md §5; recordings ``errors/rbeene_400_validation_type_*.json``,
+(docs/reference/attio.md §5; recordings ``errors/rbeene_400_validation_type_*.json``,
 ``errors/rbeene_401_auth_error.json``, ``errors/rbeene_404_not_found_endpoint.json``). Message
 templates are the spec's own examples (``attio-openapi.json`` error responses) where it has one.
 """

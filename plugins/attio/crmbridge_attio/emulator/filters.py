@@ -1,6 +1,6 @@
 """Filters and sorts of the records/entries query endpoints, compiled to Python predicates.
 
-Grammar from reference/attio.md §4 ("How to apply filters and sorts"): shorthand
+Grammar from docs/reference/attio.md §4 ("How to apply filters and sorts"): shorthand
 ``{"name": "John Smith"}`` (implicit ``$and``, implicit ``$eq`` on the type's default property),
 verbose ``{"name": {"full_name": {"$eq": …}}}``, operators ``$eq $in $not_empty $contains
 $starts_with $ends_with $lt $lte $gt $gte``, logical ``$and $or $not`` (no ``$ne``), path filters

@@ -109,7 +109,7 @@ class AttributeDef:
     default_value: dict[str, Any] | None = None
     #: Allowed target object slugs for record-reference attributes.
     targets: list[str] = field(default_factory=list)
-    #: The inverse attribute of a relationship (record-reference pairs, reference §3).
+    #: The inverse attribute of a relationship (record-reference pairs, docs/reference/attio.md §3).
     inverse: AttributeDef | None = None
     default_currency_code: str | None = None
     currency_display_type: str | None = None
@@ -276,5 +276,5 @@ class MemberDef:
 
 
 #: The pseudo-attribute of a list entry that leads to its parent record in path filters
-#: (reference §4: "lists use ``["<list>", "parent_record"]``").
+#: (docs/reference/attio.md §4: "lists use ``["<list>", "parent_record"]``").
 LIST_PARENT_RECORD = "parent_record"

@@ -5,7 +5,7 @@ attributes (same slugs, titles, types, flags, defaults, relationship and order).
 the attributes seen in ``cassettes/companies_query.yaml`` (again minus the custom ones);
 ``deals.stage`` has the statuses of ``cassettes/statuses_list_deals_stage.yaml``. ``deals``,
 ``users`` and ``workspaces`` follow Attio's standard-objects documentation as summarised in
-reference/attio.md §2-§3. Relationship pairs: people.company ↔ companies.team,
+docs/reference/attio.md §2-§3. Relationship pairs: people.company ↔ companies.team,
 people.associated_deals ↔ deals.associated_people, companies.associated_deals ↔
 deals.associated_company, users.workspace ↔ workspaces.users.
 """
@@ -390,7 +390,7 @@ def add_list(
     workspace_access: str | None = "full-access",
 ) -> ListDef:
     """A list with its system attributes ``entry_id``, ``created_at``, ``created_by``
-    (reference §2 "System attributes seen in every record … lists")."""
+    (docs/reference/attio.md §2 "System attributes seen in every record … lists")."""
     member = ws.members[0]
     lst = ListDef(
         id=ws.ids.new(),

@@ -2,7 +2,7 @@
 
 Records and entries are :class:`Row` s holding their *active* values per attribute slug (already in
 the API's value shape, so a read only assembles dicts) and the deactivated ones (value history,
-reference §3 "Historic values"). Rows of an object or list live in a :class:`Table` that keeps
+docs/reference/attio.md §3 "Historic values"). Rows of an object or list live in a :class:`Table` that keeps
 insertion order (the order a query without sorts returns) in a cached list, so that an unfiltered
 page is a slice — O(page), not O(records) — and per-attribute uniqueness indexes.
 """
@@ -21,7 +21,7 @@ from .values import identity, is_uuid, normalize
 __all__ = ["Entry", "Row", "Table", "Workspace"]
 
 #: Record-reference string shorthand: the unique attribute a bare string matches, per target
-#: object (reference §3, record-reference row).
+#: object (docs/reference/attio.md §3, record-reference row).
 SHORTHAND_MATCH = {
     "companies": ("domains", "domain"),
     "people": ("email_addresses", "email_address"),
@@ -182,7 +182,7 @@ class Workspace:
         return next((m for m in self.members if m.id == member_id), None)
 
     def resolve_reference(self, attribute: AttributeDef, raw: Any) -> tuple[str, str]:
-        """Find the record a record-reference value points to; it must exist (reference §3)."""
+        """Find the record a record-reference value points to; it must exist (docs/reference/attio.md §3)."""
         if isinstance(raw, str):
             if len(attribute.targets) != 1:
                 raise errors.invalid_value(

@@ -1,6 +1,6 @@
 """Write-value normalisation and validation per attribute type, and the stored value envelope.
 
-Input forms, derived keys and validation rules are those of reference/attio.md §3 (the type table)
+Input forms, derived keys and validation rules are those of docs/reference/attio.md §3 (the type table)
 and the spec's ``input-value``/``output-value`` schemas. What a stored value looks like is fixed by
 the recordings: ``responses/people_create_rbeene.json`` (personal-name, timestamp, text),
 ``responses/people_query_rbeene.json`` (email-address with ``email_domain`` & co., phone-number with
@@ -135,7 +135,7 @@ def identity(attribute_type: str, value: dict[str, Any]) -> Hashable:
 def normalize(attribute: AttributeDef, raw: Any, resolver: Resolver) -> list[dict[str, Any]]:
     """The type keys of each value written as ``raw`` to ``attribute`` (``[]`` clears it).
 
-    A multiselect attribute needs an array (reference §3: ``domains: "x.com"`` fails with
+    A multiselect attribute needs an array (docs/reference/attio.md §3: ``domains: "x.com"`` fails with
     ``validation_type``); a single-value attribute accepts a value or a one-element array.
     """
     if raw is None:
@@ -232,7 +232,7 @@ def _number(attribute: AttributeDef, item: Any, _: Resolver) -> dict[str, Any]:
 
 
 def _tidy_number(value: float) -> float:
-    """Numbers are 64-bit floats with at most four decimal places (reference §3); whole numbers
+    """Numbers are 64-bit floats with at most four decimal places (docs/reference/attio.md §3); whole numbers
     are sent back as integers, as the recordings show (``twitter_follower_count: 1033``)."""
     rounded = round(float(value), 4)
     return int(rounded) if rounded.is_integer() and abs(rounded) < 2**53 else rounded
@@ -322,7 +322,7 @@ def _record_reference(attribute: AttributeDef, item: Any, resolver: Resolver) ->
 
 
 def _actor_reference(attribute: AttributeDef, item: Any, resolver: Resolver) -> dict[str, Any]:
-    """Only workspace members can be written (reference §3): by email or by id."""
+    """Only workspace members can be written (docs/reference/attio.md §3): by email or by id."""
     member: MemberDef | None = None
     if isinstance(item, str):
         member = resolver.member_by_email(item)
@@ -345,7 +345,7 @@ def _actor_reference(attribute: AttributeDef, item: Any, resolver: Resolver) -> 
 
 def _location(attribute: AttributeDef, item: Any, _: Resolver) -> dict[str, Any]:
     """An object with all ten keys (nulls allowed), or a parseable
-    ``"line_1, locality, region, postcode, country_code"`` string (reference §3)."""
+    ``"line_1, locality, region, postcode, country_code"`` string (docs/reference/attio.md §3)."""
     if isinstance(item, str):
         parts = [p.strip() for p in item.split(",")]
         if len(parts) < 2:
@@ -433,7 +433,7 @@ def _email(attribute: AttributeDef, item: Any, _: Resolver) -> dict[str, Any]:
 
 
 def _phone(attribute: AttributeDef, item: Any, _: Resolver) -> dict[str, Any]:
-    """E.164 with a leading ``+`` (reference §3, ``kesslerio#991``), or
+    """E.164 with a leading ``+`` (docs/reference/attio.md §3, ``kesslerio#991``), or
     ``{"original_phone_number", "country_code"}`` where a national number gets the country's
     calling code. Read order ``phone_number, original_phone_number, country_code`` as recorded."""
     country: str | None = None
@@ -494,7 +494,7 @@ def _personal_name(attribute: AttributeDef, item: Any, _: Resolver) -> dict[str,
 
 
 def _interaction(attribute: AttributeDef, item: Any, _: Resolver) -> dict[str, Any]:
-    """Interactions are system-generated; the docs say they cannot be written (reference §3)."""
+    """Interactions are system-generated; the docs say they cannot be written (docs/reference/attio.md §3)."""
     raise _invalid(attribute, [], "Interaction values cannot be written")
 
 

@@ -1,6 +1,6 @@
 """Write semantics for records and entries: create, append (PATCH), overwrite (PUT), assert.
 
-From reference/attio.md §4 (records table): PATCH creates the supplied multiselect values and keeps
+From docs/reference/attio.md §4 (records table): PATCH creates the supplied multiselect values and keeps
 the existing ones (new ones first); PUT replaces them; assert appends to the *matching* attribute and
 syncs every other multiselect to the supplied list; attributes absent from a payload are untouched.
 Single-value attributes are replaced by a new value (an equal value is kept as it is). Every
@@ -8,7 +8,7 @@ replaced or removed value stays in the history with ``active_until`` set (§3 hi
 Uniqueness (``uniqueness_conflict``), required attributes (``missing_value``) and non-writable
 attributes are checked on the whole payload *before* anything changes, so a refused write never
 changes state. Record-reference attributes that form a relationship keep their inverse in sync
-(reference §3, record-reference row: "relationship pairs auto-sync inverse").
+(docs/reference/attio.md §3, record-reference row: "relationship pairs auto-sync inverse").
 """
 
 from __future__ import annotations

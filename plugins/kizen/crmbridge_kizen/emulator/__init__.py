@@ -1,4 +1,4 @@
-"""A stateful emulator of Kizen's records API (DESIGN §6; docs/emulators/kizen.md).
+"""A stateful emulator of Kizen's records API (docs/design.md §6; docs/emulators/kizen.md).
 
 >>> emulator = KizenEmulator(seed="demo")                       # doctest: +SKIP
 >>> client = httpx.Client(transport=emulator.transport(), base_url=emulator.base_url)  # doctest: +SKIP

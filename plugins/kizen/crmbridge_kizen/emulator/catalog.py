@@ -1,11 +1,11 @@
 """Builders for objects and fields, with Kizen's default fields.
 
-Every object gets the default fields of reference kizen.md §1.1 ("Objects" page [DOC]) as the live
+Every object gets the default fields of docs/reference/kizen.md §1.1 ("Objects" page [DOC]) as the live
 records show them (records/get_tax_lot.json, objects/patients.excerpt.json [KZ-LIVE]): ``name``
 (text, required), ``owner`` (team_selector), ``created`` ("Date Created"), ``updated`` ("Last
 Modified"), ``display_name`` (read-only text). Pipeline objects add ``stage`` and the workflow fields
 (Value, Estimated/Actual Close Date, % chance to close, Reasons Lost). Contacts (``client_client``)
-have the 15 contact default fields of reference §1.1/§11 instead of ``name``.
+have the 15 contact default fields of docs/reference/kizen.md §1.1/§11 instead of ``name``.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ __all__ = [
     "relate",
 ]
 
-#: Contact default fields (reference §1.1 "Contact default fields", §11): 15 in all.
+#: Contact default fields (docs/reference/kizen.md §1.1 "Contact default fields", §11): 15 in all.
 CONTACT_DEFAULT_FIELDS: tuple[tuple[str, str, str], ...] = (
     ("first_name", "First Name", "text"),
     ("last_name", "Last Name", "text"),
@@ -53,7 +53,7 @@ CONTACT_DEFAULT_FIELDS: tuple[tuple[str, str, str], ...] = (
     ("created", "Date Created", "datetime"),
     ("updated", "Last Modified", "datetime"),
 )
-#: The fixed Email Status options; filters take the slug (reference §8: ``opted_in``).
+#: The fixed Email Status options; filters take the slug (docs/reference/kizen.md §8: ``opted_in``).
 EMAIL_STATUSES = (
     ("opted_in", "Opted In"),
     ("not_opted_in", "Not Opted In"),
@@ -209,7 +209,7 @@ def new_object(
 
 
 def new_contacts_object() -> ObjectDef:
-    """``client_client`` with the 15 contact default fields (reference §1.1, §3, §11)."""
+    """``client_client`` with the 15 contact default fields (docs/reference/kizen.md §1.1, §3, §11)."""
     obj = ObjectDef(
         id=object_id("client_client"),
         name="client_client",
@@ -247,7 +247,7 @@ def relate(
     a_id: str | None = None,
     b_id: str | None = None,
 ) -> tuple[FieldDef, FieldDef]:
-    """A relationship field on ``a`` to ``b`` and its inverse on ``b`` (both sides, reference §5:
+    """A relationship field on ``a`` to ``b`` and its inverse on ``b`` (both sides, docs/reference/kizen.md §5:
     ``relation.related_field`` points at the other side; ``relation_type`` ``primary`` is the
     many-to-one side, ``primary_for`` its one-to-many inverse)."""
     if relation_type not in INVERSE_RELATION:

@@ -1,9 +1,9 @@
-"""``KizenEmulator``: the stateful Kizen records API (DESIGN §6), in-process or over loopback HTTP.
+"""``KizenEmulator``: the stateful Kizen records API (docs/design.md §6), in-process or over loopback HTTP.
 
 Faults, latency, rate limiting and both transports come from :class:`crmbridge.emulation.Emulator`;
 this class wires the Kizen pieces together; :class:`.access.StateAccess` adds direct state access for
 tests (``records``, ``add_object``, ``add_field``, ``seed_record``, ...). Kizen publishes no rate limits
-(reference kizen.md §10), so ``real_rate_limits`` is unlimited and ``rate_limits=`` is opt-in.
+(docs/reference/kizen.md §10), so ``real_rate_limits`` is unlimited and ``rate_limits=`` is opt-in.
 """
 
 from __future__ import annotations
@@ -45,7 +45,8 @@ class KizenEmulator(StateAccess, Emulator):
 
     name: ClassVar[str] = "kizen"
     base_url: ClassVar[str] = "https://app.go.kizen.com"
-    real_rate_limits: ClassVar[RateLimits] = RateLimits()  # unpublished (reference §10)
+    # unpublished (docs/reference/kizen.md §10)
+    real_rate_limits: ClassVar[RateLimits] = RateLimits()
 
     def __init__(
         self,
@@ -100,12 +101,12 @@ class KizenEmulator(StateAccess, Emulator):
         return {"api_key": self.api_key, "user_id": self.user_id, "business_id": self.business_id}
 
     def auth_headers(self) -> dict[str, str]:
-        """The three headers every request carries (reference §2)."""
+        """The three headers every request carries (docs/reference/kizen.md §2)."""
         return {"X-API-KEY": self.api_key, "X-USER-ID": self.user_id,
                 "X-BUSINESS-ID": self.business_id}  # fmt: skip
 
     def rate_limited_response(self, retry_after: float) -> httpx.Response:
-        """DRF's throttled answer: 429, ``Retry-After`` in whole seconds (reference §10, §13.12)."""
+        """DRF's throttled answer: 429, ``Retry-After`` in whole seconds (docs/reference/kizen.md §10, §13.12)."""
         seconds = max(1, math.ceil(retry_after))
         return self.json_response(
             429,
@@ -115,7 +116,7 @@ class KizenEmulator(StateAccess, Emulator):
         )  # fmt: skip
 
     def server_error_response(self) -> httpx.Response:
-        """Django's HTML 500 page, what an unhandled server error looks like (reference §9)."""
+        """Django's HTML 500 page, what an unhandled server error looks like (docs/reference/kizen.md §9)."""
         return httpx.Response(
             500,
             content=HTML_SERVER_ERROR.encode(),
@@ -124,7 +125,7 @@ class KizenEmulator(StateAccess, Emulator):
         )  # fmt: skip
 
     def is_write(self, request: httpx.Request) -> bool:
-        """``POST …/search`` reads (reference §8)."""
+        """``POST …/search`` reads (docs/reference/kizen.md §8)."""
         if request.method == "POST" and request.url.path.endswith("/search"):
             return False
         return super().is_write(request)

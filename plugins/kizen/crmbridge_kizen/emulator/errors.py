@@ -1,12 +1,12 @@
-"""Kizen's error answers, DRF-shaped (reference kizen.md §9).
+"""Kizen's error answers, DRF-shaped (docs/reference/kizen.md §9).
 
 * ``{"detail": "Not found.", "code": "not_found"}`` for 401/404/405/429 (documented example
   ``error_single_detail``);
 * ``{"<param>": ["This field is required."]}`` for a bad parameter;
 * the positional record-write body ``{"non_field_errors": [...], "fields": [{}, {...}]}`` where entry *n*
   describes request ``fields[n]`` (``error_record_write_positional``, [SEED] ``ErrorResponse``);
-* a paginated body with non-empty ``errors`` answered as 400 for a bad search (reference §8);
-* Django's HTML 404 for a path the router does not know, e.g. a trailing slash (reference §9/§11).
+* a paginated body with non-empty ``errors`` answered as 400 for a bad search (docs/reference/kizen.md §8);
+* Django's HTML 404 for a path the router does not know, e.g. a trailing slash (docs/reference/kizen.md §9/§11).
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ def write_error(
 
 
 def search_error(*messages: str) -> ApiError:
-    """A search that cannot run: the paginated envelope with ``errors``, as HTTP 400 (reference §8)."""
+    """A search that cannot run: the paginated envelope with ``errors``, as HTTP 400 (docs/reference/kizen.md §8)."""
     return ApiError(
         400, {"count": 0, "next": None, "previous": None, "results": [], "errors": list(messages)}
     )

@@ -1,6 +1,6 @@
 """Search filters: the query-group wire format and the conditions per field type.
 
-Wire format (reference kizen.md §8 [KZ docs/filters.md, filtering.py]; documented examples
+Wire format (docs/reference/kizen.md §8 [KZ] builder-cli's filter guide (https://github.com/kizen/builder-cli/blob/f8d1cd7bd6ef11e826345fe6f88edd91b59f3d0a/docs/filters.md), admin-cli filtering.py; documented examples
 ``search_request``, ``filter_wire_format_full``, ``filter_default_field_variants``, ``stage_filter``)::
 
     {"query": [{"and": true, "filters": [<filter>, ...]}, ...], "and": true}
@@ -9,7 +9,7 @@ Wire format (reference kizen.md §8 [KZ docs/filters.md, filtering.py]; document
                 "condition": "...", "value": ...}
 
 Both custom-field spellings are accepted (the evidence has both). Conditions per type are the
-UI-supported set of reference §8; a condition a type does not support, a null ``value`` (use
+UI-supported set of docs/reference/kizen.md §8; a condition a type does not support, a null ``value`` (use
 ``is_blank``) or a non-field filter type (tags, interactions, ...) is a search error (HTTP 400 with
 ``errors``). Text comparisons are case-insensitive (an emulator decision; Kizen does not say).
 """

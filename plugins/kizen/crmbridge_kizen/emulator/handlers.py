@@ -1,6 +1,6 @@
 """Endpoint handlers: one function per Kizen operation, request in, ``(status, body)`` out.
 
-Endpoints and answers follow reference kizen.md §3 (objects, fields) and §4 (records); each handler's
+Endpoints and answers follow docs/reference/kizen.md §3 (objects, fields) and §4 (records); each handler's
 docstring names its row. Handlers raise :class:`.errors.ApiError` for refusals; the router turns
 everything into responses.
 """
@@ -60,7 +60,7 @@ class Handlers:
         return state
 
     def live_record(self, state: ObjectState, record_id: str) -> Record:
-        """A live record of ``state`` (archived ⇒ 404 [KZ-LIVE], reference §4)."""
+        """A live record of ``state`` (archived ⇒ 404 [KZ-LIVE], docs/reference/kizen.md §4)."""
         record = state.records.get(record_id)
         if record is None or record.archived:
             raise not_found()
@@ -110,7 +110,7 @@ class Handlers:
             ids.add(updated.id)
         return [f for f in state.obj.fields if f.id in ids]
 
-    # --- objects and fields (reference §3) ---------------------------------------------------
+    # --- objects and fields (docs/reference/kizen.md §3) ---------------------------------------------------
 
     def list_objects(self, request: httpx.Request) -> Result:
         """``GET /api/custom-objects`` (``custom_only`` defaults to true [KZ]), paginated with
@@ -128,7 +128,7 @@ class Handlers:
 
     def list_fields(self, object_id: str) -> Result:
         """``GET /api/custom-objects/{object_id}/fields``: a bare array; the object by UUID only
-        (reference §3: endpoints under ``/api/custom-objects/{object_pk}/`` need the UUID)."""
+        (docs/reference/kizen.md §3: endpoints under ``/api/custom-objects/{object_pk}/`` need the UUID)."""
         state = self.store.by_object_id.get(object_id)
         if state is None:
             raise not_found()
@@ -136,7 +136,7 @@ class Handlers:
 
     def contact_object(self) -> Result:
         """``GET /api/client/custom-object``: the contact object with ``undeletable_fields``
-        (reference §3, §11 [KZ])."""
+        (docs/reference/kizen.md §3, §11 [KZ])."""
         state = self.object("client_client")
         body = object_metadata(state.obj, with_fields=True, store=self.store)
         body["undeletable_fields"] = {
@@ -164,7 +164,7 @@ class Handlers:
                 count += 1
         return 200, {"number_archived": count, "async": True}
 
-    # --- records (reference §4) -------------------------------------------------------------
+    # --- records (docs/reference/kizen.md §4) -------------------------------------------------------------
 
     def get(self, state: ObjectState, record_id: str, request: httpx.Request) -> Result:
         params = request.url.params
@@ -224,7 +224,7 @@ class Handlers:
         return 200, self.serializer.record(state, record, detail=True)
 
     def upsert(self, state: ObjectState, request: httpx.Request) -> Result:
-        """200 ``updated`` / 201 ``created|unarchived`` (reference §6). ``updated`` answers the
+        """200 ``updated`` / 201 ``created|unarchived`` (docs/reference/kizen.md §6). ``updated`` answers the
         written fields unless ``return_all_fields=true``; a created/unarchived record answers whole."""
         record, action, plan = self.writer.upsert(state, self.body(request))
         all_fields = action != "updated" or _truthy(

@@ -1,8 +1,7 @@
 """Deterministic identifiers and Kizen's timestamp format.
 
 Seeded objects, fields and options get ``uuid5`` ids derived from their names, so tests and docs can
-name them and every run of ``--seed demo`` gives the same ids. Kizen's ids are UUIDs (reference
-kizen.md §3, "don't hard-code UUIDs": they differ per business, which is why clients look them up).
+name them and every run of ``--seed demo`` gives the same ids. Kizen's ids are UUIDs (docs/reference/kizen.md §3, "don't hard-code UUIDs": they differ per business, which is why clients look them up).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Object and field metadata bodies (reference kizen.md §3).
+"""Object and field metadata bodies (docs/reference/kizen.md §3).
 
 ``GET /api/custom-objects/{id}/fields`` answers a bare, unpaginated array of
 ``{id, name, display_name, field_type, category, is_required, is_read_only, is_hidden, is_deletable,
@@ -79,7 +79,7 @@ def field_metadata(obj: ObjectDef, field: FieldDef, store: Store) -> dict[str, A
 def object_metadata(obj: ObjectDef, *, with_fields: bool = False, store: Store | None = None
                     ) -> dict[str, Any]:  # fmt: skip
     """One object as ``GET /api/custom-objects[/{id}]`` shows it: ``name`` is the api name
-    (reference §3), ``object_name``/``entity_name`` the labels."""
+    (docs/reference/kizen.md §3), ``object_name``/``entity_name`` the labels."""
     body: dict[str, Any] = {
         "id": obj.id,
         "name": obj.name,

@@ -1,4 +1,4 @@
-"""DRF page-number pagination, as Kizen's paginated lists use it (reference kizen.md §8).
+"""DRF page-number pagination, as Kizen's paginated lists use it (docs/reference/kizen.md §8).
 
 ``page`` and ``page_size`` are query-string parameters; the default page size is 100 and larger
 sizes are capped at 1000 (DRF's ``max_page_size`` caps silently); a page that is not a positive

@@ -1,13 +1,13 @@
 """Routing, authentication and responses.
 
 * Base path ``/api``; no trailing slashes — Kizen's router does not redirect, a trailing slash or an
-  unknown path is Django's HTML 404 (reference kizen.md §0, §9, §11). That 404 comes before
+  unknown path is Django's HTML 404 (docs/reference/kizen.md §0, §9, §11). That 404 comes before
   authentication, as URL resolution precedes DRF's authentication.
 * Auth: ``X-API-KEY``, ``X-USER-ID``, ``X-BUSINESS-ID`` on every request (header names are
   case-insensitive); missing ⇒ 401 ``not_authenticated``, wrong ⇒ 401 ``authentication_failed``
-  in DRF's ``{"detail", "code"}`` shape (reference §2).
+  in DRF's ``{"detail", "code"}`` shape (docs/reference/kizen.md §2).
 * A known path with another method ⇒ 405 ``method_not_allowed``.
-* Every response carries ``X-Request-ID`` (reference §2 [KZ app-engine]).
+* Every response carries ``X-Request-ID`` (docs/reference/kizen.md §2 [KZ app-engine]).
 * An unexpected error inside the emulator answers Django's HTML 500 (and is logged), as a server bug
   would on Kizen, instead of raising into the client's transport.
 """

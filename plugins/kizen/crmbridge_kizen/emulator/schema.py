@@ -1,6 +1,6 @@
 """Objects, fields, options and team members: the emulated business's metadata.
 
-Shapes follow reference kizen.md §3 (objects, ``GET /api/custom-objects/{id}/fields``: a bare array of
+Shapes follow docs/reference/kizen.md §3 (objects, ``GET /api/custom-objects/{id}/fields``: a bare array of
 ``{id, name, display_name, field_type, category, is_required, is_read_only, ..., options, relation}``)
 and the live field schema in recordings ``objects/patients.excerpt.json`` [KZ-LIVE] (``relation`` with
 ``related_object``, ``related_field``, ``relation_type``, ``cardinality``; options ``{id, name, code}``).
@@ -30,7 +30,7 @@ __all__ = [
     "Relation",
 ]
 
-#: The 24 field types of the live ``FieldTypeEnum`` (reference §5 [KZ-LIVE snapshot]).
+#: The 24 field types of the live ``FieldTypeEnum`` (docs/reference/kizen.md §5 [KZ-LIVE snapshot]).
 FIELD_TYPES = frozenset(
     {
         "checkbox", "checkboxes", "choices", "date", "datetime", "decimal", "dropdown",
@@ -41,7 +41,7 @@ FIELD_TYPES = frozenset(
 )  # fmt: skip
 #: Free-text types (stored and read as strings).
 TEXT_TYPES = frozenset({"text", "longtext", "wysiwyg", "email", "phonenumber"})
-#: Types whose value is one option of the field (reference §5: written as ``{"id"}``/``{"name"}``,
+#: Types whose value is one option of the field (docs/reference/kizen.md §5: written as ``{"id"}``/``{"name"}``,
 #: read as ``{id, code, name}``). ``choices`` and ``selector`` are treated like ``dropdown``.
 SINGLE_OPTION_TYPES = frozenset(
     {"dropdown", "radio", "status", "choices", "selector", "yesnomaybe"}
@@ -49,7 +49,7 @@ SINGLE_OPTION_TYPES = frozenset(
 #: Types whose value is a list of options (``add_values``/``remove_values`` apply).
 MULTI_OPTION_TYPES = frozenset({"checkboxes", "dynamictags"})
 
-#: relation_type values whose side holds many records (reference §5 [KZ-LIVE]).
+#: relation_type values whose side holds many records (docs/reference/kizen.md §5 [KZ-LIVE]).
 _TO_MANY = frozenset({"primary_for", "additional", "additional_for"})
 INVERSE_RELATION = {
     "primary": "primary_for",
@@ -84,7 +84,7 @@ class OptionDef:
 
 @attrs.define(slots=True)
 class Relation:
-    """A relationship field's link to the other object (reference §5)."""
+    """A relationship field's link to the other object (docs/reference/kizen.md §5)."""
 
     related_object: str  # api name of the other object
     relation_type: str  # primary | primary_for | one_to_one | additional | additional_for
@@ -127,7 +127,7 @@ class FieldDef:
         return self._options_by_id.get(option_id)
 
     def option_named(self, label: str) -> OptionDef | None:
-        """Option by label, case-insensitively, also against ``code`` (reference §11: option labels
+        """Option by label, case-insensitively, also against ``code`` (docs/reference/kizen.md §11: option labels
         may differ in case from input)."""
         folded = label.casefold()
         for option in self.options or ():
@@ -143,7 +143,7 @@ class FieldDef:
 
     @property
     def multi(self) -> bool:
-        """Whether the field holds several values (reference §13.7: checkboxes, dynamictags,
+        """Whether the field holds several values (docs/reference/kizen.md §13.7: checkboxes, dynamictags,
         files, to-many relationships)."""
         if self.field_type == "relationship":
             return self.relation is not None and self.relation.multi
@@ -154,7 +154,7 @@ class FieldDef:
         return not self.is_read_only and self.computed is None
 
     def head(self) -> dict[str, Any]:
-        """The fixed part of this field's entry in a record's ``fields`` map (reference §4)."""
+        """The fixed part of this field's entry in a record's ``fields`` map (docs/reference/kizen.md §4)."""
         return {
             "id": self.id,
             "name": self.name,
@@ -165,7 +165,7 @@ class FieldDef:
 
 @attrs.define(slots=True, eq=False)
 class ObjectDef:
-    """A Kizen object (contacts are ``client_client``; reference §3)."""
+    """A Kizen object (contacts are ``client_client``; docs/reference/kizen.md §3)."""
 
     id: str
     name: str  # api name
@@ -183,7 +183,7 @@ class ObjectDef:
 
     @property
     def identity_field(self) -> str:
-        """The upsert/lookup key: ``email`` for contacts, ``name`` otherwise (reference §6)."""
+        """The upsert/lookup key: ``email`` for contacts, ``name`` otherwise (docs/reference/kizen.md §6)."""
         return "email" if self.is_contacts else "name"
 
     def add(self, field: FieldDef) -> FieldDef:

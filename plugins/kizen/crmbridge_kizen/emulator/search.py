@@ -4,7 +4,7 @@ Reference kizen.md §8 [SEED][KZ][DOC]: ``ordering`` and ``search`` are query-st
 are ``page``/``page_size``: :mod:`.pagination`); the body carries the filter groups and
 ``field_names``/``field_ids``.
 
-Decisions where Kizen is silent (reference §13.16): without ``ordering`` records come oldest first
+Decisions where Kizen is silent (docs/reference/kizen.md §13.16): without ``ordering`` records come oldest first
 (creation order, stable across pages); ``ordering`` takes comma-separated api names or field ids, each
 optionally ``-``-prefixed, and ignores unknown names as DRF's ``OrderingFilter`` does; ``search`` is a
 case-insensitive substring match on the default columns (``name``; for contacts ``email``,

@@ -1,4 +1,4 @@
-"""Reads in Kizen's shape (reference kizen.md §4, §5; records/get_tax_lot.json [KZ-LIVE]).
+"""Reads in Kizen's shape (docs/reference/kizen.md §4, §5; records/get_tax_lot.json [KZ-LIVE]).
 
 A record is ``{id, object_type, client_info, access, fields}`` with ``fields`` keyed by field UUID →
 ``{id, name, field_type, display_name, value}``; blank fields are omitted [DOC]; money reads as
@@ -19,7 +19,7 @@ from .store import ObjectState, Record, Store
 
 __all__ = ["RELATIONSHIP_SUMMARY_LIMIT", "Serializer"]
 
-#: More linked records than this read as ``value_summary`` (reference §5).
+#: More linked records than this read as ``value_summary`` (docs/reference/kizen.md §5).
 RELATIONSHIP_SUMMARY_LIMIT = 100
 _SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CAD": "$", "AUD": "$", "INR": "₹"}
 _ACCESS = {"view": True, "edit": True, "remove": True}

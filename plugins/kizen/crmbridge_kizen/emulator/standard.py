@@ -3,10 +3,10 @@
 It is what ``crmbridge demo`` migrates Attio people and companies into, so it mirrors a fresh Kizen
 business plus the custom fields such a migration fills (documented in docs/emulators/kizen.md):
 
-* ``client_client`` (Contacts): the 15 contact default fields (reference kizen.md §1.1, §3, §11), plus
+* ``client_client`` (Contacts): the 15 contact default fields (docs/reference/kizen.md §1.1, §3, §11), plus
   ``company`` (relationship → companies, many-to-one) and ``deals`` (many-to-many with deals);
 * ``companies_company`` (Companies; the standard object's api name from the live contacts fixture,
-  reference §3): default fields plus ``domain``, ``website``, ``description``, ``industry``,
+  docs/reference/kizen.md §3): default fields plus ``domain``, ``website``, ``description``, ``industry``,
   ``categories``, ``employee_count``, ``annual_revenue``, ``phone``, ``linkedin``, and the inverse
   sides ``contacts`` and ``deals``;
 * ``deals`` (Deals): a pipeline object with ``stage`` and the workflow default fields;

@@ -3,8 +3,8 @@
 Why the indexes: benchmarks page through 100,000 records and run 5,000-record migrations, so an
 unfiltered page costs O(page) (a cached list of live ids, sliced) and an upsert's match by
 ``name``/``email`` costs O(1) (case-folded and exact indexes). Archived records stay in
-:attr:`ObjectState.records` with their data (reference §7: soft delete, restorable with the same id).
-Relationship values are kept on both sides of the link (reference §5: a relationship field and its
+:attr:`ObjectState.records` with their data (docs/reference/kizen.md §7: soft delete, restorable with the same id).
+Relationship values are kept on both sides of the link (docs/reference/kizen.md §5: a relationship field and its
 ``relation.related_field`` inverse).
 """
 
@@ -139,7 +139,7 @@ class Store:
         return state
 
     def object(self, identifier: str) -> ObjectState | None:
-        """An object by api name or UUID (reference §3: both resolve identically)."""
+        """An object by api name or UUID (docs/reference/kizen.md §3: both resolve identically)."""
         return self.objects.get(identifier) or self.by_object_id.get(identifier)
 
     def new_record(self, state: ObjectState, record_id: str, created: dt.datetime) -> Record:

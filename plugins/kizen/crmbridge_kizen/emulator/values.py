@@ -1,6 +1,6 @@
 """Write values: validate what a client sends for one field and turn it into the stored form.
 
-The write formats per field type are those of reference kizen.md §5 (``FieldRequest`` [SEED]):
+The write formats per field type are those of docs/reference/kizen.md §5 (``FieldRequest`` [SEED]):
 text/email/phone strings, numbers, ``YYYY-MM-DD`` dates, ISO datetimes, booleans, option references
 as ``{"id": ...}`` [KZ-LIVE], ``{"name": label}`` [KZ] or a bare option id [KZ app-engine; documented
 example ``add_request``], relationship references the same way, team members by id. Messages are
@@ -40,7 +40,7 @@ __all__ = ["Invalid", "NewTag", "parse_item", "parse_value", "timezones"]
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^\+?[0-9][0-9 ().\-]{5,24}$")
-_INT_MAX = 2**31 - 1  # "Integer 4 bytes" (reference §1.1, custom-fields page)
+_INT_MAX = 2**31 - 1  # "Integer 4 bytes" (docs/reference/kizen.md §1.1, custom-fields page)
 
 
 class Invalid(Exception):
@@ -53,7 +53,7 @@ class Invalid(Exception):
 
 class NewTag:
     """A dynamic tag written by ``{"name": ...}`` that does not exist yet: created on apply.
-    (Reference §13.6 leaves auto-creation open; the emulator creates it, as the bulk endpoint's
+    (docs/reference/kizen.md §13.6 leaves auto-creation open; the emulator creates it, as the bulk endpoint's
     ``tags_to_add`` suggests.)"""
 
     __slots__ = ("name",)
@@ -64,7 +64,7 @@ class NewTag:
 
 @functools.cache
 def timezones() -> tuple[str, ...]:
-    """IANA zone names: timezone fields' options (``id == code == name``, reference §5)."""
+    """IANA zone names: timezone fields' options (``id == code == name``, docs/reference/kizen.md §5)."""
     try:
         names = zoneinfo.available_timezones()
     except Exception:  # pragma: no cover - no tz database
@@ -194,7 +194,7 @@ def _rating(field: FieldDef, raw: Any) -> int:
 
 
 def parse_item(field: FieldDef, raw: Any, store: Store) -> Any:
-    """One element of a multi field's value / ``add_values`` / ``remove_values`` (reference §13.6:
+    """One element of a multi field's value / ``add_values`` / ``remove_values`` (docs/reference/kizen.md §13.6:
     the same element shape as the ``value`` list items)."""
     kind = field.field_type
     if kind == "checkboxes":

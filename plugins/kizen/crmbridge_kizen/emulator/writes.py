@@ -1,21 +1,21 @@
 """Record writes: add, PUT/PATCH, upsert, archive, unarchive, move — and their conflicts.
 
 Validation is all-or-nothing: every ``fields[n]`` entry is checked first and a refusal is the
-positional ``{"non_field_errors", "fields": [{}, {...}]}`` body (reference kizen.md §9 [SEED]
+positional ``{"non_field_errors", "fields": [{}, {...}]}`` body (docs/reference/kizen.md §9 [SEED]
 ``ErrorResponse``), so a refused write never changes state. Rules, with their sources:
 
 * an entry names its field by ``id`` or ``name`` [SEED ``FieldRequest``]; ``value`` for single
-  fields, ``value`` (replace) or ``add_values``/``remove_values`` for multi fields (reference §5);
-* unknown body keys are ignored (DRF; ``archived: true`` does nothing [KZ-LIVE], reference §4);
+  fields, ``value`` (replace) or ``add_values``/``remove_values`` for multi fields (docs/reference/kizen.md §5);
+* unknown body keys are ignored (DRF; ``archived: true`` does nothing [KZ-LIVE], docs/reference/kizen.md §4);
 * identity: contact ``email`` unique across contacts (case-insensitively, an emulator decision) and
   record ``name`` unique within an object (exactly: case-variants may coexist) [DOC];
-* an identity taken by an *archived* record is the archived conflict (reference §6, §7): ``add``'s
+* an identity taken by an *archived* record is the archived conflict (docs/reference/kizen.md §6, §7): ``add``'s
   ``unarchive`` (``prompt`` → 400, ``unarchive`` → restore that record, ``overwrite`` → rename the
   archived record's identity and create), ``PUT``/``PATCH``'s ``archived_conflict`` and upsert's
   ``onupdate_archived_conflict`` (``overwrite`` → rename, else 400);
 * upsert matches ``email``/``name`` case-insensitively, first (oldest) live match wins, then an
   archived match under ``oncreate_unarchive``; 200 ``updated``, 201 ``created``/``unarchived``
-  (reference §6 [SEED+KZ]).
+  (docs/reference/kizen.md §6 [SEED+KZ]).
 """
 
 from __future__ import annotations
@@ -207,7 +207,7 @@ class Writer:
         )
 
     def rename_archived(self, state: ObjectState, record: Record) -> None:
-        """Move an archived record's identity out of the way (``overwrite``; reference §6: "Updates
+        """Move an archived record's identity out of the way (``overwrite``; docs/reference/kizen.md §6: "Updates
         the identifier of matching archived record to not raise a conflict")."""
         field = state.identity_field()
         if field is None:
@@ -319,7 +319,7 @@ class Writer:
 
     def update(self, state: ObjectState, record: Record, body: dict[str, Any], *, put: bool
                ) -> list[Planned]:  # fmt: skip
-        """``PUT``/``PATCH``: set the given fields, leave the others (PUT too: reference §13.9
+        """``PUT``/``PATCH``: set the given fields, leave the others (PUT too: docs/reference/kizen.md §13.9
         leaves "does PUT clear omitted fields" open; the emulator does not clear)."""
         if put and "fields" not in body:
             raise bad_param("fields")
@@ -332,7 +332,7 @@ class Writer:
         return plan
 
     def upsert(self, state: ObjectState, body: dict[str, Any]) -> tuple[Record, str, list[Planned]]:
-        """``POST …/upsert`` (reference §6)."""
+        """``POST …/upsert`` (docs/reference/kizen.md §6)."""
         lookup = body.get("lookup_value")
         if lookup is None:
             raise bad_param("lookup_value")
