@@ -38,7 +38,9 @@ def _label(v: Any) -> Any:
 
 
 def _as_option(v: Any) -> Any:
-    return v if isinstance(v, Option) else Option(str(v))
+    """An option by label only: option ids belong to one CRM (an Attio option id means nothing
+    to Kizen, which answers ``Invalid pk``), so values cross CRMs by label (issue 23)."""
+    return Option(v.label) if isinstance(v, Option) else Option(str(v))
 
 
 def _location_text(v: Any) -> Any:
@@ -104,7 +106,7 @@ def _build_convert() -> dict[tuple[FieldType, FieldType], Callable[[Any], Any]]:
         table[(a, T.money)] = _money_of
     for a in OPTIONS:
         for b in OPTIONS:
-            table[(a, b)] = _same
+            table[(a, b)] = _as_option
         for b in TEXTS:
             table[(a, b)] = _label
     for b in NUMBERS:
@@ -163,13 +165,7 @@ class FieldPlan:
         elif m.transform == "split":
             items = [p.strip() for v in items for p in str(v).split(m.sep) if p.strip()]
         elif m.transform == "map_options":
-            mapped = []
-            for v in items:
-                label = _label(v)
-                new = m.options.get(label, m.default)
-                if new is not None:
-                    mapped.append(Option(new))
-            items = mapped
+            items = [Option(mapped_label(m, str(_label(v)))) for v in items]
         elif m.transform == "label":
             items = [_label(v) for v in items]
         elif m.transform == "full_name":
@@ -244,6 +240,18 @@ class ObjectPlan:
             value, _ = self._rewrite(list(refs) if spec.multi else refs[0], resolve)
             out[slug] = value
         return out
+
+
+def mapped_label(m: FieldMap, label: str) -> str:
+    """The target label of source option ``label``: the one ``options`` names, else ``default``,
+    else the label itself (a label the target has arrives as itself; never ``None`` unasked)."""
+    new = m.options.get(label)
+    if new is None:
+        folded = label.casefold()
+        new = next((v for k, v in m.options.items() if k.casefold() == folded), None)
+    if new is None:
+        new = m.default if m.default is not None else label
+    return new
 
 
 def content_hash(values: Mapping[str, Any]) -> str:
@@ -351,8 +359,9 @@ def build_plans(
                     problem(
                         where,
                         f"option label(s) missing on {om.target}.{target.slug}: "
-                        f"{', '.join(repr(m) for m in missing)}; map them with "
-                        f'transform = "map_options"{remedy}',
+                        f"{', '.join(repr(m) for m in missing)}; map only these with "
+                        f'transform = "map_options", options = {{ "<label>" = "<target label>" }}'
+                        f" (labels the target has pass through as themselves){remedy}",
                         ", ".join(o.label for o in target.options),
                     )
             fplans.append(FieldPlan(fm, sspec, tuple(tspecs), convert))
@@ -373,6 +382,20 @@ def build_plans(
                 errors.extend(exc.field_errors)
         match = om.match or default_match(dst)
         written = {t.slug for fp in fplans for t in fp.targets} | set(constants)
+        # A required field nothing fills fails every record, with an error that may name only
+        # the field's id (Attio: 'Required value for attribute with ID "f814…"'): say it now.
+        unfilled = [
+            f
+            for f in dst.fields.values()
+            if f.required and f.writable and f.slug not in written and f.slug not in om.constants
+        ]
+        if unfilled:
+            names = ", ".join(f"{f.slug} ({f.label!r})" for f in unfilled)
+            problem(
+                om.key,
+                f"required field(s) of {om.target} that the mapping does not fill: {names}; "
+                "map a source field to each, or give a value under [objects.constants]",
+            )
         if match is None:
             problem(om.key, f'name the target match key: match = "<field of {om.target}>"')
         elif match not in dst.fields:
@@ -419,12 +442,12 @@ def build_plans(
 
 
 def _expected_labels(fm: FieldMap, sspec: FieldSpec) -> set[str]:
+    """The target labels a field can produce: every source label as :func:`mapped_label` maps it
+    (plus the ``options`` values, for a source without a list of options, such as text)."""
+    labels = {mapped_label(fm, lbl) for lbl in _source_labels(sspec)}
     if fm.transform == "map_options":
-        labels = set(fm.options.values())
-        if fm.default is not None:
-            labels.add(fm.default)
-        return labels
-    return _source_labels(sspec) if sspec.type in OPTIONS else set()
+        labels |= set(fm.options.values())
+    return labels
 
 
 def _check_field(

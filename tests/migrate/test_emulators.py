@@ -16,7 +16,6 @@ from crmbridge.migrate import Report, load_mapping, migrate
 from crmbridge.plugins import get_provider
 
 KIZEN_TO_ATTIO = Path(__file__).parents[1] / "reliability" / "kizen-to-attio.toml"
-CATEGORY_MAP = {"B2B": "B2B", "B2C": "B2C", "SAAS": "SaaS", "Enterprise": "Enterprise"}
 
 
 def _labels(values: list[cb.Option]) -> set[str]:
@@ -60,8 +59,13 @@ def test_attio_to_kizen_every_record(tmp_path: Path) -> None:
     assert sorted(c["name"] for c in kcompanies.values()) == sorted(names)
     assert report.objects["companies->companies_company"].counts["created"] == len(companies)
     by_name = {c["name"]: c for c in kcompanies.values()}
+    (categories,) = [f for f in bundled_mapping().objects[0].fields if f.source == "categories"]
+    mapped = categories.options  # the labels the demo mapping renames; the others pass through
     for company in companies.values():
         k = by_name[company["name"]]
+        assert _labels(k["categories"]) == {
+            mapped.get(o.label, o.label) for o in company["categories"]
+        }
         if company["domains"]:
             assert k["domain"] == company["domains"][0] or any(
                 k["domain"] == c["domains"][0]
@@ -95,6 +99,7 @@ def test_kizen_to_attio_every_record(tmp_path: Path) -> None:
         load_mapping(KIZEN_TO_ATTIO),
         state=tmp_path / "s.db",
         failures=tmp_path / "f.jsonl",
+        create_options=True,
     )
     assert report.failed == 0
     with (
@@ -108,13 +113,16 @@ def test_kizen_to_attio_every_record(tmp_path: Path) -> None:
     assert len(people) == len(contacts) == 200
     assert len(companies) == len({c["domain"] for c in kcompanies.values()})
     by_domain = {c["domains"][0]: c for c in companies.values()}
-    reverse = {v: k for k, v in CATEGORY_MAP.items()}
+    (categories,) = [
+        f for f in load_mapping(KIZEN_TO_ATTIO).objects[0].fields if f.source == "categories"
+    ]
     for kc in kcompanies.values():
         ac = by_domain[kc["domain"]]
         assert ac["name"] == kc["name"]
         assert ac["description"] == kc["description"]
+        # Mapped labels are renamed; the others arrive as themselves (created on Attio).
         assert _labels(ac["categories"]) == {
-            reverse[o.label] for o in kc["categories"] if o.label in reverse
+            categories.options.get(o.label, o.label) for o in kc["categories"]
         }
     for contact in contacts:
         person = people[contact["email"]]
@@ -135,6 +143,7 @@ def test_kizen_to_attio_every_record(tmp_path: Path) -> None:
         load_mapping(KIZEN_TO_ATTIO),
         state=tmp_path / "s.db",
         failures=tmp_path / "f.jsonl",
+        create_options=True,
     )
     assert again.writes == 0
     assert again.totals()["noop"] == report.totals()["created"] + report.totals()["updated"]

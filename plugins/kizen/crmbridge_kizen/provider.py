@@ -24,8 +24,10 @@ from crmbridge import (
     CRMError,
     F,
     FieldSpec,
+    FieldType,
     ObjectSchema,
     ObjectSpec,
+    Option,
     Page,
     Plan,
     Provider,
@@ -98,6 +100,7 @@ class KizenProvider(Provider):
         read_rate=None,  # no published limits (docs/reference/kizen.md §10)
         write_rate=None,
         concurrency=4,  # record writes lock (409 on concurrent writes, docs/reference/kizen.md §9)
+        create_options=True,  # one at a time, POST …/fields/{field}/options (create_option)
     )
     #: Before a native upsert, search for the match and answer ``noop`` without writing when
     #: nothing would change (one read instead of a write that fires Kizen automations and bumps
@@ -236,6 +239,23 @@ class KizenProvider(Provider):
         fields = [codec.decode_field(r, object.slug) for r in rows if isinstance(r, Mapping)]
         self._remember(fields)
         return fields
+
+    def create_option(self, schema: ObjectSchema, field: FieldSpec, label: str) -> Plan[Option]:
+        """Add one option: ``POST /api/custom-objects/{object}/fields/{field}/options`` with
+        ``{"name": label}`` (kizen/kizen-admin-cli ``api/custom_objects.py``; PATCHing the field's
+        ``options`` would replace them all, docs/reference/kizen.md §11); used by ``crmbridge migrate
+        --create-options``."""
+        if field.type not in (FieldType.option, FieldType.status, FieldType.tags):
+            raise ValidationError(f"{schema.slug}.{field.slug} has no options to add to")
+        obj = quote(schema.object.provider_id or schema.slug, safe="")
+        ref = quote(field.provider_id or field.slug, safe="")
+        response = yield self.build_request(
+            "POST", f"/api/custom-objects/{obj}/fields/{ref}/options", json={"name": label}
+        )
+        payload = response.json()
+        if not isinstance(payload, Mapping):
+            return Option(label)
+        return Option(str(payload.get("name") or label), payload.get("id"))
 
     # --- reads -----------------------------------------------------------------------------
 

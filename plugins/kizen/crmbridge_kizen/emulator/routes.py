@@ -22,6 +22,7 @@ import httpx
 
 from crmbridge.emulation import Emulator
 
+from . import admin
 from .errors import HTML_NOT_FOUND, HTML_SERVER_ERROR, ApiError, detail
 from .handlers import Handlers, Result
 
@@ -83,8 +84,13 @@ class Router:
                 allowed, call = ("GET",), lambda: h.list_fields(parts[1])
             elif n == 3 and parts[2] == "bulk-archive-entity-record":
                 allowed, call = ("POST",), lambda: h.bulk_archive(parts[1], request)
+            elif n == 5 and parts[2] == "fields" and parts[4] == "options":  # admin.py
+                allowed = ("POST",)
+                call = lambda: admin.add_option(h, parts[1], parts[3], request)  # noqa: E731
             else:
                 return None
+        elif parts == ["team"]:  # admin.py
+            allowed, call = ("GET",), lambda: admin.list_team(h)
         elif parts == ["client", "custom-object"]:
             allowed, call = ("GET",), h.contact_object
         elif parts[0] == "records" and n >= 3:
