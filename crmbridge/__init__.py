@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 from .bridge import AsyncBridge, Bridge, connect, connect_async
+from .changes import Change
 from .errors import (
     AuthError,
     ConfigError,
@@ -62,6 +63,7 @@ __all__ = [
     "Bridge",
     "CRMError",
     "Capabilities",
+    "Change",
     "Clear",
     "ConfigError",
     "Conflict",

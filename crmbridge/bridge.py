@@ -17,6 +17,7 @@ from typing import Any, Literal, TypeVar
 import attrs
 import httpx
 
+from .changes.drive import AsyncChangeFeed, ChangeFeed, StoreArg
 from .emulation import Emulator
 from .errors import ConfigError, Unsupported, ValidationError
 from .filters import Filter, Sort, parse_sort, walk
@@ -551,6 +552,20 @@ class Bridge(_BridgeBase):
         """Every value ``field`` has had, oldest first (where the CRM keeps history)."""
         return self.driver.run(self._verbs.history(object, id, field))
 
+    def changes(
+        self,
+        object: str,
+        cursor: Any = None,
+        *,
+        store: StoreArg = None,
+        page_size: int | None = None,
+    ) -> ChangeFeed:
+        """What changed in ``object`` since ``cursor`` (``None``: every record, as created): an
+        iterator of :class:`~crmbridge.changes.Change` over one pass; each change's ``cursor``
+        (and the feed's ``.cursor`` once it ends) resumes exactly after it. ``store`` keeps what
+        the feed has seen: a SQLite path to resume in another process (docs/sync.md)."""
+        return ChangeFeed(self, object, cursor, store, page_size)
+
     def request(
         self,
         method: str,
@@ -710,6 +725,17 @@ class AsyncBridge(_BridgeBase):
 
     async def history(self, object: str, id: str, field: str) -> list[ValueVersion]:
         return await self._on(object, self._verbs.history(object, id, field))
+
+    def changes(
+        self,
+        object: str,
+        cursor: Any = None,
+        *,
+        store: StoreArg = None,
+        page_size: int | None = None,
+    ) -> AsyncChangeFeed:
+        """``async for change in crm.changes(...)``: see :meth:`Bridge.changes`."""
+        return AsyncChangeFeed(self, object, cursor, store, page_size)
 
     async def request(
         self,

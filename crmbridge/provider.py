@@ -54,6 +54,7 @@ from .model import (
 )
 
 if TYPE_CHECKING:
+    from .changes.feeds import Feed
     from .emulation import Emulator
 
 __all__ = [
@@ -446,6 +447,12 @@ class Provider:
     def create_option(self, schema: ObjectSchema, field: FieldSpec, label: str) -> Plan[Option]:
         """Add an option to a select/status field (``crmbridge migrate --create-options``)."""
         return _refuse(self._unsupported("create_option"))
+
+    def change_feed(self, schema: ObjectSchema) -> Feed | None:
+        """The native change feed for ``schema`` (:mod:`crmbridge.changes`), e.g. a
+        :class:`~crmbridge.changes.WatermarkFeed` on a modification-time field the CRM filters;
+        ``None`` (the default): the scan-and-compare feed every provider gets."""
+        return None
 
     def close(self) -> None:
         """Release anything the provider holds (files, connections of its own)."""

@@ -38,6 +38,7 @@ from crmbridge import (
     UpsertResult,
     ValidationError,
 )
+from crmbridge.changes import WatermarkFeed
 from crmbridge.http import check_same_origin, parse_retry_after, response_body
 from crmbridge.model import UpsertAction
 from crmbridge.provider import IDEMPOTENT, OnArchived, Secret
@@ -152,6 +153,15 @@ class KizenProvider(Provider):
     def match_keys(self, spec: FieldSpec, value: Any) -> list[str]:
         """Kizen compares its match keys case-insensitively (``iexact``, docs/reference/kizen.md §6)."""
         return [key.casefold() for key in super().match_keys(spec, value)]
+
+    def change_feed(self, schema: ObjectSchema) -> WatermarkFeed | None:
+        """Records carry a read-only ``updated`` datetime ("Last Modified") that search filters
+        and sorts, and archived records leave search and answer 404 (reference kizen.md §4, §7):
+        a modified-since feed plus an id comparison for archives (crmbridge.changes)."""
+        spec = schema.fields.get("updated")
+        if spec is None or spec.type is not FieldType.datetime:
+            return None
+        return WatermarkFeed("updated")
 
     # --- errors ----------------------------------------------------------------------------
 
