@@ -1,4 +1,4 @@
-"""Change feeds (issue 20, DESIGN §9): what changed in an object since a cursor.
+"""Change feeds (issue 20, docs/design.md §9): what changed in an object since a cursor.
 
 ``crm.changes("people", cursor=None, store="feeds.db")`` yields :class:`Change`\\ s; each carries
 the cursor to resume right after it. See docs/sync.md.

@@ -1,4 +1,4 @@
-"""Change feeds: how one object's changes are found, as sans-IO steps (DESIGN §2's plans, one level
+"""Change feeds: how one object's changes are found, as sans-IO steps (docs/design.md §2's plans, one level
 up). A feed is a generator that yields :class:`ReadPage` / :class:`ReadOne` requests (answered with a
 :class:`~crmbridge.Page` / a :class:`~crmbridge.Record` or ``None`` for a 404) and :class:`Emit`\\ s;
 :mod:`crmbridge.changes.drive` runs it for :class:`~crmbridge.Bridge` and
@@ -10,7 +10,7 @@ Two strategies (issue 20 "What to build"):
   hashes stored for the previous pass (⌈N/page⌉ reads), then a GET for every record stored as
   alive and not seen (404 ⇒ deleted; an answer with another id ⇒ merged into it).
 * :class:`WatermarkFeed`, for CRMs whose records carry a read-only modification time that search
-  can filter and sort (Kizen's ``updated``, reference kizen.md §4): ``marker >= watermark -
+  can filter and sort (Kizen's ``updated``, docs/reference/kizen.md §4): ``marker >= watermark -
   overlap`` sorted by the marker, deduplicated by (id, marker), then an id-only scan compared with
   the stored ids for archives and deletions.
 

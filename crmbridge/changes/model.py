@@ -1,5 +1,5 @@
 """The neutral change: what a feed (:meth:`crmbridge.Bridge.changes`) and a webhook delivery
-(:mod:`crmbridge.webhooks`) report, whatever the CRM (DESIGN §9 "Change feeds", issue 20).
+(:mod:`crmbridge.webhooks`) report, whatever the CRM (docs/design.md §9 "Change feeds", issue 20).
 
 A merge is reported as the loser's deletion with ``merged_into`` naming the record it went into
 (Attio's ``record.merged`` event, docs/sync.md), so a consumer that only knows created / updated /
@@ -26,7 +26,7 @@ class Change:
     """One change of one record.
 
     * ``kind``: ``created``, ``updated`` or ``deleted`` (archived records are deleted for a feed:
-      they leave search and answer 404, reference kizen.md §7).
+      they leave search and answer 404, docs/reference/kizen.md §7).
     * ``id``: the record's id; ``record``: the record as read (``None`` for a deletion, and for a
       webhook delivery, which carries ids only).
     * ``at``: when the CRM says the change happened where it says so (Kizen's ``updated``, a

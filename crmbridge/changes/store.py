@@ -1,5 +1,5 @@
 """Where a change feed keeps what it has seen: per record, a fingerprint (content hash or the CRM's
-modification time), per feed, its generation. DESIGN §9 puts feed cursors in the state store; at
+modification time), per feed, its generation. docs/design.md §9 puts feed cursors in the state store; at
 100,000 records that memory cannot live in a JSON cursor, so the cursor names a feed and its
 position, and the rows live here.
 

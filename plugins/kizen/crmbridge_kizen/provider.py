@@ -156,7 +156,7 @@ class KizenProvider(Provider):
 
     def change_feed(self, schema: ObjectSchema) -> WatermarkFeed | None:
         """Records carry a read-only ``updated`` datetime ("Last Modified") that search filters
-        and sorts, and archived records leave search and answer 404 (reference kizen.md §4, §7):
+        and sorts, and archived records leave search and answer 404 (docs/reference/kizen.md §4, §7):
         a modified-since feed plus an id comparison for archives (crmbridge.changes)."""
         spec = schema.fields.get("updated")
         if spec is None or spec.type is not FieldType.datetime:
