@@ -537,8 +537,8 @@ def _endpoint(spec: str, options: tuple[str, ...], emulator: bool, seed: str | N
 
 
 @cli.command()
-@click.argument("source")
-@click.argument("target")
+@click.argument("source", required=False)
+@click.argument("target", required=False)
 @click.option("--map", "mapping", type=click.Path(dir_okay=False), help="The mapping file (TOML).")
 @click.option("--init", "init", is_flag=True, help="Write a starting mapping from the two schemas.")
 @click.option(
@@ -553,7 +553,7 @@ def _endpoint(spec: str, options: tuple[str, ...], emulator: bool, seed: str | N
     default="crmbridge-state.db",
     show_default=True,
     type=click.Path(dir_okay=False),
-    help="SQLite state: id map, hashes, checkpoints.",
+    help="The state file (SQLite): id map, hashes, checkpoints, pending failures, runs, lease.",
 )
 @click.option("--resume", is_flag=True, help="Continue an interrupted run from its checkpoint.")
 @click.option("--dry-run", is_flag=True, help="Print the planned writes; send none.")
@@ -562,10 +562,51 @@ def _endpoint(spec: str, options: tuple[str, ...], emulator: bool, seed: str | N
 )
 @click.option(
     "--failures",
-    default="crmbridge-failures.jsonl",
+    default="crmbridge-failures-{run}.jsonl",
     show_default=True,
     type=click.Path(dir_okay=False),
-    help="Failed records (JSON lines).",
+    help="Failed records of this run (JSON lines); {run} is the run's id.",
+)
+@click.option(
+    "--report-json",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Also write the report as JSON to this file.",
+)
+@click.option(
+    "--deletes",
+    type=click.Choice(["report", "archive", "delete"]),
+    default="report",
+    show_default=True,
+    help="Source records gone since they were migrated: report them, or archive/delete their "
+    "target records.",
+)
+@click.option(
+    "--on-target-changed",
+    type=click.Choice(["keep", "overwrite", "fail"]),
+    default="keep",
+    show_default=True,
+    help="A target record changed by someone else since the last run wrote it: keep it "
+    "(skipped, reported), overwrite it, or fail it.",
+)
+@click.option("--runs", "list_runs", is_flag=True, help="List the runs the state remembers.")
+@click.option("--undo", "undo", default=None, metavar="RUN", help="Undo run RUN in the target.")
+@click.option(
+    "--force-unlock", is_flag=True, help="Take the state's lease from a run that is gone."
+)
+@click.option(
+    "--lease-ttl",
+    type=click.FloatRange(min=1),
+    default=60.0,
+    show_default=True,
+    help="Seconds a run's lease lasts unless renewed (a run killed elsewhere blocks this long).",
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"]),
+    default="warning",
+    show_default=True,
+    help="Engine events (logger crmbridge.migrate) on stderr from this level.",
 )
 @click.option("--create-options", is_flag=True, help="Create option labels the target lacks.")
 @click.option(
@@ -595,8 +636,8 @@ def _endpoint(spec: str, options: tuple[str, ...], emulator: bool, seed: str | N
 @click.option("--source-seed", default=None, help="With --source-emulator: seed data set.")
 @handle_errors
 def migrate(
-    source: str,
-    target: str,
+    source: str | None,
+    target: str | None,
     mapping: str | None,
     init: bool,
     output: str | None,
@@ -606,6 +647,14 @@ def migrate(
     dry_run: bool,
     limit: int | None,
     failures: str,
+    report_json: str | None,
+    deletes: str,
+    on_target_changed: str,
+    list_runs: bool,
+    undo: str | None,
+    force_unlock: bool,
+    lease_ttl: float,
+    log_level: str,
     create_options: bool,
     concurrency: int | None,
     source_options: tuple[str, ...],
@@ -622,12 +671,21 @@ def migrate(
         crmbridge migrate attio kizen --map mapping.toml --dry-run --limit 5
         crmbridge migrate attio kizen --map mapping.toml
         crmbridge migrate attio kizen --map mapping.toml --resume
+        crmbridge migrate attio kizen --map mapping.toml --deletes archive
+        crmbridge migrate --runs
+        crmbridge migrate attio kizen --undo 20261203T130512Z-3fa2
     """
     import asyncio
 
     from .migrate import init_mapping, make_progress, migrate_async, tuned_collector
     from .migrate.init import pair_objects
 
+    _log_to_stderr(log_level)
+    if list_runs:
+        _print_runs(state)
+        return
+    if source is None or target is None:
+        raise ValidationError("name the SOURCE and TARGET providers, e.g. attio kizen")
     if source_seed and not source_emulator:
         raise ValidationError("--source-seed needs --source-emulator")
     src = _endpoint(source, source_options, source_emulator, source_seed)
@@ -652,6 +710,9 @@ def migrate(
         else:
             click.echo(text, nl=False)
         return
+    if undo is not None:
+        _undo(dst, state, undo, force_unlock, lease_ttl)
+        return
     if not mapping:
         raise ValidationError("--map mapping.toml is required (or --init to write one)")
     from .migrate import load_mapping
@@ -672,6 +733,10 @@ def migrate(
     def show(item: dict[str, Any]) -> None:
         click.echo(json.dumps(item, ensure_ascii=False, default=str))
 
+    if report_json:
+        _check_folder(report_json, "--report-json")
+    command = _shown_command()
+
     async def run() -> Any:
         async with src, dst:
             with make_progress(err) as progress:
@@ -688,19 +753,153 @@ def migrate(
                     concurrency=concurrency,
                     progress=None if dry_run else progress,
                     on_plan=show,
+                    deletes=deletes,  # type: ignore[arg-type]
+                    on_target_changed=on_target_changed,  # type: ignore[arg-type]
+                    force_unlock=force_unlock,
+                    lease_ttl=lease_ttl,
+                    command=command,
                 )
 
     with tuned_collector():  # this process only migrates (crmbridge/migrate/collector.py)
-        report = asyncio.run(run())
+        try:
+            report = asyncio.run(run())
+        except KeyboardInterrupt:
+            if dry_run:
+                raise
+            again = command if "--resume" in command.split() else f"{command} --resume"
+            err.print(f"interrupted; to continue where it stopped:\n  {escape(again)}")
+            raise SystemExit(130) from None
     err.print(report.table(dry_run=dry_run))
+    if report_json:
+        Path(report_json).write_text(report.to_json() + "\n", encoding="utf-8")
+    for obj in report.objects.values():
+        for conflict in obj.conflicts:
+            err.print(
+                f"[yellow]kept[/] {conflict['target_object']} of source record "
+                f"{conflict['source_id']}: changed in the target ({', '.join(conflict['fields'])})"
+            )
     if report.unresolved:
         err.print(
             f"[yellow]{report.unresolved} reference(s) left empty[/]: the records they point to "
             "were not migrated (see the failures); fix those and run again to fill them in"
         )
     if report.failed:
-        where = "the 'fail' lines above" if dry_run else str(failures)
+        where = "the 'fail' lines above" if dry_run else str(report.failures_path)
         err.print(f"[red]{report.failed} record(s) failed[/]; see {escape(where)}")
+    if report.pending:
+        err.print(
+            f"[red]{report.pending} record(s) not written yet[/]: the next run (or --resume) "
+            "retries them"
+        )
+    if not report.ok:
+        raise SystemExit(1)
+
+
+def _log_to_stderr(level: str) -> None:
+    """Engine events (``crmbridge.*`` loggers) on stderr, through rich so progress bars stay
+    whole."""
+    from rich.logging import RichHandler
+
+    logger = logging.getLogger("crmbridge")
+    if not any(getattr(h, "_crmbridge_cli", False) for h in logger.handlers):
+        handler = RichHandler(console=err, show_path=False, markup=False)
+        handler._crmbridge_cli = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
+    logger.setLevel(level.upper())
+
+
+def _check_folder(path: str, option: str) -> None:
+    if not Path(path).parent.is_dir():
+        raise ConfigError(f"{option} {path}: no folder {Path(path).parent}")
+
+
+def _shown_command() -> str:
+    """The command line as typed, secrets elided (a ``-s``/``-t`` value of a key the provider
+    keeps secret): what ``--runs`` lists and the resume hint prints."""
+    import shlex
+
+    args = sys.argv[1:]
+    secret = {key for info in plugins.providers().values() for key in info.cls.secret_keys}
+    shown: list[str] = []
+    for i, arg in enumerate(args):
+        before = args[i - 1] if i else ""
+        key, eq, _ = arg.partition("=")
+        if eq and key in secret and before in _OPTION_FLAGS:
+            arg = f"{key}=…"
+        shown.append(arg)
+    return "crmbridge " + shlex.join(shown)
+
+
+_OPTION_FLAGS = ("-s", "--source-option", "-t", "--target-option")
+
+
+def _print_runs(state: str) -> None:
+    import datetime as dt
+
+    from .migrate import open_state
+
+    if not Path(state).exists():
+        raise ConfigError(f"no state file {state} (--state names it)")
+    store = open_state(state)
+    try:
+        runs = store.runs()
+    finally:
+        store.close()
+    table = Table(title=f"runs in {escape(state)}")
+    for column in ("run", "started", "status", "written", "failed", "command"):
+        table.add_column(column)
+
+    def when(stamp: float) -> str:
+        return dt.datetime.fromtimestamp(stamp, dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+    for run in runs:
+        counts = run.counts
+        written = sum(counts.get(k, 0) for k in ("created", "updated", "unarchived"))
+        table.add_row(
+            run.id,
+            when(run.started),
+            run.status,
+            str(written),
+            str(counts.get("failed", 0)),
+            escape(run.command),
+        )
+    out.print(table)
+
+
+def _undo(dst: Any, state: str, run_id: str, force_unlock: bool, lease_ttl: float) -> None:
+    import asyncio
+
+    from .migrate import open_state
+    from .migrate.undo import undo_run
+
+    if not Path(state).exists():
+        raise ConfigError(f"no state file {state} (--state names it)")
+    store = open_state(state)
+
+    async def run() -> Any:
+        async with dst:
+            return await undo_run(dst, store, run_id)
+
+    try:
+        store.acquire(lease_ttl, force=force_unlock)
+        try:
+            report = asyncio.run(run())
+        finally:
+            store.release_lease()
+    finally:
+        store.close()
+    table = Table(title=f"undo of run {run_id}")
+    table.add_column("outcome")
+    table.add_column("records", justify="right")
+    for outcome, n in sorted(report.counts.items()):
+        table.add_row(outcome, str(n))
+    err.print(table)
+    for item in report.left_alone:
+        err.print(
+            f"[yellow]left alone[/] {item['target_object']} {item['target_id']} "
+            f"({item['kind']}): {item['outcome']}"
+        )
+    if not report.ok:
         raise SystemExit(1)
 
 

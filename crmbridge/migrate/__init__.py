@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -30,24 +32,44 @@ from rich.text import Text
 
 from ..bridge import AsyncBridge, connect_async
 from .collector import tuned_collector
-from .engine import MigrationEngine
+from .engine import Deletes, MigrationEngine, OnTargetChanged, check_deletes
+from .failures import DEFAULT_FAILURES, FailuresFile
 from .init import init_mapping
 from .mapping import MappingFile, load_mapping, parse_mapping
 from .report import ObjectReport, Report
-from .state import MigrationState
+from .state import (
+    MigrationState,
+    RunInfo,
+    SQLiteStore,
+    StateLocked,
+    StateStore,
+    open_state,
+)
+from .state.store import new_run_id
 
 __all__ = [
     "MappingFile",
     "MigrationState",
     "ObjectReport",
     "Report",
+    "RunInfo",
+    "SQLiteStore",
+    "StateLocked",
+    "StateStore",
     "init_mapping",
     "load_mapping",
     "migrate",
     "migrate_async",
+    "open_state",
     "parse_mapping",
     "tuned_collector",
 ]
+
+log = logging.getLogger("crmbridge.migrate")
+
+#: Seconds a run's lease on its state lasts unless renewed (every third of it while running). A
+#: run killed on this host is taken over at once (its process is gone); elsewhere, after this.
+LEASE_TTL = 60.0
 
 
 class RateColumn(ProgressColumn):
@@ -84,28 +106,41 @@ async def migrate_async(
     target: str | AsyncBridge,
     mapping: str | Path | MappingFile,
     *,
-    state: str | Path = "crmbridge-state.db",
+    state: str | Path | StateStore = "crmbridge-state.db",
     resume: bool = False,
     dry_run: bool = False,
     limit: int | None = None,
-    failures: str | Path | None = "crmbridge-failures.jsonl",
+    failures: str | Path | None = DEFAULT_FAILURES,
     create_options: bool = False,
     concurrency: int | None = None,
     progress: Progress | None = None,
     source_options: Mapping[str, Any] | None = None,
     target_options: Mapping[str, Any] | None = None,
     on_plan: Callable[[dict[str, Any]], None] | None = None,
+    deletes: Deletes = "report",
+    on_target_changed: OnTargetChanged = "keep",
+    force_unlock: bool = False,
+    lease_ttl: float = LEASE_TTL,
+    command: str = "",
 ) -> Report:
     """Copy records from ``source`` to ``target`` as ``mapping`` says; see :func:`migrate`."""
     plan = mapping if isinstance(mapping, MappingFile) else load_mapping(mapping)
     src = _bridge(source, source_options)
     dst = _bridge(target, target_options)
-    store = MigrationState(state)
+    check_deletes(deletes, dst)  # before any request
+    store = open_state(state)
+    run: RunInfo | None = None
     with contextlib.ExitStack() as stack:
-        stack.callback(store.close)
+        if not isinstance(state, StateStore):
+            stack.callback(store.close)
+        if not dry_run:
+            store.acquire(lease_ttl, force=force_unlock)
+            stack.callback(store.release_lease)
+            run = RunInfo(new_run_id(), time.time(), command)
         failures_file = None
-        if failures is not None and not dry_run:
-            failures_file = stack.enter_context(Path(failures).open("a", encoding="utf-8"))
+        if failures is not None and run is not None:
+            failures_file = FailuresFile(failures, run.id)
+            stack.callback(failures_file.close)
         engine = MigrationEngine(
             src,
             dst,
@@ -119,15 +154,53 @@ async def migrate_async(
             failures=failures_file,
             on_plan=on_plan,
             progress=progress,
+            run_id=run.id if run else None,
+            deletes=deletes,
+            on_target_changed=on_target_changed,
         )
+        if run is not None:
+            store.start_run(run)
+        status = "interrupted"
         try:
-            return await engine.run()
+            report = await _with_lease(engine, store, lease_ttl if run else None)
+            status = "ok" if report.ok else "failed"
+            if failures_file is not None and failures_file.count:
+                report.failures_path = str(failures_file.path)
+            return report
         finally:
             store.flush()
+            if run is not None:
+                store.finish_run(run.id, status, engine.report.totals())
+                log.info("run %s: %s", run.id, status)
             if not isinstance(source, AsyncBridge):
                 await src.aclose()
             if not isinstance(target, AsyncBridge):
                 await dst.aclose()
+
+
+async def _with_lease(engine: MigrationEngine, store: StateStore, ttl: float | None) -> Report:
+    """Run ``engine``, renewing the state's lease every third of ``ttl`` meanwhile; a lease lost
+    to another run (``--force-unlock``) stops this one."""
+    if ttl is None:
+        return await engine.run()
+
+    async def renew() -> None:
+        while True:
+            await asyncio.sleep(ttl / 3)
+            store.renew(ttl)
+
+    keeper = asyncio.create_task(renew())
+    work = asyncio.create_task(engine.run())
+    try:
+        done, _ = await asyncio.wait({keeper, work}, return_when=asyncio.FIRST_COMPLETED)
+        if work in done:
+            return work.result()
+        work.cancel()
+        keeper.result()  # raises StateLocked
+        raise AssertionError("the lease keeper stopped without an error")  # pragma: no cover
+    finally:
+        keeper.cancel()
+        work.cancel()
 
 
 def migrate(
@@ -144,7 +217,12 @@ def migrate(
     Idempotent (every write is an upsert on the mapped match key; unchanged records are ``noop``
     with no write) and resumable (``resume=True`` continues from the last checkpoint in ``state``).
     ``dry_run=True`` writes nothing and reports each planned write to ``on_plan``; ``limit``
-    copies at most that many records per object; failed records go to ``failures`` (JSON lines).
+    copies at most that many records per object; failed records go to ``failures`` (JSON lines,
+    one file per run: ``{run}`` in the name is the run's id) and stay pending in the state until
+    a run writes them. ``deletes`` (``report``/``archive``/``delete``) says what happens to the
+    target record of a source record that is gone; ``on_target_changed``
+    (``keep``/``overwrite``/``fail``) to a target record someone else changed since the last run.
+    One run at a time per ``state``: ``force_unlock=True`` takes the lease of a run that is gone.
     ``source_options`` / ``target_options`` are ``connect()`` arguments used with provider names.
     """
     with _progress(progress) as bar:

@@ -15,35 +15,86 @@ For each object pair, in dependency order (:func:`~crmbridge.migrate.plan.order_
    transaction (the checkpoint ``--resume`` continues from).
 
 Then a second pass writes references whose target record did not exist yet (cycles, forward
-references). A write that fails for good goes to the failures file with its neutral values and
-the error; every write is an upsert, so a retry after an ambiguous failure (a dropped connection)
-cannot create a duplicate: the CRM matches the record the lost attempt created.
+references). A write that fails for good goes to the run's failures file with its neutral values
+and the error, and stays *pending* in the state: every later run, ``--resume`` included, retries it
+until it is written, and the run is not ``ok`` while one is pending (issue 15). Every write is an
+upsert, so a retry after an ambiguous failure (a dropped connection) cannot create a duplicate: the
+CRM matches the record the lost attempt created.
+
+Around the copy (issue 18, docs/migrate.md "Cut-over"):
+
+* each object's mapping is hashed into the state; a changed mapping re-plans the object;
+* a complete scan that no longer finds a migrated source record confirms it with a GET (404: gone)
+  and reports it as ``gone``; ``deletes`` says whether its target record is archived or deleted;
+* the state keeps digests of what each target record held after the engine's write; when the
+  upsert reads the record again before writing, a record changed by someone else is a conflict
+  that ``on_target_changed`` resolves (``keep``: skipped and reported with the fields that differ);
+* every write is logged in the state under the run's id (created, or the values it overwrote),
+  for ``--undo``.
+
+Events go to the ``crmbridge.migrate`` logger: the run and each object at INFO, records given up
+on, conflicts and deletes at WARNING.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
+import inspect
+import logging
 from collections.abc import Callable, Mapping
-from typing import IO, Any
+from typing import Any, Literal
 
 import attrs
 
 from ..bridge import AsyncBridge
-from ..errors import ConfigError, Conflict, CRMError, RateLimited, TransportError
+from ..errors import ConfigError, Conflict, CRMError, NotFound, RateLimited, TransportError
 from ..http import AMBIGUOUS_WRITE
 from ..model import Record, structure_value, to_dict
 from ..provider import ObjectSchema
+from .failures import FailuresFile
+from .fingerprint import changed_fields, field_digests, mapping_digest
 from .mapping import MappingFile
 from .plan import ObjectPlan, build_plans, content_hash
 from .report import ObjectReport, Report
-from .state import MigrationState
+from .state import Change, StateStore
 
-__all__ = ["MigrationEngine"]
+__all__ = ["DELETES", "ON_TARGET_CHANGED", "MigrationEngine", "TargetChanged"]
+
+log = logging.getLogger("crmbridge.migrate")
 
 #: Engine-level attempts for a write that failed with a retryable error after the driver's own
 #: retries (e.g. a non-idempotent request after a dropped connection: the upsert is safe to repeat).
 WRITE_ATTEMPTS = 4
+
+Deletes = Literal["report", "archive", "delete"]
+OnTargetChanged = Literal["overwrite", "keep", "fail"]
+DELETES: tuple[Deletes, ...] = ("report", "archive", "delete")
+ON_TARGET_CHANGED: tuple[OnTargetChanged, ...] = ("overwrite", "keep", "fail")
+
+
+class TargetChanged(Conflict):
+    """The target record was changed by someone else since the engine last wrote it."""
+
+    def __init__(self, message: str, fields: list[str]) -> None:
+        super().__init__(message, code="target_changed")
+        self.fields = fields
+
+
+def check_deletes(deletes: str, target: AsyncBridge) -> None:
+    """``deletes`` is a policy the target can apply: refused before the run otherwise."""
+    if deletes not in DELETES:
+        raise ConfigError(f"--deletes must be one of {', '.join(DELETES)}, got {deletes!r}")
+    caps = target.capabilities
+    if deletes == "archive" and not caps.archive:
+        raise ConfigError(
+            f"--deletes archive: {target.name} has no archived records"
+            + ("; use --deletes delete" if caps.delete else "")
+        )
+    if deletes == "delete" and not caps.delete:
+        raise ConfigError(
+            f"--deletes delete: {target.name} cannot delete records"
+            + ("; use --deletes archive" if caps.archive else "")
+        )
 
 
 def _write_rate(target: AsyncBridge) -> float | None:
@@ -69,16 +120,19 @@ class MigrationEngine:
         source: AsyncBridge,
         target: AsyncBridge,
         mapping: MappingFile,
-        state: MigrationState,
+        state: StateStore,
         *,
         dry_run: bool = False,
         limit: int | None = None,
         resume: bool = False,
         concurrency: int | None = None,
         create_options: bool = False,
-        failures: IO[str] | None = None,
+        failures: FailuresFile | None = None,
         on_plan: Callable[[dict[str, Any]], None] | None = None,
         progress: Any = None,
+        run_id: str | None = None,
+        deletes: Deletes = "report",
+        on_target_changed: OnTargetChanged = "keep",
     ) -> None:
         self.source = source
         self.target = target
@@ -91,6 +145,15 @@ class MigrationEngine:
         self.failures = failures
         self.on_plan = on_plan
         self.progress = progress
+        self.run_id = run_id
+        check_deletes(deletes, target)
+        if on_target_changed not in ON_TARGET_CHANGED:
+            raise ConfigError(
+                f"--on-target-changed must be one of {', '.join(ON_TARGET_CHANGED)}, "
+                f"got {on_target_changed!r}"
+            )
+        self.deletes = deletes
+        self.on_target_changed = on_target_changed
         caps = target.capabilities
         if concurrency is None:
             # Enough writes in flight to fill the write limit at ~100 ms per round trip. The
@@ -99,9 +162,13 @@ class MigrationEngine:
             rate = _write_rate(target)
             concurrency = max(caps.concurrency, int(rate / 10) + 1 if rate else caps.concurrency)
         self.concurrency = max(1, concurrency)
-        self.report = Report()
+        self.report = Report(run_id=run_id)
         #: Target ids written by this run, per target object (to tell creates from updates).
         self._touched: dict[str, set[str]] = {}
+        #: Source objects whose stored hashes a dry run must not trust (their mapping changed).
+        self._untrusted: set[str] = set()
+        #: Whether the target's upsert shows the engine the record it found before writing.
+        self._guarded = "before_write" in inspect.signature(target.upsert).parameters
 
     # --- setup -------------------------------------------------------------------------------
 
@@ -147,13 +214,48 @@ class MigrationEngine:
     async def run(self) -> Report:
         self._check_endpoints()
         plans = await self.plans()
-        if not self.resume:
+        log.info(
+            "run %s: %s -> %s, %d object(s)%s%s",
+            self.run_id or "(dry run)",
+            self.source.name,
+            self.target.name,
+            len(plans),
+            " (resumed)" if self.resume else "",
+            " (dry run)" if self.dry_run else "",
+        )
+        for plan in plans:
+            self._bind(plan)
+        if not self.resume and not self.dry_run:
             self.state.reset_checkpoints()
         for plan in plans:
             await self._copy_object(plan)
+            report = self.report.objects[plan.map.key]
+            log.info("%s: %s", plan.map.key, report.summary())
         if not self.dry_run:
             await self._second_pass({p.map.source: p for p in plans})
+        for plan in plans:
+            self.report.objects[plan.map.key].pending = len(self.state.pending(plan.map.source))
         return self.report
+
+    def _bind(self, plan: ObjectPlan) -> None:
+        """Bind the object to this mapping in the state (issue 15): a state made with another
+        mapping is not trusted for it."""
+        obj = plan.map.source
+        report = self.report.objects.setdefault(plan.map.key, ObjectReport(plan.map.key))
+        digest = mapping_digest(plan)
+        if self.dry_run:
+            before = self.state.mapping_hash(obj)
+            if before is not None and before != digest:
+                self._untrusted.add(obj)
+                report.replanned = True
+            return
+        if self.state.bind_mapping(obj, digest, target_object=plan.map.target):
+            report.replanned = True
+            log.warning(
+                "%s: the mapping changed since the state was made: its records are written "
+                "again (the target tells which really change)",
+                plan.map.key,
+            )
 
     def _check_endpoints(self) -> None:
         """A state file belongs to one source and one target: its id map and content hashes
@@ -161,15 +263,15 @@ class MigrationEngine:
         record would look migrated already and nothing would be written, so that is refused.
         Which CRMs it is for is recorded by the first run that writes (not by a dry run)."""
         for role, bridge in (("source", self.source), ("target", self.target)):
-            here = _endpoint(bridge)
+            here = endpoint(bridge)
             before = self.state.get_meta(role)
             if before is None:
                 if not self.dry_run:
                     self.state.set_meta(role, here)
             elif before != here:
                 raise ConfigError(
-                    f"the state file {self.state.path} belongs to a migration whose {role} is "
-                    f"{before}; this run's {role} is {here}. Use another --state file for it "
+                    f"the state file {self.state.location} belongs to a migration whose {role} "
+                    f"is {before}; this run's {role} is {here}. Use another --state file for it "
                     "(or delete this one to start over)"
                 )
 
@@ -181,9 +283,31 @@ class MigrationEngine:
         obj = plan.map.source
         report = self.report.objects.setdefault(plan.map.key, ObjectReport(plan.map.key))
         cursor, complete = self.state.checkpoint(obj) if self.resume else (None, False)
+        retry = set(self.state.pending(obj))
+        # Only a scan from the first page to the last, unlimited, sees every source record.
+        seen: set[str] | None = set() if cursor is None and self.limit is None else None
         if complete:
             report.skipped_complete = True
-            return
+            seen = None
+        else:
+            finished = await self._scan(plan, report, cursor, seen)
+            if not finished:
+                seen = None
+        if seen is not None:
+            retry -= seen
+        await self._retry_pending(plan, sorted(retry), report)
+        if seen is not None:
+            from .deletes import propagate_deletes
+
+            await propagate_deletes(self, plan, seen, report)
+        if not self.dry_run:
+            self.state.flush()
+
+    async def _scan(
+        self, plan: ObjectPlan, report: ObjectReport, cursor: Any, seen: set[str] | None
+    ) -> bool:
+        """Copy the source records from ``cursor`` on; whether the scan reached the last page."""
+        obj = plan.map.source
         task = None
         if self.progress is not None:
             task = self.progress.add_task(plan.map.key, total=self.limit)
@@ -193,21 +317,22 @@ class MigrationEngine:
         pages: dict[int, _Page] = {}
         done_through = [-1]
         lock = asyncio.Lock()
+        reached_end = [False]
 
         async def produce() -> None:
             page_size = self.source.capabilities.max_page_size
             index = 0
-            seen = 0
+            read = 0
             async for page in self.source.pages(obj, page_size=page_size, cursor=cursor):
                 records = list(page.records)
                 if self.limit is not None:
-                    records = records[: max(0, self.limit - seen)]
-                seen += len(records)
-                last = (
-                    page.next is None
-                    or not page.records
-                    or (self.limit is not None and seen >= self.limit)
-                )
+                    records = records[: max(0, self.limit - read)]
+                read += len(records)
+                if seen is not None:
+                    seen.update(r.id for r in records if r.id is not None)
+                end = page.next is None or not page.records
+                last = end or (self.limit is not None and read >= self.limit)
+                reached_end[0] = end
                 pages[index] = _Page(page.next, len(records), last)
                 del page
                 if not records:
@@ -217,6 +342,8 @@ class MigrationEngine:
                 if last:
                     break
                 index += 1
+            else:
+                reached_end[0] = True
             for _ in range(self.concurrency):
                 await queue.put(None)
 
@@ -239,6 +366,27 @@ class MigrationEngine:
                 t.cancel()
         if task is not None:
             self.progress.update(task, total=report.total, completed=report.total)
+        return reached_end[0]
+
+    async def _retry_pending(
+        self, plan: ObjectPlan, source_ids: list[str], report: ObjectReport
+    ) -> None:
+        """Records that failed in an earlier run and that this run's scan did not read again:
+        read each from the source and copy it (gone from the source: no longer pending)."""
+        obj = plan.map.source
+        if source_ids:
+            log.info("%s: retrying %d record(s) that failed before", plan.map.key, len(source_ids))
+        for source_id in source_ids:
+            try:
+                record = await self.source.get(obj, source_id)
+            except NotFound:
+                if not self.dry_run:
+                    self.state.written_ok(obj, source_id)
+                continue
+            except CRMError as exc:
+                self._fail(plan, Record(obj, source_id), {}, exc, report)
+                continue
+            await self._copy_record(plan, record, report)
 
     async def _page_done(
         self,
@@ -267,8 +415,14 @@ class MigrationEngine:
             return
         digest = content_hash({**values, "__deferred__": to_dict(deferred)})
         known = self.state.target_id(obj, record.id)
-        if known is not None and self.state.hash_of(obj, record.id) == digest:
+        if (
+            known is not None
+            and obj not in self._untrusted
+            and self.state.hash_of(obj, record.id) == digest
+        ):
             report.count("noop")
+            if not self.dry_run:
+                self.state.written_ok(obj, record.id)
             return
         owner = (obj, record.id)
         if not plan.map.merge_duplicates:
@@ -297,6 +451,37 @@ class MigrationEngine:
         else:
             self.state.release(plan.map.target, owner)
 
+    def _guard(
+        self, plan: ObjectPlan, record: Record, seen: list[Record | None]
+    ) -> Callable[[Record | None], None]:
+        """What the upsert calls with the record it found, before it writes: remember it (its
+        values are what this run overwrites, for ``--undo``), and stop the write when someone
+        else changed the record since the engine last wrote it (unless ``overwrite``)."""
+        assert record.id is not None
+        entry = self.state.entry(plan.map.source, record.id)
+
+        def guard(existing: Record | None) -> None:
+            seen.append(existing)
+            if (
+                existing is None
+                or entry is None
+                or not entry.written
+                or self.on_target_changed == "overwrite"
+                or existing.id != entry.target_id
+            ):
+                return
+            now = field_digests(existing.fields, entry.written)
+            differ = changed_fields(entry.written, now)
+            if differ:
+                raise TargetChanged(
+                    f"{plan.map.target} {existing.id} was changed in the target since the last "
+                    f"run wrote it ({', '.join(differ)}); not overwritten "
+                    "(--on-target-changed overwrite writes the source values)",
+                    differ,
+                )
+
+        return guard
+
     async def _write(
         self,
         plan: ObjectPlan,
@@ -307,13 +492,18 @@ class MigrationEngine:
         known: str | None,
         report: ObjectReport,
     ) -> bool:
-        """Upsert one record, retrying what may be retried; whether it was written."""
+        """Upsert one record, retrying what may be retried; whether it was written (or kept as
+        the target has it, on a conflict the run is told to keep)."""
         obj = plan.map.source
         assert record.id is not None
         on_archived = "unarchive" if self.target.capabilities.archive else None
         last_error: CRMError | None = None
         AMBIGUOUS_WRITE.set(False)
         for attempt in range(WRITE_ATTEMPTS):
+            found: list[Record | None] = []
+            extra: dict[str, Any] = {}
+            if self._guarded:
+                extra["before_write"] = self._guard(plan, record, found)
             try:
                 result = await self.target.upsert(
                     plan.map.target,
@@ -321,14 +511,19 @@ class MigrationEngine:
                     match=plan.match,
                     on_archived=on_archived,  # type: ignore[arg-type]
                     emulate=plan.map.emulate,
+                    **extra,
                 )
+            except TargetChanged as exc:
+                return self._conflict(plan, record, values, exc, report)
             except (TransportError, RateLimited) as exc:
                 last_error = exc
+                log.info("%s %s: retrying after %s", plan.map.key, record.id, type(exc).__name__)
                 await asyncio.sleep(min(2.0**attempt * 0.1, 2.0))
                 continue
             except CRMError as exc:
                 if exc.status is not None and exc.status >= 500 and attempt + 1 < WRITE_ATTEMPTS:
                     last_error = exc
+                    log.info("%s %s: retrying after %s", plan.map.key, record.id, exc.status)
                     await asyncio.sleep(min(2.0**attempt * 0.1, 2.0))
                     continue
                 self._fail(plan, record, values, exc, report)
@@ -347,14 +542,72 @@ class MigrationEngine:
                 # reports "created" for what was an update: see docs/reliability.md.)
                 action = "created"
             touched.add(target_id)
-            self.state.record(obj, record.id, plan.map.target, target_id, digest)
+            written = field_digests(result.record.fields, values)
+            self.state.record(obj, record.id, plan.map.target, target_id, digest, written)
             if deferred:
                 self.state.defer(obj, record.id, target_id, to_dict(values), to_dict(deferred))
+            if action != "noop":
+                self._log_change(plan, record.id, action, target_id, values, found, written)
             report.count(action)
             return True
         assert last_error is not None
         self._fail(plan, record, values, last_error, report)
         return False
+
+    def _log_change(
+        self,
+        plan: ObjectPlan,
+        source_id: str,
+        action: str,
+        target_id: str,
+        values: Mapping[str, Any],
+        found: list[Record | None],
+        written: Mapping[str, str],
+    ) -> None:
+        """Remember what this write did, for ``--undo``: a record created, or the values of the
+        fields it overwrote (as the upsert found them; unknown if the upsert did not say)."""
+        if self.run_id is None:
+            return
+        existing = found[-1] if found else None
+        before = None
+        if action != "created":
+            before = (
+                {slug: to_dict(existing.fields.get(slug)) for slug in values}
+                if existing is not None
+                else {}
+            )
+        self.state.log_change(
+            Change(
+                self.run_id,
+                action,
+                plan.map.target,
+                target_id,
+                plan.map.source,
+                source_id,
+                before,
+                written,
+            )
+        )
+
+    def _conflict(
+        self,
+        plan: ObjectPlan,
+        record: Record,
+        values: Mapping[str, Any],
+        exc: TargetChanged,
+        report: ObjectReport,
+    ) -> bool:
+        if self.on_target_changed == "fail":
+            self._fail(plan, record, values, exc, report)
+            return False
+        report.count("conflict")
+        report.conflicts.append(
+            {"source_id": record.id, "target_object": plan.map.target, "fields": exc.fields}
+        )
+        log.warning("%s %s: %s", plan.map.key, record.id, exc.message)
+        if record.id is not None:
+            self.state.written_ok(plan.map.source, record.id)
+        return True
 
     def _fail(
         self,
@@ -365,33 +618,39 @@ class MigrationEngine:
         report: ObjectReport,
     ) -> None:
         report.count("failed")
+        message = f"{type(exc).__name__}: {exc.message}"
         if self.dry_run:
             self._emit_plan(
                 {
                     "action": "fail",
                     "object": plan.map.target,
                     "source_id": record.id,
-                    "error": f"{type(exc).__name__}: {exc.message}",
+                    "error": message,
                 }
             )
+            return
+        log.warning("%s %s: gave up: %s", plan.map.key, record.id, message)
+        if record.id is not None:
+            self.state.failed(plan.map.source, record.id, message)
         if self.failures is None:
             return
-        line = {
-            "object": plan.map.source,
-            "target_object": plan.map.target,
-            "source_id": record.id,
-            "values": {k: to_dict(v) for k, v in values.items()},
-            "source": {k: to_dict(v) for k, v in record.fields.items()},
-            "error": {
-                "type": type(exc).__name__,
-                "message": exc.message,
-                "status": exc.status,
-                "code": exc.code,
-                "fields": [str(e) for e in getattr(exc, "field_errors", ())],
-            },
-        }
-        self.failures.write(json.dumps(line, ensure_ascii=False, default=str) + "\n")
-        self.failures.flush()
+        self.failures.write(
+            {
+                "run": self.run_id,
+                "object": plan.map.source,
+                "target_object": plan.map.target,
+                "source_id": record.id,
+                "values": {k: to_dict(v) for k, v in values.items()},
+                "source": {k: to_dict(v) for k, v in record.fields.items()},
+                "error": {
+                    "type": type(exc).__name__,
+                    "message": exc.message,
+                    "status": exc.status,
+                    "code": exc.code,
+                    "fields": [str(e) for e in getattr(exc, "field_errors", ())],
+                },
+            }
+        )
 
     async def _second_pass(self, plans: Mapping[str, ObjectPlan]) -> None:
         """Write references that could not be resolved on the first pass."""
@@ -406,24 +665,30 @@ class MigrationEngine:
                 report.unresolved += 1
                 continue
             try:
-                await self.target.update(plan.map.target, target_id, resolved)
+                updated = await self.target.update(plan.map.target, target_id, resolved)
             except CRMError as exc:
                 self._fail(plan, Record(obj, source_id), resolved, exc, report)
                 continue
             values = {**structure_value(values_plain), **resolved}
+            entry = self.state.entry(obj, source_id)
+            written = {
+                **(entry.written or {} if entry is not None else {}),
+                **field_digests(updated.fields, resolved),
+            }
             self.state.record(
                 obj,
                 source_id,
                 plan.map.target,
                 target_id,
                 content_hash({**values, "__deferred__": {}}),
+                written,
             )
             self.state.resolved(obj, source_id)
             report.references_fixed += 1
         self.state.flush()
 
 
-def _endpoint(bridge: AsyncBridge) -> str:
+def endpoint(bridge: AsyncBridge) -> str:
     """Which CRM ``bridge`` reaches: the provider's endpoint, or this emulator (a fresh in-process
     emulator is another CRM, empty)."""
     if bridge.emulator is not None:

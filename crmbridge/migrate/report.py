@@ -1,8 +1,15 @@
-"""What a migration did, per object: created / updated / unarchived / noop / failed."""
+"""What a migration did, per object: created / updated / unarchived / noop / failed, and what is
+still pending, gone from the source, or in conflict with an edit made in the target.
+
+The report is the run's truth (issue 15): ``ok`` only when no record of the mapping is left
+unwritten — neither failed in this run nor pending from an earlier one.
+"""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
+from typing import Any
 
 import attrs
 from rich.table import Table
@@ -10,6 +17,10 @@ from rich.table import Table
 __all__ = ["ObjectReport", "Report"]
 
 COLUMNS = ("created", "updated", "unarchived", "noop", "failed")
+#: Shown only when a run has some.
+OPTIONAL = ("conflict", "gone", "archived", "deleted")
+#: What happens to one record read from the source (the progress total counts these).
+RECORD_ACTIONS = ("created", "updated", "unarchived", "noop", "failed", "conflict", "planned")
 
 
 @attrs.define
@@ -21,17 +32,29 @@ class ObjectReport:
     references_fixed: int = 0
     unresolved: int = 0
     skipped_complete: bool = False
+    #: Records of this object not written yet after this run (failed now or before).
+    pending: int = 0
+    #: The mapping changed since the state was made: every record was written again.
+    replanned: bool = False
+    #: Target records someone else changed since the last write: source id, fields that differ.
+    conflicts: list[dict[str, Any]] = attrs.field(factory=list)
 
     def count(self, action: str) -> None:
         self.counts[action] += 1
 
     @property
     def total(self) -> int:
-        return sum(self.counts.values())
+        return sum(self.counts[a] for a in RECORD_ACTIONS)
 
     @property
     def writes(self) -> int:
         return sum(self.counts[a] for a in ("created", "updated", "unarchived"))
+
+    def summary(self) -> str:
+        shown = [f"{self.counts[c]} {c}" for c in (*COLUMNS, *OPTIONAL) if self.counts[c]]
+        if self.pending:
+            shown.append(f"{self.pending} pending")
+        return ", ".join(shown) or "nothing to do"
 
 
 @attrs.define
@@ -39,10 +62,23 @@ class Report:
     """The whole run."""
 
     objects: dict[str, ObjectReport] = attrs.field(factory=dict)
+    #: The run's id in the state (``None`` for a dry run).
+    run_id: str | None = None
+    #: The failures file this run wrote, if a record failed.
+    failures_path: str | None = None
 
     @property
     def failed(self) -> int:
         return sum(o.counts["failed"] for o in self.objects.values())
+
+    @property
+    def pending(self) -> int:
+        """Records of the mapping not written yet: they keep the run from being ``ok``."""
+        return sum(o.pending for o in self.objects.values())
+
+    @property
+    def ok(self) -> bool:
+        return self.failed == 0 and self.pending == 0
 
     @property
     def writes(self) -> int:
@@ -56,12 +92,15 @@ class Report:
 
     def table(self, *, dry_run: bool = False) -> Table:
         """A rich table, one row per object and a total."""
+        totals = self.totals()
         columns = ("planned", "noop") if dry_run else COLUMNS
-        table = Table(title="migration report")
+        columns = (*columns, *(c for c in OPTIONAL if totals[c]))
+        pending = ["pending"] if self.pending else []
+        table = Table(title="migration report" + (f" (run {self.run_id})" if self.run_id else ""))
         widest = max((len(p) for k in self.objects for p in k.split("->")), default=6)
         table.add_column("object", overflow="fold", min_width=widest + 2)
         refs = ["refs fixed"] + (["refs unresolved"] if self.unresolved else [])
-        for column in (*columns, *refs):
+        for column in (*columns, *pending, *refs):
             table.add_column(column, justify="right", min_width=len(column.split()[0]))
 
         def ref_cells(objects: list[ObjectReport]) -> list[str]:
@@ -72,15 +111,17 @@ class Report:
 
         for o in self.objects.values():
             note = " (already complete)" if o.skipped_complete else ""
+            note += " (mapping changed: re-planned)" if o.replanned else ""
             table.add_row(
                 o.key.replace("->", " → ") + note,
                 *(str(o.counts[c]) for c in columns),
+                *([str(o.pending)] if pending else []),
                 *ref_cells([o]),
             )
-        totals = self.totals()
         table.add_row(
             "[bold]total[/]",
             *(f"[bold]{totals[c]}[/]" for c in columns),
+            *([f"[bold]{self.pending}[/]"] if pending else []),
             *ref_cells(list(self.objects.values())),
         )
         return table
@@ -91,12 +132,29 @@ class Report:
         object is not in the mapping's run)."""
         return sum(o.unresolved for o in self.objects.values())
 
-    def as_dict(self) -> dict[str, dict[str, int]]:
+    def as_dict(self) -> dict[str, dict[str, Any]]:
         return {
             k: {
-                **{c: o.counts[c] for c in (*COLUMNS, "planned")},
+                **{c: o.counts[c] for c in (*COLUMNS, *OPTIONAL, "planned")},
+                "pending": o.pending,
                 "references_fixed": o.references_fixed,
                 "references_unresolved": o.unresolved,
+                "replanned": o.replanned,
+                "conflicts": o.conflicts,
             }
             for k, o in self.objects.items()
         }
+
+    def to_json(self) -> str:
+        """The report as ``--report-json`` writes it."""
+        return json.dumps(
+            {
+                "run": self.run_id,
+                "ok": self.ok,
+                "failed": self.failed,
+                "pending": self.pending,
+                "failures_file": self.failures_path,
+                "objects": self.as_dict(),
+            },
+            indent=2,
+        )
