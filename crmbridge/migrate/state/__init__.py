@@ -1,4 +1,4 @@
-"""Where a migration keeps what it knows between runs (DESIGN §9 "State store").
+"""Where a migration keeps what it knows between runs (docs/design.md §9, "State store").
 
 :class:`~.store.StateStore` is the interface the engine uses; :class:`~.sqlite.SQLiteStore` the
 default implementation (a local file). :func:`open_state` picks the implementation from what the

@@ -1,4 +1,4 @@
-"""What a migration keeps between runs, behind one interface (DESIGN §9 "State store").
+"""What a migration keeps between runs, behind one interface (docs/design.md §9, "State store").
 
 The engine (:mod:`crmbridge.migrate.engine`) only talks to :class:`StateStore`. What it keeps:
 
