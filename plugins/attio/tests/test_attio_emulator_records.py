@@ -140,6 +140,27 @@ def test_phone_numbers(client: httpx.Client) -> None:
     assert body["message"] == 'An invalid value was passed to attribute with slug "phone_numbers".'
 
 
+def test_phone_country_and_root_domain_come_from_the_real_tables(client: httpx.Client) -> None:
+    """Issue 19: hand-written tables answered a Hungarian number as US and gave ``co.za`` as the
+    registrable domain of ``acme.co.za``; libphonenumber and the public suffix list do not."""
+    company = ok(create(client, "companies", {"domains": ["www.acme.co.za"]}))
+    assert company["values"]["domains"][0]["root_domain"] == "acme.co.za"
+    data = person(
+        client,
+        "ada@mail.acme.com.ar",
+        phone_numbers=[
+            "+36 1 234 5678",
+            {"original_phone_number": "06 30 123 4567", "country_code": "HU"},
+        ],
+    )
+    assert data["values"]["email_addresses"][0]["email_root_domain"] == "acme.com.ar"
+    phones = data["values"]["phone_numbers"]
+    assert [(p["phone_number"], p["country_code"]) for p in phones] == [
+        ("+3612345678", "HU"),
+        ("+36301234567", "HU"),
+    ]
+
+
 def test_location_needs_all_ten_keys(client: httpx.Client) -> None:
     body = error(
         create(client, "people", {"primary_location": {"locality": "London"}}),

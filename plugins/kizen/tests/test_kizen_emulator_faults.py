@@ -72,7 +72,7 @@ def test_configurable_rate_limit_and_search_counts_as_read() -> None:
     c = client(emu)
     statuses = [c.post(ADD, json={"fields": [{"name": "name", "value": f"C{i}"}]}).status_code
                 for i in range(3)]  # fmt: skip
-    assert statuses == [201, 201, 429]
+    assert statuses == [200, 200, 429]
     assert len(emu.records("companies_company")) == 2
     search = c.post("/api/records/companies_company/search", json={})
     assert search.status_code == 200  # the write window is full, but search is a read

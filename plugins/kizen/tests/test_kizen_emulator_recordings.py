@@ -118,7 +118,7 @@ def test_recorded_patients_schema_reads_back() -> None:
         {"name": "pain_level", "value": 3},
         {"name": "preferred_contact_method", "value": {"name": "Email"}},
     ]})  # fmt: skip
-    assert r.status_code == 201, r.text
+    assert r.status_code == 200, r.text
     v = values(r.json())
     assert v["gender"] == {
         "id": "78238cfd-d8f7-4539-ba19-76435a6bd92c",
@@ -173,7 +173,9 @@ def test_add_request_gets_add_response(
     _emu, c, mapping = widgets
     req, doc = EXAMPLES["add_request"], EXAMPLES["add_response"]
     r = c.request(req["method"], req["path"], json=_sub(req["body"], mapping))
-    assert r.status_code == doc["status"] == 201
+    # The documented example (app-engine) says 201; the records spec and the live schema digest
+    # say 200, which the emulator follows (docs/decisions.md, kizen: add answers 200).
+    assert (r.status_code, doc["status"]) == (200, 201)
     body = r.json()
     want = _sub(doc["body"], mapping)
     assert set(want) <= set(body)

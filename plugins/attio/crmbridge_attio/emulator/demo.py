@@ -214,7 +214,7 @@ CITIES = (
     ("Austin", "TX", "US", "73301", "+1512"),
     ("London", "England", "GB", "EC1A 1BB", "+4420"),
     ("Berlin", "Berlin", "DE", "10115", "+4930"),
-    ("Paris", "Île-de-France", "FR", "75001", "+331"),
+    ("Paris", "Île-de-France", "FR", "75001", "+3314"),  # 9 national digits
     ("Amsterdam", "North Holland", "NL", "1012", "+3120"),
     ("Stockholm", "Stockholm", "SE", "111 20", "+468"),
     ("Sydney", "NSW", "AU", "2000", "+612"),

@@ -15,6 +15,9 @@ import re
 from collections.abc import Hashable
 from typing import Any, Protocol
 
+import phonenumbers
+from publicsuffixlist import PublicSuffixList
+
 from . import errors
 from .errors import AttioError
 from .ids import parse_date, parse_timestamp
@@ -38,45 +41,9 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 _LATLONG = re.compile(r"^-?\d{1,3}(\.\d+)?$")
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
-#: Second-level public suffixes under which the root domain keeps three labels.
-_TWO_PART_SUFFIXES = frozenset(
-    {"co.uk", "org.uk", "ac.uk", "gov.uk", "com.au", "net.au", "co.nz", "co.jp", "com.br", "co.in"}
-)
-#: Calling codes for the countries the demo data and tests use; longest prefix wins. Numbers
-#: with other prefixes keep ``country_code`` from the input (or ``null`` is never produced: the
-#: spec's phone ``country_code`` is a non-null enum, so unknown prefixes fall back to "US").
-CALLING_CODES = {
-    "1": "US",
-    "44": "GB",
-    "49": "DE",
-    "33": "FR",
-    "34": "ES",
-    "39": "IT",
-    "31": "NL",
-    "46": "SE",
-    "47": "NO",
-    "45": "DK",
-    "41": "CH",
-    "43": "AT",
-    "32": "BE",
-    "353": "IE",
-    "351": "PT",
-    "48": "PL",
-    "61": "AU",
-    "64": "NZ",
-    "81": "JP",
-    "82": "KR",
-    "86": "CN",
-    "91": "IN",
-    "55": "BR",
-    "52": "MX",
-    "65": "SG",
-    "971": "AE",
-    "972": "IL",
-    "27": "ZA",
-}
-COUNTRY_CALLING = {country: code for code, country in CALLING_CODES.items()}
-COUNTRY_CALLING["CA"] = "1"
+#: The public suffix list (its bundled snapshot; never fetched): the registrable ("root") domain of
+#: ``acme.co.za`` is ``acme.co.za``, not ``co.za`` (issue 19; https://publicsuffix.org/).
+_PSL = PublicSuffixList()
 
 
 class Resolver(Protocol):
@@ -393,10 +360,9 @@ def _location(attribute: AttributeDef, item: Any, _: Resolver) -> dict[str, Any]
 
 
 def root_domain(domain: str) -> str:
-    labels = domain.split(".")
-    if len(labels) >= 3 and ".".join(labels[-2:]) in _TWO_PART_SUFFIXES:
-        return ".".join(labels[-3:])
-    return ".".join(labels[-2:])
+    """The registrable domain by the public suffix list; a host that is itself a public suffix
+    (or has no dot) is its own root."""
+    return _PSL.privatesuffix(domain) or domain
 
 
 def _domain(attribute: AttributeDef, item: Any, _: Resolver) -> dict[str, Any]:
@@ -446,19 +412,25 @@ def _phone(attribute: AttributeDef, item: Any, _: Resolver) -> dict[str, Any]:
     if not isinstance(original, str):
         raise _wrong_type(attribute, original, "string", path)
     digits = re.sub(r"[\s().-]", "", original)
-    if not digits.startswith("+") and country and country.upper() in COUNTRY_CALLING:
-        digits = "+" + COUNTRY_CALLING[country.upper()] + digits.lstrip("0")
+    if not digits.startswith("+") and country:
+        # A national number with its country: libphonenumber adds the calling code and drops the
+        # trunk prefix (https://github.com/google/libphonenumber), as Attio does.
+        try:
+            parsed = phonenumbers.parse(digits, country.upper())
+            digits = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+        except phonenumbers.NumberParseException:
+            pass
     if not _E164.match(digits):
         raise _invalid(attribute, path, "Phone number must be in E.164 format, e.g. +14155552671")
     if not country:
-        for size in (3, 2, 1):
-            if digits[1 : 1 + size] in CALLING_CODES:
-                country = CALLING_CODES[digits[1 : 1 + size]]
-                break
+        try:
+            country = phonenumbers.region_code_for_number(phonenumbers.parse(digits))
+        except phonenumbers.NumberParseException:
+            country = None
     return {
         "phone_number": digits,
         "original_phone_number": original,
-        "country_code": (country or "US").upper(),
+        "country_code": (country or "US").upper(),  # a non-null enum in the spec
     }
 
 

@@ -189,9 +189,10 @@ class Handlers:
         return 200, self.serializer.record(state, found[0], fields)
 
     def add(self, state: ObjectState, request: httpx.Request) -> Result:
-        """``POST …/add``: 201 with ``action`` (app-engine; documented example ``add_response``)."""
+        """``POST …/add``: 200 with ``action`` (the records spec's add → 200 and the live schema
+        digest, docs/reference/kizen.md §4, §12; app-engine's prose says 201)."""
         record, action = self.writer.add(state, self.body(request))
-        return 201, self.serializer.record(state, record, detail=True, extra={"action": action})
+        return 200, self.serializer.record(state, record, detail=True, extra={"action": action})
 
     def update(self, state: ObjectState, record_id: str, request: httpx.Request, *, put: bool
                ) -> Result:  # fmt: skip

@@ -14,7 +14,7 @@ from typing import Any
 from .ids import stable_id
 from .schema import CARDINALITY, FieldDef, ObjectDef
 from .store import Store
-from .values import timezones
+from .values import DEFAULT_PHONE_COUNTRY, timezones
 
 __all__ = ["field_metadata", "object_metadata"]
 
@@ -69,7 +69,9 @@ def field_metadata(obj: ObjectDef, field: FieldDef, store: Store) -> dict[str, A
         "options": options,
         "relation": _relation(field, store),
         "rating": {"min_value": 1, "max_value": field.rating_scale} if kind == "rating" else None,
-        "phonenumber_options": {"default_country": "US"} if kind == "phonenumber" else None,
+        "phonenumber_options": {"default_country": DEFAULT_PHONE_COUNTRY}
+        if kind == "phonenumber"
+        else None,
         "money_options": {"currency": field.money_currency} if kind == "money" else None,
         "decimal_options": {"decimal_places": 2} if kind == "decimal" else None,
         "access": dict(_ACCESS),

@@ -32,14 +32,18 @@ import zoneinfo
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+import phonenumbers
+
 from .ids import format_datetime
 from .schema import MULTI_OPTION_TYPES, SINGLE_OPTION_TYPES, TEXT_TYPES, FieldDef
 from .store import Store
 
-__all__ = ["Invalid", "NewTag", "parse_item", "parse_value", "timezones"]
+__all__ = ["DEFAULT_PHONE_COUNTRY", "Invalid", "NewTag", "parse_item", "parse_value", "timezones"]
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_PHONE = re.compile(r"^\+?[0-9][0-9 ().\-]{5,24}$")
+#: A phone field's ``phonenumber_options.default_country`` (docs/reference/kizen.md §3 field
+#: metadata): the country of a number written without ``+``.
+DEFAULT_PHONE_COUNTRY = "US"
 _INT_MAX = 2**31 - 1  # "Integer 4 bytes" (docs/reference/kizen.md §1.1, custom-fields page)
 
 
@@ -151,6 +155,16 @@ def _datetime(raw: Any) -> str:
     )
 
 
+def _possible_phone(text: str) -> bool:
+    """Whether libphonenumber finds a possible number (national numbers in the field's default
+    country): issue 19, instead of a hand-written pattern (https://github.com/google/libphonenumber)."""
+    try:
+        number = phonenumbers.parse(text, DEFAULT_PHONE_COUNTRY)
+    except phonenumbers.NumberParseException:
+        return False
+    return bool(phonenumbers.is_possible_number(number))
+
+
 def _ref(raw: Any) -> tuple[str | None, str | None]:
     """``(id, name)`` of a reference written as ``{"id"}``, ``{"name"}`` or a bare id."""
     if isinstance(raw, dict):
@@ -257,7 +271,7 @@ def parse_value(field: FieldDef, raw: Any, store: Store) -> Any:
                 raise Invalid("Enter a valid email address.")
         if kind == "phonenumber":
             text = text.strip()
-            if text and not _PHONE.match(text):
+            if text and not _possible_phone(text):
                 raise Invalid("Enter a valid phone number.")
         return text or None
     if kind == "integer":
