@@ -250,17 +250,16 @@ def _location(rng: random.Random, city: tuple[str, str, str, str, str]) -> dict[
 def generate_demo(emulator: AttioEmulator, size: int, seed: int) -> None:
     """Fill ``emulator`` with ``size`` people and the companies, deals and entries around them.
 
-    The cyclic garbage collector is paused meanwhile, and the data is then moved to its permanent
-    generation (``gc.freeze()``, process-wide): the data is long-lived, and with 100,000 people
-    every full collection rescanned millions of containers — generation took twice as long and
-    paging through all people, with a client parsing the pages in the same process, 2.7 times as
-    long (measured: 27 s → 10 s CPU). Frozen objects are still freed by reference counting."""
+    The cyclic garbage collector is paused meanwhile and restored as it was: the data is long-lived,
+    and with 100,000 people every collection during generation rescanned millions of containers.
+    Nothing process-wide outlives the call (no ``gc.freeze()``: a library must not stop the
+    caller's own cycles from being collected, issue #19); the ``crmbridge`` command tunes its own
+    process instead (``crmbridge/cli.py`` ``main``)."""
     enabled = gc.isenabled()
     gc.disable()
     try:
         _generate(emulator, size, seed)
     finally:
-        gc.freeze()
         if enabled:
             gc.enable()
 

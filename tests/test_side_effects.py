@@ -1,0 +1,40 @@
+"""Library calls leave the process as they found it (issue #19): no frozen garbage collector, no
+collector settings, no logging configuration. The CLI may tune its own process; a library may not."""
+
+from __future__ import annotations
+
+import gc
+import logging
+from typing import Any
+
+import pytest
+
+import crmbridge as cb
+from crmbridge.plugins import providers
+
+
+def _process_state() -> dict[str, Any]:
+    root = logging.getLogger()
+    return {
+        "gc frozen objects": gc.get_freeze_count(),
+        "gc enabled": gc.isenabled(),
+        "gc thresholds": gc.get_threshold(),
+        "root log level": root.level,
+        "root log handlers": list(root.handlers),
+        "configured loggers": {
+            name: (logger.level, len(logger.handlers))
+            for name, logger in logging.root.manager.loggerDict.items()
+            if isinstance(logger, logging.Logger) and (logger.level or logger.handlers)
+        },
+    }
+
+
+@pytest.mark.parametrize("name", ["attio", "kizen"])
+def test_seeded_emulator_has_no_process_wide_effect(name: str) -> None:
+    assert name in providers()
+    gc.unfreeze()
+    before = _process_state()
+    with cb.connect(name, emulator={"seed": "demo", "demo_size": 20}) as crm:
+        obj = crm.objects()[0].slug
+        list(crm.query(obj, limit=3))
+    assert _process_state() == before
