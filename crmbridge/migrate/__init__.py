@@ -1,7 +1,7 @@
 """Migrations between any two providers (docs/design.md §7).
 
->>> import crmbridge
->>> report = crmbridge.migrate("attio", "kizen", "mapping.toml")   # doctest: +SKIP
+>>> from crmbridge.migrate import migrate
+>>> report = migrate("attio", "kizen", "mapping.toml")   # doctest: +SKIP
 
 See :mod:`crmbridge.migrate.engine` for how a run works, :mod:`crmbridge.migrate.mapping` for the
 mapping file, and ``docs/migrate.md`` for a tutorial.
@@ -15,20 +15,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
-
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    ProgressColumn,
-    Task,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
-from rich.text import Text
+from typing import TYPE_CHECKING, Any
 
 from ..bridge import AsyncBridge, connect_async
 from .collector import tuned_collector
@@ -46,6 +33,10 @@ from .state import (
     open_state,
 )
 from .state.store import new_run_id
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress
 
 __all__ = [
     "MappingFile",
@@ -72,27 +63,12 @@ log = logging.getLogger("crmbridge.migrate")
 LEASE_TTL = 60.0
 
 
-class RateColumn(ProgressColumn):
-    """Records per second."""
-
-    def render(self, task: Task) -> Text:
-        elapsed = task.finished_time if task.finished else task.elapsed
-        speed = task.completed / elapsed if elapsed else None
-        return Text(f"{speed:,.0f} rec/s" if speed else "- rec/s", style="progress.data.speed")
-
-
 def make_progress(console: Console | None = None) -> Progress:
-    """The progress display of ``crmbridge migrate``: one bar per object."""
-    return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        RateColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=console or Console(stderr=True),
-        transient=False,
-    )
+    """The progress display of ``crmbridge migrate``: one bar per object (needs rich, which the
+    ``cli`` extra installs; the library runs without it)."""
+    from .progress import make_progress as make
+
+    return make(console)
 
 
 def _bridge(spec: str | AsyncBridge, options: Mapping[str, Any] | None) -> AsyncBridge:

@@ -13,8 +13,10 @@ The setting is the whole process's, so the library never changes it by itself: t
 ``crmbridge migrate`` and ``crmbridge demo`` commands, which own their process, do, and so can a
 script that runs a migration and little else::
 
-    with crmbridge.migrate.tuned_collector():
-        crmbridge.migrate("attio", "kizen", "mapping.toml")
+    from crmbridge.migrate import migrate, tuned_collector
+
+    with tuned_collector():
+        migrate("attio", "kizen", "mapping.toml")
 """
 
 from __future__ import annotations

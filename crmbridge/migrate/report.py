@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
-from rich.table import Table
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 __all__ = ["ObjectReport", "Report"]
 
@@ -91,7 +93,9 @@ class Report:
         return out
 
     def table(self, *, dry_run: bool = False) -> Table:
-        """A rich table, one row per object and a total."""
+        """A rich table, one row per object and a total (rich comes with the ``cli`` extra)."""
+        from rich.table import Table
+
         totals = self.totals()
         columns = ("planned", "noop") if dry_run else COLUMNS
         columns = (*columns, *(c for c in OPTIONAL if totals[c]))
