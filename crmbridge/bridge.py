@@ -24,15 +24,13 @@ from .filters import Filter, Sort, parse_sort, walk
 from .http import AsyncDriver, RateLimiter, RetryPolicy, SyncDriver
 from .model import FieldSpec, ObjectSpec, Record, UpsertResult, ValueVersion
 from .plugins import get_provider
-from .provider import ObjectSchema, OnArchived, Page, Plan, Provider, Query, find_object
+from .provider import ObjectSchema, Page, Plan, Provider, Query, find_object
+from .upsert import DEFAULT_ON_ARCHIVED, OnArchived, check_on_archived, match_field
 from .validation import normalize_filter, normalize_values
 
 __all__ = ["AsyncBridge", "Bridge", "connect", "connect_async"]
 
 T = TypeVar("T")
-
-_ON_ARCHIVED = ("error", "unarchive", "replace")
-
 
 #: Characters a record id may not hold: it goes into a URL path, and "../x" or "a?b" must never
 #: address anything but the record.
@@ -47,23 +45,6 @@ def _check_id(id: Any) -> str:
     ):
         raise ValidationError(f"{id!r} is not a record id (ids hold no spaces, /, ?, #, % or \\)")
     return id
-
-
-def _check_on_archived(value: Any, provider: Provider) -> OnArchived | None:
-    if value is None:
-        return None
-    if value not in _ON_ARCHIVED:
-        raise ValidationError(
-            f"on_archived must be one of {', '.join(_ON_ARCHIVED)}, got {value!r}",
-            code="invalid_option",
-        )
-    caps = provider.capabilities
-    if not caps.archive and value != "error":
-        raise Unsupported(
-            f"{provider.name} has no archived records, so on_archived={value!r} cannot apply",
-            provider=provider.name,
-        )
-    return value  # type: ignore[no-any-return]
 
 
 def _trim(record: Record, fields: tuple[str, ...] | None) -> Record:
@@ -239,7 +220,7 @@ class _Verbs:
     def create(
         self, object: str, values: Mapping[str, Any], on_archived: OnArchived | None
     ) -> Plan[Record]:
-        policy = _check_on_archived(on_archived, self.provider)
+        policy = check_on_archived(on_archived, self.provider)
         schema = yield from self.schema(object)
         clean = normalize_values(schema, values, creating=True)
         return (yield from self.provider.create(schema, clean, on_archived=policy))
@@ -248,7 +229,7 @@ class _Verbs:
         self, object: str, id: str, values: Mapping[str, Any], on_archived: OnArchived | None
     ) -> Plan[Record]:
         _check_id(id)
-        policy = _check_on_archived(on_archived, self.provider)
+        policy = check_on_archived(on_archived, self.provider)
         schema = yield from self.schema(object)
         clean = normalize_values(schema, values)
         return (yield from self.provider.update(schema, id, clean, on_archived=policy))
@@ -262,30 +243,9 @@ class _Verbs:
         emulate: bool,
     ) -> Plan[UpsertResult]:
         provider = self.provider
-        policy = _check_on_archived(on_archived, provider)
+        policy = check_on_archived(on_archived, provider, upsert=True)
         schema = yield from self.schema(object)
-        key = match or provider.match_key(schema)
-        if key is None:
-            raise ValidationError(
-                f"upsert on {provider.name} needs match=<field>: the unique field to match on "
-                f"(unique fields of {schema.slug!r}: "
-                f"{', '.join(f.slug for f in schema.fields.values() if f.unique) or 'none'})"
-            )
-        spec = schema.field(key)
-        caps = provider.capabilities
-        if caps.upsert_match == "unique" and not spec.unique and not emulate:
-            uniques = [f.slug for f in schema.fields.values() if f.unique and f.writable]
-            raise ValidationError(
-                f"cannot upsert {schema.slug!r} on {spec.slug!r}: it is not a unique field "
-                f"(unique: {', '.join(uniques) or 'none'}); emulate=True (CLI: --emulate) "
-                "matches on it with a search, then a write (not atomic)",
-                code="match_not_unique",
-            )
-        if spec.slug not in values and key not in values:
-            raise ValidationError(
-                f"upsert on {spec.slug!r} needs a value for {spec.slug!r} in values",
-                code="missing_match_value",
-            )
+        spec = match_field(provider, schema, values, match, emulate)
         clean = normalize_values(schema, values)
         return (
             yield from provider.upsert(
@@ -528,12 +488,10 @@ class Bridge(_BridgeBase):
         values: Mapping[str, Any],
         *,
         match: str | None = None,
-        on_archived: OnArchived | None = "unarchive",
+        on_archived: OnArchived | None = DEFAULT_ON_ARCHIVED,
         emulate: bool = False,
     ) -> UpsertResult:
         """Create or update the record whose ``match`` field equals the value given."""
-        if on_archived == "unarchive" and not self.provider.capabilities.archive:
-            on_archived = None
         return self.driver.run(self._verbs.upsert(object, values, match, on_archived, emulate))
 
     def delete(self, object: str, id: str) -> None:
@@ -705,11 +663,9 @@ class AsyncBridge(_BridgeBase):
         values: Mapping[str, Any],
         *,
         match: str | None = None,
-        on_archived: OnArchived | None = "unarchive",
+        on_archived: OnArchived | None = DEFAULT_ON_ARCHIVED,
         emulate: bool = False,
     ) -> UpsertResult:
-        if on_archived == "unarchive" and not self.provider.capabilities.archive:
-            on_archived = None
         return await self._on(
             object, self._verbs.upsert(object, values, match, on_archived, emulate)
         )

@@ -52,6 +52,7 @@ from .model import (
     ValueVersion,
     unstructure_value,
 )
+from .upsert import Matches, OnArchived, Upsert, run, search
 
 if TYPE_CHECKING:
     from .changes.feeds import Feed
@@ -74,7 +75,6 @@ __all__ = [
 T = TypeVar("T")
 #: A sans-IO verb: yields requests, receives responses, returns the result.
 Plan: TypeAlias = Generator[httpx.Request, httpx.Response, T]
-OnArchived = Literal["error", "unarchive", "replace"]
 
 #: ``request.extensions`` keys the drivers read (set them with :meth:`Provider.build_request`).
 KIND = "crmbridge_kind"  # "read" | "write": which rate-limit bucket
@@ -421,16 +421,46 @@ class Provider:
     ) -> Plan[Record]:
         return _refuse(self._unsupported("update"))
 
-    def upsert(
-        self,
-        schema: ObjectSchema,
-        values: Mapping[str, Any],
-        *,
-        match: str,
-        on_archived: OnArchived | None,
-        emulate: bool,
-    ) -> Plan[UpsertResult]:
+    #: Create or update the record whose ``match`` field holds the value given: the one path,
+    #: :func:`crmbridge.upsert.run`, which calls the hooks below. Providers implement
+    #: :meth:`native_upsert` and :meth:`would_change`, not this.
+    upsert = run
+
+    # --- upsert hooks (crmbridge/upsert.py runs them) ----------------------------------------
+
+    #: Before a native upsert, search for the match: an unchanged record is then a ``noop`` with
+    #: no write (a write can fire the CRM's automations and bump "last modified"), and the
+    #: action is known even where the CRM's answer does not say it. ``False``: always write.
+    detect_noop: ClassVar[bool] = True
+    #: Records read when searching for an upsert's match: more than one is ambiguous.
+    match_page_size: ClassVar[int] = 2
+
+    def prepare_upsert(self, call: Upsert) -> Plan[Upsert]:
+        """``call`` with values that needed a lookup resolved, before the search (default:
+        unchanged)."""
+        yield from ()
+        return call
+
+    def find_matches(self, call: Upsert) -> Plan[Matches]:
+        """The records holding ``call``'s match value (default: a query for it)."""
+        return search(self, call)
+
+    def would_change(self, call: Upsert, record: Record) -> bool:
+        """Whether writing ``call.values`` to ``record`` (found by the search) would change it;
+        ``False`` makes the upsert a ``noop`` with no write. Default: ``True`` (always write)."""
+        return True
+
+    def native_upsert(self, call: Upsert, existing: Record | None) -> Plan[UpsertResult]:
+        """The CRM's own upsert on ``call.match`` (a field it upserts on: see
+        ``Capabilities.upsert_match``). ``existing``: the one record the search found, when it
+        found exactly one (``None`` with ``detect_noop`` off)."""
         return _refuse(self._unsupported("upsert"))
+
+    def insert(self, call: Upsert) -> Plan[UpsertResult]:
+        """The write of an emulated upsert that matched no live record: a create, ``created``.
+        Providers whose create can bring an archived record back say ``unarchived`` then."""
+        record = yield from self.create(call.schema, call.values, on_archived=call.on_archived)
+        return UpsertResult("created", record)
 
     def delete(self, schema: ObjectSchema, id: str) -> Plan[None]:
         return _refuse(self._unsupported("delete"))

@@ -30,6 +30,7 @@ from crmbridge import (
     UpsertResult,
 )
 from crmbridge.filters import Condition
+from crmbridge.upsert import Upsert
 
 FIELDS = [
     {"slug": "email", "type": "email", "unique": True},
@@ -204,16 +205,12 @@ class ToyProvider(crmbridge.Provider):
         response = yield self.build_request("PATCH", f"/{schema.slug}/{id}", json=body)
         return self._record(schema, response.json())
 
-    def upsert(
-        self,
-        schema: ObjectSchema,
-        values: Mapping[str, Any],
-        *,
-        match: str,
-        on_archived: Any,
-        emulate: bool,
-    ) -> Plan[UpsertResult]:
-        body = {k: _plain(v) for k, v in values.items()}
+    #: The toy's upsert endpoint says what it did: no search first.
+    detect_noop = False
+
+    def native_upsert(self, call: Upsert, existing: Record | None) -> Plan[UpsertResult]:
+        schema = call.schema
+        body = {k: _plain(v) for k, v in call.values.items()}
         response = yield self.build_request(
             "POST", f"/{schema.slug}/upsert", json=body, idempotent=True
         )

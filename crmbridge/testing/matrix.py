@@ -43,7 +43,7 @@ def _verb(method: str, capability: str | None = None) -> Cell:
 
 def _upsert(cls: type[Provider]) -> str:
     caps = cls.capabilities
-    if not _implements(cls, "upsert") or caps.upsert_match == "none":
+    if not _implements(cls, "native_upsert") or caps.upsert_match == "none":
         return NO
     how = {"unique": "any unique field", "fixed": "fixed key per object"}[caps.upsert_match]
     return f"{YES} native, {how}" if caps.native_upsert else f"{YES} emulated, {how}"

@@ -21,7 +21,8 @@ import httpx
 from ...bridge import AsyncBridge, Bridge, connect_async
 from ...filters import Filter, Sort
 from ...model import FieldSpec, ObjectSpec, Record, UpsertResult, ValueVersion
-from ...provider import Capabilities, ObjectSchema, OnArchived, Plan, Provider
+from ...provider import Capabilities, ObjectSchema, Plan, Provider
+from ...upsert import DEFAULT_ON_ARCHIVED, OnArchived
 
 __all__ = ["BlockingBridge", "async_twin"]
 
@@ -154,7 +155,7 @@ class BlockingBridge:
         values: Mapping[str, Any],
         *,
         match: str | None = None,
-        on_archived: OnArchived | None = "unarchive",
+        on_archived: OnArchived | None = DEFAULT_ON_ARCHIVED,
         emulate: bool = False,
     ) -> UpsertResult:
         result: UpsertResult = self._wait(

@@ -7,8 +7,9 @@ docstring says so (and docs/providers/attio.md lists it):
 
 * ``update`` with ``remove(...)`` is read-then-PUT, **not atomic**: a concurrent write between the
   read and the PUT is overwritten.
-* ``upsert`` reads by the match key before the assert, to tell ``created`` / ``updated`` / ``noop``
-  (Attio's assert answers with the record only) and to skip the write when nothing changes.
+* ``upsert`` (crmbridge/upsert.py) reads by the match key before the assert, to tell ``created`` /
+  ``updated`` / ``noop`` (Attio's assert answers with the record only) and to skip the write when
+  nothing changes; this module adds the assert and the comparison.
 * Lists are objects of kind ``list``; their entries are records with a ``parent`` reference.
 """
 
@@ -20,13 +21,13 @@ import importlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import attrs
 import httpx
 
 from crmbridge import (
     Add,
     Capabilities,
     Clear,
-    Conflict,
     CRMError,
     FieldSpec,
     FieldType,
@@ -45,8 +46,8 @@ from crmbridge import (
     ValidationError,
     ValueVersion,
 )
-from crmbridge.filters import Condition
 from crmbridge.provider import OnArchived
+from crmbridge.upsert import Matches, Upsert
 
 from . import changes, codec
 from .filters import path_objects, translate_filter, translate_sorts
@@ -184,14 +185,6 @@ class AttioProvider(Provider):
                 return items
             offset += len(page)
 
-    @staticmethod
-    def _check_on_archived(on_archived: OnArchived | None) -> None:
-        if on_archived not in (None, "error"):
-            raise Unsupported(
-                f"Attio has no archived records, so on_archived={on_archived!r} cannot apply",
-                provider="attio",
-            )
-
     def match_key(self, schema: ObjectSchema) -> str | None:
         """The default upsert key: the object's only writable unique attribute (``domains`` for
         companies, ``email_addresses`` for people, ``parent`` for list entries, per
@@ -328,7 +321,6 @@ class AttioProvider(Provider):
         """``POST …/records`` with ``{"data": {"values": …}}`` (entries: ``{"data":
         {"parent_record_id", "parent_object", "entry_values"}}``). Not retried on failure: a
         create is not idempotent."""
-        self._check_on_archived(on_archived)
         resolved = changes.resolve(schema, values, None)
         body = self._encode(schema, resolved, creating=True)
         response = yield self.build_request("POST", self._rows_path(schema.object), json=body)
@@ -350,7 +342,6 @@ class AttioProvider(Provider):
           other change folded into that one PUT). **Not atomic**: a write by someone else between
           the read and the PUT is lost for that attribute.
         """
-        self._check_on_archived(on_archived)
         path = f"{self._rows_path(schema.object)}/{id}"
         if any(isinstance(v, Remove) for v in values.values()):
             current = yield self.build_request("GET", path)
@@ -381,71 +372,58 @@ class AttioProvider(Provider):
             payload = response.json()
         return self._decode(schema, payload)
 
-    def upsert(
-        self,
-        schema: ObjectSchema,
-        values: Mapping[str, Any],
-        *,
-        match: str,
-        on_archived: OnArchived | None,
-        emulate: bool,
-    ) -> Plan[UpsertResult]:
-        """Attio's assert, ``PUT …/records?matching_attribute=<slug>`` (a query parameter; in the
-        body it is a 400). Entries assert by parent: ``PUT /v2/lists/{l}/entries``.
+    # --- upsert hooks (the path itself is crmbridge/upsert.py) --------------------------------
 
-        The match attribute must be unique (else Attio answers 400
-        ``matching_attribute_definition_not_unique``): refused here before sending. To report the
-        truth, crmbridge first reads the record(s) the match value designates: none → ``created``;
-        one with the same values → ``noop`` and no write at all; one otherwise → ``updated``;
-        several → :class:`Conflict`. If the record appeared between the read and the assert
-        (its ``created_at`` is older than the read), the result says ``updated``.
-        """
-        self._check_on_archived(on_archived)
-        spec = schema.field(match)
-        values = yield from self._member_ids(schema, values)
-        if schema.object.kind == "list":
-            return (yield from self._upsert_entry(schema, values, spec))
-        if not spec.unique and emulate:
-            return (yield from self._emulated_upsert(schema, values, spec))
-        if not spec.unique:
-            uniques = [f.slug for f in schema.fields.values() if f.unique and f.writable]
+    def prepare_upsert(self, call: Upsert) -> Plan[Upsert]:
+        """Workspace members named by e-mail also carry their ids (:meth:`_member_ids`), so an
+        unchanged record reads as one: the record Attio returns holds member ids only."""
+        values = yield from self._member_ids(call.schema, call.values)
+        return attrs.evolve(call, values=values)
+
+    def find_matches(self, call: Upsert) -> Plan[Matches]:
+        """Records: the core's query for the match value. List entries: the parent record's
+        entries in this list (``GET /v2/objects/{o}/records/{id}/entries``), as Attio asserts an
+        entry by its parent only (docs/reference/attio.md §4)."""
+        schema = call.schema
+        if schema.object.kind != "list":
+            return (yield from super().find_matches(call))
+        parent = call.values.get(codec.PARENT)
+        if call.match.slug != codec.PARENT or not isinstance(parent, Ref):
             raise ValidationError(
-                f"Attio can only upsert on a unique attribute; {spec.slug!r} is not unique "
-                f"(unique in {schema.slug!r}: {', '.join(uniques) or 'none'})",
+                f"Attio asserts list entries by their parent record only: use "
+                f"match='parent' with parent=Ref(object, id), not {call.match.slug!r}",
                 provider="attio",
-                code="matching_attribute_definition_not_unique",
             )
-        wanted = changes.as_list(values.get(spec.slug))
-        if not wanted:
-            raise ValidationError(
-                f"upsert on {spec.slug!r} needs a value for {spec.slug!r}", provider="attio"
+        entries = yield from self.record_entries(parent.object, parent.id)
+        mine = [e for e in entries if e.object in (schema.slug, schema.object.provider_id)]
+        found = []
+        for entry in mine[:2]:
+            response = yield self.build_request(
+                "GET", f"{self._rows_path(schema.object)}/{entry.id}"
             )
-        condition = Condition(spec.slug, "in", tuple(wanted))
-        probe = Query(where=condition, page_size=2)
-        response = yield self.build_request(
-            "POST", f"{self._rows_path(schema.object)}/query",
-            json=self.query_body(schema, probe, 0), kind="read", idempotent=True,
-        )  # fmt: skip
-        read_at = _server_time(response)
-        found = [self._decode(schema, item) for item in codec.items(response.json(), "records")]
-        if len(found) > 1:
-            raise Conflict(
-                f"{spec.slug}={wanted!r} matches several {schema.slug} records "
-                f"({', '.join(str(r.id) for r in found)}); Attio's assert needs one",
-                provider="attio",
-                code="ambiguous_match",
-            )
-        existing = found[0] if found else None
-        resolved = changes.resolve(schema, values, existing)
-        if existing is not None and changes.unchanged(schema, existing, resolved, match=spec.slug):
-            return UpsertResult("noop", existing)
+            found.append(self._decode(schema, response.json()))
+        return Matches(found, more=len(mine) > 2)
+
+    def would_change(self, call: Upsert, record: Record) -> bool:
+        """Attio's values compared as Attio holds them (:func:`changes.unchanged`)."""
+        resolved = changes.resolve(call.schema, call.values, record)
+        return not changes.unchanged(call.schema, record, resolved, match=call.match.slug)
+
+    def native_upsert(self, call: Upsert, existing: Record | None) -> Plan[UpsertResult]:
+        """Attio's assert, ``PUT …/records?matching_attribute=<slug>`` (a query parameter; in the
+        body it is a 400); entries assert by parent, ``PUT /v2/lists/{l}/entries``. The answer
+        is the record only: ``existing`` (what the search found) tells ``created`` from
+        ``updated``; a record the assert returns that is older than its answer existed before
+        it (created by someone else after the search): ``updated``."""
+        schema = call.schema
+        resolved = changes.resolve(schema, call.values, existing)
         body = self._encode(schema, resolved, creating=True)
+        params = None if schema.object.kind == "list" else {"matching_attribute": call.match.slug}
         response = yield self.build_request(
-            "PUT", self._rows_path(schema.object), params={"matching_attribute": spec.slug},
-            json=body, idempotent=True,
-        )  # fmt: skip
+            "PUT", self._rows_path(schema.object), params=params, json=body, idempotent=True
+        )
         record = self._decode(schema, response.json())
-        return UpsertResult(_action(existing, record, read_at), record)
+        return UpsertResult(_action(existing, record, _server_time(response)), record)
 
     def _member_ids(
         self, schema: ObjectSchema, values: Mapping[str, Any]
@@ -474,83 +452,6 @@ class AttioProvider(Provider):
                 code="unknown_workspace_member",
             )
         return changes.with_member_ids(schema, values, self._members)
-
-    def _emulated_upsert(
-        self, schema: ObjectSchema, values: Mapping[str, Any], spec: FieldSpec
-    ) -> Plan[UpsertResult]:
-        """``upsert(match=<non-unique attribute>, emulate=True)``: Attio's assert needs a unique
-        attribute, so search by the value, then update the one record found (or create one).
-        **Not atomic**: two writers can both create. Several matches → :class:`Conflict`."""
-        wanted = changes.as_list(values.get(spec.slug))
-        if not wanted:
-            raise ValidationError(
-                f"upsert on {spec.slug!r} needs a value for {spec.slug!r}", provider="attio"
-            )
-        probe = Query(where=Condition(spec.slug, "eq", wanted[0]), page_size=2)
-        response = yield self.build_request(
-            "POST", f"{self._rows_path(schema.object)}/query",
-            json=self.query_body(schema, probe, 0), kind="read", idempotent=True,
-        )  # fmt: skip
-        found = [self._decode(schema, item) for item in codec.items(response.json(), "records")]
-        if len(found) > 1:
-            raise Conflict(
-                f"{spec.slug}={wanted[0]!r} matches several {schema.slug} records "
-                f"({', '.join(str(r.id) for r in found)}); an emulated upsert needs one",
-                provider="attio",
-                code="ambiguous_match",
-            )
-        if not found:
-            created = yield from self.create(schema, values, on_archived=None)
-            return UpsertResult("created", created)
-        existing = found[0]
-        resolved = changes.resolve(schema, values, existing)
-        if changes.unchanged(schema, existing, resolved, match=spec.slug):
-            return UpsertResult("noop", existing)
-        assert existing.id is not None
-        updated = yield from self.update(schema, existing.id, values, on_archived=None)
-        return UpsertResult("updated", updated)
-
-    def _upsert_entry(
-        self, schema: ObjectSchema, values: Mapping[str, Any], spec: FieldSpec
-    ) -> Plan[UpsertResult]:
-        """Assert a list entry by its parent record. The parent's entries
-        (``GET /v2/objects/{o}/records/{id}/entries``) tell whether it is already in the list."""
-        if spec.slug != codec.PARENT:
-            raise ValidationError(
-                f"Attio asserts list entries by their parent record only: use match='parent', "
-                f"not {spec.slug!r}",
-                provider="attio",
-            )
-        parent = values.get(codec.PARENT)
-        if not isinstance(parent, Ref):
-            raise ValidationError("a list entry upsert needs parent=Ref(object, id)",
-                                  provider="attio")  # fmt: skip
-        entries = yield from self.record_entries(parent.object, parent.id)
-        mine = [e for e in entries if e.object in (schema.slug, schema.object.provider_id)]
-        if len(mine) > 1:
-            raise Conflict(
-                f"{parent.object} {parent.id} has {len(mine)} entries in {schema.slug!r}; "
-                "Attio's assert needs one (multiple_match_results)",
-                provider="attio",
-                code="multiple_match_results",
-            )
-        existing = None
-        if mine:
-            response = yield self.build_request(
-                "GET", f"{self._rows_path(schema.object)}/{mine[0].id}"
-            )
-            existing = self._decode(schema, response.json())
-        resolved = changes.resolve(schema, values, existing)
-        if existing is not None and changes.unchanged(
-            schema, existing, resolved, match=codec.PARENT
-        ):
-            return UpsertResult("noop", existing)
-        body = self._encode(schema, resolved, creating=True)
-        response = yield self.build_request(
-            "PUT", self._rows_path(schema.object), json=body, idempotent=True
-        )
-        record = self._decode(schema, response.json())
-        return UpsertResult("updated" if existing is not None else "created", record)
 
     def delete(self, schema: ObjectSchema, id: str) -> Plan[None]:
         """``DELETE …/records/{id}`` (or ``…/entries/{id}``): a hard delete, answered ``{}``."""
@@ -651,15 +552,16 @@ def _server_time(response: httpx.Response) -> dt.datetime | None:
         return None
 
 
-def _action(existing: Record | None, record: Record, read_at: dt.datetime | None) -> Any:
-    """``created`` or ``updated`` for an assert, from what the read before it found. A record
-    created before that read (by someone else, in between) was updated, not created."""
+def _action(existing: Record | None, record: Record, answered_at: dt.datetime | None) -> Any:
+    """``created`` or ``updated`` for an assert, from what the search before it found. A record
+    created more than a second before ``answered_at``, the server's time at the assert's answer,
+    existed before the assert (created by someone else after the search): updated, not created."""
     if existing is not None:
         return "updated" if record.id == existing.id else "created"
     if (
-        read_at is not None
+        answered_at is not None
         and record.created_at is not None
-        and record.created_at < read_at - dt.timedelta(seconds=1)
+        and record.created_at < answered_at - dt.timedelta(seconds=1)
     ):
         return "updated"
     return "created"

@@ -505,13 +505,14 @@ def test_upsert_ambiguous_and_non_unique(fake: FakeAttio, crm: Any) -> None:
 
 
 def test_upsert_plan_refuses_non_unique_itself(fake: FakeAttio, crm: Any) -> None:
-    """Called directly (not through the facade), the plan still refuses before sending."""
+    """Called directly (not through the facade), the plan still refuses before sending: the
+    provider's upsert is the core's one path (crmbridge/upsert.py), so the refusal is the core's."""
     schema = crm.schema("companies")
     plan = crm.provider.upsert(schema, {"name": "x"}, match="name", on_archived=None,
                                emulate=False)  # fmt: skip
-    with pytest.raises(cb.ValidationError, match="'name' is not unique") as info:
+    with pytest.raises(cb.ValidationError, match="'name': it is not a unique field") as info:
         next(plan)
-    assert info.value.code == "matching_attribute_definition_not_unique"
+    assert info.value.code == "match_not_unique"
 
 
 # --- lists and entries ---------------------------------------------------------------------------

@@ -22,7 +22,6 @@ from crmbridge import (
     Capabilities,
     Conflict,
     CRMError,
-    F,
     FieldSpec,
     FieldType,
     ObjectSchema,
@@ -42,6 +41,7 @@ from crmbridge.changes import WatermarkFeed
 from crmbridge.http import check_same_origin, parse_retry_after, response_body
 from crmbridge.model import UpsertAction
 from crmbridge.provider import IDEMPOTENT, OnArchived, Secret
+from crmbridge.upsert import Upsert
 
 from . import codec, filters
 from .types import CONTACTS
@@ -103,11 +103,8 @@ class KizenProvider(Provider):
         concurrency=4,  # record writes lock (409 on concurrent writes, docs/reference/kizen.md §9)
         create_options=True,  # one at a time, POST …/fields/{field}/options (create_option)
     )
-    #: Before a native upsert, search for the match and answer ``noop`` without writing when
-    #: nothing would change (one read instead of a write that fires Kizen automations and bumps
-    #: "Last Modified"); see docs/providers/kizen.md "noop". Set ``False`` to always write.
-    detect_noop: ClassVar[bool] = True
-    #: Rows fetched when looking for an upsert match (more than one candidate is ambiguous).
+    #: Rows read when looking for an upsert match: Kizen matches case-insensitively, so a few
+    #: case variants may hold one name (``detect_noop``: docs/providers/kizen.md "noop").
     match_page_size: ClassVar[int] = 10
 
     def __init__(self, *, base_url: str | None = None, **config: Any) -> None:
@@ -327,25 +324,6 @@ class KizenProvider(Provider):
         records = yield from self._rows(schema, rows)
         return Page(records, next=self._follow(nxt) if nxt else None)
 
-    def _search_match(
-        self, schema: ObjectSchema, match: str, value: Any
-    ) -> Plan[tuple[list[Record], bool]]:
-        """Live records whose ``match`` field equals ``value`` (search ``=``; archived records
-        are never in search results, docs/reference/kizen.md §7), and whether there are more than one page."""
-        body = filters.search_body(F(match) == value, schema)
-        request = self.build_request(
-            "POST",
-            self._records(schema, "search"),
-            params={"page": 1, "page_size": self.match_page_size},
-            json=body,
-            kind="read",
-            idempotent=True,
-        )
-        response = yield request
-        rows, nxt = codec.decode_page(response.json())
-        found = yield from self._rows(schema, rows)
-        return found, nxt is not None
-
     # --- writes ----------------------------------------------------------------------------
 
     def _fields(self, schema: ObjectSchema, values: Mapping[str, Any], *, by_id: bool = False
@@ -406,46 +384,25 @@ class KizenProvider(Provider):
         response = yield request
         return (yield from self._record(schema, response.json()))
 
-    def upsert(
-        self,
-        schema: ObjectSchema,
-        values: Mapping[str, Any],
-        *,
-        match: str,
-        on_archived: OnArchived | None,
-        emulate: bool,
-    ) -> Plan[UpsertResult]:
-        """``POST /api/records/{object}/upsert`` with ``lookup_value`` **and** ``fields`` (the
-        published schema omits ``fields``; Kizen's own client sends it, docs/reference/kizen.md §6, §13.1).
+    # --- upsert hooks (the path itself is crmbridge/upsert.py) ------------------------------
 
-        Kizen matches on ``email`` (contacts) or ``name``, case-insensitively; another ``match``
-        raises :class:`~crmbridge.Unsupported` unless ``emulate=True`` (search, then add or
-        PATCH: not atomic). ``on_archived`` defaults to ``unarchive``.
-        """
-        fixed = self.match_key(schema)
-        if match != fixed:
-            if not emulate:
-                raise Unsupported(
-                    f"kizen upserts {schema.slug!r} matching on {fixed!r} only (fixed by Kizen, "
-                    f"case-insensitive); pass emulate=True to match on {match!r} with a search "
-                    "then a write (not atomic)",
-                    provider=self.name,
-                )
-            return (yield from self._emulated_upsert(schema, values, match, on_archived))
-        lookup = values.get(match)
-        if not isinstance(lookup, str) or not lookup.strip():
-            raise ValidationError(
-                f"upsert on {schema.slug!r} needs a non-empty {match!r} to match on",
-                provider=self.name,
-            )
-        policy = codec.archive_policy("upsert", on_archived)
+    def would_change(self, call: Upsert, record: Record) -> bool:
+        """:func:`crmbridge_kizen.codec.would_change`: Kizen's values compared as Kizen holds them."""
+        return codec.would_change(record, call.values, call.schema)
+
+    def native_upsert(self, call: Upsert, existing: Record | None) -> Plan[UpsertResult]:
+        """``POST /api/records/{object}/upsert`` with ``lookup_value`` **and** ``fields`` (the
+        published schema omits ``fields``; Kizen's own client sends it,
+        docs/reference/kizen.md §6, §13.1).
+        Kizen matches on ``email`` (contacts) or ``name``, case-insensitively, and says what it
+        did in ``action``."""
+        schema, values = call.schema, call.values
         fields = self._fields(schema, values, by_id=schema.slug == CONTACTS)
-        if self.detect_noop:
-            found, more = yield from self._search_match(schema, match, lookup)
-            same = [r for r in found if str(r.get(match) or "").casefold() == lookup.casefold()]
-            if not more and len(same) == 1 and not codec.would_change(same[0], values, schema):
-                return UpsertResult("noop", same[0])
-        body = {"lookup_value": lookup, "fields": fields, **policy}
+        body = {
+            "lookup_value": call.value,
+            "fields": fields,
+            **codec.archive_policy("upsert", call.on_archived),
+        }
         request = self.build_request(
             "POST",
             self._records(schema, "upsert"),
@@ -472,33 +429,12 @@ class KizenProvider(Provider):
             record = yield from self._record(schema, payload)
         return UpsertResult(action, record)
 
-    def _emulated_upsert(
-        self,
-        schema: ObjectSchema,
-        values: Mapping[str, Any],
-        match: str,
-        on_archived: OnArchived | None,
-    ) -> Plan[UpsertResult]:
-        """Search ``match = value``, then PATCH the one match or add a record. Two requests, not
-        atomic: a record created between them is duplicated (docs/reference/kizen.md §13.2)."""
-        if match not in values or values[match] is None:
-            raise ValidationError(f"upsert on {match!r} needs a value for it", provider=self.name)
-        policy = codec.archive_policy("create", on_archived or "unarchive")
-        found, more = yield from self._search_match(schema, match, values[match])
-        if more or len(found) > 1:
-            raise Conflict(
-                f"{len(found)}{' or more' if more else ''} {schema.slug} records match "
-                f"{match}={values[match]!r}; an upsert needs at most one",
-                provider=self.name,
-                code="ambiguous_match",
-            )
-        if found:
-            if not codec.would_change(found[0], values, schema):
-                return UpsertResult("noop", found[0])
-            assert found[0].id is not None
-            record = yield from self.update(schema, found[0].id, values, on_archived=None)
-            return UpsertResult("updated", record)
-        payload, record = yield from self._add(schema, values, policy)
+    def insert(self, call: Upsert) -> Plan[UpsertResult]:
+        """An emulated upsert's create: ``POST …/add``, where ``on_archived="unarchive"`` brings
+        an archived record back and Kizen answers ``action: unarchived``."""
+        payload, record = yield from self._add(
+            call.schema, call.values, codec.archive_policy("create", call.on_archived)
+        )
         action = payload.get("action") if isinstance(payload, Mapping) else None
         return UpsertResult("unarchived" if action == "unarchived" else "created", record)
 

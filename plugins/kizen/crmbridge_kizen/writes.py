@@ -26,6 +26,7 @@ from crmbridge import (
     ValidationError,
 )
 from crmbridge.provider import ObjectSchema, OnArchived
+from crmbridge.upsert import DEFAULT_ON_ARCHIVED
 
 from .errors import PROVIDER
 from .reads import field_currency, rating_of
@@ -300,7 +301,7 @@ def encode_fields(
 
 #: ``on_archived`` → the body key and value each write verb sends (docs/reference/kizen.md §6, §7;
 #: seed enums UnarchiveEnum, OncreateUnarchiveEnum, ArchivedConflictEnum). ``None``: send nothing
-#: (Kizen's default, which fails). The upsert default is ``unarchive`` (docs/reference/kizen.md §13.4).
+#: (Kizen's default, which fails). The upsert default is crmbridge's (crmbridge/upsert.py).
 _ARCHIVE_POLICY: Mapping[str, tuple[str, Mapping[str, str | None]]] = {
     "create": ("unarchive", {"error": "prompt", "unarchive": "unarchive", "replace": "overwrite"}),
     "upsert": ("oncreate_unarchive",
@@ -309,7 +310,7 @@ _ARCHIVE_POLICY: Mapping[str, tuple[str, Mapping[str, str | None]]] = {
 }  # fmt: skip
 _DEFAULT_POLICY: Mapping[str, OnArchived] = {
     "create": "error",
-    "upsert": "unarchive",
+    "upsert": DEFAULT_ON_ARCHIVED,
     "update": "error",
 }
 

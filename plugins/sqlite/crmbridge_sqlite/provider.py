@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 import attrs
 import httpx
@@ -50,6 +50,7 @@ from crmbridge import (
     ValidationError,
 )
 from crmbridge.filters import OPERATORS
+from crmbridge.upsert import DEFAULT_ON_ARCHIVED, OnArchived, Upsert, ambiguous
 
 from .changes import apply_changes, unique_key
 from .query import matches, ordered
@@ -58,7 +59,6 @@ from .store import Row, Store
 __all__ = ["SqliteProvider"]
 
 T = TypeVar("T")
-OnArchived = Literal["error", "unarchive", "replace"] | None
 
 
 def _now(work: Callable[[], T]) -> Plan[T]:
@@ -240,7 +240,7 @@ class SqliteProvider(crmbridge.Provider):
         self,
         schema: ObjectSchema,
         values: Mapping[str, Any],
-        on_archived: OnArchived,
+        on_archived: OnArchived | None,
         *,
         default: OnArchived,
     ) -> Row | None:
@@ -277,7 +277,7 @@ class SqliteProvider(crmbridge.Provider):
             return self.store.write(db, row, fields, _unique(schema), archived=False)
 
     def create(
-        self, schema: ObjectSchema, values: Mapping[str, Any], *, on_archived: OnArchived
+        self, schema: ObjectSchema, values: Mapping[str, Any], *, on_archived: OnArchived | None
     ) -> Plan[Record]:
         def work() -> Record:
             archived = self._archived_match(schema, values, on_archived, default="error")
@@ -289,28 +289,38 @@ class SqliteProvider(crmbridge.Provider):
         return _locked(self.store, work)
 
     def update(
-        self, schema: ObjectSchema, id: str, values: Mapping[str, Any], *, on_archived: OnArchived
+        self,
+        schema: ObjectSchema,
+        id: str,
+        values: Mapping[str, Any],
+        *,
+        on_archived: OnArchived | None,
     ) -> Plan[Record]:
         return _locked(
             self.store,
             lambda: self._record(schema, self._change(schema, self._live(schema, id), values)),
         )
 
-    def upsert(
-        self,
-        schema: ObjectSchema,
-        values: Mapping[str, Any],
-        *,
-        match: str,
-        on_archived: OnArchived,
-        emulate: bool,
-    ) -> Plan[UpsertResult]:
+    # --- upsert hooks (the path itself is crmbridge/upsert.py) --------------------------------
+
+    #: The native upsert finds its match in the same transaction as its write: no search first.
+    detect_noop = False
+
+    def would_change(self, call: Upsert, record: Record) -> bool:
+        """Whether the stored row would differ after the write (an emulated upsert's check)."""
+        stored = record.raw["fields"] if isinstance(record.raw, Mapping) else record.fields
+        return apply_changes(call.schema.fields, stored, call.values) != stored
+
+    def native_upsert(self, call: Upsert, existing: Record | None) -> Plan[UpsertResult]:
+        """Atomic on any unique field: the match, the comparison and the write in one locked
+        transaction; an archived match follows ``on_archived`` (default: brought back)."""
+        schema, values, match = call.schema, call.values, call.match.slug
+
         def work() -> UpsertResult:
             key = {match: values[match]}
             live = self._holders(schema, key, archived=False, skip=None)
             if len(live) > 1:
-                raise Conflict(f"{len(live)} records match {match}", provider=self.name,
-                               code="ambiguous_match")  # fmt: skip
+                raise ambiguous(schema, match, values[match], [row.id for row, _ in live])
             if live:
                 row = live[0][0]
                 after = apply_changes(schema.fields, row.fields, values)
@@ -319,7 +329,9 @@ class SqliteProvider(crmbridge.Provider):
                 return UpsertResult(
                     "updated", self._record(schema, self._change(schema, row, values))
                 )
-            archived = self._archived_match(schema, key, on_archived, default="unarchive")
+            archived = self._archived_match(
+                schema, key, call.on_archived, default=DEFAULT_ON_ARCHIVED
+            )
             if archived is not None:
                 return UpsertResult(
                     "unarchived", self._record(schema, self._change(schema, archived, values))
