@@ -846,8 +846,11 @@ def _print_runs(state: str) -> None:
     finally:
         store.close()
     table = Table(title=f"runs in {escape(state)}")
-    for column in ("run", "started", "status", "written", "failed", "command"):
+    table.add_column("run", no_wrap=True)
+    table.add_column("started (UTC)", no_wrap=True)
+    for column in ("status", "written", "failed"):
         table.add_column(column)
+    table.add_column("command", overflow="fold")
 
     def when(stamp: float) -> str:
         return dt.datetime.fromtimestamp(stamp, dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
@@ -869,25 +872,18 @@ def _print_runs(state: str) -> None:
 def _undo(dst: Any, state: str, run_id: str, force_unlock: bool, lease_ttl: float) -> None:
     import asyncio
 
-    from .migrate import open_state
-    from .migrate.undo import undo_run
+    from .migrate import undo_async
 
     if not Path(state).exists():
         raise ConfigError(f"no state file {state} (--state names it)")
-    store = open_state(state)
 
     async def run() -> Any:
         async with dst:
-            return await undo_run(dst, store, run_id)
+            return await undo_async(
+                dst, run_id, state=state, force_unlock=force_unlock, lease_ttl=lease_ttl
+            )
 
-    try:
-        store.acquire(lease_ttl, force=force_unlock)
-        try:
-            report = asyncio.run(run())
-        finally:
-            store.release_lease()
-    finally:
-        store.close()
+    report = asyncio.run(run())
     table = Table(title=f"undo of run {run_id}")
     table.add_column("outcome")
     table.add_column("records", justify="right")

@@ -33,6 +33,7 @@ from .state import (
     open_state,
 )
 from .state.store import new_run_id
+from .undo import UndoReport, undo_run
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -54,6 +55,8 @@ __all__ = [
     "open_state",
     "parse_mapping",
     "tuned_collector",
+    "undo",
+    "undo_async",
 ]
 
 log = logging.getLogger("crmbridge.migrate")
@@ -177,6 +180,38 @@ async def _with_lease(engine: MigrationEngine, store: StateStore, ttl: float | N
     finally:
         keeper.cancel()
         work.cancel()
+
+
+async def undo_async(
+    target: str | AsyncBridge,
+    run: str,
+    *,
+    state: str | Path | StateStore = "crmbridge-state.db",
+    target_options: Mapping[str, Any] | None = None,
+    force_unlock: bool = False,
+    lease_ttl: float = LEASE_TTL,
+) -> UndoReport:
+    """Undo migration run ``run`` in ``target`` (see :mod:`crmbridge.migrate.undo`)."""
+    dst = _bridge(target, target_options)
+    store = open_state(state)
+    try:
+        store.acquire(lease_ttl, force=force_unlock)
+        try:
+            return await undo_run(dst, store, run)
+        finally:
+            store.release_lease()
+    finally:
+        if not isinstance(state, StateStore):
+            store.close()
+        if not isinstance(target, AsyncBridge):
+            await dst.aclose()
+
+
+def undo(target: str | AsyncBridge, run: str, **kwargs: Any) -> UndoReport:
+    """Undo migration run ``run`` (an id ``crmbridge migrate --runs`` lists) in ``target``:
+    records it created are deleted (or archived), fields it overwrote get their previous values
+    back, and records changed in the target since are left alone and reported."""
+    return asyncio.run(undo_async(target, run, **kwargs))
 
 
 def migrate(

@@ -229,12 +229,12 @@ class MigrationEngine:
             self.state.reset_checkpoints()
         for plan in plans:
             await self._copy_object(plan)
-            report = self.report.objects[plan.map.key]
-            log.info("%s: %s", plan.map.key, report.summary())
         if not self.dry_run:
             await self._second_pass({p.map.source: p for p in plans})
         for plan in plans:
-            self.report.objects[plan.map.key].pending = len(self.state.pending(plan.map.source))
+            report = self.report.objects[plan.map.key]
+            report.pending = len(self.state.pending(plan.map.source))
+            log.info("%s: %s", plan.map.key, report.summary())
         return self.report
 
     def _bind(self, plan: ObjectPlan) -> None:

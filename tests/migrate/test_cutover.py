@@ -1,0 +1,133 @@
+"""Issue 18 on the emulators, both directions: a migration a team can operate while both CRMs
+stay in use — deletes in the source, edits made in the target, and undo of a run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from reliability.support import emulator, mapping_for, seeded_source, snapshot
+
+import crmbridge as cb
+from crmbridge.emulation import Emulator
+from crmbridge.migrate import Report, migrate
+
+#: Source people object, target people object, target match field, per direction.
+PEOPLE = {
+    "attio->kizen": ("people", "client_client", "email"),
+    "kizen->attio": ("client_client", "people", "email_addresses"),
+}
+DIRECTIONS = list(PEOPLE)
+
+
+def _run(source: Emulator, target: Emulator, direction: str, tmp: Path, **kw: Any) -> Report:
+    kw.setdefault("failures", tmp / "failures-{run}.jsonl")
+    return migrate(
+        cb.connect_async(source.name, emulator=source),
+        cb.connect_async(target.name, emulator=target),
+        mapping_for(direction),
+        state=tmp / "state.db",
+        **kw,
+    )
+
+
+def _key(value: Any) -> Any:
+    return value[0] if isinstance(value, list) else value
+
+
+def _people(em: Emulator, obj: str, match: str) -> dict[str, cb.Record]:
+    with cb.connect(em.name, emulator=em) as crm:
+        return {_key(r[match]): r for r in crm.query(obj)}
+
+
+def _remove(em: Emulator, obj: str, ids: list[str]) -> None:
+    """Delete (Attio) or archive (Kizen) source records, as a user of that CRM would."""
+    with cb.connect(em.name, emulator=em) as crm:
+        for rid in ids:
+            if crm.capabilities.delete:
+                crm.delete(obj, rid)
+            else:
+                crm.archive(obj, rid)
+
+
+def _people_key(direction: str) -> str:
+    return "people->client_client" if direction == "attio->kizen" else "client_client->people"
+
+
+def _source_emails(em: Emulator, obj: str, ids: list[str]) -> set[str]:
+    match = "email_addresses" if em.name == "attio" else "email"
+    with cb.connect(em.name, emulator=em) as crm:
+        return {_key(crm.get(obj, rid)[match]) for rid in ids}
+
+
+@pytest.mark.parametrize("direction", DIRECTIONS)
+def test_deletes_are_reported_then_propagated(direction: str, tmp_path: Path) -> None:
+    source_obj, target_obj, match = PEOPLE[direction]
+    source = seeded_source(direction, 40)
+    target = emulator(direction.split("->")[1])
+    assert _run(source, target, direction, tmp_path).ok
+    with cb.connect(source.name, emulator=source) as crm:
+        victims = [r.id for r in crm.query(source_obj, limit=5)]
+    assert all(victims)
+    gone_emails = _source_emails(source, source_obj, victims)  # type: ignore[arg-type]
+    before = _people(target, target_obj, match)
+    _remove(source, source_obj, victims)  # type: ignore[arg-type]
+
+    report = _run(source, target, direction, tmp_path)  # --deletes report (the default)
+    counts = report.objects[_people_key(direction)].counts
+    assert counts["gone"] == 5
+    assert counts["archived"] == counts["deleted"] == 0
+    assert _people(target, target_obj, match).keys() == before.keys()  # nothing changed
+    assert report.ok
+
+    policy = "archive" if target.name == "kizen" else "delete"
+    other = "delete" if policy == "archive" else "archive"
+    with pytest.raises(cb.ConfigError, match=f"--deletes {other}"):
+        _run(source, target, direction, tmp_path, deletes=other)
+    propagated = _run(source, target, direction, tmp_path, deletes=policy)
+    counts = propagated.objects[_people_key(direction)].counts
+    assert counts["gone"] == 5
+    assert counts["archived" if policy == "archive" else "deleted"] == 5
+    after = _people(target, target_obj, match)
+    assert set(before) - set(after) == gone_emails  # exactly those 5
+    assert len(after) == len(before) - 5
+    # Propagated: the next run has nothing gone left to report.
+    quiet = _run(source, target, direction, tmp_path, deletes=policy)
+    assert quiet.objects[_people_key(direction)].counts["gone"] == 0
+
+
+TARGET_OBJECTS = {
+    "attio->kizen": ["companies_company", "client_client"],
+    "kizen->attio": ["companies", "people"],
+}
+KEYS = {
+    "companies_company": "name",
+    "client_client": "email",
+    "companies": "domains",
+    "people": "email_addresses",
+}
+
+
+def _snapshot(em: Emulator, direction: str) -> dict[str, list[Any]]:
+    return snapshot(em, TARGET_OBJECTS[direction], lambda r: _key(r.get(KEYS[r.object])))
+
+
+@pytest.mark.parametrize("direction", DIRECTIONS)
+def test_undo_of_a_first_run_leaves_the_target_as_it_was(direction: str, tmp_path: Path) -> None:
+    source = seeded_source(direction, 30)
+    target = emulator(direction.split("->")[1], seed="demo", demo_size=10, random_seed=2)
+    before = _snapshot(target, direction)
+    first = _run(source, target, direction, tmp_path)
+    assert first.ok
+    assert first.writes > 0
+    assert _snapshot(target, direction) != before
+    undone = cb.migrate.undo(
+        cb.connect_async(target.name, emulator=target), first.run_id, state=tmp_path / "state.db"
+    )
+    assert undone.ok, undone.left_alone
+    assert _snapshot(target, direction) == before  # record count and every value
+    # The state forgot what was undone: the next run writes it all again.
+    again = _run(source, target, direction, tmp_path)
+    assert again.ok
+    assert again.writes == first.writes
