@@ -23,6 +23,7 @@ from .errors import ConfigError, Unsupported, ValidationError
 from .filters import Filter, Sort, parse_sort, walk
 from .http import AsyncDriver, RateLimiter, RetryPolicy, SyncDriver
 from .model import FieldSpec, ObjectSpec, Record, UpsertResult, ValueVersion
+from .paging import PageGuard
 from .plugins import get_provider
 from .provider import ObjectSchema, Page, Plan, Provider, Query, find_object
 from .upsert import DEFAULT_ON_ARCHIVED, OnArchived, check_on_archived, match_field
@@ -457,9 +458,11 @@ class Bridge(_BridgeBase):
         return self._page_iter(schema, query, cursor)
 
     def _page_iter(self, schema: ObjectSchema, query: Query, cursor: Any) -> Iterator[Page]:
+        guard = PageGuard(self.provider.name)
         while True:
             page = self.driver.run(self._verbs.page(schema, query, cursor))
             cursor, empty = page.next, not page.records
+            guard.step(cursor, rows=len(page.records), total=page.total)
             yield _trim_page(page, query.fields)
             del page
             if cursor is None or empty:
@@ -634,9 +637,11 @@ class AsyncBridge(_BridgeBase):
     ) -> AsyncIterator[Page]:
         schema = await self.schema(object)
         query = self._verbs.prepare_query(schema, where, order_by, page_size, fields)
+        guard = PageGuard(self.provider.name)
         while True:
             page = await self.driver.run(self._verbs.page(schema, query, cursor))
             cursor, empty = page.next, not page.records
+            guard.step(cursor, rows=len(page.records), total=page.total)
             yield _trim_page(page, query.fields)
             del page
             if cursor is None or empty:

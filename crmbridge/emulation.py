@@ -8,7 +8,11 @@ CRM's own bodies for a 429 and a 5xx. This module adds what every emulator needs
   answered with 429, random 5xx and dropped connections (``fail_rate`` splits evenly between the three;
   :class:`Faults` sets each). A 429 or an injected 5xx never changes state. A dropped connection
   happens before the request is handled or, half the time, *after* it (the write is done but the
-  answer is lost) — the ambiguous failure that clients must not blindly retry.
+  answer is lost) — the ambiguous failure that clients must not blindly retry. Hostile answers, each
+  after the request was handled (so a write is done): a 5xx (``server_error_after``), a body cut
+  mid-stream (``cut_body``: the connection closes before ``content-length`` bytes), a 200 whose JSON
+  is cut but whose length is consistent (``truncated``), and a body sent one byte every
+  ``drip_interval`` seconds (``drip``).
 * **In-process**: :meth:`Emulator.transport` is an ``httpx.MockTransport`` that works for sync and
   async clients (latency uses ``asyncio.sleep`` under async, so concurrent clients overlap).
 * **Over HTTP**: :meth:`Emulator.serve` serves the same state on ``127.0.0.1`` only.
@@ -18,15 +22,17 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import contextlib
 import email.utils
 import json
 import math
 import random
+import socket
 import threading
 import time
 import uuid
 from collections import Counter, deque
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar, cast
 
@@ -34,6 +40,10 @@ import attrs
 import httpx
 
 __all__ = ["Emulator", "EmulatorServer", "EmulatorTransport", "Faults", "RateLimits"]
+
+#: Response extension naming a fault the transport applies while sending the body
+#: (``"cut_body"`` or ``"drip"``).
+FAULT = "crmbridge_fault"
 
 
 @attrs.frozen
@@ -57,6 +67,15 @@ class Faults:
     rate_limit: float = 0.0
     server_error: float = 0.0
     drop: float = 0.0
+    #: A 5xx *after* the request was handled: the write is done, the answer says it failed.
+    server_error_after: float = 0.0
+    #: The answer's body stops half way and the connection closes.
+    cut_body: float = 0.0
+    #: A 200 whose body is the first half of its JSON, with a consistent ``content-length``.
+    truncated: float = 0.0
+    #: The body is sent one byte every ``drip_interval`` seconds.
+    drip: float = 0.0
+    drip_interval: float = 5.0
 
     @classmethod
     def from_rate(cls, fail_rate: float) -> Faults:
@@ -65,9 +84,26 @@ class Faults:
             raise ValueError(f"fail_rate must be between 0 and 1, got {fail_rate}")
         return cls(fail_rate / 3, fail_rate / 3, fail_rate / 3)
 
+    @classmethod
+    def hostile(cls, fail_rate: float) -> Faults:
+        """A fraction ``fail_rate`` of requests gets one of the seven faults (drip excluded:
+        it only slows), chosen at random — the mix of issue 15's attack."""
+        if not 0.0 <= fail_rate <= 1.0:
+            raise ValueError(f"fail_rate must be between 0 and 1, got {fail_rate}")
+        each = fail_rate / 6
+        return cls(each, each, each, each, each, each)
+
     @property
     def any(self) -> bool:
-        return bool(self.rate_limit or self.server_error or self.drop)
+        return bool(
+            self.rate_limit
+            or self.server_error
+            or self.drop
+            or self.server_error_after
+            or self.cut_body
+            or self.truncated
+            or self.drip
+        )
 
 
 class _Window:
@@ -181,25 +217,42 @@ class Emulator(abc.ABC):
             wait = self._check_rate(request) if rate_wait is None else rate_wait
             if wait:
                 return self.rate_limited_response(wait)
-            drop_after = False
+            after: str | None = None
             if self.faults.any:
                 roll = self._fault_random.random()
                 f = self.faults
                 if roll < f.rate_limit:
                     return self.rate_limited_response(1.0)
-                if roll < f.rate_limit + f.server_error:
+                roll -= f.rate_limit
+                if roll < f.server_error:
                     return self.server_error_response()
-                if roll < f.rate_limit + f.server_error + f.drop:
-                    drop_after = self._fault_random.random() < 0.5
-                    if not drop_after:
+                roll -= f.server_error
+                if roll < f.drop:
+                    if self._fault_random.random() >= 0.5:
                         raise httpx.RemoteProtocolError(
                             "Server disconnected without sending a response.", request=request
                         )
+                    after = "drop"
+                else:
+                    roll -= f.drop
+                    for name in ("server_error_after", "cut_body", "truncated", "drip"):
+                        if roll < getattr(f, name):
+                            after = name
+                            break
+                        roll -= getattr(f, name)
             response = self.handle(request)
-            if drop_after:
+            if after == "drop":
                 raise httpx.RemoteProtocolError(
                     "Server disconnected without sending a response.", request=request
                 )
+            if after == "server_error_after":
+                return self.server_error_response()
+            if after == "truncated" and response.content:
+                content = response.content[: len(response.content) // 2]
+                headers = {k: v for k, v in response.headers.items() if k != "content-length"}
+                return httpx.Response(response.status_code, content=content, headers=headers)
+            if after in ("cut_body", "drip") and response.content:
+                response.extensions[FAULT] = after
             return response
 
     def transport(self) -> EmulatorTransport:
@@ -260,7 +313,17 @@ class EmulatorTransport(httpx.MockTransport):
         delay = self.emulator.latency()
         if delay:
             time.sleep(delay)
-        return self.emulator.dispatch(request, rate_wait=wait)
+        return self._deliver(self.emulator.dispatch(request, rate_wait=wait), request)
+
+    def _deliver(self, response: httpx.Response, request: httpx.Request) -> httpx.Response:
+        """Apply a body fault (cut, drip) the way a socket would show it to the client."""
+        fault = response.extensions.get(FAULT)
+        if fault is None:
+            return response
+        stream = _FaultyBody(response.content, fault, request, self.emulator.faults.drip_interval)
+        headers = {k: v for k, v in response.headers.items() if k != "content-length"}
+        headers["content-length"] = str(len(response.content))
+        return httpx.Response(response.status_code, headers=headers, stream=stream)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         await request.aread()
@@ -268,18 +331,76 @@ class EmulatorTransport(httpx.MockTransport):
         delay = self.emulator.latency()
         if delay:
             await asyncio.sleep(delay)
-        return self.emulator.dispatch(request, rate_wait=wait)
+        return self._deliver(self.emulator.dispatch(request, rate_wait=wait), request)
+
+
+class _FaultyBody(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """A body that stops half way with a protocol error (``cut_body``) or comes one byte every
+    ``interval`` seconds (``drip``), for sync and async clients."""
+
+    def __init__(self, content: bytes, fault: str, request: httpx.Request, interval: float) -> None:
+        self.content, self.fault, self.request, self.interval = content, fault, request, interval
+
+    def _cut(self) -> httpx.RemoteProtocolError:
+        return httpx.RemoteProtocolError(
+            "peer closed connection without sending complete message body", request=self.request
+        )
+
+    def __iter__(self) -> Iterator[bytes]:
+        if self.fault == "cut_body":
+            yield self.content[: len(self.content) // 2]
+            raise self._cut()
+        for i in range(len(self.content)):
+            time.sleep(self.interval)
+            yield self.content[i : i + 1]
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        if self.fault == "cut_body":
+            yield self.content[: len(self.content) // 2]
+            raise self._cut()
+        for i in range(len(self.content)):
+            await asyncio.sleep(self.interval)
+            yield self.content[i : i + 1]
+
+
+class _BoundedHTTPServer(ThreadingHTTPServer):
+    """A thread per connection, at most ``max_threads`` at once (the accept loop waits for one to
+    end; further clients wait in the listen backlog), and a backlog of ``request_queue_size``
+    (socketserver's default of 5 refused clients of a 32-task benchmark: issue 24)."""
+
+    request_queue_size = 128
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], handler: Any, max_threads: int) -> None:
+        self._slots = threading.BoundedSemaphore(max_threads)
+        super().__init__(address, handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        self._slots.acquire()
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
 
 
 class EmulatorServer:
     """An emulator served over HTTP on loopback, in a daemon thread. Use as a context manager, or
     call :meth:`serve_forever` from a command."""
 
+    #: Connections served at once; more wait in the listen backlog.
+    max_threads = 64
+
     def __init__(self, emulator: Emulator, host: str, port: int) -> None:
         self.emulator = emulator
         handler = _make_handler(emulator)
-        self.httpd = ThreadingHTTPServer((host, port), handler)
-        self.httpd.daemon_threads = True
+        self.httpd = _BoundedHTTPServer((host, port), handler, self.max_threads)
         address = self.httpd.server_address
         self.host: str = str(address[0])
         self.port: int = int(address[1])
@@ -332,13 +453,7 @@ def _make_handler(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
             try:
                 response = emulator.dispatch(request, rate_wait=wait)
             except httpx.TransportError:
-                self.close_connection = True
-                try:
-                    import socket
-
-                    self.connection.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
+                self._hang_up()
                 return
             except Exception:  # an emulator bug: answer as the CRM would, keep serving
                 import logging
@@ -354,8 +469,28 @@ def _make_handler(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
                     self.send_header(key, value)
             self.send_header("content-length", str(len(content)))
             self.end_headers()
-            if self.command != "HEAD":
+            if self.command == "HEAD":
+                return
+            fault = response.extensions.get(FAULT)
+            if fault == "cut_body":
+                self.wfile.write(content[: len(content) // 2])
+                self.wfile.flush()
+                self._hang_up()
+            elif fault == "drip":
+                try:
+                    for i in range(len(content)):
+                        self.wfile.write(content[i : i + 1])
+                        self.wfile.flush()
+                        time.sleep(emulator.faults.drip_interval)
+                except OSError:  # the client gave up
+                    self.close_connection = True
+            else:
                 self.wfile.write(content)
+
+        def _hang_up(self) -> None:
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
 

@@ -48,7 +48,7 @@ from .errors import (
     TransportError,
     ValidationError,
 )
-from .provider import EXPECT, KIND, Plan, Provider
+from .provider import EXPECT, IDEMPOTENT, KIND, Plan, Provider
 
 __all__ = [
     "AMBIGUOUS_WRITE",
@@ -184,9 +184,18 @@ def error_for_status(
 
 @attrs.frozen
 class RetryPolicy:
-    """Bounds on retrying: at most ``attempts`` tries within ``timeout`` seconds, exponential
-    backoff from ``wait_initial`` to ``wait_max`` with jitter; a ``Retry-After`` above
-    ``retry_after_max`` is capped."""
+    """Bounds on one call, its retries included.
+
+    * at most ``attempts`` tries, exponential backoff from ``wait_initial`` to ``wait_max`` with
+      jitter; a ``Retry-After`` above ``retry_after_max`` is capped;
+    * at most ``server_error_attempts`` of them answered with a 5xx: a server that failed
+      that often on one request is not helped by more load (docs/decisions.md, "reliability");
+    * ``timeout``: the whole call — every attempt, the waits between them, and the body of each
+      answer — ends within this many seconds. A server that drips a byte every few seconds never
+      trips httpx's per-read timeout; this deadline still ends the call (a ``TransportError``);
+    * ``max_body``: an answer larger than this many bytes (after decompression) is refused as a
+      ``ProviderError`` without being read whole.
+    """
 
     attempts: int = 6
     timeout: float = 120.0
@@ -194,6 +203,8 @@ class RetryPolicy:
     wait_max: float = 10.0
     wait_jitter: float = 0.5
     retry_after_max: float = 60.0
+    server_error_attempts: int = 3
+    max_body: int = 64 * 1024 * 1024
 
 
 class TokenBucket:
@@ -300,9 +311,22 @@ class RateLimiter:
             bucket.penalize(seconds)
 
 
-#: Exceptions a codec raises on a body it cannot read (JSON errors are ValueErrors); crmbridge's
-#: own errors (some are ValueErrors or LookupErrors too) pass through unchanged.
-UNREADABLE = (KeyError, TypeError, ValueError, AttributeError, IndexError, LookupError)
+#: Exceptions a codec raises on a body it cannot read (JSON errors are ValueErrors; a body nested
+#: deeper than the interpreter recurses is a RecursionError); crmbridge's own errors (some are
+#: ValueErrors or LookupErrors too) pass through unchanged.
+UNREADABLE = (
+    KeyError,
+    TypeError,
+    ValueError,
+    AttributeError,
+    IndexError,
+    LookupError,
+    RecursionError,
+)
+
+#: ``ProviderError.code`` of a success answer whose JSON ends early (a body cut mid-stream by a
+#: proxy or a dying server): retried for idempotent requests, like a dropped connection.
+TRUNCATED = "truncated_body"
 
 
 class _DriverBase:
@@ -333,7 +357,10 @@ class _DriverBase:
         of this request got no answer — a DELETE that then finds nothing (404) did its work the
         first time, so that 404 is a success (RFC 9110 §9.2.2: DELETE is idempotent)."""
         status = response.status_code
-        if status < 300 or status in request.extensions.get(EXPECT, ()):
+        if status < 300:
+            self._parse(request, response)
+            return
+        if status in request.extensions.get(EXPECT, ()):
             return
         if lost and status == 404 and request.method == "DELETE":
             return
@@ -374,6 +401,54 @@ class _DriverBase:
                 error.retry_after = wait
         raise error
 
+    def _parse(self, request: httpx.Request, response: httpx.Response) -> None:
+        """Parse a JSON success body once, here, where a bad one can still be retried.
+
+        A body that is not whole JSON is an answer cut short: for a write it is as ambiguous as
+        a dropped connection (the write may be done; :data:`AMBIGUOUS_WRITE`, and a
+        :class:`~crmbridge.TransportError` so callers that resolve lost answers by reading back —
+        the migration engine's upsert retry — do so); for a read it is a ``ProviderError``
+        (code :data:`TRUNCATED`, the raw body kept) that is retried when the request is
+        idempotent. Bodies that say they are not JSON are left to the provider's codec.
+        The parsed value is what ``response.json()`` returns afterwards (parsed once)."""
+        content = response.content
+        ctype = response.headers.get("content-type", "")
+        if not content or (ctype and "json" not in ctype.lower()):
+            return
+        try:
+            data = json.loads(content)
+        except RecursionError:
+            raise ProviderError(
+                f"{self.provider.name} sent JSON nested deeper than crmbridge reads "
+                f"({len(content)} bytes)",
+                provider=self.provider.name,
+                status=response.status_code,
+                request=describe(request),
+                code="too_deep",
+            ) from None
+        except ValueError:  # JSONDecodeError, UnicodeDecodeError
+            if request.extensions.get(KIND) == "write":
+                AMBIGUOUS_WRITE.set(True)
+                raise TransportError(
+                    f"{self.provider.name}'s answer to {describe(request)} was cut short "
+                    f"({len(content)} bytes, not whole JSON): the write may have been done",
+                    provider=self.provider.name,
+                    status=response.status_code,
+                    request=describe(request),
+                    raw=response_body(response),
+                    code=TRUNCATED,
+                ) from None
+            raise ProviderError(
+                f"{self.provider.name} sent a response crmbridge cannot read "
+                f"(not whole JSON: {len(content)} bytes, cut short?)",
+                provider=self.provider.name,
+                status=response.status_code,
+                request=describe(request),
+                raw=response_body(response),
+                code=TRUNCATED,
+            ) from None
+        response.json = lambda **_: data  # type: ignore[method-assign]
+
     def _enrich(self, exc: CRMError, response: httpx.Response | None) -> CRMError:
         """A codec's :class:`ProviderError` about a response gets that response's body, status and
         request, so nothing the CRM said is lost and the error says where it came from."""
@@ -391,9 +466,10 @@ class _DriverBase:
             return exc
         if response is None:  # the plan failed before any request: a bug in the plan itself
             raise exc
+        what = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
         return ProviderError(
             f"{self.provider.name} sent a response crmbridge cannot read "
-            f"({type(exc).__name__}: {exc})",
+            f"({type(exc).__name__}: {what})",
             provider=self.provider.name,
             status=response.status_code,
             raw=response_body(response),
@@ -402,7 +478,9 @@ class _DriverBase:
             code="unreadable_response",
         )
 
-    def _transport_error(self, request: httpx.Request, exc: httpx.TransportError) -> TransportError:
+    def _transport_error(
+        self, request: httpx.Request, exc: httpx.TransportError | TimeoutError
+    ) -> TransportError:
         if request.extensions.get(KIND) == "write":
             AMBIGUOUS_WRITE.set(True)
         kind = type(exc).__name__
@@ -415,11 +493,42 @@ class _DriverBase:
             code=kind,
         )
 
+    def _overdue(self, request: httpx.Request) -> TransportError:
+        """The call's deadline (``RetryPolicy.timeout``) passed before its answer was whole."""
+        if request.extensions.get(KIND) == "write":
+            AMBIGUOUS_WRITE.set(True)
+        return TransportError(
+            f"{self.provider.name} did not answer {describe(request)} within "
+            f"{self.policy.timeout:g} s (RetryPolicy.timeout)",
+            provider=self.provider.name,
+            request=describe(request),
+            code="deadline",
+        )
+
+    def _too_large(self, request: httpx.Request, size: int) -> ProviderError:
+        return ProviderError(
+            f"{self.provider.name}'s answer to {describe(request)} is larger than "
+            f"{self.policy.max_body:,} bytes (at least {size:,}; RetryPolicy.max_body): not read",
+            provider=self.provider.name,
+            request=describe(request),
+            code="body_too_large",
+        )
+
+    def _declared_size(self, request: httpx.Request, response: httpx.Response) -> None:
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.policy.max_body:
+            raise self._too_large(request, int(declared))
+
     def _backoff(self, request: httpx.Request) -> Callable[[BaseException], bool | float]:
-        """stamina's backoff hook: retry 429 honouring Retry-After; others as the provider says."""
+        """stamina's backoff hook: retry 429 honouring Retry-After; a truncated answer to an
+        idempotent request; others as the provider says, at most ``server_error_attempts``
+        5xx answers. A write retried after a 5xx may have been done by the failed attempt
+        (the server can fail after applying it): :data:`AMBIGUOUS_WRITE`."""
         policy = self.policy
+        server_errors = 0
 
         def hook(exc: BaseException) -> bool | float:
+            nonlocal server_errors
             if isinstance(exc, RateLimited):
                 wait = exc.retry_after
                 if wait is None:
@@ -427,18 +536,27 @@ class _DriverBase:
                 wait = min(wait, policy.retry_after_max)
                 self.limiter.penalize(request, wait)
                 return wait
-            if isinstance(exc, CRMError):
-                return self.provider.is_retryable(exc, request)
-            return False
+            if not isinstance(exc, CRMError):
+                return False
+            if isinstance(exc, ProviderError) and exc.code == TRUNCATED:
+                return bool(request.extensions.get(IDEMPOTENT, False))
+            if (exc.status or 0) >= 500:
+                server_errors += 1
+                if server_errors >= policy.server_error_attempts:
+                    return False
+            retry = self.provider.is_retryable(exc, request)
+            if retry and (exc.status or 0) >= 500 and request.extensions.get(KIND) == "write":
+                AMBIGUOUS_WRITE.set(True)
+            return retry
 
         return hook
 
-    def _retrying(self, request: httpx.Request) -> Any:
+    def _retrying(self, request: httpx.Request, deadline: float) -> Any:
         p = self.policy
         return stamina.retry_context(
             on=self._backoff(request),
             attempts=p.attempts,
-            timeout=p.timeout,
+            timeout=max(deadline - time.monotonic(), 0.001),
             wait_initial=p.wait_initial,
             wait_max=p.wait_max,
             wait_jitter=p.wait_jitter,
@@ -453,26 +571,63 @@ class SyncDriver(_DriverBase):
         self.client = client
 
     def send(self, request: httpx.Request) -> httpx.Response:
-        """Send ``request`` with auth, rate limiting, retries and error mapping."""
-        lost = False
-        for attempt in self._retrying(request):
+        """Send ``request`` with auth, rate limiting, retries and error mapping.
+
+        The first attempt runs without the retry machinery (most requests need none); only a
+        failure enters stamina's loop, whose first round re-raises it so stamina's backoff and
+        bounds apply to it as to any other. ``lost``: an earlier attempt got no whole answer."""
+        deadline = time.monotonic() + self.policy.timeout
+        try:
+            return self._attempt(request, deadline, lost=False)
+        except CRMError as exc:
+            failed: CRMError | None = exc
+        lost = isinstance(failed, TransportError)
+        for attempt in self._retrying(request, deadline):
             with attempt:
-                # Reserve a token, then check the last second's sends just before sending.
-                wait = self.limiter.delay(request) or self.limiter.admit(request)
-                while wait:
-                    time.sleep(wait)
-                    wait = self.limiter.admit(request)
-                self._prepare(request)
+                if failed is not None:
+                    error, failed = failed, None
+                    raise error
                 try:
-                    response = self.client.send(request)
-                    response.read()
-                except httpx.TransportError as exc:
+                    return self._attempt(request, deadline, lost=lost)
+                except TransportError:
                     lost = True
-                    raise self._transport_error(request, exc) from None
-                log.debug("%s -> %s", describe(request), response.status_code)
-                self._check(request, response, lost=lost)
-                return response
+                    raise
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _attempt(self, request: httpx.Request, deadline: float, *, lost: bool) -> httpx.Response:
+        # Reserve a token, then check the last second's sends just before sending.
+        wait = self.limiter.delay(request) or self.limiter.admit(request)
+        while wait:
+            time.sleep(wait)
+            wait = self.limiter.admit(request)
+        if time.monotonic() >= deadline:
+            raise self._overdue(request)
+        self._prepare(request)
+        try:
+            response = self.client.send(request, stream=True)
+            try:
+                self._read(request, response, deadline)
+            finally:
+                response.close()
+        except httpx.TransportError as exc:
+            raise self._transport_error(request, exc) from None
+        log.debug("%s -> %s", describe(request), response.status_code)
+        self._check(request, response, lost=lost)
+        return response
+
+    def _read(self, request: httpx.Request, response: httpx.Response, deadline: float) -> None:
+        """Read the body within the deadline and the size bound (``RetryPolicy``)."""
+        self._declared_size(request, response)
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > self.policy.max_body:
+                raise self._too_large(request, size)
+            if time.monotonic() > deadline:
+                raise self._overdue(request)
+            chunks.append(chunk)
+        response._content = b"".join(chunks)
 
     def run(self, plan: Plan[T]) -> T:
         """Drive ``plan`` to its result."""
@@ -498,26 +653,64 @@ class AsyncDriver(_DriverBase):
         self.client = client
 
     async def send(self, request: httpx.Request) -> httpx.Response:
-        """Send ``request`` with auth, rate limiting, retries and error mapping."""
-        lost = False
-        async for attempt in self._retrying(request):
+        """Send ``request`` with auth, rate limiting, retries and error mapping (see
+        :meth:`SyncDriver.send`)."""
+        deadline = time.monotonic() + self.policy.timeout
+        try:
+            return await self._attempt(request, deadline, lost=False)
+        except CRMError as exc:
+            failed: CRMError | None = exc
+        lost = isinstance(failed, TransportError)
+        async for attempt in self._retrying(request, deadline):
             with attempt:
-                # Reserve a token, then check the last second's sends just before sending.
-                wait = self.limiter.delay(request) or self.limiter.admit(request)
-                while wait:
-                    await asyncio.sleep(wait)
-                    wait = self.limiter.admit(request)
-                self._prepare(request)
+                if failed is not None:
+                    error, failed = failed, None
+                    raise error
                 try:
-                    response = await self.client.send(request)
-                    await response.aread()
-                except httpx.TransportError as exc:
+                    return await self._attempt(request, deadline, lost=lost)
+                except TransportError:
                     lost = True
-                    raise self._transport_error(request, exc) from None
-                log.debug("%s -> %s", describe(request), response.status_code)
-                self._check(request, response, lost=lost)
-                return response
+                    raise
         raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _attempt(
+        self, request: httpx.Request, deadline: float, *, lost: bool
+    ) -> httpx.Response:
+        # Reserve a token, then check the last second's sends just before sending.
+        wait = self.limiter.delay(request) or self.limiter.admit(request)
+        while wait:
+            await asyncio.sleep(wait)
+            wait = self.limiter.admit(request)
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise self._overdue(request)
+        self._prepare(request)
+        try:
+            async with asyncio.timeout(remaining):
+                response = await self.client.send(request, stream=True)
+                try:
+                    await self._read(request, response)
+                finally:
+                    await response.aclose()
+        except TimeoutError:
+            raise self._overdue(request) from None
+        except httpx.TransportError as exc:
+            raise self._transport_error(request, exc) from None
+        log.debug("%s -> %s", describe(request), response.status_code)
+        self._check(request, response, lost=lost)
+        return response
+
+    async def _read(self, request: httpx.Request, response: httpx.Response) -> None:
+        """Read the body within the size bound (the deadline is the caller's ``timeout``)."""
+        self._declared_size(request, response)
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > self.policy.max_body:
+                raise self._too_large(request, size)
+            chunks.append(chunk)
+        response._content = b"".join(chunks)
 
     async def run(self, plan: Plan[T]) -> T:
         """Drive ``plan`` to its result."""

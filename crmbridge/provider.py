@@ -164,6 +164,9 @@ class Page:
 
     records: Sequence[Record]
     next: Any = None
+    #: How many records the whole read has, when the CRM says so (bounds pagination:
+    #: :class:`crmbridge.paging.PageGuard`).
+    total: int | None = None
 
 
 @attrs.frozen(repr=False)

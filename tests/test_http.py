@@ -98,6 +98,39 @@ def test_attempts_are_bounded() -> None:
     assert len(crm.requests) == 3
 
 
+def test_a_server_failing_the_same_way_is_not_retried_six_times() -> None:
+    """Two identical 500s: at most ``server_error_attempts`` (3) tries, not the 6 that 429s get
+    (docs/decisions.md, "reliability")."""
+    crm = ToyCRM()
+    crm.queue = [httpx.Response(500, json={"error": "boom"}) for _ in range(10)]
+    driver = _driver(crm)
+    with pytest.raises(crmbridge.ProviderError):
+        driver.send(driver.provider.build_request("GET", "/objects"))
+    assert len(crm.requests) == RetryPolicy().server_error_attempts == 3
+    crm.requests.clear()
+    crm.queue = [httpx.Response(429, headers={"retry-after": "0"}) for _ in range(4)]
+    assert driver.send(driver.provider.build_request("GET", "/objects")).status_code == 200
+    assert len(crm.requests) == 5
+
+
+def test_a_request_that_succeeds_never_enters_the_retry_machinery(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The fast path (issue 24): stamina's retry context is only built after a failure."""
+    import crmbridge.http
+
+    def no_retry(*args: object, **kwargs: object) -> object:
+        raise AssertionError("retry machinery used on the fast path")
+
+    monkeypatch.setattr(crmbridge.http.stamina, "retry_context", no_retry)
+    crm = ToyCRM()
+    driver = _driver(crm)
+    assert driver.send(driver.provider.build_request("GET", "/objects")).status_code == 200
+    crm.queue = [httpx.Response(503, json={"error": "busy"})]
+    with pytest.raises(AssertionError, match="fast path"):
+        driver.send(driver.provider.build_request("GET", "/objects"))
+
+
 def test_errors_carry_status_request_and_no_secrets(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     crm = ToyCRM()

@@ -532,7 +532,7 @@ class MigrationEngine:
             target_id = result.record.id or ""
             touched = self._touched.setdefault(plan.map.target, set())
             if (
-                action == "updated"
+                action in ("updated", "noop")
                 and (attempt or AMBIGUOUS_WRITE.get())
                 and known is None
                 and target_id not in touched

@@ -23,6 +23,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from crmbridge import FieldSpec, ObjectSpec, Option, ProviderError, Record
+from crmbridge.paging import next_link
 
 from .errors import PROVIDER, decode_error
 from .errors import bad_payload as _bad_payload
@@ -55,6 +56,7 @@ __all__ = [
     "field_type_of",
     "match_key_for",
     "merge_field_values",
+    "page_count",
     "summarised_fields",
     "would_change",
 ]
@@ -284,5 +286,10 @@ def decode_page(payload: Any) -> tuple[list[Mapping[str, Any]], str | None]:
         return list(payload), None
     if not isinstance(payload, Mapping) or not isinstance(payload.get("results"), list):
         raise _bad_payload("a page", payload)
-    nxt = payload.get("next")
-    return list(payload["results"]), nxt if isinstance(nxt, str) and nxt else None
+    return list(payload["results"]), next_link(payload.get("next"), provider="kizen")
+
+
+def page_count(payload: Any) -> int | None:
+    """The ``count`` of a paginated answer (every row of the read, reference §8), if any."""
+    count = payload.get("count") if isinstance(payload, Mapping) else None
+    return count if type(count) is int else None

@@ -40,6 +40,7 @@ from crmbridge import (
 from crmbridge.changes import WatermarkFeed
 from crmbridge.http import check_same_origin, parse_retry_after, response_body
 from crmbridge.model import UpsertAction
+from crmbridge.paging import PageGuard
 from crmbridge.provider import IDEMPOTENT, OnArchived, Secret
 from crmbridge.upsert import Upsert
 
@@ -217,9 +218,12 @@ class KizenProvider(Provider):
         """Every row of a GET list, following ``next`` (docs/reference/kizen.md §8 pagination)."""
         rows: list[Any] = []
         request = self.build_request("GET", path, params=params)
+        guard = PageGuard(self.name)  # a cycle or a malformed link raises (crmbridge.paging)
         while True:
             response = yield request
-            page, nxt = codec.decode_page(response.json())
+            payload = response.json()
+            page, nxt = codec.decode_page(payload)
+            guard.step(nxt, rows=len(page), total=codec.page_count(payload))
             rows.extend(page)
             if nxt is None:
                 return rows
@@ -320,9 +324,12 @@ class KizenProvider(Provider):
         request = self.build_request("POST", url, params=params, json=body, kind="read",
                                      idempotent=True)  # fmt: skip
         response = yield request
-        rows, nxt = codec.decode_page(response.json())
+        payload = response.json()
+        rows, nxt = codec.decode_page(payload)
         records = yield from self._rows(schema, rows)
-        return Page(records, next=self._follow(nxt) if nxt else None)
+        return Page(
+            records, next=self._follow(nxt) if nxt else None, total=codec.page_count(payload)
+        )
 
     # --- writes ----------------------------------------------------------------------------
 

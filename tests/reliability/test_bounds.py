@@ -1,0 +1,174 @@
+"""Hostile or broken servers are bounded (issue 15): an overall deadline per call, a maximum body
+size, JSON nesting, pagination cycles and malformed ``next`` links — each a crmbridge error, never
+a call that hangs, a body read whole, a bare ``RecursionError`` or a read that ends early."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+import crmbridge as cb
+from crmbridge.emulation import Emulator, Faults
+from crmbridge.plugins import get_provider
+
+PEOPLE = {"attio": "people", "kizen": "client_client"}
+
+
+def _dripping(name: str) -> tuple[Emulator, cb.RetryPolicy]:
+    """An emulator whose every answer comes one byte per 50 ms (a few hundred bytes: seconds,
+    each byte well inside httpx's read timeout), and a policy with a 0.5 s deadline."""
+    emulator = get_provider(name).create_emulator(faults=Faults(drip=1.0, drip_interval=0.05))
+    return emulator, cb.RetryPolicy(timeout=0.5, attempts=1)
+
+
+@pytest.mark.parametrize("name", ["attio", "kizen"])
+def test_a_dripping_server_is_cut_off_at_the_deadline_in_process(name: str) -> None:
+    emulator, policy = _dripping(name)
+    crm = cb.connect(name, emulator=emulator, retry=policy)
+    with pytest.raises(cb.TransportError) as info:
+        crm.schema(PEOPLE[name])
+    assert info.value.code == "deadline"
+    assert "RetryPolicy.timeout" in str(info.value)
+
+
+@pytest.mark.parametrize("name", ["attio", "kizen"])
+def test_a_dripping_server_is_cut_off_at_the_deadline_over_http(name: str) -> None:
+    emulator, policy = _dripping(name)
+    with emulator.serve() as server:
+        crm = cb.connect(name, base_url=server.url, retry=policy, **emulator.credentials())
+        with pytest.raises(cb.TransportError) as info:
+            crm.schema(PEOPLE[name])
+        crm.close()
+    assert info.value.code == "deadline"
+
+
+def test_a_dripping_server_is_cut_off_at_the_deadline_async() -> None:
+    emulator, policy = _dripping("kizen")
+
+    async def main() -> None:
+        async with cb.connect_async("kizen", emulator=emulator, retry=policy) as crm:
+            await crm.schema("client_client")
+
+    with pytest.raises(cb.TransportError) as info:
+        asyncio.run(main())
+    assert info.value.code == "deadline"
+
+
+class _Endless(httpx.SyncByteStream):
+    """A JSON array that would be ``chunks`` KB long; counts what was read of it."""
+
+    def __init__(self, chunks: int) -> None:
+        self.chunks, self.sent = chunks, 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield b"["
+        for i in range(self.chunks):
+            self.sent += 1
+            yield (b'"' + b"x" * 1000 + b'",') if i + 1 < self.chunks else b"1]"
+
+
+@pytest.mark.parametrize("declared", [True, False])
+def test_a_body_over_the_size_bound_is_not_read_whole(declared: bool) -> None:
+    body = _Endless(10_000)  # 10 MB if read whole
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        headers = {"content-type": "application/json"}
+        if declared:
+            headers["content-length"] = str(10_000 * 1003)
+        return httpx.Response(200, headers=headers, stream=body)
+
+    crm = cb.connect(
+        "attio",
+        token="x" * 64,
+        transport=httpx.MockTransport(handler),
+        retry=cb.RetryPolicy(max_body=100_000),
+    )
+    with pytest.raises(cb.ProviderError) as info:
+        crm.request("GET", "/v2/self")
+    assert info.value.code == "body_too_large"
+    assert body.sent <= 101  # stopped at the bound, never the whole 10 MB
+    assert cb.RetryPolicy().max_body <= 256 * 1024 * 1024  # bounded by default too
+
+
+@pytest.mark.parametrize("name", ["attio", "kizen"])
+def test_json_nested_deeper_than_python_recurses_is_a_provider_error(name: str) -> None:
+    emulator = get_provider(name).create_emulator()
+    deep = b"[" * 100_000 + b"]" * 100_000
+    armed = {"on": False}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if armed["on"]:
+            return httpx.Response(200, content=deep, headers={"content-type": "application/json"})
+        return emulator.dispatch(request)
+
+    crm = cb.connect(
+        name,
+        transport=httpx.MockTransport(handler),
+        base_url=emulator.base_url,
+        **emulator.credentials(),
+    )
+    crm.schema(PEOPLE[name])
+    armed["on"] = True
+    with pytest.raises(cb.ProviderError, match="nested"):
+        crm.get(PEOPLE[name], "00000000-0000-0000-0000-000000000001")
+
+
+def _kizen_with_pages(rewrite: object) -> cb.Bridge:
+    """Kizen's emulator (30 people) with each search answer passed through ``rewrite``."""
+    emulator = get_provider("kizen").create_emulator(seed="demo", demo_size=30)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        response = emulator.dispatch(request)
+        if request.url.path.endswith("/search") and response.status_code == 200:
+            body = json.loads(response.content)
+            rewrite(request, body)  # type: ignore[operator]
+            return httpx.Response(200, json=body)
+        return response
+
+    return cb.connect(
+        "kizen",
+        transport=httpx.MockTransport(handler),
+        base_url=emulator.base_url,
+        **emulator.credentials(),
+    )
+
+
+def test_a_kizen_next_link_back_to_a_page_already_read_is_a_cycle() -> None:
+    def back_to_page_2(request: httpx.Request, body: dict[str, object]) -> None:
+        if body.get("next"):
+            body["next"] = str(request.url.copy_set_param("page", 2))
+
+    crm = _kizen_with_pages(back_to_page_2)
+    with pytest.raises(cb.ProviderError, match="already read") as info:
+        list(crm.query("client_client", page_size=10))
+    assert info.value.code == "pagination_cycle"
+
+
+def test_more_rows_than_kizen_announced_is_a_cycle() -> None:
+    pages = {"n": 0}
+
+    def ever_more(request: httpx.Request, body: dict[str, object]) -> None:
+        pages["n"] += 1  # pages 1, 2, 3, 1, 2, ... each under a fresh link: only the count tells
+        url = request.url.copy_set_param("page", pages["n"] % 3 + 1)
+        body["next"] = str(url.copy_set_param("visit", pages["n"]))
+
+    crm = _kizen_with_pages(ever_more)
+    with pytest.raises(cb.ProviderError, match="announced 30") as info:
+        list(crm.query("client_client", page_size=10))
+    assert info.value.code == "pagination_cycle"
+
+
+@pytest.mark.parametrize("bad", [3, ["https://app.go.kizen.com/x"], {"href": "x"}, True])
+def test_a_kizen_next_that_is_not_a_string_is_a_provider_error(bad: object) -> None:
+    def malformed(request: httpx.Request, body: dict[str, object]) -> None:
+        if body.get("next"):
+            body["next"] = bad
+
+    crm = _kizen_with_pages(malformed)
+    with pytest.raises(cb.ProviderError, match="not a link") as info:
+        list(crm.query("client_client", page_size=10))
+    assert info.value.code == "malformed_page"
