@@ -290,6 +290,7 @@ def decode_page(payload: Any) -> tuple[list[Mapping[str, Any]], str | None]:
 
 
 def page_count(payload: Any) -> int | None:
-    """The ``count`` of a paginated answer (every row of the read, reference §8), if any."""
+    """The ``count`` of a paginated answer (every row of the read, docs/reference/kizen.md §8),
+    if any: it bounds pagination (crmbridge.paging)."""
     count = payload.get("count") if isinstance(payload, Mapping) else None
     return count if type(count) is int else None
