@@ -8,6 +8,7 @@ import logging
 import os
 import shlex
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -136,6 +137,14 @@ def test_runs_lists_the_runs(toy_plugin: ToyPlugin, tmp_path: Path) -> None:
     assert "ok" in result.stdout
 
 
+def _has_checkpoint(state: Path) -> bool:
+    try:
+        with sqlite3.connect(state, timeout=5) as db:
+            return bool(db.execute("SELECT count(*) FROM checkpoint").fetchone()[0])
+    except sqlite3.Error:
+        return False
+
+
 def test_ctrl_c_prints_the_exact_command_to_resume(tmp_path: Path) -> None:
     creds = get_provider("kizen").create_emulator().credentials()
     token = get_provider("attio").create_emulator().credentials()["token"]
@@ -164,8 +173,15 @@ def test_ctrl_c_prints_the_exact_command_to_resume(tmp_path: Path) -> None:
             stderr=subprocess.PIPE,
             text=True,
         )
-        time.sleep(3)
-        assert proc.poll() is None
+        # Interrupt it mid-run: once it holds the state's lease and has written a page.
+        deadline = time.monotonic() + 60
+        while (
+            proc.poll() is None
+            and time.monotonic() < deadline
+            and not _has_checkpoint(tmp_path / "s.db")
+        ):
+            time.sleep(0.02)
+        assert proc.poll() is None, "the run ended before it could be interrupted"
         proc.send_signal(signal.SIGINT)
         _, stderr = proc.communicate(timeout=30)
         assert proc.returncode == 130, stderr
