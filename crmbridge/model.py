@@ -283,7 +283,9 @@ class FieldSpec:
     system and enriched fields, which crmbridge refuses to write before sending anything.
     ``options`` lists the known options of option/status/tags fields; ``target_objects`` the objects a
     reference may point to. ``provider_id`` is the CRM's own id for the field (Attio attribute id, Kizen
-    field UUID).
+    field UUID). ``currency``: the ISO 4217 code of a money field whose CRM fixes the currency on
+    the field (Attio's ``default_currency_code``, Kizen's ``money_options``); a
+    :class:`Money` in another currency is refused in the validation pass, with every other problem.
     """
 
     slug: str
@@ -296,6 +298,7 @@ class FieldSpec:
     options: tuple[Option, ...] = attrs.field(default=(), converter=_options_tuple)
     target_objects: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
     provider_id: str | None = None
+    currency: str | None = None
     raw: Any = attrs.field(default=None, eq=False, repr=False)
 
     def option(self, ref: str | Option) -> Option | None:

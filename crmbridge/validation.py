@@ -124,6 +124,10 @@ def _datetime(v: Any, spec: FieldSpec) -> dt.datetime:
 
 def _money(v: Any, spec: FieldSpec) -> Money:
     if isinstance(v, Money):
+        fixed = spec.currency
+        if fixed and v.currency and v.currency.upper() != fixed.upper():
+            raise _Invalid(f"an amount in {fixed} (the field's currency)",
+                           f"{v.currency} given for a {fixed} field")  # fmt: skip
         return v
     try:
         return Money(_number(v, spec))

@@ -254,3 +254,30 @@ def test_filter_comparisons_that_stay_as_given() -> None:
     )
     with pytest.raises(cb.ValidationError, match="whole number"):
         normalize_filter(schema, cb.F("score") == 2.5)
+
+
+def test_a_money_in_another_currency_than_the_fields_is_refused() -> None:
+    usd = cb.FieldSpec("value", "Value", T.money, currency="USD")
+    assert normalize_value(usd, cb.Money(1, "USD")) == cb.Money(1, "USD")
+    assert normalize_value(usd, 12.5) == cb.Money("12.5")
+    with pytest.raises(cb.ValidationError, match=r"EUR given for a USD field"):
+        normalize_value(usd, cb.Money(1, "EUR"))
+
+
+def test_an_attio_create_reports_a_bad_stage_and_a_wrong_currency_at_once() -> None:
+    """The field's currency is checked in the validation pass, with every other problem."""
+    with cb.connect("attio", emulator=True) as crm:
+        assert crm.schema("deals").field("value").currency == "USD"
+        member = crm.request("GET", "/v2/workspace_members").json()["data"][0]
+        owner = cb.User(id=member["id"]["workspace_member_id"])
+        values = {"name": "Big", "owner": owner, "stage": "Nope", "value": cb.Money(10, "EUR")}
+        with pytest.raises(cb.ValidationError) as info:
+            crm.create("deals", values)
+    assert {e.field for e in info.value.field_errors} == {"stage", "value"}
+
+
+def test_a_kizen_money_field_has_its_currency() -> None:
+    with cb.connect("kizen", emulator=True) as crm:
+        money = [f for o in crm.objects() for f in crm.fields(o.slug) if f.type is T.money]
+    assert money
+    assert all(f.currency for f in money)

@@ -195,6 +195,7 @@ def decode_attribute(payload: Any, *, object_slugs: Mapping[str, str] | None = N
         and not data.get("is_archived"),
         target_objects=targets,
         provider_id=ident.get("attribute_id"),
+        currency=(config.get("currency") or {}).get("default_currency_code") or None,
         raw=data,
     )
 

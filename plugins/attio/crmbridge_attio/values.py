@@ -166,7 +166,7 @@ def decode_currency(element: Mapping[str, Any], spec: FieldSpec | None) -> Money
         return None
     code = element.get("currency_code")
     if code is None and spec is not None:
-        code = _config(spec).get("currency", {}).get("default_currency_code")
+        code = spec.currency
     return Money(amount, code)
 
 
@@ -283,12 +283,6 @@ def decode_unknown(element: Mapping[str, Any], spec: FieldSpec | None) -> Any:
 # --- encoders: neutral value → one element of a write payload ---------------------------------
 
 
-def _config(spec: FieldSpec) -> Mapping[str, Any]:
-    raw = spec.raw if isinstance(spec.raw, Mapping) else {}
-    config = raw.get("config")
-    return config if isinstance(config, Mapping) else {}
-
-
 def encode_text(value: Any, spec: FieldSpec) -> dict[str, Any]:
     """``text``: ``{"value": str}``."""
     if not isinstance(value, str):
@@ -325,10 +319,11 @@ def encode_checkbox(value: Any, spec: FieldSpec) -> dict[str, Any]:
 
 def encode_currency(value: Any, spec: FieldSpec) -> dict[str, Any]:
     """``currency``: ``{"currency_value": n}``. The currency code is not writable: it comes from
-    the attribute's config (docs/reference/attio.md §3), so a :class:`Money` in another currency is
-    refused rather than silently relabelled."""
+    the attribute's config (docs/reference/attio.md §3), ``FieldSpec.currency``: a :class:`Money`
+    in another currency is refused (by the validation pass, and here for direct codec calls)
+    rather than silently relabelled."""
     if isinstance(value, Money):
-        configured = _config(spec).get("currency", {}).get("default_currency_code")
+        configured = spec.currency
         if value.currency is not None and configured and value.currency != configured:
             raise BadValue(f"an amount in {configured} (the attribute's currency)")
         amount = value.amount

@@ -141,8 +141,17 @@ def decode_field(payload: Mapping[str, Any], object: str | None = None) -> Field
         options=options,
         target_objects=targets,
         provider_id=str(payload["id"]) if payload.get("id") else None,
+        currency=_money_currency(payload),
         raw=dict(payload),
     )
+
+
+def _money_currency(payload: Mapping[str, Any]) -> str | None:
+    """A money field's currency, ``money_options.currency`` (docs/reference/kizen.md §5)."""
+    opts = payload.get("money_options")
+    if isinstance(opts, Mapping) and isinstance(opts.get("currency"), str):
+        return str(opts["currency"])
+    return None
 
 
 def _entries(payload: Mapping[str, Any]) -> list[Mapping[str, Any]]:

@@ -68,12 +68,8 @@ def _money(v: Any, spec: FieldSpec | None) -> Money | None:
 
 
 def field_currency(spec: FieldSpec | None) -> str | None:
-    raw = spec.raw if spec is not None else None
-    if isinstance(raw, Mapping):
-        opts = raw.get("money_options")
-        if isinstance(opts, Mapping) and isinstance(opts.get("currency"), str):
-            return str(opts["currency"])
-    return None
+    """The money field's currency (``FieldSpec.currency``, from ``money_options``)."""
+    return spec.currency if spec is not None else None
 
 
 def _date(v: Any, spec: FieldSpec | None) -> dt.date:

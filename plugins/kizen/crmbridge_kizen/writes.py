@@ -29,7 +29,7 @@ from crmbridge.provider import ObjectSchema, OnArchived
 from crmbridge.upsert import DEFAULT_ON_ARCHIVED
 
 from .errors import PROVIDER
-from .reads import field_currency, rating_of
+from .reads import rating_of
 from .types import KizenType, Write, field_type_of, kizen_type
 
 __all__ = ["FieldKey", "archive_policy", "encode_fields", "encode_value"]
@@ -83,8 +83,10 @@ def _w_integer(v: Any, spec: FieldSpec) -> int:
 
 def _w_money(v: Any, spec: FieldSpec) -> int | float:
     # The currency is the field's (money_options.currency), not the value's (docs/reference/kizen.md §5).
+    # The currency is the field's (FieldSpec.currency, docs/reference/kizen.md §5), checked by the
+    # validation pass and here for direct codec calls.
     if isinstance(v, Money):
-        currency = field_currency(spec)
+        currency = spec.currency
         if v.currency and currency and v.currency != currency:
             raise _Invalid(f"an amount in {currency}", f"{v.currency} given for a {currency} field")
         v = v.amount
