@@ -927,6 +927,16 @@ def demo(size: int | None) -> None:
     )
 
 
+def _add_feature_commands() -> None:
+    """Commands that live with their feature's module (imported late: they use this module)."""
+    from .webhooks.cli import webhooks_group
+
+    cli.add_command(webhooks_group)
+
+
+_add_feature_commands()
+
+
 def main() -> None:
     """Console entry point."""
     # stamina logs every scheduled retry as a warning; the command's own error says what failed.

@@ -57,6 +57,7 @@ from .upsert import Matches, OnArchived, Upsert, run, search
 if TYPE_CHECKING:
     from .changes.feeds import Feed
     from .emulation import Emulator
+    from .webhooks.events import WebhookEvent
 
 __all__ = [
     "EXPECT",
@@ -486,6 +487,18 @@ class Provider:
         :class:`~crmbridge.changes.WatermarkFeed` on a modification-time field the CRM filters;
         ``None`` (the default): the scan-and-compare feed every provider gets."""
         return None
+
+    #: Headers carrying a webhook delivery's HMAC-SHA256 signature (:mod:`crmbridge.webhooks`);
+    #: empty: the CRM sends no signed record webhooks (use virtual webhooks).
+    webhook_signature_headers: ClassVar[tuple[str, ...]] = ()
+    #: The header that stays the same when a delivery is retried.
+    webhook_idempotency_header: ClassVar[str | None] = None
+
+    @classmethod
+    def webhook_events(cls, payload: Any) -> list[WebhookEvent]:
+        """The record events of one delivery's parsed JSON body (other events: left out).
+        Raise :class:`~crmbridge.ValidationError` for a body that is not a delivery."""
+        raise Unsupported(f"{cls.name} sends no webhooks", provider=cls.name)
 
     def close(self) -> None:
         """Release anything the provider holds (files, connections of its own)."""

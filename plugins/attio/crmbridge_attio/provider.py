@@ -48,8 +48,9 @@ from crmbridge import (
 )
 from crmbridge.provider import OnArchived
 from crmbridge.upsert import Matches, Upsert
+from crmbridge.webhooks import WebhookEvent
 
-from . import changes, codec
+from . import changes, codec, webhooks
 from .filters import path_objects, translate_filter, translate_sorts
 
 if TYPE_CHECKING:
@@ -77,6 +78,8 @@ class AttioProvider(Provider):
     secret_keys = frozenset({"token"})
     env: ClassVar[Mapping[str, str]] = {"token": "ATTIO_API_KEY", "base_url": "ATTIO_BASE_URL"}
     request_id_header = "x-attio-execution-id"
+    webhook_signature_headers = webhooks.SIGNATURE_HEADERS
+    webhook_idempotency_header = webhooks.IDEMPOTENCY_HEADER
     #: Limits: docs/reference/attio.md §6 (25 writes/s, 100 reads/s); page size: the spec's records
     #: query ``limit`` default of 500 (no larger value is documented).
     capabilities = Capabilities(
@@ -124,6 +127,29 @@ class AttioProvider(Provider):
         return emulator
 
     # --- errors ------------------------------------------------------------------------------
+
+    # --- webhooks (crmbridge_attio.webhooks; run the plans with crm.run(...)) ----------------
+
+    @classmethod
+    def webhook_events(cls, payload: Any) -> list[WebhookEvent]:
+        return webhooks.parse_events(payload)
+
+    def create_webhook(
+        self, target_url: str, subscriptions: list[dict[str, Any]]
+    ) -> Plan[webhooks.Webhook]:
+        return webhooks.create_webhook(self, target_url, subscriptions)
+
+    def list_webhooks(self) -> Plan[list[webhooks.Webhook]]:
+        return webhooks.list_webhooks(self)
+
+    def get_webhook(self, webhook_id: str) -> Plan[webhooks.Webhook]:
+        return webhooks.get_webhook(self, webhook_id)
+
+    def update_webhook(self, webhook_id: str, **changes: Any) -> Plan[webhooks.Webhook]:
+        return webhooks.update_webhook(self, webhook_id, **changes)
+
+    def delete_webhook(self, webhook_id: str) -> Plan[None]:
+        return webhooks.delete_webhook(self, webhook_id)
 
     def decode_error(self, response: httpx.Response) -> CRMError:
         """Attio's error body → the core error tree (:func:`codec.decode_error`). Bodies that are

@@ -34,6 +34,7 @@ from .seeds import (
     install_standard,
 )
 from .store import Entry, Workspace
+from .webhooks import WebhookHub
 
 __all__ = ["DEFAULT_TOKEN", "AttioEmulator"]
 
@@ -79,6 +80,7 @@ class AttioEmulator(Emulator):
         self.workspace = Workspace(IdFactory(random_seed), SCHEMA_CREATED_AT)
         install_standard(self.workspace)
         self.router = Router(self.workspace)
+        self.webhooks = WebhookHub(self.workspace)
         self._data = self.router.data
         if seed == "demo":
             generate_demo(self, DEFAULT_DEMO_SIZE if demo_size is None else demo_size, random_seed)
@@ -112,7 +114,8 @@ class AttioEmulator(Emulator):
                 body=body,
                 now=now_timestamp(),
             )
-            reply = self.router.route(call)
+            reply = self.webhooks.route(call) or self.router.route(call)
+            self.webhooks.observe(call, reply)
         except errors.AttioError as error:
             return self.json_response(error.status_code, error.body(), self._headers())
         return self.json_response(reply.status, reply.body, self._headers(reply.headers))
