@@ -929,9 +929,9 @@ def demo(size: int | None) -> None:
 
 def _add_feature_commands() -> None:
     """Commands that live with their feature's module (imported late: they use this module)."""
-    from .webhooks.cli import webhooks_group
+    from .webhooks.cli import register
 
-    cli.add_command(webhooks_group)
+    register(cli)
 
 
 _add_feature_commands()

@@ -8,19 +8,21 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ..changes.model import Change
-from ..cli import Endpoint, handle_errors, provider_options
 from ..errors import ConfigError
 from .app import WebhookApp
 from .dedupe import Deduper
 from .receiver import WebhookReceiver
 from .server import uvicorn_module
 
-__all__ = ["webhooks_group"]
+if TYPE_CHECKING:
+    from ..cli import Endpoint
+
+__all__ = ["register"]
 
 SECRET_ENV = "CRMBRIDGE_WEBHOOK_SECRET"
 
@@ -47,58 +49,64 @@ def _secret(path: str | None) -> str:
     return text
 
 
-@click.group("webhooks")
-def webhooks_group() -> None:
-    """Receive a CRM's webhooks (docs/sync.md)."""
+def register(cli: click.Group) -> None:
+    """Add the ``webhooks`` commands to ``cli`` (the shared options come from crmbridge.cli,
+    imported here: that module registers these commands when it loads)."""
+    from ..cli import handle_errors, provider_options
 
+    @click.group("webhooks")
+    def webhooks_group() -> None:
+        """Receive a CRM's webhooks (docs/sync.md)."""
 
-@webhooks_group.command("serve")
-@click.argument("provider")
-@click.option(
-    "--secret-file",
-    type=click.Path(dir_okay=False, exists=True),
-    default=None,
-    help=f"File holding the webhook's signing secret (or set {SECRET_ENV}).",
-)
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
-@click.option(
-    "--window",
-    default=5.0,
-    show_default=True,
-    type=click.FloatRange(0),
-    help="Seconds within which the same change of a record counts once.",
-)
-@provider_options
-@handle_errors
-def serve(
-    provider: str,
-    secret_file: str | None,
-    host: str,
-    port: int,
-    window: float,
-    endpoint: Endpoint,
-) -> None:  # fmt: skip
-    """Serve a webhook receiver; print each new change as a JSON line.
+    @webhooks_group.command("serve")
+    @click.argument("provider")
+    @click.option(
+        "--secret-file",
+        type=click.Path(dir_okay=False, exists=True),
+        default=None,
+        help=f"File holding the webhook's signing secret (or set {SECRET_ENV}).",
+    )
+    @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+    @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+    @click.option(
+        "--window",
+        default=5.0,
+        show_default=True,
+        type=click.FloatRange(0),
+        help="Seconds within which the same change of a record counts once.",
+    )
+    @provider_options
+    @handle_errors
+    def serve(
+        provider: str,
+        secret_file: str | None,
+        host: str,
+        port: int,
+        window: float,
+        endpoint: Endpoint,
+    ) -> None:  # fmt: skip
+        """Serve a webhook receiver; print each new change as a JSON line.
 
-    Object ids in deliveries are turned into slugs through the CRM's schema (its credentials
-    as for any command, or --emulator).
+        Object ids in deliveries are turned into slugs through the CRM's schema (its credentials
+        as for any command, or --emulator).
 
-    \b
-    Example:
-        crmbridge webhooks serve attio --secret-file attio-webhook.secret --port 8000
-    """
-    secret = _secret(secret_file)
-    uvicorn = uvicorn_module()
-    with endpoint.open(provider) as crm:
-        receiver = WebhookReceiver(
-            crm.provider.__class__, secret, objects=crm, deduper=Deduper(window=window)
-        )
+        \b
+        Example:
+            crmbridge webhooks serve attio --secret-file attio-webhook.secret --port 8000
+        """
+        secret = _secret(secret_file)
+        uvicorn = uvicorn_module()
+        with endpoint.open(provider) as crm:
+            receiver = WebhookReceiver(
+                crm.provider.__class__, secret, objects=crm, deduper=Deduper(window=window)
+            )
 
-        def emit(change: Change) -> None:
-            sys.stdout.write(change_line(change) + "\n")
-            sys.stdout.flush()
+            def emit(change: Change) -> None:
+                sys.stdout.write(change_line(change) + "\n")
+                sys.stdout.flush()
 
-        app = WebhookApp(receiver, callback=emit)
-        click.echo(f"receiving {provider} webhooks on http://{host}:{port}/", err=True)
-        uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning")).run()
+            app = WebhookApp(receiver, callback=emit)
+            click.echo(f"receiving {provider} webhooks on http://{host}:{port}/", err=True)
+            uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning")).run()
+
+    cli.add_command(webhooks_group)
