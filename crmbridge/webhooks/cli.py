@@ -56,7 +56,12 @@ def register(cli: click.Group) -> None:
 
     @click.group("webhooks")
     def webhooks_group() -> None:
-        """Receive a CRM's webhooks (docs/sync.md)."""
+        """Receive a CRM's webhooks (docs/sync.md).
+
+        \b
+        Example:
+            crmbridge webhooks serve attio --secret-file attio-webhook.secret
+        """
 
     @webhooks_group.command("serve")
     @click.argument("provider")
