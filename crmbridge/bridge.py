@@ -242,15 +242,18 @@ class _Verbs:
         match: str | None,
         on_archived: OnArchived | None,
         emulate: bool,
+        before_write: Callable[[Record | None], None] | None = None,
     ) -> Plan[UpsertResult]:
         provider = self.provider
         policy = check_on_archived(on_archived, provider, upsert=True)
         schema = yield from self.schema(object)
         spec = match_field(provider, schema, values, match, emulate)
         clean = normalize_values(schema, values)
+        # Only when asked, so a provider that overrides upsert() with the plain signature works.
+        extra = {"before_write": before_write} if before_write is not None else {}
         return (
             yield from provider.upsert(
-                schema, clean, match=spec.slug, on_archived=policy, emulate=emulate
+                schema, clean, match=spec.slug, on_archived=policy, emulate=emulate, **extra
             )
         )
 
@@ -493,9 +496,13 @@ class Bridge(_BridgeBase):
         match: str | None = None,
         on_archived: OnArchived | None = DEFAULT_ON_ARCHIVED,
         emulate: bool = False,
+        before_write: Callable[[Record | None], None] | None = None,
     ) -> UpsertResult:
-        """Create or update the record whose ``match`` field equals the value given."""
-        return self.driver.run(self._verbs.upsert(object, values, match, on_archived, emulate))
+        """Create or update the record whose ``match`` field equals the value given
+        (``before_write``: see :func:`crmbridge.upsert.run`)."""
+        return self.driver.run(
+            self._verbs.upsert(object, values, match, on_archived, emulate, before_write)
+        )
 
     def delete(self, object: str, id: str) -> None:
         """Delete a record for good (where the CRM can)."""
@@ -670,9 +677,10 @@ class AsyncBridge(_BridgeBase):
         match: str | None = None,
         on_archived: OnArchived | None = DEFAULT_ON_ARCHIVED,
         emulate: bool = False,
+        before_write: Callable[[Record | None], None] | None = None,
     ) -> UpsertResult:
         return await self._on(
-            object, self._verbs.upsert(object, values, match, on_archived, emulate)
+            object, self._verbs.upsert(object, values, match, on_archived, emulate, before_write)
         )
 
     async def delete(self, object: str, id: str) -> None:

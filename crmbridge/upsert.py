@@ -24,7 +24,7 @@ search for the records holding the match value, then
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 import attrs
@@ -213,20 +213,30 @@ def run(
     match: str,
     on_archived: OnArchived | None,
     emulate: bool,
+    before_write: Callable[[Record | None], None] | None = None,
 ) -> Plan[UpsertResult]:
-    """The upsert of ``values`` into ``schema`` matching on ``match`` (see the module)."""
+    """The upsert of ``values`` into ``schema`` matching on ``match`` (see the module).
+
+    ``before_write``, if given, is called with the record found (``None``: none, or not one the
+    search can name) right before the write — never for a ``noop`` — and may raise to stop it.
+    The migration engine uses it to notice a target record edited since its last write and to
+    keep the values a write overwrites, for undo (crmbridge/migrate/engine.py), at no extra
+    request: it reads what this search already read (so a search is made even where
+    ``detect_noop`` is off)."""
     spec = match_field(provider, schema, values, match, emulate)
     policy = check_on_archived(on_archived, provider, upsert=True)
     call = Upsert(schema, values, spec, policy, emulate)
     call = yield from provider.prepare_upsert(call)
     native = _native(provider, schema, spec)
-    if native and not provider.detect_noop:
+    if native and not provider.detect_noop and before_write is None:
         return (yield from provider.native_upsert(call, None))
     found = yield from provider.find_matches(call)
     if found.more or len(found.records) > 1:
         if native and provider.capabilities.upsert_match == "fixed":
             # The CRM matches a key it does not keep unique and picks a record itself
             # (Kizen: the first match); which one is unknowable here, so write.
+            if before_write is not None:
+                before_write(None)
             return (yield from provider.native_upsert(call, None))
         raise ambiguous(schema, spec.slug, call.value, [r.id for r in found.records],
                         more=found.more)  # fmt: skip
@@ -234,6 +244,8 @@ def run(
     existing = same[0] if same else None
     if existing is not None and not provider.would_change(call, existing):
         return UpsertResult("noop", existing)
+    if before_write is not None:
+        before_write(existing)
     if native:
         return (yield from provider.native_upsert(call, existing))
     if existing is None:

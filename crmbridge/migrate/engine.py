@@ -39,7 +39,6 @@ on, conflicts and deletes at WARNING.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
@@ -167,8 +166,6 @@ class MigrationEngine:
         self._touched: dict[str, set[str]] = {}
         #: Source objects whose stored hashes a dry run must not trust (their mapping changed).
         self._untrusted: set[str] = set()
-        #: Whether the target's upsert shows the engine the record it found before writing.
-        self._guarded = "before_write" in inspect.signature(target.upsert).parameters
 
     # --- setup -------------------------------------------------------------------------------
 
@@ -501,9 +498,6 @@ class MigrationEngine:
         AMBIGUOUS_WRITE.set(False)
         for attempt in range(WRITE_ATTEMPTS):
             found: list[Record | None] = []
-            extra: dict[str, Any] = {}
-            if self._guarded:
-                extra["before_write"] = self._guard(plan, record, found)
             try:
                 result = await self.target.upsert(
                     plan.map.target,
@@ -511,7 +505,7 @@ class MigrationEngine:
                     match=plan.match,
                     on_archived=on_archived,  # type: ignore[arg-type]
                     emulate=plan.map.emulate,
-                    **extra,
+                    before_write=self._guard(plan, record, found),
                 )
             except TargetChanged as exc:
                 return self._conflict(plan, record, values, exc, report)
