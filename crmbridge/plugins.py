@@ -54,6 +54,8 @@ _pm: pluggy.PluginManager | None = None
 _providers: dict[str, ProviderInfo] | None = None
 #: Plugins whose registration failed, with the reason, by plugin name.
 _broken: dict[str, str] = {}
+#: Entry points that could not be imported, with the reason, by plugin name.
+_unloadable: dict[str, str] = {}
 #: The distribution each entry-point plugin came from, by plugin name.
 _dists: dict[str, importlib.metadata.Distribution] = {}
 
@@ -77,12 +79,12 @@ def _load_entry_points(pm: pluggy.PluginManager) -> None:
             continue
         try:
             module = ep.load()
-        except Exception as exc:
-            raise ConfigError(
-                f"the crmbridge plugin {ep.name!r} ({dist or 'unknown distribution'}) "
-                f"failed to load: {type(exc).__name__}: {exc}"
-            ) from exc
-        pm.register(module, name=ep.name)
+            pm.register(module, name=ep.name)
+        except Exception as exc:  # one broken plugin must not take the others (or the CLI) down
+            _unloadable[ep.name] = (
+                f"{dist or 'unknown distribution'} failed to import: {type(exc).__name__}: {exc}"
+            )
+            continue
         if ep.dist is not None:
             _dists[ep.name] = ep.dist
 
@@ -147,9 +149,10 @@ def providers() -> dict[str, ProviderInfo]:
 
 
 def broken() -> dict[str, str]:
-    """Plugins that failed to register, with the reason."""
+    """Plugins that failed to import or to register, with the reason (``crmbridge plugins``
+    shows them; the other plugins work as if they were not installed)."""
     providers()
-    return dict(_broken)
+    return {**_unloadable, **_broken}
 
 
 def get_provider(name: str) -> type[Provider]:
@@ -162,7 +165,7 @@ def get_provider(name: str) -> type[Provider]:
     if info is not None:
         return info.cls
     installed = ", ".join(sorted(found)) or "none"
-    failed = "".join(f" Plugin {p!r} failed to load: {why}." for p, why in sorted(_broken.items()))
+    failed = "".join(f" Plugin {p!r} failed to load: {why}." for p, why in sorted(broken().items()))
     raise ConfigError(
         f"no crmbridge provider named {name!r}; installed: {installed}.{failed} "
         f"Providers are plugins: `pip install crmbridge-{name.lower()}` if one exists, or see "
@@ -195,9 +198,15 @@ def reload() -> None:
     with _lock:
         _pm = None
         _dists.clear()
+        _unloadable.clear()
         _reset()
 
 
 def call_register_commands(cli: Any) -> None:
-    """Let plugins add commands to the command line."""
-    get_plugin_manager().hook.crmbridge_register_commands(cli=cli)
+    """Let plugins add commands to the command line; a plugin whose hook fails is recorded
+    (:func:`broken`) and the others' commands are still added."""
+    for impl in get_plugin_manager().hook.crmbridge_register_commands.get_hookimpls():
+        try:
+            impl.function(cli=cli)
+        except Exception as exc:
+            _unloadable[impl.plugin_name] = f"its commands failed: {type(exc).__name__}: {exc}"

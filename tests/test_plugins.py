@@ -134,3 +134,44 @@ def test_every_hook_is_documented() -> None:
     assert hooks
     for name in hooks:
         assert f"## {name}" in docs, f"hook {name} is not documented in docs/plugins/hooks.md"
+
+
+@pytest.fixture
+def broken_distribution(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """An installed third-party plugin whose module fails to import."""
+    (tmp_path / "crmbridge_broken.py").write_text("import no_such_module_anywhere\n")
+    info = tmp_path / "crmbridge_broken-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: crmbridge-broken\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text("[crmbridge]\nbroken = crmbridge_broken\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    plugins.reload()
+    yield tmp_path
+    sys.modules.pop("crmbridge_broken", None)
+    plugins.reload()
+
+
+@pytest.mark.usefixtures("broken_distribution")
+def test_a_plugin_that_fails_to_import_is_recorded_and_stops_nothing() -> None:
+    with crmbridge.connect("attio", emulator=True) as crm:
+        assert crm.objects()
+    assert {"attio", "kizen"} <= set(plugins.providers())
+    assert "no_such_module_anywhere" in plugins.broken()["broken"]
+
+
+@pytest.mark.usefixtures("broken_distribution")
+def test_the_command_line_works_beside_a_broken_plugin() -> None:
+    from click.testing import CliRunner
+
+    from crmbridge import cli
+
+    plugins.call_register_commands(cli.cli)
+    runner = CliRunner()
+    for args in (["--help"], ["--version"]):
+        result = runner.invoke(cli.cli, args)
+        assert result.exit_code == 0, result.output
+    listed = runner.invoke(cli.cli, ["plugins"])
+    assert listed.exit_code == 0, listed.output
+    assert "attio" in listed.output
+    assert "broken" in listed.output
+    assert "no_such_module_anywhere" in listed.output
