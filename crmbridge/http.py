@@ -63,6 +63,7 @@ __all__ = [
     "error_for_status",
     "parse_retry_after",
     "redact_headers",
+    "sensitive_headers",
 ]
 
 log = logging.getLogger("crmbridge.http")
@@ -76,16 +77,33 @@ AMBIGUOUS_WRITE: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "crmbridge_ambiguous_write", default=False
 )
 
-#: Header names that carry credentials or identify a tenant; lower case.
-SENSITIVE_HEADERS = frozenset(
-    {"authorization", "x-api-key", "x-user-id", "x-business-id", "cookie", "set-cookie"}
-)
+#: The HTTP headers that carry credentials whatever the CRM (RFC 9110 §11.6, RFC 6265); lower
+#: case. Each provider adds its own: :meth:`Provider.sensitive_headers`.
+SENSITIVE_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
 
 
-def redact_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> dict[str, str]:
-    """A copy of ``headers`` with every credential replaced by ``[redacted]``."""
+def sensitive_headers(providers: Iterable[type[Provider]] | None = None) -> frozenset[str]:
+    """:data:`SENSITIVE_HEADERS` and the ``sensitive_headers()`` of ``providers`` (default: every
+    registered provider; a plugin that failed to load adds nothing)."""
+    if providers is None:
+        from .plugins import providers as registered
+
+        providers = [info.cls for info in registered().values()]
+    names = set(SENSITIVE_HEADERS)
+    for cls in providers:
+        names |= cls.sensitive_headers()
+    return frozenset(names)
+
+
+def redact_headers(
+    headers: Mapping[str, str] | Iterable[tuple[str, str]],
+    sensitive: Iterable[str] | None = None,
+) -> dict[str, str]:
+    """A copy of ``headers`` with every credential replaced by ``[redacted]``: the names in
+    ``sensitive`` (default: :func:`sensitive_headers`, any case)."""
+    names = sensitive_headers() if sensitive is None else {n.lower() for n in sensitive}
     items = headers.items() if isinstance(headers, Mapping) else headers
-    return {k: ("[redacted]" if k.lower() in SENSITIVE_HEADERS else v) for k, v in items}
+    return {k: ("[redacted]" if k.lower() in names else v) for k, v in items}
 
 
 def describe(request: httpx.Request) -> str:

@@ -285,6 +285,29 @@ class Provider:
         return {}
 
     @classmethod
+    def sensitive_headers(cls) -> frozenset[str]:
+        """Header names (lower case) that carry this provider's credentials or name its account:
+        redacted wherever headers are shown, logged or recorded (:func:`crmbridge.http.
+        redact_headers`, the cassette filters of :mod:`crmbridge.testing.vcr`).
+
+        Default: the names :meth:`auth_headers` sends, read from a probe holding a placeholder
+        for every config key (``__init__`` is not run, so nothing is opened or sent). Override
+        it to add headers ``auth_headers`` does not send, or when it needs more than config."""
+        probe = cls.__new__(cls)
+        probe.base_url = cls.default_base_url
+        probe.config = {k: Secret("crmbridge-probe") for k in (*cls.config_keys, *cls.secret_keys)}
+        try:
+            names = probe.auth_headers()
+        except Exception:  # an auth_headers that needs what __init__ sets: declare them instead
+            return frozenset()
+        return frozenset(name.lower() for name in names)
+
+    @classmethod
+    def ships_emulator(cls) -> bool:
+        """Whether a class between ``cls`` and :class:`Provider` defines :meth:`create_emulator`."""
+        return any("create_emulator" in vars(k) for k in cls.__mro__[: cls.__mro__.index(Provider)])
+
+    @classmethod
     def create_emulator(cls, **options: Any) -> Emulator:
         """A fresh in-process emulator of this CRM, for ``connect(..., emulator=True)``."""
         raise Unsupported(f"the {cls.name} provider ships no emulator", provider=cls.name)

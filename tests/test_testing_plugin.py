@@ -12,23 +12,23 @@ import vcr
 from toy_provider import ToyCRM, ToyProvider
 
 import crmbridge
-from crmbridge.testing import VCR_CONFIG
+from crmbridge.testing import VCR_CONFIG  # type: ignore[attr-defined]
 
 pytest_plugins = ["pytester"]
 
 
-def test_attio_emulator_is_a_connected_bridge(attio_emulator: crmbridge.Bridge) -> None:
-    assert isinstance(attio_emulator, crmbridge.Bridge)
-    assert attio_emulator.name == "attio"
-    assert attio_emulator.emulator is not None
-    person = attio_emulator.create("people", {"email_addresses": ["a@example.com"]})
-    assert attio_emulator.get("people", person.id).id == person.id
+def test_attio_emulator_is_a_connected_bridge(crmbridge_attio_emulator: crmbridge.Bridge) -> None:
+    assert isinstance(crmbridge_attio_emulator, crmbridge.Bridge)
+    assert crmbridge_attio_emulator.name == "attio"
+    assert crmbridge_attio_emulator.emulator is not None
+    person = crmbridge_attio_emulator.create("people", {"email_addresses": ["a@example.com"]})
+    assert crmbridge_attio_emulator.get("people", person.id).id == person.id
 
 
-def test_kizen_emulator_is_a_connected_bridge(kizen_emulator: crmbridge.Bridge) -> None:
-    assert kizen_emulator.name == "kizen"
-    contact = kizen_emulator.create("client_client", {"email": "k@example.com"})
-    assert kizen_emulator.get("client_client", contact.id).id == contact.id
+def test_kizen_emulator_is_a_connected_bridge(crmbridge_kizen_emulator: crmbridge.Bridge) -> None:
+    assert crmbridge_kizen_emulator.name == "kizen"
+    contact = crmbridge_kizen_emulator.create("client_client", {"email": "k@example.com"})
+    assert crmbridge_kizen_emulator.get("client_client", contact.id).id == contact.id
 
 
 def test_emulator_factory_passes_options(crmbridge_emulator: Any) -> None:
@@ -44,24 +44,24 @@ def test_emulators_are_fresh_for_each_test(pytester: pytest.Pytester) -> None:
     """Two tests writing the same unique value each start from an empty emulator."""
     pytester.makepyfile(
         """
-        def test_one(attio_emulator):
-            attio_emulator.create("people", {"email_addresses": ["same@example.com"]})
-            assert len(list(attio_emulator.query("people"))) == 1
+        def test_one(crmbridge_attio_emulator):
+            crmbridge_attio_emulator.create("people", {"email_addresses": ["same@example.com"]})
+            assert len(list(crmbridge_attio_emulator.query("people"))) == 1
 
-        def test_two(attio_emulator):
-            attio_emulator.create("people", {"email_addresses": ["same@example.com"]})
-            assert len(list(attio_emulator.query("people"))) == 1
+        def test_two(crmbridge_attio_emulator):
+            crmbridge_attio_emulator.create("people", {"email_addresses": ["same@example.com"]})
+            assert len(list(crmbridge_attio_emulator.query("people"))) == 1
         """
     )
     pytester.runpytest_inprocess("-p", "no:cacheprovider").assert_outcomes(passed=2)
 
 
-def test_vcr_config_defaults(vcr_config: dict[str, Any]) -> None:
+def test_vcr_config_defaults(crmbridge_vcr_config: dict[str, Any]) -> None:
     """Replay only; every credential header filtered; POST bodies matched."""
-    assert vcr_config["record_mode"] == "none"
-    filtered = {h for h, _ in vcr_config["filter_headers"]}
+    assert crmbridge_vcr_config["record_mode"] == "none"
+    filtered = {h for h, _ in crmbridge_vcr_config["filter_headers"]}
     assert {"authorization", "x-api-key", "x-user-id", "x-business-id"} <= filtered
-    assert "body" in vcr_config["match_on"]
+    assert "body" in crmbridge_vcr_config["match_on"]
 
 
 def test_vcr_config_record_mode_from_environment(
@@ -70,8 +70,8 @@ def test_vcr_config_record_mode_from_environment(
     monkeypatch.setenv("CRMBRIDGE_RECORD", "once")
     pytester.makepyfile(
         """
-        def test_mode(vcr_config):
-            assert vcr_config["record_mode"] == "once"
+        def test_mode(crmbridge_vcr_config):
+            assert crmbridge_vcr_config["record_mode"] == "once"
         """
     )
     pytester.runpytest_inprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
@@ -104,7 +104,7 @@ def test_cassettes_never_hold_credentials(tmp_path: Path) -> None:
     assert played.play_count >= 1
 
 
-def test_instant_retries_skip_the_wait(instant_retries: None) -> None:
+def test_instant_retries_skip_the_wait(crmbridge_instant_retries: None) -> None:
     """A 503 then a 200: retried at once, not after the policy's backoff."""
     service = ToyCRM()
     service.queue = [httpx.Response(503, json={"error": "busy"})] * 2
@@ -119,7 +119,7 @@ def test_instant_retries_skip_the_wait(instant_retries: None) -> None:
     assert len(service.requests) == 5
 
 
-def test_instant_retries_keep_the_attempt_bound(instant_retries: None) -> None:
+def test_instant_retries_keep_the_attempt_bound(crmbridge_instant_retries: None) -> None:
     """Testing mode does not retry more often than the policy allows."""
     service = ToyCRM()
     service.queue = [httpx.Response(503, json={"error": "busy"})] * 10
@@ -132,3 +132,103 @@ def test_instant_retries_keep_the_attempt_bound(instant_retries: None) -> None:
     ):
         list(crm.query("contacts"))
     assert len(service.requests) == 2
+
+
+def test_every_fixture_is_under_the_crmbridge_prefix(pytester: pytest.Pytester) -> None:
+    """pytest-recording owns ``vcr_config``: none of ours may shadow it (or anyone's)."""
+    pytester.makepyfile("def test_nothing():\n    pass\n")
+    result = pytester.runpytest_inprocess("--fixtures", "-p", "no:cacheprovider")
+    ours = [
+        line.split()[0]
+        for line in result.outlines
+        if "crmbridge/testing/pytest_plugin.py" in line or "crmbridge_provider_fixtures" in line
+    ]
+    assert "crmbridge_attio_emulator" in ours
+    assert "crmbridge_kizen_emulator" in ours
+    assert all(name.startswith("crmbridge_") for name in ours), ours
+
+
+API_TOKEN_PLUGIN = '''
+import httpx, pytest
+import crmbridge
+from crmbridge import plugins
+
+class KeyProvider(crmbridge.Provider):
+    """A third-party provider authenticating with its own header."""
+    name = "keyed"
+    default_base_url = "https://keyed.example"
+    config_keys = ("key",)
+    secret_keys = frozenset({"key"})
+
+    def auth_headers(self):
+        return {"Api-Token": self.config["key"].reveal()}
+
+    def list_objects(self):
+        yield self.build_request("GET", "/objects")
+        return []
+
+class Plugin:
+    @crmbridge.hookimpl
+    def crmbridge_register_providers(self, register):
+        register(KeyProvider)
+
+plugins.register_plugin(Plugin(), name="keyed-plugin")
+'''
+
+RECORDED_TESTS = """
+import httpx, pytest
+import crmbridge
+import crmbridge.plugins
+
+@pytest.mark.vcr
+def test_attio():
+    token = "attio-secret-token-1"
+    emulator = crmbridge.plugins.get_provider("attio").create_emulator(token=token)
+    with emulator.serve() as server, crmbridge.connect(
+        "attio", token=token, base_url=server.url
+    ) as crm:
+        crm.create("people", {"email_addresses": ["ada@example.com"]})
+
+@pytest.mark.vcr
+def test_keyed():
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, json=[]))
+    with crmbridge.connect("keyed", key="keyed-secret-token-2", transport=transport) as crm:
+        crm.objects()
+"""
+
+
+def test_pytest_recording_cassettes_hold_no_credential(pytester: pytest.Pytester) -> None:
+    """With pytest-recording and its own ``vcr_config`` (it has one), recording against a
+    served emulator writes no token: the Attio bearer token and a third-party plugin's ``Api-Token``
+    are redacted, as ``Provider.sensitive_headers`` says."""
+    pytest.importorskip("pytest_recording")
+    pytester.makeconftest(API_TOKEN_PLUGIN)
+    pytester.makepyfile(test_recorded=RECORDED_TESTS)
+    result = pytester.runpytest_inprocess("--record-mode=once", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2)
+    cassettes = sorted((pytester.path / "cassettes").rglob("*.yaml"))
+    assert len(cassettes) == 2
+    text = "".join(c.read_text() for c in cassettes)
+    assert "attio-secret-token-1" not in text
+    assert "keyed-secret-token-2" not in text
+    assert text.count("[redacted]") >= 2
+
+
+def test_a_plugins_own_header_is_sensitive() -> None:
+    from crmbridge.http import redact_headers, sensitive_headers
+
+    class Keyed(crmbridge.Provider):
+        name = "keyed"
+        config_keys = ("key",)
+
+        def auth_headers(self) -> dict[str, str]:
+            return {"Api-Token": str(self.config["key"])}
+
+    assert Keyed.sensitive_headers() == {"api-token"}
+    assert "api-token" in sensitive_headers([Keyed])
+    assert redact_headers({"Api-Token": "t", "Accept": "x"}, Keyed.sensitive_headers()) == {
+        "Api-Token": "[redacted]",
+        "Accept": "x",
+    }
+    assert "api-token" in {h for h, _ in crmbridge.testing.vcr_config_for(providers=[Keyed])[
+        "filter_headers"]}  # fmt: skip

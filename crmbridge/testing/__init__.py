@@ -3,11 +3,12 @@
 Installed as a pytest plugin (``pytest11`` entry point ``crmbridge``), so its fixtures are available in
 any project that has crmbridge installed (``docs/testing.md``):
 
-* ``attio_emulator`` / ``kizen_emulator`` — a connected :class:`~crmbridge.Bridge` to a fresh
-  in-process emulator for each test; ``crmbridge_emulator(name, **options)`` for any provider;
-* ``vcr_config`` — header filters for every provider's credentials and body matching for the POST
-  queries, for pytest-recording / vcrpy;
-* ``instant_retries`` — stamina's testing mode, so retry waits cost nothing.
+* ``crmbridge_<provider>_emulator`` (``crmbridge_attio_emulator``, ...) — a connected
+  :class:`~crmbridge.Bridge` to a fresh in-process emulator for each test, one per registered
+  provider that ships an emulator; ``crmbridge_emulator(name, **options)`` for any of them;
+* ``crmbridge_vcr_config`` — header filters for every provider's credentials and body matching for
+  the POST queries, for vcrpy (pytest-recording's cassettes are filtered anyway);
+* ``crmbridge_instant_retries`` — stamina's testing mode, so retry waits cost nothing.
 
 And the provider conformance suite: subclass :class:`ProviderConformance` (``docs/plugins/
 tutorial.md`` shows the ten lines), or one area's class (``UpsertTests``, ...). The suite's names
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .vcr import VCR_CONFIG, vcr_config_for
+from .vcr import vcr_config_for
 
 if TYPE_CHECKING:
     from .conformance import (
@@ -65,4 +66,8 @@ def __getattr__(name: str) -> Any:
         from . import conformance
 
         return getattr(conformance, name)
+    if name == "VCR_CONFIG":  # reads the registered providers: not at import
+        from . import vcr
+
+        return vcr.VCR_CONFIG
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -67,11 +67,6 @@ def _filters(cls: type[Provider]) -> str:
     return ", ".join(op for op in OPERATORS if op in ops) or NO
 
 
-def _has_emulator(cls: type[Provider]) -> bool:
-    """Whether a class between ``cls`` and :class:`Provider` defines ``create_emulator``."""
-    return any("create_emulator" in vars(k) for k in cls.__mro__[: cls.__mro__.index(Provider)])
-
-
 def _rate(value: float | None) -> str:
     return NO if value is None else f"{value:g}/s"
 
@@ -101,7 +96,7 @@ ROWS: tuple[tuple[str, Cell], ...] = (
     ("`history()`", _verb("history", "history")),
     ("list entries", _caps(lambda c: YES if c.lists else NO)),
     ("create options", _verb("create_option")),
-    ("emulator", lambda cls: YES if _has_emulator(cls) else NO),
+    ("emulator", lambda cls: YES if cls.ships_emulator() else NO),
     ("read rate", _caps(lambda c: _rate(c.read_rate))),
     ("write rate", _caps(lambda c: _rate(c.write_rate))),
 )

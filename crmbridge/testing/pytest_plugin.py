@@ -1,23 +1,37 @@
 """The pytest plugin: fixtures for users' own tests (see :mod:`crmbridge.testing` and
 ``docs/testing.md``). Registered with the ``pytest11`` entry point, so installing crmbridge is
-enough; ``-p no:crmbridge`` turns it off."""
+enough; ``-p no:crmbridge`` turns it off.
+
+Every name is under the ``crmbridge_`` prefix, so none collides with another plugin's
+(pytest-recording owns ``vcr_config``):
+
+* ``crmbridge_emulator`` — a factory of Bridges to fresh in-process emulators;
+* ``crmbridge_<provider>_emulator`` — one per registered provider that ships an emulator
+  (``crmbridge_attio_emulator``, ...), made from the registry when pytest starts;
+* ``crmbridge_vcr_config`` — vcrpy settings filtering every provider's credential headers;
+* ``crmbridge_instant_retries`` — stamina's testing mode.
+
+With pytest-recording installed, its cassettes are filtered too, whatever ``vcr_config`` says
+(``pytest_recording_configure`` below).
+"""
 
 from __future__ import annotations
 
+import types
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
 from ..bridge import Bridge, connect
-from .vcr import vcr_config_for
+from .vcr import redact_request, vcr_config_for
 
 #: ``crmbridge_emulator(name, **options)``: a connected Bridge to a fresh emulator of ``name``.
 EmulatorFactory = Callable[..., Bridge]
 
 
 @pytest.fixture
-def instant_retries() -> Iterator[None]:
+def crmbridge_instant_retries() -> Iterator[None]:
     """Retries happen at once (stamina's testing mode), keeping each policy's attempt bound."""
     import stamina
 
@@ -26,9 +40,10 @@ def instant_retries() -> Iterator[None]:
 
 
 @pytest.fixture
-def vcr_config() -> dict[str, Any]:
+def crmbridge_vcr_config() -> dict[str, Any]:
     """vcrpy settings: credentials filtered, POST bodies matched, replay only unless
-    ``CRMBRIDGE_RECORD`` says otherwise."""
+    ``CRMBRIDGE_RECORD`` says otherwise. With pytest-recording, return it from your own
+    ``vcr_config`` fixture to match bodies as well."""
     return vcr_config_for()
 
 
@@ -49,13 +64,46 @@ def crmbridge_emulator() -> Iterator[EmulatorFactory]:
         crm.close()
 
 
-@pytest.fixture
-def attio_emulator(crmbridge_emulator: EmulatorFactory) -> Bridge:
-    """A Bridge to a fresh in-process Attio emulator (state inspectable as ``.emulator``)."""
-    return crmbridge_emulator("attio")
+def _emulator_fixture(name: str) -> Any:
+    def fixture(crmbridge_emulator: EmulatorFactory) -> Bridge:
+        return crmbridge_emulator(name)
+
+    fixture.__doc__ = (
+        f"A Bridge to a fresh in-process {name} emulator (state inspectable as ``.emulator``)."
+    )
+    return pytest.fixture(name=f"crmbridge_{name}_emulator")(fixture)
 
 
-@pytest.fixture
-def kizen_emulator(crmbridge_emulator: EmulatorFactory) -> Bridge:
-    """A Bridge to a fresh in-process Kizen emulator (state inspectable as ``.emulator``)."""
-    return crmbridge_emulator("kizen")
+def provider_fixtures() -> types.ModuleType:
+    """A plugin holding ``crmbridge_<name>_emulator`` for each registered provider with an
+    emulator (a plugin that fails to load adds none and stops nothing)."""
+    from ..plugins import providers
+
+    holder = types.ModuleType("crmbridge_provider_fixtures")
+    for name, info in sorted(providers().items()):
+        if info.cls.ships_emulator():
+            setattr(holder, f"crmbridge_{name}_emulator", _emulator_fixture(name))
+    return holder
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.pluginmanager.register(provider_fixtures(), "crmbridge-provider-fixtures")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_recording_configure(config: pytest.Config, vcr: Any) -> None:
+    """pytest-recording's hook: every cassette it records has the credential headers of every
+    registered provider redacted, after the filters of the test's own ``vcr_config`` (which may
+    name its own ``before_record_request``: so the redaction wraps vcrpy's builder of them)."""
+    build = vcr._build_before_record_request  # vcrpy's: combines filter_headers & co per cassette
+
+    def with_redaction(options: Any) -> Callable[[Any], Any]:
+        given = build(options)
+
+        def before_record_request(request: Any) -> Any:
+            request = given(request)
+            return None if request is None else redact_request(request)
+
+        return before_record_request
+
+    vcr._build_before_record_request = with_redaction
