@@ -84,9 +84,9 @@ def test_attio_to_kizen_every_record(tmp_path: Path) -> None:
         )
         assert contact["email_status"].label == "Not Opted In"
         if person["company"] is None:
-            assert contact["company"] is None
+            assert contact["company_primary"] is None
         else:
-            target = kcompanies[contact["company"].id]
+            target = kcompanies[contact["company_primary"].id]
             assert target["name"] == companies[person["company"].id]["name"]
 
 
@@ -130,11 +130,11 @@ def test_kizen_to_attio_every_record(tmp_path: Path) -> None:
         assert person["phone_numbers"] == (
             [contact["mobile_phone"]] if contact["mobile_phone"] else []
         )
-        if contact["company"] is None:
+        if contact["company_primary"] is None:
             assert person["company"] is None
         else:
             assert companies[person["company"].id]["domains"] == [
-                kcompanies[contact["company"].id]["domain"]
+                kcompanies[contact["company_primary"].id]["domain"]
             ]
     # A second run changes nothing and writes nothing.
     again = _migrate(

@@ -52,6 +52,7 @@ def snapshot(
         "created_by",
         "owner",
         "company",
+        "company_primary",
         "contacts",
         "team",
         "full_name",

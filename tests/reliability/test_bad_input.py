@@ -252,7 +252,7 @@ toml_values = st.recursive(
 )
 field_maps = st.dictionaries(
     st.sampled_from(["name", "email_addresses", "company", "job_title", "nope", "phone_numbers"]),
-    st.sampled_from(["first_name", "email", "company", "titles", "x", "mobile_phone"])
+    st.sampled_from(["first_name", "email", "company_primary", "titles", "x", "mobile_phone"])
     | st.fixed_dictionaries(
         {},
         optional={

@@ -117,7 +117,7 @@ def test_killed_five_times_then_resumed(servers: tuple[str, str], tmp_path: Path
         assert contact["first_name"] == person["name"].first
         assert contact["last_name"] == person["name"].last
         if person["company"] is not None:
-            assert kizen_companies[contact["company"].id] == companies[person["company"].id]
+            assert kizen_companies[contact["company_primary"].id] == companies[person["company"].id]
     assert (
         not (tmp_path / "failures.jsonl").exists() or not (tmp_path / "failures.jsonl").read_text()
     )

@@ -22,7 +22,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from crmbridge import FieldSpec, ObjectSpec, Option, ProviderError, Record
+from crmbridge import FieldSpec, FieldType, ObjectSpec, Option, ProviderError, Record
 from crmbridge.paging import next_link
 
 from .errors import PROVIDER, decode_error
@@ -117,6 +117,13 @@ def decode_field(payload: Mapping[str, Any], object: str | None = None) -> Field
     if not isinstance(slug, str) or not slug:
         raise _bad_payload("a field without an api_name", payload)
     row = kizen_type(payload.get("field_type"))
+    # The pipeline stage is a default dropdown named "stage" (builder-cli deals fixture): a
+    # status, written by moving the record (the provider sends PATCH …/move).
+    stage = (
+        slug == "stage"
+        and payload.get("is_default") is not False
+        and row.field_type in ("dropdown", "stage")
+    )
     multi = _is_to_many(payload) if row.multi is None else row.multi
     options: list[Option] = [
         Option(label=str(o.get("name") or o.get("code") or o.get("id")), id=o.get("id"))
@@ -127,13 +134,13 @@ def decode_field(payload: Mapping[str, Any], object: str | None = None) -> Field
     targets: list[str] = []
     if isinstance(relation, Mapping) and relation.get("related_object_object_name"):
         targets.append(str(relation["related_object_object_name"]))
-    writable = not (
+    writable = stage or not (
         payload.get("is_read_only") or row.write is Write.READ_ONLY or slug in READ_ONLY_FIELD_NAMES
     )
     return FieldSpec(
         slug=slug,
         label=str(payload.get("display_name") or slug),
-        type=row.neutral,
+        type=FieldType.status if stage else row.neutral,
         multi=multi,
         unique=slug == match_key_for(object or ""),
         required=bool(payload.get("is_required")) and slug not in SERVER_DEFAULTED_FIELD_NAMES,

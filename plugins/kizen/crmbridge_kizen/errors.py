@@ -88,6 +88,9 @@ def _field_errors(
     if isinstance(positional, list):
         # Entry n describes request fields[n]; {} means accepted (docs/reference/kizen.md §9, app-engine).
         for i, entry in enumerate(positional):
+            if isinstance(entry, str):  # DRF's plain form: "fields": ["This field is required."]
+                errors.append(FieldError("fields", entry))
+                continue
             if not isinstance(entry, Mapping) or not entry:
                 continue
             sent = request_fields[i] if i < len(request_fields) else {}
@@ -187,5 +190,8 @@ def _build(
     if cls is RateLimited:
         return RateLimited(message, retry_after=retry_after, **kw)
     if field_errors and cls is not ValidationError:
-        message += "; " + "; ".join(str(e) for e in field_errors[:5])
+        # the message is often the first error itself (an archived conflict): said once
+        more = [str(e) for e in field_errors[:5] if e.message != message]
+        if more:
+            message += "; " + "; ".join(more)
     return cls(message, **kw)

@@ -27,7 +27,7 @@ with ``overwrite: {"type": "stage"}`` (documented_examples ``stage_filter``).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -38,7 +38,15 @@ from crmbridge.filters import And, Condition, Filter, Not, Sort
 from crmbridge.provider import ObjectSchema
 
 from .codec import PROVIDER, field_type_of
-from .types import DEFAULT_FIELD_NAMES, KizenType, kizen_type
+from .options import (
+    email_status_token,
+    find_option,
+    is_default,
+    is_email_status,
+    is_stage,
+    looks_like_id,
+)
+from .types import TYPES, KizenType, kizen_type
 
 __all__ = ["NON_CUSTOM_TYPE", "ordering", "search_body", "to_groups"]
 
@@ -136,14 +144,7 @@ def _group(conj: bool, leaves: Sequence[_Leaf], schema: ObjectSchema) -> dict[st
 
 
 def _row(spec: FieldSpec) -> KizenType:
-    return kizen_type(field_type_of(spec))
-
-
-def _is_default(spec: FieldSpec) -> bool:
-    raw = spec.raw if isinstance(spec.raw, Mapping) else {}
-    if isinstance(raw.get("is_default"), bool):
-        return bool(raw["is_default"])
-    return spec.slug in DEFAULT_FIELD_NAMES
+    return TYPES["stage"] if is_stage(spec) else kizen_type(field_type_of(spec))
 
 
 def _filter(leaf: _Leaf, schema: ObjectSchema) -> dict[str, Any]:
@@ -161,6 +162,10 @@ def _filter(leaf: _Leaf, schema: ObjectSchema) -> dict[str, Any]:
     if op in ("eq", "ne") and value is None:
         op, value = "is_empty", op == "eq"
     if op == "is_empty":
+        if "is_empty" not in row.ops:
+            raise _unsupported(
+                f"kizen cannot filter the {row.field_type} field {c.field!r} with is_empty"
+            )
         if not isinstance(value, bool):
             raise ValidationError(f"is_empty() on {c.field!r} takes True or False",
                                   provider=PROVIDER)  # fmt: skip
@@ -179,7 +184,7 @@ def _filter(leaf: _Leaf, schema: ObjectSchema) -> dict[str, Any]:
     if row.field_type == "stage":
         out = {"type": "fields_v2", "subtype": "non_custom", "field": "stage",
                "overwrite": {"type": "stage"}}  # fmt: skip
-    elif _is_default(spec):
+    elif is_default(spec):
         out = {"type": NON_CUSTOM_TYPE, "subtype": "non_custom", "field": spec.slug}
     else:
         if not spec.provider_id:
@@ -200,15 +205,24 @@ def _bad(spec: FieldSpec, value: Any, expected: str) -> ValidationError:
 
 
 def _option_id(spec: FieldSpec, value: Any) -> str:
-    if isinstance(value, Option | str):
-        found = spec.option(value)
+    """An option's filter token: its id; contacts' Email Status takes the slug of its label
+    (admin-cli ``filtering.py``). Dynamic tags are resolved to ids by the provider first (their
+    field metadata has no options); a UUID passes through, as in Kizen's tools."""
+    if is_email_status(spec):
+        token = email_status_token(spec, value)
+        if token is not None:
+            return token
+    elif isinstance(value, Option | str):
+        found = find_option(spec, value)
         if found is not None and found.id:
             return found.id
         if isinstance(value, Option) and value.id:
             return value.id
-        if isinstance(value, str) and not spec.options:
-            return value  # no options in the schema (dynamic tags): taken as an id
+        if isinstance(value, str) and looks_like_id(value):
+            return value
     labels = ", ".join(repr(o.label) for o in spec.options[:20])
+    if spec.type is FieldType.tags:
+        raise _bad(spec, value, f"a tag of the field ({labels or 'it has none yet'})")
     raise _bad(spec, value, f"one of {labels}" if labels else "an option id")
 
 

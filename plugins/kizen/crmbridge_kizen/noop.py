@@ -10,16 +10,32 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from crmbridge import Add, Clear, File, Money, Option, Record, Ref, Remove, User
+from crmbridge import (
+    Add,
+    Clear,
+    FieldSpec,
+    FieldType,
+    File,
+    Money,
+    Option,
+    Record,
+    Ref,
+    Remove,
+    User,
+)
 from crmbridge.provider import ObjectSchema
+
+from .options import find_option
 
 __all__ = ["would_change"]
 
 
 def _key(v: Any) -> Any:
-    """A comparison key that ignores representation: option/ref/user/file by id, numbers exactly."""
+    """A comparison key that ignores representation: options by label (unique per field,
+    case-insensitively, docs/reference/kizen.md §11; given values are first resolved to the
+    field's options by :func:`_given`), ref/user/file by id, numbers exactly."""
     if isinstance(v, Option):
-        return ("option", v.id) if v.id else ("option-label", v.label)
+        return ("option", v.label.casefold())
     if isinstance(v, Ref | File):
         return ("id", v.id)
     if isinstance(v, User):
@@ -35,11 +51,29 @@ def _key(v: Any) -> Any:
     return v
 
 
+_OPTION_TYPES = (FieldType.option, FieldType.status, FieldType.tags)
+
+
+def _given(spec: FieldSpec, v: Any) -> Any:
+    """A given option value (a label, a code or an Option, possibly by id only) as the field's
+    option, so it compares with what Kizen reads back (``{id, name}``): a tag written by label
+    reads back as itself (issue 17: every upsert with tags wrote again)."""
+    if spec.type in _OPTION_TYPES and isinstance(v, str | Option):
+        return find_option(spec, v) or (v if isinstance(v, Option) else Option(v))
+    return v
+
+
 def would_change(record: Record, values: Mapping[str, Any], schema: ObjectSchema) -> bool:
     """Whether writing ``values`` (neutral, validated) to ``record`` would change anything.
     Used to answer ``noop`` for an upsert without writing (docs/providers/kizen.md "noop")."""
-    for slug, new in values.items():
+    for slug, given in values.items():
         spec = schema.field(slug)
+        if isinstance(given, Add | Remove):
+            new: Any = type(given)([_given(spec, v) for v in given.values])
+        elif isinstance(given, list | tuple):
+            new = [_given(spec, v) for v in given]
+        else:
+            new = _given(spec, given)
         current = record.fields.get(slug)
         have = [_key(x) for x in current] if isinstance(current, list) else None
         if isinstance(new, Add):

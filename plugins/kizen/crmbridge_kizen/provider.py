@@ -16,12 +16,14 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
+import attrs
 import httpx
 
 from crmbridge import (
     Capabilities,
     Conflict,
     CRMError,
+    FieldError,
     FieldSpec,
     FieldType,
     ObjectSchema,
@@ -44,7 +46,8 @@ from crmbridge.paging import PageGuard
 from crmbridge.provider import IDEMPOTENT, OnArchived, Secret
 from crmbridge.upsert import Upsert
 
-from . import codec, filters
+from . import codec, filters, tags
+from .options import find_option, is_stage
 from .types import CONTACTS
 
 if TYPE_CHECKING:
@@ -117,6 +120,8 @@ class KizenProvider(Provider):
         #: Field UUID → api_name, to name fields in positional errors of id-keyed writes.
         self._field_slugs: dict[str, str] = {}
         self._remembered: Mapping[str, FieldSpec] | None = None
+        #: (field id, casefolded label) → tag: dynamic tags found so far (ids never change).
+        self._tags: dict[tuple[str, str], Option] = {}
 
     # --- configuration ---------------------------------------------------------------------
 
@@ -244,10 +249,23 @@ class KizenProvider(Provider):
         return objects
 
     def list_fields(self, object: ObjectSpec) -> Plan[list[FieldSpec]]:
-        """``GET /api/custom-objects/{id}/fields``: a bare, unpaginated array (docs/reference/kizen.md §3)."""
+        """``GET /api/custom-objects/{id}/fields`` (a bare, unpaginated array, docs/reference/kizen.md
+        §3), with ``is_default`` from ``GET …/fields/settings-search``: ``/fields`` does not carry
+        it (kizen/kizen-admin-cli ``src/kizen_builder/api/schema.py``). When settings cannot be
+        read (403/404), :data:`~crmbridge_kizen.types.DEFAULT_FIELD_NAMES` decides."""
         ref = quote(object.provider_id or object.slug, safe="")
         rows = yield from self._pages(f"/api/custom-objects/{ref}/fields")
-        fields = [codec.decode_field(r, object.slug) for r in rows if isinstance(r, Mapping)]
+        response = yield self.build_request(
+            "GET", f"/api/custom-objects/{ref}/fields/settings-search", expect=(403, 404)
+        )
+        flags: dict[Any, bool] = {}
+        if response.status_code < 400:
+            settings, _ = codec.decode_page(response.json())
+            flags = {s.get("id"): s["is_default"] for s in settings
+                     if isinstance(s.get("is_default"), bool)}  # fmt: skip
+        flagged = [{**r, "is_default": flags[r.get("id")]} if r.get("id") in flags else r
+                   for r in rows if isinstance(r, Mapping)]  # fmt: skip
+        fields = [codec.decode_field(r, object.slug) for r in flagged]
         self._remember(fields)
         return fields
 
@@ -255,18 +273,75 @@ class KizenProvider(Provider):
         """Add one option: ``POST /api/custom-objects/{object}/fields/{field}/options`` with
         ``{"name": label}`` (kizen/kizen-admin-cli ``api/custom_objects.py``; PATCHing the field's
         ``options`` would replace them all, docs/reference/kizen.md §11); used by ``crmbridge migrate
-        --create-options``."""
+        --create-options``. A pipeline stage is added with ``POST /api/pipelines/{object}/stages``
+        (status ``open``, last; admin-cli ``api/pipelines.py``); a dynamic tag is created by the
+        first write that names it, so an unknown one is answered without an id."""
         if field.type not in (FieldType.option, FieldType.status, FieldType.tags):
             raise ValidationError(f"{schema.slug}.{field.slug} has no options to add to")
         obj = quote(schema.object.provider_id or schema.slug, safe="")
-        ref = quote(field.provider_id or field.slug, safe="")
-        response = yield self.build_request(
-            "POST", f"/api/custom-objects/{obj}/fields/{ref}/options", json={"name": label}
-        )
+        if field.type is FieldType.tags:
+            found = yield from self._with_tags(schema, {field.slug: {label}})
+            return found.fields[field.slug].option(label) or Option(label)
+        if is_stage(field):
+            body = {"name": label, "status": "open", "order": len(field.options)}
+            response = yield self.build_request("POST", f"/api/pipelines/{obj}/stages", json=body)
+        else:
+            ref = quote(field.provider_id or field.slug, safe="")
+            response = yield self.build_request(
+                "POST", f"/api/custom-objects/{obj}/fields/{ref}/options", json={"name": label}
+            )
         payload = response.json()
         if not isinstance(payload, Mapping):
             return Option(label)
         return Option(str(payload.get("name") or label), payload.get("id"))
+
+    # --- dynamic tags and the stage ---------------------------------------------------------
+
+    def _with_tags(self, schema: ObjectSchema, wanted: tags.Wanted) -> Plan[ObjectSchema]:
+        """``schema`` knowing the ids of the tag labels ``wanted`` (:mod:`crmbridge_kizen.tags`)."""
+        if not wanted:
+            return schema
+        return (yield from tags.with_tags(
+            schema, wanted, lambda path, params: self.build_request("GET", path, params=params),
+            self._follow, self._tags,
+        ))  # fmt: skip
+
+    def _prepare(
+        self, schema: ObjectSchema, values: Mapping[str, Any]
+    ) -> Plan[tuple[ObjectSchema, dict[str, Any], str | None]]:
+        """Before a write: tag labels resolved to ids, and the stage taken out of the values (it is
+        moved, not written: ``(schema, values without the stage, stage id or None)``)."""
+        schema = yield from self._with_tags(schema, tags.labels_in_values(schema, values))
+        rest = dict(values)
+        stage_id = None
+        for slug in [s for s in rest if (spec := schema.fields.get(s)) and is_stage(spec)]:
+            spec, given = schema.fields[slug], rest.pop(slug)
+            found = find_option(spec, given)
+            if found is None or not found.id:
+                labels = ", ".join(repr(o.label) for o in spec.options)
+                raise ValidationError(
+                    f"invalid value for {slug!r}", provider=self.name,
+                    field_errors=[FieldError(slug, "unknown stage", value=given,
+                                             expected=f"one of {labels}")],
+                )  # fmt: skip
+            stage_id = found.id
+        return schema, rest, stage_id
+
+    def _move(self, schema: ObjectSchema, record: Record, stage_id: str | None) -> Plan[Record]:
+        """``PATCH /api/records/{object}/{id}/move {"stage_id"}`` when the record is elsewhere,
+        then the record read back (docs/reference/kizen.md §4 "Move stage"; admin-cli
+        ``api/pipelines.py`` ``move_record``). Not atomic with the write before it."""
+        current = next((v for s, v in record.fields.items()
+                        if (spec := schema.fields.get(s)) and is_stage(spec)), None)  # fmt: skip
+        if (
+            stage_id is None
+            or record.id is None
+            or (isinstance(current, Option) and current.id == stage_id)
+        ):
+            return record
+        yield self.build_request("PATCH", self._records(schema, record.id, "move"),
+                                 json={"stage_id": stage_id}, idempotent=True)  # fmt: skip
+        return (yield from self.get(schema, record.id))
 
     # --- reads -----------------------------------------------------------------------------
 
@@ -311,6 +386,7 @@ class KizenProvider(Provider):
         """``POST /api/records/{object}/search`` with ``page``/``page_size``/``ordering`` in the
         query string and filter groups in the body (docs/reference/kizen.md §8); the next page is the ``next``
         link, followed only on the base URL's host."""
+        schema = yield from self._with_tags(schema, tags.labels_in_filter(schema, query.where))
         body = filters.search_body(query.where, schema, field_names=query.fields)
         if cursor is None:
             params = {
@@ -351,10 +427,11 @@ class KizenProvider(Provider):
         """``POST /api/records/{object}/add`` (any 2xx, docs/reference/kizen.md §4). Contacts are written with
         field ids (name-keyed contact creates can 403, docs/reference/kizen.md §11). ``on_archived`` → the
         ``unarchive`` key (``error`` → ``prompt``, Kizen's default and its proven contacts path)."""
+        schema, values, stage_id = yield from self._prepare(schema, values)
         _, record = yield from self._add(
             schema, values, codec.archive_policy("create", on_archived)
         )
-        return record
+        return (yield from self._move(schema, record, stage_id))
 
     def _add(
         self, schema: ObjectSchema, values: Mapping[str, Any], policy: Mapping[str, str]
@@ -378,7 +455,11 @@ class KizenProvider(Provider):
     ) -> Plan[Record]:
         """``PATCH /api/records/{object}/{id}?return_all_fields=true`` (PUT's treatment of
         omitted fields is unconfirmed, docs/reference/kizen.md §13.9). ``on_archived="replace"`` →
-        ``archived_conflict: overwrite``."""
+        ``archived_conflict: overwrite``. A stage is moved after (:meth:`_move`)."""
+        schema, values, stage_id = yield from self._prepare(schema, values)
+        if stage_id is not None and not values:
+            record = yield from self.get(schema, id)
+            return (yield from self._move(schema, record, stage_id))
         fields = self._fields(schema, values)
         body: dict[str, Any] = {"fields": fields, **codec.archive_policy("update", on_archived)}
         request = self.build_request(
@@ -389,9 +470,17 @@ class KizenProvider(Provider):
             idempotent=self._only_sets(fields),
         )
         response = yield request
-        return (yield from self._record(schema, response.json()))
+        record = yield from self._record(schema, response.json())
+        return (yield from self._move(schema, record, stage_id))
 
     # --- upsert hooks (the path itself is crmbridge/upsert.py) ------------------------------
+
+    def prepare_upsert(self, call: Upsert) -> Plan[Upsert]:
+        """Tag labels resolved to ids before the search, so the noop check compares a tag given
+        by label with the tag Kizen reads back (:mod:`crmbridge_kizen.tags`)."""
+        schema = yield from self._with_tags(call.schema, tags.labels_in_values(call.schema,
+                                                                               call.values))  # fmt: skip
+        return call if schema is call.schema else attrs.evolve(call, schema=schema)
 
     def would_change(self, call: Upsert, record: Record) -> bool:
         """:func:`crmbridge_kizen.codec.would_change`: Kizen's values compared as Kizen holds them."""
@@ -402,8 +491,8 @@ class KizenProvider(Provider):
         published schema omits ``fields``; Kizen's own client sends it,
         docs/reference/kizen.md §6, §13.1).
         Kizen matches on ``email`` (contacts) or ``name``, case-insensitively, and says what it
-        did in ``action``."""
-        schema, values = call.schema, call.values
+        did in ``action``. A stage is moved after (:meth:`_move`)."""
+        schema, values, stage_id = yield from self._prepare(call.schema, call.values)
         fields = self._fields(schema, values, by_id=schema.slug == CONTACTS)
         body = {
             "lookup_value": call.value,
@@ -434,14 +523,16 @@ class KizenProvider(Provider):
             record = yield from self.get(schema, payload["id"])
         else:
             record = yield from self._record(schema, payload)
-        return UpsertResult(action, record)
+        return UpsertResult(action, (yield from self._move(schema, record, stage_id)))
 
     def insert(self, call: Upsert) -> Plan[UpsertResult]:
         """An emulated upsert's create: ``POST …/add``, where ``on_archived="unarchive"`` brings
         an archived record back and Kizen answers ``action: unarchived``."""
+        schema, values, stage_id = yield from self._prepare(call.schema, call.values)
         payload, record = yield from self._add(
-            call.schema, call.values, codec.archive_policy("create", call.on_archived)
+            schema, values, codec.archive_policy("create", call.on_archived)
         )
+        record = yield from self._move(schema, record, stage_id)
         action = payload.get("action") if isinstance(payload, Mapping) else None
         return UpsertResult("unarchived" if action == "unarchived" else "created", record)
 

@@ -139,7 +139,10 @@ _RELATION_OPS = {
 _RELATION_NEG = {"eq": "is_none_of", "ne": "is_any_of", "in": "is_none_of", "contains": "!contains"}
 _FILES_OPS = {"lt": "<", "gt": ">", "gte": ">=", "is_empty": "is_blank"}
 _TIMEZONE_OPS = {"eq": "=", "ne": "!=", "is_empty": "is_blank"}
-_STAGE_OPS = {"eq": "="}
+# The stage's own condition set (admin-cli filtering.py _STAGE_CONDITIONS; time_in_stage,
+# entered_stage and left_stage have no neutral operator).
+_STAGE_OPS = {"eq": "=", "ne": "!=", "in": "is_any_of"}
+_STAGE_NEG = {"eq": "!=", "ne": "=", "in": "is_none_of"}
 
 
 def _row(
@@ -188,7 +191,7 @@ _ROWS = (
     # The pipeline stage default field: read as {id, name, status, order}; moved with
     # PATCH .../move {"stage_id"}, never through "fields" (docs/reference/kizen.md §5, documented_examples
     # pipeline_stage_read); filtered with overwrite {"type": "stage"} (stage_filter).
-    _row("stage", FieldType.status, Write.READ_ONLY, _STAGE_OPS),
+    _row("stage", FieldType.status, Write.READ_ONLY, _STAGE_OPS, _STAGE_NEG),
 )
 # fmt: on
 
@@ -211,13 +214,17 @@ TO_MANY_RELATIONS = frozenset({"primary_for", "additional", "additional_for", "o
                                "many_to_many"})  # fmt: skip
 
 #: Default (non-custom) fields: filtered by api_name with ``subtype: non_custom`` instead of by
-#: ``"custom"::<uuid>`` (docs/reference/kizen.md §8 filter wire format; default field lists in §1.1 "Objects").
-#: Used only when the field metadata carries neither ``is_default`` nor ``is_deletable``.
+#: ``"custom"::<uuid>`` (docs/reference/kizen.md §8 filter wire format; default field lists in
+#: §1.1 "Objects"). ``is_default`` comes from ``…/fields/settings-search`` (kizen-admin-cli
+#: ``api/schema.py``); this list is the fallback when that endpoint cannot be read: every default
+#: field of objects, pipelines and contacts (the contact list of kizen/builder-cli
+#: ``tests/fixtures/objects/client_client.json``, with ``tags`` and the two company relationships).
 DEFAULT_FIELD_NAMES = frozenset({
     "name", "display_name", "owner", "created", "updated", "stage", "entity_value",
     "estimated_close_date", "actual_close_date", "percentage_chance_to_close", "reasons_lost",
     "first_name", "last_name", "full_name", "email", "business_phone", "mobile_phone",
-    "home_phone", "titles", "birthday", "email_status", "timezone",
+    "home_phone", "titles", "tags", "birthday", "email_status", "timezone", "company_primary",
+    "company_additional",
 })  # fmt: skip
 
 #: System fields Kizen computes (timestamps, calculated names); never written

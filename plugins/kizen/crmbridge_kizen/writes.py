@@ -29,6 +29,7 @@ from crmbridge.provider import ObjectSchema, OnArchived
 from crmbridge.upsert import DEFAULT_ON_ARCHIVED
 
 from .errors import PROVIDER
+from .options import find_option, is_stage
 from .reads import rating_of
 from .types import KizenType, Write, field_type_of, kizen_type
 
@@ -135,7 +136,7 @@ def _w_option(v: Any, spec: FieldSpec) -> dict[str, str]:
     # {"id": option-uuid} is the live round-trip-tested form; {"name": label} is accepted
     # (docs/reference/kizen.md §5 dropdown, §13.5; documented_examples write_fields_wire_shape).
     opt = _as_option(v)
-    found = spec.option(opt)
+    found = find_option(spec, opt)  # label, id or code (docs/reference/kizen.md §11)
     if found is not None and found.id:
         return {"id": found.id}
     if spec.options and found is None and opt.id is None:
@@ -179,12 +180,31 @@ def _w_file(v: Any, spec: FieldSpec) -> str:
     raise _Invalid("a File or an uploaded file id")
 
 
+def _rating_scale(spec: FieldSpec) -> tuple[int, int] | None:
+    """``(min, max)`` of a rating field: its ``rating`` metadata, else its options' codes
+    (``{name: "1 - Low", code: "1"}``, recording patients.excerpt.json); ``None`` when unknown."""
+    raw = spec.raw if isinstance(spec.raw, Mapping) else {}
+    scale = raw.get("rating")
+    if isinstance(scale, Mapping):
+        lo, hi = scale.get("min_value"), scale.get("max_value")
+        if isinstance(lo, int) and isinstance(hi, int):
+            return lo, hi
+    codes = [rating_of(o, spec) for o in raw.get("options") or () if isinstance(o, Mapping)]
+    return (min(codes), max(codes)) if codes else None
+
+
 def _w_rating(v: Any, spec: FieldSpec) -> int:
-    # An integer (admin-cli coerces "3" to 3, docs/reference/kizen.md §5); an option "1 - Low" means 1.
+    # An integer (admin-cli coerces "3" to 3, docs/reference/kizen.md §5); an option "1 - Low"
+    # means 1. Kizen refuses a rating outside the field's scale (5 or 10, docs/reference/kizen.md
+    # §1.1 custom-fields page): refused here, before any request.
     if isinstance(v, Option):
         found = spec.option(v) or v
         v = rating_of({"name": found.label}, spec)
-    return _w_integer(v, spec)
+    n = _w_integer(v, spec)
+    scale = _rating_scale(spec)
+    if scale is not None and not scale[0] <= n <= scale[1]:
+        raise _Invalid(f"a rating from {scale[0]} to {scale[1]}", f"{n} is outside the scale")
+    return n
 
 
 def _w_read_only(v: Any, spec: FieldSpec) -> Any:
@@ -282,6 +302,10 @@ def encode_fields(
         spec = fields.get(slug) or schema.field(slug)
         if not spec.writable and kizen_type(field_type_of(spec)).write is not Write.READ_ONLY:
             errors.append(FieldError(slug, "the field is read-only", value=value))
+            continue
+        if is_stage(spec):  # the provider moves it (PATCH …/move); never sent as a field
+            errors.append(FieldError(slug, "the stage is moved with PATCH .../move, not written "
+                                           "as a field", value=value))  # fmt: skip
             continue
         try:
             change, payload = _encode(spec, value)

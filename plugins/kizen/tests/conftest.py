@@ -16,6 +16,7 @@ from crmbridge.provider import ObjectSchema
 # Test directories are not packages (importlib mode): make the shared helpers importable.
 sys.path.insert(0, str(Path(__file__).parent))
 
+from crmbridge_kizen.emulator import KizenEmulator
 from kizen_support import CREDS, FakeKizen, load, schema_from
 
 
@@ -54,3 +55,25 @@ def crm(fake: FakeKizen) -> Iterator[crmbridge.Bridge]:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "cassette(name): the cassette a test replays")
+
+
+@pytest.fixture
+def strict() -> Iterator[tuple[crmbridge.Bridge, KizenEmulator]]:
+    """A Bridge on a fresh emulator that fails the test on any 4xx the emulator answers: the
+    provider must never send what Kizen refuses (issue 17 "Both"). Until the shared mode lands
+    (engineer attio), this wraps the emulator's ``handle``."""
+    emu = KizenEmulator()
+    refused: list[str] = []
+    handle = emu.handle
+
+    def watched(request: httpx.Request) -> httpx.Response:
+        response = handle(request)
+        if 400 <= response.status_code < 500:
+            refused.append(f"{request.method} {request.url.path} -> {response.status_code} "
+                           f"{response.text[:300]}")  # fmt: skip
+        return response
+
+    emu.handle = watched  # type: ignore[method-assign]
+    with crmbridge.connect("kizen", emulator=emu) as bridge:
+        yield bridge, emu
+    assert refused == [], "the emulator refused what the provider sent"

@@ -107,9 +107,15 @@ def test_archive_restore(crm: crmbridge.Bridge) -> None:
 
 @cassette("errors")
 def test_errors(crm: crmbridge.Bridge) -> None:
-    with pytest.raises(ValidationError) as info:
+    with pytest.raises(ValidationError) as early:  # outside the 1-5 scale: refused unsent
         crm.update("patients", ADA, {"name": "Ada", "pain_level": 7})
-    assert [e.field for e in info.value.field_errors] == [None, "pain_level"]
+    assert [e.field for e in early.value.field_errors] == ["pain_level"]
+    assert early.value.request_id is None
+    with pytest.raises(ValidationError) as info:  # an unknown team member: only Kizen knows
+        crm.update(
+            "patients", ADA, {"name": "Ada", "owner": "00000000-0000-4000-8000-00000000dead"}
+        )
+    assert [e.field for e in info.value.field_errors] == [None, "owner"]
     assert info.value.request_id == "req-0400"
     with pytest.raises(NotFound) as missing:
         crm.get("patients", "00000000-0000-4000-8000-000000000000")

@@ -245,7 +245,7 @@ def test_type_table_neutral_types(widgets: ObjectSchema) -> None:
     assert {s: f.type for s, f in widgets.fields.items()} == expected
     multi = {s for s, f in widgets.fields.items() if f.multi}
     assert multi == {"features", "labels", "attachments", "contacts"}
-    assert not widgets.fields["stage"].writable
+    assert widgets.fields["stage"].writable  # moved by the provider (PATCH …/move)
 
 
 # --- reads: the awkward shapes ----------------------------------------------------------------
@@ -528,3 +528,20 @@ def test_uniqueness_is_a_conflict(body: dict[str, Any]) -> None:
 )
 def test_other_400_stay_validation_errors(body: dict[str, Any]) -> None:
     assert type(codec.decode_error(400, body)) is ValidationError
+
+
+def test_drf_fields_entry_as_a_list_of_strings_keeps_its_message() -> None:
+    """DRF's plain form ``{"fields": ["This field is required."]}`` (a PUT without ``fields``,
+    docs/reference/kizen.md §9): the message is the error's, not "kizen answered HTTP 400"."""
+    error = codec.decode_error(400, {"fields": ["This field is required."]})
+    assert "This field is required." in str(error)
+    assert [(e.field, e.message) for e in error.field_errors] == [
+        ("fields", "This field is required.")
+    ]
+
+
+def test_an_archived_conflict_says_its_message_once() -> None:
+    message = 'An archived contact matches "ada@x.io". Set oncreate_unarchive.'
+    error = codec.decode_error(400, {"non_field_errors": [message], "fields": [{}]})
+    assert isinstance(error, Conflict)
+    assert str(error).count("An archived contact") == 1

@@ -112,7 +112,7 @@ def test_summarised_relationship_matches_the_spec() -> None:
     emu = KizenEmulator()
     company = emu.seed_record("companies_company", {"name": "Big"})
     for i in range(101):
-        emu.seed_record("client_client", {"email": f"x{i}@example.com", "company": company})
+        emu.seed_record("client_client", {"email": f"x{i}@example.com", "company_primary": company})
     check(client(emu).get(f"/api/records/companies_company/{company}").json(), "EntityRecordList")
 
 

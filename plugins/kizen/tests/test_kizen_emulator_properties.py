@@ -77,13 +77,13 @@ def test_relationship_links_stay_symmetric(ops: list[tuple[int, int, bool]]) -> 
     for person, company, via_contact in ops:
         if via_contact:
             c.patch(f"/api/records/client_client/{contacts[person]}",
-                    json={"fields": [{"name": "company", "value": {"id": companies[company]}}]})  # fmt: skip
+                    json={"fields": [{"name": "company_primary", "value": {"id": companies[company]}}]})  # fmt: skip
         else:
             c.patch(f"/api/records/companies_company/{companies[company]}",
                     json={"fields": [{"name": "contacts", "add_values": [{"id": contacts[person]}]}]})  # fmt: skip
     forward = {}
     for row in emu.records("client_client"):
-        company = row["values"].get("company")
+        company = row["values"].get("company_primary")
         if company:
             forward[row["id"]] = company["id"]
     inverse = {}

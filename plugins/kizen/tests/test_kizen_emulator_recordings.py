@@ -392,7 +392,7 @@ def test_read_value_shapes_by_type() -> None:
                                                     "employee_count": 40})  # fmt: skip
     contacts = [emu.seed_record("client_client", {"email": f"{n}@example.com", "first_name": n,
                                                   "titles": [{"name": "Hot"}, {"name": "Inbound"}],
-                                                  "company": {"id": company},
+                                                  "company_primary": {"id": company},
                                                   "birthday": "2026-03-31"})
                 for n in ("ada", "alan")]  # fmt: skip
     project = emu.seed_record("projects", {"name": "P", "billable": True,

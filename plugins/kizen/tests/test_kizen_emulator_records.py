@@ -377,13 +377,13 @@ def test_upsert_onupdate_archived_conflict(c: httpx.Client) -> None:
 def test_relationship_both_sides_and_moves(c: httpx.Client) -> None:
     acme = add(c, CO, name="Acme")["id"]
     globex = add(c, CO, name="Globex")["id"]
-    ada = add(c, CT, email="ada@example.com", first_name="Ada", company={"id": acme})
-    assert values(ada)["company"] == {"id": acme, "name": "Acme", "display_name": "Acme"}
+    ada = add(c, CT, email="ada@example.com", first_name="Ada", company_primary={"id": acme})
+    assert values(ada)["company_primary"] == {"id": acme, "name": "Acme", "display_name": "Acme"}
     contacts = values(c.get(f"{CO}/{acme}").json())["contacts"]
     assert [x["id"] for x in contacts] == [ada["id"]]
     assert set(contacts[0]) >= {"id", "display_name", "first_name", "last_name", "email"}
     # moving the contact (to-one side) removes it from the old company
-    c.patch(f"{CT}/{ada['id']}", json={"fields": [{"name": "company", "value": globex}]})
+    c.patch(f"{CT}/{ada['id']}", json={"fields": [{"name": "company_primary", "value": globex}]})
     assert "contacts" not in values(c.get(f"{CO}/{acme}").json())
     assert len(values(c.get(f"{CO}/{globex}").json())["contacts"]) == 1
     # archived related records are not shown
@@ -393,11 +393,11 @@ def test_relationship_both_sides_and_moves(c: httpx.Client) -> None:
 
 def test_relationship_errors(c: httpx.Client) -> None:
     acme = add(c, CO, name="Acme")["id"]
-    r = c.post(f"{CT}/add", json={"fields": [{"name": "company", "value": {"id": "nope"}}]})
+    r = c.post(f"{CT}/add", json={"fields": [{"name": "company_primary", "value": {"id": "nope"}}]})
     assert r.json()["fields"] == [{"value": ['Invalid pk "nope" - object does not exist.']}]
     two = c.post(
         f"{CT}/add",
-        json={"fields": [{"name": "company", "value": [{"id": acme}, {"id": acme + "x"}]}]},
+        json={"fields": [{"name": "company_primary", "value": [{"id": acme}, {"id": acme + "x"}]}]},
     )
     assert two.status_code == 400
 
@@ -406,7 +406,7 @@ def test_value_summary_past_100_and_field_values(c: httpx.Client, emu: KizenEmul
     acme = add(c, CO, name="Acme")["id"]
     for i in range(101):
         emu.seed_record("client_client", {"email": f"p{i}@example.com", "first_name": f"P{i}",
-                                          "company": {"id": acme}})  # fmt: skip
+                                          "company_primary": {"id": acme}})  # fmt: skip
     body = c.get(f"{CO}/{acme}").json()
     fid = field_id(emu, "companies_company", "contacts")
     entry = body["fields"][fid]

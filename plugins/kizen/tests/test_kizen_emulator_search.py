@@ -280,9 +280,8 @@ def test_filtered_search_results_are_cached_between_pages() -> None:
     emu = KizenEmulator(seed="demo", demo_size=2000)
     state = emu.store.objects["client_client"]
     c = client(emu)
-    fid = emu.field("client_client", "email").id
     body = {"query": [{"and": True, "filters": [
-        {"type": "fields_v2", "subtype": "custom", "field": f'"custom"::{fid}',
+        {"type": "fields", "subtype": "non_custom", "field": "email",
          "condition": "contains", "value": "ada"}]}]}  # fmt: skip
     first = c.post(f"{CT}/search", params={"page_size": 10}, json=body).json()
     state.records = CountingDict(state.records)
@@ -306,11 +305,10 @@ def test_writes_are_visible_to_the_next_search(c: httpx.Client) -> None:
 def test_relationship_filter_sees_archives_of_the_other_side() -> None:
     emu = KizenEmulator()
     acme = emu.seed_record("companies_company", {"name": "Acme"})
-    ada = emu.seed_record("client_client", {"email": "ada@example.com", "company": acme})
+    ada = emu.seed_record("client_client", {"email": "ada@example.com", "company_primary": acme})
     c = client(emu)
-    fid = emu.field("companies_company", "contacts").id
     body = {"query": [{"and": True, "filters": [
-        {"type": "fields_v2", "subtype": "custom", "field": f'"custom"::{fid}',
+        {"type": "fields", "subtype": "non_custom", "field": "contacts",
          "condition": "contains", "value": [ada]}]}]}  # fmt: skip
     assert c.post(f"{CO}/search", json=body).json()["count"] == 1
     c.delete(f"{CT}/{ada}")

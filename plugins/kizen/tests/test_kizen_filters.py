@@ -59,6 +59,7 @@ def test_documented_default_field_spelling(widgets: ObjectSchema) -> None:
                  "condition": "=", "value": "some text"}  # fmt: skip
 
 
+TAG = "7e0c1a52-0000-4000-8000-000000000001"
 D = dt.datetime(2026, 3, 31, 12, 27, 20, 152070, tzinfo=dt.timezone(dt.timedelta(hours=-5)))
 
 # (filter, condition, value): one or more rows per type family (docs/reference/kizen.md §8 conditions by type)
@@ -85,7 +86,7 @@ CONDITIONS: list[tuple[Filter, str, Any]] = [
     (F("features").contains("Api"), "has", ["opt-api"]),
     (~F("features").contains("Api"), "!has", ["opt-api"]),
     (F("features").is_in(["Api", "Sso"]), "has_any", ["opt-api", "opt-sso"]),
-    (~F("labels").is_in(["t1"]), "!has_any", ["t1"]),
+    (~F("labels").is_in([TAG]), "!has_any", [TAG]),  # a tag id (labels: test_tags_by_label)
     (F("owner") == User(id="e1"), "=", "e1"),
     (F("owner").is_in(["e1", "e2"]), "is_any_of", ["e1", "e2"]),
     (F("company") == Ref("companies_company", "co1"), "is_any_of", ["co1"]),
@@ -114,7 +115,8 @@ def test_conditions_per_type(
         (~(F("seats") < 3), "with not lt"),
         (F("active") != True, "checkbox field 'active' with ne"),  # noqa: E712
         (F("phone").starts_with("+1"), "phonenumber"),
-        (F("stage") != "s-won", "stage field .stage. with ne"),
+        (F("stage").is_empty(), "stage field .stage. with is_empty"),
+        (F("active").is_empty(), "checkbox field 'active' with is_empty"),
         (F("hologram") == "x", "hologram"),
         (F("name") > "m", "text field 'name' with gt"),
         (F("value.amount") > 1, "sub-property"),

@@ -175,15 +175,24 @@ def test_query_unsupported_filter_sends_nothing(crm: crmbridge.Bridge, fake: Fak
 # --- writes ---------------------------------------------------------------------------------
 
 
+TAGS = r"/api/pipelines/[^/]+/fields/00000000-0000-4000-8000-000000000020/tags"
+
+
 def test_create(crm: crmbridge.Bridge, fake: FakeKizen) -> None:
+    """Tags by label are written by id when Kizen has them (found through the tag endpoint: field
+    metadata lists no tags, kizen-admin-cli api/schema.py); a new one goes by name (Kizen makes it)."""
     fake.on("POST", W + "/add", fake.json({**widget(), "action": "created"}, 201))
-    record = crm.create("widgets", {"name": "Gizmo", "size": "small", "labels": ["Hot"]})
+    fake.on("GET", TAGS, lambda r: fake.json({"count": 1, "next": None, "results": [
+        {"id": "tag-hot", "name": "Hot"}] if r.url.params["search"] == "hot" else []}))  # fmt: skip
+    record = crm.create("widgets", {"name": "Gizmo", "size": "small", "labels": ["hot", "Cold"]})
     assert record.id == "w1"
-    assert body(fake.sent()[0]) == {
+    searched = sorted(r.url.params["search"] for r in fake.sent("GET", TAGS))
+    assert searched == ["Cold", "hot"]
+    assert body(fake.sent("POST")[0]) == {
         "fields": [
             {"name": "name", "value": "Gizmo"},
             {"name": "size", "value": {"id": "opt-small"}},
-            {"name": "labels", "value": [{"name": "Hot"}]},
+            {"name": "labels", "value": [{"id": "tag-hot"}, {"name": "Cold"}]},
         ],
         "unarchive": "prompt",
     }

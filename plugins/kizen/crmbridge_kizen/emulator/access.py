@@ -141,6 +141,7 @@ class StateAccess:
         display_name: str | None = None,
         options: Sequence[str | Mapping[str, Any]] | None = None,
         is_required: bool = False,
+        is_hidden: bool = False,
         currency: str = "USD",
         rating_scale: int = 5,
         meta: Mapping[str, Any] | None = None,
@@ -150,7 +151,8 @@ class StateAccess:
         related_field_id: str | None = None,
         related_display_name: str | None = None,
     ) -> FieldDef:
-        """Add a field (a relationship also adds its inverse on ``related_object``)."""
+        """Add a field (a relationship also adds its inverse on ``related_object``). A hidden field
+        is read only by ``GET`` with ``include_hidden_fields=true``."""
         with self.lock:
             state = self._state(obj)
             if field_type == "relationship":
@@ -163,10 +165,12 @@ class StateAccess:
                     b_id=related_field_id,
                 )  # fmt: skip
                 return fa
-            return make_field(
+            field = make_field(
                 state.obj, name, field_type, display_name=display_name, id=id, options=options,
                 is_required=is_required, currency=currency, rating_scale=rating_scale, meta=meta,
             )  # fmt: skip
+            field.is_hidden = is_hidden
+            return field
 
     def seed_record(
         self,
@@ -186,7 +190,7 @@ class StateAccess:
             for entry, value in zip(entries, values.values(), strict=True):
                 entry["value"] = value
             try:
-                plan = self.writer.plan(state, entries)
+                plan = self.writer.plan(state, entries, seed=True)
             except ApiError as exc:
                 raise ValueError(f"invalid seed values for {obj}: {exc.body}") from None
             record = self.writer.create(state, plan, record_id=id)

@@ -27,6 +27,7 @@ from .schema import (
 from .serialize import created_value, display_name, full_name, updated_value
 
 __all__ = [
+    "CONTACT_COMPANY_FIELDS",
     "CONTACT_DEFAULT_FIELDS",
     "EMAIL_STATUSES",
     "make_field",
@@ -35,30 +36,43 @@ __all__ = [
     "relate",
 ]
 
-#: Contact default fields (docs/reference/kizen.md §1.1 "Contact default fields", §11): 15 in all.
+#: Contact default fields as the live field list shows them (kizen/builder-cli
+#: ``tests/fixtures/objects/client_client.json``, a sanitized ``GET …/fields`` capture, in its order),
+#: plus ``full_name`` (calculated; docs/reference/kizen.md §1.1 "Contact default fields"). Contacts
+#: have no ``owner`` and no ``name``; the two company relationships are added by
+#: :func:`.standard.build_standard` (they need the companies object).
 CONTACT_DEFAULT_FIELDS: tuple[tuple[str, str, str], ...] = (
     ("first_name", "First Name", "text"),
     ("last_name", "Last Name", "text"),
-    ("full_name", "Full Name", "text"),
     ("email", "Email", "email"),
+    ("created", "Date Created", "datetime"),
+    ("email_status", "Email Status", "dropdown"),
     ("business_phone", "Business Phone", "phonenumber"),
     ("mobile_phone", "Mobile Phone", "phonenumber"),
     ("home_phone", "Home Phone", "phonenumber"),
     ("titles", "Titles", "dynamictags"),
     ("tags", "Tags", "dynamictags"),
-    ("birthday", "Birthday", "date"),
-    ("email_status", "Email Status", "dropdown"),
-    ("timezone", "Timezone", "timezone"),
-    ("owner", "Owner", "team_selector"),
-    ("created", "Date Created", "datetime"),
     ("updated", "Last Modified", "datetime"),
+    ("birthday", "Birthday", "date"),
+    ("timezone", "Timezone", "timezone"),
+    ("full_name", "Full Name", "text"),
 )
-#: The fixed Email Status options; filters take the slug (docs/reference/kizen.md §8: ``opted_in``).
+#: The contact default relationships to companies (same capture): ``(api name, label,
+#: relation_type, inverse api name, inverse label)``.
+CONTACT_COMPANY_FIELDS: tuple[tuple[str, str, str, str, str], ...] = (
+    ("company_primary", "Primary Company Record", "primary", "contacts",
+     "Primary for Contact Records"),
+    ("company_additional", "Additional Company Records", "additional", "additional_contacts",
+     "Additional for Contact Records"),
+)  # fmt: skip
+#: The fixed Email Status options ``(code, label)`` of the same capture. Search filters take the
+#: snake_case slug of the label (``unsubscribed_from_all``), not the option id (kizen/kizen-admin-cli
+#: ``src/kizen_builder/filtering.py``, docs/reference/kizen.md §8).
 EMAIL_STATUSES = (
     ("opted_in", "Opted In"),
     ("not_opted_in", "Not Opted In"),
-    ("unsubscribed", "Unsubscribed"),
-    ("suppressed", "Suppressed"),
+    ("unsubscribed", "Unsubscribed From All"),
+    ("suppression_list", "Suppression List"),
 )
 #: Stage statuses of pipeline stages ([KZ] ``pipeline_stage_read``).
 STAGE_STATUSES = frozenset({"open", "won", "lost", "disqualified"})
@@ -209,7 +223,8 @@ def new_object(
 
 
 def new_contacts_object() -> ObjectDef:
-    """``client_client`` with the 15 contact default fields (docs/reference/kizen.md §1.1, §3, §11)."""
+    """``client_client`` with the contact default fields of :data:`CONTACT_DEFAULT_FIELDS` (the
+    company relationships come with the companies object, :func:`.standard.build_standard`)."""
     obj = ObjectDef(
         id=object_id("client_client"),
         name="client_client",
@@ -246,14 +261,17 @@ def relate(
     b_label: str | None = None,
     a_id: str | None = None,
     b_id: str | None = None,
+    is_default: bool = False,
 ) -> tuple[FieldDef, FieldDef]:
     """A relationship field on ``a`` to ``b`` and its inverse on ``b`` (both sides, docs/reference/kizen.md §5:
     ``relation.related_field`` points at the other side; ``relation_type`` ``primary`` is the
     many-to-one side, ``primary_for`` its one-to-many inverse)."""
     if relation_type not in INVERSE_RELATION:
         raise ValueError(f"relation_type must be one of {sorted(INVERSE_RELATION)}")
-    fa = make_field(a, a_field, "relationship", display_name=a_label, id=a_id)
-    fb = make_field(b, b_field, "relationship", display_name=b_label, id=b_id)
+    fa = make_field(a, a_field, "relationship", display_name=a_label, id=a_id,
+                    is_default=is_default)  # fmt: skip
+    fb = make_field(b, b_field, "relationship", display_name=b_label, id=b_id,
+                    is_default=is_default)  # fmt: skip
     fa.relation = Relation(b.name, relation_type, fb.id)
     fb.relation = Relation(a.name, INVERSE_RELATION[relation_type], fa.id)
     return fa, fb

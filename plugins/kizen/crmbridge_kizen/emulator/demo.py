@@ -112,7 +112,7 @@ def build_demo(store: Store, *, size: int | None = None, random_seed: int = 0) -
             "phone": f"+1312555{rng.randrange(10000):04d}",
         }))  # fmt: skip
 
-    company_field = pobj.field_by_name("company")
+    company_field = pobj.field_by_name("company_primary")
     contact_records = []
     for i in range(contacts_n):
         first, last = rng.choice(_FIRST), rng.choice(_LAST)

@@ -12,6 +12,14 @@ Both custom-field spellings are accepted (the evidence has both). Conditions per
 UI-supported set of docs/reference/kizen.md §8; a condition a type does not support, a null ``value`` (use
 ``is_blank``) or a non-field filter type (tags, interactions, ...) is a search error (HTTP 400 with
 ``errors``). Text comparisons are case-insensitive (an emulator decision; Kizen does not say).
+
+Strict where Kizen's own filter builder is (kizen/kizen-admin-cli ``src/kizen_builder/filtering.py``,
+which translates every name to what the API takes): a default field is named by its api name
+(``non_custom``) and a custom field by ``"custom"::<uuid>`` (the other spelling is refused); option
+and dynamic-tag values are ids (a label or code where an id is due is refused); the contacts'
+Email Status takes the snake_case slug of an option's label (``opted_in``,
+``unsubscribed_from_all``) or its code, never an id or a label; the pipeline stage must carry
+``"overwrite": {"type": "stage"}``, takes stage ids and only ``= != is_any_of is_none_of``.
 """
 
 from __future__ import annotations
@@ -20,7 +28,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from .schema import MULTI_OPTION_TYPES, SINGLE_OPTION_TYPES, TEXT_TYPES, FieldDef
+from .schema import MULTI_OPTION_TYPES, SINGLE_OPTION_TYPES, TEXT_TYPES, FieldDef, is_stage
 from .store import ObjectState, Record, Store
 
 __all__ = ["FilterError", "Predicate", "compile_query", "field_getter"]
@@ -109,12 +117,36 @@ def _unsupported(field: FieldDef, condition: str) -> FilterError:
 
 
 def _option_ids(field: FieldDef, values: list[Any]) -> set[str]:
-    """Filter values are option UUIDs; codes/slugs (``opted_in``) and labels are accepted too."""
+    """Filter values are option (or tag, or stage) ids: Kizen's filter builder sends ids, having
+    resolved labels first (admin-cli ``filtering.py`` ``opt_id``/``tag_id``)."""
     out = set()
     for value in values:
         token = str(value.get("id") if isinstance(value, dict) else value)
-        option = field.option(token) or field.option_named(token)
-        out.add(option.id if option is not None else token)
+        option = field.option(token)
+        if option is None:
+            raise FilterError(f'"{token}" is not an option id of field "{field.name}".')
+        out.add(option.id)
+    return out
+
+
+def slug(label: str) -> str:
+    """The Email Status filter token of an option label: ``"Opted In"`` → ``opted_in``
+    (admin-cli ``filtering.py``: ``v.lower().replace(" ", "_")``)."""
+    return label.lower().replace(" ", "_")
+
+
+def _email_status_ids(field: FieldDef, values: list[Any]) -> set[str]:
+    """Contacts' Email Status is filtered by slugs of its labels (or codes), not ids."""
+    by_token = {slug(o.name): o.id for o in field.options or ()}
+    by_token.update({o.code: o.id for o in field.options or () if o.code})
+    out = set()
+    for value in values:
+        token = str(value)
+        if token not in by_token:
+            raise FilterError(
+                f'"{token}" is not an Email Status; use one of {", ".join(sorted(by_token))}.'
+            )
+        out.add(by_token[token])
     return out
 
 
@@ -266,6 +298,8 @@ def _predicate(
             wanted = {user_id if t == "is_me" else str(t) for t in tokens}
         elif kind == "timezone":
             wanted = {str(t) for t in tokens}
+        elif field.name == "email_status" and field.is_default:
+            wanted = _email_status_ids(field, tokens)
         else:
             wanted = _option_ids(field, tokens)
         found = _membership(get, condition, wanted, single=True)
@@ -296,11 +330,39 @@ def _resolve(state: ObjectState, spec: dict[str, Any]) -> FieldDef:
     raw = spec.get("field")
     if not isinstance(raw, str) or not raw:
         raise FilterError("Each filter needs a field.")
-    key = raw.split("::", 1)[1] if "::" in raw else raw
-    field = state.obj.field(key.strip('"'))
+    custom = "::" in raw
+    key = raw.split("::", 1)[1].strip('"') if custom else raw
+    field = state.obj.field_by_id(key) if custom else state.obj.field_by_name(key)
     if field is None:
         raise FilterError(f'Unknown field "{raw}".')
+    if custom and field.is_default:
+        raise FilterError(f'"{field.name}" is a default field: filter it by its api name.')
+    if not custom and not field.is_default:
+        raise FilterError(f'"{raw}" is a custom field: filter it as "custom"::<field id>.')
     return field
+
+
+_STAGE_CONDITIONS = frozenset({"=", "!=", "is_any_of", "is_none_of"})
+
+
+def _stage_predicate(state: ObjectState, field: FieldDef, spec: dict[str, Any]) -> Predicate:
+    if spec.get("overwrite") != {"type": "stage"}:
+        raise FilterError('A stage filter needs "overwrite": {"type": "stage"}.')
+    condition = spec.get("condition")
+    if condition not in _STAGE_CONDITIONS:  # time_in_stage & co.: not emulated
+        raise _unsupported(field, str(condition))
+    value = spec.get("value")
+    if value is None:
+        raise FilterError('Filter value may not be null (field "stage").')
+    wanted = _option_ids(field, _as_list(value))
+    found = _membership(field_getter_plain(field), condition, wanted, single=True)
+    assert found is not None
+    return found
+
+
+def field_getter_plain(field: FieldDef) -> Callable[[Record], Any]:
+    field_id = field.id
+    return lambda record: record.values.get(field_id)
 
 
 def _filter(state: ObjectState, spec: Any, store: Store, user_id: str) -> Predicate:
@@ -313,6 +375,8 @@ def _filter(state: ObjectState, spec: Any, store: Store, user_id: str) -> Predic
     if not isinstance(condition, str):
         raise FilterError("Each filter needs a condition.")
     field = _resolve(state, spec)
+    if is_stage(state.obj, field):
+        return _stage_predicate(state, field, spec)
     return _predicate(store, field, condition, spec.get("value"), user_id)
 
 

@@ -171,7 +171,11 @@ class Handlers:
         record = self.live_record(state, record_id)
         fields = self.selected_fields(state, params)
         return 200, self.serializer.record(
-            state, record, fields, detail=_truthy(params.get("detail_summary"), False)
+            state,
+            record,
+            fields,
+            detail=_truthy(params.get("detail_summary"), False),
+            hidden=_truthy(params.get("include_hidden_fields"), False),
         )
 
     def lookup(self, state: ObjectState, request: httpx.Request) -> Result:

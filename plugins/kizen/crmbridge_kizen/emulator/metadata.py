@@ -2,8 +2,8 @@
 
 ``GET /api/custom-objects/{id}/fields`` answers a bare, unpaginated array of
 ``{id, name, display_name, field_type, category, is_required, is_read_only, is_hidden, is_deletable,
-is_default, meta, options, relation, rating, phonenumber_options, money_options, decimal_options,
-access}`` [KZ app-engine]; relations carry ``related_object``, ``related_field``, ``relation_type``,
+meta, options, relation, rating, phonenumber_options, money_options, decimal_options, access}``
+[KZ app-engine]; ``…/fields/settings-search`` adds ``is_default`` [KZ admin-cli]; relations carry ``related_object``, ``related_field``, ``relation_type``,
 ``cardinality`` and the related object's names as in objects/patients.excerpt.json [KZ-LIVE].
 """
 
@@ -41,17 +41,27 @@ def _relation(field: FieldDef, store: Store) -> dict[str, Any] | None:
     }
 
 
-def field_metadata(obj: ObjectDef, field: FieldDef, store: Store) -> dict[str, Any]:
+def field_metadata(
+    obj: ObjectDef, field: FieldDef, store: Store, *, settings: bool = False
+) -> dict[str, Any]:
+    """One field as ``GET …/fields`` lists it, or with ``settings`` as ``GET
+    …/fields/settings-search`` does: only the latter carries ``is_default`` (kizen/kizen-admin-cli
+    ``api/schema.py``: "fields come from /fields/settings-search, which includes is_default and
+    inline options"; app-engine's ``/fields`` key list has no ``is_default``, docs/reference/kizen.md
+    §3). A dynamic tag field has no options in either: its tags are listed by the tag endpoints
+    (:mod:`.admin`)."""
     kind = field.field_type
     options: list[dict[str, Any]] | None
-    if kind == "timezone":
+    if kind == "dynamictags":
+        options = None
+    elif kind == "timezone":
         options = [{"id": tz, "code": tz, "name": tz} for tz in timezones()]
     elif field.options is not None:
         options = [o.read() | ({"status": o.status, "order": o.order} if o.status else {})
                    for o in field.options]  # fmt: skip
     else:
         options = None
-    return {
+    body: dict[str, Any] = {
         "id": field.id,
         "name": field.name,
         "display_name": field.display_name,
@@ -61,7 +71,6 @@ def field_metadata(obj: ObjectDef, field: FieldDef, store: Store) -> dict[str, A
         "is_read_only": not field.writable,
         "is_hidden": field.is_hidden,
         "is_deletable": not field.is_default,
-        "is_default": field.is_default,
         "allows_nulls": not field.is_required,
         "allows_empty": not field.is_required,
         "order": field.order,
@@ -76,6 +85,9 @@ def field_metadata(obj: ObjectDef, field: FieldDef, store: Store) -> dict[str, A
         "decimal_options": {"decimal_places": 2} if kind == "decimal" else None,
         "access": dict(_ACCESS),
     }
+    if settings:
+        body["is_default"] = field.is_default
+    return body
 
 
 def object_metadata(obj: ObjectDef, *, with_fields: bool = False, store: Store | None = None

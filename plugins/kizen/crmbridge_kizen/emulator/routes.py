@@ -84,6 +84,8 @@ class Router:
                 allowed, call = ("GET",), lambda: h.list_fields(parts[1])
             elif n == 3 and parts[2] == "bulk-archive-entity-record":
                 allowed, call = ("POST",), lambda: h.bulk_archive(parts[1], request)
+            elif n == 4 and parts[2:] == ["fields", "settings-search"]:  # admin.py
+                allowed, call = ("GET",), lambda: admin.settings_search(h, parts[1])
             elif n == 5 and parts[2] == "fields" and parts[4] == "options":  # admin.py
                 allowed = ("POST",)
                 call = lambda: admin.add_option(h, parts[1], parts[3], request)  # noqa: E731
@@ -91,6 +93,13 @@ class Router:
                 return None
         elif parts == ["team"]:  # admin.py
             allowed, call = ("GET",), lambda: admin.list_team(h)
+        elif n == 4 and parts[:2] == ["client", "fields"] and parts[3] == "tags":  # admin.py
+            allowed, call = ("GET",), lambda: admin.field_tags(h, None, parts[2], request)
+        elif n == 3 and parts[0] == "pipelines" and parts[2] == "stages":  # admin.py
+            allowed, call = ("POST",), lambda: admin.add_stage(h, parts[1], request)
+        elif n == 5 and parts[0] == "pipelines" and parts[2] == "fields" and parts[4] == "tags":
+            allowed = ("GET",)
+            call = lambda: admin.field_tags(h, parts[1], parts[3], request)  # noqa: E731
         elif parts == ["client", "custom-object"]:
             allowed, call = ("GET",), h.contact_object
         elif parts[0] == "records" and n >= 3:

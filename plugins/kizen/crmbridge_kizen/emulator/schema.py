@@ -22,12 +22,14 @@ __all__ = [
     "FIELD_TYPES",
     "MULTI_OPTION_TYPES",
     "SINGLE_OPTION_TYPES",
+    "STAGE_WRITE_REFUSED",
     "TEXT_TYPES",
     "Employee",
     "FieldDef",
     "ObjectDef",
     "OptionDef",
     "Relation",
+    "is_stage",
 ]
 
 #: The 24 field types of the live ``FieldTypeEnum`` (docs/reference/kizen.md §5 [KZ-LIVE snapshot]).
@@ -210,6 +212,16 @@ class ObjectDef:
 
     def field_by_name(self, name: str) -> FieldDef | None:
         return self._by_name.get(name)
+
+
+#: The refusal of a stage written through ``fields`` (wording ours; Kizen's is not recorded).
+STAGE_WRITE_REFUSED = 'The stage is changed with PATCH …/move {"stage_id"}, not as a field.'
+
+
+def is_stage(obj: ObjectDef, field: FieldDef) -> bool:
+    """The pipeline stage: the default ``dropdown`` named ``stage`` of a pipeline object
+    (kizen/builder-cli deals fixture; docs/reference/kizen.md §5)."""
+    return field.name == "stage" and field.is_default and obj.object_type == "pipeline"
 
 
 @attrs.define(slots=True)

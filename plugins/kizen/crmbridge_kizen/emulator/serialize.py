@@ -160,14 +160,23 @@ class Serializer:
     # --- records ----------------------------------------------------------------------------
 
     def fields_map(
-        self, state: ObjectState, record: Record, fields: Iterable[FieldDef] | None = None
+        self,
+        state: ObjectState,
+        record: Record,
+        fields: Iterable[FieldDef] | None = None,
+        *,
+        hidden: bool = False,
     ) -> dict[str, Any]:
+        """Blank fields are left out, and hidden ones unless ``hidden`` (a GET with
+        ``include_hidden_fields=true``; search has no such parameter, docs/reference/kizen.md §4)."""
         obj = state.obj
         values = record.values
         out: dict[str, Any] = {}
         for field in obj.fields if fields is None else fields:
             if field.computed is None and field.id not in values:
                 continue  # blank: omitted (the common case, kept cheap for large pages)
+            if field.is_hidden and not hidden:
+                continue
             entry = self.entry(field, record, obj)
             if entry is not None:
                 out[field.id] = entry
@@ -181,6 +190,7 @@ class Serializer:
         *,
         detail: bool = False,
         extra: dict[str, Any] | None = None,
+        hidden: bool = False,
     ) -> dict[str, Any]:
         """The record body. The keys are those of the live GET (records/get_tax_lot.json); with
         ``detail`` the [SEED] ``EntityRecordDetail`` counters are added (write answers and
@@ -191,7 +201,7 @@ class Serializer:
             "object_type": obj.object_type,
             "client_info": self.client_info(obj, record),
             "access": dict(_ACCESS),
-            "fields": self.fields_map(state, record, fields),
+            "fields": self.fields_map(state, record, fields, hidden=hidden),
         }
         if detail:
             body["display_name"] = display_name(obj, record)

@@ -3,8 +3,9 @@
 It is what ``crmbridge demo`` migrates Attio people and companies into, so it mirrors a fresh Kizen
 business plus the custom fields such a migration fills (documented in docs/emulators/kizen.md):
 
-* ``client_client`` (Contacts): the 15 contact default fields (docs/reference/kizen.md §1.1, §3, §11), plus
-  ``company`` (relationship → companies, many-to-one) and ``deals`` (many-to-many with deals);
+* ``client_client`` (Contacts): the contact default fields of the live field list (
+  :data:`.catalog.CONTACT_DEFAULT_FIELDS`, with ``company_primary`` and ``company_additional`` to
+  companies), plus ``deals`` (the other side of the deals' custom many-to-many ``contacts``);
 * ``companies_company`` (Companies; the standard object's api name from the live contacts fixture,
   docs/reference/kizen.md §3): default fields plus ``domain``, ``website``, ``description``, ``industry``,
   ``categories``, ``employee_count``, ``annual_revenue``, ``phone``, ``linkedin``, and the inverse
@@ -17,7 +18,14 @@ Field ids are ``uuid5`` of ``("field", object, name)`` (:func:`.schema.field_id`
 
 from __future__ import annotations
 
-from .catalog import make_field, new_contacts_object, new_object, relate
+from .catalog import (
+    CONTACT_COMPANY_FIELDS,
+    CONTACT_DEFAULT_FIELDS,
+    make_field,
+    new_contacts_object,
+    new_object,
+    relate,
+)
 from .ids import stable_id
 from .schema import Employee
 from .store import Store
@@ -64,8 +72,17 @@ def build_standard(store: Store, api_user_id: str) -> None:
     make_field(companies, "annual_revenue", "money", display_name="Annual Revenue")
     make_field(companies, "phone", "phonenumber", display_name="Phone")
     make_field(companies, "linkedin", "text", display_name="LinkedIn")
-    relate(contacts, "company", companies, "contacts", "primary",
-           a_label="Company", b_label="Contacts")  # fmt: skip
+    for name, label, kind, inverse, inverse_label in CONTACT_COMPANY_FIELDS:
+        relate(contacts, name, companies, inverse, kind, a_label=label, b_label=inverse_label,
+               is_default=True)  # fmt: skip
+    # the live list has the company relationships after the phones
+    place = [n for n, *_ in CONTACT_DEFAULT_FIELDS]
+    place[place.index("home_phone") + 1 : place.index("home_phone") + 1] = [
+        n for n, *_ in CONTACT_COMPANY_FIELDS
+    ]
+    contacts.fields.sort(key=lambda f: place.index(f.name) if f.name in place else len(place))
+    for order, field in enumerate(contacts.fields):
+        field.order = order
 
     deals = new_object("deals", "Deals", "Deal", object_type="pipeline", stages=DEAL_STAGES)
     make_field(deals, "source", "radio", display_name="Source",

@@ -28,7 +28,7 @@ import attrs
 
 from .errors import ApiError, bad_param, not_found, write_error
 from .ids import stable_id
-from .schema import FieldDef, OptionDef
+from .schema import STAGE_WRITE_REFUSED, FieldDef, OptionDef, is_stage
 from .store import ObjectState, Record, Store
 from .values import Invalid, NewTag, parse_item, parse_value
 
@@ -80,8 +80,9 @@ class Writer:
 
     # --- validation -------------------------------------------------------------------------
 
-    def plan(self, state: ObjectState, entries: Any) -> list[Planned]:
-        """Validate a request's ``fields`` list; raise the positional 400 on any refusal."""
+    def plan(self, state: ObjectState, entries: Any, *, seed: bool = False) -> list[Planned]:
+        """Validate a request's ``fields`` list; raise the positional 400 on any refusal.
+        ``seed`` (test seeding only) may set a pipeline record's stage."""
         if entries is None:
             return []
         if not isinstance(entries, list):
@@ -118,6 +119,11 @@ class Writer:
             has_add, has_remove = "add_values" in entry, "remove_values" in entry
             if not field.writable:
                 error["value" if has_value else "id"] = ["This field is read-only."]
+                continue
+            if not seed and is_stage(obj, field):
+                # a stage is moved with PATCH …/move {"stage_id"}, never written as a field
+                # (docs/reference/kizen.md §5 "stage (pipelines)"; kizen-admin-cli api/pipelines.py)
+                error["value" if has_value else "id"] = [STAGE_WRITE_REFUSED]
                 continue
             if not (has_value or has_add or has_remove):
                 error["value"] = ["This field is required."]
