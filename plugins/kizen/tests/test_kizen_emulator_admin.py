@@ -45,17 +45,18 @@ def test_options_cannot_be_added_to_a_text_field() -> None:
     assert client(emu).post(path, json={"name": "x"}).status_code == 400
 
 
-def test_the_provider_creates_an_option_the_schema_then_lists() -> None:
-    with cb.connect("kizen", emulator=True) as kizen:
-        assert kizen.capabilities.create_options
-        schema = kizen.schema("deals")
-        option = kizen.run(
-            kizen.provider.create_option(schema, schema.fields["stage"], "Discovery")
-        )
+def test_the_provider_creates_an_option_the_schema_then_lists(
+    strict: tuple[cb.Bridge, KizenEmulator],
+) -> None:
+    kizen, _ = strict
+    assert kizen.capabilities.create_options
+    for obj, field in (("deals", "stage"), ("companies_company", "categories")):
+        schema = kizen.schema(obj)
+        option = kizen.run(kizen.provider.create_option(schema, schema.fields[field], "Discovery"))
         assert option.label == "Discovery"
         assert option.id
-        kizen.invalidate_schema("deals")
-        assert kizen.schema("deals").fields["stage"].option("Discovery") == option
+        kizen.invalidate_schema(obj)
+        assert kizen.schema(obj).fields[field].option("Discovery") == option
 
 
 def test_the_team_is_an_unpaginated_array_of_employees() -> None:
