@@ -196,3 +196,27 @@ def test_an_older_cursor_than_a_started_pass_is_refused() -> None:
     list(crm.changes("companies", second.cursor))  # starts pass 3
     with pytest.raises(cb.ValidationError, match="older than a pass"):
         list(crm.changes("companies", first.cursor))
+
+
+@pytest.mark.parametrize("provider", ["attio", "kizen"])
+def test_feeds_work_over_http_with_faults_on(provider: str) -> None:
+    """The emulators keep modification and deletion state behind their HTTP servers too; with
+    5xx, 429 and dropped connections injected the feed still reports every change once."""
+    cls = cb.plugins.get_provider(provider)
+    emulator = cls.create_emulator()
+    object = SCENARIOS[provider][0]
+    with cb.connect(provider, emulator=emulator) as local:
+        ids = _seed(local, provider, 7)
+    server = emulator.serve().start()
+    try:
+        emulator.faults = cb.emulation.Faults(rate_limit=0.1, server_error=0.1, drop=0.05)
+        config = {**emulator.credentials(), "base_url": server.url}
+        with cb.connect(provider, **config) as crm:
+            first = crm.changes(object, page_size=3)
+            assert _kinds(list(first)) == Counter(("created", id) for id in ids)
+            emulator.faults = cb.emulation.Faults()
+            expected = _script(crm, provider, ids)
+            emulator.faults = cb.emulation.Faults(rate_limit=0.1, server_error=0.1, drop=0.05)
+            assert _kinds(list(crm.changes(object, first.cursor, page_size=3))) == expected
+    finally:
+        server.stop()
