@@ -556,6 +556,11 @@ def _endpoint(spec: str, options: tuple[str, ...], emulator: bool, seed: str | N
     help="The state file (SQLite): id map, hashes, checkpoints, pending failures, runs, lease.",
 )
 @click.option("--resume", is_flag=True, help="Continue an interrupted run from its checkpoint.")
+@click.option(
+    "--delta",
+    is_flag=True,
+    help="Copy only what changed in the source since the last --delta run (docs/sync.md).",
+)
 @click.option("--dry-run", is_flag=True, help="Print the planned writes; send none.")
 @click.option(
     "--limit", type=click.IntRange(min=1), default=None, help="At most N records per object."
@@ -644,6 +649,7 @@ def migrate(
     force: bool,
     state: str,
     resume: bool,
+    delta: bool,
     dry_run: bool,
     limit: int | None,
     failures: str,
@@ -672,6 +678,7 @@ def migrate(
         crmbridge migrate attio kizen --map mapping.toml
         crmbridge migrate attio kizen --map mapping.toml --resume
         crmbridge migrate attio kizen --map mapping.toml --deletes archive
+        crmbridge migrate attio kizen --map mapping.toml --delta
         crmbridge migrate --runs
         crmbridge migrate attio kizen --undo 20261203T130512Z-3fa2
     """
@@ -758,6 +765,7 @@ def migrate(
                     force_unlock=force_unlock,
                     lease_ttl=lease_ttl,
                     command=command,
+                    delta=delta,
                 )
 
     with tuned_collector():  # this process only migrates (crmbridge/migrate/collector.py)
@@ -929,9 +937,11 @@ def demo(size: int | None) -> None:
 
 def _add_feature_commands() -> None:
     """Commands that live with their feature's module (imported late: they use this module)."""
+    from .migrate.sync_command import register as register_sync
     from .webhooks.cli import register
 
     register(cli)
+    register_sync(cli)
 
 
 _add_feature_commands()

@@ -101,8 +101,10 @@ async def migrate_async(
     force_unlock: bool = False,
     lease_ttl: float = LEASE_TTL,
     command: str = "",
+    delta: bool = False,
 ) -> Report:
-    """Copy records from ``source`` to ``target`` as ``mapping`` says; see :func:`migrate`."""
+    """Copy records from ``source`` to ``target`` as ``mapping`` says; see :func:`migrate`.
+    ``delta``: only what changed in the source since the last delta run (crmbridge/migrate/delta.py)."""
     plan = mapping if isinstance(mapping, MappingFile) else load_mapping(mapping)
     src = _bridge(source, source_options)
     dst = _bridge(target, target_options)
@@ -136,6 +138,7 @@ async def migrate_async(
             run_id=run.id if run else None,
             deletes=deletes,
             on_target_changed=on_target_changed,
+            delta=delta,
         )
         if run is not None:
             store.start_run(run)

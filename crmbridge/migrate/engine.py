@@ -132,7 +132,11 @@ class MigrationEngine:
         run_id: str | None = None,
         deletes: Deletes = "report",
         on_target_changed: OnTargetChanged = "keep",
+        delta: bool = False,
     ) -> None:
+        if delta and limit is not None:
+            raise ConfigError("--delta reads what changed since the last run; it takes no --limit")
+        self.delta = delta
         self.source = source
         self.target = target
         self.mapping = mapping
@@ -279,6 +283,11 @@ class MigrationEngine:
     async def _copy_object(self, plan: ObjectPlan) -> None:
         obj = plan.map.source
         report = self.report.objects.setdefault(plan.map.key, ObjectReport(plan.map.key))
+        if self.delta:  # only what changed since the last run (crmbridge/migrate/delta.py)
+            from .delta import copy_changes
+
+            await copy_changes(self, plan, report)
+            return
         cursor, complete = self.state.checkpoint(obj) if self.resume else (None, False)
         retry = set(self.state.pending(obj))
         # Only a scan from the first page to the last, unlimited, sees every source record.

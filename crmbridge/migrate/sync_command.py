@@ -1,0 +1,142 @@
+"""``crmbridge sync SOURCE TARGET --map mapping.toml``: keep a target in step with its source
+(crmbridge/migrate/sync.py): a delta migration every ``--interval`` seconds, one summary line per
+cycle on standard error; Ctrl-C stops it safely (the next start continues where it stopped)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import click
+
+__all__ = ["register"]
+
+
+def register(cli: click.Group) -> None:
+    """Add ``sync`` to ``cli`` (its helpers come from crmbridge.cli, which registers this)."""
+    from ..cli import _endpoint, _log_to_stderr, err, handle_errors
+    from ..errors import ValidationError
+
+    @cli.command()
+    @click.argument("source")
+    @click.argument("target")
+    @click.option(
+        "--map",
+        "mapping",
+        required=True,
+        type=click.Path(dir_okay=False, exists=True),
+        help="The mapping file (TOML).",
+    )
+    @click.option(
+        "--state",
+        default="crmbridge-state.db",
+        show_default=True,
+        type=click.Path(dir_okay=False),
+        help="The state file (SQLite).",
+    )
+    @click.option(
+        "--interval",
+        type=click.FloatRange(min=0),
+        default=30.0,
+        show_default=True,
+        help="Seconds between two cycles.",
+    )
+    @click.option(
+        "--cycles",
+        type=click.IntRange(min=1),
+        default=None,
+        help="Stop after N cycles (default: until Ctrl-C).",
+    )
+    @click.option(
+        "--deletes",
+        type=click.Choice(["report", "archive", "delete"]),
+        default="report",
+        show_default=True,
+        help="Source records deleted: report them, or archive/delete their target records.",
+    )
+    @click.option(
+        "--failures",
+        default="crmbridge-failures-{run}.jsonl",
+        show_default=True,
+        type=click.Path(dir_okay=False),
+        help="Failed records of each cycle.",
+    )
+    @click.option(
+        "--log-level",
+        type=click.Choice(["debug", "info", "warning", "error"]),
+        default="warning",
+        show_default=True,
+    )
+    @click.option(
+        "-s",
+        "--source-option",
+        "source_options",
+        multiple=True,
+        metavar="KEY=VALUE",
+        help="Source provider option.",
+    )
+    @click.option(
+        "-t",
+        "--target-option",
+        "target_options",
+        multiple=True,
+        metavar="KEY=VALUE",
+        help="Target provider option.",
+    )
+    @click.option("--source-emulator", is_flag=True, help="Use the source's in-process emulator.")
+    @click.option("--target-emulator", is_flag=True, help="Use the target's in-process emulator.")
+    @click.option("--source-seed", default=None, help="With --source-emulator: seed data set.")
+    @handle_errors
+    def sync(
+        source: str,
+        target: str,
+        mapping: str,
+        state: str,
+        interval: float,
+        cycles: int | None,
+        deletes: str,
+        failures: str,
+        log_level: str,
+        source_options: tuple[str, ...],
+        target_options: tuple[str, ...],
+        source_emulator: bool,
+        target_emulator: bool,
+        source_seed: str | None,
+    ) -> None:  # fmt: skip
+        """Keep TARGET in step with SOURCE: creates, updates and deletes, continuously.
+
+        Each cycle is a delta migration (migrate --delta): only what changed in the source
+        since the last cycle is read, then written through the mapping, the state's hashes and
+        the --deletes policy. Ctrl-C stops safely; starting again continues.
+
+        \b
+        Example:
+            crmbridge sync attio kizen --map mapping.toml --interval 30 --deletes archive
+        """
+        from . import load_mapping
+        from .sync import sync_async
+
+        _log_to_stderr(log_level)
+        if source_seed and not source_emulator:
+            raise ValidationError("--source-seed needs --source-emulator")
+        plan = load_mapping(mapping)
+        src = _endpoint(source, source_options, source_emulator, source_seed)
+        dst = _endpoint(target, target_options, target_emulator, None)
+
+        def show(n: int, report: Any) -> None:
+            totals = report.totals()
+            counts = ", ".join(f"{k} {v}" for k, v in sorted(totals.items()) if v) or "no change"
+            err.print(f"cycle {n}: {counts}")
+
+        async def run() -> int:
+            async with src, dst:
+                return await sync_async(
+                    src, dst, plan, state=state, interval=interval, cycles=cycles,
+                    on_cycle=show, deletes=deletes, failures=failures,
+                )  # fmt: skip
+
+        try:
+            asyncio.run(run())
+        except KeyboardInterrupt:
+            err.print("stopped; run the same command again to continue")
+            raise SystemExit(130) from None

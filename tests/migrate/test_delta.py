@@ -1,0 +1,72 @@
+"""``migrate --delta`` (issue 20): the first run copies everything; later runs read only what
+changed in the source through changes() — creates, updates and deletes reach the target through
+the mapping, hashes and the --deletes policy — and a run with nothing changed writes nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import crmbridge as cb
+from crmbridge.demo import bundled_mapping
+from crmbridge.emulation import Emulator
+from crmbridge.migrate import migrate
+from crmbridge.migrate.report import Report
+from crmbridge.plugins import get_provider
+
+
+def _run(source: Emulator, target: Emulator, tmp_path: Path, sent: list[Any], **kw: Any) -> Report:
+    return migrate(
+        cb.connect_async("attio", emulator=source, on_request=sent.append),
+        cb.connect_async("kizen", emulator=target),
+        bundled_mapping(),
+        state=tmp_path / "s.db",
+        failures=tmp_path / "f.jsonl",
+        delta=True,
+        **kw,
+    )
+
+
+def test_delta_runs_copy_only_what_changed(tmp_path: Path) -> None:
+    source = get_provider("attio").create_emulator(seed="demo", demo_size=40, random_seed=5)
+    target = get_provider("kizen").create_emulator()
+    sent: list[Any] = []
+    first = _run(source, target, tmp_path, sent, deletes="archive")
+    assert first.failed == 0
+    with cb.connect("attio", emulator=source) as attio:
+        people = list(attio.query("people"))
+        assert first.totals()["created"] >= len(people)
+        attio.create(
+            "people", {"email_addresses": ["new.person@example.com"], "name": "New Person"}
+        )
+        changed, removed = people[0], people[1]
+        attio.update("people", changed.id or "", {"job_title": "Delta Tester"})
+        attio.delete("people", removed.id or "")
+    sent.clear()
+    second = _run(source, target, tmp_path, sent, deletes="archive")
+    assert second.failed == 0
+    counts = second.objects["people->client_client"].counts
+    assert (counts["created"], counts["updated"], counts["archived"]) == (1, 1, 1)
+    # nothing unchanged was even looked at (the deleted person's company lost a team member:
+    # that change reaches the company's feed, and its mapped values make it a noop)
+    assert counts["noop"] == 0
+    assert second.totals()["noop"] <= 1
+    with cb.connect("kizen", emulator=target) as kizen:
+        contacts = {c["email"]: c for c in kizen.query("client_client")}
+    assert "new.person@example.com" in contacts
+    removed_email = removed["email_addresses"][0]
+    assert removed_email not in contacts
+    changed_email = changed["email_addresses"][0]
+    assert "Delta Tester" in [o.label for o in contacts[changed_email]["titles"]]
+
+    third = _run(source, target, tmp_path, sent, deletes="archive")
+    assert sum(third.totals().values()) == 0
+
+
+def test_delta_takes_no_limit(tmp_path: Path) -> None:
+    source = get_provider("attio").create_emulator()
+    target = get_provider("kizen").create_emulator()
+    with pytest.raises(cb.ConfigError, match="--delta"):
+        _run(source, target, tmp_path, [], limit=5)

@@ -1,0 +1,127 @@
+"""``sync`` between the emulators over HTTP with faults on (issue 20 "Done when"): after a scripted
+series of creates, updates and deletes on the source, the target equals the source."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import crmbridge as cb
+from crmbridge.demo import bundled_mapping
+from crmbridge.emulation import Faults
+from crmbridge.migrate.report import Report
+from crmbridge.migrate.sync import sync_async
+from crmbridge.plugins import get_provider
+
+FAULTS = Faults(rate_limit=0.05, server_error=0.05, drop=0.03)
+
+
+def _contacts(kizen: cb.Bridge) -> dict[str, tuple[str | None, str | None]]:
+    return {
+        c["email"]: (c.get("first_name"), c.get("last_name")) for c in kizen.query("client_client")
+    }
+
+
+def _people(attio: cb.Bridge) -> dict[str, tuple[str | None, str | None]]:
+    out = {}
+    for p in attio.query("people"):
+        if p.get("email_addresses"):
+            name = p.get("name")
+            out[p["email_addresses"][0]] = (name.first, name.last) if name else (None, None)
+    return out
+
+
+def test_sync_over_http_with_faults_ends_with_the_target_equal_to_the_source(
+    tmp_path: Path,
+) -> None:
+    source = get_provider("attio").create_emulator(seed="demo", demo_size=30, random_seed=9)
+    target = get_provider("kizen").create_emulator()
+    local_src = cb.connect("attio", emulator=source)
+    emails = sorted(_people(local_src))
+    script = [
+        lambda a: a.create("people", {"email_addresses": ["s1@example.com"], "name": "Sam One"}),
+        lambda a: a.update("people", _id(a, emails[0]), {"name": "Renamed Person"}),
+        lambda a: a.delete("people", _id(a, emails[1])),
+        lambda a: a.create("people", {"email_addresses": ["s2@example.com"], "name": "Sue Two"}),
+        lambda a: a.delete("people", _id(a, "s1@example.com")),
+    ]
+    reports: list[Report] = []
+
+    with source.serve() as src_server, target.serve() as dst_server:
+        source.faults = target.faults = FAULTS
+
+        async def step(n: int, report: Report) -> None:
+            reports.append(report)
+            if n <= len(script):
+                source.faults = Faults()
+                script[n - 1](local_src)
+                source.faults = FAULTS
+
+        async def run() -> int:
+            src = cb.connect_async("attio", **source.credentials(), base_url=src_server.url)
+            dst = cb.connect_async("kizen", **target.credentials(), base_url=dst_server.url)
+            async with src, dst:
+                return await sync_async(
+                    src, dst, bundled_mapping(), state=tmp_path / "s.db",
+                    failures=tmp_path / "f-{run}.jsonl", deletes="archive", interval=0,
+                    cycles=len(script) + 2,
+                    on_cycle=step,
+                )  # fmt: skip
+
+        assert asyncio.run(run()) == len(script) + 2
+        source.faults = target.faults = Faults()
+
+    with cb.connect("kizen", emulator=target) as kizen:
+        assert _contacts(kizen) == _people(local_src)
+    assert reports[-1].failed == 0
+
+
+def _id(attio: cb.Bridge, email: str) -> str:
+    found = list(attio.query("people", cb.F("email_addresses") == email))
+    return found[0].id or ""
+
+
+def test_sync_stops_when_asked(tmp_path: Path) -> None:
+    source = get_provider("attio").create_emulator()
+    target = get_provider("kizen").create_emulator()
+    seen: list[Any] = []
+
+    async def run() -> int:
+        stop = asyncio.Event()
+
+        def cycle(n: int, report: Report) -> None:
+            seen.append(n)
+            stop.set()
+
+        return await sync_async(
+            cb.connect_async("attio", emulator=source), cb.connect_async("kizen", emulator=target),
+            bundled_mapping(), state=tmp_path / "s.db", failures=None, interval=60,
+            on_cycle=cycle, stop=stop,
+        )  # fmt: skip
+
+    assert asyncio.run(run()) == 1
+    assert seen == [1]
+
+
+def test_sync_and_migrate_delta_on_the_command_line(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from crmbridge.cli import cli
+
+    mapping = str(Path(cb.__file__).parent.parent / "docs" / "examples" / "attio-to-kizen.toml")
+    common = ["--map", mapping, "--source-emulator", "--target-emulator"]
+    result = CliRunner().invoke(
+        cli,
+        ["sync", "attio", "kizen", *common, "--state", str(tmp_path / "s.db"),
+         "--cycles", "2", "--interval", "0", "--failures", str(tmp_path / "f-{run}.jsonl")],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "cycle 1: no change" in result.output
+    assert "cycle 2: no change" in result.output
+    refused = CliRunner().invoke(
+        cli, ["migrate", "attio", "kizen", *common, "--delta", "--limit", "5",
+              "--state", str(tmp_path / "t.db")],
+    )  # fmt: skip
+    assert refused.exit_code == 2
+    assert "--delta" in refused.output
