@@ -16,6 +16,7 @@ def register(cli: click.Group) -> None:
     """Add ``sync`` to ``cli`` (its helpers come from crmbridge.cli, which registers this)."""
     from ..cli import _endpoint, _log_to_stderr, err, handle_errors
     from ..errors import ValidationError
+    from ..webhooks.cli import _secret
 
     @cli.command()
     @click.argument("source")
@@ -86,6 +87,19 @@ def register(cli: click.Group) -> None:
     @click.option("--source-emulator", is_flag=True, help="Use the source's in-process emulator.")
     @click.option("--target-emulator", is_flag=True, help="Use the target's in-process emulator.")
     @click.option("--source-seed", default=None, help="With --source-emulator: seed data set.")
+    @click.option(
+        "--webhook-port",
+        type=click.IntRange(0, 65535),
+        default=None,
+        help="Also receive the source's webhooks on 127.0.0.1:PORT: a delivery starts "
+        "the next cycle at once (needs the 'webhooks' extra).",
+    )
+    @click.option(
+        "--webhook-secret-file",
+        type=click.Path(dir_okay=False, exists=True),
+        default=None,
+        help="The source webhook's signing secret (or CRMBRIDGE_WEBHOOK_SECRET).",
+    )
     @handle_errors
     def sync(
         source: str,
@@ -102,12 +116,15 @@ def register(cli: click.Group) -> None:
         source_emulator: bool,
         target_emulator: bool,
         source_seed: str | None,
+        webhook_port: int | None,
+        webhook_secret_file: str | None,
     ) -> None:  # fmt: skip
         """Keep TARGET in step with SOURCE: creates, updates and deletes, continuously.
 
         Each cycle is a delta migration (migrate --delta): only what changed in the source
         since the last cycle is read, then written through the mapping, the state's hashes and
-        the --deletes policy. Ctrl-C stops safely; starting again continues.
+        the --deletes policy. With --webhook-port, a signed delivery from the source starts
+        the next cycle at once. Ctrl-C stops safely; starting again continues.
 
         \b
         Example:
@@ -128,15 +145,42 @@ def register(cli: click.Group) -> None:
             counts = ", ".join(f"{k} {v}" for k, v in sorted(totals.items()) if v) or "no change"
             err.print(f"cycle {n}: {counts}")
 
+        secret = _secret(webhook_secret_file) if webhook_port is not None else None
+
         async def run() -> int:
             async with src, dst:
-                return await sync_async(
-                    src, dst, plan, state=state, interval=interval, cycles=cycles,
-                    on_cycle=show, deletes=deletes, failures=failures,
-                )  # fmt: skip
+                wake = asyncio.Event()
+                server = None
+                if webhook_port is not None and secret is not None:
+                    server = await _webhook_server(src, secret, wake, webhook_port, plan)
+                    serving = asyncio.ensure_future(server.serve())
+                try:
+                    return await sync_async(
+                        src, dst, plan, state=state, interval=interval, cycles=cycles,
+                        on_cycle=show, deletes=deletes, failures=failures, wake=wake,
+                    )  # fmt: skip
+                finally:
+                    if server is not None:
+                        server.should_exit = True
+                        await serving
 
         try:
             asyncio.run(run())
         except KeyboardInterrupt:
             err.print("stopped; run the same command again to continue")
             raise SystemExit(130) from None
+
+
+async def _webhook_server(src: Any, secret: str, wake: asyncio.Event, port: int, plan: Any) -> Any:
+    """A uvicorn server (not started) whose deliveries wake the sync for mapped objects."""
+    from ..webhooks import WebhookApp, WebhookReceiver
+    from ..webhooks.server import uvicorn_module
+    from .sync import waker
+
+    uvicorn = uvicorn_module()
+    slugs = {o.provider_id or o.slug: o.slug for o in await src.objects()}
+    receiver = WebhookReceiver(type(src.provider), secret, objects=slugs)
+    mapped = {m.source for m in plan.objects}
+    app = WebhookApp(receiver, callback=waker(wake, mapped))
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+    return uvicorn.Server(config)

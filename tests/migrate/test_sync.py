@@ -119,9 +119,64 @@ def test_sync_and_migrate_delta_on_the_command_line(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "cycle 1: no change" in result.output
     assert "cycle 2: no change" in result.output
+    secret = tmp_path / "hook.secret"
+    secret.write_text("s3cret")
+    with_hooks = CliRunner().invoke(
+        cli,
+        ["sync", "attio", "kizen", *common, "--state", str(tmp_path / "w.db"), "--cycles", "1",
+         "--webhook-port", "0", "--webhook-secret-file", str(secret), "--failures",
+         str(tmp_path / "g-{run}.jsonl")],
+    )  # fmt: skip
+    assert with_hooks.exit_code == 0, with_hooks.output
     refused = CliRunner().invoke(
         cli, ["migrate", "attio", "kizen", *common, "--delta", "--limit", "5",
               "--state", str(tmp_path / "t.db")],
     )  # fmt: skip
     assert refused.exit_code == 2
     assert "--delta" in refused.output
+
+
+def test_a_webhook_delivery_starts_the_next_cycle_at_once(tmp_path: Path) -> None:
+    """With webhooks from the source, a change reaches the target in seconds, not after the
+    poll interval (60 s here)."""
+    import time
+
+    from crmbridge_attio.webhooks import subscriptions
+
+    from crmbridge.migrate.sync import waker
+    from crmbridge.webhooks import WebhookApp, WebhookReceiver, WebhookServer
+
+    source = get_provider("attio").create_emulator()
+    target = get_provider("kizen").create_emulator()
+    local_src = cb.connect("attio", emulator=source)
+    created_at: list[float] = []
+    cycle_at: list[float] = []
+
+    async def run() -> None:
+        src = cb.connect_async("attio", emulator=source)
+        wake = asyncio.Event()
+        slugs = {o.provider_id or o.slug: o.slug for o in await src.objects()}
+        receiver = WebhookReceiver("attio", "unset", objects=slugs)
+        with WebhookServer(WebhookApp(receiver, callback=waker(wake, {"people"}))) as server:
+            hook = local_src.run(
+                local_src.provider.create_webhook(server.url, subscriptions(["record.created"]))
+            )
+            assert hook.secret is not None
+            receiver.use_secret(hook.secret)
+
+            def cycle(n: int, report: Report) -> None:
+                cycle_at.append(time.monotonic())
+                if n == 1:
+                    created_at.append(time.monotonic())
+                    local_src.create("people", {"email_addresses": ["hook@example.com"]})
+
+            await sync_async(
+                src, cb.connect_async("kizen", emulator=target), bundled_mapping(),
+                state=tmp_path / "s.db", failures=None, interval=60, cycles=2,
+                on_cycle=cycle, wake=wake,
+            )  # fmt: skip
+
+    asyncio.run(run())
+    assert cycle_at[1] - created_at[0] < 10
+    with cb.connect("kizen", emulator=target) as kizen:
+        assert [c["email"] for c in kizen.query("client_client")] == ["hook@example.com"]
