@@ -103,6 +103,10 @@ class _Verbs:
 
     def __init__(self, provider: Provider, *, schema_ttl: float = 300.0) -> None:
         self.provider = provider
+        #: The provider's reader of its CRM's own value forms, if it has one (none: no cost).
+        self._parse = (
+            provider.parse_value if type(provider).parse_value is not Provider.parse_value else None
+        )
         self.schema_ttl = schema_ttl
         self._lock = threading.Lock()
         self._objects: tuple[float, list[ObjectSpec]] | None = None
@@ -223,7 +227,7 @@ class _Verbs:
     ) -> Plan[Record]:
         policy = check_on_archived(on_archived, self.provider)
         schema = yield from self.schema(object)
-        clean = normalize_values(schema, values, creating=True)
+        clean = normalize_values(schema, values, creating=True, parse=self._parse)
         return (yield from self.provider.create(schema, clean, on_archived=policy))
 
     def update(
@@ -232,7 +236,7 @@ class _Verbs:
         _check_id(id)
         policy = check_on_archived(on_archived, self.provider)
         schema = yield from self.schema(object)
-        clean = normalize_values(schema, values)
+        clean = normalize_values(schema, values, parse=self._parse)
         return (yield from self.provider.update(schema, id, clean, on_archived=policy))
 
     def upsert(
@@ -248,7 +252,7 @@ class _Verbs:
         policy = check_on_archived(on_archived, provider, upsert=True)
         schema = yield from self.schema(object)
         spec = match_field(provider, schema, values, match, emulate)
-        clean = normalize_values(schema, values)
+        clean = normalize_values(schema, values, parse=self._parse)
         # Only when asked, so a provider that overrides upsert() with the plain signature works.
         extra = {"before_write": before_write} if before_write is not None else {}
         return (

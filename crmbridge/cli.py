@@ -15,7 +15,6 @@ from __future__ import annotations
 import functools
 import json
 import logging
-import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -315,7 +314,7 @@ def _values(text: str) -> dict[str, Any]:
     type=click.Choice(["error", "unarchive", "replace"]),
     default="unarchive",
     show_default=True,
-    help="When the match is an archived record (Kizen): fail, bring it back, or replace it.",
+    help="When the match is an archived record (CRMs that archive): fail, bring it back, or replace it.",
 )
 @click.option(
     "--emulate",
@@ -419,7 +418,41 @@ _id_command("restore", "crmbridge restore kizen client_client ID")
 _id_command("delete", "crmbridge delete attio people ID")
 
 
-@cli.command()
+class _EmulateCommand(click.Command):
+    """``emulate``'s flags: those every emulator takes, then each installed provider's own
+    (``Provider.emulator_options``), read whenever the command parses or shows help — so the
+    command line names no CRM and asks the plugins, not a ``TypeError``."""
+
+    _common: list[click.Parameter] | None = None
+
+    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
+        if self._common is None:
+            self._common = list(self.params)
+        taken = {p.name for p in self._common if p.name}
+        self.params = [*self._common, *_emulator_flags(taken)]
+        return super().get_params(ctx)
+
+
+def _emulator_flags(taken: set[str]) -> list[click.Option]:
+    """One flag per emulator option the installed providers declare (by name, once)."""
+    declared: dict[str, tuple[Any, list[str]]] = {}
+    for name, info in sorted(plugins.providers().items()):
+        for option in info.cls.emulator_options:
+            _, users = declared.setdefault(option.name, (option, []))
+            users.append(name)
+    return [
+        click.Option(
+            [f"--{key.replace('_', '-')}"],
+            type=option.type,
+            default=None,
+            help=f"{option.help} ({', '.join(users)})",
+        )
+        for key, (option, users) in declared.items()
+        if key not in taken
+    ]
+
+
+@cli.command(cls=_EmulateCommand)
 @click.argument("provider")
 @click.option(
     "--port", type=click.IntRange(0, 65535), default=None, help="Port (default: the provider's)."
@@ -432,16 +465,6 @@ _id_command("delete", "crmbridge delete attio people ID")
     show_default=True,
     help="Makes demo data and faults deterministic.",
 )
-@click.option(
-    "--demo-size",
-    type=click.IntRange(min=1),
-    default=None,
-    help="With --seed demo: how many people/contacts.",
-)
-@click.option("--token", default=None, help="Attio: the bearer token to accept.")
-@click.option("--api-key", default=None, help="Kizen: the X-API-KEY to accept.")
-@click.option("--user-id", default=None, help="Kizen: the X-USER-ID to accept.")
-@click.option("--business-id", default=None, help="Kizen: the X-BUSINESS-ID to accept.")
 @click.option("--latency-ms", type=click.FloatRange(min=0), default=0.0, help="Delay every answer.")
 @click.option("--rate-limits", is_flag=True, help="Enforce the CRM's documented rate limits (429).")
 @click.option(
@@ -456,14 +479,10 @@ def emulate(
     port: int | None,
     seed: str | None,
     random_seed: int,
-    demo_size: int | None,
-    token: str | None,
-    api_key: str | None,
-    user_id: str | None,
-    business_id: str | None,
     latency_ms: float,
     rate_limits: bool,
     fail_rate: float,
+    **own: Any,
 ) -> None:
     """Serve a CRM emulator over HTTP on 127.0.0.1 until interrupted.
 
@@ -473,30 +492,22 @@ def emulate(
         crmbridge emulate kizen --port 8702 --latency-ms 20 --fail-rate 0.05
     """
     cls = plugins.get_provider(provider)
-    options: dict[str, Any] = {
-        "seed": seed,
-        "random_seed": random_seed,
-        "demo_size": demo_size,
-        "token": token,
-        "api_key": api_key,
-        "user_id": user_id,
-        "business_id": business_id,
-    }
-    options = {k: v for k, v in options.items() if v is not None}
+    if not cls.ships_emulator():
+        raise Unsupported(f"the {cls.name} provider ships no emulator", provider=cls.name)
+    accepted = {o.name for o in cls.emulator_options}
+    given = {k: v for k, v in own.items() if v is not None}
+    for key in sorted(set(given) - accepted):
+        raise ValidationError(
+            f"--{key.replace('_', '-')} does not apply to the {provider} emulator"
+        )
+    options: dict[str, Any] = {"random_seed": random_seed, **given}
+    if seed is not None:
+        options["seed"] = seed
     options.update(latency_ms=latency_ms, fail_rate=fail_rate)
     if rate_limits:
         options["rate_limits"] = True
-    try:
-        emulator = cls.create_emulator(**options)
-    except TypeError as exc:
-        flag = re.search(r"unexpected keyword argument '(\w+)'", str(exc))
-        if flag:
-            raise ValidationError(
-                f"--{flag[1].replace('_', '-')} does not apply to the {provider} emulator"
-            ) from None
-        raise ValidationError(f"{provider} emulator: {exc}") from None
-    default_port = {"attio": 8701, "kizen": 8702}.get(provider, 0)
-    port = default_port if port is None else port
+    emulator = cls.create_emulator(**options)
+    port = cls.emulator_port if port is None else port
     try:
         server = emulator.serve(port=port)
     except OSError as exc:
@@ -504,9 +515,8 @@ def emulate(
             f"cannot listen on 127.0.0.1:{port}: {exc.strerror or exc} "
             "(another emulator running? --port 0 picks a free port)"
         ) from None
-    given = {k for k in ("token", "api_key", "user_id", "business_id") if k in options}
     err.print(f"[bold green]{provider} emulator[/] on {server.url}  (Ctrl-C to stop)")
-    env = getattr(cls, "env", {})
+    env = cls.env
     lines = [f"{env['base_url']}={server.url}"] if "base_url" in env else []
     for key, value in emulator.credentials().items():
         if key in env:

@@ -64,6 +64,7 @@ __all__ = [
     "IDEMPOTENT",
     "KIND",
     "Capabilities",
+    "EmulatorOption",
     "ObjectSchema",
     "OnArchived",
     "Page",
@@ -118,6 +119,18 @@ class Capabilities:
     read_rate: float | None = None
     write_rate: float | None = None
     concurrency: int = 8
+
+
+@attrs.frozen
+class EmulatorOption:
+    """One option of a provider's emulator, beyond those every emulator takes (``seed``,
+    ``random_seed``, ``latency_ms``, ``rate_limits``, ``fail_rate``): the keyword
+    :meth:`Provider.create_emulator` accepts, offered by ``crmbridge emulate`` as ``--name``
+    (llm's models declare their ``Options`` the same way)."""
+
+    name: str
+    help: str
+    type: type[str] | type[int] | type[float] = str
 
 
 @attrs.frozen
@@ -302,6 +315,12 @@ class Provider:
             return frozenset()
         return frozenset(name.lower() for name in names)
 
+    #: The port ``crmbridge emulate`` serves this provider's emulator on unless told (0: any
+    #: free port).
+    emulator_port: ClassVar[int] = 0
+    #: The emulator's own options (:class:`EmulatorOption`), e.g. the credentials it accepts.
+    emulator_options: ClassVar[tuple[EmulatorOption, ...]] = ()
+
     @classmethod
     def ships_emulator(cls) -> bool:
         """Whether a class between ``cls`` and :class:`Provider` defines :meth:`create_emulator`."""
@@ -369,6 +388,12 @@ class Provider:
         if isinstance(error, TransportError):
             return True
         return isinstance(error, ProviderError) and (error.status or 0) >= 500
+
+    def parse_value(self, spec: FieldSpec, value: Any) -> Any:
+        """The CRM's own form of a value, read before the validation pass's generic reading
+        (Attio's ``"Last, First"`` names): the value in neutral form, or ``NotImplemented`` when
+        ``value`` is not such a form (the default: none)."""
+        return NotImplemented
 
     def match_key(self, schema: ObjectSchema) -> str | None:
         """The default upsert match key for ``schema`` (``None``: the caller must name one)."""

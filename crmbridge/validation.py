@@ -179,16 +179,9 @@ def _person_name(v: Any, spec: FieldSpec) -> PersonName:
     if isinstance(v, PersonName):
         return v
     if isinstance(v, str) and v.strip():
-        # Attio's own string form is "Last, First" (docs/reference/attio.md §3); a plain "First Last"
-        # is what users write, so split on the last space instead.
+        # "First Last", as users write names: split on the last space. A CRM's own string form
+        # ("Last, First" on Attio) is its provider's to read (Provider.parse_value).
         s = v.strip()
-        if "," in s:
-            last, _, first = s.partition(",")
-            return PersonName(
-                first.strip() or None,
-                last.strip() or None,
-                f"{first.strip()} {last.strip()}".strip(),
-            )
         first, _, last = s.rpartition(" ") if " " in s else (s, "", "")
         return PersonName(first or None, last or None, s)
     raise _Invalid("a PersonName or a name string")
@@ -291,8 +284,28 @@ def _invalid(spec: FieldSpec, v: Any, bad: _Invalid) -> FieldError:
     )
 
 
-def _coerce_all(spec: FieldSpec, items: Any, errors: list[FieldError]) -> list[Any]:
-    coerce = _COERCE[spec.type]
+#: A provider's reader of its CRM's own forms of values (``Provider.parse_value``): the value
+#: parsed, or ``NotImplemented`` when it is not one of them.
+Parse = Callable[[FieldSpec, Any], Any]
+
+
+def _coerce_with(
+    parse: Parse | None, coerce: Callable[[Any, FieldSpec], Any]
+) -> Callable[[Any, FieldSpec], Any]:
+    if parse is None:
+        return coerce
+
+    def either(v: Any, spec: FieldSpec) -> Any:
+        own = parse(spec, v)
+        return coerce(v, spec) if own is NotImplemented else coerce(own, spec)
+
+    return either
+
+
+def _coerce_all(
+    spec: FieldSpec, items: Any, errors: list[FieldError], parse: Parse | None = None
+) -> list[Any]:
+    coerce = _coerce_with(parse, _COERCE[spec.type])
     out = []
     for v in items:
         try:
@@ -303,7 +316,9 @@ def _coerce_all(spec: FieldSpec, items: Any, errors: list[FieldError]) -> list[A
     return out
 
 
-def _normalize(spec: FieldSpec, value: Any, errors: list[FieldError]) -> Any:
+def _normalize(
+    spec: FieldSpec, value: Any, errors: list[FieldError], parse: Parse | None = None
+) -> Any:
     # Runs for every value written: the common case (a plain value) takes the fewest checks.
     if value is None:
         return [] if spec.multi else None
@@ -321,9 +336,10 @@ def _normalize(spec: FieldSpec, value: Any, errors: list[FieldError]) -> Any:
                 )
             )
             return value
-        return type(value)(tuple(_coerce_all(spec, value.values, errors)))
+        return type(value)(tuple(_coerce_all(spec, value.values, errors, parse)))
     if spec.multi:
-        return _coerce_all(spec, value if isinstance(value, _COLLECTIONS) else (value,), errors)
+        items = value if isinstance(value, _COLLECTIONS) else (value,)
+        return _coerce_all(spec, items, errors, parse)
     if isinstance(value, _COLLECTIONS):
         errors.append(
             FieldError(
@@ -336,7 +352,7 @@ def _normalize(spec: FieldSpec, value: Any, errors: list[FieldError]) -> Any:
         )
         return value
     try:
-        return _COERCE[spec.type](value, spec)
+        return _coerce_with(parse, _COERCE[spec.type])(value, spec)
     except _Invalid as bad:
         errors.append(_invalid(spec, value, bad))
         return value
@@ -348,11 +364,13 @@ def normalize_values(
     *,
     creating: bool = False,
     allow_readonly: frozenset[str] = frozenset(),
+    parse: Parse | None = None,
 ) -> dict[str, Any]:
     """All of ``values`` normalised against ``schema``; every problem reported at once.
 
     ``creating`` also checks that required writable fields are present. ``allow_readonly`` names
-    non-writable fields that a verb may still carry (e.g. an entry's ``parent``).
+    non-writable fields that a verb may still carry (e.g. an entry's ``parent``). ``parse``
+    reads the CRM's own forms of values first (the facade passes ``Provider.parse_value``).
     """
     given: object = values  # callers may be untyped
     if not isinstance(given, Mapping):
@@ -383,7 +401,7 @@ def normalize_values(
                 )
             )
             continue
-        out[spec.slug] = _normalize(spec, value, errors)
+        out[spec.slug] = _normalize(spec, value, errors, parse)
     if creating:
         for spec in schema.fields.values():
             if spec.required and spec.writable and spec.slug not in out:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 from toy_provider import ToyPlugin
 
+from crmbridge import plugins
 from crmbridge.cli import cli
 
 
@@ -257,3 +259,43 @@ def test_every_mistake_of_a_mapping_file_at_once(tmp_path: Path) -> None:
     for problem in ("unknown key(s) colour", "unknown transform 'splitt'",
                     "written twice: email", "'emulate' must be true or false"):  # fmt: skip
         assert problem in text, problem
+
+
+def test_emulate_offers_the_options_each_plugin_declares() -> None:
+    """`crmbridge emulate` knows no CRM: its flags and default ports are what each installed
+    provider declares (Provider.emulator_options, Provider.emulator_port)."""
+    import crmbridge as cb
+    from crmbridge.plugin import EmulatorOption
+
+    seen: dict[str, Any] = {}
+
+    class Greeter(cb.Provider):
+        name = "greeter"
+        emulator_port = 8799
+        emulator_options = (EmulatorOption("greeting", "What the emulator says.", str),)
+
+        @classmethod
+        def create_emulator(cls, **options: Any) -> Any:
+            seen.update(options)
+            raise cb.ConfigError("stop here")
+
+    class Plugin:
+        @cb.hookimpl
+        def crmbridge_register_providers(self, register: Any) -> None:
+            register(Greeter)
+
+    plugins.register_plugin(Plugin(), name="greeter-plugin")
+    try:
+        code, out, _ = run("emulate", "--help")
+        assert "--greeting" in out
+        assert "--api-key" in out  # Kizen's, declared by the Kizen plugin
+        code, _, err = run("emulate", "greeter", "--greeting", "hi")
+        assert code == 2
+        assert "stop here" in err
+        assert seen["greeting"] == "hi"
+        code, _, err = run("emulate", "greeter", "--api-key", "k")
+        assert "--api-key does not apply to the greeter emulator" in " ".join(err.split())
+    finally:
+        plugins.unregister_plugin(name="greeter-plugin")
+    assert plugins.get_provider("attio").emulator_port == 8701
+    assert plugins.get_provider("kizen").emulator_port == 8702

@@ -39,7 +39,7 @@ GOOD = [
     (spec(T.domain), "acme.com", "acme.com"),
     (spec(T.url), "https://acme.com", "https://acme.com"),
     (spec(T.person_name), "Ada Lovelace", cb.PersonName("Ada", "Lovelace", "Ada Lovelace")),
-    (spec(T.person_name), "Lovelace, Ada", cb.PersonName("Ada", "Lovelace", "Ada Lovelace")),
+    (spec(T.person_name), "Ada Lovelace", cb.PersonName("Ada", "Lovelace", "Ada Lovelace")),
     (spec(T.location), cb.Location(locality="Paris"), cb.Location(locality="Paris")),
     (spec(T.reference, target_objects=["companies"]), "c1", cb.Ref("companies", "c1")),
     (

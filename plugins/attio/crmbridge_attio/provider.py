@@ -46,12 +46,13 @@ from crmbridge import (
     ValidationError,
     ValueVersion,
 )
-from crmbridge.provider import OnArchived
+from crmbridge.provider import EmulatorOption, OnArchived
 from crmbridge.upsert import Matches, Upsert
 from crmbridge.webhooks import WebhookEvent
 
 from . import changes, codec, webhooks
 from .filters import path_objects, translate_filter, translate_sorts
+from .values import parse_personal_name
 
 if TYPE_CHECKING:
     from crmbridge.emulation import Emulator
@@ -78,6 +79,12 @@ class AttioProvider(Provider):
     secret_keys = frozenset({"token"})
     env: ClassVar[Mapping[str, str]] = {"token": "ATTIO_API_KEY", "base_url": "ATTIO_BASE_URL"}
     request_id_header = "x-attio-execution-id"
+    #: ``crmbridge emulate attio`` serves here by default; its own options (docs/emulators.md).
+    emulator_port = 8701
+    emulator_options = (
+        EmulatorOption("token", "The bearer token the emulator accepts."),
+        EmulatorOption("demo_size", "With --seed demo: how many people.", int),
+    )
     webhook_signature_headers = webhooks.SIGNATURE_HEADERS
     webhook_idempotency_header = webhooks.IDEMPOTENCY_HEADER
     #: Limits: docs/reference/attio.md §6 (25 writes/s, 100 reads/s); page size: the spec's records
@@ -210,6 +217,15 @@ class AttioProvider(Provider):
             if page_size is None or len(page) < page_size:
                 return items
             offset += len(page)
+
+    def parse_value(self, spec: FieldSpec, value: Any) -> Any:
+        """Attio's ``"Last, First"`` string for a personal name (docs/reference/attio.md §3);
+        ``"First Last"`` and everything else is the core's to read."""
+        if spec.type is FieldType.person_name and isinstance(value, str):
+            name = parse_personal_name(value)
+            if name is not None:
+                return name
+        return NotImplemented
 
     def match_key(self, schema: ObjectSchema) -> str | None:
         """The default upsert key: the object's only writable unique attribute (``domains`` for

@@ -442,6 +442,16 @@ def encode_phone(value: Any, spec: FieldSpec) -> dict[str, Any]:
     return {"original_phone_number": normalize_phone(value), "country_code": None}
 
 
+def parse_personal_name(text: str) -> PersonName | None:
+    """Attio's own string form of a name, ``"Last, First"`` (docs/reference/attio.md §3), as a
+    :class:`PersonName`; ``None`` for any other string (the core reads ``"First Last"``)."""
+    if "," not in text:
+        return None
+    last, _, first = text.strip().partition(",")
+    first, last = first.strip(), last.strip()
+    return PersonName(first or None, last or None, f"{first} {last}".strip())
+
+
 def encode_personal_name(value: Any, spec: FieldSpec) -> dict[str, Any]:
     """``personal-name``: all three keys, always strings (the live 400 in
     rbeene_400_validation_type_personal_name.json lists each missing one). A plain string is a full

@@ -726,3 +726,16 @@ def test_history_with_an_answer_that_holds_no_list_is_an_error(fake: FakeAttio, 
     fake.routes[("GET", path)] = lambda r: {"data": {"oops": 1}}
     with pytest.raises(cb.ProviderError, match="list of attribute values"):
         crm.history("companies", "r-1", "name")
+
+
+def test_last_comma_first_is_attios_own_name_form() -> None:
+    """Attio's string form of a name, "Last, First", is the Attio plugin's rule (the core reads
+    "First Last" only): through the validation pass, and on a record written with it."""
+    spec = cb.FieldSpec("name", "Name", cb.FieldType.person_name)
+    provider = cb.plugins.get_provider("attio")(token="t")
+    expected = cb.PersonName("Ada", "Lovelace", "Ada Lovelace")
+    assert provider.parse_value(spec, "Lovelace, Ada") == expected
+    assert provider.parse_value(spec, "Ada Lovelace") is NotImplemented
+    with cb.connect("attio", emulator=True) as crm:
+        person = crm.create("people", {"name": "Lovelace, Ada", "email_addresses": ["a@x.io"]})
+    assert (person["name"].first, person["name"].last) == ("Ada", "Lovelace")

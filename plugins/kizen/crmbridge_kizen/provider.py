@@ -43,7 +43,7 @@ from crmbridge.changes import WatermarkFeed
 from crmbridge.http import check_same_origin, parse_retry_after, response_body
 from crmbridge.model import UpsertAction
 from crmbridge.paging import PageGuard
-from crmbridge.provider import IDEMPOTENT, OnArchived, Secret
+from crmbridge.provider import IDEMPOTENT, EmulatorOption, OnArchived, Secret
 from crmbridge.upsert import Upsert
 
 from . import codec, filters, tags
@@ -90,6 +90,14 @@ class KizenProvider(Provider):
         "base_url": "KIZEN_BASE_URL",
     }
     request_id_header = "X-Request-ID"
+    #: ``crmbridge emulate kizen`` serves here by default; its own options (docs/emulators.md).
+    emulator_port = 8702
+    emulator_options = (
+        EmulatorOption("api_key", "The X-API-KEY the emulator accepts."),
+        EmulatorOption("user_id", "The X-USER-ID the emulator accepts."),
+        EmulatorOption("business_id", "The X-BUSINESS-ID the emulator accepts."),
+        EmulatorOption("demo_size", "With --seed demo: how many contacts.", int),
+    )
     capabilities = Capabilities(
         native_upsert=True,
         upsert_match="fixed",

@@ -1,0 +1,93 @@
+"""Everything a provider author needs, in one import point (users import :mod:`crmbridge`).
+
+A provider plugin subclasses :class:`Provider`, writes each verb as a plan (a generator of
+:class:`httpx.Request`\\ s, docs/plugins/tutorial.md) and registers the class with
+:data:`hookimpl`::
+
+    from crmbridge.plugin import Capabilities, Page, Plan, Provider, Query, hookimpl
+
+    class HubSpotProvider(Provider):
+        name = "hubspot"
+        ...
+
+    @hookimpl
+    def crmbridge_register_providers(register):
+        register(HubSpotProvider)
+
+The neutral model (``Record``, ``FieldSpec``, ``Option``, the errors, ...) is the users' and comes
+from :mod:`crmbridge`; what is here is the contract and the helpers providers share: the base
+class and its types, the upsert hooks' arguments (:mod:`crmbridge.upsert`), the filter tree a
+query carries, the HTTP helpers the drivers use, and the emulator base classes.
+"""
+
+from __future__ import annotations
+
+from .emulation import Emulator, Faults, RateLimits
+from .errors import did_you_mean
+from .filters import OPERATORS, And, Condition, Filter, Not, Op, Or, walk
+from .hookspecs import hookimpl
+from .http import (
+    check_same_origin,
+    describe,
+    error_class_for_status,
+    error_for_status,
+    parse_retry_after,
+    response_body,
+)
+from .paging import PageGuard, next_link
+from .provider import (
+    EXPECT,
+    IDEMPOTENT,
+    KIND,
+    Capabilities,
+    EmulatorOption,
+    ObjectSchema,
+    Page,
+    Plan,
+    Provider,
+    Query,
+    Secret,
+)
+from .upsert import DEFAULT_ON_ARCHIVED, Matches, OnArchived, Upsert, ambiguous
+from .validation import normalize_values
+
+__all__ = [
+    "DEFAULT_ON_ARCHIVED",
+    "EXPECT",
+    "IDEMPOTENT",
+    "KIND",
+    "OPERATORS",
+    "And",
+    "Capabilities",
+    "Condition",
+    "Emulator",
+    "EmulatorOption",
+    "Faults",
+    "Filter",
+    "Matches",
+    "Not",
+    "ObjectSchema",
+    "OnArchived",
+    "Op",
+    "Or",
+    "Page",
+    "PageGuard",
+    "Plan",
+    "Provider",
+    "Query",
+    "RateLimits",
+    "Secret",
+    "Upsert",
+    "ambiguous",
+    "check_same_origin",
+    "describe",
+    "did_you_mean",
+    "error_class_for_status",
+    "error_for_status",
+    "hookimpl",
+    "next_link",
+    "normalize_values",
+    "parse_retry_after",
+    "response_body",
+    "walk",
+]
