@@ -13,15 +13,17 @@ same ``httpx.MockTransport`` (which serves sync and async clients alike).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from typing import Any, TypeVar
 
 import httpx
 
 from ...bridge import AsyncBridge, Bridge, connect_async
+from ...changes import Change
+from ...changes.drive import StoreArg
 from ...filters import Filter, Sort
 from ...model import FieldSpec, ObjectSpec, Record, UpsertResult, ValueVersion
-from ...provider import Capabilities, ObjectSchema, Plan, Provider
+from ...provider import Capabilities, ObjectSchema, Page, Plan, Provider
 from ...upsert import DEFAULT_ON_ARCHIVED, OnArchived
 
 __all__ = ["BlockingBridge", "async_twin"]
@@ -92,9 +94,8 @@ class BlockingBridge:
 
     # --- verbs -------------------------------------------------------------------------------
 
-    def run(self, plan: Plan[T]) -> T:
-        result: T = self._wait(self.aio.run(plan))
-        return result
+    def run(self, plan: Plan[Any]) -> Any:
+        return self._wait(self.aio.run(plan))
 
     def objects(self, *, refresh: bool = False) -> list[ObjectSpec]:
         result: list[ObjectSpec] = self._wait(self.aio.objects(refresh=refresh))
@@ -112,6 +113,16 @@ class BlockingBridge:
         result: Record = self._wait(self.aio.get(object, id))
         return result
 
+    def _blocking(self, iterator: AsyncIterator[T]) -> Iterator[T]:
+        """``iterator``'s items one at a time, each step run on this bridge's loop (lazily, as
+        the sync facade reads pages as they are consumed)."""
+        while True:
+            try:
+                item: T = self._wait(anext(iterator))
+            except StopAsyncIteration:
+                return
+            yield item
+
     def query(
         self,
         object: str,
@@ -120,17 +131,43 @@ class BlockingBridge:
         order_by: Iterable[str | Sort] | str | None = None,
         page_size: int | None = None,
         limit: int | None = None,
+        fields: Iterable[str] | None = None,
     ) -> Iterator[Record]:
         """Every matching record. Unlike :meth:`Bridge.query`, all pages are read at the call
         (each still one request at a time through the async driver), so errors surface here as
         they do for the sync facade."""
-        pages = self.aio.query(object, where, order_by=order_by, page_size=page_size, limit=limit)
+        pages = self.aio.query(
+            object, where, order_by=order_by, page_size=page_size, limit=limit, fields=fields
+        )
+        return iter(list(self._blocking(pages)))
 
-        async def collect() -> list[Record]:
-            return [record async for record in pages]
+    def pages(
+        self,
+        object: str,
+        where: Filter | Mapping[str, Any] | None = None,
+        *,
+        order_by: Iterable[str | Sort] | str | None = None,
+        page_size: int | None = None,
+        fields: Iterable[str] | None = None,
+        cursor: Any = None,
+    ) -> Iterator[Page]:
+        """Page by page, each with its ``next`` cursor, lazily (see :meth:`Bridge.pages`)."""
+        return self._blocking(
+            self.aio.pages(
+                object, where, order_by=order_by, page_size=page_size, fields=fields, cursor=cursor
+            )
+        )
 
-        records: list[Record] = self._wait(collect())
-        return iter(records)
+    def changes(
+        self,
+        object: str,
+        cursor: Any = None,
+        *,
+        store: StoreArg = None,
+        page_size: int | None = None,
+    ) -> Iterator[Change]:
+        """What changed since ``cursor``, one change at a time (see :meth:`Bridge.changes`)."""
+        return self._blocking(self.aio.changes(object, cursor, store=store, page_size=page_size))
 
     def create(
         self, object: str, values: Mapping[str, Any], *, on_archived: OnArchived | None = None
@@ -157,9 +194,17 @@ class BlockingBridge:
         match: str | None = None,
         on_archived: OnArchived | None = DEFAULT_ON_ARCHIVED,
         emulate: bool = False,
+        before_write: Callable[[Record | None], None] | None = None,
     ) -> UpsertResult:
         result: UpsertResult = self._wait(
-            self.aio.upsert(object, values, match=match, on_archived=on_archived, emulate=emulate)
+            self.aio.upsert(
+                object,
+                values,
+                match=match,
+                on_archived=on_archived,
+                emulate=emulate,
+                before_write=before_write,
+            )
         )
         return result
 
