@@ -367,7 +367,9 @@ class KizenProvider(Provider):
             raise ProviderError(f"kizen answered with no record: {payload!r}", provider=self.name)
         if codec.summarised_fields(payload):  # the common case reads no more
             payload = yield from self._expand(payload)
-        return codec.decode_record(payload, schema.slug, fields=schema.fields)
+        record = codec.decode_record(payload, schema.slug, fields=schema.fields)
+        tags.learn(schema, record, self._tags)
+        return record
 
     def _rows(self, schema: ObjectSchema, rows: list[Any]) -> Plan[list[Record]]:
         """The records of a page of rows. Rows with summarised relationships read their values

@@ -22,7 +22,7 @@ from urllib.parse import quote
 import attrs
 import httpx
 
-from crmbridge import Add, FieldSpec, FieldType, Option, Plan, Remove
+from crmbridge import Add, FieldSpec, FieldType, Option, Plan, Record, Remove
 from crmbridge.filters import Condition, Filter, Not
 from crmbridge.provider import ObjectSchema
 
@@ -30,7 +30,7 @@ from .codec import decode_page
 from .options import looks_like_id
 from .types import CONTACTS
 
-__all__ = ["labels_in_filter", "labels_in_values", "tag_path", "with_tags"]
+__all__ = ["labels_in_filter", "labels_in_values", "learn", "tag_path", "with_tags"]
 
 Wanted = dict[str, set[str]]  # field slug -> labels
 
@@ -89,6 +89,17 @@ def labels_in_filter(schema: ObjectSchema, where: Filter | None) -> Wanted:
     if where is not None:
         walk(where)
     return out
+
+
+def learn(schema: ObjectSchema, record: Record, known: dict[tuple[str, str], Option]) -> None:
+    """Remember the tags a single record read back (``{id, name}``), so a later write or filter
+    with those labels needs no lookup (one record at a time: search pages are not scanned)."""
+    for slug, spec in schema.fields.items():
+        if spec.type is FieldType.tags:
+            key = spec.provider_id or slug
+            for tag in record.fields.get(slug) or ():
+                if isinstance(tag, Option) and tag.id:
+                    known[(key, tag.label.casefold())] = tag
 
 
 def tag_path(schema: ObjectSchema, spec: FieldSpec) -> str:

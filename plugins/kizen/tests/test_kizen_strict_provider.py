@@ -8,7 +8,7 @@ from crmbridge_kizen import codec, filters
 from crmbridge_kizen.emulator import KizenEmulator
 
 import crmbridge
-from crmbridge import F, Option, ValidationError, add
+from crmbridge import F, Option, ValidationError, add, remove
 from crmbridge.provider import ObjectSchema
 
 Strict = tuple[crmbridge.Bridge, KizenEmulator]
@@ -164,3 +164,14 @@ def test_hidden_fields_are_read_by_get(strict: Strict) -> None:
     emu.add_field("companies_company", "secret", "text", is_hidden=True)
     rid = crm.create("companies_company", {"name": "Acme", "secret": "s3"}).id
     assert crm.get("companies_company", rid)["secret"] == "s3"
+
+
+def test_tags_read_back_are_known_without_another_lookup(log: Strict) -> None:
+    """A tag the connection has read back (a write's answer) needs no tag lookup again."""
+    crm, emu = log
+    rid = crm.create("client_client", {"email": "a@x.com"}).id
+    crm.update("client_client", rid, {"titles": add("CTO")})
+    emu.request_log.clear()  # type: ignore[attr-defined]
+    crm.update("client_client", rid, {"titles": remove("CTO")})
+    assert [r for r in emu.request_log if r.endswith("/tags")] == []  # type: ignore[attr-defined]
+    assert crm.get("client_client", rid)["titles"] == []
