@@ -32,7 +32,7 @@ import threading
 import time
 import uuid
 from collections import Counter, deque
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar, cast
 
@@ -123,6 +123,12 @@ class _Window:
             stamps.append(now)
             return 0.0
         return max(stamps[0] + 1.0 - now, 0.001)
+
+
+#: Called as ``watcher(emulator, request, response)`` for every 4xx answer an emulator's
+#: :meth:`Emulator.handle` gives (injected faults and rate limits are not refusals): the testing
+#: kit's strict mode (:mod:`crmbridge.testing.strict`) fails a test on refusals it did not expect.
+refusal_watchers: list[Callable[[Emulator, httpx.Request, httpx.Response], None]] = []
 
 
 class Emulator(abc.ABC):
@@ -241,6 +247,9 @@ class Emulator(abc.ABC):
                             break
                         roll -= getattr(f, name)
             response = self.handle(request)
+            if 400 <= response.status_code < 500 and response.status_code != 429:
+                for watcher in tuple(refusal_watchers):
+                    watcher(self, request, response)
             if after == "drop":
                 raise httpx.RemoteProtocolError(
                     "Server disconnected without sending a response.", request=request
@@ -465,7 +474,8 @@ def _make_handler(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
             content = response.content
             self.send_response(response.status_code)
             for key, value in response.headers.items():
-                if key.lower() not in ("content-length", "transfer-encoding", "connection"):
+                # http.server sends its own Date (send_response): one Date header, not two
+                if key.lower() not in ("content-length", "transfer-encoding", "connection", "date"):
                     self.send_header(key, value)
             self.send_header("content-length", str(len(content)))
             self.end_headers()

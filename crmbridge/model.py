@@ -43,6 +43,7 @@ __all__ = [
     "ObjectSpec",
     "Option",
     "PersonName",
+    "Phone",
     "Record",
     "Ref",
     "RefBy",
@@ -142,6 +143,18 @@ class Location:
     country_code: str | None = None
     latitude: str | None = None
     longitude: str | None = None
+
+
+@attrs.frozen
+class Phone:
+    """A phone number with the country it belongs to, for a number written in national form
+    (``Phone("020 7123 4567", "GB")``): a plain ``str`` must carry its country calling code
+    (``"+442071234567"``). ``country`` is an ISO 3166-1 alpha-2 code. Phone values read back
+    as ``str`` in international form (issue 17; Attio's phone-number write form,
+    https://docs.attio.com/docs/attribute-types/attribute-types-phone-number)."""
+
+    number: str
+    country: str | None = None
 
 
 @attrs.frozen
@@ -366,6 +379,7 @@ VALUE_CLASSES: dict[str, type] = {
     "money": Money,
     "person_name": PersonName,
     "location": Location,
+    "phone": Phone,
     "option": Option,
     "ref": Ref,
     "ref_by": RefBy,

@@ -30,6 +30,7 @@ from .model import (
     Money,
     Option,
     PersonName,
+    Phone,
     Ref,
     RefBy,
     Remove,
@@ -219,6 +220,17 @@ def _user(v: Any, spec: FieldSpec) -> User:
     raise _Invalid("a User, an email address or a user id")
 
 
+def _phone(v: Any, spec: FieldSpec) -> Any:
+    """A phone number: a string, or a :class:`Phone` saying the country of a national number."""
+    if isinstance(v, Phone):
+        if not isinstance(v.number, str) or not v.number.strip():
+            raise _Invalid("a Phone with a number")
+        if v.country is not None and not (isinstance(v.country, str) and len(v.country) == 2):
+            raise _Invalid("a Phone whose country is an ISO 3166-1 alpha-2 code such as 'GB'")
+        return v
+    return _text(v, spec)
+
+
 def _file(v: Any, spec: FieldSpec) -> File:
     if isinstance(v, File):
         return v
@@ -249,7 +261,7 @@ _COERCE: dict[FieldType, Callable[[Any, FieldSpec], Any]] = {
     FieldType.option: _option,
     FieldType.status: _option,
     FieldType.email: _email,
-    FieldType.phone: _text,
+    FieldType.phone: _phone,
     FieldType.domain: _text,
     FieldType.url: _text,
     FieldType.person_name: _person_name,

@@ -232,3 +232,47 @@ def test_a_plugins_own_header_is_sensitive() -> None:
     }
     assert "api-token" in {h for h, _ in crmbridge.testing.vcr_config_for(providers=[Keyed])[
         "filter_headers"]}  # fmt: skip
+
+
+def test_strict_emulators_fail_on_refusals_nobody_expected() -> None:
+    """Strict mode records every 4xx an emulator answers; those neither the request
+    (``expect=``) nor the test declared fail the test (crmbridge.testing.strict)."""
+
+    from crmbridge.emulation import Emulator, refusal_watchers
+    from crmbridge.provider import EXPECT
+    from crmbridge.testing.strict import StrictEmulators
+
+    class Refuser(Emulator):
+        name = "refuser"
+        base_url = "https://refuser.example"
+
+        def handle(self, request: httpx.Request) -> httpx.Response:
+            status = int(request.url.path.strip("/"))
+            return self.json_response(status, {"code": f"c{status}"})
+
+        def credentials(self) -> dict[str, str]:
+            return {}
+
+        def rate_limited_response(self, retry_after: float) -> httpx.Response:
+            return self.json_response(429, {})
+
+        def server_error_response(self) -> httpx.Response:
+            return self.json_response(500, {})
+
+    emulator = Refuser()
+    strict = StrictEmulators().install()
+    try:
+        with emulator.client() as http:
+            http.get("/200")
+            declared = http.build_request("GET", "/404", extensions={EXPECT: (404,)})
+            http.send(declared)
+            with strict.expect(400, "c400"):
+                http.get("/400")
+            strict.check()  # nothing unexpected yet
+            http.get("/409")
+    finally:
+        strict.uninstall()
+    assert strict not in refusal_watchers
+    assert [r.status for r in strict.refusals] == [404, 400, 409]
+    with pytest.raises(AssertionError, match="GET /409 -> 409 c409"):
+        strict.check()

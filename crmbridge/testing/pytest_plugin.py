@@ -39,6 +39,32 @@ def crmbridge_instant_retries() -> Iterator[None]:
         yield
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "emulator_refusals(*specs): 4xx answers ('404', '400:uniqueness_conflict') the test "
+        "expects from emulators in strict mode (crmbridge.testing.strict)",
+    )
+
+
+@pytest.fixture
+def strict_emulators(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """Strict mode for every emulator the test uses: the test fails on any 4xx an emulator
+    answered that neither the provider's plan nor the test expected (see
+    :mod:`crmbridge.testing.strict`; ``.expect(status, code)`` inside a test)."""
+    from .strict import StrictEmulators
+
+    specs: tuple[str, ...] = ()
+    for marker in request.node.iter_markers("emulator_refusals"):
+        specs += tuple(str(a) for a in marker.args)
+    strict = StrictEmulators.from_marker_args(specs).install()
+    try:
+        yield strict
+    finally:
+        strict.uninstall()
+    strict.check()
+
+
 @pytest.fixture
 def crmbridge_vcr_config() -> dict[str, Any]:
     """vcrpy settings: credentials filtered, POST bodies matched, replay only unless

@@ -34,6 +34,11 @@ def add_custom_attributes(crm: crmbridge.Bridge) -> None:
     crm.invalidate_schema()
 
 
+#: The conformance suite runs with the emulator strict (crmbridge.testing.strict): any 4xx it
+#: did not provoke on purpose fails the test. These are the ones it provokes.
+pytestmark = pytest.mark.usefixtures("strict_emulators")
+
+
 class TestAttio(ProviderConformance):
     object_slug = "people"
     match_field = "email_addresses"

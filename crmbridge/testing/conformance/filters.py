@@ -102,7 +102,11 @@ class FilterTests(ConformanceBase):
         del bare_values[kit.text.slug]
         bare = crm.create(self.object_slug, bare_values)
         kit.created.append(bare.id)
-        assert self._ids(kit, F(kit.text.slug).is_empty()) == {bare.id}
+        try:
+            empty = self._ids(kit, F(kit.text.slug).is_empty())
+        except Unsupported as exc:  # the operator exists, but not for this field's type
+            pytest.skip(f"{crm.name}: {exc.message}")
+        assert empty == {bare.id}
         assert self._ids(kit, F(kit.text.slug).is_empty(False)) == set(ids)
 
     def test_and_or_not(self, crm: Any, kit: Kit) -> None:

@@ -37,9 +37,9 @@ from crmbridge.filters import And, Condition, Filter, Not, Or, walk
 
 from .codec import PARENT, row_of
 from .types import AttioType
-from .values import format_timestamp
+from .values import currency_text, format_timestamp, number_value, phone_operand
 
-__all__ = ["path_objects", "translate_filter", "translate_sorts"]
+__all__ = ["member_emails", "path_objects", "translate_filter", "translate_sorts"]
 
 _OPS = {"eq": "$eq", "lt": "$lt", "lte": "$lte", "gt": "$gt", "gte": "$gte",
         "contains": "$contains", "starts_with": "$starts_with", "ends_with": "$ends_with"}  # fmt: skip
@@ -127,6 +127,22 @@ def _path_target(schema: ObjectSchema, name: str) -> tuple[FieldSpec, str] | Non
 Targets = Mapping[str, Mapping[str, FieldSpec]]
 
 
+def member_emails(where: Filter | None, schema: ObjectSchema) -> set[str]:
+    """E-mail addresses (case-folded) of workspace members ``where`` names in actor-reference
+    conditions: the provider reads the members first to filter by their ids."""
+    out: set[str] = set()
+    for cond in walk(where) if where is not None else ():
+        slug = cond.field.partition(".")[0]
+        if slug not in schema.fields or row_of(schema.field(slug)).name != "actor-reference":
+            continue
+        values = cond.value if cond.op == "in" else (cond.value,)
+        for value in values:
+            email = value.email if isinstance(value, User) and not value.id else value
+            if isinstance(email, str) and "@" in email:
+                out.add(email.casefold())
+    return out
+
+
 def path_objects(where: Filter | None, schema: ObjectSchema) -> dict[str, set[str]]:
     """The objects ``where``'s path filters reach, each with the attributes it names — what
     the provider reads first (``GET /v2/objects/{o}/attributes``) to check them."""
@@ -163,11 +179,17 @@ def _path(
     tspec = _target_attribute(targets, target, attribute)
     first = "parent_record" if spec.slug == PARENT and schema.object.kind == "list" else spec.slug
     steps = [[schema.slug, first], [target, attribute]]
+    trow = row_of(tspec) if tspec is not None else None
+    if trow is not None and cond.op not in trow.neutral_ops():
+        raise _refuse_op(trow, f"{target}.{attribute}", None, cond.op)
     if cond.op == "ne":
         eq = Condition(cond.field, "eq", cond.value)
         return {"$not": _path(eq, schema, spec, attribute, targets)}
     if cond.op == "is_empty":
-        filled = {"path": steps, "constraints": {"$not_empty": True}}
+        presence: dict[str, Any] = {"$not_empty": True}
+        if trow is not None and "$not_empty" not in trow.attio_ops():
+            presence = {str(trow.presence_property): presence}
+        filled = {"path": steps, "constraints": presence}
         return {"$not": filled} if cond.value else filled
     if cond.op == "in":
         eqs = [
@@ -176,13 +198,15 @@ def _path(
         ]
         return eqs[0] if len(eqs) == 1 else {"$or": eqs}
     op = _OPS[cond.op]
-    if (
-        cond.op == "contains"
-        and tspec is not None
-        and row_of(tspec).name in ("select", "record-reference")
-    ):
+    if cond.op == "contains" and trow is not None and trow.name in ("select", "record-reference"):
         op = "$eq"  # "a multi field has it", as for a direct filter
-    return {"path": steps, "constraints": {op: _json_value(cond.value, tspec)}}
+    if trow is not None and tspec is not None:
+        if trow.name == "actor-reference":
+            return {"path": steps, "constraints": _actor(cond.value, attribute, None)[attribute]}
+        value = _operand(cond.value, tspec, trow, trow.filter_property or "value")
+    else:
+        value = _json_value(cond.value, tspec)
+    return {"path": steps, "constraints": {op: value}}
 
 
 def _target_attribute(targets: Targets | None, target: str, attribute: str) -> FieldSpec | None:
@@ -202,51 +226,120 @@ def _target_attribute(targets: Targets | None, target: str, attribute: str) -> F
     return found
 
 
+def _refuse_op(row: AttioType, slug: str, prop: str | None, op: str) -> Unsupported:
+    where = f"{row.name} attribute {slug!r}" + (f" by {prop!r}" if prop else "")
+    can = ", ".join(sorted(row.neutral_ops(prop))) or "no operator"
+    return _unsupported(
+        f"Attio cannot filter {where} with {op!r}: its docs page lists {can} "
+        f"(https://docs.attio.com/docs/attribute-types/attribute-types-{row.name}, Filtering)"
+    )
+
+
+def _operand(value: Any, spec: FieldSpec, row: AttioType, prop: str) -> Any:
+    """A filter operand in the form Attio stores, as writes are normalised: a phone number in
+    E.164, a number to Attio's four decimal places, a currency amount as an exact decimal string
+    (its page: "using either JSON strings or numbers")."""
+    if row.name == "phone-number" and prop == "phone_number" and isinstance(value, str):
+        return phone_operand(value)
+    if row.name == "currency" and isinstance(value, Money | Decimal | int | float | str):
+        return currency_text(value.amount if isinstance(value, Money) else value)
+    if row.name == "number" and isinstance(value, Decimal | float):
+        return number_value(value)
+    return _json_value(value, spec)
+
+
+def _actor(value: Any, slug: str, members: Mapping[str, str] | None) -> dict[str, Any]:
+    """An actor-reference condition: Attio filters these "only using both the
+    ``referenced_actor_type`` and ``referenced_actor_id`` properties", with ``$eq`` only
+    (docs attribute-types-actor-reference, Filtering). A member named by e-mail is resolved to
+    its id, as writes are."""
+    if isinstance(value, str):
+        value = User(email=value) if "@" in value else User(id=value)
+    if not isinstance(value, User):
+        raise ValidationError(
+            f"{slug!r} is filtered by a User or a workspace member's id or e-mail, not {value!r}",
+            provider="attio",
+        )
+    actor_id = value.id
+    if actor_id is None and value.email is not None:
+        actor_id = (members or {}).get(value.email.casefold())
+        if actor_id is None:
+            raise ValidationError(
+                f"no member of this Attio workspace has the e-mail address {value.email!r} "
+                f"(filter on {slug!r})",
+                provider="attio",
+                code="unknown_workspace_member",
+            )
+    if actor_id is None:
+        raise ValidationError(f"{slug!r}: a User to filter by needs an id or an e-mail")
+    return {slug: {"referenced_actor_type": value.kind or "workspace-member",
+                   "referenced_actor_id": actor_id}}  # fmt: skip
+
+
 def _condition(
-    cond: Condition, schema: ObjectSchema, targets: Targets | None = None
+    cond: Condition,
+    schema: ObjectSchema,
+    targets: Targets | None = None,
+    members: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     through = _path_target(schema, cond.field)
     if through is not None:
         return _path(cond, schema, *through, targets)
     spec, row, prop = _split(schema, cond.field)
     slug = spec.slug
-    explicit_sub = "." in cond.field
-    if cond.op not in row.filter_ops and not explicit_sub:
+    explicit = prop if "." in cond.field else None
+    if row.name == "actor-reference" and explicit:
         raise _unsupported(
-            f"Attio cannot filter {row.name} attribute {slug!r} with {cond.op!r}; "
-            f"it supports {', '.join(sorted(row.filter_ops)) or 'no filters'}"
+            f"Attio filters actor reference {slug!r} on its type and id together: "
+            f"use F({slug!r}) == User(...) or a member's e-mail"
         )
+    if cond.op not in row.neutral_ops(explicit):
+        raise _refuse_op(row, slug, explicit, cond.op)
     if cond.op == "ne":
-        return {"$not": _condition(Condition(cond.field, "eq", cond.value), schema)}
-    if cond.op == "is_empty":
-        not_empty = _wrap(slug, prop if explicit_sub else None, {"$not_empty": True})
-        return {"$not": not_empty} if cond.value else not_empty
+        return {"$not": _condition(Condition(cond.field, "eq", cond.value), schema, None, members)}
     if cond.op == "in":
-        values = [_json_value(v, spec) for v in cond.value]
-        if row.native_in or explicit_sub:
+        listed = row.attio_ops(explicit)
+        if "$in" in listed and row.name != "actor-reference":
+            values = [_operand(v, spec, row, prop or "value") for v in cond.value]
             return _wrap(slug, prop, {"$in": values})
-        return {"$or": [_wrap(slug, prop, {"$eq": v}) for v in values]}
-    if cond.op == "contains" and row.name in ("select", "record-reference"):
-        # "a multi field has it": equality on a multiselect matches any of its values (docs).
-        return _wrap(slug, prop, {"$eq": _json_value(cond.value, spec)})
-    return _wrap(slug, prop, {_OPS[cond.op]: _json_value(cond.value, spec)})
+        eqs = [
+            _condition(Condition(cond.field, "eq", v), schema, None, members) for v in cond.value
+        ]
+        return eqs[0] if len(eqs) == 1 else {"$or": eqs}
+    if row.name == "actor-reference":
+        return _actor(cond.value, slug, members)
+    if cond.op == "is_empty":
+        on = explicit
+        if "$not_empty" not in row.attio_ops(explicit):
+            on = row.presence_property  # every value has it: "has any value"
+        not_empty = _wrap(slug, on, {"$not_empty": True})
+        return {"$not": not_empty} if cond.value else not_empty
+    op = "$eq" if cond.op == "contains" and row.name in ("select", "record-reference") else None
+    return _wrap(
+        slug, prop, {op or _OPS[cond.op]: _operand(cond.value, spec, row, prop or "value")}
+    )
 
 
 def translate_filter(
-    where: Filter | None, schema: ObjectSchema, targets: Targets | None = None
+    where: Filter | None,
+    schema: ObjectSchema,
+    targets: Targets | None = None,
+    members: Mapping[str, str] | None = None,
 ) -> dict[str, Any] | None:
     """The Attio ``filter`` object for ``where`` (``None``: no filter). ``targets``: the
-    attributes of the objects its path filters reach (:func:`path_objects`), to check them."""
+    attributes of the objects its path filters reach (:func:`path_objects`), to check them;
+    ``members``: workspace members' e-mail (case-folded) → id, for actor references given by
+    e-mail (:func:`member_emails` says which are needed)."""
     if where is None:
         return None
     if isinstance(where, Condition):
-        return _condition(where, schema, targets)
+        return _condition(where, schema, targets, members)
     if isinstance(where, And):
-        return {"$and": [translate_filter(i, schema, targets) for i in where.items]}
+        return {"$and": [translate_filter(i, schema, targets, members) for i in where.items]}
     if isinstance(where, Or):
-        return {"$or": [translate_filter(i, schema, targets) for i in where.items]}
+        return {"$or": [translate_filter(i, schema, targets, members) for i in where.items]}
     if isinstance(where, Not):
-        return {"$not": translate_filter(where.item, schema, targets)}
+        return {"$not": translate_filter(where.item, schema, targets, members)}
     raise ValidationError(f"not a filter: {where!r}", provider="attio")
 
 

@@ -51,7 +51,7 @@ from crmbridge.upsert import Matches, Upsert
 from crmbridge.webhooks import WebhookEvent
 
 from . import changes, codec, webhooks
-from .filters import path_objects, translate_filter, translate_sorts
+from .filters import member_emails, path_objects, translate_filter, translate_sorts
 from .values import parse_personal_name
 
 if TYPE_CHECKING:
@@ -289,6 +289,7 @@ class AttioProvider(Provider):
         query: Query,
         offset: int,
         targets: Mapping[str, Mapping[str, FieldSpec]] | None = None,
+        members: Mapping[str, str] | None = None,
     ) -> dict[str, Any]:
         """The body of ``POST …/records/query``: ``limit`` always, ``offset``/``filter``/``sorts``
         only when set — so a plain first page is ``{"limit": n}`` exactly as recorded in
@@ -296,7 +297,7 @@ class AttioProvider(Provider):
         body: dict[str, Any] = {"limit": query.page_size}
         if offset:
             body["offset"] = offset
-        where = translate_filter(query.where, schema, targets)
+        where = translate_filter(query.where, schema, targets, members)
         if where is not None:
             body["filter"] = where
         if query.order_by:
@@ -310,7 +311,8 @@ class AttioProvider(Provider):
         (docs/reference/attio.md §6) and is safe to retry."""
         offset = int(cursor or 0)
         targets = yield from self._path_targets(schema, query)
-        body = self.query_body(schema, query, offset, targets)
+        members = yield from self._filter_members(schema, query)
+        body = self.query_body(schema, query, offset, targets, members)
         response = yield self.build_request(
             "POST", f"{self._rows_path(schema.object)}/query", json=body, kind="read",
             idempotent=True,
@@ -348,6 +350,13 @@ class AttioProvider(Provider):
         oldest first, with its active period and actor (docs/reference/attio.md §3, historic values).
         Every page is read (``limit``/``offset``, official OpenAPI spec): a value edited often
         has more versions than one answer holds. Attio refuses it (400) for enriched attributes."""
+        why = _no_history(schema, field)
+        if why is not None:
+            raise Unsupported(
+                f"Attio keeps no readable history for {field.slug!r}: it is {why} (show_historic "
+                "is refused for COMINT and enriched attributes, official OpenAPI spec)",
+                provider="attio",
+            )
         path = f"{self._rows_path(schema.object)}/{id}/attributes/{field.slug}/values"
         elements = yield from self._offset_pages(
             path, "attribute values", page_size=self.history_page_size,
@@ -478,14 +487,12 @@ class AttioProvider(Provider):
         emails = changes.member_emails(schema, values)
         if not emails:
             return values
-        if self._members is None or not emails <= self._members.keys():
-            response = yield self.build_request("GET", "/v2/workspace_members", expect=(403,))
-            if response.status_code == 403:
-                # A token without the user_management:read scope: members stay given by
-                # e-mail, which Attio resolves itself; an unchanged record then reads "updated".
-                return values
-            self._members = codec.decode_member_ids(response.json())
-        unknown = sorted(emails - self._members.keys())
+        members = yield from self._load_members(emails)
+        if members is None:
+            # A token without the user_management:read scope: members stay given by
+            # e-mail, which Attio resolves itself; an unchanged record then reads "updated".
+            return values
+        unknown = sorted(emails - members.keys())
         if unknown:
             raise ValidationError(
                 f"no member of this Attio workspace has the e-mail address "
@@ -493,7 +500,34 @@ class AttioProvider(Provider):
                 provider="attio",
                 code="unknown_workspace_member",
             )
-        return changes.with_member_ids(schema, values, self._members)
+        return changes.with_member_ids(schema, values, members)
+
+    def _load_members(self, emails: set[str]) -> Plan[dict[str, str] | None]:
+        """Workspace members' e-mail → id, from ``GET /v2/workspace_members`` read once per
+        provider (again for an e-mail it does not know); ``None`` when the token lacks the
+        ``user_management:read`` scope (403)."""
+        if self._members is None or not emails <= self._members.keys():
+            response = yield self.build_request("GET", "/v2/workspace_members", expect=(403,))
+            if response.status_code == 403:
+                return None
+            self._members = codec.decode_member_ids(response.json())
+        return self._members
+
+    def _filter_members(self, schema: ObjectSchema, query: Query) -> Plan[dict[str, str] | None]:
+        """Members' ids for the actor references ``query`` names by e-mail (Attio filters actor
+        references by id only: an e-mail sent as the id would silently match nothing)."""
+        emails = member_emails(query.where, schema)
+        if not emails:
+            return None
+        members = yield from self._load_members(emails)
+        if members is None:
+            raise ValidationError(
+                "filtering by a workspace member's e-mail needs the user_management:read scope "
+                "to read members' ids; filter by User(id=...) instead",
+                provider="attio",
+                code="unknown_workspace_member",
+            )
+        return members
 
     def delete(self, schema: ObjectSchema, id: str) -> Plan[None]:
         """``DELETE …/records/{id}`` (or ``…/entries/{id}``): a hard delete, answered ``{}``."""
@@ -568,6 +602,28 @@ class AttioProvider(Provider):
 # --- helpers: pure, module level -------------------------------------------------------------
 
 
+#: Attributes every record has: system and read-only, but not enriched.
+_EVERY_RECORD = frozenset({"record_id", "created_at", "created_by"})
+
+
+def _no_history(schema: ObjectSchema, field: FieldSpec) -> str | None:
+    """Why ``show_historic=true`` would be a 400 for ``field``, or ``None``: the spec's values
+    endpoint refuses it "for COMINT attributes or enriched attributes on people/company objects"
+    (an enriched one is a system attribute that is not writable, per ``is_writable``)."""
+    if codec.row_of(field).name == "interaction":
+        return "an interaction (COMINT) attribute"
+    raw = field.raw if isinstance(field.raw, Mapping) else {}
+    if (
+        schema.object.kind != "list"
+        and schema.slug in ("people", "companies")
+        and raw.get("is_system_attribute")
+        and not field.writable
+        and field.slug not in _EVERY_RECORD
+    ):
+        return "an attribute Attio enriches"
+    return None
+
+
 def _refuse(error: CRMError) -> Plan[Any]:
     """A plan that raises ``error`` when run, before any request."""
     raise error
@@ -589,9 +645,10 @@ def _server_time(response: httpx.Response) -> dt.datetime | None:
     if not header:
         return None
     try:
-        return email.utils.parsedate_to_datetime(header)
+        when = email.utils.parsedate_to_datetime(header)
     except (TypeError, ValueError, IndexError):
         return None
+    return when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)  # "-0000": UTC
 
 
 def _action(existing: Record | None, record: Record, answered_at: dt.datetime | None) -> Any:

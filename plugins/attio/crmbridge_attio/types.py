@@ -24,9 +24,21 @@ __all__ = ["STANDARD_MULTISELECT", "TYPES", "UNKNOWN", "AttioType", "lookup"]
 Decoder = Callable[[Mapping[str, Any], FieldSpec | None], Any]
 Encoder = Callable[[Any, FieldSpec], Any]
 
-_TEXTUAL = frozenset({"eq", "ne", "in", "contains", "starts_with", "ends_with", "is_empty"})
-_ORDERED = frozenset({"eq", "ne", "in", "lt", "lte", "gt", "gte", "is_empty"})
-_EQUALITY = frozenset({"eq", "ne", "in", "is_empty"})
+# Attio's filter operators per property, exactly as each attribute-type page of docs.attio.com
+# lists them (https://docs.attio.com/docs/attribute-types/attribute-types-<type>, "Filtering").
+_EQ = frozenset({"$eq"})
+_TEXT = frozenset({"$eq", "$in", "$contains", "$starts_with", "$ends_with"})
+_ORDER = frozenset({"$eq", "$lt", "$lte", "$gt", "$gte"})
+_SUBSTRING = frozenset({"$eq", "$contains", "$starts_with", "$ends_with"})
+_SUBSTRING_PRESENT = _SUBSTRING | {"$not_empty"}
+_ADDRESS = ("line_1", "line_2", "line_3", "line_4", "locality", "region", "postcode")
+
+#: Neutral operator → the Attio operator it needs on the property (``ne`` is ``$not`` around
+#: ``$eq``; ``in`` is ``$in`` where listed, else an ``$or`` of ``$eq``; ``is_empty`` is
+#: ``$not_empty``, negated when asking for empty).
+_NEEDS = {"eq": "$eq", "ne": "$eq", "in": "$eq", "lt": "$lt", "lte": "$lte", "gt": "$gt",
+          "gte": "$gte", "contains": "$contains", "starts_with": "$starts_with",
+          "ends_with": "$ends_with", "is_empty": "$not_empty"}  # fmt: skip
 
 
 @attrs.frozen
@@ -38,9 +50,11 @@ class AttioType:
       ``None`` when Attio accepts no writes of this type (interaction: system-generated).
     * ``write_form`` / ``read_keys``: documentation, rendered in docs/providers/attio.md.
     * ``filter_property``: the sub-property a filter on the attribute compares (``None``: the
-      attribute itself); ``filter_ops``: the neutral operators Attio can express on it
-      (``ne`` is always ``$not`` around ``$eq``; ``in`` becomes ``$in`` or an ``$or`` of ``$eq``).
-    * ``native_in``: whether Attio has ``$in`` for it; ``sort_field``: the ``field`` of a sort.
+      attribute itself, its ``value``); ``filter_props``: Attio's operators per filterable
+      property, as the type's docs page lists them (nothing else is ever sent: Attio answers 400
+      ``filter_error``); ``presence_property``: a property every value has and whose
+      ``$not_empty`` is listed, to say "has a value" where the default property lacks it.
+    * ``sort_field``: the ``field`` of a sort.
     """
 
     name: str
@@ -50,66 +64,85 @@ class AttioType:
     write_form: str
     read_keys: tuple[str, ...]
     filter_property: str | None = None
-    filter_ops: frozenset[str] = _EQUALITY
-    native_in: bool = False
+    filter_props: Mapping[str, frozenset[str]] = attrs.field(factory=dict)
+    presence_property: str | None = None
     sort_field: str | None = None
 
     @property
     def writable(self) -> bool:
         return self.encode is not None
 
+    def attio_ops(self, prop: str | None = None) -> frozenset[str]:
+        """Attio's operators on ``prop`` (default: the attribute's own filter property)."""
+        return self.filter_props.get(prop or self.filter_property or "value", frozenset())
+
+    def neutral_ops(self, prop: str | None = None) -> frozenset[str]:
+        """The neutral operators crmbridge can express on ``prop`` with only listed operators."""
+        listed = self.attio_ops(prop)
+        out = {op for op, needs in _NEEDS.items() if needs in listed}
+        if prop is None and self.presence_property is not None:
+            out.add("is_empty")
+        if "$eq" in listed and self.name in ("select", "record-reference"):
+            out.add("contains")  # "a multi field has it": equality matches any of its values
+        return frozenset(out)
+
+    @property
+    def filter_ops(self) -> frozenset[str]:
+        """The neutral operators on the attribute itself (no sub-property named)."""
+        return self.neutral_ops()
+
 
 _ROWS = (
     AttioType(
         "text", FieldType.text, v.decode_plain, v.encode_text,
-        '{"value": str}', ("value",), None, _TEXTUAL, native_in=True,
+        '{"value": str}', ("value",), None, {"value": _TEXT},
     ),
     AttioType(
         "number", FieldType.number, v.decode_number, v.encode_number,
-        '{"value": number}', ("value",), None, _ORDERED,
+        '{"value": number}', ("value",), None, {"value": _ORDER},
     ),
     AttioType(
         "checkbox", FieldType.bool, v.decode_checkbox, v.encode_checkbox,
-        '{"value": bool}', ("value",), None, frozenset({"eq", "ne"}),
+        '{"value": bool}', ("value",), None, {"value": _EQ},
     ),
     AttioType(
         "currency", FieldType.money, v.decode_currency, v.encode_currency,
-        '{"currency_value": number} (code from the attribute config)',
-        ("currency_value", "currency_code"), "currency_value", _ORDERED,
+        '"decimal string" (code from the attribute config)',
+        ("currency_value", "currency_code"), "currency_value", {"currency_value": _ORDER},
     ),
     AttioType(
         "date", FieldType.date, v.decode_date, v.encode_date,
-        '{"value": "YYYY-MM-DD"}', ("value",), None, _ORDERED,
+        '{"value": "YYYY-MM-DD"}', ("value",), None, {"value": _ORDER},
     ),
     AttioType(
         "timestamp", FieldType.datetime, v.decode_timestamp, v.encode_timestamp,
-        '{"value": "YYYY-MM-DDTHH:MM:SS.ffffffZ"}', ("value",), None, _ORDERED,
+        '{"value": "YYYY-MM-DDTHH:MM:SS.ffffffZ"}', ("value",), None, {"value": _ORDER},
     ),
     AttioType(
         "rating", FieldType.rating, v.decode_rating, v.encode_rating,
-        '{"value": 0..5}', ("value",), None, _ORDERED,
+        '{"value": 0..5}', ("value",), None, {"value": _ORDER},
     ),
     AttioType(
         "status", FieldType.status, v.decode_status, v.encode_status,
-        '{"status": status_id or title}', ("status",), None, _EQUALITY,
+        '{"status": status_id or title}', ("status",), None, {"value": _EQ},
     ),
     AttioType(
         "select", FieldType.option, v.decode_select, v.encode_select,
-        '{"option": option_id or title}', ("option",), None, _EQUALITY | {"contains"},
+        '{"option": option_id or title}', ("option",), None, {"value": _EQ},
     ),
     AttioType(
         "record-reference", FieldType.reference, v.decode_record_reference,
         v.encode_record_reference,
         '{"target_object", "target_record_id"} or {"target_object", <unique attribute>: [value]}',
-        ("target_object", "target_record_id"), "target_record_id", _EQUALITY | {"contains"},
-        native_in=True,
+        ("target_object", "target_record_id"), "target_record_id",
+        {"target_record_id": _EQ | {"$in"}, "target_object": _EQ},
     ),
     AttioType(
         "actor-reference", FieldType.user, v.decode_actor_reference, v.encode_actor_reference,
         '{"referenced_actor_type": "workspace-member", "referenced_actor_id"} or '
         '{"workspace_member_email_address"}',
         ("referenced_actor_type", "referenced_actor_id"), "referenced_actor_id",
-        frozenset({"eq", "ne"}),
+        {"referenced_actor_id": _EQ},
     ),
     AttioType(
         "location", FieldType.location, v.decode_location, v.encode_location,
@@ -117,35 +150,43 @@ _ROWS = (
         "longitude",
         ("line_1", "line_2", "line_3", "line_4", "locality", "region", "postcode",
          "country_code", "latitude", "longitude"),
-        None, frozenset({"is_empty"}),
+        None, {**dict.fromkeys(_ADDRESS, _SUBSTRING), "country_code": frozenset({"$eq", "$starts_with"})},
     ),
     AttioType(
         "domain", FieldType.domain, v.decode_domain, v.encode_domain,
-        '{"domain": str}', ("domain", "root_domain"), "domain", _TEXTUAL, native_in=True,
+        '{"domain": str}', ("domain", "root_domain"), "domain",
+        {"domain": _SUBSTRING_PRESENT, "root_domain": _SUBSTRING_PRESENT},
     ),
     AttioType(
         "email-address", FieldType.email, v.decode_email, v.encode_email,
         '{"email_address": str}',
         ("original_email_address", "email_address", "email_domain", "email_root_domain",
          "email_local_specifier"),
-        "email_address", _TEXTUAL, native_in=True,
+        "email_address",
+        dict.fromkeys(("email_address", "email_domain", "email_root_domain",
+                       "email_local_specifier"), _SUBSTRING),
     ),
     AttioType(
         "phone-number", FieldType.phone, v.decode_phone, v.encode_phone,
-        '{"original_phone_number": E.164, "country_code": null}',
-        ("original_phone_number", "country_code", "phone_number"), "phone_number", _TEXTUAL,
-        native_in=True,
+        '{"original_phone_number": E.164 or national, "country_code": ISO 3166 or null}',
+        ("original_phone_number", "country_code", "phone_number"), "phone_number",
+        {"phone_number": _SUBSTRING, "country_code": frozenset({"$eq", "$not_empty"})},
+        presence_property="country_code",
     ),
     AttioType(
         "personal-name", FieldType.person_name, v.decode_personal_name, v.encode_personal_name,
         '{"first_name", "last_name", "full_name"} (all three)',
-        ("first_name", "last_name", "full_name"), "full_name", _TEXTUAL, native_in=True,
+        ("first_name", "last_name", "full_name"), "full_name",
+        dict.fromkeys(("first_name", "last_name", "full_name"), _SUBSTRING_PRESENT),
         sort_field="last_name",
     ),
     AttioType(
         "interaction", FieldType.interaction, v.decode_interaction, None,
         "not writable (system-generated)",
-        ("interaction_type", "interacted_at", "owner_actor"), "interacted_at", _ORDERED,
+        ("interaction_type", "interacted_at", "owner_actor"), "interacted_at",
+        {"interacted_at": _ORDER, "interaction_type": frozenset({"$eq", "$not_empty"}),
+         "owner_member_id": frozenset({"$eq", "$not_empty"})},
+        presence_property="interaction_type",
     ),
 )  # fmt: skip
 
@@ -155,7 +196,7 @@ TYPES: Mapping[str, AttioType] = {row.name: row for row in _ROWS}
 #: The row for a type this version does not know: read as ``FieldType.unknown``, raw value kept.
 UNKNOWN = AttioType(
     "unknown", FieldType.unknown, v.decode_unknown, None,
-    "not writable (unknown type)", (), None, frozenset(),
+    "not writable (unknown type)", (), None, {},
 )  # fmt: skip
 
 #: Multiselect attributes of the standard objects (docs/reference/attio.md §2, from the live

@@ -29,19 +29,26 @@ from crmbridge import (
     Money,
     Option,
     PersonName,
+    Phone,
     Ref,
     RefBy,
     User,
 )
 
+from .countries import COUNTRY_CODES
+
 __all__ = [
     "ENVELOPE_KEYS",
     "BadValue",
     "MatchRef",
+    "currency_text",
     "decode_actor",
     "format_timestamp",
+    "number_value",
     "parse_date",
     "parse_timestamp",
+    "phone_operand",
+    "split_full_name",
 ]
 
 #: Keys every value element carries besides its type-specific ones (docs/reference/attio.md §3).
@@ -49,6 +56,12 @@ ENVELOPE_KEYS = frozenset({"active_from", "active_until", "created_by_actor", "a
 
 _LOCATION_KEYS = tuple(a.name for a in attrs.fields(Location))
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+_NATIONAL = re.compile(r"^\d{4,15}$")
+#: The spec's patterns for location coordinates (input-value, location: latitude/longitude).
+LATITUDE = re.compile(r"^[-+]?([1-8]?\d(\.\d+)?|90(\.0+)?)$")
+LONGITUDE = re.compile(r"^[-+]?(180(\.0+)?|((1[0-7]\d)|([1-9]?\d))(\.\d+)?)$")
+#: "up to four decimal places of precision" (docs attribute-types-number and -currency).
+_PLACES = Decimal("0.0001")
 _PHONE_PUNCTUATION = re.compile(r"[\s().\-/]")
 #: The documented match-by-attribute forms of record-reference writes (docs/reference/attio.md §3):
 #: other unique attributes take their value as given (Attio accepts every type's string shorthand).
@@ -290,17 +303,41 @@ def encode_text(value: Any, spec: FieldSpec) -> dict[str, Any]:
     return {"value": value}
 
 
-def _number(value: Any) -> int | float:
+def number_value(value: Any) -> int | float:
+    """A number as Attio keeps it: "floating point numbers with up to four decimal places of
+    precision" (docs attribute-types-number), so it is rounded (half even) to four places here,
+    and what is sent is what reads back (an upsert of the same value is a ``noop``)."""
     if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
         raise BadValue("a number")
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    return value
+    if isinstance(value, int):
+        return value
+    exact = Decimal(str(value)) if isinstance(value, float) else value
+    if not exact.is_finite():
+        raise BadValue("a finite number")
+    rounded = exact.quantize(_PLACES) if exact.as_tuple().exponent < -4 else exact  # type: ignore[operator]
+    return int(rounded) if rounded == rounded.to_integral_value() else float(rounded)
+
+
+def currency_text(value: Any) -> str:
+    """A currency amount as Attio's string form (docs attribute-types-currency: "Attio will
+    convert strings into numbers"): the exact decimal in fixed notation, never a float's
+    exponent form (``1e+16``) or its binary rounding; at most four decimal places."""
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal | str):
+        raise BadValue("a Money or a decimal amount")
+    try:
+        amount = Decimal(str(value).strip()) if not isinstance(value, Decimal) else value
+    except InvalidOperation:
+        raise BadValue("a Money or a decimal amount") from None
+    if not amount.is_finite():
+        raise BadValue("a finite decimal amount")
+    if amount.as_tuple().exponent < -4:  # type: ignore[operator]
+        raise BadValue("an amount with at most 4 decimal places")
+    return format(amount, "f")
 
 
 def encode_number(value: Any, spec: FieldSpec) -> dict[str, Any]:
-    """``number``: ``{"value": n}`` (a 64-bit float on Attio's side)."""
-    return {"value": _number(value)}
+    """``number``: ``{"value": n}``, rounded to Attio's four decimal places."""
+    return {"value": number_value(value)}
 
 
 def encode_rating(value: Any, spec: FieldSpec) -> dict[str, Any]:
@@ -318,27 +355,26 @@ def encode_checkbox(value: Any, spec: FieldSpec) -> dict[str, Any]:
 
 
 def encode_currency(value: Any, spec: FieldSpec) -> dict[str, Any]:
-    """``currency``: ``{"currency_value": n}``. The currency code is not writable: it comes from
-    the attribute's config (docs/reference/attio.md §3), ``FieldSpec.currency``: a :class:`Money`
-    in another currency is refused (by the validation pass, and here for direct codec calls)
-    rather than silently relabelled."""
+    """``currency``: ``{"currency_value": n}``, the spec's object form (a JSON number, "a decimal
+    with a max of 4 decimal places"), written exactly: a whole amount as an integer, any other as
+    a float only when its JSON text is the decimal itself (no exponent form, no binary rounding;
+    at most 15 significant digits), else refused. The currency code is not writable: it comes
+    from the attribute's config, ``FieldSpec.currency``: a :class:`Money` in another currency is
+    refused (by the validation pass, and here for direct codec calls) rather than silently
+    relabelled."""
     if isinstance(value, Money):
         configured = spec.currency
         if value.currency is not None and configured and value.currency != configured:
             raise BadValue(f"an amount in {configured} (the attribute's currency)")
-        amount = value.amount
-    elif isinstance(value, int | float | Decimal) and not isinstance(value, bool):
-        amount = Decimal(str(value))
-    elif isinstance(value, str):
-        try:
-            amount = Decimal(value)
-        except InvalidOperation:
-            raise BadValue("a Money or a decimal amount") from None
-    else:
-        raise BadValue("a Money or a decimal amount")
-    if amount.as_tuple().exponent < -4:  # type: ignore[operator]
-        raise BadValue("an amount with at most 4 decimal places")
-    return {"currency_value": _number(amount)}
+        value = value.amount
+    text = currency_text(value)
+    amount = Decimal(text)
+    if amount == amount.to_integral_value():
+        return {"currency_value": int(amount)}
+    number = float(amount)
+    if repr(number) != format(amount.normalize(), "f"):
+        raise BadValue("an amount of at most 15 significant digits (Attio takes a JSON number)")
+    return {"currency_value": number}
 
 
 def encode_date(value: Any, spec: FieldSpec) -> dict[str, Any]:
@@ -403,11 +439,33 @@ def encode_actor_reference(value: Any, spec: FieldSpec) -> dict[str, Any]:
     return {"workspace_member_email_address": value.email}
 
 
+def _coordinate(value: Any, pattern: re.Pattern[str], what: str) -> str | None:
+    """Latitude/longitude as the spec's strings ("37.331741"), from a string or a number."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
+        raise BadValue(f"a Location whose {what} is a number or a decimal string")
+    text = value.strip() if isinstance(value, str) else format(Decimal(str(value)), "f")
+    if not pattern.match(text):
+        raise BadValue(f"a Location whose {what} matches {pattern.pattern} (spec input-value)")
+    return text
+
+
 def encode_location(value: Any, spec: FieldSpec) -> dict[str, Any]:
-    """``location``: an object with **all ten keys** (``null`` allowed), as Attio requires."""
+    """``location``: an object with **all ten keys** (``null`` allowed), as Attio requires;
+    ``latitude``/``longitude`` are strings matching the spec's patterns and ``country_code`` an
+    ISO 3166-1 alpha-2 code of the spec's enum (upper-cased), checked before sending."""
     if not isinstance(value, Location):
         raise BadValue("a Location")
-    return {k: getattr(value, k) for k in _LOCATION_KEYS}
+    out = {k: getattr(value, k) for k in _LOCATION_KEYS}
+    country = out["country_code"]
+    if country is not None:
+        if not isinstance(country, str) or country.strip().upper() not in COUNTRY_CODES:
+            raise BadValue("a Location whose country_code is an ISO 3166-1 alpha-2 code")
+        out["country_code"] = country.strip().upper()
+    out["latitude"] = _coordinate(out["latitude"], LATITUDE, "latitude")
+    out["longitude"] = _coordinate(out["longitude"], LONGITUDE, "longitude")
+    return out
 
 
 def encode_domain(value: Any, spec: FieldSpec) -> dict[str, Any]:
@@ -435,10 +493,37 @@ def normalize_phone(value: str) -> str:
     return compact
 
 
+def phone_operand(value: str) -> str:
+    """A phone number in a filter, normalised as writes are (E.164): Attio compares the
+    normalised number (docs attribute-types-phone-number, Filtering)."""
+    try:
+        return normalize_phone(value)
+    except BadValue as exc:
+        from crmbridge import ValidationError
+
+        raise ValidationError(
+            f"cannot filter by phone number {value!r}: expected {exc.expected}", provider="attio"
+        ) from None
+
+
 def encode_phone(value: Any, spec: FieldSpec) -> dict[str, Any]:
-    """``phone-number``: ``{"original_phone_number": E.164, "country_code": null}``."""
+    """``phone-number``: ``{"original_phone_number": E.164, "country_code": null}`` for a string;
+    a :class:`~crmbridge.Phone` in national form goes with its ``country_code`` ("Object values
+    must include both a original_phone_number and country_code", docs attribute-types-phone-number)."""
+    if isinstance(value, Phone):
+        country = value.country.strip().upper() if isinstance(value.country, str) else None
+        if country is not None and country not in COUNTRY_CODES:
+            raise BadValue("a Phone whose country is an ISO 3166-1 alpha-2 code such as 'GB'")
+        compact = _PHONE_PUNCTUATION.sub("", value.number)
+        if compact.startswith(("+", "00")):
+            return {"original_phone_number": normalize_phone(value.number), "country_code": country}
+        if country is None or not _NATIONAL.match(compact):
+            raise BadValue(
+                "a national phone number with its country, such as Phone('020 7123 4567', 'GB')"
+            )
+        return {"original_phone_number": compact, "country_code": country}
     if not isinstance(value, str):
-        raise BadValue("a phone number in E.164 form, such as '+442071234567'")
+        raise BadValue("a phone number in E.164 form, such as '+442071234567', or a Phone")
     return {"original_phone_number": normalize_phone(value), "country_code": None}
 
 
@@ -452,13 +537,26 @@ def parse_personal_name(text: str) -> PersonName | None:
     return PersonName(first or None, last or None, f"{first} {last}".strip())
 
 
+def split_full_name(full: str) -> tuple[str, str]:
+    """``(first, last)`` of a name given only in full, as Attio splits one: its string form
+    reads "Last name(s), First name(s)"; text without a comma is solely the first name (docs
+    attribute-types-personal-name, Writing values)."""
+    if "," in full:
+        last, _, first = full.partition(",")
+        return first.strip(), last.strip()
+    return full.strip(), ""
+
+
 def encode_personal_name(value: Any, spec: FieldSpec) -> dict[str, Any]:
     """``personal-name``: all three keys, always strings (the live 400 in
-    rbeene_400_validation_type_personal_name.json lists each missing one). A plain string is a full
-    name split on its last space."""
+    rbeene_400_validation_type_personal_name.json lists each missing one). A name given only in
+    full (a string, or a :class:`PersonName` with ``full`` alone) gets first and last names as
+    Attio splits its string form (:func:`split_full_name`)."""
     if isinstance(value, str):
-        first, _, last = value.strip().rpartition(" ")
-        value = PersonName(first=first or last, last=last if first else None, full=value.strip())
+        value = PersonName(full=value.strip())
+    if isinstance(value, PersonName) and value.full and not (value.first or value.last):
+        first, last = split_full_name(value.full)
+        value = PersonName(first=first or None, last=last or None, full=value.full.strip())
     if not isinstance(value, PersonName):
         raise BadValue("a PersonName or a full name")
     return {

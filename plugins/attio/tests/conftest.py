@@ -1,5 +1,8 @@
-"""Fixtures shared by the Attio emulator tests: a fresh emulator and a raw httpx client on it
-(authenticated with the emulator's token), for tests that speak Attio's wire format directly."""
+"""Fixtures shared by the Attio tests: a fresh emulator and a raw httpx client on it
+(authenticated with the emulator's token), for tests that speak Attio's wire format directly;
+and strict mode (crmbridge.testing.strict) for every test of the provider: a 4xx from the
+emulator that neither the provider's plan nor the test expected fails the test. The emulator's
+own tests (``test_attio_emulator_*``) send refused requests on purpose and are not strict."""
 
 from __future__ import annotations
 
@@ -8,6 +11,15 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from crmbridge_attio.emulator import AttioEmulator
+
+
+@pytest.fixture(autouse=True)
+def _strict(request: pytest.FixtureRequest) -> Iterator[None]:
+    if request.node.module.__name__.rpartition(".")[2].startswith("test_attio_emulator_"):
+        yield
+        return
+    request.getfixturevalue("strict_emulators")
+    yield
 
 
 @pytest.fixture

@@ -89,12 +89,17 @@ def first_names(client: httpx.Client, body: dict[str, Any]) -> list[str]:
         ({"name": {"full_name": {"$contains": "OVE"}}}, ["Ada"]),
         ({"name": {"full_name": {"$ends_with": "ing"}}}, ["Alan"]),
         (
-            {"email_addresses": {"email_domain": {"$in": ["navy.mil", "kernel.org"]}}},
+            {
+                "$or": [
+                    {"email_addresses": {"email_domain": "navy.mil"}},
+                    {"email_addresses": {"email_domain": {"$eq": "kernel.org"}}},
+                ]
+            },
             ["Grace", "Linus"],
         ),
         ({"email_addresses": {"email_root_domain": "bletchley.gov.uk"}}, ["Alan"]),
-        ({"job_title": {"$not_empty": True}}, ["Ada", "Alan", "Grace"]),
-        ({"job_title": {"$not_empty": False}}, ["Linus"]),
+        ({"name": {"$not_empty": True}}, ["Ada", "Alan", "Grace", "Linus"]),
+        ({"$not": {"phone_numbers": {"country_code": {"$not_empty": True}}}}, ["Alan", "Linus"]),
         ({"score": {"$gte": 4}}, ["Ada", "Alan"]),
         ({"score": {"$lt": 4}}, ["Grace"]),
         ({"score": {"$gt": 3, "$lte": 4}}, ["Alan"]),
@@ -120,7 +125,7 @@ def first_names(client: httpx.Client, body: dict[str, Any]) -> list[str]:
         (
             {
                 "path": [["people", "company"], ["companies", "categories"]],
-                "constraints": {"option": {"$in": ["B2B"]}},
+                "constraints": {"option": {"$eq": "B2B"}},
             },
             ["Ada", "Alan"],
         ),
@@ -156,7 +161,7 @@ def test_filter_by_record_id_and_reference(emulator: AttioEmulator, client: http
 def test_select_filters_by_title_or_id(emulator: AttioEmulator, client: httpx.Client) -> None:
     option = emulator.attribute("companies", "categories").option("SAAS")
     assert option is not None
-    for value in ("SAAS", option.id, {"option": "SAAS"}, {"$in": ["SAAS", "Nope"]}):
+    for value in ("SAAS", option.id, {"option": "SAAS"}, {"option": {"$eq": "SAAS"}}):
         response = client.post(
             "/v2/objects/companies/records/query", json={"filter": {"categories": value}}
         )
@@ -255,6 +260,26 @@ def test_pagination(client: httpx.Client) -> None:
         {"path": [["people", "job_title"], ["companies", "name"]], "constraints": {"value": "x"}},
         {"score": {"$in": 3}},
         ["not", "an", "object"],
+        # Operators each attribute-type page of docs.attio.com does not list (issue 17):
+        {"job_title": {"$not_empty": True}},  # text: $eq $in $contains $starts_with $ends_with
+        {"score": {"$in": [3, 4]}},  # number: $eq $lt $lte $gt $gte
+        {"score": {"$not_empty": True}},
+        {"email_addresses": {"email_address": {"$in": ["ada@analytical.org"]}}},
+        {"email_addresses": {"$not_empty": True}},
+        {"email_addresses": {"original_email_address": "ada@analytical.org"}},
+        {"phone_numbers": {"phone_number": {"$in": ["+12025550100"]}}},
+        {"phone_numbers": {"$not_empty": True}},
+        {"phone_numbers": {"country_code": {"$contains": "G"}}},
+        {"primary_location": {"latitude": "51.5"}},
+        {"primary_location": {"country_code": {"$ends_with": "B"}}},
+        {"primary_location": {"$not_empty": True}},
+        {"company": {"target_record_id": {"$not_empty": True}}},
+        {"created_by": {"referenced_actor_id": "x"}},  # actor: both properties together
+        {"created_by": {"referenced_actor_type": "system", "referenced_actor_id": {"$in": ["x"]}}},
+        {"created_by": "x"},
+        # A shorthand value that is an array (issue 17)
+        {"email_addresses": ["ada@analytical.org"]},
+        {"name": {"first_name": ["Ada", "Alan"]}},
     ],
 )
 def test_filter_errors(client: httpx.Client, filter_: Any) -> None:
@@ -284,9 +309,10 @@ def test_match_key_queries_use_the_index_and_agree_with_a_scan(client: httpx.Cli
     """``{email_addresses: {email_address: {$in: [...]}}}`` (an upsert's read by match key) is
     answered from the uniqueness index; the answer is the scan's, in table order."""
     indexed = {
-        "email_addresses": {
-            "email_address": {"$in": ["GRACE@navy.mil", "ada@analytical.org", "x@y.z"]}
-        }
+        "$or": [
+            {"email_addresses": {"email_address": {"$eq": e}}}
+            for e in ("GRACE@navy.mil", "ada@analytical.org", "x@y.z")
+        ]
     }
     assert first_names(client, {"filter": indexed}) == ["Ada", "Grace"]
     scanned = {"$and": [indexed]}
@@ -295,6 +321,6 @@ def test_match_key_queries_use_the_index_and_agree_with_a_scan(client: httpx.Cli
         client, {"filter": {"email_addresses": {"email_address": {"$eq": "alan@bletchley.gov.uk"}}}}
     ) == ["Alan"]
     assert first_names(client, {"filter": indexed, "limit": 1, "offset": 1}) == ["Grace"]
-    domains = {"domains": {"domain": {"$in": ["navy.mil"]}}}
+    domains = {"domains": {"domain": {"$eq": "navy.mil"}}}
     response = client.post("/v2/objects/companies/records/query", json={"filter": domains})
     assert [r["values"]["name"][0]["value"] for r in response.json()["data"]] == ["US Navy"]

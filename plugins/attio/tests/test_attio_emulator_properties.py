@@ -84,7 +84,7 @@ FILTERS = st.recursive(
         ),
         st.builds(lambda s: {"score": {"$gte": s}}, st.integers(0, 6)),
         st.builds(lambda c: {"categories": c}, st.sampled_from(["B2B", "SAAS"])),
-        st.just({"job_title": {"$not_empty": True}}),
+        st.just({"job_title": {"$starts_with": "C"}}),
     ),
     lambda inner: st.one_of(
         st.builds(lambda xs: {"$and": xs}, st.lists(inner, min_size=1, max_size=3)),

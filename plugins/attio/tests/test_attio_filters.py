@@ -58,7 +58,9 @@ SCHEMA = cb.ObjectSchema(
          {"phone_numbers": {"phone_number": {"$eq": "+12125551234"}}}),
         (F("lead_score") >= 10, {"lead_score": {"$gte": 10}}),
         (F("lead_score") < 3.5, {"lead_score": {"$lt": 3.5}}),
-        (F("deal_value") > cb.Money(100), {"deal_value": {"currency_value": {"$gt": 100}}}),
+        (F("deal_value") > cb.Money(100), {"deal_value": {"currency_value": {"$gt": "100"}}}),
+        (F("deal_value") == cb.Money("12345678901234.5678"),  # exact, never a float's rounding
+         {"deal_value": {"currency_value": {"$eq": "12345678901234.5678"}}}),
         (F("born") <= dt.date(2000, 1, 1), {"born": {"$lte": "2000-01-01"}}),
         (F("created_at") > dt.datetime(2024, 1, 1, tzinfo=dt.UTC),
          {"created_at": {"$gt": "2024-01-01T00:00:00Z"}}),
@@ -73,14 +75,26 @@ SCHEMA = cb.ObjectSchema(
          {"company": {"target_record_id": {"$eq": "c-1"}}}),
         (F("company").is_in([cb.Ref("companies", "c-1"), cb.Ref("companies", "c-2")]),
          {"company": {"target_record_id": {"$in": ["c-1", "c-2"]}}}),
-        (F("owner") == cb.User(id="m-1"), {"owner": {"referenced_actor_id": {"$eq": "m-1"}}}),
+        (F("owner") == cb.User(id="m-1"),  # both properties, $eq only (actor-reference page)
+         {"owner": {"referenced_actor_type": "workspace-member", "referenced_actor_id": "m-1"}}),
         (F("description").is_in(["a", "b"]), {"description": {"$in": ["a", "b"]}}),
         (F("lead_score").is_in([1, 2]),
          {"$or": [{"lead_score": {"$eq": 1}}, {"lead_score": {"$eq": 2}}]}),
         (F("description") != "x", {"$not": {"description": {"$eq": "x"}}}),
-        (F("email_addresses").is_empty(), {"$not": {"email_addresses": {"$not_empty": True}}}),
-        (F("email_addresses").is_empty(False), {"email_addresses": {"$not_empty": True}}),
-        (F("primary_location").is_empty(), {"$not": {"primary_location": {"$not_empty": True}}}),
+        (F("domains").is_empty(), {"$not": {"domains": {"$not_empty": True}}}),
+        (F("name").is_empty(False), {"name": {"$not_empty": True}}),
+        # $not_empty is listed for a phone's country_code, which every phone value has
+        (F("phone_numbers").is_empty(),
+         {"$not": {"phone_numbers": {"country_code": {"$not_empty": True}}}}),
+        # e-mail and domain have no $in: an $or of $eq (issue 17)
+        (F("email_addresses").is_in(["a@x.com", "b@x.com"]),
+         {"$or": [{"email_addresses": {"email_address": {"$eq": "a@x.com"}}},
+                  {"email_addresses": {"email_address": {"$eq": "b@x.com"}}}]}),
+        (F("domains").is_in(["x.com"]), {"domains": {"domain": {"$eq": "x.com"}}}),
+        # phone operands are normalised as writes are
+        (F("phone_numbers") == "+1 (212) 555-1234",
+         {"phone_numbers": {"phone_number": {"$eq": "+12125551234"}}}),
+        (F("lead_score") == 3.14159, {"lead_score": {"$eq": 3.1416}}),
         (F("primary_location.country_code") == "US",
          {"primary_location": {"country_code": {"$eq": "US"}}}),
         (F("email_addresses.email_domain") == "acme.com",
@@ -111,6 +125,15 @@ def test_dict_form() -> None:
         (F("primary_location") == "Paris", "location attribute 'primary_location' with 'eq'"),
         (F("owner").contains("x"), "actor-reference"),
         (F("stage").starts_with("W"), "status attribute 'stage'"),
+        # $not_empty is not on the text, e-mail, location, select or number pages
+        (F("description").is_empty(), "text attribute 'description' with 'is_empty'"),
+        (F("email_addresses").is_empty(), "email-address attribute 'email_addresses'"),
+        (F("primary_location").is_empty(), "location attribute 'primary_location'"),
+        (F("lead_score").is_empty(), "number attribute 'lead_score'"),
+        (F("primary_location.latitude") == "1", "by 'latitude'"),
+        (F("primary_location.country_code").contains("U"), "by 'country_code' with 'contains'"),
+        (F("email_addresses.original_email_address") == "a@x.com", "'original_email_address'"),
+        (F("owner.referenced_actor_id") == "m-1", "type and id together"),
     ],
 )
 def test_unsupported(where: Any, message: str) -> None:
@@ -217,3 +240,19 @@ def test_path_filters_take_the_target_attribute_type_when_known() -> None:
     }
     with pytest.raises(cb.ValidationError, match=r"no attribute 'nmae' .*did you mean 'name'"):
         translate_filter(F("company.nmae") == "Acme", PEOPLE, TARGETS)
+
+
+def test_actor_reference_by_email_is_resolved_to_the_member_id() -> None:
+    """``F("owner") == "ada@…"`` filters by the member's id, as writes resolve e-mails; an
+    e-mail no member has is refused before sending (issue 17)."""
+    from crmbridge_attio.filters import member_emails
+
+    where = (F("owner") == "Ada@Example.com") | F("owner").is_in([cb.User(email="b@x.com")])
+    assert member_emails(where, SCHEMA) == {"ada@example.com", "b@x.com"}
+    members = {"ada@example.com": "m-1", "b@x.com": "m-2"}
+    assert translate_filter(where, SCHEMA, members=members) == {"$or": [
+        {"owner": {"referenced_actor_type": "workspace-member", "referenced_actor_id": "m-1"}},
+        {"owner": {"referenced_actor_type": "workspace-member", "referenced_actor_id": "m-2"}},
+    ]}  # fmt: skip
+    with pytest.raises(cb.ValidationError, match="no member"):
+        translate_filter(F("owner") == "nobody@x.com", SCHEMA, members=members)

@@ -463,7 +463,8 @@ def test_upsert_created(fake: FakeAttio, crm: Any) -> None:
     assert result.action == "created"
     assert result.record.id == "new"
     (probe, put) = fake.sent()
-    assert probe[2] == {"limit": 2, "filter": {"domains": {"domain": {"$in": ["popl.co"]}}}}
+    # domain has no $in (docs attribute-types-domain): one value is an $eq, several an $or
+    assert probe[2] == {"limit": 2, "filter": {"domains": {"domain": {"$eq": "popl.co"}}}}
     assert put[:2] == ("PUT", f"{ASSERT}?matching_attribute=domains")
     assert put[2] == {"data": {"values": {"domains": [{"domain": "popl.co"}],
                                           "name": {"value": "Popl"}}}}  # fmt: skip

@@ -256,8 +256,13 @@ def test_other_write_forms() -> None:
         "+442071234567"
     )
     name = spec_for("personal-name")
+    # A full name alone is split as Attio splits its string form: "Last, First"; no comma means
+    # a first name only (docs attribute-types-personal-name, Writing values).
     assert codec.encode_value(name, "Ada King Lovelace") == {
-        "first_name": "Ada King", "last_name": "Lovelace", "full_name": "Ada King Lovelace",
+        "first_name": "Ada King Lovelace", "last_name": "", "full_name": "Ada King Lovelace",
+    }  # fmt: skip
+    assert codec.encode_value(name, cb.PersonName(full="Lovelace, Ada King")) == {
+        "first_name": "Ada King", "last_name": "Lovelace", "full_name": "Lovelace, Ada King",
     }  # fmt: skip
     assert codec.encode_value(name, cb.PersonName(first="Ada")) == {
         "first_name": "Ada", "last_name": "", "full_name": "Ada",
@@ -267,6 +272,54 @@ def test_other_write_forms() -> None:
         "1 Infinite Loop, Cupertino, CA, 95014, US"
     )
     assert len(codec.encode_value(location, cb.Location(locality="Paris"))) == 10
+
+
+def test_location_coordinates_are_strings_and_country_codes_iso() -> None:
+    """latitude/longitude go as strings matching the spec's patterns, country_code as an ISO
+    3166-1 alpha-2 code of the spec's enum; anything else is refused before sending."""
+    spec = spec_for("location")
+    element = codec.encode_value(
+        spec,
+        cb.Location(country_code="gb", latitude=51.5, longitude="-0.1276"),  # type: ignore[arg-type]
+    )
+    assert (element["country_code"], element["latitude"], element["longitude"]) == (
+        "GB", "51.5", "-0.1276",
+    )  # fmt: skip
+    jsonschema.validate(element, INPUT_VALUE)
+    for bad in (cb.Location(country_code="UK"), cb.Location(latitude="91"),
+                cb.Location(longitude="east")):  # fmt: skip
+        with pytest.raises(cb.ValidationError):
+            codec.encode_record({"f": spec}, {"f": bad})
+
+
+def test_numbers_keep_four_places_and_currency_is_exact() -> None:
+    """Numbers are stored with four decimal places (docs attribute-types-number): the provider
+    sends what Attio keeps. Currency amounts go exactly, never in a float's exponent form."""
+    number = spec_for("number")
+    assert codec.encode_value(number, 3.14159) == {"value": 3.1416}
+    assert codec.encode_value(number, Decimal("2.00005")) == {"value": 2.0}
+    money = spec_for("currency")
+    assert codec.encode_value(money, cb.Money("12345678901.25")) == {
+        "currency_value": 12345678901.25
+    }
+    assert codec.encode_value(money, cb.Money("1E+16")) == {"currency_value": 10**16}
+    for bad in (cb.Money("0.00001"), cb.Money("1234567890123.4567")):
+        with pytest.raises(cb.ValidationError):
+            codec.encode_record({"f": money}, {"f": bad})
+
+
+def test_phone_in_national_form_says_its_country() -> None:
+    """A national number needs its country (docs attribute-types-phone-number): a Phone."""
+    spec = spec_for("phone-number")
+    assert codec.encode_value(spec, cb.Phone("020 7123 4567", "gb")) == {
+        "original_phone_number": "02071234567", "country_code": "GB",
+    }  # fmt: skip
+    assert codec.encode_value(spec, cb.Phone("+44 20 7123 4567", "GB")) == {
+        "original_phone_number": "+442071234567", "country_code": "GB",
+    }  # fmt: skip
+    for bad in (cb.Phone("020 7123 4567"), cb.Phone("020 7123 4567", "XX"), "020 7123 4567"):
+        with pytest.raises(cb.ValidationError):
+            codec.encode_record({"f": spec}, {"f": bad})
 
 
 def test_naive_datetime_is_utc_and_aware_is_converted() -> None:
@@ -293,7 +346,9 @@ optional = st.none() | plain
 
 NEUTRAL: dict[str, st.SearchStrategy[Any]] = {
     "text": text,
-    "number": st.integers(-(2**53), 2**53) | st.floats(allow_nan=False, allow_infinity=False),
+    # Attio keeps four decimal places (docs attribute-types-number): values that have no more
+    "number": st.integers(-(2**53), 2**53)
+    | st.floats(allow_nan=False, allow_infinity=False).map(lambda f: round(f, 4)),
     "checkbox": st.booleans(),
     # Attio keeps currency as a 64-bit float with 4 decimals: 15 significant digits round-trip.
     "currency": st.decimals(min_value=-(10**10), max_value=10**10, places=4).map(

@@ -22,9 +22,28 @@ from .writes import Mode
 
 __all__ = ["RecordsApi", "page"]
 
-#: Attributes whose history cannot be read (spec: "Cannot set show_historic param to true when
-#: querying a COMINT attribute").
+#: Attributes whose history cannot be read (spec, GET …/attributes/{attribute}/values:
+#: "Historic values cannot be queried on COMINT (Communication Intelligence) or enriched
+#: attributes"; ``show_historic``: "Cannot be set to true for COMINT attributes or enriched
+#: attributes on people/company objects"). Enriched: a system attribute that is not writable
+#: ("If false, this usually means the attribute is enriched by Attio", ``is_writable``), other
+#: than the ones every record has.
 COMINT_TYPES = {"interaction"}
+ENRICHED_OBJECTS = {"people", "companies"}
+_EVERY_RECORD = {"record_id", "created_at", "created_by"}
+
+
+def keeps_no_history(parent: Parent, attribute: AttributeDef) -> bool:
+    """Whether ``show_historic=true`` is a 400 for ``attribute``: COMINT or enriched."""
+    if attribute.type in COMINT_TYPES:
+        return True
+    return (
+        isinstance(parent, ObjectDef)
+        and parent.api_slug in ENRICHED_OBJECTS
+        and attribute.is_system_attribute
+        and not attribute.is_writable
+        and attribute.api_slug not in _EVERY_RECORD
+    )
 
 
 def page(api: Api, parent: Parent, table: Table, body: Any) -> tuple[list[Row], dict[str, str]]:
@@ -75,21 +94,33 @@ _INDEXED = {"email-address": "email_address", "domain": "domain"}
 
 
 def _candidates(parent: Parent, table: Table, spec: Any) -> list[Row] | None:
-    """The rows that can match ``{slug: {prop: {"$in": [...]}}}`` (or ``$eq``) on a unique email
-    or domain attribute — what an upsert's read by match key sends — from the uniqueness index,
-    in table order: O(1) instead of a scan of every row. ``None`` for any other filter. The
-    caller still applies the predicate to them, so the answer is the scan's."""
+    """The rows that can match ``{slug: {prop: {"$eq": …}}}`` on a unique email or domain
+    attribute, or an ``$or`` of those — what an upsert's read by match key sends (these types
+    have no ``$in``) — from the uniqueness index, in table order: O(1) instead of a scan of every
+    row. ``None`` for any other filter. The caller still applies the predicate to them, so the
+    answer is the scan's."""
     if not isinstance(spec, dict) or len(spec) != 1:
         return None
+    if "$or" in spec:
+        branches = spec["$or"]
+        if not isinstance(branches, list) or not branches:
+            return None
+        found: dict[str, Row] = {}
+        for branch in branches:
+            rows = _candidates(parent, table, branch)
+            if rows is None:
+                return None
+            found.update((r.id, r) for r in rows)
+        return sorted(found.values(), key=table.ordered().index)
     ((slug, condition),) = spec.items()
     attribute = parent.attributes.get(slug)
     if attribute is None or not attribute.is_unique or attribute.type not in _INDEXED:
         return None
     test = condition.get(_INDEXED[attribute.type]) if isinstance(condition, dict) else None
-    if not isinstance(test, dict) or len(condition) != 1 or len(test) != 1:
+    if not isinstance(test, dict) or len(condition) != 1 or list(test) != ["$eq"]:
         return None
-    operands = test.get("$in", [test["$eq"]] if "$eq" in test else None)
-    if not isinstance(operands, list) or not all(isinstance(o, str) for o in operands):
+    operands = [test["$eq"]]
+    if not all(isinstance(o, str) for o in operands):
         return None
     index = table.index(attribute)
     ids = {index.get(o.lower()) for o in operands}
@@ -329,12 +360,13 @@ def attribute_values(
     (docs/reference/attio.md §3 "Historic values")."""
     attribute = api.attribute(parent, key)
     historic = api.flag(call, "show_historic")
-    if historic and attribute.type in COMINT_TYPES:
+    if historic and keeps_no_history(parent, attribute):
+        kind = "a COMINT" if attribute.type in COMINT_TYPES else "an enriched"
         raise errors.AttioError(
             400,
             "invalid_request_error",
             "validation_type",
-            "Cannot set show_historic param to true when querying a COMINT attribute.",
+            f"Cannot set show_historic param to true when querying {kind} attribute.",
         )
     limit, offset = api.paging(call.query, 10**9, None, "Query parameter")
     values = list(row.active.get(attribute.api_slug, []))

@@ -11,7 +11,9 @@ transports come from :class:`crmbridge.emulation.Emulator`.
 from __future__ import annotations
 
 import base64
+import email.utils
 import json
+import time
 import uuid
 from typing import Any
 
@@ -121,7 +123,18 @@ class AttioEmulator(Emulator):
         return self.json_response(reply.status, reply.body, self._headers(reply.headers))
 
     def _headers(self, extra: dict[str, str] | None = None) -> dict[str, str]:
-        return {"x-attio-execution-id": str(uuid.uuid4()), **(extra or {})}
+        """The headers every live answer carries (companies_query.yaml and every cassette):
+        ``Date`` (an HTTP-date), ``x-accurate-at`` (when the data was read, nine fraction
+        digits) and ``x-attio-execution-id``. Code that reads them (a ``Retry-After`` date
+        measured against ``Date``, an upsert telling created from updated) then behaves here as
+        it will live."""
+        now = time.time()
+        return {
+            "Date": email.utils.formatdate(now, usegmt=True),
+            "x-accurate-at": now_timestamp(),
+            "x-attio-execution-id": str(uuid.uuid4()),
+            **(extra or {}),
+        }
 
     def _authenticate(self, request: httpx.Request) -> None:
         """``Authorization: Bearer <token>``, or Basic with the token as user name (docs/reference/attio.md §7)."""

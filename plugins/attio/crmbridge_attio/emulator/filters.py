@@ -32,27 +32,62 @@ PROPERTIES: dict[str, tuple[str, ...]] = {
     "date": ("value",),
     "timestamp": ("value",),
     "rating": ("value",),
-    "currency": ("currency_value", "currency_code"),
+    "currency": ("currency_value",),
     "select": ("option",),
     "status": ("status",),
     "record-reference": ("target_record_id", "target_object"),
     "actor-reference": ("referenced_actor_id", "referenced_actor_type"),
-    "location": LOCATION_KEYS,
+    "location": LOCATION_KEYS[:8],
     "domain": ("domain", "root_domain"),
     "email-address": (
         "email_address",
         "email_domain",
         "email_root_domain",
         "email_local_specifier",
-        "original_email_address",
     ),
-    "phone-number": ("phone_number", "country_code", "original_phone_number"),
+    "phone-number": ("phone_number", "country_code"),
     "personal-name": ("full_name", "first_name", "last_name"),
     "interaction": ("interacted_at", "interaction_type", "owner_member_id"),
 }
 _ORDERED = {"$lt", "$lte", "$gt", "$gte"}
 _TEXTUAL = {"$contains", "$starts_with", "$ends_with"}
 _OPERATORS = {"$eq", "$in", "$not_empty"} | _ORDERED | _TEXTUAL
+_EQ = frozenset({"$eq"})
+_ORDER = frozenset({"$eq"} | _ORDERED)
+_SUBSTRING = frozenset({"$eq"} | _TEXTUAL)
+_SUBSTRING_PRESENT = _SUBSTRING | {"$not_empty"}
+_CHANGED = frozenset(_ORDERED)
+#: The operators each property accepts, exactly as each attribute-type page of docs.attio.com
+#: lists them under "Filtering" (https://docs.attio.com/docs/attribute-types/attribute-types-
+#: <type>); anything else is 400 ``filter_error``. ``active_from`` (select, status): "supports
+#: the $lt, $lte, $gt, $gte operators". Location: "It is not currently possible to filter by
+#: latitude/longitude". Actor references: "only $eq", on both properties together.
+OPERATORS: dict[str, dict[str, frozenset[str]]] = {
+    "text": {"value": frozenset({"$eq", "$in"} | _TEXTUAL)},
+    "number": {"value": _ORDER},
+    "rating": {"value": _ORDER},
+    "date": {"value": _ORDER},
+    "timestamp": {"value": _ORDER},
+    "currency": {"currency_value": _ORDER},
+    "checkbox": {"value": _EQ},
+    "select": {"option": _EQ, "active_from": _CHANGED},
+    "status": {"status": _EQ, "active_from": _CHANGED},
+    "record-reference": {"target_record_id": _EQ | {"$in"}, "target_object": _EQ},
+    "actor-reference": {"referenced_actor_id": _EQ, "referenced_actor_type": _EQ},
+    "location": {
+        **dict.fromkeys(LOCATION_KEYS[:7], _SUBSTRING),
+        "country_code": frozenset({"$eq", "$starts_with"}),
+    },
+    "domain": dict.fromkeys(("domain", "root_domain"), _SUBSTRING_PRESENT),
+    "email-address": dict.fromkeys(PROPERTIES["email-address"], _SUBSTRING),
+    "phone-number": {"phone_number": _SUBSTRING, "country_code": frozenset({"$eq", "$not_empty"})},
+    "personal-name": dict.fromkeys(PROPERTIES["personal-name"], _SUBSTRING_PRESENT),
+    "interaction": {
+        "interacted_at": _ORDER,
+        "interaction_type": frozenset({"$eq", "$not_empty"}),
+        "owner_member_id": frozenset({"$eq", "$not_empty"}),
+    },
+}
 #: Properties whose values are numbers or time-ordered strings (comparison operators allowed).
 _COMPARABLE = {
     ("number", "value"),
@@ -100,6 +135,12 @@ def _operand(attribute: AttributeDef, prop: str, operand: Any) -> Any:
             return day
         if attribute.type in _CASELESS:
             return operand.lower()
+        if attribute.type == "currency":
+            # "filtered by their value, using either JSON strings or numbers" (docs, currency)
+            try:
+                return float(operand)
+            except ValueError:
+                raise _fail(f'Invalid currency value "{operand}" in filter.') from None
     return operand
 
 
@@ -209,30 +250,58 @@ class _Compiler:
 
     def attribute(self, attribute: AttributeDef, cond: Any) -> Predicate:
         """Conditions on one attribute: a value (``$eq`` on the default property), operators on
-        the default property, or per-property conditions."""
+        the default property, or per-property conditions — each operator only where the type's
+        docs page lists it for that property, and never an array where a value is due."""
         props = PROPERTIES[attribute.type]
         slug = attribute.api_slug
+        allowed = OPERATORS[attribute.type]
         tests: list[Callable[[dict[str, Any]], bool]] = []
         presence: bool | None = None
+
+        def check(prop: str, op: str) -> None:
+            if op not in allowed.get(prop, ()):
+                target = f'property "{prop}" of ' if prop != props[0] or "." in prop else ""
+                raise _fail(
+                    f'The operator "{op}" is not supported for {target}attribute "{slug}" '
+                    f'of type "{attribute.type}".'
+                )
+
+        def shorthand(prop: str, value: Any) -> None:
+            if isinstance(value, list):
+                raise _fail(
+                    f'Invalid filter value for "{slug}": an array is not a value; use "$in" '
+                    'where the attribute type supports it, or "$or".'
+                )
+            check(prop, "$eq")
+
+        if attribute.type == "actor-reference":
+            return self._actor(attribute, cond)
         if not isinstance(cond, dict):
+            shorthand(props[0], cond)
             tests.append(self._default(attribute, props, "$eq", cond))
         else:
             for key, value in cond.items():
                 if key == "$not_empty":
+                    check(props[0], key)
                     presence = bool(value)
                 elif key in _OPERATORS:
+                    check(props[0], key)
                     tests.append(self._default(attribute, props, key, value))
-                elif key in props or key == "active_from":
+                elif key in allowed:
                     if isinstance(value, dict):
                         for op, operand in value.items():
+                            check(key, op)
                             if op == "$not_empty":
                                 tests.append(_has_property(key, bool(operand)))
                             else:
                                 tests.append(_condition(attribute, key, op, operand))
                     else:
+                        shorthand(key, value)
                         tests.append(_condition(attribute, key, "$eq", value))
+                elif key.startswith("$"):
+                    raise _fail(f'Unknown operator "{key}" in filter.')
                 else:
-                    raise _fail(f'Unknown property "{key}" for attribute "{slug}" in filter.')
+                    raise _fail(f'Unknown or unfilterable property "{key}" for attribute "{slug}".')
 
         def predicate(row: Row) -> bool:
             values = row.active.get(slug) or ()
@@ -241,6 +310,32 @@ class _Compiler:
             if not tests:
                 return True
             return any(all(t(v) for t in tests) for v in values)
+
+        return predicate
+
+    def _actor(self, attribute: AttributeDef, cond: Any) -> Predicate:
+        """Actor references "can only be filtered using both the referenced_actor_type and
+        referenced_actor_id properties", with ``$eq`` only (docs attribute-types-actor-reference)."""
+        slug = attribute.api_slug
+        keys = ("referenced_actor_type", "referenced_actor_id")
+        if not isinstance(cond, dict) or set(cond) != set(keys):
+            raise _fail(
+                f'Actor reference attribute "{slug}" is filtered by both "referenced_actor_type" '
+                'and "referenced_actor_id".'
+            )
+        wanted: dict[str, Any] = {}
+        for key in keys:
+            value = cond[key]
+            if isinstance(value, dict):
+                if set(value) != {"$eq"}:
+                    raise _fail(f'Only "$eq" is supported for attribute "{slug}".')
+                value = value["$eq"]
+            if not isinstance(value, str) and not (key == "referenced_actor_id" and value is None):
+                raise _fail(f'Invalid value for "{key}" of attribute "{slug}".')
+            wanted[key] = value
+
+        def predicate(row: Row) -> bool:
+            return any(all(v.get(k) == wanted[k] for k in keys) for v in row.active.get(slug) or ())
 
         return predicate
 

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 import phonenumbers
 from publicsuffixlist import PublicSuffixList
 
+from ..countries import COUNTRY_CODES
 from . import errors
 from .errors import AttioError
 from .ids import parse_date, parse_timestamp
@@ -39,7 +40,12 @@ LOCATION_KEYS = (
 )
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
-_LATLONG = re.compile(r"^-?\d{1,3}(\.\d+)?$")
+#: The spec's patterns (input-value, location: latitude and longitude).
+_LATITUDE = re.compile(r"^[-+]?([1-8]?\d(\.\d+)?|90(\.0+)?)$")
+_LONGITUDE = re.compile(r"^[-+]?(180(\.0+)?|((1[0-7]\d)|([1-9]?\d))(\.\d+)?)$")
+#: A currency amount as a string Attio can convert: a plain decimal (docs attribute-types-
+#: currency: "Where possible, Attio will convert strings into numbers"; strictly: no exponent).
+_DECIMAL = re.compile(r"^-?\d+(\.\d+)?$")
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 #: The public suffix list (its bundled snapshot; never fetched): the registrable ("root") domain of
 #: ``acme.co.za`` is ``acme.co.za``, not ``co.za`` (issue 19; https://publicsuffix.org/).
@@ -215,14 +221,21 @@ def _checkbox(attribute: AttributeDef, item: Any, _: Resolver) -> dict[str, Any]
 
 
 def _currency(attribute: AttributeDef, item: Any, _: Resolver) -> dict[str, Any]:
+    """A number, or a plain decimal string at the top level ("Using string"); the object form's
+    ``currency_value`` is a number (spec input-value). "We accept values with up to 4 decimal
+    places of precision" (docs attribute-types-currency): more is a 400."""
     value, path = _unwrap(item, "currency_value")
-    if isinstance(value, str):
-        try:
-            value = float(value)
-        except ValueError:
-            raise _wrong_type(attribute, value, "number", path) from None
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, str) and not path:
+        if not _DECIMAL.match(value.strip()):
+            raise _wrong_type(attribute, value, "number", path)
+        text = value.strip()
+        value = float(text)
+    elif isinstance(value, bool) or not isinstance(value, int | float):
         raise _wrong_type(attribute, value, "number", path)
+    else:
+        text = repr(value)
+    if "e" in text.lower() or len(text.partition(".")[2]) > 4:
+        raise _invalid(attribute, path, "Currency values have at most 4 decimal places")
     return {
         "currency_value": _tidy_number(value),
         "currency_code": attribute.default_currency_code,
@@ -318,7 +331,7 @@ def _location(attribute: AttributeDef, item: Any, _: Resolver) -> dict[str, Any]
         if len(parts) < 2:
             raise _invalid(attribute, [], "Could not parse location string")
         keys: dict[str, Any] = dict.fromkeys(LOCATION_KEYS)
-        country = parts[-1].upper() if len(parts[-1]) == 2 else None
+        country = parts[-1].upper() if parts[-1].upper() in COUNTRY_CODES else None
         rest = parts[:-1] if country else parts
         keys["country_code"] = country
         keys["line_1"] = rest[0] if len(rest) > 1 else None
@@ -350,13 +363,26 @@ def _location(attribute: AttributeDef, item: Any, _: Resolver) -> dict[str, Any]
                     received=received,
                 )
             )
-    for key in ("latitude", "longitude"):
+    for key, pattern in (("latitude", _LATITUDE), ("longitude", _LONGITUDE)):
         value = item.get(key)
-        if isinstance(value, str) and not _LATLONG.match(value):
+        if isinstance(value, str) and not pattern.match(value):
             problems.append(errors.zod("invalid_string", [key], "Invalid", validation="regex"))
+    country = item.get("country_code")
+    if isinstance(country, str) and country not in COUNTRY_CODES:
+        problems.append(_bad_country(country))
     if problems:
         raise errors.invalid_value(attribute.api_slug, problems)
     return {k: item[k] for k in LOCATION_KEYS}
+
+
+def _bad_country(country: str) -> dict[str, Any]:
+    """zod's answer for a value outside the spec's ISO 3166-1 ``country_code`` enum."""
+    return errors.zod(
+        "invalid_enum_value",
+        ["country_code"],
+        f"Invalid enum value. Expected ISO 3166-1 alpha-2 country code, received '{country}'",
+        received=country,
+    )
 
 
 def root_domain(domain: str) -> str:
@@ -404,8 +430,17 @@ def _phone(attribute: AttributeDef, item: Any, _: Resolver) -> dict[str, Any]:
     calling code. Read order ``phone_number, original_phone_number, country_code`` as recorded."""
     country: str | None = None
     if isinstance(item, dict):
+        # "Object values must include both a original_phone_number and country_code property"
+        # (docs attribute-types-phone-number); country_code is null or in the spec's enum.
+        missing = [k for k in ("original_phone_number", "country_code") if k not in item]
+        if missing:
+            raise errors.invalid_value(
+                attribute.api_slug, [errors.required([k], "string") for k in missing]
+            )
         original = item.get("original_phone_number")
         country = item.get("country_code")
+        if country is not None and country not in COUNTRY_CODES:
+            raise errors.invalid_value(attribute.api_slug, [_bad_country(str(country))])
         path: list[str | int] = ["original_phone_number"]
     else:
         original, path = item, []
