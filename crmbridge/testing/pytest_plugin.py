@@ -39,16 +39,8 @@ def crmbridge_instant_retries() -> Iterator[None]:
         yield
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers",
-        "emulator_refusals(*specs): 4xx answers ('404', '400:uniqueness_conflict') the test "
-        "expects from emulators in strict mode (crmbridge.testing.strict)",
-    )
-
-
 @pytest.fixture
-def strict_emulators(request: pytest.FixtureRequest) -> Iterator[Any]:
+def crmbridge_strict_emulators(request: pytest.FixtureRequest) -> Iterator[Any]:
     """Strict mode for every emulator the test uses: the test fails on any 4xx an emulator
     answered that neither the provider's plan nor the test expected (see
     :mod:`crmbridge.testing.strict`; ``.expect(status, code)`` inside a test)."""
@@ -114,6 +106,11 @@ def provider_fixtures() -> types.ModuleType:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(provider_fixtures(), "crmbridge-provider-fixtures")
+    config.addinivalue_line(
+        "markers",
+        "emulator_refusals(*specs): 4xx answers ('404', '400:uniqueness_conflict') the test "
+        "expects from emulators in strict mode (crmbridge.testing.strict)",
+    )
 
 
 @pytest.hookimpl(optionalhook=True)

@@ -8,11 +8,11 @@ test fails at teardown unless each was expected:
 
 * by the provider itself — the request declared the status in ``build_request(expect=…)``
   (a plan that reads a 404 or a 403 as an answer);
-* by the test — ``with strict_emulators.expect(400, "uniqueness_conflict"):`` around the call,
+* by the test — ``with crmbridge_strict_emulators.expect(400, "uniqueness_conflict"):`` around the call,
   or ``@pytest.mark.emulator_refusals("404", "400:uniqueness_conflict")`` on the test or class.
 
-Any provider's tests can use it: ``pytestmark = pytest.mark.usefixtures("strict_emulators")``
-in a module, or an autouse fixture in a ``conftest.py`` that requests ``strict_emulators``.
+Any provider's tests can use it: ``pytestmark = pytest.mark.usefixtures("crmbridge_strict_emulators")``
+in a module, or an autouse fixture in a ``conftest.py`` that requests ``crmbridge_strict_emulators``.
 The error code is the ``code`` key of the JSON body when there is one (Attio's error bodies).
 """
 

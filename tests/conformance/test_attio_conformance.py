@@ -36,7 +36,7 @@ def add_custom_attributes(crm: crmbridge.Bridge) -> None:
 
 #: The conformance suite runs with the emulator strict (crmbridge.testing.strict): any 4xx it
 #: did not provoke on purpose fails the test. These are the ones it provokes.
-pytestmark = pytest.mark.usefixtures("strict_emulators")
+pytestmark = pytest.mark.usefixtures("crmbridge_strict_emulators")
 
 
 class TestAttio(ProviderConformance):

@@ -18,7 +18,7 @@ def _strict(request: pytest.FixtureRequest) -> Iterator[None]:
     if request.node.module.__name__.rpartition(".")[2].startswith("test_attio_emulator_"):
         yield
         return
-    request.getfixturevalue("strict_emulators")
+    request.getfixturevalue("crmbridge_strict_emulators")
     yield
 
 

@@ -16,7 +16,7 @@ def crm() -> cb.Bridge:
     return cb.connect("attio", emulator=True)
 
 
-def test_people_lifecycle(crm: cb.Bridge, strict_emulators: StrictEmulators) -> None:
+def test_people_lifecycle(crm: cb.Bridge, crmbridge_strict_emulators: StrictEmulators) -> None:
     person = crm.create(
         "people",
         {"name": "Ada Lovelace", "email_addresses": ["ada@acme.com"],
@@ -54,7 +54,7 @@ def test_people_lifecycle(crm: cb.Bridge, strict_emulators: StrictEmulators) -> 
     assert linked["company"] == cb.Ref("companies", str(company.id))
 
     crm.delete("people", person.id)
-    with pytest.raises(cb.NotFound), strict_emulators.expect(404, "not_found"):
+    with pytest.raises(cb.NotFound), crmbridge_strict_emulators.expect(404, "not_found"):
         crm.get("people", person.id)
     with pytest.raises(cb.Unsupported):
         crm.archive("people", str(new.record.id))
