@@ -157,6 +157,17 @@ class KizenProvider(Provider):
 
         return KizenEmulator(**options)
 
+    def parse_value(self, spec: FieldSpec, value: Any) -> Any:
+        """An option given by its Kizen ``code`` (``"suppression_list"``) is that option, as
+        Kizen's own tools match codes too (kizen-admin-cli ``tools/planners/records.py``;
+        docs/reference/kizen.md §11); anything else is read by the core."""
+        is_choice = spec.type in (FieldType.option, FieldType.status)
+        if is_choice and isinstance(value, str) and spec.option(value) is None:
+            found = find_option(spec, value)
+            if found is not None:
+                return found
+        return NotImplemented
+
     def match_key(self, schema: ObjectSchema) -> str:
         """``email`` for contacts, ``name`` otherwise: fixed by Kizen (docs/reference/kizen.md §6)."""
         return codec.match_key_for(schema.slug)

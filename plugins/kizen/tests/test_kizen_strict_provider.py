@@ -175,3 +175,13 @@ def test_tags_read_back_are_known_without_another_lookup(log: Strict) -> None:
     crm.update("client_client", rid, {"titles": remove("CTO")})
     assert [r for r in emu.request_log if r.endswith("/tags")] == []  # type: ignore[attr-defined]
     assert crm.get("client_client", rid)["titles"] == []
+
+
+def test_an_option_code_is_written_as_its_option(strict: Strict) -> None:
+    """Option codes are accepted where Kizen's tools accept them: in writes (kizen-admin-cli
+    ``tools/planners/records.py`` matches label, then code)."""
+    crm, _ = strict
+    record = crm.create("client_client", {"email": "s@x.com", "email_status": "suppression_list"})
+    assert record["email_status"].label == "Suppression List"
+    with pytest.raises(ValidationError, match="email_status"):
+        crm.create("client_client", {"email": "t@x.com", "email_status": "no_such_code"})
