@@ -819,11 +819,16 @@ def _log_to_stderr(level: str) -> None:
     from rich.logging import RichHandler
 
     logger = logging.getLogger("crmbridge")
-    if not any(getattr(h, "_crmbridge_cli", False) for h in logger.handlers):
-        handler = RichHandler(console=err, show_path=False, markup=False)
-        handler._crmbridge_cli = True  # type: ignore[attr-defined]
-        logger.addHandler(handler)
+    # stamina schedules the driver's retries: shown as log records from --log-level info on (a
+    # retry is not a failure; a record given up on is the engine's WARNING), never bare lines.
+    retries = logging.getLogger("stamina")
+    for target in (logger, retries):
+        if not any(getattr(h, "_crmbridge_cli", False) for h in target.handlers):
+            handler = RichHandler(console=err, show_path=False, markup=False)
+            handler._crmbridge_cli = True  # type: ignore[attr-defined]
+            target.addHandler(handler)
     logger.setLevel(level.upper())
+    retries.setLevel(logging.WARNING if level in ("debug", "info") else logging.ERROR)
 
 
 def _check_folder(path: str, option: str) -> None:

@@ -117,6 +117,7 @@ async def migrate_async(
         if not dry_run:
             store.acquire(lease_ttl, force=force_unlock)
             stack.callback(store.release_lease)
+            _end_dead_runs(store)
             run = RunInfo(new_run_id(), time.time(), command)
         failures_file = None
         if failures is not None and run is not None:
@@ -158,6 +159,14 @@ async def migrate_async(
                 await src.aclose()
             if not isinstance(target, AsyncBridge):
                 await dst.aclose()
+
+
+def _end_dead_runs(store: StateStore) -> None:
+    """Runs still marked running when this one holds the lease were killed (SIGKILL, a crash):
+    ``--runs`` shows them as such instead of running for ever."""
+    for run in store.runs():
+        if run.status == "running":
+            store.finish_run(run.id, "killed", run.counts)
 
 
 async def _with_lease(engine: MigrationEngine, store: StateStore, ttl: float | None) -> Report:

@@ -153,4 +153,4 @@ def test_a_run_killed_with_sigkill_leaves_a_lease_the_next_run_takes_over(
     )
     assert final.returncode == 0, final.stderr[-3000:]
     assert lease() is None  # released at the end
-    assert [status for _, status in runs()] == ["running", "ok"]
+    assert [status for _, status in runs()] == ["killed", "ok"]
