@@ -341,9 +341,19 @@ def _fields_dict(value: Mapping[str, Any]) -> dict[str, Any]:
     return value if type(value) is dict else dict(value)
 
 
+def _slugs(value: Iterable[str]) -> frozenset[str]:
+    return value if type(value) is frozenset else frozenset(value)
+
+
 @attrs.frozen
 class Record:
-    """A record: its object's slug, its id, its fields by slug, and the provider's raw payload."""
+    """A record: its object's slug, its id, its fields by slug, and the provider's raw payload.
+
+    Absent is not empty (docs/design.md §9): ``fields`` holds only the values the CRM
+    gave, an empty one as ``None`` or ``[]``; a field the answer did not give (left out, hidden,
+    not asked for, summarised) is not in ``fields``, and ``absent`` names the schema's fields a
+    codec knows were not given. Only given fields are compared, hashed and written by a migration,
+    so a field the source did not send is never cleared in the target."""
 
     object: str
     id: str | None
@@ -351,13 +361,19 @@ class Record:
     created_at: dt.datetime | None = None
     url: str | None = None
     raw: Any = attrs.field(default=None, eq=False, repr=False)
+    absent: frozenset[str] = attrs.field(default=frozenset(), converter=_slugs, eq=False)
 
     def __getitem__(self, slug: str) -> Any:
         return self.fields[slug]
 
     def get(self, slug: str, default: Any = None) -> Any:
-        """The value of field ``slug``, or ``default``."""
+        """The value of field ``slug``, or ``default`` (also for an absent field: use
+        :meth:`given` to tell an empty value from one the CRM did not give)."""
         return self.fields.get(slug, default)
+
+    def given(self, slug: str) -> bool:
+        """Whether the CRM gave field ``slug`` (an empty value counts; an absent one does not)."""
+        return slug in self.fields and slug not in self.absent
 
 
 UpsertAction = Literal["created", "updated", "unarchived", "noop"]
@@ -497,6 +513,7 @@ def _make_converter() -> cattrs.Converter:
             "created_at": r.created_at.isoformat() if r.created_at else None,
             "url": r.url,
             "raw": r.raw,
+            **({"absent": sorted(r.absent)} if r.absent else {}),
         },
     )
     conv.register_structure_hook(
@@ -508,6 +525,7 @@ def _make_converter() -> cattrs.Converter:
             created_at=dt.datetime.fromisoformat(d["created_at"]) if d.get("created_at") else None,
             url=d.get("url"),
             raw=d.get("raw"),
+            absent=frozenset(d.get("absent") or ()),
         ),
     )
     return conv

@@ -134,3 +134,14 @@ def test_unknown_tag_is_an_error() -> None:
             structure_value(bad)
     with pytest.raises(TypeError, match="cannot convert"):
         unstructure_value(object())
+
+
+def test_a_record_keeps_which_fields_it_was_not_given_through_to_dict() -> None:
+    """Absent is not empty (docs/design.md §9): ``absent`` survives a round trip."""
+    from crmbridge import Record, from_dict, to_dict
+
+    record = Record("people", "r1", {"name": None}, absent={"title"})
+    back = from_dict(Record, to_dict(record))
+    assert back.absent == {"title"}
+    assert back.given("name")
+    assert not back.given("title")

@@ -202,7 +202,9 @@ class ObjectPlan:
         values: dict[str, Any] = dict(self.constants)
         deferred: dict[str, Any] = {}
         for fp in self.fields:
-            raw = record.fields.get(fp.map.source)
+            if not record.given(fp.map.source):
+                continue  # absent is not empty: what the source did not give is not written
+            raw = record.fields[fp.map.source]
             for slug, value in fp.apply(raw).items():
                 if fp.targets[0].type is T.reference or any(
                     t.slug == slug and t.type is T.reference for t in fp.targets

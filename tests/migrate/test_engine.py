@@ -397,3 +397,23 @@ def test_mapping_problems_suggest_the_field_meant(
     assert any("no field 'nmae'; did you mean 'name'" in m for m in messages)
     assert any("match key 'emial'" in m and "did you mean 'email'" in m for m in messages)
     assert _writes(dst) == 0
+
+
+def test_a_field_left_out_of_a_source_answer_is_never_cleared_in_the_target(
+    crms: tuple[ToyCRM, ToyCRM], tmp_path: Path
+) -> None:
+    """Absent is not empty (docs/design.md §9): the source's answer for record 3 has no
+    ``name`` (not sent, hidden, not asked for); the target's name is kept, not cleared. A field
+    given empty is still written empty."""
+    src, dst = crms
+    _run(src, dst, tmp_path)
+    (target,) = [r for r in dst.records.values() if r["email"] == "p3@x.co"]
+    target["name"] = "Kept in the target"
+    del src.records["3"]["name"]  # left out of the source's answer
+    src.records["3"]["tier"] = "Silver"
+    src.records["4"]["name"] = None  # given, empty
+    _run(src, dst, tmp_path)
+    assert target["name"] == "Kept in the target"
+    assert target["tier"] == "Silver"  # the given fields were written
+    (four,) = [r for r in dst.records.values() if r["email"] == "p4@x.co"]
+    assert four["name"] is None

@@ -298,16 +298,20 @@ def decode_record(
     """A record (people_query_rbeene.json, companies_query.yaml), with or without ``{"data"}``.
 
     ``object`` names the object's slug (the payload only has its id); ``fields`` the schema, for
-    multi-ness and option lookups."""
+    multi-ness and option lookups. An attribute of ``fields`` that ``values`` does not hold is
+    ``absent`` (not empty: Attio answers an empty attribute as ``[]``), so it is never taken for a
+    cleared value (docs/design.md §9)."""
     data = _mapping(payload, "a record")
     ident = _sub(data, "id")
+    values = decode_values(data.get("values"), fields)
     return Record(
         object=object or str(ident.get("object_id") or ""),
         id=_required_id(ident, "record_id", payload),
-        fields=decode_values(data.get("values"), fields),
+        fields=values,
         created_at=parse_timestamp(data.get("created_at")),
         url=data.get("web_url"),
         raw=payload,
+        absent=frozenset(k for k in fields if k not in values) if fields else frozenset(),
     )
 
 

@@ -150,6 +150,19 @@ def test_people_create_rbeene_with_envelope_and_schema() -> None:
     assert record["name"].display == "Test PersonVCR"
 
 
+def test_an_attribute_the_answer_leaves_out_is_absent_not_empty() -> None:
+    """Attio answers an empty attribute as ``[]`` (given, empty); one missing from ``values`` was
+    not given and must never be taken for a cleared value (docs/design.md §9)."""
+    payload = data("responses/people_create_rbeene.json")
+    fields = people_fields()
+    del payload["data"]["values"]["job_title"]
+    record = decode_record(payload, object="people", fields=fields)
+    assert not record.given("job_title")
+    assert "job_title" in record.absent
+    assert record.given("company")
+    assert record["company"] is None
+
+
 def test_attributes_list_people() -> None:
     """attributes_list_people.yaml: 44 attributes with the flags of docs/reference/attio.md §2."""
     fields = people_fields()

@@ -214,22 +214,32 @@ def merge_field_values(
     return out
 
 
-_BLANKS: dict[int, tuple[Mapping[str, FieldSpec], dict[str, None], tuple[str, ...]]] = {}
+_BLANKS: dict[
+    int, tuple[Mapping[str, FieldSpec], dict[str, None], tuple[str, ...], frozenset[str]]
+] = {}
 
 
-def _blanks(fields: Mapping[str, FieldSpec]) -> tuple[dict[str, None], tuple[str, ...]]:
-    """Every field of a schema as ``None`` (a template each row copies) and the multi fields'
-    slugs (which read ``[]`` when blank), computed once per schema mapping — every row of a
-    search page shares it — for filling in the fields Kizen omits because they are blank."""
+def _blanks(
+    fields: Mapping[str, FieldSpec],
+) -> tuple[dict[str, None], tuple[str, ...], frozenset[str]]:
+    """Every field of a schema as ``None`` (a template each row copies), the multi fields' slugs
+    (which read ``[]`` when blank) and the hidden fields' slugs, computed once per schema mapping
+    — every row of a search page shares it — for filling in the fields Kizen omits because they
+    are blank."""
     cached = _BLANKS.get(id(fields))
     if cached is not None and cached[0] is fields:
-        return cached[1], cached[2]
+        return cached[1], cached[2], cached[3]
     template = dict.fromkeys(fields)
     multi = tuple(slug for slug, spec in fields.items() if spec.multi)
+    hidden = frozenset(
+        slug
+        for slug, spec in fields.items()
+        if isinstance(spec.raw, Mapping) and spec.raw.get("is_hidden")
+    )
     if len(_BLANKS) > 64:
         _BLANKS.clear()
-    _BLANKS[id(fields)] = (fields, template, multi)
-    return template, multi
+    _BLANKS[id(fields)] = (fields, template, multi, hidden)
+    return template, multi, hidden
 
 
 def decode_record(
@@ -237,13 +247,19 @@ def decode_record(
     object: str | None = None,
     *,
     fields: Mapping[str, FieldSpec] | None = None,
+    hidden: bool = False,
+    partial: bool = False,
 ) -> Record:
     """A record as Kizen returns it from GET, PATCH, add, upsert and each search row (docs/reference/kizen.md §4, recording ``get_tax_lot.json``), keyed by api_name.
 
     With ``fields`` (the object's schema by slug), fields the API omitted because they are blank
     become ``None`` or ``[]``, option ids resolve against the schema and references know their
-    target object. A summarised relationship that was not expanded (:func:`merge_field_values`)
-    is left out rather than guessed. ``raw`` keeps the payload.
+    target object. Absent is not empty (``Record.absent``): an omitted hidden field is blank only
+    when the request asked for hidden fields (``hidden``: ``include_hidden_fields=true`` on a
+    GET; search has no such parameter), and in a ``partial`` answer (a PATCH without
+    ``return_all_fields``, which answers only the fields written) every omitted field is absent
+    (docs/reference/kizen.md §4). A summarised relationship that was not expanded
+    (:func:`merge_field_values`) is absent rather than guessed. ``raw`` keeps the payload.
 
     This runs for every row of every page, so it is written for speed: blanks come from a
     per-schema template, and plain ``dict`` payloads skip the ABC checks.
@@ -253,11 +269,13 @@ def decode_record(
     ) is not str:
         raise _bad_payload("a record without an id", payload)
     by_id: dict[str | None, FieldSpec] | None = None  # built only if a name is not in fields
-    if fields:
-        template, multi = _blanks(fields)
+    hidden_slugs: frozenset[str] = frozenset()
+    if fields and not partial:
+        template, multi, hidden_slugs = _blanks(fields)
         values: dict[str, Any] = template.copy()
     else:
         values, multi = {}, ()
+    given: set[str] | None = set() if hidden_slugs and not hidden else None
     summarised: list[str] = []
     for entry in _entries(payload):
         name = entry.get("name")
@@ -275,6 +293,8 @@ def decode_record(
             summarised.append(slug)
             continue
         field_type = entry.get("field_type") or (field_type_of(spec) if spec else None)
+        if given is not None:
+            given.add(slug)
         try:
             values[slug] = decode_value(field_type, entry.get("value"), spec)
         except ProviderError as e:
@@ -283,7 +303,12 @@ def decode_record(
     for slug in multi:
         if values[slug] is None:
             values[slug] = []
-    for slug in summarised:
+    absent: set[str] = set(summarised)
+    if given is not None:
+        absent.update(hidden_slugs - given)
+    if partial and fields:
+        absent.update(slug for slug in fields if slug not in values)
+    for slug in absent:
         values.pop(slug, None)
     created = values.get("created")
     return Record(
@@ -292,6 +317,7 @@ def decode_record(
         fields=values,
         created_at=created if type(created) is dt.datetime else None,
         raw=dict(payload),
+        absent=frozenset(absent),
     )
 
 

@@ -68,6 +68,8 @@ def would_change(record: Record, values: Mapping[str, Any], schema: ObjectSchema
     Used to answer ``noop`` for an upsert without writing (docs/providers/kizen.md "noop")."""
     for slug, given in values.items():
         spec = schema.field(slug)
+        if not record.given(slug):
+            return True  # absent (a hidden field a search row leaves out): unknown, so write
         if isinstance(given, Add | Remove):
             new: Any = type(given)([_given(spec, v) for v in given.values])
         elif isinstance(given, list | tuple):

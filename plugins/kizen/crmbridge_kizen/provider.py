@@ -373,12 +373,14 @@ class KizenProvider(Provider):
             payload = codec.merge_field_values(payload, field_id, items)
         return payload
 
-    def _record(self, schema: ObjectSchema, payload: Any) -> Plan[Record]:
+    def _record(self, schema: ObjectSchema, payload: Any, *, hidden: bool = False) -> Plan[Record]:
+        """A record from an answer. ``hidden``: whether that answer holds hidden fields (a GET
+        with ``include_hidden_fields``, a write with ``return_all_fields``; not a search row)."""
         if type(payload) is not dict and not isinstance(payload, Mapping):
             raise ProviderError(f"kizen answered with no record: {payload!r}", provider=self.name)
         if codec.summarised_fields(payload):  # the common case reads no more
             payload = yield from self._expand(payload)
-        record = codec.decode_record(payload, schema.slug, fields=schema.fields)
+        record = codec.decode_record(payload, schema.slug, fields=schema.fields, hidden=hidden)
         tags.learn(schema, record, self._tags)
         return record
 
@@ -401,7 +403,7 @@ class KizenProvider(Provider):
             "GET", self._records(schema, id), params={"include_hidden_fields": "true"}
         )
         response = yield request
-        return (yield from self._record(schema, response.json()))
+        return (yield from self._record(schema, response.json(), hidden=True))
 
     def query(self, schema: ObjectSchema, query: Query, cursor: Any) -> Plan[Page]:
         """``POST /api/records/{object}/search`` with ``page``/``page_size``/``ordering`` in the
@@ -491,7 +493,7 @@ class KizenProvider(Provider):
             idempotent=self._only_sets(fields),
         )
         response = yield request
-        record = yield from self._record(schema, response.json())
+        record = yield from self._record(schema, response.json(), hidden=True)
         return (yield from self._move(schema, record, stage_id))
 
     # --- upsert hooks (the path itself is crmbridge/upsert.py) ------------------------------
@@ -543,7 +545,7 @@ class KizenProvider(Provider):
         if "fields" not in payload:  # a minimal answer (documented_examples upsert_response_min)
             record = yield from self.get(schema, payload["id"])
         else:
-            record = yield from self._record(schema, payload)
+            record = yield from self._record(schema, payload, hidden=True)
         return UpsertResult(action, (yield from self._move(schema, record, stage_id)))
 
     def insert(self, call: Upsert) -> Plan[UpsertResult]:

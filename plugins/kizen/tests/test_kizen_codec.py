@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+import attrs
 import pytest
 from crmbridge_kizen import codec
 from crmbridge_kizen.types import TYPES
@@ -14,6 +15,7 @@ from kizen_support import load, record_payload, schema_from
 from crmbridge import (
     AuthError,
     Conflict,
+    FieldSpec,
     FieldType,
     File,
     Money,
@@ -94,6 +96,38 @@ def test_decode_record_with_schema_fills_blanks(patients: ObjectSchema) -> None:
     assert record["gender"] is None
     assert record["encounters"] == []
     assert set(record.fields) == set(patients.fields)
+
+
+def _hide(schema: ObjectSchema, slug: str) -> dict[str, FieldSpec]:
+    spec = schema.fields[slug]
+    hidden = attrs.evolve(spec, raw={**(spec.raw or {}), "is_hidden": True})
+    return {**schema.fields, slug: hidden}
+
+
+def test_an_omitted_hidden_field_is_absent_unless_hidden_fields_were_asked_for(
+    patients: ObjectSchema,
+) -> None:
+    """Kizen leaves hidden fields out unless asked with include_hidden_fields=true, which search
+    does not take (docs/reference/kizen.md §4): such a field is absent, not empty."""
+    fields = _hide(patients, "gender")
+    payload = record_payload("r1", name=("text", "Ada"))
+    row = codec.decode_record(payload, "patients", fields=fields)
+    assert "gender" not in row.fields
+    assert "gender" in row.absent
+    assert not row.given("gender")
+    assert row.given("encounters")
+    assert row["encounters"] == []  # a blank field that is not hidden is empty, and given
+    got = codec.decode_record(payload, "patients", fields=fields, hidden=True)
+    assert got.given("gender")
+    assert got["gender"] is None
+
+
+def test_a_partial_answer_gives_only_the_fields_it_holds(patients: ObjectSchema) -> None:
+    """A PATCH without return_all_fields answers the written fields only (docs/reference/kizen.md §4)."""
+    payload = record_payload("r1", name=("text", "Ada"))
+    record = codec.decode_record(payload, "patients", fields=patients.fields, partial=True)
+    assert record.fields == {"name": "Ada"}
+    assert record.absent == set(patients.fields) - {"name"}
 
 
 # --- the documented examples ---------------------------------------------------------------
@@ -545,3 +579,13 @@ def test_an_archived_conflict_says_its_message_once() -> None:
     error = codec.decode_error(400, {"non_field_errors": [message], "fields": [{}]})
     assert isinstance(error, Conflict)
     assert str(error).count("An archived contact") == 1
+
+
+def test_a_value_for_a_field_the_match_did_not_give_is_a_change(patients: ObjectSchema) -> None:
+    """The noop check reads the match with a search, which leaves hidden fields out: their value
+    is unknown, so an upsert writes rather than answer noop (docs/design.md §9)."""
+    fields = _hide(patients, "gender")
+    row = codec.decode_record(record_payload("r1", name=("text", "Ada")), "patients", fields=fields)
+    schema = ObjectSchema(patients.object, fields)
+    assert codec.would_change(row, {"gender": None}, schema)
+    assert not codec.would_change(row, {"name": "Ada"}, schema)
