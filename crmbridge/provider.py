@@ -49,6 +49,7 @@ from .model import (
     Option,
     Record,
     UpsertResult,
+    User,
     ValueVersion,
     unstructure_value,
 )
@@ -547,6 +548,11 @@ class Provider:
         """The record events of one delivery's parsed JSON body (other events: left out).
         Raise :class:`~crmbridge.ValidationError` for a body that is not a delivery."""
         raise Unsupported(f"{cls.name} sends no webhooks", provider=cls.name)
+
+    def list_users(self) -> Plan[list[User]]:
+        """The CRM's users (Attio workspace members, Kizen employees), with their e-mail
+        addresses: migrations pair users across CRMs by e-mail (crmbridge/migrate/users.py)."""
+        return _refuse(self._unsupported("list_users"))
 
     def close(self) -> None:
         """Release anything the provider holds (files, connections of its own)."""

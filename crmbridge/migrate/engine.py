@@ -56,6 +56,7 @@ from .mapping import MappingFile
 from .plan import ObjectPlan, build_plans, content_hash
 from .report import ObjectReport, Report
 from .state import Change, StateStore
+from .users import resolve_users
 
 __all__ = ["DELETES", "ON_TARGET_CHANGED", "MigrationEngine", "TargetChanged"]
 
@@ -189,6 +190,7 @@ class MigrationEngine:
             can_create_options=self.target.capabilities.create_options,
             upsert_match=self.target.capabilities.upsert_match,
         )
+        plans = await resolve_users(self.source, self.target, self.mapping, plans)
         if missing:
             await self._create_options(missing, targets)
         return plans

@@ -44,6 +44,7 @@ from typing import Any
 import attrs
 
 from ..errors import FieldError, ValidationError
+from .users import UsersTable
 
 __all__ = ["TRANSFORMS", "FieldMap", "MappingFile", "ObjectMap", "load_mapping", "parse_mapping"]
 
@@ -101,6 +102,8 @@ class MappingFile:
     objects: tuple[ObjectMap, ...]
     source: str | None = None
     target: str | None = None
+    #: The ``[users]`` table (crmbridge/migrate/users.py): pairs and a fallback user.
+    users: UsersTable = attrs.field(factory=UsersTable)
 
 
 def _where(obj: int, field: str | None = None) -> str:
@@ -151,7 +154,7 @@ def parse_mapping(data: Mapping[str, Any]) -> MappingFile:
     objects = data.get("objects")
     if not isinstance(objects, list) or not objects:
         raise ValidationError("a mapping needs at least one [[objects]] table")
-    unknown_top = set(data) - {"objects", "source", "target"}
+    unknown_top = set(data) - {"objects", "source", "target", "users"}
     if unknown_top:
         raise ValidationError(f"unknown top-level key(s) {', '.join(sorted(unknown_top))}")
     out: list[ObjectMap] = []
@@ -162,6 +165,11 @@ def parse_mapping(data: Mapping[str, Any]) -> MappingFile:
             out.append(_object_map(i, obj, seen, problems))
         except ValidationError as exc:
             problems.append(_problem(exc))
+    users = UsersTable()
+    try:
+        users = _users_table(data.get("users", {}))
+    except ValidationError as exc:
+        problems.append(_problem(exc))
     if problems:
         raise ValidationError(
             f"the mapping file has {len(problems)} problem(s); nothing was read from it",
@@ -169,8 +177,32 @@ def parse_mapping(data: Mapping[str, Any]) -> MappingFile:
         )
     src, dst = data.get("source"), data.get("target")
     return MappingFile(
-        tuple(out), src if isinstance(src, str) else None, dst if isinstance(dst, str) else None
+        tuple(out),
+        src if isinstance(src, str) else None,
+        dst if isinstance(dst, str) else None,
+        users,
     )
+
+
+def _users_table(data: Any) -> UsersTable:
+    """``[users]``: ``fallback = "target user"`` and ``[users.pairs]`` of source = target users
+    (e-mail addresses or ids)."""
+    if not isinstance(data, Mapping):
+        raise ValidationError("users: expected a table")
+    unknown = set(data) - {"pairs", "fallback"}
+    if unknown:
+        raise ValidationError(
+            f"users: unknown key(s) {', '.join(sorted(unknown))}; pairs go under [users.pairs]"
+        )
+    pairs = data.get("pairs", {})
+    if not isinstance(pairs, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) and v for k, v in pairs.items()
+    ):
+        raise ValidationError("users: pairs must map source users to target users (e-mails or ids)")
+    fallback = data.get("fallback")
+    if fallback is not None and (not isinstance(fallback, str) or not fallback):
+        raise ValidationError("users: fallback must name a target user (an e-mail or an id)")
+    return UsersTable(dict(pairs), fallback)
 
 
 def _problem(exc: ValidationError) -> FieldError:

@@ -33,6 +33,7 @@ from crmbridge import (
     Record,
     Ref,
     Remove,
+    User,
     ValidationError,
     ValueVersion,
 )
@@ -372,6 +373,28 @@ def decode_member_ids(payload: Any) -> dict[str, str]:
             email, member = item.get("email_address"), _sub(item, "id").get("workspace_member_id")
             if isinstance(email, str) and isinstance(member, str):
                 out[email.casefold()] = member
+    return out
+
+
+def decode_members(payload: Any) -> list[User]:
+    """``GET /v2/workspace_members`` (official OpenAPI spec, ``workspace-member``) as users: the
+    member id, e-mail address and name, kind ``workspace-member`` (the actor type records use)."""
+    out = []
+    for item in items(payload, "workspace members"):
+        if isinstance(item, Mapping):
+            member = _sub(item, "id").get("workspace_member_id")
+            email = item.get("email_address")
+            name = " ".join(
+                str(item[k]) for k in ("first_name", "last_name") if isinstance(item.get(k), str)
+            )
+            out.append(
+                User(
+                    id=member if isinstance(member, str) else None,
+                    email=email if isinstance(email, str) else None,
+                    name=name or None,
+                    kind="workspace-member",
+                )
+            )
     return out
 
 

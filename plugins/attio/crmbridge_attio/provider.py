@@ -43,6 +43,7 @@ from crmbridge import (
     Remove,
     Unsupported,
     UpsertResult,
+    User,
     ValidationError,
     ValueVersion,
 )
@@ -590,6 +591,12 @@ class AttioProvider(Provider):
         response = yield self.build_request("POST", path, json={"data": {"title": label}})
         (option,) = codec.decode_options({"data": [codec.unwrap(response.json())]})
         return option
+
+    def list_users(self) -> Plan[list[User]]:
+        """``GET /v2/workspace_members`` (official OpenAPI spec): every member with its e-mail,
+        for pairing users across CRMs (crmbridge/migrate/users.py)."""
+        response = yield self.build_request("GET", "/v2/workspace_members")
+        return codec.decode_members(response.json())
 
     def self_info(self) -> Plan[dict[str, Any]]:
         """``GET /v2/self``: what the token is (workspace, scopes, ``active``), to check a token

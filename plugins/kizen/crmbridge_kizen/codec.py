@@ -22,12 +22,13 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from crmbridge import FieldSpec, FieldType, ObjectSpec, Option, ProviderError, Record
+from crmbridge import FieldSpec, FieldType, ObjectSpec, Option, ProviderError, Record, User
 from crmbridge.paging import next_link
 
 from .errors import PROVIDER, decode_error
 from .errors import bad_payload as _bad_payload
 from .noop import would_change
+from .reads import _user as _decode_user
 from .reads import decode_value
 from .types import (
     DEFAULT_MATCH_KEY,
@@ -319,6 +320,11 @@ def decode_record(
         raw=dict(payload),
         absent=frozenset(absent),
     )
+
+
+def decode_user(payload: Mapping[str, Any]) -> User:
+    """An employee of ``GET /api/team`` (the ``team_selector`` read shape, docs/reference/kizen.md §5)."""
+    return _decode_user(payload, None)
 
 
 def decode_page(payload: Any) -> tuple[list[Mapping[str, Any]], str | None]:

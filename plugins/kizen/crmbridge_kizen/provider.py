@@ -37,6 +37,7 @@ from crmbridge import (
     Record,
     Unsupported,
     UpsertResult,
+    User,
     ValidationError,
 )
 from crmbridge.changes import WatermarkFeed
@@ -361,6 +362,14 @@ class KizenProvider(Provider):
         yield self.build_request("PATCH", self._records(schema, record.id, "move"),
                                  json={"stage_id": stage_id}, idempotent=True)  # fmt: skip
         return (yield from self.get(schema, record.id))
+
+    def list_users(self) -> Plan[list[User]]:
+        """``GET /api/team``: the business's employees, an unpaginated array by default
+        (docs/reference/kizen.md §8), read like ``team_selector`` values; for pairing users
+        across CRMs (crmbridge/migrate/users.py)."""
+        response = yield self.build_request("GET", "/api/team")
+        rows, _ = codec.decode_page(response.json())
+        return [codec.decode_user(r) for r in rows if isinstance(r, Mapping)]
 
     # --- reads -----------------------------------------------------------------------------
 

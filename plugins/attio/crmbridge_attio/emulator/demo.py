@@ -273,9 +273,11 @@ def _generate(emulator: AttioEmulator, size: int, seed: int) -> None:
         clock[0] += timedelta(milliseconds=rng.randint(50, 90_000))
         return format_timestamp(clock[0])
 
+    # The demo team is the Kizen emulator's (crmbridge_kizen/emulator/standard.py
+    # STANDARD_EMPLOYEES): one company's people in both CRMs, so migrations pair them by e-mail.
     members = [emulator.workspace.members[0]]
-    for first, last in (("Grace", "Hopper"), ("Linus", "Torvalds"), ("Radia", "Perlman")):
-        members.append(emulator.add_member(first, last, f"{first.lower()}@crmbridge.test"))
+    for first, last in (("Grace", "Hopper"), ("Alan", "Turing"), ("Katherine", "Johnson")):
+        members.append(emulator.add_member(first, last, f"{first.lower()}@example.com"))
 
     companies: list[str] = []
     used_domains: set[str] = set()
