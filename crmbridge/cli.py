@@ -694,8 +694,8 @@ def migrate(
     """
     import asyncio
 
-    from .migrate import init_mapping, make_progress, migrate_async, tuned_collector
-    from .migrate.init import pair_objects
+    from .migrate import make_progress, migrate_async, tuned_collector
+    from .migrate.init import init_from
 
     _log_to_stderr(log_level)
     if list_runs:
@@ -710,12 +710,7 @@ def migrate(
 
     async def run_init() -> str:
         async with src, dst:
-            sources = [await src.schema(o.slug) for o in await src.objects()]
-            targets = [await dst.schema(o.slug) for o in await dst.objects()]
-        pairs = pair_objects(sources, targets)
-        if not pairs:
-            raise ValidationError(f"no object of {source} resembles an object of {target}")
-        return init_mapping(pairs, source=source, target=target, match_key=dst.provider.match_key)
+            return await init_from(src, dst, source_name=source, target_name=target)
 
     if init:
         text = asyncio.run(run_init())
