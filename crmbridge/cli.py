@@ -28,7 +28,7 @@ from rich.markup import escape
 from rich.table import Column, Table
 
 from . import plugins
-from .bridge import Bridge, connect
+from .bridge import AsyncBridge, Bridge, connect
 from .errors import ConfigError, CRMError, Unsupported, ValidationError
 from .filters import from_dict as filter_from_dict
 from .model import structure_value, to_dict
@@ -573,6 +573,12 @@ def _endpoint(spec: str, options: tuple[str, ...], emulator: bool, seed: str | N
 )
 @click.option("--dry-run", is_flag=True, help="Print the planned writes; send none.")
 @click.option(
+    "--verify",
+    is_flag=True,
+    help="Compare every mapped field of source and target through the id map; write nothing.",
+)
+@click.option("--json", "as_json", is_flag=True, help="With --verify: print JSON, not a table.")
+@click.option(
     "--limit", type=click.IntRange(min=1), default=None, help="At most N records per object."
 )
 @click.option(
@@ -661,6 +667,8 @@ def migrate(
     resume: bool,
     delta: bool,
     dry_run: bool,
+    verify: bool,
+    as_json: bool,
     limit: int | None,
     failures: str,
     report_json: str | None,
@@ -741,6 +749,9 @@ def migrate(
             f"{names[0]} to {names[1]}"
             + (" (the other way round?)" if mapped[::-1] == names else "")
         )
+    if verify:
+        _verify(src, dst, plan, state, as_json)
+        return
 
     def show(item: dict[str, Any]) -> None:
         click.echo(json.dumps(item, ensure_ascii=False, default=str))
@@ -913,6 +924,28 @@ def _undo(dst: Any, state: str, run_id: str, force_unlock: bool, lease_ttl: floa
             f"[yellow]left alone[/] {item['target_object']} {item['target_id']} "
             f"({item['kind']}): {item['outcome']}"
         )
+    if not report.ok:
+        raise SystemExit(1)
+
+
+def _verify(src: AsyncBridge, dst: AsyncBridge, plan: Any, state: str, as_json: bool) -> None:
+    """``migrate --verify`` (crmbridge/migrate/verify.py): differences as a table or JSON; exit 1
+    when there are any."""
+    import asyncio
+
+    from .migrate.verify import verify_async
+
+    async def run() -> Any:
+        async with src, dst:
+            return await verify_async(src, dst, plan, state=state)
+
+    report = asyncio.run(run())
+    if as_json:
+        _emit(report.as_dict())
+    elif report.ok:
+        err.print(f"verified {sum(report.checked.values())} record(s): no difference")
+    else:
+        err.print(report.table())
     if not report.ok:
         raise SystemExit(1)
 

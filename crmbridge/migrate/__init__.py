@@ -34,6 +34,7 @@ from .state import (
 )
 from .state.store import new_run_id
 from .undo import UndoReport, undo_run
+from .verify import VerifyReport, verify, verify_async
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -48,6 +49,7 @@ __all__ = [
     "SQLiteStore",
     "StateLocked",
     "StateStore",
+    "VerifyReport",
     "init_mapping",
     "load_mapping",
     "migrate",
@@ -57,6 +59,8 @@ __all__ = [
     "tuned_collector",
     "undo",
     "undo_async",
+    "verify",
+    "verify_async",
 ]
 
 log = logging.getLogger("crmbridge.migrate")

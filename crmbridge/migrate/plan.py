@@ -165,7 +165,9 @@ class FieldPlan:
         elif m.transform == "split":
             items = [p.strip() for v in items for p in str(v).split(m.sep) if p.strip()]
         elif m.transform == "map_options":
-            items = [Option(mapped_label(m, str(_label(v)))) for v in items]
+            # Two labels mapped to one arrive once (a multi field holds each value once).
+            labels = dict.fromkeys(mapped_label(m, str(_label(v))) for v in items)
+            items = [Option(label) for label in labels]
         elif m.transform == "label":
             items = [_label(v) for v in items]
         elif m.transform == "full_name":
