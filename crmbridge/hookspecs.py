@@ -48,3 +48,13 @@ def crmbridge_register_providers(register: Callable[[type[Provider]], None]) -> 
 def crmbridge_register_commands(cli: Any) -> None:
     """Add commands to the ``crmbridge`` command line. ``cli`` is the root ``click.Group``:
     decorate new commands with ``@cli.command()``."""
+
+
+@hookspec
+def crmbridge_register_transforms(register: Callable[[str, Callable[[Any], Any]], None]) -> None:
+    """Register migration transforms: call ``register(name, function)`` once per transform.
+
+    A mapping file names it like a built-in one (``{ to = "x", transform = "name" }``); the
+    function takes the source field's value and returns the value to write. An exception it raises
+    fails that record with its message, not the run (crmbridge/migrate/transforms.py).
+    """

@@ -28,7 +28,8 @@ Transforms (:data:`TRANSFORMS`): ``first`` (first element of a list), ``join`` (
 ``", "``), ``split`` (a string into a list on ``sep``), ``split_name`` (a person name into two
 target fields: ``to = ["first_name", "last_name"]``), ``map_options`` (rename option labels;
 ``default`` for unmapped ones), ``label`` (an option's label as text), ``full_name`` (a name as text),
-``amount`` (money as a number), ``skip``.
+``amount`` (money as a number), ``skip``; and custom ones: a plugin's, one passed as
+``transforms=`` in Python, or the function itself (crmbridge/migrate/transforms.py).
 
 :func:`load_mapping` parses and checks the file's shape; :mod:`crmbridge.migrate.plan` checks it
 against the two schemas before any write.
@@ -37,13 +38,14 @@ against the two schemas before any write.
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import attrs
 
-from ..errors import FieldError, ValidationError
+from ..errors import FieldError, ValidationError, did_you_mean
+from .transforms import Transform, lookup, registered_transforms
 from .users import UsersTable
 
 __all__ = ["TRANSFORMS", "FieldMap", "MappingFile", "ObjectMap", "load_mapping", "parse_mapping"]
@@ -73,6 +75,8 @@ class FieldMap:
     options: Mapping[str, str] = attrs.field(factory=dict)
     sep: str = ", "
     default: str | None = None
+    #: A custom transform's function (crmbridge/migrate/transforms.py); ``transform`` is its name.
+    function: Callable[[Any], Any] | None = attrs.field(default=None, eq=False)
 
 
 @attrs.frozen
@@ -110,7 +114,9 @@ def _where(obj: int, field: str | None = None) -> str:
     return f"objects[{obj}]" + (f".fields.{field}" if field else "")
 
 
-def _field_map(index: int, source: str, spec: Any) -> FieldMap:
+def _field_map(
+    index: int, source: str, spec: Any, transforms: Mapping[str, Transform] | None = None
+) -> FieldMap:
     where = _where(index, source)
     if isinstance(spec, str):
         return FieldMap(source, (spec,))
@@ -122,14 +128,27 @@ def _field_map(index: int, source: str, spec: Any) -> FieldMap:
     if spec.get("skip"):
         return FieldMap(source, (), "skip")
     transform = spec.get("transform", "copy")
-    if transform not in TRANSFORMS:
-        raise ValidationError(
-            f"{where}: unknown transform {transform!r}; expected one of {', '.join(TRANSFORMS)}"
-        )
+    function: Transform | None = None
+    if callable(transform):  # a mapping built in Python may hold the function itself
+        function, transform = transform, getattr(transform, "__name__", "custom")
+    elif not isinstance(transform, str):
+        raise ValidationError(f"{where}: transform must be a name or a function")
+    elif transform not in TRANSFORMS:
+        function = lookup(transform, transforms)
+        if function is None:
+            known = [*TRANSFORMS, *(transforms or {}), *registered_transforms()]
+            raise ValidationError(
+                f"{where}: unknown transform {transform!r}{did_you_mean(transform, known)}; "
+                f"expected one of {', '.join(dict.fromkeys(known))}"
+            )
     to = spec.get("to")
     targets = (to,) if isinstance(to, str) else tuple(to) if isinstance(to, list) else ()
     if not targets or not all(isinstance(t, str) and t for t in targets):
         raise ValidationError(f"{where}: 'to' must name a target field (or a list of them)")
+    if function is not None:
+        if len(targets) != 1:
+            raise ValidationError(f"{where}: a custom transform writes one field")
+        return FieldMap(source, targets, transform, function=function)
     if transform == "split_name":
         if len(targets) != 2:
             raise ValidationError(f"{where}: split_name needs to = [first_field, last_field]")
@@ -149,8 +168,12 @@ def _field_map(index: int, source: str, spec: Any) -> FieldMap:
     return FieldMap(source, targets, transform, dict(options), sep, default)
 
 
-def parse_mapping(data: Mapping[str, Any]) -> MappingFile:
-    """A :class:`MappingFile` from parsed TOML; errors name the exact place."""
+def parse_mapping(
+    data: Mapping[str, Any], *, transforms: Mapping[str, Transform] | None = None
+) -> MappingFile:
+    """A :class:`MappingFile` from parsed TOML; errors name the exact place. ``transforms``:
+    custom transforms by name, besides the built-in ones and the plugins'
+    (crmbridge/migrate/transforms.py)."""
     objects = data.get("objects")
     if not isinstance(objects, list) or not objects:
         raise ValidationError("a mapping needs at least one [[objects]] table")
@@ -162,7 +185,7 @@ def parse_mapping(data: Mapping[str, Any]) -> MappingFile:
     problems: list[FieldError] = []
     for i, obj in enumerate(objects):
         try:
-            out.append(_object_map(i, obj, seen, problems))
+            out.append(_object_map(i, obj, seen, problems, transforms))
         except ValidationError as exc:
             problems.append(_problem(exc))
     users = UsersTable()
@@ -211,7 +234,13 @@ def _problem(exc: ValidationError) -> FieldError:
     return FieldError(where if sep else None, message if sep else exc.message, code="bad_mapping")
 
 
-def _object_map(i: int, obj: Any, seen: set[str], problems: list[FieldError]) -> ObjectMap:
+def _object_map(
+    i: int,
+    obj: Any,
+    seen: set[str],
+    problems: list[FieldError],
+    transforms: Mapping[str, Transform] | None = None,
+) -> ObjectMap:
     """One ``[[objects]]`` table; a problem in a field is added to ``problems`` and the others
     are still read, so that one run lists every mistake."""
     if not isinstance(obj, Mapping):
@@ -240,7 +269,7 @@ def _object_map(i: int, obj: Any, seen: set[str], problems: list[FieldError]) ->
     maps: list[FieldMap] = []
     for k, v in fields.items():
         try:
-            maps.append(_field_map(i, str(k), v))
+            maps.append(_field_map(i, str(k), v, transforms))
         except ValidationError as exc:
             problems.append(_problem(exc))
     written = [t for m in maps for t in m.to] + list(constants)
@@ -257,8 +286,10 @@ def _object_map(i: int, obj: Any, seen: set[str], problems: list[FieldError]) ->
     return ObjectMap(source, target, match, tuple(maps), dict(constants), **flags)
 
 
-def load_mapping(path: str | Path) -> MappingFile:
-    """Read and parse a TOML mapping file."""
+def load_mapping(
+    path: str | Path, *, transforms: Mapping[str, Transform] | None = None
+) -> MappingFile:
+    """Read and parse a TOML mapping file (``transforms``: see :func:`parse_mapping`)."""
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
@@ -268,4 +299,4 @@ def load_mapping(path: str | Path) -> MappingFile:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ValidationError(f"mapping file {str(p)!r} is not valid TOML: {exc}") from None
-    return parse_mapping(data)
+    return parse_mapping(data, transforms=transforms)

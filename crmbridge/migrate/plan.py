@@ -24,6 +24,7 @@ from ..errors import FieldError, ValidationError, did_you_mean
 from ..model import FieldSpec, FieldType, Location, Money, Option, PersonName, Record, Ref, to_dict
 from ..provider import ObjectSchema
 from .mapping import FieldMap, MappingFile, ObjectMap
+from .transforms import apply_custom
 
 __all__ = ["FieldPlan", "ObjectPlan", "build_plans", "content_hash", "order_plans"]
 
@@ -150,6 +151,8 @@ class FieldPlan:
     def apply(self, value: Any) -> dict[str, Any]:
         """Target values for this field from a source value (pure; references untouched)."""
         m, (target, *rest) = self.map, self.targets
+        if m.function is not None:
+            value = apply_custom(m.transform, m.function, m.source, value)
         if m.transform == "split_name":
             name = value if isinstance(value, PersonName) else PersonName(full=value)
             first, last = name.first, name.last
@@ -348,7 +351,7 @@ def build_plans(
                         "mapping does not migrate; map that object or skip the field",
                     )
             target = tspecs[0]
-            if target.type in (T.option, T.status) and target.options:
+            if target.type in (T.option, T.status) and target.options and fm.function is None:
                 labels = _expected_labels(fm, sspec)
                 have = {o.label.casefold() for o in target.options}
                 missing = sorted(lbl for lbl in labels if lbl.casefold() not in have)
@@ -461,6 +464,9 @@ def _check_field(
     problem: Callable[[str, str, str | None], None],
     where: str,
 ) -> Callable[[Any], Any] | None:
+    if fm.function is not None:
+        # What a custom transform returns is checked by the target, record by record.
+        return _as_option if tspecs[0].type in OPTIONS else _same
     produced = _PRODUCES[fm.transform] or sspec.type
     target = tspecs[0]
     if fm.transform == "split_name" and sspec.type not in (T.person_name, *TEXTS):
