@@ -376,6 +376,14 @@ def decode_member_ids(payload: Any) -> dict[str, str]:
     return out
 
 
+def record_id(payload: Any) -> str | None:
+    """A record's ``id.record_id`` (``None`` when the payload has none)."""
+    if not isinstance(payload, Mapping):
+        return None
+    rid = _sub(payload, "id").get("record_id")
+    return rid if isinstance(rid, str) else None
+
+
 def decode_members(payload: Any) -> list[User]:
     """``GET /v2/workspace_members`` (official OpenAPI spec, ``workspace-member``) as users: the
     member id, e-mail address and name, kind ``workspace-member`` (the actor type records use)."""

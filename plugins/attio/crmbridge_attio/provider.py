@@ -40,6 +40,7 @@ from crmbridge import (
     Query,
     Record,
     Ref,
+    RefBy,
     Remove,
     Unsupported,
     UpsertResult,
@@ -51,7 +52,7 @@ from crmbridge.provider import EmulatorOption, OnArchived
 from crmbridge.upsert import Matches, Upsert
 from crmbridge.webhooks import WebhookEvent
 
-from . import changes, codec, webhooks
+from . import changes, codec, settle, webhooks
 from .filters import member_emails, path_objects, translate_filter, translate_sorts
 from .values import parse_personal_name
 
@@ -119,6 +120,8 @@ class AttioProvider(Provider):
         self._object_slugs: dict[str, str] = {}
         #: Workspace members' e-mail (case-folded) → member id, read when an upsert needs it.
         self._members: dict[str, str] | None = None
+        #: (object, attribute, value) → record id, for references given by a match value.
+        self._refs: dict[tuple[str, str, str], str] = {}
         #: Attributes of objects reached by path filters, read when a query needs them.
         self._target_fields: dict[str, Mapping[str, FieldSpec]] = {}
 
@@ -427,10 +430,61 @@ class AttioProvider(Provider):
     # --- upsert hooks (the path itself is crmbridge/upsert.py) --------------------------------
 
     def prepare_upsert(self, call: Upsert) -> Plan[Upsert]:
-        """Workspace members named by e-mail also carry their ids (:meth:`_member_ids`), so an
-        unchanged record reads as one: the record Attio returns holds member ids only."""
+        """Values as Attio stores them, so an unchanged record reads as one (issue 23, upserts
+        settle): workspace members named by e-mail also carry their ids (:meth:`_member_ids`),
+        domains and numbers take Attio's form (:mod:`crmbridge_attio.settle`), and references
+        given by a match value are resolved to the record's id (:meth:`_resolve_refs`) — the
+        record Attio returns holds ids only."""
         values = yield from self._member_ids(call.schema, call.values)
+        values = settle.stored_values(call.schema, values)
+        values = yield from self._resolve_refs(call.schema, values)
         return attrs.evolve(call, values=values)
+
+    def _resolve_refs(
+        self, schema: ObjectSchema, values: Mapping[str, Any]
+    ) -> Plan[Mapping[str, Any]]:
+        """References given as :class:`~crmbridge.RefBy` → :class:`~crmbridge.Ref` to the one
+        record holding that value (``POST …/records/query`` with the attribute's shorthand
+        filter, docs/reference/attio.md §5). None or several: left as given, for Attio to judge."""
+        out = dict(values)
+        for slug, value in values.items():
+            items = value if isinstance(value, list | tuple) else [value]
+            if not any(isinstance(v, RefBy) for v in items):
+                continue
+            resolved = []
+            for v in items:
+                if isinstance(v, RefBy):
+                    fields = self._target_fields.get(v.object)
+                    if fields is None:
+                        items_ = yield from self._offset_pages(
+                            f"/v2/objects/{v.object}/attributes", "attributes",
+                            page_size=self.attribute_page_size,
+                        )  # fmt: skip
+                        fields = {f.slug: f for f in (
+                            codec.decode_attribute(a, object_slugs=self._object_slugs)
+                            for a in items_)}  # fmt: skip
+                        self._target_fields[v.object] = fields
+                    spec = fields.get(v.field)
+                    if spec is not None:  # the match value in Attio's form (a URL → its domain)
+                        value_ = settle.stored_values(ObjectSchema(schema.object, {v.field: spec}),
+                                                      {v.field: v.value})[v.field]  # fmt: skip
+                        v = RefBy(v.object, v.field, value_)
+                    key = (v.object, v.field, str(v.value).casefold())
+                    if key not in self._refs:
+                        response = yield self.build_request(
+                            "POST", f"/v2/objects/{v.object}/records/query",
+                            json={"filter": {v.field: v.value}, "limit": 2}, kind="read",
+                            idempotent=True,
+                        )  # fmt: skip
+                        found = codec.items(response.json(), "records")
+                        ids = [codec.record_id(r) for r in found]
+                        if len(ids) == 1 and ids[0]:
+                            self._refs[key] = ids[0]
+                    if key in self._refs:
+                        v = Ref(v.object, self._refs[key])
+                resolved.append(v)
+            out[slug] = resolved if isinstance(value, list | tuple) else resolved[0]
+        return out
 
     def find_matches(self, call: Upsert) -> Plan[Matches]:
         """Records: the core's query for the match value. List entries: the parent record's
