@@ -8,11 +8,10 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from crmbridge_kizen.emulator.standard import STANDARD_EMPLOYEES
 
 import crmbridge as cb
 from crmbridge import FieldSpec, FieldType, ObjectSchema, ObjectSpec, User
-from crmbridge.migrate import Report, migrate, parse_mapping
+from crmbridge.migrate import Report, migrate, parse_mapping, verify
 from crmbridge.migrate.init import init_from, init_mapping
 from crmbridge.plugins import get_provider
 
@@ -56,12 +55,20 @@ def test_users_whose_email_differs_get_a_users_table() -> None:
 
 
 def _emulators(direction: tuple[str, str]) -> tuple[cb.AsyncBridge, cb.AsyncBridge]:
+    """The source's demo data, and a fresh target to which the source's team was invited first
+    (as a company does before it migrates: the same people, the same e-mails)."""
     src_name, dst_name = direction
     source = get_provider(src_name).create_emulator(seed="demo", demo_size=80, random_seed=7)
     target = get_provider(dst_name).create_emulator()
-    if dst_name == "attio":  # a fresh workspace has its admin only: the team is invited first
-        for first, last, email in STANDARD_EMPLOYEES:
-            target.add_member(first, last, email)  # type: ignore[attr-defined]
+    with cb.connect(src_name, emulator=source) as src, cb.connect(dst_name, emulator=target) as dst:
+        team = src.run(src.provider.list_users())
+        there = {u.email for u in dst.run(dst.provider.list_users())}
+    for n, user in enumerate(u for u in team if u.email not in there):
+        first, _, last = (user.name or "Team Member").partition(" ")
+        if dst_name == "attio":
+            target.add_member(first, last, user.email)  # type: ignore[attr-defined]
+        else:
+            target.add_employee(f"employee-{n}", first, last, user.email)  # type: ignore[attr-defined]
     return cb.connect_async(src_name, emulator=source), cb.connect_async(dst_name, emulator=target)
 
 
@@ -80,11 +87,16 @@ def test_the_init_mapping_migrates_the_demo_data_with_no_failure(
         return migrate(source, target, mapping, state=tmp_path / "s.db",
                        failures=tmp_path / "f.jsonl", create_options=True)  # fmt: skip
 
+    assert not mapping.users.pairs
+    assert mapping.users.fallback is None
     first = run()
     assert first.failed == 0, (tmp_path / "f.jsonl").read_text()
     assert first.totals()["created"] > 0
     again = run()
     assert again.writes == 0
+    checked = verify(source, target, mapping, state=tmp_path / "s.db")
+    assert checked.ok, checked.differences[:5]
+    assert sum(checked.checked.values()) == first.totals()["created"]
     # Every option label the source's records use is one the target has now.
     with (
         cb.connect(direction[0], emulator=source.emulator) as src,
@@ -100,3 +112,18 @@ def test_the_init_mapping_migrates_the_demo_data_with_no_failure(
                     value = record.get(fm.source)
                     for option in value if isinstance(value, list) else [value] if value else []:
                         assert option.label.casefold() in have, (om.source, fm.source, option)
+        # Every user of the source who owns a record owns it in the target, by e-mail.
+        src_team = {u.id: u.email for u in src.run(src.provider.list_users())}
+        dst_team = {u.id: u.email for u in dst.run(dst.provider.list_users())}
+        owned = 0
+        for om in mapping.objects:
+            users = [fm for fm in om.fields if fm.source == "owner" and fm.to == ("owner",)]
+            if not users:
+                continue
+            by_name = {r["name"]: r for r in dst.query(om.target)}
+            for record in src.query(om.source):
+                if record.get("owner") is not None:
+                    moved = by_name[record["name"]]["owner"]
+                    assert dst_team[moved.id] == src_team[record["owner"].id]
+                    owned += 1
+        assert owned
