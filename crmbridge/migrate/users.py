@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from ..errors import FieldError, ValidationError
+from ..errors import FieldError, Unsupported, ValidationError
 from ..model import FieldType, User
 
 if TYPE_CHECKING:
@@ -168,11 +168,14 @@ async def resolve_users(
     when a mapped field copies users; raises before any write when a source user has no pair."""
     if not any(_crosses_users(fp) for p in plans for fp in p.fields):
         return plans
-    pairs = pair_users(
-        await source.run(source.provider.list_users()),
-        await target.run(target.provider.list_users()),
-        mapping.users,
-    )
+    try:
+        sources = await source.run(source.provider.list_users())
+        targets = await target.run(target.provider.list_users())
+    except Unsupported:
+        # A side without users of its own (a SQLite backup keeps users as given): nothing to
+        # pair, users are copied as they are.
+        return plans
+    pairs = pair_users(sources, targets, mapping.users)
     return [
         attrs.evolve(
             p,
