@@ -119,3 +119,20 @@ def test_an_unknown_transform_names_the_ones_there_are(plugin: None) -> None:
     with pytest.raises(cb.ValidationError) as info:
         _mapping("revers")
     assert "did you mean 'reverse'" in str(info.value)
+
+
+def test_a_rerun_with_the_same_transform_sends_no_write(
+    crms: tuple[ToyCRM, ToyCRM], tmp_path: Path
+) -> None:
+    """The next process builds a new function object: the run still knows its mapping."""
+    src, dst = crms
+
+    def title() -> Any:
+        def title(value: str) -> str:
+            return value.title()
+
+        return title
+
+    _run(src, dst, tmp_path, _mapping(title()))
+    again = _run(src, dst, tmp_path, _mapping(title()))
+    assert again.writes == 0
