@@ -1,4 +1,4 @@
-"""The examples of docs/migrate.md sections 6-10 (options, users, absent fields, verify, custom
+"""The examples of docs/migrate.md sections 7-11 (options, users, absent fields, verify, custom
 transforms) run as written: Python blocks are executed, TOML blocks parse as mappings."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from crmbridge.migrate import parse_mapping
 from crmbridge.plugins import register_plugin, unregister_plugin
 
 DOC = Path(__file__).parents[2] / "docs" / "migrate.md"
-SECTIONS = ("## 6.", "## 7.", "## 8.", "## 9.", "## 10.")
+SECTIONS = ("## 7.", "## 8.", "## 9.", "## 10.", "## 11.")
 
 
 def _blocks() -> list[tuple[str, str]]:
