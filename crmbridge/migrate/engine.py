@@ -417,7 +417,10 @@ class MigrationEngine:
         if record.id is None:
             return
         try:
-            values, deferred = plan.transform(record, self.state.target_id)
+            whole = record
+            if record.absent & plan.reads:  # a list answer left mapped fields out: read it whole
+                whole = await self.source.get(obj, record.id)
+            values, deferred = plan.transform(whole, self.state.target_id)
         except CRMError as exc:
             self._fail(plan, record, {}, exc, report)
             return

@@ -198,6 +198,12 @@ class ObjectPlan:
     #: source object slug → target object slug, for rewriting references.
     object_map: Mapping[str, str]
 
+    @property
+    def reads(self) -> frozenset[str]:
+        """The source fields this plan maps (a record lacking one of them is read whole first:
+        Kizen leaves hidden fields out of search answers)."""
+        return frozenset(fp.map.source for fp in self.fields)
+
     def transform(
         self, record: Record, resolve: Callable[[str, str], str | None]
     ) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -293,3 +293,39 @@ def test_kizen_match_key_is_fixed_unless_emulated(tmp_path: Path) -> None:
     )
     assert report.failed == 0
     assert len(target.records("client_client")) == report.totals()["created"]
+
+
+def test_a_hidden_kizen_field_arrives_the_record_read_whole(tmp_path: Path) -> None:
+    """Kizen leaves hidden fields out of search answers (docs/reference/kizen.md §4): they are
+    absent, not blank (docs/design.md §9), so the migration reads such a record whole and the
+    hidden value arrives in Attio; a hidden field that is blank in Kizen is written blank."""
+    kizen_em = get_provider("kizen").create_emulator()
+    kizen_em.add_field("companies_company", "secret", "text", is_hidden=True)  # type: ignore[attr-defined]
+    attio_em = get_provider("attio").create_emulator()
+    with (
+        cb.connect("kizen", emulator=kizen_em) as kizen,
+        cb.connect("attio", emulator=attio_em) as attio,
+    ):
+        kizen.create("companies_company", {"name": "Acme", "domain": "acme.com", "secret": "psst"})
+        kizen.create("companies_company", {"name": "Globex", "domain": "globex.com"})
+        attio.create("companies", {"domains": ["globex.com"], "description": "Kept"})
+        assert "secret" in next(iter(kizen.query("companies_company"))).absent
+    mapping = {"objects": [{"source": "companies_company", "target": "companies",
+                            "match": "domains", "fields": {"name": "name", "domain": "domains",
+                                                           "secret": "description"}}]}  # fmt: skip
+    from crmbridge.migrate import parse_mapping
+
+    report = _migrate(kizen_em, attio_em, parse_mapping(mapping), state=tmp_path / "s.db",
+                      failures=None)  # fmt: skip
+    assert report.failed == 0
+    with cb.connect("attio", emulator=attio_em) as attio:
+        by_domain = {c["domains"][0]: c for c in attio.query("companies")}
+    assert by_domain["acme.com"]["description"] == "psst"  # the hidden value arrived
+    from crmbridge.migrate import verify
+
+    checked = verify(cb.connect_async("kizen", emulator=kizen_em),
+                     cb.connect_async("attio", emulator=attio_em), parse_mapping(mapping),
+                     state=tmp_path / "s.db")  # fmt: skip
+    assert checked.ok, checked.differences
+    # Globex's secret is blank in Kizen (read whole, it is given, and empty): written empty.
+    assert by_domain["globex.com"]["description"] is None
