@@ -1,5 +1,5 @@
 """Emulator responses validate against the response schemas of Attio's official OpenAPI 3.1 spec
-(``data/emulator/attio-openapi.json``; OpenAPI 3.1 schemas are JSON Schema 2020-12, ``$ref`` s are
+(``data/attio-openapi.json``; OpenAPI 3.1 schemas are JSON Schema 2020-12, ``$ref`` s are
 resolved within the spec).
 
 Two OpenAPI-3.0 habits of the spec are read the way the recordings show the API behaves (the
@@ -28,7 +28,7 @@ from crmbridge_attio.emulator import AttioEmulator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-SPEC_PATH = Path(__file__).parent / "data" / "emulator" / "attio-openapi.json"
+SPEC_PATH = Path(__file__).parent / "data" / "attio-openapi.json"
 SPEC_URI = "urn:attio-openapi"
 
 

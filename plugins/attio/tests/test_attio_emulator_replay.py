@@ -1,4 +1,4 @@
-"""Every recording in ``data/emulator`` (copied from ``shared/recordings/attio``) replayed against
+"""Every recording in ``data/`` and ``cassettes/attio/`` (from ``shared/recordings/attio``) replayed against
 the emulator after seeding the same data: status and body shape (keys at every level, value types)
 must equal the recording's; error bodies must be equal outright where the recording is exact."""
 
@@ -15,13 +15,14 @@ import yaml
 from crmbridge_attio.emulator import AttioEmulator
 from crmbridge_attio.emulator.errors import type_name
 
-DATA = Path(__file__).parent / "data" / "emulator"
+DATA = Path(__file__).parent / "data"
+CASSETTES = Path(__file__).parents[3] / "cassettes" / "attio"
 Shape = dict[str, Any]
 
 
 def cassette(name: str) -> list[dict[str, Any]]:
     """The interactions of a cassette: request (method, uri, body) and response (status, body)."""
-    recorded = yaml.safe_load((DATA / "cassettes" / f"{name}.yaml").read_text())
+    recorded = yaml.safe_load((CASSETTES / f"{name}.yaml").read_text())
     result = []
     for item in recorded["interactions"]:
         req, res = item["request"], item["response"]
