@@ -40,7 +40,7 @@ def emulator() -> AttioEmulator:
             },
             created_at=f"2024-01-0{i + 1}T00:00:00.000000000Z",
         )
-        companies.append(record["id"]["record_id"])
+        companies.append(record)
     for i, (first, last, email, job, score, company, phone) in enumerate(PEOPLE):
         values: dict[str, Any] = {
             "name": {"first_name": first, "last_name": last, "full_name": f"{first} {last}"},

@@ -310,9 +310,7 @@ def seed_like(emulator: AttioEmulator, obj: str, records: list[dict[str, Any]]) 
             obj, _collapse(emulator, obj, first), created_at=record["created_at"], actor=creator
         )
         for actor, at, payload in rest:
-            emulator.seed_values(
-                obj, made["id"]["record_id"], _collapse(emulator, obj, payload), actor=actor, at=at
-            )
+            emulator.seed_values(obj, made, _collapse(emulator, obj, payload), actor=actor, at=at)
 
 
 def test_companies_query(emulator: AttioEmulator, client: httpx.Client) -> None:
@@ -533,14 +531,14 @@ def test_spec_error_system_edit_unauthorized(client: httpx.Client) -> None:
 
 def test_spec_errors_entries(emulator: AttioEmulator, client: httpx.Client) -> None:
     emulator.add_list("pipeline", "Pipeline", "companies")
-    company = emulator.seed_record("companies", {"name": "Acme"})["id"]["record_id"]
+    company = emulator.seed_record("companies", {"name": "Acme"})
     entry = {"parent_record_id": company, "parent_object": "companies", "entry_values": {}}
     first = client.post("/v2/lists/pipeline/entries", json={"data": entry}).json()["data"]
     client.post("/v2/lists/pipeline/entries", json={"data": entry})
     response = client.put("/v2/lists/pipeline/entries", json={"data": entry})
     assert response.status_code == 400
     assert response.json() == SPEC_ERRORS["multiple_match_results"]
-    other = emulator.seed_record("companies", {"name": "Other"})["id"]["record_id"]
+    other = emulator.seed_record("companies", {"name": "Other"})
     response = client.patch(
         f"/v2/lists/pipeline/entries/{first['id']['entry_id']}",
         json={"data": {"parent_record_id": other, "entry_values": {}}},

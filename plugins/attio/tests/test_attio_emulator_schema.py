@@ -179,7 +179,8 @@ def test_create_attribute(emulator: AttioEmulator, client: httpx.Client) -> None
     again = client.post("/v2/objects/companies/attributes", json={"data": ATTRIBUTE_BODY})
     assert again.status_code == 409
     assert again.json()["code"] == "slug_conflict"
-    record = emulator.seed_record("companies", {"name": "x"})
+    record = emulator.record("companies", emulator.seed_record("companies", {"name": "x"}))
+    assert record is not None
     assert record["values"]["tier"] == []
 
 
@@ -223,7 +224,8 @@ def test_create_reference_and_currency_attributes(
     }
     created = data(client.post("/v2/objects/companies/attributes", json={"data": body}))
     assert created["config"]["currency"]["default_currency_code"] == "EUR"
-    record = emulator.seed_record("companies", {"mrr": 10})
+    record = emulator.record("companies", emulator.seed_record("companies", {"mrr": 10}))
+    assert record is not None
     assert record["values"]["mrr"][0]["currency_code"] == "EUR"
 
 
@@ -362,7 +364,7 @@ def test_system_attributes_cannot_be_updated(client: httpx.Client) -> None:
 
 
 def test_update_options_and_statuses(emulator: AttioEmulator, client: httpx.Client) -> None:
-    rid = emulator.seed_record("companies", {"categories": ["B2B"]})["id"]["record_id"]
+    rid = emulator.seed_record("companies", {"categories": ["B2B"]})
     url = "/v2/objects/companies/attributes/categories/options"
     renamed = data(client.patch(f"{url}/B2B", json={"data": {"title": "Business"}}))
     assert renamed["title"] == "Business"
@@ -404,10 +406,10 @@ def test_create_and_update_objects(emulator: AttioEmulator, client: httpx.Client
     attrs = [a["api_slug"] for a in data(client.get("/v2/objects/projects/attributes"))]
     assert attrs == ["record_id", "created_at", "created_by"]
     emulator.add_attribute("projects", "client", "record-reference", targets=["companies"])
-    company = emulator.seed_record("companies", {"name": "Acme"})["id"]["record_id"]
+    company = emulator.seed_record("companies", {"name": "Acme"})
     project = emulator.seed_record(
         "projects", {"client": {"target_object": "companies", "target_record_id": company}}
-    )["id"]["record_id"]
+    )
     emulator.add_list("accounts", "Accounts", "companies")
     emulator.seed_entry("accounts", company)
     renamed = data(

@@ -145,7 +145,7 @@ def test_deal_with_status_currency_actor_and_references(sdk: attio.SDK) -> None:
 def test_lists_and_entries(sdk: attio.SDK, emulator: AttioEmulator) -> None:
     emulator.add_list("sdk_pipeline", "SDK pipeline", "companies")
     emulator.add_attribute("sdk_pipeline", "stage", "status", statuses=["New", "Won"])
-    company = emulator.seed_record("companies", {"name": "Entry Co"})["id"]["record_id"]
+    company = emulator.seed_record("companies", {"name": "Entry Co"})
     lists = sdk.lists.get_v2_lists()
     assert "sdk_pipeline" in [lst.api_slug for lst in lists.data]
     entry = sdk.entries.post_v2_lists_list_entries(

@@ -311,9 +311,7 @@ def _generate(emulator: AttioEmulator, size: int, seed: int) -> None:
             values["funding_raised_usd"] = rng.randint(1, 500) * 100_000
         if rng.random() < 0.5:
             values["description"] = f"{name} builds {rng.choice(CATEGORIES).lower()} products."
-        companies.append(
-            emulator.seed_record("companies", values, created_at=tick())["id"]["record_id"]
-        )
+        companies.append(emulator.seed_record("companies", values, created_at=tick()))
 
     people: list[str] = []
     for i in range(size):
@@ -329,7 +327,7 @@ def _generate(emulator: AttioEmulator, size: int, seed: int) -> None:
         }
         if rng.random() < 0.7:
             values["phone_numbers"] = [f"{city[4]}{rng.randint(1_000_000, 9_999_999)}"]
-        people.append(emulator.seed_record("people", values, created_at=tick())["id"]["record_id"])
+        people.append(emulator.seed_record("people", values, created_at=tick()))
 
     for i in range(size // 10):
         company = rng.choice(companies)

@@ -10,9 +10,9 @@ from typing import Any
 from urllib.parse import unquote
 
 from . import errors
-from .api import Call, Reply
-from .api_entries import EntriesApi
-from .api_schema import SchemaApi
+from .handlers import Call, Reply
+from .handlers_entries import EntriesApi
+from .handlers_schema import SchemaApi
 from .store import Workspace
 
 __all__ = ["Router"]

@@ -33,7 +33,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from . import errors
-from .api import Call, Reply
+from .handlers import Call, Reply
 from .store import Workspace
 
 __all__ = ["WebhookHub"]

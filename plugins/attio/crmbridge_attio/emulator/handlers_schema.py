@@ -14,7 +14,7 @@ import time
 from typing import Any
 
 from . import errors
-from .api import Api, Call, Reply
+from .handlers import Api, Call, Reply
 from .schema import ATTRIBUTE_TYPES, OptionDef, Parent, StatusDef
 from .seeds import add_attribute, add_list, add_object
 from .store import Entry

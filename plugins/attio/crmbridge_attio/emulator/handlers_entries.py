@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from . import errors
-from .api import Call, Reply
-from .api_records import RecordsApi, attribute_values, page
+from .handlers import Call, Reply
+from .handlers_records import RecordsApi, attribute_values, page
 from .schema import ListDef
 from .store import Entry
 from .writes import Mode

@@ -13,8 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 from . import errors
-from .api import Api, Call, Reply
 from .filters import compile_filter, sort_rows
+from .handlers import Api, Call, Reply
 from .schema import AttributeDef, ObjectDef, Parent
 from .store import Row, Table
 from .values import envelope, identity, normalize
