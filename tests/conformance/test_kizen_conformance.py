@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from crmbridge_kizen.emulator.core import DEFAULT_USER_ID
+from crmbridge_kizen.emulator.emulator import DEFAULT_USER_ID
 
 import crmbridge
 from crmbridge import User

@@ -1,4 +1,4 @@
-"""Direct access to a :class:`~.core.KizenEmulator`'s state, for tests and fixtures.
+"""Direct access to a :class:`~.emulator.KizenEmulator`'s state, for tests and fixtures.
 
 Inspection (:meth:`StateAccess.records`, :meth:`StateAccess.field`, ...) and programmatic seeding
 (:meth:`StateAccess.add_object`, :meth:`StateAccess.add_field`, :meth:`StateAccess.seed_record`):
@@ -25,7 +25,7 @@ __all__ = ["StateAccess"]
 
 
 class StateAccess:
-    """Mixed into :class:`~.core.KizenEmulator`."""
+    """Mixed into :class:`~.emulator.KizenEmulator`."""
 
     lock: threading.RLock
     store: Store
@@ -65,10 +65,13 @@ class StateAccess:
             rows = sorted(state.records.values(), key=lambda r: r.seq)
             return [self._inspect(state, r) for r in rows if archived in (None, r.archived)]
 
-    def record(self, obj: str, record_id: str) -> dict[str, Any]:
+    def record(self, obj: str, record_id: str) -> dict[str, Any] | None:
+        """One record as :meth:`records` shows it, or ``None`` if ``obj`` has no such record (as
+        every emulator's ``record``); an unknown object is a ``KeyError``."""
         with self.lock:
             state = self._state(obj)
-            return self._inspect(state, state.records[record_id])
+            found = state.records.get(record_id)
+            return None if found is None else self._inspect(state, found)
 
     def _inspect(self, state: ObjectState, record: Any) -> dict[str, Any]:
         body = self.serializer.record(state, record)

@@ -40,7 +40,7 @@ __all__ = [
 #: ``tests/fixtures/objects/client_client.json``, a sanitized ``GET …/fields`` capture, in its order),
 #: plus ``full_name`` (calculated; docs/reference/kizen.md §1.1 "Contact default fields"). Contacts
 #: have no ``owner`` and no ``name``; the two company relationships are added by
-#: :func:`.standard.build_standard` (they need the companies object).
+#: :func:`.seeds.build_standard` (they need the companies object).
 CONTACT_DEFAULT_FIELDS: tuple[tuple[str, str, str], ...] = (
     ("first_name", "First Name", "text"),
     ("last_name", "Last Name", "text"),
@@ -224,7 +224,7 @@ def new_object(
 
 def new_contacts_object() -> ObjectDef:
     """``client_client`` with the contact default fields of :data:`CONTACT_DEFAULT_FIELDS` (the
-    company relationships come with the companies object, :func:`.standard.build_standard`)."""
+    company relationships come with the companies object, :func:`.seeds.build_standard`)."""
     obj = ObjectDef(
         id=object_id("client_client"),
         name="client_client",

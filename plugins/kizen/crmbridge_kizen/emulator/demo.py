@@ -81,7 +81,7 @@ class _Builder:
 
 
 def build_demo(store: Store, *, size: int | None = None, random_seed: int = 0) -> None:
-    """Add the demo records to a store built by :func:`.standard.build_standard`."""
+    """Add the demo records to a store built by :func:`.seeds.build_standard`."""
     contacts_n = DEFAULT_DEMO_SIZE if size is None else size
     b = _Builder(store, random.Random(f"kizen-demo:{random_seed}"))
     rng = b.rng

@@ -27,8 +27,8 @@ from .handlers import Handlers
 from .ids import stable_id, utc_now
 from .routes import Credentials, Router
 from .search import Searcher
+from .seeds import build_standard
 from .serialize import Serializer
-from .standard import build_standard
 from .store import Store
 from .writes import Writer
 
