@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from crmbridge_kizen.emulator.standard import STANDARD_EMPLOYEES
+from crmbridge_kizen.emulator.seeds import STANDARD_EMPLOYEES
 
 import crmbridge as cb
 from crmbridge.emulation import Emulator
