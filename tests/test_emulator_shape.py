@@ -54,3 +54,12 @@ def test_same_conventions_for_seeds_and_missing_records(
     assert emu.record(obj, "00000000-0000-4000-8000-000000000000") is None
     with pytest.raises(KeyError):
         emu.record("no_such_object", record_id)
+
+
+@pytest.mark.parametrize("package", ["crmbridge_attio.emulator", "crmbridge_kizen.emulator"])
+def test_routing_is_a_table(package: str) -> None:
+    """Both route requests from a declared table of (method(s), path pattern, handler) rows,
+    first match wins, not from a tree of conditions."""
+    routes = importlib.import_module(f"{package}.routes").ROUTES
+    assert len(routes) >= 15
+    assert all(len(row) in (3, 4) for row in routes)

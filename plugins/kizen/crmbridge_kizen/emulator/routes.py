@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -30,7 +31,42 @@ __all__ = ["Credentials", "Router"]
 
 log = logging.getLogger(__name__)
 
-_RECORD_VERBS = {"add": "POST", "lookup": "GET", "search": "POST", "upsert": "POST"}
+
+_S = r"([^/]+)"
+#: Handler of a route: ``(router, method, request, *path groups) -> (status, body)``.
+Route = Callable[..., Result]
+#: (methods, path pattern under ``/api/``, handler), first match wins: the same form as the Attio
+#: emulator's route table (``crmbridge_attio.emulator.routes.ROUTES``); rows from
+#: docs/reference/kizen.md §3, §4 and the admin endpoints (:mod:`.admin`).
+ROUTES: list[tuple[tuple[str, ...], str, Route]] = [
+    (("GET",), r"custom-objects", lambda r, m, q: r.handlers.list_objects(q)),
+    (("GET",), rf"custom-objects/{_S}", lambda r, m, q, o: r.handlers.get_object(o)),
+    (("GET",), rf"custom-objects/{_S}/fields", lambda r, m, q, o: r.handlers.list_fields(o)),
+    (("POST",), rf"custom-objects/{_S}/bulk-archive-entity-record",
+     lambda r, m, q, o: r.handlers.bulk_archive(o, q)),
+    (("GET",), rf"custom-objects/{_S}/fields/settings-search",
+     lambda r, m, q, o: admin.settings_search(r.handlers, o)),
+    (("POST",), rf"custom-objects/{_S}/fields/{_S}/options",
+     lambda r, m, q, o, f: admin.add_option(r.handlers, o, f, q)),
+    (("GET",), r"team", lambda r, m, q: admin.list_team(r.handlers)),
+    (("GET",), rf"client/fields/{_S}/tags",
+     lambda r, m, q, f: admin.field_tags(r.handlers, None, f, q)),
+    (("POST",), rf"pipelines/{_S}/stages", lambda r, m, q, o: admin.add_stage(r.handlers, o, q)),
+    (("GET",), rf"pipelines/{_S}/fields/{_S}/tags",
+     lambda r, m, q, o, f: admin.field_tags(r.handlers, o, f, q)),
+    (("GET",), r"client/custom-object", lambda r, m, q: r.handlers.contact_object()),
+    (("GET",), rf"records/{_S}/field-values/{_S}",
+     lambda r, m, q, a, b: r.handlers.field_values(a, b, q)),
+    (("POST",), rf"records/{_S}/add", lambda r, m, q, o: r._record_verb("add", o, q)),
+    (("GET",), rf"records/{_S}/lookup", lambda r, m, q, o: r._record_verb("lookup", o, q)),
+    (("POST",), rf"records/{_S}/search", lambda r, m, q, o: r._record_verb("search", o, q)),
+    (("POST",), rf"records/{_S}/upsert", lambda r, m, q, o: r._record_verb("upsert", o, q)),
+    (("GET", "PUT", "PATCH", "DELETE"), rf"records/{_S}/{_S}",
+     lambda r, m, q, o, i: r._record(m, o, i, q)),
+    (("PATCH",), rf"records/{_S}/{_S}/(unarchive|move)",
+     lambda r, m, q, o, i, a: r._record_action(a, o, i, q)),
+]  # fmt: skip
+_TABLE = [(methods, re.compile(f"^{pattern}$"), handler) for methods, pattern, handler in ROUTES]
 
 
 class Credentials:
@@ -70,58 +106,18 @@ class Router:
 
     def _resolve(self, method: str, parts: list[str], request: httpx.Request
                  ) -> Callable[[], Result] | None:  # fmt: skip
-        """The handler for this path, or ``None`` for an unknown path (HTML 404)."""
-        h = self.handlers
-        n = len(parts)
-        allowed: tuple[str, ...]
-        call: Callable[[], Result]
-        if parts[0] == "custom-objects":
-            if n == 1:
-                allowed, call = ("GET",), lambda: h.list_objects(request)
-            elif n == 2:
-                allowed, call = ("GET",), lambda: h.get_object(parts[1])
-            elif n == 3 and parts[2] == "fields":
-                allowed, call = ("GET",), lambda: h.list_fields(parts[1])
-            elif n == 3 and parts[2] == "bulk-archive-entity-record":
-                allowed, call = ("POST",), lambda: h.bulk_archive(parts[1], request)
-            elif n == 4 and parts[2:] == ["fields", "settings-search"]:  # admin.py
-                allowed, call = ("GET",), lambda: admin.settings_search(h, parts[1])
-            elif n == 5 and parts[2] == "fields" and parts[4] == "options":  # admin.py
-                allowed = ("POST",)
-                call = lambda: admin.add_option(h, parts[1], parts[3], request)  # noqa: E731
-            else:
-                return None
-        elif parts == ["team"]:  # admin.py
-            allowed, call = ("GET",), lambda: admin.list_team(h)
-        elif n == 4 and parts[:2] == ["client", "fields"] and parts[3] == "tags":  # admin.py
-            allowed, call = ("GET",), lambda: admin.field_tags(h, None, parts[2], request)
-        elif n == 3 and parts[0] == "pipelines" and parts[2] == "stages":  # admin.py
-            allowed, call = ("POST",), lambda: admin.add_stage(h, parts[1], request)
-        elif n == 5 and parts[0] == "pipelines" and parts[2] == "fields" and parts[4] == "tags":
-            allowed = ("GET",)
-            call = lambda: admin.field_tags(h, parts[1], parts[3], request)  # noqa: E731
-        elif parts == ["client", "custom-object"]:
-            allowed, call = ("GET",), h.contact_object
-        elif parts[0] == "records" and n >= 3:
-            if n == 4 and parts[2] == "field-values":
-                allowed, call = ("GET",), lambda: h.field_values(parts[1], parts[3], request)
-            elif n == 3 and parts[2] in _RECORD_VERBS:
-                verb = parts[2]
-                allowed = (_RECORD_VERBS[verb],)
-                call = lambda: self._record_verb(verb, parts[1], request)  # noqa: E731
-            elif n == 3:
-                allowed = ("GET", "PUT", "PATCH", "DELETE")
-                call = lambda: self._record(method, parts[1], parts[2], request)  # noqa: E731
-            elif n == 4 and parts[3] in ("unarchive", "move"):
-                allowed = ("PATCH",)
-                call = lambda: self._record_action(parts[3], parts[1], parts[2], request)  # noqa: E731
-            else:
-                return None
-        else:
-            return None
-        if method not in allowed:
-            return _raiser(_method_not_allowed(method))
-        return call
+        """The handler for this path from :data:`ROUTES` (the first whose pattern matches), a
+        405 raiser for another method, or ``None`` for an unknown path (HTML 404)."""
+        path = "/".join(parts)
+        for allowed, pattern, handler in _TABLE:
+            match = pattern.match(path)
+            if match is None:
+                continue
+            if method not in allowed:
+                return _raiser(_method_not_allowed(method))
+            groups = match.groups()
+            return lambda: handler(self, method, request, *groups)
+        return None
 
     def _record_verb(self, verb: str, object_id: str, request: httpx.Request) -> Result:
         h = self.handlers
