@@ -3,7 +3,6 @@ page through 100,000 records: an unfiltered page costs O(page))."""
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from typing import Any
 
@@ -111,16 +110,14 @@ def test_unfiltered_pages_cost_o_page(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(emulator.workspace, "render_record", counting)
     with emulator.client() as http:
-        timings = []
         for offset in (0, 2900):
-            start = time.perf_counter()
             page = http.post(
                 "/v2/objects/people/records/query", json={"limit": 100, "offset": offset}
             ).json()["data"]
-            timings.append(time.perf_counter() - start)
             assert len(page) == 100
+        # The cost is counted in rendered records, not timed (timed asserts flake on a shared
+        # machine; speed lives in bench/).
         assert rendered == 200
-        assert max(timings) < 0.5
         seen: set[str] = set()
         offset = 0
         while True:
