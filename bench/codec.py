@@ -39,7 +39,8 @@ import httpx
 import yaml
 from common import ROOT, SCALED_LIMITS, Figure, parser, print_figures, print_header, profiled
 
-from crmbridge import ObjectSchema, ObjectSpec, Provider, Query, Record, ValidationError
+from crmbridge import ObjectSchema, ObjectSpec, Provider, Record, ValidationError
+from crmbridge.plugin import Query
 from crmbridge.plugins import get_provider
 from crmbridge.validation import normalize_values
 

@@ -8,7 +8,8 @@
 from __future__ import annotations
 
 from .bridge import AsyncBridge, Bridge, connect, connect_async
-from .changes import Change
+from .changes import AsyncChangeFeed, Change, ChangeFeed, FeedStore
+from .emulation import Emulator
 from .errors import (
     AuthError,
     ConfigError,
@@ -23,8 +24,7 @@ from .errors import (
     Unsupported,
     ValidationError,
 )
-from .filters import F, Sort
-from .hookspecs import hookimpl
+from .filters import F, Filter, Sort
 from .http import RetryPolicy
 from .model import (
     Add,
@@ -43,6 +43,7 @@ from .model import (
     Ref,
     RefBy,
     Remove,
+    UpsertAction,
     UpsertResult,
     User,
     ValueVersion,
@@ -52,33 +53,42 @@ from .model import (
     remove,
     to_dict,
 )
-from .provider import Capabilities, ObjectSchema, Page, Plan, Provider, Query
-from .validation import normalize_values
+from .provider import Capabilities, ObjectSchema, Page, Plan, Provider
+from .upsert import OnArchived
 
 __version__ = "0.1.0"
 
+#: The users' API: connecting, the verbs' arguments and results, the errors. Provider authors
+#: import the plugin kit from :mod:`crmbridge.plugin`. ``Provider``, ``Emulator`` and ``Plan``
+#: are here because ``connect()`` and ``Bridge.run()`` name them.
 __all__ = [
     "Add",
     "AsyncBridge",
+    "AsyncChangeFeed",
     "AuthError",
     "Bridge",
     "CRMError",
     "Capabilities",
     "Change",
+    "ChangeFeed",
     "Clear",
     "ConfigError",
     "Conflict",
+    "Emulator",
     "F",
+    "FeedStore",
     "FieldError",
     "FieldSpec",
     "FieldType",
     "File",
+    "Filter",
     "Interaction",
     "Location",
     "Money",
     "NotFound",
     "ObjectSchema",
     "ObjectSpec",
+    "OnArchived",
     "Option",
     "Page",
     "PermissionDenied",
@@ -87,7 +97,6 @@ __all__ = [
     "Plan",
     "Provider",
     "ProviderError",
-    "Query",
     "RateLimited",
     "Record",
     "Ref",
@@ -97,6 +106,7 @@ __all__ = [
     "Sort",
     "TransportError",
     "Unsupported",
+    "UpsertAction",
     "UpsertResult",
     "User",
     "ValidationError",
@@ -107,8 +117,6 @@ __all__ = [
     "connect",
     "connect_async",
     "from_dict",
-    "hookimpl",
-    "normalize_values",
     "remove",
     "to_dict",
 ]

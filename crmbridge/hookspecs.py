@@ -8,9 +8,9 @@ A plugin is a module (or object) with functions decorated with :data:`hookimpl`,
     hubspot = "crmbridge_hubspot.plugin"
 
     # crmbridge_hubspot/plugin.py
-    import crmbridge
+    from crmbridge.plugin import hookimpl
 
-    @crmbridge.hookimpl
+    @hookimpl
     def crmbridge_register_providers(register):
         register(HubSpotProvider)
 

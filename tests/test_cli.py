@@ -12,6 +12,7 @@ from toy_provider import ToyPlugin
 
 from crmbridge import plugins
 from crmbridge.cli import cli
+from crmbridge.plugin import hookimpl
 
 
 def run(*args: str, input: str | None = None) -> tuple[int, str, str]:
@@ -280,7 +281,7 @@ def test_emulate_offers_the_options_each_plugin_declares() -> None:
             raise cb.ConfigError("stop here")
 
     class Plugin:
-        @cb.hookimpl
+        @hookimpl
         def crmbridge_register_providers(self, register: Any) -> None:
             register(Greeter)
 

@@ -12,6 +12,7 @@ from toy_provider import ToyPlugin, ToyProvider
 
 import crmbridge
 from crmbridge import plugins
+from crmbridge.plugin import hookimpl
 
 
 @pytest.fixture
@@ -29,12 +30,13 @@ def installed_distribution(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> P
     (tmp_path / "crmbridge_hello.py").write_text(
         textwrap.dedent("""
         import crmbridge
+        from crmbridge.plugin import hookimpl
 
         class HelloProvider(crmbridge.Provider):
             name = "hello"
             description = "says hello"
 
-        @crmbridge.hookimpl
+        @hookimpl
         def crmbridge_register_providers(register):
             register(HelloProvider)
     """)
@@ -111,7 +113,7 @@ def test_unknown_provider_lists_installed_and_says_how_to_install() -> None:
 
 def test_registering_a_non_provider_is_refused() -> None:
     class Bad:
-        @crmbridge.hookimpl
+        @hookimpl
         def crmbridge_register_providers(self, register):  # type: ignore[no-untyped-def]
             register(dict)
 
@@ -165,12 +167,17 @@ def test_the_command_line_works_beside_a_broken_plugin() -> None:
 
     from crmbridge import cli
 
-    plugins.call_register_commands(cli.cli)
-    runner = CliRunner()
-    for args in (["--help"], ["--version"]):
-        result = runner.invoke(cli.cli, args)
-        assert result.exit_code == 0, result.output
-    listed = runner.invoke(cli.cli, ["plugins"])
+    commands = dict(cli.cli.commands)
+    try:
+        plugins.call_register_commands(cli.cli)
+        runner = CliRunner()
+        for args in (["--help"], ["--version"]):
+            result = runner.invoke(cli.cli, args)
+            assert result.exit_code == 0, result.output
+        listed = runner.invoke(cli.cli, ["plugins"])
+    finally:  # the plugins' commands stay out of the other tests' command line
+        cli.cli.commands.clear()
+        cli.cli.commands.update(commands)
     assert listed.exit_code == 0, listed.output
     assert "attio" in listed.output
     assert "broken" in listed.output

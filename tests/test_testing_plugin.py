@@ -153,6 +153,8 @@ import httpx, pytest
 import crmbridge
 from crmbridge import plugins
 
+from crmbridge.plugin import hookimpl
+
 class KeyProvider(crmbridge.Provider):
     """A third-party provider authenticating with its own header."""
     name = "keyed"
@@ -168,7 +170,7 @@ class KeyProvider(crmbridge.Provider):
         return []
 
 class Plugin:
-    @crmbridge.hookimpl
+    @hookimpl
     def crmbridge_register_providers(self, register):
         register(KeyProvider)
 
@@ -204,7 +206,10 @@ def test_pytest_recording_cassettes_hold_no_credential(pytester: pytest.Pytester
     pytest.importorskip("pytest_recording")
     pytester.makeconftest(API_TOKEN_PLUGIN)
     pytester.makepyfile(test_recorded=RECORDED_TESTS)
-    result = pytester.runpytest_inprocess("--record-mode=once", "-p", "no:cacheprovider")
+    try:
+        result = pytester.runpytest_inprocess("--record-mode=once", "-p", "no:cacheprovider")
+    finally:  # the conftest registered its provider in this process too
+        crmbridge.plugins.unregister_plugin(name="keyed-plugin")
     result.assert_outcomes(passed=2)
     cassettes = sorted((pytester.path / "cassettes").rglob("*.yaml"))
     assert len(cassettes) == 2

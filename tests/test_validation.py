@@ -10,6 +10,7 @@ import pytest
 
 import crmbridge as cb
 from crmbridge.filters import Condition
+from crmbridge.plugin import normalize_values
 from crmbridge.validation import normalize_filter, normalize_value
 
 T = cb.FieldType
@@ -123,11 +124,11 @@ def test_required_fields_on_create() -> None:
         },
     )
     with pytest.raises(cb.ValidationError, match="name") as info:
-        cb.normalize_values(schema, {"x": "1"}, creating=True)
+        normalize_values(schema, {"x": "1"}, creating=True)
     assert info.value.field_errors[0].code == "required"
-    assert cb.normalize_values(schema, {"x": "1"}) == {"x": "1"}
+    assert normalize_values(schema, {"x": "1"}) == {"x": "1"}
     with pytest.raises(cb.ValidationError, match="must be a mapping"):
-        cb.normalize_values(schema, ["x"])  # type: ignore[arg-type]
+        normalize_values(schema, ["x"])  # type: ignore[arg-type]
 
 
 # --- filter values ------------------------------------------------------------------------------

@@ -25,12 +25,10 @@ from crmbridge import (
     Option,
     Page,
     Plan,
-    Query,
     Record,
     UpsertResult,
 )
-from crmbridge.filters import Condition
-from crmbridge.upsert import Upsert
+from crmbridge.plugin import Condition, Query, Upsert, hookimpl
 
 FIELDS = [
     {"slug": "email", "type": "email", "unique": True},
@@ -224,7 +222,7 @@ class ToyProvider(crmbridge.Provider):
 class ToyPlugin:
     """A throwaway plugin object registering :class:`ToyProvider` (llm/datasette style)."""
 
-    @crmbridge.hookimpl
+    @hookimpl
     def crmbridge_register_providers(
         self, register: Callable[[type[crmbridge.Provider]], None]
     ) -> None:

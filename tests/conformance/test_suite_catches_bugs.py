@@ -11,7 +11,8 @@ import pytest
 from crmbridge_sqlite import SAMPLE_SCHEMA, SqliteProvider
 
 import crmbridge
-from crmbridge import FieldType, ObjectSchema, Page, Plan, Query, UpsertResult
+from crmbridge import FieldType, ObjectSchema, Page, Plan, UpsertResult
+from crmbridge.plugin import Query
 from crmbridge.testing import Kit, PaginationTests, UpsertTests, ValueTests, WriteTests
 
 

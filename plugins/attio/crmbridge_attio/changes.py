@@ -15,7 +15,8 @@ from typing import Any
 
 import attrs
 
-from crmbridge import Add, Clear, FieldSpec, ObjectSchema, Record, Remove, User, ValidationError
+from crmbridge import Add, Clear, FieldSpec, Record, Remove, User, ValidationError
+from crmbridge.plugin import ObjectSchema
 
 from . import codec
 from .values import BadValue

@@ -24,7 +24,6 @@ from crmbridge import (
     FieldSpec,
     FieldType,
     Money,
-    ObjectSchema,
     Option,
     Ref,
     Sort,
@@ -34,6 +33,7 @@ from crmbridge import (
 )
 from crmbridge.errors import did_you_mean
 from crmbridge.filters import And, Condition, Filter, Not, Or, walk
+from crmbridge.plugin import ObjectSchema
 
 from .codec import PARENT, row_of
 from .types import AttioType

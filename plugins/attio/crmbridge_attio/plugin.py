@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import crmbridge
+from crmbridge.plugin import hookimpl
 
 
-@crmbridge.hookimpl
+@hookimpl
 def crmbridge_register_providers(register: Callable[[Any], None]) -> None:
     from .provider import AttioProvider
 

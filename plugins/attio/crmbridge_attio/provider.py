@@ -26,18 +26,12 @@ import httpx
 
 from crmbridge import (
     Add,
-    Capabilities,
     Clear,
     CRMError,
     FieldSpec,
     FieldType,
-    ObjectSchema,
     ObjectSpec,
     Option,
-    Page,
-    Plan,
-    Provider,
-    Query,
     Record,
     Ref,
     RefBy,
@@ -48,8 +42,18 @@ from crmbridge import (
     ValidationError,
     ValueVersion,
 )
-from crmbridge.provider import EmulatorOption, OnArchived
-from crmbridge.upsert import Matches, Upsert
+from crmbridge.plugin import (
+    Capabilities,
+    EmulatorOption,
+    Matches,
+    ObjectSchema,
+    OnArchived,
+    Page,
+    Plan,
+    Provider,
+    Query,
+    Upsert,
+)
 from crmbridge.webhooks import WebhookEvent
 
 from . import changes, codec, settle, webhooks

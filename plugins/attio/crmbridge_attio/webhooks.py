@@ -21,7 +21,8 @@ from typing import Any
 
 import attrs
 
-from crmbridge import Plan, Provider, ProviderError, ValidationError
+from crmbridge import ProviderError, ValidationError
+from crmbridge.plugin import Plan, Provider
 from crmbridge.provider import Secret
 from crmbridge.webhooks import WebhookEvent
 

@@ -22,6 +22,7 @@ from vcr.errors import CannotOverwriteExistingCassetteException
 
 import crmbridge as cb
 from crmbridge.http import RetryPolicy
+from crmbridge.plugin import Query
 from crmbridge.testing import vcr_config_for
 
 CASSETTES = Path(__file__).parents[3] / "cassettes" / "attio"
@@ -104,7 +105,7 @@ def test_companies_query_page(tmp_path: Path, crm: cb.Bridge) -> None:
     the page is read with an empty schema (multi-ness from the standard attributes); the page
     is full, so the plan asks for the next one at offset 5 (not recorded: checked, not sent)."""
     schema = cb.ObjectSchema(cb.ObjectSpec("companies", "Companies"), {})
-    plan = crm.provider.query(schema, cb.Query(page_size=5), None)
+    plan = crm.provider.query(schema, Query(page_size=5), None)
     with cassettes(tmp_path, "companies_query") as cassette:
         page = crm.run(plan)
     assert cassette.play_count == 1
@@ -155,7 +156,7 @@ def test_recorded_400(tmp_path: Path, crm: cb.Bridge) -> None:
 def test_a_different_request_does_not_match(tmp_path: Path, crm: cb.Bridge) -> None:
     """The replay is strict: a query body other than the recorded one is not answered."""
     schema = cb.ObjectSchema(cb.ObjectSpec("companies", "Companies"), {})
-    plan = crm.provider.query(schema, cb.Query(page_size=6), None)
+    plan = crm.provider.query(schema, Query(page_size=6), None)
     with (
         cassettes(tmp_path, "companies_query"),
         pytest.raises(CannotOverwriteExistingCassetteException),

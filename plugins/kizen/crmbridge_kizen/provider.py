@@ -20,20 +20,14 @@ import attrs
 import httpx
 
 from crmbridge import (
-    Capabilities,
     Conflict,
     CRMError,
     FieldError,
     FieldSpec,
     FieldType,
-    ObjectSchema,
     ObjectSpec,
     Option,
-    Page,
-    Plan,
-    Provider,
     ProviderError,
-    Query,
     Record,
     Unsupported,
     UpsertResult,
@@ -41,11 +35,24 @@ from crmbridge import (
     ValidationError,
 )
 from crmbridge.changes import WatermarkFeed
-from crmbridge.http import check_same_origin, parse_retry_after, response_body
 from crmbridge.model import UpsertAction
-from crmbridge.paging import PageGuard
-from crmbridge.provider import IDEMPOTENT, EmulatorOption, OnArchived, Secret
-from crmbridge.upsert import Upsert
+from crmbridge.plugin import (
+    IDEMPOTENT,
+    Capabilities,
+    EmulatorOption,
+    ObjectSchema,
+    OnArchived,
+    Page,
+    PageGuard,
+    Plan,
+    Provider,
+    Query,
+    Secret,
+    Upsert,
+    check_same_origin,
+    parse_retry_after,
+    response_body,
+)
 
 from . import codec, filters, tags
 from .options import find_option, is_stage

@@ -22,8 +22,9 @@ from urllib.parse import quote
 import attrs
 import httpx
 
-from crmbridge import Add, FieldSpec, FieldType, Option, Plan, Record, Remove
+from crmbridge import Add, FieldSpec, FieldType, Option, Record, Remove
 from crmbridge.filters import Condition, Filter, Not
+from crmbridge.plugin import Plan
 from crmbridge.provider import ObjectSchema
 
 from .codec import decode_page

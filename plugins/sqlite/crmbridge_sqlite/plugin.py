@@ -5,17 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import crmbridge
+from crmbridge.plugin import hookimpl
 
 
-@crmbridge.hookimpl
+@hookimpl
 def crmbridge_register_providers(register: Callable[[Any], None]) -> None:
     from .provider import SqliteProvider
 
     register(SqliteProvider)
 
 
-@crmbridge.hookimpl
+@hookimpl
 def crmbridge_register_commands(cli: Any) -> None:
     from .cli import register
 

@@ -34,23 +34,28 @@ import httpx
 
 import crmbridge
 from crmbridge import (
-    Capabilities,
     Conflict,
     FieldSpec,
     NotFound,
-    ObjectSchema,
     ObjectSpec,
     Option,
-    Page,
-    Plan,
-    Query,
     Record,
     Unsupported,
     UpsertResult,
     ValidationError,
 )
-from crmbridge.filters import OPERATORS
-from crmbridge.upsert import DEFAULT_ON_ARCHIVED, OnArchived, Upsert, ambiguous
+from crmbridge.plugin import (
+    DEFAULT_ON_ARCHIVED,
+    OPERATORS,
+    Capabilities,
+    ObjectSchema,
+    OnArchived,
+    Page,
+    Plan,
+    Query,
+    Upsert,
+    ambiguous,
+)
 
 from .changes import apply_changes, unique_key
 from .query import matches, ordered
