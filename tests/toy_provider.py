@@ -2,7 +2,7 @@
 
 ``ToyCRM`` is an httpx handler for a minimal JSON API (objects, fields, records with offset pages,
 upsert by a unique field); ``ToyProvider`` implements the crmbridge protocol against it using only
-the public plugin API (``crmbridge.Provider``, plans, ``crmbridge.hookimpl``). It proves a third-party
+the public plugin API (``crmbridge.plugin``: ``Provider``, plans, ``hookimpl``). It proves a third-party
 plugin can implement the protocol without touching core code.
 """
 
