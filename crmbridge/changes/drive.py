@@ -60,10 +60,14 @@ class _Context:
         self.page_size = page_size
 
     def query(
-        self, where: Filter | None, order_by: str | None, fields: Sequence[str] | None
+        self,
+        where: Filter | None,
+        order_by: str | None,
+        fields: Sequence[str] | None,
+        page_size: int | None = None,
     ) -> Query:
         return self.bridge._verbs.prepare_query(
-            self.schema, where, order_by, self.page_size, fields
+            self.schema, where, order_by, page_size or self.page_size, fields
         )
 
     def now(self) -> dt.datetime:

@@ -152,7 +152,11 @@ class Context(Protocol):
     store: FeedStore
 
     def query(
-        self, where: Filter | None, order_by: str | None, fields: Sequence[str] | None
+        self,
+        where: Filter | None,
+        order_by: str | None,
+        fields: Sequence[str] | None,
+        page_size: int | None = None,
     ) -> Query: ...
 
     def now(self) -> dt.datetime: ...
@@ -164,6 +168,8 @@ class Feed:
     the pass with the cursor of the next one."""
 
     phases: tuple[str, ...] = ()
+    #: Set by a phase that proved no record is gone this pass (the deletes phase is skipped).
+    _nothing_gone = False
 
     def fingerprint(self, record: Record) -> str:
         """What is compared between passes (a content hash unless a feed knows better)."""
@@ -181,6 +187,7 @@ class Feed:
         self, ctx: Context, pos: Position
     ) -> Generator[ReadPage | ReadOne | Emit, Any, Position]:
         """One pass from ``pos`` to its end; returns the cursor of the next pass."""
+        self._nothing_gone = False
         for phase in self.phases[self.phases.index(pos.phase) :]:
             if phase != pos.phase:
                 pos.phase, pos.page, pos.skip, pos.after = phase, None, 0, None
@@ -244,6 +251,8 @@ class Feed:
     ) -> Generator[ReadPage | ReadOne | Emit, Any, None]:
         """Records alive in the last pass and not seen in this one: GET each. 404 ⇒ deleted; a
         record with another id ⇒ merged into it; otherwise compared like a scanned one."""
+        if self._nothing_gone:
+            return
         while True:
             candidates: list[Row] = ctx.store.unseen(pos.feed, pos.gen, pos.after, 100)
             if not candidates:
@@ -331,7 +340,14 @@ class WatermarkFeed(Feed):
     ) -> Generator[ReadPage | ReadOne | Emit, Any, None]:
         """Every live id (no fields read): marks the stored ones seen; an id the store does not
         know as alive was missed by the modified query (a late commit), so it is read and
-        reported as created."""
+        reported as created. Skipped, with the deletes phase, when the CRM's count of live
+        records equals the store's: nothing was archived or deleted (one request instead of
+        ⌈N/page⌉)."""
+        if pos.page is None and pos.skip == 0:
+            probe = yield ReadPage(ctx.query(None, None, (), 1), None)
+            if probe.total is not None and probe.total == ctx.store.alive(pos.feed):
+                self._nothing_gone = True
+                return
         query = ctx.query(None, None, ())
         while True:
             page = yield ReadPage(query, pos.page)

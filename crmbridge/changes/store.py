@@ -70,6 +70,9 @@ class FeedStore(Protocol):
         """Set each ``(id, fingerprint)`` (``None``: gone) as seen in pass ``gen`` by change
         ``seq``; a row first touched in ``gen`` keeps its old fingerprint as ``prev``."""
 
+    def alive(self, feed: str) -> int:
+        """How many records the feed holds as alive (as of the pass under way)."""
+
     def unseen(self, feed: str, gen: int, after: str | None, limit: int) -> list[Row]:
         """Rows alive before pass ``gen`` and not seen in it, by id, after ``after``."""
 
@@ -158,6 +161,12 @@ class SQLiteFeedStore:
         with self.db:
             self.db.execute("BEGIN")
             self.db.executemany(_MARK, [(feed, id, value, gen, seq) for id, value in marks])
+
+    def alive(self, feed: str) -> int:
+        row = self.db.execute(
+            "SELECT count(*) FROM feed_row WHERE feed = ? AND cur IS NOT NULL", (feed,)
+        ).fetchone()
+        return int(row[0])
 
     def unseen(self, feed: str, gen: int, after: str | None, limit: int) -> list[Row]:
         return [

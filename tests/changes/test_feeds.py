@@ -135,8 +135,9 @@ def test_kizen_feeds_on_updated_and_attio_scans() -> None:
     assert ScanFeed.phases[-1] == WatermarkFeed.phases[-1] == "deletes"
 
 
-def test_kizen_second_pass_reads_only_changed_records_before_the_id_scan() -> None:
-    """The modified-since query returns only what changed (plus the overlap window)."""
+def test_kizen_second_pass_reads_only_changed_records_when_nothing_was_archived() -> None:
+    """The modified-since query returns only what changed (plus the overlap window), and a
+    one-record probe whose count equals the stored live records replaces the id scan."""
     sent: list[Any] = []
     crm = cb.connect("kizen", emulator=True, on_request=sent.append)
     ids = _seed(crm, "kizen", 5)
@@ -144,13 +145,21 @@ def test_kizen_second_pass_reads_only_changed_records_before_the_id_scan() -> No
     list(first)
     crm.update("client_client", ids[0], {"last_name": "X"})
     sent.clear()
-    changes = list(crm.changes("client_client", first.cursor))
+    second = crm.changes("client_client", first.cursor)
+    changes = list(second)
     assert [(c.kind, c.id) for c in changes] == [("updated", ids[0])]
     assert changes[0].at == changes[0].record["updated"]  # type: ignore[index]
-    # one modified-since search, one id-only search; no GET (nothing went missing)
+    # one modified-since search, one count probe; no id scan, no GET (nothing went missing)
     assert [(r.method, r.url.path.rsplit("/", 1)[-1]) for r in sent] == [("POST", "search")] * 2
     assert b"updated" in sent[0].content
-    assert b"updated" not in sent[1].content
+    assert sent[1].url.params["page_size"] == "1"
+
+    crm.archive("client_client", ids[1])
+    sent.clear()
+    third = [(c.kind, c.id) for c in crm.changes("client_client", second.cursor)]
+    assert third == [("deleted", ids[1])]
+    # the count differs: the id scan and a GET of the missing record tell which one
+    assert [r.method for r in sent] == ["POST", "POST", "POST", "GET"]
 
 
 @pytest.mark.parametrize(
