@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
@@ -65,6 +66,8 @@ log = logging.getLogger("crmbridge.migrate")
 #: Engine-level attempts for a write that failed with a retryable error after the driver's own
 #: retries (e.g. a non-idempotent request after a dropped connection: the upsert is safe to repeat).
 WRITE_ATTEMPTS = 4
+#: Seconds between writes of the id map rows of a page still in progress.
+FLUSH_EVERY = 1.0
 
 Deletes = Literal["report", "archive", "delete"]
 OnTargetChanged = Literal["overwrite", "keep", "fail"]
@@ -167,6 +170,7 @@ class MigrationEngine:
             concurrency = max(caps.concurrency, int(rate / 10) + 1 if rate else caps.concurrency)
         self.concurrency = max(1, concurrency)
         self.report = Report(run_id=run_id)
+        self._flushed = time.monotonic()
         #: Target ids written by this run, per target object (to tell creates from updates).
         self._touched: dict[str, set[str]] = {}
         #: Source objects whose stored hashes a dry run must not trust (their mapping changed).
@@ -359,6 +363,7 @@ class MigrationEngine:
             while (item := await queue.get()) is not None:
                 index, record = item
                 await self._copy_record(plan, record, report)
+                self._flush_now_and_then()
                 if task is not None:
                     self.progress.advance(task)
                 pages[index].pending -= 1
@@ -375,6 +380,18 @@ class MigrationEngine:
         if task is not None:
             self.progress.update(task, total=report.total, completed=report.total)
         return reached_end[0]
+
+    def _flush_now_and_then(self) -> None:
+        """Write the id map rows of records already written every second or so, between
+        checkpoints: a run killed in the middle of a large page (Kizen's are 1,000 records) then
+        resumes with those records known (``noop``, no request) instead of upserting them again.
+        The checkpoint still only moves once a whole page is done."""
+        if self.dry_run:
+            return
+        now = time.monotonic()
+        if now - self._flushed >= FLUSH_EVERY:
+            self._flushed = now
+            self.state.flush()
 
     async def _retry_pending(
         self, plan: ObjectPlan, source_ids: list[str], report: ObjectReport
