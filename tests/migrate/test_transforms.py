@@ -15,6 +15,7 @@ from toy_provider import ToyCRM, ToyPlugin
 
 import crmbridge as cb
 from crmbridge.migrate import Report, migrate, parse_mapping
+from crmbridge.plugin import hookimpl
 from crmbridge.plugins import register_plugin, unregister_plugin
 
 
@@ -86,7 +87,7 @@ def test_a_failing_transform_fails_that_record_with_its_message(
 
 
 class _Plugin:
-    @cb.hookimpl
+    @hookimpl
     def crmbridge_register_transforms(self, register: Any) -> None:
         register("reverse", lambda v: v[::-1] if isinstance(v, str) else v)
 
