@@ -146,6 +146,10 @@ def test_every_fixture_is_under_the_crmbridge_prefix(pytester: pytest.Pytester) 
     assert "crmbridge_attio_emulator" in ours
     assert "crmbridge_kizen_emulator" in ours
     assert all(name.startswith("crmbridge_") for name in ours), ours
+    markers = pytester.runpytest_inprocess("--markers", "-p", "no:cacheprovider").outlines
+    mine = [line for line in markers if "crmbridge.testing" in line]
+    assert mine
+    assert all(line.startswith("@pytest.mark.crmbridge_") for line in mine), mine
 
 
 API_TOKEN_PLUGIN = '''

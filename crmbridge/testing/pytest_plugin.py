@@ -47,7 +47,7 @@ def crmbridge_strict_emulators(request: pytest.FixtureRequest) -> Iterator[Any]:
     from .strict import StrictEmulators
 
     specs: tuple[str, ...] = ()
-    for marker in request.node.iter_markers("emulator_refusals"):
+    for marker in request.node.iter_markers("crmbridge_emulator_refusals"):
         specs += tuple(str(a) for a in marker.args)
     strict = StrictEmulators.from_marker_args(specs).install()
     try:
@@ -108,7 +108,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(provider_fixtures(), "crmbridge-provider-fixtures")
     config.addinivalue_line(
         "markers",
-        "emulator_refusals(*specs): 4xx answers ('404', '400:uniqueness_conflict') the test "
+        "crmbridge_emulator_refusals(*specs): 4xx answers ('404', '400:uniqueness_conflict') the test "
         "expects from emulators in strict mode (crmbridge.testing.strict)",
     )
 

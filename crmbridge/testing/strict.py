@@ -9,7 +9,7 @@ test fails at teardown unless each was expected:
 * by the provider itself — the request declared the status in ``build_request(expect=…)``
   (a plan that reads a 404 or a 403 as an answer);
 * by the test — ``with crmbridge_strict_emulators.expect(400, "uniqueness_conflict"):`` around the call,
-  or ``@pytest.mark.emulator_refusals("404", "400:uniqueness_conflict")`` on the test or class.
+  or ``@pytest.mark.crmbridge_emulator_refusals("404", "400:uniqueness_conflict")`` on the test or class.
 
 Any provider's tests can use it: ``pytestmark = pytest.mark.usefixtures("crmbridge_strict_emulators")``
 in a module, or an autouse fixture in a ``conftest.py`` that requests ``crmbridge_strict_emulators``.
@@ -121,5 +121,5 @@ class StrictEmulators:
 
     @classmethod
     def from_marker_args(cls, specs: tuple[str, ...]) -> StrictEmulators:
-        """From ``@pytest.mark.emulator_refusals("404", "400:uniqueness_conflict")`` args."""
+        """From ``@pytest.mark.crmbridge_emulator_refusals("404", "400:uniqueness_conflict")`` args."""
         return cls(tuple(_parse(s) for s in specs))

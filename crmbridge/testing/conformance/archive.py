@@ -46,7 +46,7 @@ class ArchiveTests(ConformanceBase):
             with pytest.raises(Unsupported):
                 crm.create(self.object_slug, kit.values(), on_archived=policy)
 
-    @pytest.mark.emulator_refusals("404")  # provoked on purpose (strict emulators)
+    @pytest.mark.crmbridge_emulator_refusals("404")  # provoked on purpose (strict emulators)
     def test_delete(self, crm: Any, kit: Kit) -> None:
         """delete() removes a record for good: get() is NotFound."""
         require(crm, "delete")

@@ -64,13 +64,13 @@ class ErrorTests(ConformanceBase):
         """add() on a single field is a ValidationError naming it."""
         self._refused_early(kit, kit.values(**{kit.text.slug: add("x")}), kit.text.slug)
 
-    @pytest.mark.emulator_refusals("404")  # provoked on purpose (strict emulators)
+    @pytest.mark.crmbridge_emulator_refusals("404")  # provoked on purpose (strict emulators)
     def test_get_missing_record(self, crm: Any) -> None:
         """get() of an id no record has is NotFound."""
         with pytest.raises(NotFound):
             crm.get(self.object_slug, self.missing_id)
 
-    @pytest.mark.emulator_refusals("404")  # provoked on purpose (strict emulators)
+    @pytest.mark.crmbridge_emulator_refusals("404")  # provoked on purpose (strict emulators)
     def test_update_missing_record(self, crm: Any, kit: Kit) -> None:
         """update() of an id no record has is NotFound."""
         with pytest.raises(NotFound):
@@ -81,7 +81,7 @@ class ErrorTests(ConformanceBase):
         with pytest.raises(ValidationError):
             crm.get(self.object_slug, "")
 
-    @pytest.mark.emulator_refusals("400", "409")  # provoked on purpose (strict emulators)
+    @pytest.mark.crmbridge_emulator_refusals("400", "409")  # provoked on purpose (strict emulators)
     def test_duplicate_unique_value(self, crm: Any, kit: Kit) -> None:
         """Creating a second record with a unique field's value is a Conflict."""
         field = kit.first(lambda f: f.unique)

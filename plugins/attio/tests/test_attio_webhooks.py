@@ -24,7 +24,8 @@ def _wait(condition: Callable[[], bool], timeout: float = 10.0) -> None:
         time.sleep(0.02)
 
 
-@pytest.mark.emulator_refusals("404:not_found")  # the deleted subscription, read on purpose
+# the deleted subscription, read on purpose
+@pytest.mark.crmbridge_emulator_refusals("404:not_found")
 def test_subscriptions_are_created_listed_updated_and_deleted() -> None:
     crm = cb.connect("attio", emulator=True)
     p = crm.provider
