@@ -25,6 +25,7 @@ from .errors import (
     ValidationError,
 )
 from .filters import F, Filter, Sort
+from .hookspecs import hookimpl as hookimpl  # not in __all__: crmbridge.plugin's; kept for old code
 from .http import RetryPolicy
 from .model import (
     Add,
@@ -54,7 +55,9 @@ from .model import (
     to_dict,
 )
 from .provider import Capabilities, ObjectSchema, Page, Plan, Provider
+from .provider import Query as Query  # not in __all__: crmbridge.plugin's; kept for old code
 from .upsert import OnArchived
+from .validation import normalize_values as normalize_values  # likewise
 
 __version__ = "0.1.0"
 
