@@ -195,3 +195,53 @@ def test_ctrl_c_prints_the_exact_command_to_resume(tmp_path: Path) -> None:
             timeout=300,
         )
         assert resumed.returncode == 0, resumed.stderr[-2000:]
+
+
+def test_runs_and_undo_on_the_command_line(tmp_path: Path) -> None:
+    """`crmbridge migrate --runs` lists a run, `--undo RUN` takes it back in the target."""
+    creds = get_provider("kizen").create_emulator().credentials()
+    token = get_provider("attio").create_emulator().credentials()["token"]
+    with (
+        served_emulator("attio", "--seed", "demo", "--demo-size", "20") as attio_url,
+        served_emulator("kizen") as kizen_url,
+    ):
+        env = {
+            **os.environ,
+            "ATTIO_API_KEY": token,
+            "ATTIO_BASE_URL": attio_url,
+            "KIZEN_API_KEY": creds["api_key"],
+            "KIZEN_USER_ID": creds["user_id"],
+            "KIZEN_BUSINESS_ID": creds["business_id"],
+            "KIZEN_BASE_URL": kizen_url,
+        }
+        state = str(tmp_path / "s.db")
+
+        def crmbridge(*args: str) -> subprocess.CompletedProcess[str]:
+            return subprocess.run(
+                [sys.executable, "-m", "crmbridge.cli", *args],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+
+        report = tmp_path / "r.json"
+        first = crmbridge(
+            "migrate", "attio", "kizen", "--map", str(EXAMPLE), "--state", state,
+            "--report-json", str(report),
+        )  # fmt: skip
+        assert first.returncode == 0, first.stderr
+        run = json.loads(report.read_text())["run"]
+        listed = crmbridge("migrate", "--runs", "--state", state)
+        assert listed.returncode == 0, listed.stderr
+        assert run in listed.stdout
+        kizen = cb.connect("kizen", base_url=kizen_url, rate_limit=False, **creds)
+        assert len(list(kizen.query("client_client"))) == 20
+        undone = crmbridge("migrate", "attio", "kizen", "--state", state, "--undo", run)
+        assert undone.returncode == 0, undone.stderr
+        assert "archived" in undone.stderr  # Kizen has no delete: what the run created is archived
+        assert list(kizen.query("client_client")) == []
+        assert list(kizen.query("companies_company")) == []
+        unknown = crmbridge("migrate", "attio", "kizen", "--state", state, "--undo", "nope")
+        assert unknown.returncode == 2
+        assert "no run 'nope'" in unknown.stderr

@@ -39,3 +39,13 @@ def test_only_written_claims_are_kept_and_only_with_the_checkpoint(tmp_path: Pat
     assert again.claim("contacts", ["a@x.co"], ("people", "9")) == ("people", "1")
     assert again.claim("contacts", ["b@x.co"], ("people", "9")) is None
     assert again.claim("contacts", ["d@x.co"], ("people", "8")) is None
+
+
+def test_change_feed_cursors_survive_a_reopen(tmp_path: Path) -> None:
+    state = MigrationState(tmp_path / "s.db")
+    assert state.cursor("people") is None
+    state.set_cursor("people", {"after": "2026-12-03T10:00:00Z", "ids": ["a", "b"]})
+    state.close()
+    again = MigrationState(tmp_path / "s.db")
+    assert again.cursor("people") == {"after": "2026-12-03T10:00:00Z", "ids": ["a", "b"]}
+    assert again.cursor("companies") is None

@@ -301,6 +301,17 @@ class StateStore(abc.ABC):
         self.set_meta(f"mapping:{source_object}", digest)
         return before is not None
 
+    # --- change-feed cursors ------------------------------------------------------------------
+
+    def cursor(self, name: str) -> Any:
+        """The JSON-able change-feed cursor saved under ``name`` (``None``: none yet), for a sync
+        that continues from where the last one stopped (docs/design.md §9, "Change feeds")."""
+        saved = self.get_meta(f"cursor:{name}")
+        return None if saved is None else json.loads(saved)
+
+    def set_cursor(self, name: str, cursor: Any) -> None:
+        self.set_meta(f"cursor:{name}", dumps(cursor))
+
     # --- checkpoints and batches -------------------------------------------------------------
 
     def commit(self, source_object: str, cursor: Any, *, complete: bool = False) -> None:
