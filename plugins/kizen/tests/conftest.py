@@ -17,6 +17,7 @@ from crmbridge.provider import ObjectSchema
 sys.path.insert(0, str(Path(__file__).parent))
 
 from crmbridge_kizen.emulator import KizenEmulator
+from kizen_emulator_support import client
 from kizen_support import CREDS, FakeKizen, load, schema_from
 
 
@@ -39,6 +40,18 @@ def patients() -> ObjectSchema:
     obj = codec.decode_object(data)
     fields = {f["api_name"]: codec.decode_field(f, "patients") for f in data["fields"]}
     return ObjectSchema(obj, fields)
+
+
+@pytest.fixture
+def emu() -> KizenEmulator:
+    """A fresh emulator, for the emulator's own tests (a module may override it with a seeded one)."""
+    return KizenEmulator()
+
+
+@pytest.fixture
+def c(emu: KizenEmulator) -> httpx.Client:
+    """An in-process client on ``emu``, authenticated."""
+    return client(emu)
 
 
 @pytest.fixture

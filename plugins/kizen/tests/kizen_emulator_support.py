@@ -30,6 +30,14 @@ def client(emulator: KizenEmulator, *, auth: bool = True) -> httpx.Client:
     return emulator.client(auth=auth)
 
 
+def add(c: httpx.Client, path: str, **fields: Any) -> dict[str, Any]:
+    """Create a record at ``path`` (``POST …/add``, docs/reference/kizen.md §5) and return its body."""
+    r = c.post(f"{path}/add", json={"fields": [{"name": k, "value": v} for k, v in fields.items()]})
+    assert r.status_code == 200, r.text
+    body: dict[str, Any] = r.json()
+    return body
+
+
 def values(body: dict[str, Any]) -> dict[str, Any]:
     """``{api_name: value}`` of a record body (``value_summary`` when summarised)."""
     return {e["name"]: e.get("value", e.get("value_summary")) for e in body["fields"].values()}

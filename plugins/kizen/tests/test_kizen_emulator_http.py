@@ -10,12 +10,6 @@ from kizen_emulator_support import auth_headers, client
 
 import crmbridge as cb
 
-
-@pytest.fixture
-def emu() -> KizenEmulator:
-    return KizenEmulator()
-
-
 # --- auth and routing ---------------------------------------------------------------------------
 
 

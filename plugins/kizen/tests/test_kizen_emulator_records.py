@@ -7,27 +7,10 @@ from typing import Any
 import httpx
 import pytest
 from crmbridge_kizen.emulator import KizenEmulator
-from kizen_emulator_support import client, field_id, values
+from kizen_emulator_support import add, field_id, values
 
 CO = "/api/records/companies_company"
 CT = "/api/records/client_client"
-
-
-@pytest.fixture
-def emu() -> KizenEmulator:
-    return KizenEmulator()
-
-
-@pytest.fixture
-def c(emu: KizenEmulator) -> httpx.Client:
-    return client(emu)
-
-
-def add(c: httpx.Client, path: str, **fields: Any) -> dict[str, Any]:
-    r = c.post(f"{path}/add", json={"fields": [{"name": k, "value": v} for k, v in fields.items()]})
-    assert r.status_code == 200, r.text
-    body: dict[str, Any] = r.json()
-    return body
 
 
 # --- reads --------------------------------------------------------------------------------------

@@ -30,11 +30,6 @@ def emu() -> KizenEmulator:
     return e
 
 
-@pytest.fixture
-def c(emu: KizenEmulator) -> httpx.Client:
-    return client(emu)
-
-
 def custom(
     emu: KizenEmulator, name: str, condition: str, value: Any, quoted: bool = True
 ) -> dict[str, Any]:
