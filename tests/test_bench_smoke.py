@@ -14,7 +14,14 @@ from pathlib import Path
 import pytest
 
 BENCH = Path(__file__).resolve().parents[1] / "bench"
-SCRIPTS = ["migration.py", "codec.py", "memory.py", "requests_per_verb.py", "feeds.py"]
+SCRIPTS = [
+    "migration.py",
+    "codec.py",
+    "memory.py",
+    "requests_per_verb.py",
+    "feeds.py",
+    "emulator_start.py",
+]
 FIGURE = re.compile(r"^figure [a-z0-9_]+ -?[0-9.e+-]+ target (<=|>=)-?[0-9.]+$")
 
 
