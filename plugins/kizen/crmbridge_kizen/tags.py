@@ -23,8 +23,8 @@ import attrs
 import httpx
 
 from crmbridge import Add, FieldSpec, FieldType, Option, Record, Remove
-from crmbridge.filters import Condition, Filter, Not
-from crmbridge.plugin import Plan
+from crmbridge.filters import Filter
+from crmbridge.plugin import Plan, walk
 from crmbridge.provider import ObjectSchema
 
 from .codec import decode_page
@@ -70,25 +70,16 @@ def labels_in_values(schema: ObjectSchema, values: Mapping[str, Any]) -> Wanted:
 
 
 def labels_in_filter(schema: ObjectSchema, where: Filter | None) -> Wanted:
-    """The tag labels a filter compares with, per dynamic tag field."""
+    """The tag labels a filter compares with, per dynamic tag field (every condition of the tree,
+    through the core's :func:`~crmbridge.plugin.walk`)."""
     out: Wanted = {}
-
-    def walk(f: Filter) -> None:
-        if isinstance(f, Condition):
-            spec = schema.fields.get(f.field)
-            if _is_tags(spec) and f.value is not None and not isinstance(f.value, bool):
-                items = f.value if isinstance(f.value, list | tuple) else [f.value]
-                found = _labels(items)
-                if found:
-                    out.setdefault(f.field, set()).update(found)
-        elif isinstance(f, Not):
-            walk(f.item)
-        else:
-            for item in f.items:
-                walk(item)
-
-    if where is not None:
-        walk(where)
+    for f in walk(where) if where is not None else ():
+        spec = schema.fields.get(f.field)
+        if _is_tags(spec) and f.value is not None and not isinstance(f.value, bool):
+            items = f.value if isinstance(f.value, list | tuple) else [f.value]
+            found = _labels(items)
+            if found:
+                out.setdefault(f.field, set()).update(found)
     return out
 
 
