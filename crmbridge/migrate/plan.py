@@ -197,11 +197,13 @@ class ObjectPlan:
     depends_on: frozenset[str]
     #: source object slug → target object slug, for rewriting references.
     object_map: Mapping[str, str]
+    #: The source fields this plan maps (a record lacking one of them is read whole first: Kizen
+    #: leaves hidden fields out of search answers). Derived from ``fields`` once, when the plan is
+    #: made (``attrs.evolve`` makes it again): the engine and ``--verify`` test it for every record.
+    reads: frozenset[str] = attrs.field(init=False, eq=False)
 
-    @property
-    def reads(self) -> frozenset[str]:
-        """The source fields this plan maps (a record lacking one of them is read whole first:
-        Kizen leaves hidden fields out of search answers)."""
+    @reads.default
+    def _reads(self) -> frozenset[str]:
         return frozenset(fp.map.source for fp in self.fields)
 
     def transform(

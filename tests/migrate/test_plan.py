@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import attrs
 import pytest
 
 from crmbridge import (
@@ -135,3 +136,13 @@ def test_required_target_fields_the_mapping_leaves_empty_are_named_by_slug_and_l
         }
     )
     build_plans(mapping, {"deals": SOURCE}, {"deals": _target(owner)}, default_match=lambda s: None)
+
+
+def test_reads_names_the_mapped_source_fields_and_follows_an_evolved_plan() -> None:
+    """``ObjectPlan.reads`` is derived once from ``fields`` (the engine tests it per record); a
+    plan remade with other fields (``attrs.evolve``, as the users pairing does) derives it again."""
+    (plan,), _ = _plans({"name": "name", "kind": "kind"}, _target())
+    assert plan.reads == {"name", "kind"}
+    fewer = attrs.evolve(plan, fields=plan.fields[:1])
+    assert fewer.reads == {plan.fields[0].map.source}
+    assert plan.reads == {"name", "kind"}
