@@ -12,6 +12,7 @@ configuration).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
@@ -110,9 +111,10 @@ def provider_options(fn: F) -> F:
     shared = (
         click.option("-o", "--option", "options", multiple=True, metavar="KEY=VALUE",
                      help="Provider option, e.g. -o token=... or -o base_url=http://127.0.0.1:8701."),
-        click.option("--emulator", is_flag=True,
+        click.option("--emulator", is_flag=True, envvar="CRMBRIDGE_EMULATOR",
                      help="Use the provider's in-process emulator (no network)."),
-        click.option("--seed", default=None, help="With --emulator: seed data set, e.g. demo."),
+        click.option("--seed", default=None, envvar="CRMBRIDGE_SEED",
+                     help="With --emulator: seed data set, e.g. demo."),
     )  # fmt: skip
     command: Any = wrapper
     for option in reversed(shared):  # click lists the last one applied first
@@ -135,6 +137,19 @@ def _emit(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
+def _json_flag(fn: F) -> F:
+    """``--json`` (or ``CRMBRIDGE_JSON=1``): print data as JSON instead of a table."""
+    return click.option(
+        "--json", "as_json", is_flag=True, envvar="CRMBRIDGE_JSON",
+        help="Print JSON instead of a table (env CRMBRIDGE_JSON=1).",
+    )(fn)  # fmt: skip
+
+
+def _line(data: Any) -> None:
+    """One JSON line (NDJSON), for streams."""
+    click.echo(json.dumps(data, ensure_ascii=False, default=str))
+
+
 def _record_out(record: Any) -> dict[str, Any]:
     data: dict[str, Any] = to_dict(record)
     data.pop("raw", None)
@@ -154,14 +169,28 @@ def cli() -> None:
 
 
 @cli.command("plugins")
+@_json_flag
 @handle_errors
-def plugins_command() -> None:
+def plugins_command(as_json: bool) -> None:
     """List the installed providers and where they come from.
 
     \b
     Example:
         crmbridge plugins
     """
+    if as_json:
+        listed = [
+            {
+                "provider": name,
+                "distribution": info.distribution,
+                "version": info.version,
+                "description": info.cls.description,
+            }
+            for name, info in sorted(plugins.providers().items())
+        ]
+        broken = [{"plugin": n, "error": why} for n, why in sorted(plugins.broken().items())]
+        _emit({"providers": listed, "broken": broken})
+        return
     table = Table("provider", "distribution", "version", "description")
     for name, info in sorted(plugins.providers().items()):
         table.add_row(
@@ -175,10 +204,12 @@ def plugins_command() -> None:
 @cli.command()
 @click.argument("provider")
 @provider_options
+@_json_flag
 @handle_errors
 def objects(
     provider: str,
     endpoint: Endpoint,
+    as_json: bool,
 ) -> None:
     """List a CRM's objects.
 
@@ -187,8 +218,12 @@ def objects(
         crmbridge objects attio --emulator
     """
     with endpoint.open(provider) as crm:
+        specs = crm.objects()
+        if as_json:
+            _emit([{k: v for k, v in to_dict(o).items() if k != "raw"} for o in specs])
+            return
         table = Table("slug", "label", "kind", "id")
-        for o in crm.objects():
+        for o in specs:
             table.add_row(o.slug, o.label, o.kind, o.provider_id or "")
         out.print(table)
 
@@ -197,7 +232,7 @@ def objects(
 @click.argument("provider")
 @click.argument("object")
 @provider_options
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@_json_flag
 @handle_errors
 def fields(
     provider: str,
@@ -274,6 +309,7 @@ def get(
 )
 @click.option("--order-by", multiple=True, help="Field to sort by; prefix '-' for descending.")
 @click.option("--limit", type=click.IntRange(min=0), default=None, help="Stop after N records.")
+@click.option("--fields", "field_list", default=None, metavar="SLUG,...", help="Only these fields.")
 @handle_errors
 def query(
     provider: str,
@@ -282,6 +318,7 @@ def query(
     where: str | None,
     order_by: tuple[str, ...],
     limit: int | None,
+    field_list: str | None,
 ) -> None:
     """Print matching records as JSON lines, through every page.
 
@@ -292,8 +329,95 @@ def query(
     """
     condition = filter_from_dict(_json_arg(where, "--where")) if where else None
     with endpoint.open(provider) as crm:
-        for record in crm.query(object, condition, order_by=list(order_by), limit=limit):
-            click.echo(json.dumps(_record_out(record), ensure_ascii=False, default=str))
+        only = [f.strip() for f in field_list.split(",") if f.strip()] if field_list else None
+        for record in crm.query(
+            object, condition, order_by=list(order_by), limit=limit, fields=only
+        ):
+            _line(_record_out(record))
+
+
+@cli.command()
+@click.argument("provider")
+@click.argument("object")
+@provider_options
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "jsonl", "parquet"]),
+    default="csv",
+    show_default=True,
+    envvar="CRMBRIDGE_EXPORT_FORMAT",
+    help="File format.",
+)
+@click.option(
+    "-O",
+    "--output",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write to this file (required for parquet); default: standard output.",
+)
+@click.option(
+    "--where", default=None, help='Filter in dict form, e.g. \'{"name": {"$contains": "a"}}\'.'
+)
+@click.option("--limit", type=click.IntRange(min=0), default=None, help="Stop after N records.")
+@handle_errors
+def export(
+    provider: str,
+    object: str,
+    endpoint: Endpoint,
+    fmt: str,
+    output: str | None,
+    where: str | None,
+    limit: int | None,
+) -> None:
+    """Export an object's records as flat rows: one column per scalar (names split, money as
+    amount and currency, options as labels, references as ids; see crmbridge.rows).
+
+    \b
+    Example:
+        crmbridge export attio people --emulator --seed demo --format csv -O people.csv
+    """
+    from . import rows
+
+    if fmt == "parquet" and output is None:
+        raise ValidationError("--format parquet writes a binary file: give it --output FILE")
+    condition = filter_from_dict(_json_arg(where, "--where")) if where else None
+    with endpoint.open(provider) as crm:
+        records = crm.query(object, condition, limit=limit)
+        if fmt == "parquet":
+            pq = rows.require("pyarrow.parquet", "arrow")
+            pq.write_table(rows.to_arrow(records), output)
+            return
+        with contextlib.ExitStack() as stack:
+            stream: Any = (
+                stack.enter_context(Path(output).open("w", encoding="utf-8", newline=""))
+                if output
+                else sys.stdout
+            )
+            (rows.to_csv if fmt == "csv" else rows.to_jsonl)(records, stream)
+
+
+def _json_stream(text: str, what: str) -> list[Any]:
+    """One JSON value, or JSON lines (what ``crmbridge query`` prints), from ``text`` or stdin."""
+    if text == "-":
+        text = sys.stdin.read()
+    try:
+        return [json.loads(text)]
+    except json.JSONDecodeError:
+        pass
+    items = []
+    for n, line in enumerate(text.splitlines(), 1):
+        if line.strip():
+            try:
+                items.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise ValidationError(f"{what} line {n} is not valid JSON: {exc.msg}") from None
+    return items
+
+
+def _is_record(data: Any) -> bool:
+    """A record as ``crmbridge query`` / ``get`` print it (``to_dict`` form)."""
+    return isinstance(data, dict) and isinstance(data.get("fields"), dict) and "object" in data
 
 
 def _values(text: str) -> dict[str, Any]:
@@ -333,20 +457,34 @@ def upsert(
 ) -> None:
     """Create or update the record that matches, and say which.
 
+    ``--values -`` reads standard input: one JSON object, or the JSON lines of ``crmbridge query``
+    (their writable fields), answering one JSON line per record.
+
     \b
     Example:
         crmbridge upsert attio people --emulator --match email_addresses \\
             --values '{"email_addresses": "ada@example.com", "name": "Ada Lovelace"}'
     """
+    items = _json_stream(values_json, "--values")
+    stream = len(items) != 1 or _is_record(items[0])
     with endpoint.open(provider) as crm:
-        result = crm.upsert(
-            object,
-            _values(values_json),
-            match=match,
-            on_archived=on_archived,  # type: ignore[arg-type]
-            emulate=emulate,
-        )
-        _emit({"action": result.action, "record": _record_out(result.record)})
+        writable: set[str] | None = None
+        for data in items:
+            if _is_record(data):  # a line of `crmbridge query`: its writable fields
+                if writable is None:
+                    writable = {f.slug for f in crm.fields(object) if f.writable}
+                data = {k: v for k, v in data["fields"].items() if k in writable}
+            if not isinstance(data, dict):
+                raise ValidationError("--values must be a JSON object of field slug to value")
+            result = crm.upsert(
+                object,
+                {k: structure_value(v) for k, v in data.items()},
+                match=match,
+                on_archived=on_archived,  # type: ignore[arg-type]
+                emulate=emulate,
+            )
+            answer = {"action": result.action, "record": _record_out(result.record)}
+            _line(answer) if stream else _emit(answer)
 
 
 @cli.command()
@@ -655,6 +793,7 @@ def _endpoint(spec: str, options: tuple[str, ...], emulator: bool, seed: str | N
 @click.option("--source-emulator", is_flag=True, help="Use the source's in-process emulator.")
 @click.option("--target-emulator", is_flag=True, help="Use the target's in-process emulator.")
 @click.option("--source-seed", default=None, help="With --source-emulator: seed data set.")
+@_json_flag
 @handle_errors
 def migrate(
     source: str | None,
@@ -686,6 +825,7 @@ def migrate(
     source_emulator: bool,
     target_emulator: bool,
     source_seed: str | None,
+    as_json: bool,
 ) -> None:
     """Copy records from SOURCE to TARGET as a mapping file says: idempotent, resumable.
 
@@ -793,7 +933,10 @@ def migrate(
             again = command if "--resume" in command.split() else f"{command} --resume"
             err.print(f"interrupted; to continue where it stopped:\n  {escape(again)}")
             raise SystemExit(130) from None
-    err.print(report.table(dry_run=dry_run))
+    if as_json:  # the report as the last JSON line (after a dry run's planned writes)
+        click.echo(json.dumps(json.loads(report.to_json()), ensure_ascii=False))
+    else:
+        err.print(report.table(dry_run=dry_run))
     if report_json:
         Path(report_json).write_text(report.to_json() + "\n", encoding="utf-8")
     for obj in report.objects.values():

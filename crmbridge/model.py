@@ -375,6 +375,13 @@ class Record:
         """Whether the CRM gave field ``slug`` (an empty value counts; an absent one does not)."""
         return slug in self.fields and slug not in self.absent
 
+    def to_row(self) -> dict[str, Any]:
+        """This record as one flat row of typed columns (names split, money as amount and
+        currency, options as labels, references as ids): see :mod:`crmbridge.rows`."""
+        from .rows import to_row
+
+        return to_row(self)
+
 
 UpsertAction = Literal["created", "updated", "unarchived", "noop"]
 UPSERT_ACTIONS: tuple[UpsertAction, ...] = ("created", "updated", "unarchived", "noop")
