@@ -50,9 +50,24 @@ def test_support_matrix_is_current() -> None:
     """docs/providers/matrix.md is what `python -m crmbridge.testing.matrix` generates."""
     committed = (DOCS / "providers" / "matrix.md").read_text(encoding="utf-8")
     assert committed == matrix.render(matrix.installed()), (
-        "docs/providers/matrix.md is out of date: run `uv run python -m crmbridge.testing.matrix`"
+        "docs/providers/matrix.md is out of date: run "
+        "`uv run python -m crmbridge.testing.matrix docs/providers/matrix.md`"
     )
     assert matrix.main(["--check", str(DOCS / "providers" / "matrix.md")]) == 0
+
+
+def test_matrix_never_overwrites_a_file_it_was_not_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """In a user's project, `python -m crmbridge.testing.matrix` prints; their
+    docs/providers/matrix.md stays theirs."""
+    monkeypatch.chdir(tmp_path)
+    theirs = tmp_path / "docs" / "providers" / "matrix.md"
+    theirs.parent.mkdir(parents=True)
+    theirs.write_text("their own page\n", encoding="utf-8")
+    assert matrix.main([]) == 0
+    assert theirs.read_text(encoding="utf-8") == "their own page\n"
+    assert capsys.readouterr().out == matrix.render(matrix.installed())
 
 
 def test_matrix_check_fails_when_stale(tmp_path: Path) -> None:

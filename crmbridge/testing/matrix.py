@@ -1,9 +1,12 @@
 """Generate the provider-by-verb support matrix (libcloud's generated feature tables).
 
-``python -m crmbridge.testing.matrix`` rewrites ``docs/providers/matrix.md`` from the installed
-providers: which verbs each implements (a method overriding :class:`~crmbridge.Provider`'s) and
-what its :class:`~crmbridge.Capabilities` declare. ``--check`` exits 1 when the committed file is
-out of date, which a test runs, so the page cannot drift from the code.
+``python -m crmbridge.testing.matrix`` prints the matrix of the installed providers: which verbs
+each implements (a method overriding :class:`~crmbridge.Provider`'s) and what its
+:class:`~crmbridge.Capabilities` declare. Given a path, it writes that file instead (crmbridge's
+own page: ``python -m crmbridge.testing.matrix docs/providers/matrix.md``); it never writes a file
+it was not named, since a user's working directory is not crmbridge's repository (issue #19).
+``--check PATH`` exits 1 when that file is out of date, which a test runs, so the page cannot
+drift from the code.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from ..provider import Capabilities, Provider
 
 __all__ = ["main", "render", "rows"]
 
+#: crmbridge's own page, relative to its repository.
 DEFAULT_PATH = Path("docs/providers/matrix.md")
 
 YES, NO = "✓", "—"
@@ -142,10 +146,15 @@ def installed() -> dict[str, type[Provider]]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("path", nargs="?", type=Path, default=DEFAULT_PATH)
+    parser.add_argument("path", nargs="?", type=Path, default=None, help="write this file")
     parser.add_argument("--check", action="store_true", help="exit 1 if the file is stale")
     args = parser.parse_args(argv)
     text = render(installed())
+    if args.path is None:
+        if args.check:
+            parser.error("--check needs the path of the file to check")
+        sys.stdout.write(text)
+        return 0
     if args.check:
         current = args.path.read_text(encoding="utf-8") if args.path.exists() else ""
         if current != text:
