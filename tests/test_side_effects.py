@@ -38,3 +38,25 @@ def test_seeded_emulator_has_no_process_wide_effect(name: str) -> None:
         obj = crm.objects()[0].slug
         list(crm.query(obj, limit=3))
     assert _process_state() == before
+
+
+def test_demos_generated_at_once_leave_the_collector_on() -> None:
+    """Two seeded emulators built in threads at the same time: the collector ends as it began."""
+    import threading
+
+    from crmbridge_attio.emulator import AttioEmulator
+
+    assert gc.isenabled()
+    start = threading.Barrier(4)
+
+    def build() -> None:
+        start.wait()
+        for _ in range(3):
+            AttioEmulator(seed="demo", demo_size=15)
+
+    threads = [threading.Thread(target=build) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert gc.isenabled()

@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import gc
 import random
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -256,17 +259,36 @@ def generate_demo(emulator: AttioEmulator, size: int, seed: int) -> None:
     Nothing process-wide outlives the call (no ``gc.freeze()``: a library must not stop the
     caller's own cycles from being collected, issue #19); the ``crmbridge`` command tunes its own
     process instead (``crmbridge/cli.py`` ``main``)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with _collector_paused():
         _generate(emulator, size, seed)
+    # One full collection now moves the data to the oldest generation, where the collector's own
+    # rule (pending long-lived objects above 25% of them) keeps it from being rescanned; otherwise
+    # that first full scan lands in a later, timed request.
+    gc.collect()
+
+
+_pause_lock = threading.Lock()
+_pauses = 0
+_was_enabled = False
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The collector off while any demo is generated, then as it was: counted, so two demos
+    generated at once (two served emulators) cannot leave it off."""
+    global _pauses, _was_enabled
+    with _pause_lock:
+        if _pauses == 0:
+            _was_enabled = gc.isenabled()
+            gc.disable()
+        _pauses += 1
+    try:
+        yield
     finally:
-        if enabled:
-            gc.enable()
-            # One full collection now moves the data to the oldest generation, where the
-            # collector's own rule (pending long-lived objects above 25% of them) keeps it from
-            # being rescanned; otherwise that first full scan lands in a later, timed request.
-            gc.collect()
+        with _pause_lock:
+            _pauses -= 1
+            if _pauses == 0 and _was_enabled:
+                gc.enable()
 
 
 def _generate(emulator: AttioEmulator, size: int, seed: int) -> None:
