@@ -8,6 +8,7 @@ floor that fails is raised in pyproject.toml, never worked around.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from packaging.requirements import Requirement
+from packaging.version import Version
 
 ROOT = Path(__file__).resolve().parent.parent
 #: The runtime dependencies whose floors must be exactly what is installed at the lowest resolution.
@@ -74,10 +76,9 @@ def test_suite_passes_at_the_lowest_direct_versions(tmp_path: Path) -> None:
         text=True,
         check=True,
     )
-    import json
-
     installed = {p["name"].lower(): p["version"] for p in json.loads(listed.stdout)}
-    assert {name: installed[name] for name in _floors()} == _floors(), "not the floors"
+    at = {name: Version(installed[name]) for name in _floors()}
+    assert at == {name: Version(v) for name, v in _floors().items()}, "not the floors"
     result = subprocess.run(
         [uv, "run", "--frozen", "pytest", "-q", "-m", "not slow", "--ignore=tests/test_quality.py",
          "-p", "no:cacheprovider"],
