@@ -715,7 +715,10 @@ def _endpoint(spec: str, options: tuple[str, ...], emulator: bool, seed: str | N
     is_flag=True,
     help="Compare every mapped field of source and target through the id map; write nothing.",
 )
-@click.option("--json", "as_json", is_flag=True, help="With --verify: print JSON, not a table.")
+@click.option(
+    "--json", "as_json", is_flag=True, envvar="CRMBRIDGE_JSON",
+    help="Print JSON, not a table: the report as one line, or the --verify result.",
+)  # fmt: skip
 @click.option(
     "--limit", type=click.IntRange(min=1), default=None, help="At most N records per object."
 )
@@ -793,7 +796,6 @@ def _endpoint(spec: str, options: tuple[str, ...], emulator: bool, seed: str | N
 @click.option("--source-emulator", is_flag=True, help="Use the source's in-process emulator.")
 @click.option("--target-emulator", is_flag=True, help="Use the target's in-process emulator.")
 @click.option("--source-seed", default=None, help="With --source-emulator: seed data set.")
-@_json_flag
 @handle_errors
 def migrate(
     source: str | None,
@@ -825,7 +827,6 @@ def migrate(
     source_emulator: bool,
     target_emulator: bool,
     source_seed: str | None,
-    as_json: bool,
 ) -> None:
     """Copy records from SOURCE to TARGET as a mapping file says: idempotent, resumable.
 

@@ -35,7 +35,14 @@ def _floors() -> dict[str, str]:
 
 def test_every_runtime_dependency_has_a_floor() -> None:
     assert set(_floors()) == {
-        "httpx", "attrs", "cattrs", "pluggy", "stamina", "tomlkit", "click", "rich"
+        "httpx",
+        "attrs",
+        "cattrs",
+        "pluggy",
+        "stamina",
+        "tomlkit",
+        "click",
+        "rich",
     }
 
 
