@@ -27,7 +27,7 @@ with ``overwrite: {"type": "stage"}`` (documented_examples ``stage_filter``).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -147,15 +147,10 @@ def _row(spec: FieldSpec) -> KizenType:
     return TYPES["stage"] if is_stage(spec) else kizen_type(field_type_of(spec))
 
 
-def _filter(leaf: _Leaf, schema: ObjectSchema) -> dict[str, Any]:
+def _operator(leaf: _Leaf, row: KizenType) -> tuple[str, str, Any]:
+    """``(op, Kizen condition, value)`` for a leaf on a field of ``row``'s type, or the error
+    that names what the type supports (pure: no tag lookup is needed to know it)."""
     c = leaf.cond
-    if "." in c.field and c.field not in schema.fields:
-        raise _unsupported(
-            f"kizen filters whole fields; {c.field!r} names a sub-property "
-            f"(filter on {c.field.split('.', 1)[0]!r} instead)"
-        )
-    spec = schema.field(c.field)
-    row = _row(spec)
     op: str = c.op
     value, negated = c.value, leaf.negated
     # Kizen never takes null: is_blank (docs/reference/kizen.md §8)
@@ -169,17 +164,46 @@ def _filter(leaf: _Leaf, schema: ObjectSchema) -> dict[str, Any]:
         if not isinstance(value, bool):
             raise ValidationError(f"is_empty() on {c.field!r} takes True or False",
                                   provider=PROVIDER)  # fmt: skip
-        condition, wire = "is_blank", value != negated
+        return op, "is_blank", value != negated
+    table = row.negated if negated else row.ops
+    found = table.get(op)
+    if found is None:
+        can = sorted(row.ops) + [f"not {o}" for o in sorted(row.negated)]
+        raise _unsupported(
+            f"kizen cannot filter the {row.field_type} field {c.field!r} with "
+            f"{'not ' if negated else ''}{op}; it supports: {', '.join(can) or 'nothing'}"
+        )
+    return op, found, value
+
+
+def _leaves(t: _Tree) -> Iterator[_Leaf]:
+    if isinstance(t, _Leaf):
+        yield t
     else:
-        table = row.negated if negated else row.ops
-        found = table.get(op)
-        if found is None:
-            can = sorted(row.ops) + [f"not {o}" for o in sorted(row.negated)]
-            raise _unsupported(
-                f"kizen cannot filter the {row.field_type} field {c.field!r} with "
-                f"{'not ' if negated else ''}{op}; it supports: {', '.join(can) or 'nothing'}"
-            )
-        condition, wire = found, _wire_value(spec, row, op, value)
+        for item in t.items:
+            yield from _leaves(item)
+
+
+def check(where: Filter | None, schema: ObjectSchema) -> None:
+    """Raise what :func:`to_groups` would raise for an operator a field's type lacks, before
+    the provider looks up any tag label (a refused filter sends no request)."""
+    if where is None:
+        return
+    for leaf in _leaves(_expand_in(_push_not(where), schema)):
+        _operator(leaf, _row(schema.field(leaf.cond.field)))
+
+
+def _filter(leaf: _Leaf, schema: ObjectSchema) -> dict[str, Any]:
+    c = leaf.cond
+    if "." in c.field and c.field not in schema.fields:
+        raise _unsupported(
+            f"kizen filters whole fields; {c.field!r} names a sub-property "
+            f"(filter on {c.field.split('.', 1)[0]!r} instead)"
+        )
+    spec = schema.field(c.field)
+    row = _row(spec)
+    op, condition, value = _operator(leaf, row)
+    wire = value if op == "is_empty" else _wire_value(spec, row, op, value)
     out: dict[str, Any]
     if row.field_type == "stage":
         out = {"type": "fields_v2", "subtype": "non_custom", "field": "stage",

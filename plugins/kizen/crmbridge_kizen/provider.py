@@ -425,6 +425,7 @@ class KizenProvider(Provider):
         """``POST /api/records/{object}/search`` with ``page``/``page_size``/``ordering`` in the
         query string and filter groups in the body (docs/reference/kizen.md §8); the next page is the ``next``
         link, followed only on the base URL's host."""
+        filters.check(query.where, schema)  # before any tag lookup: a refused filter sends nothing
         schema = yield from self._with_tags(schema, tags.labels_in_filter(schema, query.where))
         body = filters.search_body(query.where, schema, field_names=query.fields)
         if cursor is None:

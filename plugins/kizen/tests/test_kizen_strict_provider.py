@@ -185,3 +185,14 @@ def test_an_option_code_is_written_as_its_option(strict: Strict) -> None:
     assert record["email_status"].label == "Suppression List"
     with pytest.raises(ValidationError, match="email_status"):
         crm.create("client_client", {"email": "t@x.com", "email_status": "no_such_code"})
+
+
+def test_an_unsupported_tag_filter_is_refused_before_the_tag_lookup(log: Strict) -> None:
+    """``titles == "x"``: dynamic tags have no ``eq``; the Unsupported comes before the label is
+    looked up (found by the hypothesis run in tests/reliability/test_bad_input.py)."""
+    crm, emu = log
+    crm.fields("client_client")
+    emu.request_log = []  # type: ignore[attr-defined]
+    with pytest.raises(crmbridge.Unsupported, match="dynamictags field 'titles' with eq"):
+        list(crm.query("client_client", F("titles") == "Some Title"))
+    assert emu.request_log == []  # type: ignore[attr-defined]
