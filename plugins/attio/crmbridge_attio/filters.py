@@ -16,6 +16,7 @@ Anything Attio cannot express raises :class:`crmbridge.Unsupported` before a req
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
@@ -127,6 +128,9 @@ def _path_target(schema: ObjectSchema, name: str) -> tuple[FieldSpec, str] | Non
 Targets = Mapping[str, Mapping[str, FieldSpec]]
 
 
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
 def member_emails(where: Filter | None, schema: ObjectSchema) -> set[str]:
     """E-mail addresses (case-folded) of workspace members ``where`` names in actor-reference
     conditions: the provider reads the members first to filter by their ids."""
@@ -139,7 +143,14 @@ def member_emails(where: Filter | None, schema: ObjectSchema) -> set[str]:
         for value in values:
             email = value.email if isinstance(value, User) and not value.id else value
             if isinstance(email, str) and "@" in email:
-                out.add(email.casefold())
+                if not _EMAIL.match(email.strip()):  # refused before the members are read
+                    raise ValidationError(
+                        f"{email!r} is not a workspace member's e-mail address (filter on "
+                        f"{slug!r})",
+                        provider="attio",
+                        code="unknown_workspace_member",
+                    )
+                out.add(email.strip().casefold())
     return out
 
 

@@ -256,3 +256,5 @@ def test_actor_reference_by_email_is_resolved_to_the_member_id() -> None:
     ]}  # fmt: skip
     with pytest.raises(cb.ValidationError, match="no member"):
         translate_filter(F("owner") == "nobody@x.com", SCHEMA, members=members)
+    with pytest.raises(cb.ValidationError, match="not a workspace member's e-mail"):
+        member_emails(F("owner") == "@", SCHEMA)  # before any request reads the members
