@@ -21,6 +21,7 @@ from .changes.drive import AsyncChangeFeed, ChangeFeed, StoreArg
 from .emulation import Emulator
 from .errors import ConfigError, Unsupported, ValidationError
 from .filters import Filter, Sort, parse_sort, walk
+from .hostile import check_filter, check_match, check_values
 from .http import AsyncDriver, RateLimiter, RetryPolicy, SyncDriver
 from .model import FieldSpec, ObjectSpec, Record, UpsertResult, ValueVersion
 from .paging import PageGuard
@@ -222,7 +223,16 @@ class _Verbs:
     def page(self, schema: ObjectSchema, query: Query, cursor: Any) -> Plan[Page]:
         return (yield from self.provider.query(schema, query, cursor))
 
+    # create/update/upsert check the values' shape when called, before their plan starts: the
+    # async facade loads the schema before running the plan (crmbridge.hostile).
+
     def create(
+        self, object: str, values: Mapping[str, Any], on_archived: OnArchived | None
+    ) -> Plan[Record]:
+        check_values(values)
+        return self._create(object, values, on_archived)
+
+    def _create(
         self, object: str, values: Mapping[str, Any], on_archived: OnArchived | None
     ) -> Plan[Record]:
         policy = check_on_archived(on_archived, self.provider)
@@ -231,6 +241,12 @@ class _Verbs:
         return (yield from self.provider.create(schema, clean, on_archived=policy))
 
     def update(
+        self, object: str, id: str, values: Mapping[str, Any], on_archived: OnArchived | None
+    ) -> Plan[Record]:
+        check_values(values)
+        return self._update(object, id, values, on_archived)
+
+    def _update(
         self, object: str, id: str, values: Mapping[str, Any], on_archived: OnArchived | None
     ) -> Plan[Record]:
         _check_id(id)
@@ -247,6 +263,18 @@ class _Verbs:
         on_archived: OnArchived | None,
         emulate: bool,
         before_write: Callable[[Record | None], None] | None = None,
+    ) -> Plan[UpsertResult]:
+        check_values(values)
+        check_match(match)
+        return self._upsert(object, values, match, on_archived, emulate)
+
+    def _upsert(
+        self,
+        object: str,
+        values: Mapping[str, Any],
+        match: str | None,
+        on_archived: OnArchived | None,
+        emulate: bool,
     ) -> Plan[UpsertResult]:
         provider = self.provider
         policy = check_on_archived(on_archived, provider, upsert=True)
@@ -460,6 +488,7 @@ class Bridge(_BridgeBase):
         """Like :meth:`query`, page by page. Each :class:`~crmbridge.Page` carries ``next``, the
         cursor of the page after it: pass it as ``cursor`` to resume there (the migration engine
         checkpoints with it). Cursors are JSON-able."""
+        check_filter(where)  # before the schema is read: whatever the cache holds
         schema = self.schema(object)
         query = self._verbs.prepare_query(schema, where, order_by, page_size, fields)
         return self._page_iter(schema, query, cursor)
@@ -646,6 +675,7 @@ class AsyncBridge(_BridgeBase):
         fields: Iterable[str] | None,
         cursor: Any,
     ) -> AsyncIterator[Page]:
+        check_filter(where)  # before the schema is read: whatever the cache holds
         schema = await self.schema(object)
         query = self._verbs.prepare_query(schema, where, order_by, page_size, fields)
         guard = PageGuard(self.provider.name)

@@ -63,7 +63,11 @@ class FieldError:
         where = self.field or ".".join(str(p) for p in self.path) or "(request)"
         text = f"{where}: {self.message}"
         if self.value is not None:
-            text += f" (got {self.value!r})"
+            try:
+                got = repr(self.value)
+            except RecursionError:  # a hostile value nested deeper than repr recurses
+                got = f"a {type(self.value).__name__} nested too deeply to show"
+            text += f" (got {got[:200]})"
         if self.expected:
             text += f"; expected {self.expected}"
         return text

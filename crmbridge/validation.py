@@ -20,6 +20,7 @@ from typing import Any
 
 from .errors import FieldError, ValidationError, did_you_mean
 from .filters import And, Condition, Filter, Not, Or
+from .hostile import check_number
 from .model import (
     Add,
     Clear,
@@ -67,14 +68,20 @@ def _email(v: Any, spec: FieldSpec) -> str:
 def _number(v: Any, spec: FieldSpec) -> int | float | Decimal:
     if isinstance(v, bool):
         raise _Invalid("a number")
+    n: int | float | Decimal
     if isinstance(v, int | float | Decimal):
-        return v
-    if isinstance(v, str):
+        n = v
+    elif isinstance(v, str):
         try:
-            return Decimal(v.strip())
+            n = Decimal(v.strip())
         except InvalidOperation:
-            pass
-    raise _Invalid("a number")
+            raise _Invalid("a number") from None
+    else:
+        raise _Invalid("a number")
+    wrong = check_number(n)  # NaN, infinities, beyond a double (crmbridge.hostile)
+    if wrong:
+        raise _Invalid("a finite number within ±1.8e308", wrong)
+    return n
 
 
 def _integer(v: Any, spec: FieldSpec) -> int:
@@ -132,8 +139,8 @@ def _money(v: Any, spec: FieldSpec) -> Money:
         return v
     try:
         return Money(_number(v, spec))
-    except _Invalid:
-        raise _Invalid("a Money or a number") from None
+    except _Invalid as bad:
+        raise _Invalid("a Money or a number", bad.message) from None
 
 
 def _option(v: Any, spec: FieldSpec) -> Option:

@@ -70,7 +70,7 @@ def _as_list(value: Any) -> list[Any]:
 def _number(value: Any, name: str) -> float:
     try:
         return float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: a JSON integer past 1e308
         raise FilterError(f'"{value}" is not a number (field "{name}").') from None
 
 
