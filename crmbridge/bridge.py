@@ -22,7 +22,7 @@ from .emulation import Emulator
 from .errors import ConfigError, Unsupported, ValidationError
 from .filters import Filter, Sort, parse_sort, walk
 from .hostile import check_filter, check_match, check_values
-from .http import AsyncDriver, RateLimiter, RetryPolicy, SyncDriver
+from .http import AsyncDriver, RateLimiter, RetryPolicy, SyncDriver, pool_limits
 from .model import FieldSpec, ObjectSpec, Record, UpsertResult, ValueVersion
 from .paging import PageGuard
 from .plugins import get_provider
@@ -369,11 +369,14 @@ def _setup(
     return instance, emu, transport, limiter
 
 
-def _client_kwargs(transport: Any, timeout: float, verify: bool) -> dict[str, Any]:
+def _client_kwargs(
+    transport: Any, timeout: float, verify: bool, concurrency: int | None = None
+) -> dict[str, Any]:
     from . import __version__
 
     kwargs: dict[str, Any] = {
         "timeout": timeout,
+        "limits": pool_limits(concurrency),
         "headers": {"user-agent": f"crmbridge/{__version__}"},
         "follow_redirects": False,
         "verify": verify,
@@ -425,7 +428,7 @@ class _BridgeBase:
         self._verbs.invalidate(object)
 
     def __repr__(self) -> str:
-        where = "emulator" if self.emulator is not None else self.provider.base_url
+        where = "emulator" if self.emulator is not None else self.provider.public_url
         return f"<{type(self).__name__} {self.provider.name} {where}>"
 
 
@@ -809,11 +812,14 @@ def connect_async(
     rate_limit: bool | float = True,
     schema_ttl: float = 300.0,
     on_request: Callable[[httpx.Request], None] | None = None,
+    concurrency: int | None = None,
     **config: Any,
 ) -> AsyncBridge:
-    """Like :func:`connect`, for ``async`` code: ``async with connect_async(...) as crm:``."""
+    """Like :func:`connect`, for ``async`` code: ``async with connect_async(...) as crm:``.
+    ``concurrency``: how many requests will be in flight at once, to size the connection pool
+    (default 100, all kept alive: :func:`crmbridge.http.pool_limits`)."""
     instance, emu, transport, limiter = _setup(provider, emulator, transport, rate_limit, config)
-    client = httpx.AsyncClient(**_client_kwargs(transport, timeout, verify))
+    client = httpx.AsyncClient(**_client_kwargs(transport, timeout, verify, concurrency))
     return AsyncBridge(
         instance,
         client,

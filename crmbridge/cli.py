@@ -16,6 +16,7 @@ import contextlib
 import functools
 import json
 import logging
+import sqlite3
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -61,8 +62,69 @@ def handle_errors(fn: F) -> F:
         except KeyboardInterrupt:
             err.print("interrupted")
             raise SystemExit(130) from None
+        except (RecursionError, UnicodeError, OSError, sqlite3.DatabaseError) as exc:
+            _fail(_input_error(exc))
 
     return wrapper  # type: ignore[return-value]
+
+
+def _input_error(exc: BaseException) -> CRMError:
+    """What the user handed the command (a file, a path, JSON) that broke before crmbridge could
+    say so: one line, exit 2 — never a traceback (issue 15)."""
+    if isinstance(exc, RecursionError):
+        return ValidationError("the input is nested too deeply to read (JSON or TOML)")
+    if isinstance(exc, UnicodeError):
+        return ValidationError(f"the input is not UTF-8 text ({type(exc).__name__})")
+    if isinstance(exc, sqlite3.DatabaseError):
+        return ConfigError(
+            f"the state file cannot be read ({exc}); restore it from a copy, or start over with "
+            "another --state"
+        )
+    assert isinstance(exc, OSError)
+    where = f": {exc.filename}" if exc.filename else ""
+    return ConfigError(f"{exc.strerror or type(exc).__name__}{where}")
+
+
+_TRUE, _FALSE = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
+
+
+def _flag(key: str, value: str) -> bool:
+    if value.lower() in _TRUE + _FALSE:
+        return value.lower() in _TRUE
+    raise ValidationError(f"-o {key} takes true or false, got {value!r}")
+
+
+def _seconds(key: str, value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1.0
+    if not 0 < number < float("inf"):
+        raise ValidationError(f"-o {key} takes a positive number of seconds, got {value!r}")
+    return number
+
+
+def _rate(key: str, value: str) -> bool | float:
+    if value.lower() in _TRUE + _FALSE:
+        return value.lower() in _TRUE
+    try:
+        factor = float(value)
+    except ValueError:
+        factor = -1.0
+    if not 0 < factor < float("inf"):
+        raise ValidationError(f"-o {key} takes true, false or a positive factor, got {value!r}")
+    return factor
+
+
+#: connect()'s own keyword arguments that ``-o`` may set, with their conversions from text;
+#: the others (emulator, transport, retry, on_request) are not text and have flags of their own.
+_CONNECT_OPTIONS: dict[str, Callable[[str, str], Any]] = {
+    "timeout": _seconds,
+    "schema_ttl": _seconds,
+    "verify": _flag,
+    "rate_limit": _rate,
+}
+_NOT_OPTIONS = frozenset({"emulator", "transport", "retry", "on_request", "provider"})
 
 
 def _parse_options(options: tuple[str, ...]) -> dict[str, Any]:
@@ -71,8 +133,38 @@ def _parse_options(options: tuple[str, ...]) -> dict[str, Any]:
         key, sep, value = item.partition("=")
         if not sep or not key:
             raise ValidationError(f"-o takes KEY=VALUE, got {item.split('=')[0]!r}")
-        config[key.strip().replace("-", "_")] = value
+        key = key.strip().replace("-", "_")
+        if key in _NOT_OPTIONS:
+            raise ValidationError(f"-o {key}=... is not an option the command line can set")
+        convert = _CONNECT_OPTIONS.get(key)
+        config[key] = convert(key, value) if convert else value
     return config
+
+
+def _read_credentials(path: str, provider: str) -> dict[str, str]:
+    """``--token-file PATH`` (``-``: standard input): the provider's credentials, kept out of the
+    command line (visible in ``ps``) and the environment. The file holds either one line, the
+    token of a provider with one secret, or ``KEY=VALUE`` lines (``api_key=...``,
+    ``user_id=...``); blank lines and ``#`` comments are skipped."""
+    text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    lines = [
+        ln.strip() for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")
+    ]
+    secrets = sorted(plugins.get_provider(provider).secret_keys)
+    if len(lines) == 1 and "=" not in lines[0] and len(secrets) == 1:
+        return {secrets[0]: lines[0]}
+    found: dict[str, str] = {}
+    for line in lines:
+        key, sep, value = line.partition("=")
+        if not sep or not key.strip():
+            raise ValidationError(
+                f"--token-file {path}: each line is KEY=VALUE ({', '.join(secrets)})"
+                + (" or the file is the token alone" if len(secrets) == 1 else "")
+            )
+        found[key.strip().replace("-", "_")] = value.strip()
+    if not found:
+        raise ValidationError(f"--token-file {path} holds no credentials")
+    return found
 
 
 @attrs.frozen
@@ -82,10 +174,13 @@ class Endpoint:
     options: tuple[str, ...]
     emulator: bool
     seed: str | None
+    token_file: str | None = None
 
     @contextmanager
     def open(self, provider: str) -> Iterator[Bridge]:
         config = _parse_options(self.options)
+        if self.token_file:
+            config = {**_read_credentials(self.token_file, provider), **config}
         emu: bool | dict[str, Any] = False
         if self.emulator and "base_url" in config:
             raise ValidationError(
@@ -104,13 +199,20 @@ def provider_options(fn: F) -> F:
 
     @functools.wraps(fn)
     def wrapper(
-        *args: Any, options: tuple[str, ...], emulator: bool, seed: str | None, **kwargs: Any
+        *args: Any,
+        options: tuple[str, ...],
+        emulator: bool,
+        seed: str | None,
+        token_file: str | None,
+        **kwargs: Any,
     ) -> Any:
-        return fn(*args, endpoint=Endpoint(options, emulator, seed), **kwargs)
+        return fn(*args, endpoint=Endpoint(options, emulator, seed, token_file), **kwargs)
 
     shared = (
         click.option("-o", "--option", "options", multiple=True, metavar="KEY=VALUE",
                      help="Provider option, e.g. -o token=... or -o base_url=http://127.0.0.1:8701."),
+        click.option("--token-file", default=None, metavar="PATH",
+                     help="Read credentials from PATH ('-': stdin): the token, or KEY=VALUE lines."),
         click.option("--emulator", is_flag=True, envvar="CRMBRIDGE_EMULATOR",
                      help="Use the provider's in-process emulator (no network)."),
         click.option("--seed", default=None, envvar="CRMBRIDGE_SEED",
@@ -127,6 +229,8 @@ def _json_arg(text: str, what: str) -> Any:
         text = sys.stdin.read()
     try:
         return json.loads(text)
+    except RecursionError:
+        raise ValidationError(f"{what} is nested too deeply to read") from None
     except json.JSONDecodeError as exc:
         raise ValidationError(
             f"{what} is not valid JSON: {exc.msg} at position {exc.pos}"
@@ -606,6 +710,12 @@ def _emulator_flags(taken: set[str]) -> list[click.Option]:
 @click.option("--latency-ms", type=click.FloatRange(min=0), default=0.0, help="Delay every answer.")
 @click.option("--rate-limits", is_flag=True, help="Enforce the CRM's documented rate limits (429).")
 @click.option(
+    "--rate-limit-scale",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Enforce the documented rate limits times this factor (e.g. 10); implies --rate-limits.",
+)
+@click.option(
     "--fail-rate",
     type=click.FloatRange(0, 1),
     default=0.0,
@@ -619,6 +729,7 @@ def emulate(
     random_seed: int,
     latency_ms: float,
     rate_limits: bool,
+    rate_limit_scale: float | None,
     fail_rate: float,
     **own: Any,
 ) -> None:
@@ -628,6 +739,7 @@ def emulate(
     Examples:
         crmbridge emulate attio --port 8701 --seed demo
         crmbridge emulate kizen --port 8702 --latency-ms 20 --fail-rate 0.05
+        crmbridge emulate attio --port 0 --rate-limit-scale 10
     """
     cls = plugins.get_provider(provider)
     if not cls.ships_emulator():
@@ -642,9 +754,11 @@ def emulate(
     if seed is not None:
         options["seed"] = seed
     options.update(latency_ms=latency_ms, fail_rate=fail_rate)
-    if rate_limits:
+    if rate_limits or rate_limit_scale:
         options["rate_limits"] = True
     emulator = cls.create_emulator(**options)
+    if rate_limit_scale and emulator.rate_limits is not None:
+        emulator.rate_limits = emulator.rate_limits.scaled(rate_limit_scale)
     port = cls.emulator_port if port is None else port
     try:
         server = emulator.serve(port=port)
@@ -669,19 +783,28 @@ def emulate(
         server.httpd.server_close()
 
 
-def _endpoint(spec: str, options: tuple[str, ...], emulator: bool, seed: str | None) -> Any:
+def _endpoint(
+    spec: str,
+    options: tuple[str, ...],
+    emulator: bool,
+    seed: str | None,
+    token_file: str | None = None,
+    concurrency: int | None = None,
+) -> Any:
     """``attio`` or ``NAME:VALUE`` (``sqlite:backup.db``) with its options → an AsyncBridge."""
     from .bridge import connect_async
 
     name, sep, value = spec.partition(":")
     config = _parse_options(options)
+    if token_file:
+        config = {**_read_credentials(token_file, name), **config}
     if sep:
         cls = plugins.get_provider(name)
         if cls.location_key is None:
             raise ValidationError(f"{name} takes no NAME:VALUE location; use -o KEY=VALUE")
         config[cls.location_key] = value
     emu: bool | dict[str, Any] = ({"seed": seed} if seed else True) if emulator else False
-    return connect_async(name, emulator=emu, **config)
+    return connect_async(name, emulator=emu, concurrency=concurrency, **config)
 
 
 @cli.command()
@@ -793,6 +916,18 @@ def _endpoint(spec: str, options: tuple[str, ...], emulator: bool, seed: str | N
     metavar="KEY=VALUE",
     help="Target provider option.",
 )
+@click.option(
+    "--source-token-file",
+    default=None,
+    metavar="PATH",
+    help="Read the source's credentials from PATH ('-': stdin): the token, or KEY=VALUE lines.",
+)
+@click.option(
+    "--target-token-file",
+    default=None,
+    metavar="PATH",
+    help="Read the target's credentials from PATH ('-': stdin): the token, or KEY=VALUE lines.",
+)
 @click.option("--source-emulator", is_flag=True, help="Use the source's in-process emulator.")
 @click.option("--target-emulator", is_flag=True, help="Use the target's in-process emulator.")
 @click.option("--source-seed", default=None, help="With --source-emulator: seed data set.")
@@ -824,6 +959,8 @@ def migrate(
     concurrency: int | None,
     source_options: tuple[str, ...],
     target_options: tuple[str, ...],
+    source_token_file: str | None,
+    target_token_file: str | None,
     source_emulator: bool,
     target_emulator: bool,
     source_seed: str | None,
@@ -847,6 +984,10 @@ def migrate(
     from .migrate.init import init_from
 
     _log_to_stderr(log_level)
+    if not state.strip():
+        raise ValidationError("--state needs a file name (an empty one would keep no state)")
+    if source_token_file == "-" and target_token_file == "-":
+        raise ValidationError("only one of --source-token-file and --target-token-file can be -")
     if list_runs:
         _print_runs(state)
         return
@@ -854,14 +995,16 @@ def migrate(
         raise ValidationError("name the SOURCE and TARGET providers, e.g. attio kizen")
     if source_seed and not source_emulator:
         raise ValidationError("--source-seed needs --source-emulator")
-    src = _endpoint(source, source_options, source_emulator, source_seed)
-    dst = _endpoint(target, target_options, target_emulator, None)
+    src = _endpoint(source, source_options, source_emulator, source_seed, source_token_file)
+    dst = _endpoint(target, target_options, target_emulator, None, target_token_file, concurrency)
 
     async def run_init() -> str:
         async with src, dst:
             return await init_from(src, dst, source_name=source, target_name=target)
 
     if init:
+        if output:
+            _check_folder(output, "--output")
         text = asyncio.run(run_init())
         if output:
             if Path(output).exists() and not force:
@@ -899,6 +1042,8 @@ def migrate(
 
     if report_json:
         _check_folder(report_json, "--report-json")
+    if not dry_run:
+        _check_folder(failures, "--failures")
     command = _shown_command()
 
     async def run() -> Any:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import sys
+import typing
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -55,9 +56,16 @@ def check_number(v: int | float | Decimal) -> str | None:
 
 
 def _text_field(f: attrs.Attribute[Any]) -> tuple[bool, bool]:
-    """Whether an attrs field holds text, and whether it may be ``None``."""
-    kind = str(f.type).replace(" ", "")
-    return kind in ("str", "str|None", "None|str"), "None" in kind
+    """Whether an attrs field holds text, and whether it may be ``None``. The type is a string
+    (``from __future__ import annotations``) until something (cattrs) resolves it to a class."""
+    kind: Any = f.type
+    if isinstance(kind, str):
+        text = kind.replace(" ", "")
+        return text in ("str", "str|None", "None|str"), "None" in text
+    if kind is str:
+        return True, False
+    args = set(typing.get_args(kind))
+    return args == {str, type(None)}, type(None) in args
 
 
 def _problem(value: Any, depth: int) -> str | None:

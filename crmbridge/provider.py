@@ -292,7 +292,15 @@ class Provider:
 
     def __repr__(self) -> str:
         shown = {k: v for k, v in self.config.items() if k not in self.secret_keys}
-        return f"<{type(self).__name__} {self.base_url} {shown}>"
+        return f"<{type(self).__name__} {self.public_url} {shown}>"
+
+    @property
+    def public_url(self) -> str:
+        """``base_url`` without a userinfo (``http://user:pass@proxy…``): what may be shown,
+        logged or stored; the requests still carry it (issue 15)."""
+        scheme, sep, rest = self.base_url.partition("://")
+        host, slash, path = rest.partition("/")
+        return f"{scheme}{sep}{host.rpartition('@')[2]}{slash}{path}"
 
     def auth_headers(self) -> dict[str, str]:
         """Headers that authenticate every request (added by the driver, never logged)."""
@@ -408,7 +416,7 @@ class Provider:
         """Where this provider's data lives, for telling two CRMs apart without secrets:
         ``"kizen at https://app.kizen.com (account 3f2a…)"``; the account part is a fingerprint
         of :attr:`account_keys`."""
-        text = f"{self.name} at {self.base_url}"
+        text = f"{self.name} at {self.public_url}"
         values = [self.config.get(k) for k in self.account_keys]
         if any(v is not None for v in values):
             raw = "|".join(str(v.reveal() if isinstance(v, Secret) else v) for v in values)

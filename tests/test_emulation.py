@@ -19,3 +19,36 @@ def test_client_talks_to_the_emulator_with_its_credentials(provider: str, path: 
     with emulator.client(headers={"X-Test": "1"}) as http:
         assert http.headers["X-Test"] == "1"
         assert http.get(path).status_code == 200  # the credentials are still there
+
+
+def test_served_emulators_cap_their_threads_and_keep_a_long_backlog() -> None:
+    from crmbridge.emulation import EmulatorServer
+
+    emulator = get_provider("attio").create_emulator()
+    with emulator.serve() as server:
+        assert server.httpd.request_queue_size >= 128
+        assert server.httpd._slots._value == EmulatorServer.max_threads  # type: ignore[attr-defined]
+
+
+def test_emulate_scales_the_rate_limits(monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from crmbridge.cli import cli
+    from crmbridge.emulation import EmulatorServer, RateLimits
+
+    seen: list[RateLimits | None] = []
+
+    def stop_at_once(self: EmulatorServer) -> None:
+        seen.append(self.emulator.rate_limits)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(EmulatorServer, "serve_forever", stop_at_once)
+    result = CliRunner().invoke(
+        cli, ["emulate", "attio", "--port", "0", "--rate-limit-scale", "10"]
+    )
+    assert result.exit_code == 0, result.output
+    real = get_provider("attio").create_emulator(rate_limits=True).rate_limits
+    assert real is not None
+    assert seen == [real.scaled(10)]
+    result = CliRunner().invoke(cli, ["emulate", "attio", "--rate-limit-scale", "0"])
+    assert result.exit_code == 2

@@ -289,3 +289,27 @@ def test_delete_retried_after_a_lost_answer_then_404_is_a_success() -> None:
     assert len(crm.requests) == 2
     with pytest.raises(crmbridge.NotFound):  # without a lost answer, 404 is still NotFound
         driver.send(driver.provider.build_request("DELETE", "/contacts/7"))
+
+
+def test_httpcore_finds_sniffio() -> None:
+    """Without sniffio, httpcore retries a failing import on every async lock setup
+    (encode/httpcore#1103; ~22% of a client's CPU, issue 24): it is a dependency."""
+    import importlib.util
+    import tomllib
+    from pathlib import Path
+
+    assert importlib.util.find_spec("sniffio") is not None
+    project = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
+    assert any(d.startswith("sniffio") for d in project["project"]["dependencies"])
+
+
+def test_pool_limits_keep_every_connection_of_the_concurrency_alive() -> None:
+    from crmbridge.http import pool_limits
+
+    assert pool_limits(32).max_keepalive_connections == 32
+    assert pool_limits(250).max_connections == 250
+    default = pool_limits()
+    assert default.max_keepalive_connections == default.max_connections == 100
+    bridge = crmbridge.connect_async("attio", token="x" * 64, concurrency=48)
+    pool = bridge.client._transport._pool  # type: ignore[attr-defined]
+    assert pool._max_keepalive_connections == pool._max_connections == 48
