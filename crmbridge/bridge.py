@@ -501,7 +501,8 @@ class Bridge(_BridgeBase):
         while True:
             page = self.driver.run(self._verbs.page(schema, query, cursor))
             cursor, empty = page.next, not page.records
-            guard.step(cursor, rows=len(page.records), total=page.total)
+            first = page.records[0].id if page.records else None
+            guard.step(cursor, rows=len(page.records), total=page.total, first=first)
             yield _trim_page(page, query.fields)
             del page
             if cursor is None or empty:
@@ -685,7 +686,8 @@ class AsyncBridge(_BridgeBase):
         while True:
             page = await self.driver.run(self._verbs.page(schema, query, cursor))
             cursor, empty = page.next, not page.records
-            guard.step(cursor, rows=len(page.records), total=page.total)
+            first = page.records[0].id if page.records else None
+            guard.step(cursor, rows=len(page.records), total=page.total, first=first)
             yield _trim_page(page, query.fields)
             del page
             if cursor is None or empty:

@@ -9,7 +9,9 @@ the link and the announced total to :class:`PageGuard`, which owns the cross-CRM
 * a link must be a string (or absent / ``null`` on the last page), else :class:`ProviderError`;
 * a link (or cursor) seen before in the same read is a cycle: :class:`ProviderError`;
 * more rows than the largest total the server announced is a cycle too (the largest, so records
-  deleted while paging never trip it).
+  deleted while paging never trip it);
+* a page that starts with the record another page started with is a repeat: it catches a server
+  that ignores the offset (Attio's cursors are offsets, which never repeat themselves).
 """
 
 from __future__ import annotations
@@ -46,10 +48,21 @@ class PageGuard:
         self.rows = 0
         self.total: int | None = None
         self._seen: set[str] = set()
+        self._firsts: set[str] = set()
 
-    def step(self, cursor: Any, *, rows: int, total: Any = None) -> None:
+    def step(self, cursor: Any, *, rows: int, total: Any = None, first: str | None = None) -> None:
         """Account for a page of ``rows`` rows whose next cursor is ``cursor`` (``None``: last
-        page) and whose answer announced ``total`` rows in all (``None``: not said)."""
+        page), whose answer announced ``total`` rows in all (``None``: not said) and whose first
+        record has the id ``first``."""
+        if first is not None:
+            if first in self._firsts:
+                raise ProviderError(
+                    f"{self.provider} sent a page starting with record {first} again: its pages "
+                    "repeat, reading stopped",
+                    provider=self.provider,
+                    code="pagination_cycle",
+                )
+            self._firsts.add(first)
         self.rows += rows
         if isinstance(total, int) and not isinstance(total, bool) and total >= 0:
             self.total = total if self.total is None else max(self.total, total)

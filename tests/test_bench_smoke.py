@@ -21,6 +21,7 @@ SCRIPTS = [
     "requests_per_verb.py",
     "feeds.py",
     "emulator_start.py",
+    "startup.py",
 ]
 FIGURE = re.compile(r"^figure [a-z0-9_]+ -?[0-9.e+-]+ target (<=|>=)-?[0-9.]+$")
 

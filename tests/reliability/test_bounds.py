@@ -149,15 +149,11 @@ def test_a_kizen_next_link_back_to_a_page_already_read_is_a_cycle() -> None:
 
 
 def test_more_rows_than_kizen_announced_is_a_cycle() -> None:
-    pages = {"n": 0}
+    def fewer(request: httpx.Request, body: dict[str, object]) -> None:
+        body["count"] = 15  # 30 rows come, in fresh pages: only the count tells
 
-    def ever_more(request: httpx.Request, body: dict[str, object]) -> None:
-        pages["n"] += 1  # pages 1, 2, 3, 1, 2, ... each under a fresh link: only the count tells
-        url = request.url.copy_set_param("page", pages["n"] % 3 + 1)
-        body["next"] = str(url.copy_set_param("visit", pages["n"]))
-
-    crm = _kizen_with_pages(ever_more)
-    with pytest.raises(cb.ProviderError, match="announced 30") as info:
+    crm = _kizen_with_pages(fewer)
+    with pytest.raises(cb.ProviderError, match="announced 15") as info:
         list(crm.query("client_client", page_size=10))
     assert info.value.code == "pagination_cycle"
 
@@ -172,3 +168,26 @@ def test_a_kizen_next_that_is_not_a_string_is_a_provider_error(bad: object) -> N
     with pytest.raises(cb.ProviderError, match="not a link") as info:
         list(crm.query("client_client", page_size=10))
     assert info.value.code == "malformed_page"
+
+
+def test_an_attio_server_that_ignores_the_offset_is_a_cycle() -> None:
+    """Offsets never repeat, but a server answering the first page whatever the offset would be
+    read for ever: a page starting with a record already seen stops it."""
+    emulator = get_provider("attio").create_emulator(seed="demo", demo_size=30)
+
+    def ignore_offset(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/records/query"):
+            body = json.loads(request.content)
+            body.pop("offset", None)
+            request = httpx.Request(request.method, request.url, headers=request.headers, json=body)
+        return emulator.dispatch(request)
+
+    crm = cb.connect(
+        "attio",
+        transport=httpx.MockTransport(ignore_offset),
+        base_url=emulator.base_url,
+        **emulator.credentials(),
+    )
+    with pytest.raises(cb.ProviderError, match="again") as info:
+        list(crm.query("people", page_size=10))
+    assert info.value.code == "pagination_cycle"
