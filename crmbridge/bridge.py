@@ -266,7 +266,7 @@ class _Verbs:
     ) -> Plan[UpsertResult]:
         check_values(values)
         check_match(match)
-        return self._upsert(object, values, match, on_archived, emulate)
+        return self._upsert(object, values, match, on_archived, emulate, before_write)
 
     def _upsert(
         self,
@@ -275,6 +275,7 @@ class _Verbs:
         match: str | None,
         on_archived: OnArchived | None,
         emulate: bool,
+        before_write: Callable[[Record | None], None] | None,
     ) -> Plan[UpsertResult]:
         provider = self.provider
         policy = check_on_archived(on_archived, provider, upsert=True)
