@@ -98,6 +98,13 @@ def _problem(value: Any, depth: int) -> str | None:
             if text:
                 if v is None and optional:
                     continue
+                if isinstance(v, int | float | Decimal) and not isinstance(v, bool):
+                    # A number where text goes (Location(latitude=51.5)): a provider may take
+                    # it (Attio writes coordinates as strings); it must be a finite one.
+                    wrong = check_number(v)
+                    if wrong:
+                        return f"{type(value).__name__}.{f.name}: {wrong}"
+                    continue
                 if not isinstance(v, str):
                     return (
                         f"{type(value).__name__}.{f.name} must be a string"

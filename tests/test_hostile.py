@@ -61,3 +61,10 @@ def test_match_is_a_field_name_or_none(match: object) -> None:
         check_match(match)
     check_match(None)
     check_match("email")
+
+
+def test_a_number_where_text_goes_is_left_to_the_provider_if_finite() -> None:
+    """Attio takes coordinates as numbers and writes them as strings (its plugin's parse)."""
+    check_values({"office": cb.Location(latitude=51.5, longitude="-0.12")})  # type: ignore[arg-type]
+    with pytest.raises(cb.ValidationError, match="not a finite number"):
+        check_values({"office": cb.Location(latitude=float("nan"))})  # type: ignore[arg-type]
