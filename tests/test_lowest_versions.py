@@ -43,6 +43,7 @@ def test_every_runtime_dependency_has_a_floor() -> None:
         "tomlkit",
         "click",
         "rich",
+        "sniffio",
     }
 
 
