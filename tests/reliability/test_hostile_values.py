@@ -263,3 +263,18 @@ def test_hostile_values_and_filters_raise_only_crmbridge_errors(bridge: Any, dat
         assert repr(error)
         if isinstance(error, cb.ValidationError) and error.status is None:
             assert len(sent) == before, f"{error!r} raised after a request"
+
+
+@pytest.mark.parametrize(("provider", "obj", "field"),
+                         [("kizen", "client_client", "email_status"),
+                          ("attio", "companies", "categories")])  # fmt: skip
+def test_an_option_whose_label_is_not_text_is_a_validation_error(
+    provider: str, obj: str, field: str
+) -> None:
+    """``Option(0)`` in a filter or a write (found by the hypothesis run above: a bare
+    AttributeError from ``casefold`` / ``difflib``), refused as an unknown option."""
+    with cb.connect(provider, emulator=True) as crm:
+        with pytest.raises(cb.ValidationError, match="unknown option 0"):
+            list(crm.query(obj, {field: {"$eq": cb.Option(0)}}))  # type: ignore[arg-type]
+        with pytest.raises(cb.ValidationError, match="unknown option 0"):
+            crm.create(obj, {field: cb.Option(0)})  # type: ignore[arg-type]
