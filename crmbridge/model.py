@@ -323,7 +323,7 @@ class FieldSpec:
                         return o
             ref = ref.label
         if not isinstance(ref, str):
-            return None  # Option(0): no option has a non-text label; the caller names the value
+            return None  # type: ignore[unreachable]  # Option(0): no option has a non-text label; the caller names the value
         for o in self.options:
             if o.label == ref or o.id == ref:
                 return o
