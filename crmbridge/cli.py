@@ -34,6 +34,7 @@ from .bridge import AsyncBridge, Bridge, connect
 from .errors import ConfigError, CRMError, Unsupported, ValidationError
 from .filters import from_dict as filter_from_dict
 from .model import structure_value, to_dict
+from .upsert import DEFAULT_ON_ARCHIVED, ON_ARCHIVED
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -539,8 +540,8 @@ def _values(text: str) -> dict[str, Any]:
 @click.option("--match", default=None, help="Field to match on (default: the provider's).")
 @click.option(
     "--on-archived",
-    type=click.Choice(["error", "unarchive", "replace"]),
-    default="unarchive",
+    type=click.Choice(ON_ARCHIVED),
+    default=DEFAULT_ON_ARCHIVED,
     show_default=True,
     help="When the match is an archived record (CRMs that archive): fail, bring it back, or replace it.",
 )

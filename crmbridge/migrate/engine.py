@@ -51,6 +51,7 @@ from ..errors import ConfigError, Conflict, CRMError, NotFound, RateLimited, Tra
 from ..http import AMBIGUOUS_WRITE
 from ..model import Record, structure_value, to_dict
 from ..provider import ObjectSchema
+from ..upsert import DEFAULT_ON_ARCHIVED
 from .failures import FailuresFile
 from .fingerprint import changed_fields, field_digests, mapping_digest
 from .mapping import MappingFile
@@ -524,7 +525,7 @@ class MigrationEngine:
         the target has it, on a conflict the run is told to keep)."""
         obj = plan.map.source
         assert record.id is not None
-        on_archived = "unarchive" if self.target.capabilities.archive else None
+        on_archived = DEFAULT_ON_ARCHIVED if self.target.capabilities.archive else None
         last_error: CRMError | None = None
         AMBIGUOUS_WRITE.set(False)
         for attempt in range(WRITE_ATTEMPTS):
@@ -534,7 +535,7 @@ class MigrationEngine:
                     plan.map.target,
                     values,
                     match=plan.match,
-                    on_archived=on_archived,  # type: ignore[arg-type]
+                    on_archived=on_archived,
                     emulate=plan.map.emulate,
                     before_write=self._guard(plan, record, found),
                 )
