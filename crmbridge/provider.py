@@ -199,12 +199,6 @@ class Secret:
     __str__ = __repr__
 
 
-def _bare_domain(text: str) -> str:
-    """``https://www.Acme.com/about`` → ``acme.com``: a domain as CRMs compare them."""
-    host = text.casefold().split("://", 1)[-1].split("/", 1)[0]
-    return host.removeprefix("www.")
-
-
 def _parsed_url(url: str, query: tuple[tuple[str, Any], ...]) -> httpx.URL:
     """``url`` with ``query``, parsed. httpx parses a URL string on every request (~10 µs, more
     than encoding a small write: bench/codec.py), and a client's requests repeat a few URLs (an
@@ -427,19 +421,18 @@ class Provider:
         """How this CRM compares upsert match values: one key per value (each of a list's), equal
         when the CRM would take two values for the same record. A migration uses it to find
         source records that would be written into one target record. Default: e-mail addresses
-        case-folded, domains case-folded without scheme, ``www.`` and path (as Attio stores
-        them), other text exactly, anything else by its tagged plain form. Providers that
-        compare otherwise (Kizen: names case-insensitively) override it."""
+        and domains case-folded (domain names are case-insensitive: RFC 4343 §2), other text
+        exactly, anything else by its tagged plain form. Providers that compare otherwise
+        override it (Kizen: names case-insensitively; Attio: domains in the form it stores
+        them, crmbridge_attio/settle.py)."""
         out = []
         for v in value if isinstance(value, list | tuple) else [value]:
             if v is None:
                 continue
             if isinstance(v, str):
                 text = v.strip()
-                if spec.type is FieldType.email:
+                if spec.type in (FieldType.email, FieldType.domain):
                     text = text.casefold()
-                elif spec.type is FieldType.domain:
-                    text = _bare_domain(text)
                 out.append(text)
             else:
                 out.append(json.dumps(unstructure_value(v), sort_keys=True, default=str))

@@ -235,6 +235,16 @@ class AttioProvider(Provider):
                 return name
         return NotImplemented
 
+    def match_keys(self, spec: FieldSpec, value: Any) -> list[str]:
+        """Domains compared in the form Attio stores them (:func:`.settle.stored_domain`:
+        ``https://www.Acme.com/about`` is ``acme.com``), everything else as the core compares."""
+        if spec.type is FieldType.domain:
+            if isinstance(value, list | tuple):
+                value = [settle.stored_domain(v) for v in value]
+            else:
+                value = settle.stored_domain(value)
+        return super().match_keys(spec, value)
+
     def match_key(self, schema: ObjectSchema) -> str | None:
         """The default upsert key: the object's only writable unique attribute (``domains`` for
         companies, ``email_addresses`` for people, ``parent`` for list entries, per

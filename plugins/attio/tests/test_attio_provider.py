@@ -178,6 +178,24 @@ def test_capabilities() -> None:
 # --- schema --------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    ("values", "same"),
+    [
+        (["https://www.Acme.com/about", "acme.com"], True),
+        (["acme.com:8080", "ACME.com"], True),
+        (["acme.com", "acme.org"], False),
+    ],
+)
+def test_match_keys_take_domains_as_attio_stores_them(values: list[str], same: bool) -> None:
+    """Attio stores a domain without scheme, ``www.``, path or port (crmbridge_attio/settle.py),
+    so two spellings of one stored domain are one upsert match."""
+    spec = cb.FieldSpec("domains", "Domains", cb.FieldType.domain, multi=True)
+    provider = AttioProvider.from_config(token=TOKEN)
+    keys = [provider.match_keys(spec, v) for v in values]
+    assert (keys[0] == keys[1]) is same
+    assert provider.match_keys(spec, ["www.a.io", None, "b.io"]) == ["a.io", "b.io"]
+
+
 def test_objects_include_lists(fake: FakeAttio, crm: Any) -> None:
     objects = crm.objects()
     assert [o.slug for o in objects][:2] == ["people", "companies"]
