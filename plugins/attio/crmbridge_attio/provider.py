@@ -19,6 +19,7 @@ import datetime as dt
 import email.utils
 import importlib
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
@@ -126,7 +127,8 @@ class AttioProvider(Provider):
         self._members: dict[str, str] | None = None
         #: (object, attribute, value) → record id, for references given by a match value.
         self._refs: dict[tuple[str, str, str], str] = {}
-        #: Attributes of objects reached by path filters, read when a query needs them.
+        #: Attributes of objects reached by path filters and references given by a match value,
+        #: read when a query or an upsert needs them (:meth:`_target_attributes`).
         self._target_fields: dict[str, Mapping[str, FieldSpec]] = {}
 
     def auth_headers(self) -> dict[str, str]:
@@ -348,20 +350,24 @@ class AttioProvider(Provider):
         attribute is refused before the query, with suggestions, and values take its type."""
         out: dict[str, Mapping[str, FieldSpec]] = {}
         for target, names in path_objects(query.where, schema).items():
-            known = self._target_fields.get(target)
-            if known is None or not names <= known.keys():
-                items = yield from self._offset_pages(
-                    f"/v2/objects/{target}/attributes", "attributes",
-                    page_size=self.attribute_page_size,
-                )  # fmt: skip
-                known = {
-                    f.slug: f
-                    for f in (codec.decode_attribute(a, object_slugs=self._object_slugs)
-                              for a in items)
-                }  # fmt: skip
-                self._target_fields[target] = known
-            out[target] = known
+            out[target] = yield from self._target_attributes(target, names)
         return out
+
+    def _target_attributes(
+        self, target: str, names: AbstractSet[str] = frozenset()
+    ) -> Plan[Mapping[str, FieldSpec]]:
+        """The attributes of an object a path filter or a reference reaches
+        (``GET /v2/objects/{target}/attributes``, no options), read once per connection and
+        again when ``names`` holds one not seen."""
+        known = self._target_fields.get(target)
+        if known is None or not names <= known.keys():
+            items = yield from self._offset_pages(
+                f"/v2/objects/{target}/attributes", "attributes",
+                page_size=self.attribute_page_size,
+            )  # fmt: skip
+            decoded = (codec.decode_attribute(a, object_slugs=self._object_slugs) for a in items)
+            known = self._target_fields[target] = {f.slug: f for f in decoded}
+        return known
 
     def history(self, schema: ObjectSchema, id: str, field: FieldSpec) -> Plan[list[ValueVersion]]:
         """``GET …/{id}/attributes/{field}/values?show_historic=true``: every version of the value,
@@ -468,16 +474,7 @@ class AttioProvider(Provider):
             resolved = []
             for v in items:
                 if isinstance(v, RefBy):
-                    fields = self._target_fields.get(v.object)
-                    if fields is None:
-                        items_ = yield from self._offset_pages(
-                            f"/v2/objects/{v.object}/attributes", "attributes",
-                            page_size=self.attribute_page_size,
-                        )  # fmt: skip
-                        fields = {f.slug: f for f in (
-                            codec.decode_attribute(a, object_slugs=self._object_slugs)
-                            for a in items_)}  # fmt: skip
-                        self._target_fields[v.object] = fields
+                    fields = yield from self._target_attributes(v.object)
                     spec = fields.get(v.field)
                     if spec is not None:  # the match value in Attio's form (a URL → its domain)
                         value_ = settle.stored_values(ObjectSchema(schema.object, {v.field: spec}),
