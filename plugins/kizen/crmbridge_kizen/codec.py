@@ -28,6 +28,7 @@ from crmbridge.paging import next_link
 from .errors import PROVIDER, decode_error
 from .errors import bad_payload as _bad_payload
 from .noop import would_change
+from .options import is_stage_payload
 from .reads import _user as _decode_user
 from .reads import decode_value
 from .types import (
@@ -118,13 +119,9 @@ def decode_field(payload: Mapping[str, Any], object: str | None = None) -> Field
     if not isinstance(slug, str) or not slug:
         raise _bad_payload("a field without an api_name", payload)
     row = kizen_type(payload.get("field_type"))
-    # The pipeline stage is a default dropdown named "stage" (builder-cli deals fixture): a
-    # status, written by moving the record (the provider sends PATCH …/move).
-    stage = (
-        slug == "stage"
-        and payload.get("is_default") is not False
-        and row.field_type in ("dropdown", "stage")
-    )
+    # The pipeline stage: a status, written by moving the record (the provider sends
+    # PATCH …/move).
+    stage = is_stage_payload(slug, payload)
     multi = _is_to_many(payload) if row.multi is None else row.multi
     options: list[Option] = [
         Option(label=str(o.get("name") or o.get("code") or o.get("id")), id=o.get("id"))

@@ -23,27 +23,41 @@ from crmbridge import FieldSpec, Option
 from .types import DEFAULT_FIELD_NAMES
 
 __all__ = ["email_status_token", "find_option", "is_default", "is_email_status", "is_stage",
-           "looks_like_id"]  # fmt: skip
+           "is_stage_payload", "looks_like_id"]  # fmt: skip
+
+
+def _raw(spec: FieldSpec) -> Mapping[str, Any]:
+    return spec.raw if isinstance(spec.raw, Mapping) else {}
+
+
+def _is_default(slug: str, raw: Mapping[str, Any]) -> bool:
+    flag = raw.get("is_default")
+    if isinstance(flag, bool):
+        return flag
+    return slug in DEFAULT_FIELD_NAMES
 
 
 def is_default(spec: FieldSpec) -> bool:
     """A default (non-custom) field: ``is_default`` from ``…/fields/settings-search`` when the
     schema carries it, else :data:`~crmbridge_kizen.types.DEFAULT_FIELD_NAMES`."""
-    raw = spec.raw if isinstance(spec.raw, Mapping) else {}
-    flag = raw.get("is_default")
-    if isinstance(flag, bool):
-        return flag
-    return spec.slug in DEFAULT_FIELD_NAMES
+    return _is_default(spec.slug, _raw(spec))
+
+
+def is_stage_payload(slug: str, raw: Mapping[str, Any]) -> bool:
+    """Whether the field ``slug`` with Kizen's metadata ``raw`` is the pipeline stage: the
+    default ``dropdown`` (or ``stage``) field named ``stage`` (kizen/builder-cli deals fixture;
+    docs/reference/kizen.md §5). A field without its metadata (built by hand) and named
+    ``stage`` is taken for it."""
+    return (
+        slug == "stage"
+        and raw.get("field_type") in ("dropdown", "stage", None)
+        and _is_default(slug, raw)
+    )
 
 
 def is_stage(spec: FieldSpec) -> bool:
-    """The pipeline stage: the default option field named ``stage``."""
-    raw = spec.raw if isinstance(spec.raw, Mapping) else {}
-    return (
-        spec.slug == "stage"
-        and raw.get("field_type") in ("dropdown", "stage", None)
-        and (is_default(spec))
-    )
+    """The pipeline stage (:func:`is_stage_payload`)."""
+    return is_stage_payload(spec.slug, _raw(spec))
 
 
 def is_email_status(spec: FieldSpec) -> bool:
@@ -53,7 +67,7 @@ def is_email_status(spec: FieldSpec) -> bool:
 
 def _codes(spec: FieldSpec) -> dict[str, str]:
     """Option code (casefolded) → option id, from the field's metadata."""
-    raw = spec.raw if isinstance(spec.raw, Mapping) else {}
+    raw = _raw(spec)
     out: dict[str, str] = {}
     for o in raw.get("options") or ():
         if isinstance(o, Mapping) and isinstance(o.get("code"), str) and o.get("id"):
