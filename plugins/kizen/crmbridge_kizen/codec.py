@@ -22,15 +22,14 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from crmbridge import FieldSpec, FieldType, ObjectSpec, Option, ProviderError, Record, User
+from crmbridge import FieldSpec, FieldType, ObjectSpec, Option, ProviderError, Record
 from crmbridge.paging import next_link
 
 from .errors import PROVIDER, decode_error
 from .errors import bad_payload as _bad_payload
 from .noop import would_change
 from .options import is_stage_payload
-from .reads import _user as _decode_user
-from .reads import decode_value
+from .reads import decode_user, decode_value
 from .types import (
     DEFAULT_MATCH_KEY,
     MATCH_KEYS,
@@ -52,6 +51,7 @@ __all__ = [
     "decode_object",
     "decode_page",
     "decode_record",
+    "decode_user",
     "decode_value",
     "encode_fields",
     "encode_value",
@@ -317,11 +317,6 @@ def decode_record(
         raw=dict(payload),
         absent=frozenset(absent),
     )
-
-
-def decode_user(payload: Mapping[str, Any]) -> User:
-    """An employee of ``GET /api/team`` (the ``team_selector`` read shape, docs/reference/kizen.md §5)."""
-    return _decode_user(payload, None)
 
 
 def decode_page(payload: Any) -> tuple[list[Mapping[str, Any]], str | None]:

@@ -17,7 +17,7 @@ from crmbridge import FieldSpec, FieldType, File, Money, Option, Ref, User
 from .errors import bad_payload as _bad_payload
 from .types import TYPES, UNKNOWN, KizenType
 
-__all__ = ["decode_value", "field_currency", "rating_of"]
+__all__ = ["decode_user", "decode_value", "field_currency", "rating_of"]
 
 
 def _text(v: Any, spec: FieldSpec | None) -> str | None:
@@ -137,7 +137,13 @@ def _ref(v: Any, spec: FieldSpec | None) -> Ref:
 
 
 def _user(v: Any, spec: FieldSpec | None) -> User:
-    # {id, deleted, first_name, last_name, email} (recording get_tax_lot.json owner).
+    return decode_user(v)
+
+
+def decode_user(v: Any) -> User:
+    """A team member: a ``team_selector`` value, ``{id, deleted, first_name, last_name, email}``
+    (recording get_tax_lot.json owner), or an employee of ``GET /api/team`` (the same read shape,
+    docs/reference/kizen.md §5); a bare id is a member known by id only."""
     if isinstance(v, str):
         return User(id=v)
     if type(v) is not dict and not isinstance(v, Mapping):
