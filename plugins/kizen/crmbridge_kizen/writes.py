@@ -180,7 +180,27 @@ def _w_file(v: Any, spec: FieldSpec) -> str:
     raise _Invalid("a File or an uploaded file id")
 
 
+#: Rating scales already read, by the identity of their field spec (which the entry holds, so
+#: the id is not reused while it is cached): a schema's specs live as long as its cache, and
+#: every record written reuses them. Not keyed by ``==``: ``raw`` is left out of a spec's
+#: equality, so two equal specs may carry other scales. Cleared when full.
+_SCALES: dict[int, tuple[FieldSpec, tuple[int, int] | None]] = {}
+_SCALES_MAX = 256
+
+
 def _rating_scale(spec: FieldSpec) -> tuple[int, int] | None:
+    """``(min, max)`` of a rating field (:func:`_read_scale`), read once per field spec."""
+    hit = _SCALES.get(id(spec))
+    if hit is not None and hit[0] is spec:
+        return hit[1]
+    scale = _read_scale(spec)
+    if len(_SCALES) >= _SCALES_MAX:
+        _SCALES.clear()
+    _SCALES[id(spec)] = (spec, scale)
+    return scale
+
+
+def _read_scale(spec: FieldSpec) -> tuple[int, int] | None:
     """``(min, max)`` of a rating field: its ``rating`` metadata, else its options' codes
     (``{name: "1 - Low", code: "1"}``, recording patients.excerpt.json); ``None`` when unknown."""
     raw = spec.raw if isinstance(spec.raw, Mapping) else {}

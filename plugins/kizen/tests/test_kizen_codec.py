@@ -513,6 +513,37 @@ def test_match_keys() -> None:
     assert [f.slug for f in contacts.fields.values() if f.unique] == ["email"]
 
 
+def test_rating_outside_its_scale_is_refused(widgets: ObjectSchema) -> None:
+    """The scale comes from the options' codes (1..3 in widgets.fields.json)."""
+    assert codec.encode_fields(widgets, {"score": 3}) == [{"name": "score", "value": 3}]
+    with pytest.raises(ValidationError, match="4 is outside the scale"):
+        codec.encode_fields(widgets, {"score": 4})
+
+
+class _CountingRaw(dict[str, Any]):
+    """A field's metadata that counts how often its options are read."""
+
+    def __init__(self, items: Any) -> None:
+        super().__init__(items)
+        self.reads = 0
+
+    def get(self, key: str, default: Any = None) -> Any:
+        if key == "options":
+            self.reads += 1
+        return super().get(key, default)
+
+
+def test_rating_scale_read_once_per_field(widgets: ObjectSchema) -> None:
+    """Writing many ratings (a migration's records) reads the field's scale once, not the
+    options again for every value."""
+    spec = widgets.fields["score"]
+    raw = _CountingRaw(spec.raw)
+    schema = ObjectSchema(widgets.object, {**widgets.fields, "score": attrs.evolve(spec, raw=raw)})
+    for n in (1, 2, 3, 2, 1):
+        codec.encode_fields(schema, {"score": n})
+    assert raw.reads == 1
+
+
 def test_rating_written_from_its_option(widgets: ObjectSchema) -> None:
     """A rating option "1 - Low" (recording patients.excerpt.json) is written as 1."""
     assert codec.encode_fields(widgets, {"score": Option("1 - Low")}) == [
