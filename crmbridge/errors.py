@@ -185,7 +185,5 @@ def did_you_mean(name: str, candidates: Iterable[str], *, cutoff: float = 0.6) -
     ``name``, else ``""``: the hint every "unknown field / option / zone" message ends with."""
     import difflib
 
-    if not isinstance(name, str):
-        return ""  # type: ignore[unreachable]  # Option(0): a value that is not text is spelled like no name
     close = difflib.get_close_matches(name, list(candidates), n=3, cutoff=cutoff)
     return f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""

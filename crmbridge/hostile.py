@@ -12,7 +12,8 @@ what is wrong whatever the field:
   have no JSON form at all;
 * values and filters nest at most :data:`MAX_DEPTH` levels (a value nested 5,000 deep broke even
   the error's own ``str``);
-* the text parts of the neutral value types (``Option.label``, ``Ref.id``, ...) are strings;
+* the text parts of the neutral value types (``Option.label``, ``Ref.id``, ...) are strings
+  (finite numbers pass where a provider may take them as text, never as an option's label);
 * ``values`` is a mapping with string keys; ``match`` a non-empty string or ``None``.
 """
 
@@ -38,6 +39,10 @@ _MAX = Decimal(sys.float_info.max)
 
 #: Modules whose attrs classes (neutral values, typed filters) are looked into.
 _OURS = frozenset({"crmbridge.model", "crmbridge.filters"})
+
+#: Neutral values that name something by a label: a number there names nothing (``Option(0)``
+#: is no option's label, as ``Option(None)`` is not), unlike a coordinate given as a number.
+_NAMES = {"Option": "option"}
 
 
 def check_number(v: int | float | Decimal) -> str | None:
@@ -98,6 +103,9 @@ def _problem(value: Any, depth: int) -> str | None:
             if text:
                 if v is None and optional:
                     continue
+                named = _NAMES.get(type(value).__name__)
+                if named is not None and f.name == "label" and not isinstance(v, str):
+                    return f"unknown {named} {_summary(v)}: its label must be a string"
                 if isinstance(v, int | float | Decimal) and not isinstance(v, bool):
                     # A number where text goes (Location(latitude=51.5)): a provider may take
                     # it (Attio writes coordinates as strings); it must be a finite one.

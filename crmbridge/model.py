@@ -322,8 +322,6 @@ class FieldSpec:
                     if o.id == ref.id:
                         return o
             ref = ref.label
-        if not isinstance(ref, str):
-            return None  # type: ignore[unreachable]  # Option(0): no option has a non-text label; the caller names the value
         for o in self.options:
             if o.label == ref or o.id == ref:
                 return o

@@ -136,6 +136,9 @@ def test_wrong_shapes_are_refused_before_any_request(name: str, cold: bool) -> N
     match_value = "a@b.example" if name == "kizen" else ["b.example"]
     for call in (
         lambda: crm.create(obj, {f["option"]: cb.Option(None)}),  # type: ignore[arg-type]
+        # A number is no label either: refused with Option(None), before the schema is read.
+        lambda: crm.create(obj, {f["option"]: cb.Option(0)}),  # type: ignore[arg-type]
+        lambda: crm.query(obj, {f["option"]: {"$eq": cb.Option(0)}}),  # type: ignore[arg-type]
         lambda: crm.create(obj, {f["reference"]: cb.Ref("people", None)}),  # type: ignore[arg-type]
         lambda: crm.upsert(obj, {f["match"]: match_value}, match=5),  # type: ignore[arg-type]
         lambda: crm.upsert(obj, None),  # type: ignore[arg-type]
