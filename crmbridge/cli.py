@@ -30,7 +30,7 @@ from rich.markup import escape
 from rich.table import Column, Table
 
 from . import plugins
-from .bridge import AsyncBridge, Bridge, connect
+from .bridge import AsyncBridge, Bridge, connect, connect_async
 from .errors import ConfigError, CRMError, Unsupported, ValidationError
 from .filters import from_dict as filter_from_dict
 from .model import structure_value, to_dict
@@ -177,22 +177,40 @@ class Endpoint:
     seed: str | None
     token_file: str | None = None
 
-    @contextmanager
-    def open(self, provider: str) -> Iterator[Bridge]:
+    def _config(self, provider: str) -> dict[str, Any]:
+        """The options, then the token file's credentials under them (an option wins)."""
         config = _parse_options(self.options)
         if self.token_file:
             config = {**_read_credentials(self.token_file, provider), **config}
-        emu: bool | dict[str, Any] = False
+        return config
+
+    def _emulator(self) -> bool | dict[str, Any]:
+        """``connect``'s ``emulator=`` argument."""
+        return ({"seed": self.seed} if self.seed else True) if self.emulator else False
+
+    @contextmanager
+    def open(self, provider: str) -> Iterator[Bridge]:
+        config = self._config(provider)
         if self.emulator and "base_url" in config:
             raise ValidationError(
                 "--emulator and -o base_url=... name two different CRMs: give one of them"
             )
-        if self.emulator:
-            emu = {"seed": self.seed} if self.seed else True
-        elif self.seed:
+        if self.seed and not self.emulator:
             raise ValidationError("--seed needs --emulator")
-        with connect(provider, emulator=emu, **config) as crm:
+        with connect(provider, emulator=self._emulator(), **config) as crm:
             yield crm
+
+    def open_async(self, spec: str, concurrency: int | None = None) -> AsyncBridge:
+        """``attio`` or ``NAME:VALUE`` (``sqlite:backup.db``) → an AsyncBridge (a migration's
+        end; opened by ``async with``)."""
+        name, sep, value = spec.partition(":")
+        config = self._config(name)
+        if sep:
+            cls = plugins.get_provider(name)
+            if cls.location_key is None:
+                raise ValidationError(f"{name} takes no NAME:VALUE location; use -o KEY=VALUE")
+            config[cls.location_key] = value
+        return connect_async(name, emulator=self._emulator(), concurrency=concurrency, **config)
 
 
 def provider_options(fn: F) -> F:
@@ -784,30 +802,6 @@ def emulate(
         server.httpd.server_close()
 
 
-def _endpoint(
-    spec: str,
-    options: tuple[str, ...],
-    emulator: bool,
-    seed: str | None,
-    token_file: str | None = None,
-    concurrency: int | None = None,
-) -> Any:
-    """``attio`` or ``NAME:VALUE`` (``sqlite:backup.db``) with its options → an AsyncBridge."""
-    from .bridge import connect_async
-
-    name, sep, value = spec.partition(":")
-    config = _parse_options(options)
-    if token_file:
-        config = {**_read_credentials(token_file, name), **config}
-    if sep:
-        cls = plugins.get_provider(name)
-        if cls.location_key is None:
-            raise ValidationError(f"{name} takes no NAME:VALUE location; use -o KEY=VALUE")
-        config[cls.location_key] = value
-    emu: bool | dict[str, Any] = ({"seed": seed} if seed else True) if emulator else False
-    return connect_async(name, emulator=emu, concurrency=concurrency, **config)
-
-
 @cli.command()
 @click.argument("source", required=False)
 @click.argument("target", required=False)
@@ -996,8 +990,12 @@ def migrate(
         raise ValidationError("name the SOURCE and TARGET providers, e.g. attio kizen")
     if source_seed and not source_emulator:
         raise ValidationError("--source-seed needs --source-emulator")
-    src = _endpoint(source, source_options, source_emulator, source_seed, source_token_file)
-    dst = _endpoint(target, target_options, target_emulator, None, target_token_file, concurrency)
+    src = Endpoint(source_options, source_emulator, source_seed, source_token_file).open_async(
+        source
+    )
+    dst = Endpoint(target_options, target_emulator, None, target_token_file).open_async(
+        target, concurrency
+    )
 
     async def run_init() -> str:
         async with src, dst:

@@ -14,7 +14,7 @@ __all__ = ["register"]
 
 def register(cli: click.Group) -> None:
     """Add ``sync`` to ``cli`` (its helpers come from crmbridge.cli, which registers this)."""
-    from ..cli import _endpoint, _log_to_stderr, err, handle_errors
+    from ..cli import Endpoint, _log_to_stderr, err, handle_errors
     from ..errors import ValidationError
     from ..webhooks.cli import _secret
 
@@ -137,8 +137,8 @@ def register(cli: click.Group) -> None:
         if source_seed and not source_emulator:
             raise ValidationError("--source-seed needs --source-emulator")
         plan = load_mapping(mapping)
-        src = _endpoint(source, source_options, source_emulator, source_seed)
-        dst = _endpoint(target, target_options, target_emulator, None)
+        src = Endpoint(source_options, source_emulator, source_seed).open_async(source)
+        dst = Endpoint(target_options, target_emulator, None).open_async(target)
 
         def show(n: int, report: Any) -> None:
             totals = report.totals()
