@@ -243,6 +243,84 @@ def provider_options(fn: F) -> F:
     return cast(F, command)
 
 
+@attrs.frozen
+class Ends:
+    """Where a command that copies SOURCE to TARGET (``migrate``, ``sync``) connects."""
+
+    source: Endpoint
+    target: Endpoint
+
+    def open_async(
+        self, source: str, target: str, concurrency: int | None = None
+    ) -> tuple[AsyncBridge, AsyncBridge]:
+        """The two AsyncBridges (``source``/``target``: ``attio`` or ``NAME:VALUE``)."""
+        if self.source.token_file == "-" and self.target.token_file == "-":
+            raise ValidationError(
+                "only one of --source-token-file and --target-token-file can be -"
+            )
+        if self.source.seed and not self.source.emulator:
+            raise ValidationError("--source-seed needs --source-emulator")
+        return self.source.open_async(source), self.target.open_async(target, concurrency)
+
+
+#: The flags whose values are provider options (``_shown_command`` elides their secrets).
+_SOURCE_OPTION, _TARGET_OPTION = ("-s", "--source-option"), ("-t", "--target-option")
+
+
+def source_target_options(*, token_files: bool = True) -> Callable[[F], F]:
+    """The options every SOURCE-to-TARGET command shares, handed to it as one ``ends``: what
+    :func:`provider_options` is for one CRM, for both ends (``--source-*``/``--target-*``)."""
+
+    def decorate(fn: F) -> F:
+        @functools.wraps(fn)
+        def wrapper(
+            *args: Any,
+            source_options: tuple[str, ...],
+            target_options: tuple[str, ...],
+            source_emulator: bool,
+            target_emulator: bool,
+            source_seed: str | None,
+            source_token_file: str | None = None,
+            target_token_file: str | None = None,
+            **kwargs: Any,
+        ) -> Any:
+            ends = Ends(
+                Endpoint(source_options, source_emulator, source_seed, source_token_file),
+                Endpoint(target_options, target_emulator, None, target_token_file),
+            )
+            return fn(*args, ends=ends, **kwargs)
+
+        shared = [
+            click.option(*_SOURCE_OPTION, "source_options", multiple=True, metavar="KEY=VALUE",
+                         help="Source provider option."),
+            click.option(*_TARGET_OPTION, "target_options", multiple=True, metavar="KEY=VALUE",
+                         help="Target provider option."),
+        ]  # fmt: skip
+        if token_files:
+            shared += [
+                click.option("--source-token-file", default=None, metavar="PATH",
+                             help="Read the source's credentials from PATH ('-': stdin): the "
+                             "token, or KEY=VALUE lines."),
+                click.option("--target-token-file", default=None, metavar="PATH",
+                             help="Read the target's credentials from PATH ('-': stdin): the "
+                             "token, or KEY=VALUE lines."),
+            ]  # fmt: skip
+        shared += [
+            click.option("--source-emulator", is_flag=True,
+                         help="Use the source's in-process emulator."),
+            click.option("--target-emulator", is_flag=True,
+                         help="Use the target's in-process emulator."),
+            click.option("--source-seed", default=None,
+                         help="With --source-emulator: seed data set."),
+        ]  # fmt: skip
+        command: Any = wrapper
+        for option in reversed(shared):  # click lists the last one applied first
+            command = option(command)
+        return cast(F, command)
+
+    return decorate
+
+
 def _json_arg(text: str, what: str) -> Any:
     if text == "-":
         text = sys.stdin.read()
@@ -895,37 +973,7 @@ def emulate(
     default=None,
     help="Writes in flight (default: from the target's rate limit).",
 )
-@click.option(
-    "-s",
-    "--source-option",
-    "source_options",
-    multiple=True,
-    metavar="KEY=VALUE",
-    help="Source provider option.",
-)
-@click.option(
-    "-t",
-    "--target-option",
-    "target_options",
-    multiple=True,
-    metavar="KEY=VALUE",
-    help="Target provider option.",
-)
-@click.option(
-    "--source-token-file",
-    default=None,
-    metavar="PATH",
-    help="Read the source's credentials from PATH ('-': stdin): the token, or KEY=VALUE lines.",
-)
-@click.option(
-    "--target-token-file",
-    default=None,
-    metavar="PATH",
-    help="Read the target's credentials from PATH ('-': stdin): the token, or KEY=VALUE lines.",
-)
-@click.option("--source-emulator", is_flag=True, help="Use the source's in-process emulator.")
-@click.option("--target-emulator", is_flag=True, help="Use the target's in-process emulator.")
-@click.option("--source-seed", default=None, help="With --source-emulator: seed data set.")
+@source_target_options()
 @handle_errors
 def migrate(
     source: str | None,
@@ -952,13 +1000,7 @@ def migrate(
     log_level: str,
     create_options: bool,
     concurrency: int | None,
-    source_options: tuple[str, ...],
-    target_options: tuple[str, ...],
-    source_token_file: str | None,
-    target_token_file: str | None,
-    source_emulator: bool,
-    target_emulator: bool,
-    source_seed: str | None,
+    ends: Ends,
 ) -> None:
     """Copy records from SOURCE to TARGET as a mapping file says: idempotent, resumable.
 
@@ -981,21 +1023,12 @@ def migrate(
     _log_to_stderr(log_level)
     if not state.strip():
         raise ValidationError("--state needs a file name (an empty one would keep no state)")
-    if source_token_file == "-" and target_token_file == "-":
-        raise ValidationError("only one of --source-token-file and --target-token-file can be -")
     if list_runs:
         _print_runs(state)
         return
     if source is None or target is None:
         raise ValidationError("name the SOURCE and TARGET providers, e.g. attio kizen")
-    if source_seed and not source_emulator:
-        raise ValidationError("--source-seed needs --source-emulator")
-    src = Endpoint(source_options, source_emulator, source_seed, source_token_file).open_async(
-        source
-    )
-    dst = Endpoint(target_options, target_emulator, None, target_token_file).open_async(
-        target, concurrency
-    )
+    src, dst = ends.open_async(source, target, concurrency)
 
     async def run_init() -> str:
         async with src, dst:
@@ -1147,7 +1180,7 @@ def _shown_command() -> str:
     return "crmbridge " + shlex.join(shown)
 
 
-_OPTION_FLAGS = ("-s", "--source-option", "-t", "--target-option")
+_OPTION_FLAGS = _SOURCE_OPTION + _TARGET_OPTION
 
 
 def _print_runs(state: str) -> None:

@@ -245,6 +245,20 @@ def test_migrate_checks_the_mapping_against_the_command(tmp_path: Path) -> None:
     assert (code, "--source-seed needs --source-emulator" in err) == (2, True)
 
 
+def test_migrate_and_sync_check_their_ends_alike(tmp_path: Path) -> None:
+    """The --source-*/--target-* flags are one declaration (crmbridge.cli.source_target_options):
+    both commands refuse the same mistakes, before any request."""
+    mapping = "docs/examples/attio-to-kizen.toml"
+    for command in ("migrate", "sync"):
+        code, _, err = run(command, "attio", "kizen", "--source-seed", "demo", "--map", mapping,
+                           "--state", str(tmp_path / "s.db"))  # fmt: skip
+        assert (code, "--source-seed needs --source-emulator" in err) == (2, True), command
+    code, _, err = run("migrate", "attio", "kizen", "--map", mapping, "--source-token-file", "-",
+                       "--target-token-file", "-", input="token=x\n")  # fmt: skip
+    assert code == 2
+    assert "only one of --source-token-file and --target-token-file can be -" in err
+
+
 def test_every_mistake_of_a_mapping_file_at_once(tmp_path: Path) -> None:
     mapping = tmp_path / "m.toml"
     mapping.write_text(

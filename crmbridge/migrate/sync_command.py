@@ -14,8 +14,7 @@ __all__ = ["register"]
 
 def register(cli: click.Group) -> None:
     """Add ``sync`` to ``cli`` (its helpers come from crmbridge.cli, which registers this)."""
-    from ..cli import Endpoint, _log_to_stderr, err, handle_errors
-    from ..errors import ValidationError
+    from ..cli import Ends, _log_to_stderr, err, handle_errors, source_target_options
     from ..webhooks.cli import _secret
 
     @cli.command()
@@ -68,25 +67,7 @@ def register(cli: click.Group) -> None:
         default="warning",
         show_default=True,
     )
-    @click.option(
-        "-s",
-        "--source-option",
-        "source_options",
-        multiple=True,
-        metavar="KEY=VALUE",
-        help="Source provider option.",
-    )
-    @click.option(
-        "-t",
-        "--target-option",
-        "target_options",
-        multiple=True,
-        metavar="KEY=VALUE",
-        help="Target provider option.",
-    )
-    @click.option("--source-emulator", is_flag=True, help="Use the source's in-process emulator.")
-    @click.option("--target-emulator", is_flag=True, help="Use the target's in-process emulator.")
-    @click.option("--source-seed", default=None, help="With --source-emulator: seed data set.")
+    @source_target_options(token_files=False)
     @click.option(
         "--webhook-port",
         type=click.IntRange(0, 65535),
@@ -111,11 +92,7 @@ def register(cli: click.Group) -> None:
         deletes: str,
         failures: str,
         log_level: str,
-        source_options: tuple[str, ...],
-        target_options: tuple[str, ...],
-        source_emulator: bool,
-        target_emulator: bool,
-        source_seed: str | None,
+        ends: Ends,
         webhook_port: int | None,
         webhook_secret_file: str | None,
     ) -> None:  # fmt: skip
@@ -134,11 +111,8 @@ def register(cli: click.Group) -> None:
         from .sync import sync_async
 
         _log_to_stderr(log_level)
-        if source_seed and not source_emulator:
-            raise ValidationError("--source-seed needs --source-emulator")
+        src, dst = ends.open_async(source, target)
         plan = load_mapping(mapping)
-        src = Endpoint(source_options, source_emulator, source_seed).open_async(source)
-        dst = Endpoint(target_options, target_emulator, None).open_async(target)
 
         def show(n: int, report: Any) -> None:
             totals = report.totals()
