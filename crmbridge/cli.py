@@ -33,6 +33,8 @@ from . import plugins
 from .bridge import AsyncBridge, Bridge, connect, connect_async
 from .errors import ConfigError, CRMError, Unsupported, ValidationError
 from .filters import from_dict as filter_from_dict
+from .migrate.engine import DELETES
+from .migrate.failures import DEFAULT_FAILURES
 from .model import structure_value, to_dict
 from .upsert import DEFAULT_ON_ARCHIVED, ON_ARCHIVED
 
@@ -319,6 +321,25 @@ def source_target_options(*, token_files: bool = True) -> Callable[[F], F]:
         return cast(F, command)
 
     return decorate
+
+
+#: The options of the commands that run the migration engine (``migrate``, ``sync``): declared
+#: once, each command wording its own help (a run, or a cycle). The choices and defaults are the
+#: engine's (crmbridge/migrate/engine.py DELETES, crmbridge/migrate/failures.py DEFAULT_FAILURES).
+_ENGINE_OPTIONS: dict[str, dict[str, Any]] = {
+    "--state": {"default": "crmbridge-state.db", "type": click.Path(dir_okay=False)},
+    "--failures": {"default": DEFAULT_FAILURES, "type": click.Path(dir_okay=False)},
+    "--deletes": {"type": click.Choice(DELETES), "default": "report"},
+    "--log-level": {
+        "type": click.Choice(["debug", "info", "warning", "error"]),
+        "default": "warning",
+    },
+}
+
+
+def engine_option(name: str, help: str | None = None) -> Callable[[F], F]:
+    """``name`` (a key of ``_ENGINE_OPTIONS``) as a click option with this ``help``."""
+    return click.option(name, show_default=True, help=help, **_ENGINE_OPTIONS[name])
 
 
 def _json_arg(text: str, what: str) -> Any:
@@ -892,11 +913,8 @@ def emulate(
     help="With --init: where to write it (default: stdout).",
 )
 @click.option("--force", is_flag=True, help="With --init --output: overwrite an existing file.")
-@click.option(
+@engine_option(
     "--state",
-    default="crmbridge-state.db",
-    show_default=True,
-    type=click.Path(dir_okay=False),
     help="The state file (SQLite): id map, hashes, checkpoints, pending failures, runs, lease.",
 )
 @click.option("--resume", is_flag=True, help="Continue an interrupted run from its checkpoint.")
@@ -918,24 +936,15 @@ def emulate(
 @click.option(
     "--limit", type=click.IntRange(min=1), default=None, help="At most N records per object."
 )
-@click.option(
-    "--failures",
-    default="crmbridge-failures-{run}.jsonl",
-    show_default=True,
-    type=click.Path(dir_okay=False),
-    help="Failed records of this run (JSON lines); {run} is the run's id.",
-)
+@engine_option("--failures", help="Failed records of this run (JSON lines); {run} is the run's id.")
 @click.option(
     "--report-json",
     type=click.Path(dir_okay=False),
     default=None,
     help="Also write the report as JSON to this file.",
 )
-@click.option(
+@engine_option(
     "--deletes",
-    type=click.Choice(["report", "archive", "delete"]),
-    default="report",
-    show_default=True,
     help="Source records gone since they were migrated: report them, or archive/delete their "
     "target records.",
 )
@@ -959,11 +968,8 @@ def emulate(
     show_default=True,
     help="Seconds a run's lease lasts unless renewed (a run killed elsewhere blocks this long).",
 )
-@click.option(
+@engine_option(
     "--log-level",
-    type=click.Choice(["debug", "info", "warning", "error"]),
-    default="warning",
-    show_default=True,
     help="Engine events (logger crmbridge.migrate) on stderr from this level.",
 )
 @click.option("--create-options", is_flag=True, help="Create option labels the target lacks.")

@@ -14,7 +14,14 @@ __all__ = ["register"]
 
 def register(cli: click.Group) -> None:
     """Add ``sync`` to ``cli`` (its helpers come from crmbridge.cli, which registers this)."""
-    from ..cli import Ends, _log_to_stderr, err, handle_errors, source_target_options
+    from ..cli import (
+        Ends,
+        _log_to_stderr,
+        engine_option,
+        err,
+        handle_errors,
+        source_target_options,
+    )
     from ..webhooks.cli import _secret
 
     @cli.command()
@@ -27,13 +34,7 @@ def register(cli: click.Group) -> None:
         type=click.Path(dir_okay=False, exists=True),
         help="The mapping file (TOML).",
     )
-    @click.option(
-        "--state",
-        default="crmbridge-state.db",
-        show_default=True,
-        type=click.Path(dir_okay=False),
-        help="The state file (SQLite).",
-    )
+    @engine_option("--state", help="The state file (SQLite).")
     @click.option(
         "--interval",
         type=click.FloatRange(min=0),
@@ -47,26 +48,12 @@ def register(cli: click.Group) -> None:
         default=None,
         help="Stop after N cycles (default: until Ctrl-C).",
     )
-    @click.option(
+    @engine_option(
         "--deletes",
-        type=click.Choice(["report", "archive", "delete"]),
-        default="report",
-        show_default=True,
         help="Source records deleted: report them, or archive/delete their target records.",
     )
-    @click.option(
-        "--failures",
-        default="crmbridge-failures-{run}.jsonl",
-        show_default=True,
-        type=click.Path(dir_okay=False),
-        help="Failed records of each cycle.",
-    )
-    @click.option(
-        "--log-level",
-        type=click.Choice(["debug", "info", "warning", "error"]),
-        default="warning",
-        show_default=True,
-    )
+    @engine_option("--failures", help="Failed records of each cycle.")
+    @engine_option("--log-level")
     @source_target_options(token_files=False)
     @click.option(
         "--webhook-port",
