@@ -55,10 +55,10 @@ from ..upsert import DEFAULT_ON_ARCHIVED
 from .failures import FailuresFile
 from .fingerprint import changed_fields, field_digests, mapping_digest
 from .mapping import MappingFile
-from .plan import ObjectPlan, build_plans, content_hash
+from .plan import ObjectPlan, content_hash
+from .prepare import prepare_plans
 from .report import ObjectReport, Report
 from .state import Change, StateStore
-from .users import resolve_users
 
 __all__ = ["DELETES", "ON_TARGET_CHANGED", "MigrationEngine", "TargetChanged"]
 
@@ -181,24 +181,16 @@ class MigrationEngine:
 
     async def plans(self) -> list[ObjectPlan]:
         """Fetch both schemas and check the mapping: every problem, before any write."""
-        sources: dict[str, ObjectSchema] = {}
-        targets: dict[str, ObjectSchema] = {}
-        for om in self.mapping.objects:
-            sources[om.source] = await self.source.schema(om.source)
-            targets[om.target] = await self.target.schema(om.target)
-        plans, missing = build_plans(
+        prepared = await prepare_plans(
+            self.source,
+            self.target,
             self.mapping,
-            sources,
-            targets,
-            default_match=self.target.provider.match_key,
             create_options=self.create_options,
             can_create_options=self.target.capabilities.create_options,
-            upsert_match=self.target.capabilities.upsert_match,
         )
-        plans = await resolve_users(self.source, self.target, self.mapping, plans)
-        if missing:
-            await self._create_options(missing, targets)
-        return plans
+        if prepared.missing_options:
+            await self._create_options(prepared.missing_options, prepared.targets)
+        return prepared.plans
 
     async def _create_options(
         self, missing: Mapping[tuple[str, str], list[str]], targets: Mapping[str, ObjectSchema]

@@ -23,11 +23,10 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from ..model import File, Location, Money, Option, PersonName, Record, Ref, RefBy, User, to_dict
-from ..provider import ObjectSchema
 from .mapping import MappingFile, load_mapping
-from .plan import ObjectPlan, build_plans
+from .plan import ObjectPlan
+from .prepare import prepare_plans
 from .state import StateStore, open_state
-from .users import resolve_users
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -149,26 +148,6 @@ def _same(expected: Any, actual: Any) -> bool:
     return False
 
 
-async def _plans(
-    source: AsyncBridge, target: AsyncBridge, mapping: MappingFile
-) -> list[ObjectPlan]:
-    sources: dict[str, ObjectSchema] = {}
-    targets: dict[str, ObjectSchema] = {}
-    for om in mapping.objects:
-        sources[om.source] = await source.schema(om.source)
-        targets[om.target] = await target.schema(om.target)
-    plans, _ = build_plans(
-        mapping,
-        sources,
-        targets,
-        default_match=target.provider.match_key,
-        create_options=True,  # a missing label shows as a difference, not a refusal
-        can_create_options=True,
-        upsert_match=target.capabilities.upsert_match,
-    )
-    return await resolve_users(source, target, mapping, plans)
-
-
 async def _records(bridge: AsyncBridge, obj: str) -> dict[str, Record]:
     out: dict[str, Record] = {}
     async for page in bridge.pages(obj, page_size=bridge.capabilities.max_page_size):
@@ -205,7 +184,11 @@ async def verify_async(
     store = open_state(state)
     try:
         report = VerifyReport()
-        for plan in await _plans(source, target, plan_file):
+        # A missing option label shows as a difference, not a refusal.
+        prepared = await prepare_plans(
+            source, target, plan_file, create_options=True, can_create_options=True
+        )
+        for plan in prepared.plans:
             targets = await _records(target, plan.map.target)
             checked = 0
             async for page in source.pages(
