@@ -26,6 +26,7 @@ from ..errors import Unsupported, ValidationError
 from ..model import FieldSpec, FieldType, User
 from ..provider import ObjectSchema
 from .plan import _CONVERT
+from .users import by_email
 
 if TYPE_CHECKING:
     from ..bridge import AsyncBridge
@@ -123,8 +124,7 @@ def _users(doc: TOMLDocument, users: tuple[Sequence[User], Sequence[User]], targ
     one target user of the same name, else left to a ``fallback`` (the target's first user, as
     its API answers them; check it). Users with the same e-mail on both sides pair themselves."""
     sources, targets = users
-    emails = {u.email.casefold() for u in targets if u.email}
-    left = [u for u in sources if not (u.email and u.email.casefold() in emails)]
+    left = [u for u, same in by_email(sources, targets) if same is None]
     if not left or not targets:
         return
     table = tomlkit.table()

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from .mapping import MappingFile
     from .plan import FieldPlan, ObjectPlan
 
-__all__ = ["UserPairs", "UsersTable", "pair_users", "resolve_users"]
+__all__ = ["UserPairs", "UsersTable", "by_email", "pair_users", "resolve_users"]
 
 
 @attrs.frozen
@@ -85,6 +85,13 @@ def _target_form(user: User) -> User:
     return User(id=user.id, email=user.email, name=user.name, kind=user.kind)
 
 
+def by_email(sources: Iterable[User], targets: Iterable[User]) -> list[tuple[User, User | None]]:
+    """The automatic pairing rule: each source user with the target user of the same e-mail
+    address (case-insensitive), or ``None``."""
+    same = {u.email.casefold(): u for u in targets if u.email}
+    return [(u, same.get(u.email.casefold()) if u.email else None) for u in sources]
+
+
 def pair_users(
     sources: Sequence[User], targets: Sequence[User], table: UsersTable | None = None
 ) -> UserPairs:
@@ -119,23 +126,19 @@ def pair_users(
             )
         if src is not None and dst is not None:
             explicit[src.id or src.email or src_key] = dst
-    target_by_email = {u.email.casefold(): u for u in targets if u.email}
-    by_id: dict[str, User] = {}
-    by_email: dict[str, User] = {}
+    ids: dict[str, User] = {}
+    emails: dict[str, User] = {}
     unpaired: list[User] = []
-    for user in sources:
-        key = user.id or user.email or ""
-        dst = explicit.get(key)
-        if dst is None and user.email:
-            dst = target_by_email.get(user.email.casefold())
+    for user, same in by_email(sources, targets):
+        dst = explicit.get(user.id or user.email or "") or same
         if dst is None:
             if fallback is None:
                 unpaired.append(user)
             continue
         if user.id:
-            by_id[user.id] = _target_form(dst)
+            ids[user.id] = _target_form(dst)
         if user.email:
-            by_email[user.email.casefold()] = _target_form(dst)
+            emails[user.email.casefold()] = _target_form(dst)
     if unpaired:
         names = ", ".join(_label(u) for u in unpaired)
         problems.append(
@@ -154,7 +157,7 @@ def pair_users(
             field_errors=problems,
             code="bad_mapping",
         )
-    return UserPairs(by_id, by_email, _target_form(fallback) if fallback else None)
+    return UserPairs(ids, emails, _target_form(fallback) if fallback else None)
 
 
 def _crosses_users(fp: FieldPlan) -> bool:

@@ -12,7 +12,7 @@ from crmbridge_kizen.emulator.seeds import STANDARD_EMPLOYEES
 import crmbridge as cb
 from crmbridge.emulation import Emulator
 from crmbridge.migrate import Report, migrate, parse_mapping
-from crmbridge.migrate.users import UsersTable, pair_users
+from crmbridge.migrate.users import UsersTable, by_email, pair_users
 from crmbridge.plugins import get_provider
 
 SOURCE = [
@@ -27,6 +27,11 @@ def test_users_pair_by_email_whatever_the_case() -> None:
     assert pairs.target_of(cb.User("m1")) == TARGET[0]
     assert pairs.target_of(cb.User(email="grace@example.com")) == TARGET[0]
     assert pairs.target_of(None) is None
+
+
+def test_the_email_rule_is_one_function_the_init_table_uses_too() -> None:
+    assert by_email(SOURCE, TARGET) == [(SOURCE[0], TARGET[0]), (SOURCE[1], None)]
+    assert by_email([cb.User("m3")], TARGET) == [(cb.User("m3"), None)]  # no e-mail: no pair
 
 
 def test_unpaired_users_are_listed_and_pairs_or_a_fallback_settle_them() -> None:
