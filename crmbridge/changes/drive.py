@@ -147,6 +147,20 @@ class _FeedBase:
         self._cursor = pos.to_json()
         self._steps = feed.run(_Context(self._bridge, schema, self._store, self._page_size), pos)
 
+    def _advance(self, answer: Any) -> Change | ReadPage | ReadOne | None:
+        """Hand ``answer`` (to the last read; ``None`` to start) to the feed: the next change
+        (its cursor kept), the next read, or ``None`` once the pass is over. The sans-IO part both
+        drivers share; they differ only in how they do the reads."""
+        try:
+            step: ReadPage | ReadOne | Emit = self._steps.send(answer)
+        except StopIteration as stop:
+            self._finish(stop.value)
+            return None
+        if isinstance(step, Emit):
+            self._cursor = step.change.cursor
+            return step.change
+        return step
+
     def _finish(self, pos: Position) -> None:
         self._cursor = pos.to_json()
         self._done = True
@@ -173,18 +187,12 @@ class ChangeFeed(_FeedBase, Iterator[Change]):
             raise StopIteration
         if self._steps is None:
             self._begin(self._bridge.schema(self._object))
-        assert self._schema is not None
-        answer: Any = None
-        while True:
-            try:
-                step = self._steps.send(answer)
-            except StopIteration as stop:
-                self._finish(stop.value)
-                raise StopIteration from None
-            if isinstance(step, Emit):
-                self._cursor = step.change.cursor
-                return step.change
-            answer = self._read(step)
+        step = self._advance(None)
+        while isinstance(step, ReadPage | ReadOne):
+            step = self._advance(self._read(step))
+        if step is None:
+            raise StopIteration
+        return step
 
     def _read(self, step: ReadPage | ReadOne) -> Any:
         bridge, schema = self._bridge, self._schema
@@ -210,17 +218,12 @@ class AsyncChangeFeed(_FeedBase, AsyncIterator[Change]):
             raise StopAsyncIteration
         if self._steps is None:
             self._begin(await self._bridge.schema(self._object))
-        answer: Any = None
-        while True:
-            try:
-                step = self._steps.send(answer)
-            except StopIteration as stop:
-                self._finish(stop.value)
-                raise StopAsyncIteration from None
-            if isinstance(step, Emit):
-                self._cursor = step.change.cursor
-                return step.change
-            answer = await self._read(step)
+        step = self._advance(None)
+        while isinstance(step, ReadPage | ReadOne):
+            step = self._advance(await self._read(step))
+        if step is None:
+            raise StopAsyncIteration
+        return step
 
     async def _read(self, step: ReadPage | ReadOne) -> Any:
         bridge, schema = self._bridge, self._schema
