@@ -14,6 +14,7 @@ The first delta run has no cursor: every source record arrives as created, like 
 from __future__ import annotations
 
 import json
+import weakref
 from typing import TYPE_CHECKING, Any
 
 from ..changes import FeedStore, SQLiteFeedStore
@@ -26,17 +27,18 @@ if TYPE_CHECKING:
 
 __all__ = ["copy_changes", "feed_store"]
 
-_STORES: dict[int, FeedStore] = {}
+#: Each state's feed store, for as long as the state lives (keyed by the object, not its id():
+#: a state dropped between sync cycles must not hand its store to the next one).
+_STORES: weakref.WeakKeyDictionary[StateStore, FeedStore] = weakref.WeakKeyDictionary()
 
 
 def feed_store(state: StateStore) -> FeedStore:
     """The feed store beside ``state``: the same SQLite file (``:memory:`` for a throwaway
     state, or a state store of another kind: changes are then only tracked in this process)."""
-    found = _STORES.get(id(state))
+    found = _STORES.get(state)
     if found is None:
         path = getattr(state, "path", None)
-        found = SQLiteFeedStore(path if isinstance(path, str) else ":memory:")
-        _STORES[id(state)] = found
+        found = _STORES[state] = SQLiteFeedStore(path if isinstance(path, str) else ":memory:")
     return found
 
 

@@ -10,9 +10,11 @@ from typing import Any
 import pytest
 
 import crmbridge as cb
+from crmbridge.changes import SQLiteFeedStore
 from crmbridge.demo import bundled_mapping
 from crmbridge.emulation import Emulator
-from crmbridge.migrate import migrate
+from crmbridge.migrate import migrate, open_state
+from crmbridge.migrate.delta import feed_store
 from crmbridge.migrate.report import Report
 from crmbridge.plugins import get_provider
 
@@ -70,3 +72,17 @@ def test_delta_takes_no_limit(tmp_path: Path) -> None:
     target = get_provider("kizen").create_emulator()
     with pytest.raises(cb.ConfigError, match="--delta"):
         _run(source, target, tmp_path, [], limit=5)
+
+
+def test_each_state_gets_the_feed_store_beside_it_even_after_another_state_is_gone(
+    tmp_path: Path,
+) -> None:
+    """A state closed and dropped leaves its feed store behind with it: a later state (which
+    the interpreter may place where the dropped one was) gets the store on its own file."""
+    for i in range(20):
+        state = open_state(tmp_path / f"s{i}.db")
+        store = feed_store(state)
+        assert isinstance(store, SQLiteFeedStore)
+        assert store.path == str(tmp_path / f"s{i}.db")
+        state.close()
+        del state
