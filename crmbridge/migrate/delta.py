@@ -1,7 +1,7 @@
 """Delta migrations (``crmbridge migrate --delta``, ``crmbridge sync``): read only what changed in
 each source object since the last run, through :meth:`crmbridge.AsyncBridge.changes` (issue 20).
 
-Per source object the state keeps the feed's cursor (meta ``feed_cursor:<object>``); the feed's
+Per source object the state keeps the feed's cursor (:meth:`StateStore.cursor`); the feed's
 rows live in the same SQLite file (their own tables, :class:`crmbridge.changes.SQLiteFeedStore`).
 Created and updated records go through the engine's own copy (mapping, hashes, conflict rules), so a
 record whose mapped values did not change is a ``noop``; deleted ones go through the run's
@@ -13,9 +13,8 @@ The first delta run has no cursor: every source record arrives as created, like 
 
 from __future__ import annotations
 
-import json
 import weakref
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..changes import FeedStore, SQLiteFeedStore
 
@@ -42,10 +41,6 @@ def feed_store(state: StateStore) -> FeedStore:
     return found
 
 
-def _key(obj: str) -> str:
-    return f"feed_cursor:{obj}"
-
-
 async def copy_changes(engine: MigrationEngine, plan: ObjectPlan, report: ObjectReport) -> None:
     """Copy one source object's changes since the last delta run."""
     from .deletes import propagate_deletes
@@ -54,9 +49,7 @@ async def copy_changes(engine: MigrationEngine, plan: ObjectPlan, report: Object
     state = engine.state
     # Records that failed in an earlier run are read and copied again first (as a full run does).
     await engine._retry_pending(plan, sorted(state.pending(obj)), report)
-    raw = state.get_meta(_key(obj))
-    cursor: Any = json.loads(raw) if raw else None
-    feed = engine.source.changes(obj, cursor, store=feed_store(state))
+    feed = engine.source.changes(obj, state.cursor(obj), store=feed_store(state))
     gone: set[str] = set()
     async for change in feed:
         if change.kind == "deleted":
@@ -67,4 +60,4 @@ async def copy_changes(engine: MigrationEngine, plan: ObjectPlan, report: Object
         await propagate_deletes(engine, plan, state.source_ids(obj) - gone, report)
     if not engine.dry_run:
         state.flush()
-        state.set_meta(_key(obj), json.dumps(feed.cursor))
+        state.set_cursor(obj, feed.cursor)

@@ -37,6 +37,9 @@ def test_delta_runs_copy_only_what_changed(tmp_path: Path) -> None:
     sent: list[Any] = []
     first = _run(source, target, tmp_path, sent, deletes="archive")
     assert first.failed == 0
+    state = open_state(tmp_path / "s.db")
+    assert state.cursor("people") is not None  # each object's feed cursor, kept in the state
+    state.close()
     with cb.connect("attio", emulator=source) as attio:
         people = list(attio.query("people"))
         assert first.totals()["created"] >= len(people)
