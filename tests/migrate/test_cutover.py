@@ -7,7 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from reliability.support import emulator, mapping_for, seeded_source, snapshot
+from reliability.support import (
+    TARGET_OBJECTS,
+    emulator,
+    mapping_for,
+    seeded_source,
+    snapshot,
+    target_key,
+)
 
 import crmbridge as cb
 from crmbridge.emulation import Emulator
@@ -97,20 +104,8 @@ def test_deletes_are_reported_then_propagated(direction: str, tmp_path: Path) ->
     assert quiet.objects[_people_key(direction)].counts["gone"] == 0
 
 
-TARGET_OBJECTS = {
-    "attio->kizen": ["companies_company", "client_client"],
-    "kizen->attio": ["companies", "people"],
-}
-KEYS = {
-    "companies_company": "name",
-    "client_client": "email",
-    "companies": "domains",
-    "people": "email_addresses",
-}
-
-
 def _snapshot(em: Emulator, direction: str) -> dict[str, list[Any]]:
-    return snapshot(em, TARGET_OBJECTS[direction], lambda r: _key(r.get(KEYS[r.object])))
+    return snapshot(em, TARGET_OBJECTS[direction], target_key)
 
 
 @pytest.mark.parametrize("direction", DIRECTIONS)

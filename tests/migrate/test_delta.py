@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from reliability.support import emulator, seeded_source
 
 import crmbridge as cb
 from crmbridge.changes import SQLiteFeedStore
@@ -32,8 +33,7 @@ def _run(source: Emulator, target: Emulator, tmp_path: Path, sent: list[Any], **
 
 
 def test_delta_runs_copy_only_what_changed(tmp_path: Path) -> None:
-    source = get_provider("attio").create_emulator(seed="demo", demo_size=40, random_seed=5)
-    target = get_provider("kizen").create_emulator()
+    source, target = seeded_source("attio->kizen", 40), emulator("kizen")
     sent: list[Any] = []
     first = _run(source, target, tmp_path, sent, deletes="archive")
     assert first.failed == 0

@@ -7,17 +7,16 @@ import asyncio
 
 import attrs
 import pytest
+from reliability.support import emulator, seeded_source
 
 import crmbridge as cb
 from crmbridge.demo import bundled_mapping
 from crmbridge.migrate import parse_mapping
 from crmbridge.migrate.prepare import prepare_plans
-from crmbridge.plugins import get_provider
 
 
 def _bridges() -> tuple[cb.AsyncBridge, cb.AsyncBridge]:
-    attio = get_provider("attio").create_emulator(seed="demo", demo_size=5, random_seed=2)
-    kizen = get_provider("kizen").create_emulator()
+    attio, kizen = seeded_source("attio->kizen", 5), emulator("kizen")
     return cb.connect_async("attio", emulator=attio), cb.connect_async("kizen", emulator=kizen)
 
 

@@ -7,6 +7,8 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+from reliability.support import emulator, seeded_source
+
 import crmbridge as cb
 from crmbridge.demo import bundled_mapping
 from crmbridge.emulation import Faults
@@ -35,8 +37,7 @@ def _people(attio: cb.Bridge) -> dict[str, tuple[str | None, str | None]]:
 def test_sync_over_http_with_faults_ends_with_the_target_equal_to_the_source(
     tmp_path: Path,
 ) -> None:
-    source = get_provider("attio").create_emulator(seed="demo", demo_size=30, random_seed=9)
-    target = get_provider("kizen").create_emulator()
+    source, target = seeded_source("attio->kizen", 30), emulator("kizen")
     local_src = cb.connect("attio", emulator=source)
     emails = sorted(_people(local_src))
     script = [

@@ -7,19 +7,18 @@ import json
 from pathlib import Path
 
 from click.testing import CliRunner
+from reliability.support import emulator, seeded_source
 
 import crmbridge as cb
 from crmbridge.cli import cli
 from crmbridge.demo import bundled_mapping
 from crmbridge.migrate import migrate, verify
-from crmbridge.plugins import get_provider
 
 
 def test_a_migration_verifies_clean_and_a_changed_or_lost_target_record_shows(
     tmp_path: Path,
 ) -> None:
-    attio = get_provider("attio").create_emulator(seed="demo", demo_size=30, random_seed=2)
-    kizen = get_provider("kizen").create_emulator()
+    attio, kizen = seeded_source("attio->kizen", 30), emulator("kizen")
     source = cb.connect_async("attio", emulator=attio)
     target = cb.connect_async("kizen", emulator=kizen)
     state = tmp_path / "s.db"

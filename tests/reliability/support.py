@@ -14,6 +14,25 @@ from crmbridge.plugins import get_provider
 
 HERE = Path(__file__).parent
 
+#: The target objects each direction's mapping writes, and the field that tells their records
+#: apart (the match key, or a stable one for objects matched by name).
+TARGET_OBJECTS = {
+    "attio->kizen": ["companies_company", "client_client"],
+    "kizen->attio": ["companies", "people"],
+}
+KEYS = {
+    "companies_company": "name",
+    "client_client": "email",
+    "companies": "domains",
+    "people": "email_addresses",
+}
+
+
+def target_key(record: cb.Record) -> Any:
+    """The value a target record is lined up by in :func:`snapshot` (a list's first item)."""
+    value = record.get(KEYS.get(record.object, "name"))
+    return value[0] if isinstance(value, list) and value else value
+
 
 def emulator(name: str, **options: Any) -> Emulator:
     return get_provider(name).create_emulator(**options)

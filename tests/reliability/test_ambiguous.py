@@ -10,16 +10,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from reliability.support import emulator, mapping_for, seeded_source
+from reliability.support import TARGET_OBJECTS, emulator, mapping_for, seeded_source
 
 import crmbridge as cb
 from crmbridge.emulation import Faults
 from crmbridge.migrate import migrate
-
-TARGET_OBJECTS = {
-    "attio->kizen": ["companies_company", "client_client"],
-    "kizen->attio": ["companies", "people"],
-}
 
 FAULTS = {
     "5xx after the write": Faults(server_error_after=0.25),

@@ -14,28 +14,20 @@ from typing import Any
 
 import httpx
 import pytest
-from reliability.support import emulator, mapping_for, seeded_source, snapshot
+from reliability.support import (
+    TARGET_OBJECTS,
+    emulator,
+    mapping_for,
+    seeded_source,
+    snapshot,
+    target_key,
+)
 
 import crmbridge as cb
 from crmbridge.emulation import Faults
 from crmbridge.migrate import migrate
 
 FAULTS = Faults(rate_limit=0.10, server_error=0.05, drop=0.02)
-TARGET_OBJECTS = {
-    "attio->kizen": ["companies_company", "client_client"],
-    "kizen->attio": ["companies", "people"],
-}
-KEYS = {
-    "companies_company": "name",
-    "client_client": "email",
-    "companies": "domains",
-    "people": "email_addresses",
-}
-
-
-def _key(record: cb.Record) -> Any:
-    value = record.get(KEYS.get(record.object, "name"))
-    return value[0] if isinstance(value, list) and value else value
 
 
 def _run(
@@ -70,8 +62,8 @@ def test_migration_under_faults_ends_exactly_right(direction: str, tmp_path: Pat
     # Faults were really injected.
     assert sum(faulty.requests.values()) > sum(clean.requests.values()) * 1.1
     # Exactly the right records, field by field, and no duplicates.
-    expected = snapshot(clean, objects, _key)
-    actual = snapshot(faulty, objects, _key)
+    expected = snapshot(clean, objects, target_key)
+    actual = snapshot(faulty, objects, target_key)
     for obj in objects:
         keys = [k for k, _ in actual[obj]]
         assert len(keys) == len(set(keys)), f"duplicates in {obj}"

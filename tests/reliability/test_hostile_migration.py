@@ -8,22 +8,22 @@ the runs' reports must add up to what the target holds (when every run got to it
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
-from reliability.support import emulator, mapping_for, seeded_source, snapshot
-from reliability.test_faults import KEYS, TARGET_OBJECTS
+from reliability.support import (
+    TARGET_OBJECTS,
+    emulator,
+    mapping_for,
+    seeded_source,
+    snapshot,
+    target_key,
+)
 
 import crmbridge as cb
 from crmbridge.emulation import Faults
 from crmbridge.migrate import migrate
 
 RUNS = 12
-
-
-def _key(record: cb.Record) -> Any:
-    value = record.get(KEYS.get(record.object, "name"))
-    return value[0] if isinstance(value, list) and value else value
 
 
 @pytest.mark.parametrize("direction", ["attio->kizen", "kizen->attio"])
@@ -64,8 +64,8 @@ def test_half_of_all_requests_faulted_ends_exactly_right(direction: str, tmp_pat
     assert reports[-1].ok, reports[-1].table()
     source.faults = target.faults = Faults()
     objects = TARGET_OBJECTS[direction]
-    expected = snapshot(clean_target, objects, _key)
-    actual = snapshot(target, objects, _key)
+    expected = snapshot(clean_target, objects, target_key)
+    actual = snapshot(target, objects, target_key)
     for obj in objects:
         keys = [k for k, _ in actual[obj]]
         assert len(keys) == len(set(keys)), f"duplicates in {obj}"

@@ -19,10 +19,16 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
-from reliability.support import emulator, mapping_for, seeded_source, snapshot
+from reliability.support import (
+    TARGET_OBJECTS,
+    emulator,
+    mapping_for,
+    seeded_source,
+    snapshot,
+    target_key,
+)
 
 import crmbridge as cb
 from crmbridge.emulation import Faults
@@ -31,25 +37,10 @@ from crmbridge.migrate import migrate
 SIZE = 2000
 KILLS = 5
 PEOPLE = {"attio->kizen": "client_client", "kizen->attio": "people"}
-TARGET_OBJECTS = {
-    "attio->kizen": ["companies_company", "client_client"],
-    "kizen->attio": ["companies", "people"],
-}
-KEYS = {
-    "companies_company": "name",
-    "client_client": "email",
-    "companies": "domains",
-    "people": "email_addresses",
-}
 MAPPINGS = {
     "attio->kizen": Path(__file__).parents[2] / "docs" / "examples" / "attio-to-kizen.toml",
     "kizen->attio": Path(__file__).parent / "kizen-to-attio.toml",
 }
-
-
-def _key(record: cb.Record) -> Any:
-    value = record.get(KEYS[record.object])
-    return value[0] if isinstance(value, list) and value else value
 
 
 @pytest.mark.slow
@@ -132,7 +123,10 @@ def test_killed_five_times_under_half_faults_ends_exactly_right(
     )
     assert clean.ok
     objects = TARGET_OBJECTS[direction]
-    expected, actual = snapshot(reference, objects, _key), snapshot(target, objects, _key)
+    expected, actual = (
+        snapshot(reference, objects, target_key),
+        snapshot(target, objects, target_key),
+    )
     for obj in objects:
         keys = [k for k, _ in actual[obj]]
         assert len(keys) == len(set(keys)), f"duplicates in {obj}"
