@@ -105,7 +105,10 @@ def _problem(value: Any, depth: int) -> str | None:
                     continue
                 named = _NAMES.get(type(value).__name__)
                 if named is not None and f.name == "label" and not isinstance(v, str):
-                    return f"unknown {named} {_summary(v)}: its label must be a string"
+                    return (
+                        f"unknown {named} {_summary(v)}: {type(value).__name__}.label must be a"
+                        f" string, got {type(v).__name__}"
+                    )
                 if isinstance(v, int | float | Decimal) and not isinstance(v, bool):
                     # A number where text goes (Location(latitude=51.5)): a provider may take
                     # it (Attio writes coordinates as strings); it must be a finite one.
