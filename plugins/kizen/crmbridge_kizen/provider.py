@@ -22,6 +22,7 @@ import httpx
 from crmbridge import (
     Conflict,
     CRMError,
+    F,
     FieldError,
     FieldSpec,
     FieldType,
@@ -29,6 +30,7 @@ from crmbridge import (
     Option,
     ProviderError,
     Record,
+    RefBy,
     Unsupported,
     UpsertResult,
     User,
@@ -54,7 +56,7 @@ from crmbridge.plugin import (
     response_body,
 )
 
-from . import codec, filters, tags
+from . import codec, filters, refs, tags
 from .options import find_option, is_stage
 from .types import CONTACTS
 
@@ -138,6 +140,12 @@ class KizenProvider(Provider):
         self._remembered: Mapping[str, FieldSpec] | None = None
         #: (field id, casefolded label) → tag: dynamic tags found so far (ids never change).
         self._tags: dict[tuple[str, str], Option] = {}
+        #: Employees' e-mail (case-folded) → id, from ``GET /api/team`` (:meth:`_resolve`).
+        self._employees: dict[str, str] | None = None
+        #: References by value already looked up → the ids found (:mod:`crmbridge_kizen.refs`).
+        self._found: dict[refs.RefKey, list[str]] = {}
+        #: Schemas of referenced objects, by slug, for looking records up by a value.
+        self._referenced: dict[str, ObjectSchema] = {}
 
     # --- configuration ---------------------------------------------------------------------
 
@@ -339,7 +347,7 @@ class KizenProvider(Provider):
         """Before a write: tag labels resolved to ids, and the stage taken out of the values (it is
         moved, not written: ``(schema, values without the stage, stage id or None)``)."""
         schema = yield from self._with_tags(schema, tags.labels_in_values(schema, values))
-        rest = dict(values)
+        rest = yield from self._resolve(schema, values)
         stage_id = None
         for slug in [s for s in rest if (spec := schema.fields.get(s)) and is_stage(spec)]:
             spec, given = schema.fields[slug], rest.pop(slug)
@@ -353,6 +361,46 @@ class KizenProvider(Provider):
                 )  # fmt: skip
             stage_id = found.id
         return schema, rest, stage_id
+
+    def _resolve(self, schema: ObjectSchema, values: Mapping[str, Any]) -> Plan[dict[str, Any]]:
+        """``values`` with team members given by e-mail and references given by a match value
+        (:class:`~crmbridge.RefBy`) as the ids Kizen takes (:mod:`crmbridge_kizen.refs`):
+        employees from ``GET /api/team`` (docs/reference/kizen.md §8), read once per provider
+        and again for an e-mail it does not know; one search per referenced value. Anything
+        that resolves to no id, or to several records, is a :class:`~crmbridge.ValidationError`
+        naming each such value, before any write."""
+        emails = refs.user_emails(schema, values)
+        if emails and (self._employees is None or not emails <= self._employees.keys()):
+            users = yield from self.list_users()
+            self._employees = {u.email.casefold(): u.id for u in users if u.email and u.id}
+        for key, ref in refs.refs_by_value(schema, values).items():
+            if key not in self._found:
+                self._found[key] = yield from self._find_by_value(ref)
+        employees = self._employees or {}
+        problem = refs.missing(schema, values, employees, self._found)
+        if problem is not None:
+            raise problem
+        return refs.substituted(schema, values, employees, self._found)
+
+    def _find_by_value(self, ref: RefBy) -> Plan[list[str]]:
+        """The ids (at most two: one is the answer, two are too many) of ``ref.object``'s
+        records whose ``ref.field`` equals ``ref.value`` (a search, :meth:`query`)."""
+        target = self._referenced.get(ref.object)
+        if target is None:
+            objects = yield from self.list_objects()
+            spec = next((o for o in objects if o.slug == ref.object), None)
+            if spec is None:
+                names = ", ".join(sorted(o.slug for o in objects))
+                raise ValidationError(
+                    f"RefBy names no Kizen object {ref.object!r} (objects: {names})",
+                    provider=self.name,
+                )
+            fields = yield from self.list_fields(spec)
+            target = self._referenced[ref.object] = ObjectSchema(spec, {f.slug: f for f in fields})
+        target.field(ref.field)  # an unknown field: a clear error naming close matches
+        page = yield from self.query(target, Query(where=F(ref.field) == ref.value, page_size=2),
+                                     None)  # fmt: skip
+        return [r.id for r in page.records if r.id]
 
     def _move(self, schema: ObjectSchema, record: Record, stage_id: str | None) -> Plan[Record]:
         """``PATCH /api/records/{object}/{id}/move {"stage_id"}`` when the record is elsewhere,
@@ -520,7 +568,8 @@ class KizenProvider(Provider):
         by label with the tag Kizen reads back (:mod:`crmbridge_kizen.tags`)."""
         schema = yield from self._with_tags(call.schema, tags.labels_in_values(call.schema,
                                                                                call.values))  # fmt: skip
-        return call if schema is call.schema else attrs.evolve(call, schema=schema)
+        values = yield from self._resolve(schema, call.values)
+        return attrs.evolve(call, schema=schema, values=values)
 
     def would_change(self, call: Upsert, record: Record) -> bool:
         """:func:`crmbridge_kizen.codec.would_change`: Kizen's values compared as Kizen holds them."""

@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+from crmbridge_kizen import refs
 from crmbridge_kizen.provider import KizenProvider
 from kizen_support import BASE, CREDS, FakeKizen, body, record_payload
 
@@ -468,10 +469,12 @@ def test_query_fields_reach_kizen_as_field_names(strict: tuple[crmbridge.Bridge,
     assert body["field_names"] == ["email", "first_name"]
 
 
-def test_reference_by_a_field_is_refused_before_sending(
+def test_reference_by_a_field_that_finds_no_record_is_refused_before_any_write(
     strict: tuple[crmbridge.Bridge, Any],
 ) -> None:
-    """Kizen takes relationship values by record id only: a ``RefBy`` is a clear error, no request."""
+    """Kizen takes relationship values by record id only: a ``RefBy`` is looked up first (one
+    search), and one that finds no record — or several — is a clear error naming the field and
+    the value, with no write sent."""
     crm, _ = strict
     crm.schema("client_client")
     sent: list[Any] = []
@@ -479,5 +482,52 @@ def test_reference_by_a_field_is_refused_before_sending(
     ref = crmbridge.RefBy("companies_company", "name", "Acme")
     with pytest.raises(crmbridge.ValidationError, match="company_primary") as info:
         crm.create("client_client", {"email": "a@b.co", "company_primary": ref})
+    assert "no record of 'companies_company' with name = 'Acme'" in str(info.value)
     assert "has no field" not in str(info.value)
-    assert sent == []
+    assert [r.method for r in sent if not r.url.path.endswith("/search")] == ["GET"] * len(
+        [r for r in sent if not r.url.path.endswith("/search")]
+    )
+    assert not any(r.url.path.endswith(("/add", "/upsert")) for r in sent)
+
+
+def test_references_by_value_and_members_by_email_are_written_as_ids() -> None:
+    """``RefBy`` → the one record holding the value (Kizen compares names case-insensitively);
+    ``User(email=…)`` → the employee of ``GET /api/team`` with that e-mail; an e-mail no
+    employee has, or a value no record holds, is refused naming it, before any write."""
+    with crmbridge.connect("kizen", emulator=True) as crm:
+        acme = crm.create("companies_company", {"name": "Acme"})
+        lead = crm.run(crm.provider.list_users())[1]
+        assert lead.email
+        project = crm.create("projects", {
+            "name": "P1", "company": crmbridge.RefBy("companies_company", "name", "ACME"),
+            "lead": crmbridge.User(email=lead.email.upper()),
+        })  # fmt: skip
+        assert project["company"] == crmbridge.Ref("companies_company", acme.id)
+        assert project["lead"].id == lead.id
+        writes = sum(n for k, n in crm.emulator.requests.items() if not k.startswith("GET"))
+        with pytest.raises(crmbridge.ValidationError) as info:
+            crm.create("projects", {
+                "name": "P2", "lead": crmbridge.User(email="nobody@example.com"),
+                "company": crmbridge.RefBy("companies_company", "name", "Nowhere"),
+            })  # fmt: skip
+        assert "nobody@example.com" in str(info.value)
+        assert "no record of 'companies_company' with name = 'Nowhere'" in str(info.value)
+        assert sum(n for k, n in crm.emulator.requests.items() if not k.startswith("GET")) == (
+            writes + 1  # the one search for "Nowhere"
+        )
+
+
+def test_a_reference_by_a_value_several_records_hold_is_refused() -> None:
+    """Names are unique on Kizen, other fields need not be: two records found is no answer."""
+    crm = crmbridge.connect("kizen", emulator=True)
+    schema = crm.schema("projects")
+    ref = crmbridge.RefBy("companies_company", "website", "acme.com")
+    values = {"company": ref}
+    found = {refs.ref_key(ref): ["c1", "c2"]}
+    problem = refs.missing(schema, values, {}, found)
+    assert problem is not None
+    assert "2 records of 'companies_company'" in str(problem)
+    assert refs.missing(schema, values, {}, {refs.ref_key(ref): ["c1"]}) is None
+    assert refs.substituted(schema, values, {}, {refs.ref_key(ref): ["c1"]}) == {
+        "company": crmbridge.Ref("companies_company", "c1")
+    }

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import crmbridge as cb
-from crmbridge import Money, Option, Ref, User
+from crmbridge import Money, Option, Ref, RefBy, User
 
 
 @pytest.fixture(scope="module")
@@ -66,10 +66,14 @@ def _forms(company_id: str, schema: Any, lead: User) -> st.SearchStrategy[tuple[
         st.tuples(st.just("timezone"), st.sampled_from(
             ["Europe/Paris", "europe/paris", "America/Chicago"]
         )),
-        st.tuples(st.just("lead"), st.sampled_from([lead, User(id=lead.id), lead.id])),
-        st.tuples(st.just("company"), st.sampled_from(
-            [company_id, Ref("companies_company", company_id)]
-        )),
+        st.tuples(st.just("lead"), st.sampled_from([
+            lead, User(id=lead.id), lead.id, User(email=lead.email),
+            User(email=lead.email.upper()),
+        ])),
+        st.tuples(st.just("company"), st.sampled_from([
+            company_id, Ref("companies_company", company_id),
+            RefBy("companies_company", "name", "Acme"), RefBy("companies_company", "name", "acme"),
+        ])),
     )  # fmt: skip
 
 
