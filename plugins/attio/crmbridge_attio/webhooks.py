@@ -1,4 +1,4 @@
-"""Attio webhooks: the record events of a delivery, and subscription management.
+"""Attio webhooks: the record and list-entry events of a delivery, and subscription management.
 
 Deliveries (https://docs.attio.com/rest-api/webhook-reference/record-events/recordupdated and
 …/recordmerged): ``{"webhook_id", "events": [{"event_type", "id": {"workspace_id", "object_id",
@@ -22,11 +22,13 @@ from typing import Any
 import attrs
 
 from crmbridge import ProviderError, ValidationError
+from crmbridge.changes import ChangeKind
 from crmbridge.plugin import Plan, Provider
 from crmbridge.provider import Secret
 from crmbridge.webhooks import WebhookEvent
 
 __all__ = [
+    "ENTRY_EVENTS",
     "RECORD_EVENTS",
     "SIGNATURE_HEADERS",
     "Webhook",
@@ -48,15 +50,27 @@ RECORD_EVENTS = {
     "record.deleted": "deleted",
     "record.merged": "deleted",
 }
+#: List entries are records of their list for crmbridge (an ObjectSpec of kind ``list`` whose
+#: provider id is the list id): ``id`` holds ``list_id`` and ``entry_id``
+#: (https://docs.attio.com/rest-api/webhook-reference/list-entry-events/list-entryupdated).
+ENTRY_EVENTS: dict[str, ChangeKind] = {
+    "list-entry.created": "created",
+    "list-entry.updated": "updated",
+    "list-entry.deleted": "deleted",
+}
 
 
 def parse_events(payload: Any) -> list[WebhookEvent]:
-    """The record events of a delivery body; other events (notes, lists, …) are left out."""
+    """The record and list-entry events of a delivery body; other events (notes, tasks,
+    attributes, workspace members, …) change no record and are left out."""
     if not isinstance(payload, Mapping) or not isinstance(payload.get("events"), list):
         raise ValidationError("not an Attio webhook delivery: no 'events' list")
     out: list[WebhookEvent] = []
     for event in payload["events"]:
         name = event.get("event_type") if isinstance(event, Mapping) else None
+        if isinstance(name, str) and name in ENTRY_EVENTS:
+            out.append(_entry_event(name, event))
+            continue
         kind = RECORD_EVENTS.get(name) if isinstance(name, str) else None
         if kind is None:
             continue
@@ -75,6 +89,15 @@ def parse_events(payload: Any) -> list[WebhookEvent]:
             continue
         out.append(WebhookEvent(kind, ids["object_id"], ids["record_id"], name))  # type: ignore[arg-type]
     return out
+
+
+def _entry_event(name: str, event: Mapping[str, Any]) -> WebhookEvent:
+    ids = event.get("id")
+    if not isinstance(ids, Mapping) or not all(
+        isinstance(ids.get(k), str) for k in ("list_id", "entry_id")
+    ):
+        raise ValidationError(f"Attio {name} event without list/entry ids")
+    return WebhookEvent(ENTRY_EVENTS[name], ids["list_id"], ids["entry_id"], name)
 
 
 @attrs.frozen(repr=False)

@@ -92,3 +92,51 @@ def test_the_emulator_never_delivers_off_this_machine() -> None:
     hub = crm.emulator.webhooks  # type: ignore[union-attr]
     assert hub.pending() == 0
     assert hub.log[0][4] == "not sent: not a loopback host"
+
+
+ENTRY_EVENTS = ["list-entry.created", "list-entry.updated", "list-entry.deleted"]
+
+
+def test_list_entry_events_reach_the_receiver_as_changes_of_the_list() -> None:
+    """A list entry is a record of its list for crmbridge: its events (ids ``list_id`` and
+    ``entry_id``, with the parent's ids; docs.attio.com webhook reference "list-entry events")
+    arrive as changes of the list's slug, one per entry event — ``list-entry.updated`` once per
+    attribute changed, as Attio sends it, deduplicated into one change."""
+    crm = cb.connect("attio", emulator=True)
+    emulator = crm.emulator
+    assert emulator is not None
+    emulator.add_list("pipeline", "Pipeline", "companies")  # type: ignore[attr-defined]
+    emulator.add_attribute("pipeline", "stage", "status", statuses=["New", "Won"])  # type: ignore[attr-defined]
+    emulator.add_attribute("pipeline", "priority", "number")  # type: ignore[attr-defined]
+    hub = emulator.webhooks  # type: ignore[attr-defined]
+    got: list[cb.Change] = []
+    receiver = WebhookReceiver("attio", "pending", objects=crm)
+    with WebhookServer(WebhookApp(receiver, callback=got.append)) as server:
+        hook = crm.run(crm.provider.create_webhook(server.url, subscriptions(ENTRY_EVENTS)))
+        assert hook.secret is not None
+        receiver.use_secret(hook.secret)
+        company = crm.create("companies", {"name": "Listed"})
+        entry = crm.create("pipeline", {"parent": cb.Ref("companies", company.id or "")})
+        crm.update("pipeline", entry.id or "", {"stage": "Won", "priority": 2})
+        crm.delete("pipeline", entry.id or "")
+        _wait(lambda: len(got) == 3 and hub.pending() == 0)
+
+    assert [(c.kind, c.id, c.object) for c in got] == [
+        ("created", entry.id, "pipeline"),
+        ("updated", entry.id, "pipeline"),
+        ("deleted", entry.id, "pipeline"),
+    ]
+    sent = [e[0] for e in hub.log]
+    assert sent.count("list-entry.updated") == 2  # one per attribute written
+    assert "record.created" not in sent  # only what the webhook subscribed to
+
+
+def test_entry_events_without_their_ids_are_refused() -> None:
+    from crmbridge_attio.webhooks import parse_events
+
+    event = {"event_type": "list-entry.deleted", "id": {"workspace_id": "w", "list_id": "l"}}
+    with pytest.raises(cb.ValidationError, match="list/entry ids"):
+        parse_events({"webhook_id": "h", "events": [event]})
+    event["id"]["entry_id"] = "e"  # type: ignore[index]
+    (parsed,) = parse_events({"webhook_id": "h", "events": [event]})
+    assert (parsed.kind, parsed.object_id, parsed.record_id) == ("deleted", "l", "e")

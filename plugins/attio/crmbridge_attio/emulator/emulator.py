@@ -113,8 +113,9 @@ class AttioEmulator(StateAccess, Emulator):
                 body=body,
                 now=now_timestamp(),
             )
+            prior = self.webhooks.before(call)
             reply = self.webhooks.route(call) or self.router.route(call)
-            self.webhooks.observe(call, reply)
+            self.webhooks.observe(call, reply, prior)
         except errors.AttioError as error:
             return self.json_response(error.status_code, error.body(), self._headers())
         return self.json_response(reply.status, reply.body, self._headers(reply.headers))

@@ -34,7 +34,7 @@ import httpx
 
 from . import errors
 from .handlers import Call, Reply
-from .store import Workspace
+from .store import Entry, Workspace
 
 __all__ = ["WebhookHub"]
 
@@ -164,11 +164,28 @@ class WebhookHub:
 
     # --- events from record writes -----------------------------------------------------------
 
-    def observe(self, call: Call, reply: Reply) -> None:
-        """After a successful call: the record events it caused, delivered to subscribers."""
+    def before(self, call: Call) -> tuple[str, Entry] | None:
+        """What a call is about to remove that its event must name: a list entry's parent
+        (``list-entry.deleted`` carries ``parent_object_id``/``parent_record_id``, and the
+        entry is gone once the call is done). ``(list id, entry)`` or ``None``."""
+        if not self.webhooks or call.method != "DELETE":
+            return None
+        parts = call.path.rstrip("/").split("/")
+        if len(parts) != 6 or parts[:3] != ["", "v2", "lists"] or parts[4] != "entries":
+            return None
+        lst = self.ws.list(parts[3])
+        row = self.ws.table(lst).rows.get(parts[5]) if lst is not None else None
+        return (lst.id, row) if lst is not None and isinstance(row, Entry) else None
+
+    def observe(self, call: Call, reply: Reply, prior: tuple[str, Entry] | None = None) -> None:
+        """After a successful call: the record and list-entry events it caused, delivered to
+        subscribers (``prior``: what :meth:`before` saw of a deleted entry)."""
         if reply.status >= 300 or not self.webhooks:
             return
         parts = call.path.rstrip("/").split("/")
+        if parts[:3] == ["", "v2", "lists"] and len(parts) >= 5 and parts[4] == "entries":
+            self._observe_entry(call, reply, parts, prior)
+            return
         if parts[:3] != ["", "v2", "objects"] or len(parts) < 5 or parts[4] != "records":
             return
         obj = self.ws.object(parts[3])
@@ -196,6 +213,58 @@ class WebhookHub:
         # Attio recomputes attributes about a second later: one more record.updated.
         self._emit("record.updated", object_id, record_id, None, delay=self.duplicate_delay)
 
+    def _observe_entry(
+        self, call: Call, reply: Reply, parts: list[str], prior: tuple[str, Entry] | None
+    ) -> None:
+        """``list-entry.created|updated|deleted``
+        (https://docs.attio.com/rest-api/webhook-reference/list-entry-events/list-entryupdated
+        and …/list-entrydeleted): ids ``{workspace_id, list_id, entry_id}`` (``attribute_id``
+        per changed attribute on an update) and the parent's ``parent_object_id`` and
+        ``parent_record_id``."""
+        if len(parts) == 6 and call.method == "DELETE":
+            if prior is not None:
+                list_id, entry = prior
+                self._emit_entry("list-entry.deleted", list_id, entry.id, entry)
+            return
+        data = reply.body.get("data") if isinstance(reply.body, dict) else None
+        ids = data.get("id") if isinstance(data, dict) else None
+        if not isinstance(data, dict) or not isinstance(ids, dict):
+            return
+        lst = self.ws.list(parts[3])
+        row = self.ws.table(lst).rows.get(str(ids.get("entry_id"))) if lst is not None else None
+        if lst is None or not isinstance(row, Entry):
+            return
+        if len(parts) == 5 and call.method in ("POST", "PUT"):
+            created = call.method == "POST" or data.get("created_at") == call.now
+            if created:
+                self._emit_entry("list-entry.created", lst.id, row.id, row)
+                return
+        elif not (len(parts) == 6 and call.method in ("PATCH", "PUT")):
+            return
+        body = call.body.get("data") if isinstance(call.body, dict) else None
+        values = body.get("entry_values") if isinstance(body, dict) else None
+        for key in values if isinstance(values, dict) else [None]:
+            attribute = lst.attribute(key) if key else None
+            self._emit_entry("list-entry.updated", lst.id, row.id, row,
+                             attribute.id if attribute else key)  # fmt: skip
+
+    def _emit_entry(
+        self, event_type: str, list_id: str, entry_id: str, entry: Entry,
+        attribute_id: str | None = None,
+    ) -> None:  # fmt: skip
+        ids: dict[str, Any] = {"workspace_id": self.ws.id, "list_id": list_id,
+                               "entry_id": entry_id}  # fmt: skip
+        if attribute_id:
+            ids["attribute_id"] = attribute_id
+        parent = self.ws.object(entry.parent_object)
+        self._publish({
+            "event_type": event_type,
+            "id": ids,
+            "parent_object_id": parent.id if parent is not None else entry.parent_object,
+            "parent_record_id": entry.parent_record_id,
+            "actor": {"type": "api-token", "id": self.ws.id},
+        }, entry_id, 0.0)  # fmt: skip
+
     def _emit(
         self,
         event_type: str,
@@ -217,6 +286,11 @@ class WebhookHub:
             "id": ids,
             "actor": {"type": "api-token", "id": self.ws.id},
         }
+        self._publish(event, record_id, delay)
+
+    def _publish(self, event: dict[str, Any], record_id: str, delay: float) -> None:
+        """Deliver ``event`` to every active webhook subscribed to it."""
+        event_type = event["event_type"]
         for hook in list(self.webhooks.values()):
             if hook["status"] == "inactive" or not _subscribed(hook, event):
                 continue
