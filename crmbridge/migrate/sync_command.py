@@ -1,10 +1,13 @@
 """``crmbridge sync SOURCE TARGET --map mapping.toml``: keep a target in step with its source
-(crmbridge/migrate/sync.py): a delta migration every ``--interval`` seconds, one summary line per
-cycle on standard error; Ctrl-C stops it safely (the next start continues where it stopped)."""
+(crmbridge/migrate/sync.py): a delta migration every ``--interval`` seconds, its running totals live
+on standard error (a table redrawn in place on a terminal, one line per cycle elsewhere:
+crmbridge/migrate/sync_display.py); Ctrl-C stops it safely (the next start continues where it
+stopped)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 import click
@@ -94,17 +97,23 @@ def register(cli: click.Group) -> None:
         Example:
             crmbridge sync attio kizen --map mapping.toml --interval 30 --deletes archive
         """
+        from rich.live import Live
+
         from . import load_mapping
         from .sync import sync_async
+        from .sync_display import SyncStatus
 
         _log_to_stderr(log_level)
         src, dst = ends.open_async(source, target)
         plan = load_mapping(mapping)
 
+        status = SyncStatus(interval, webhooks=webhook_port is not None)
+        live = Live(status, console=err, refresh_per_second=2) if err.is_terminal else None
+
         def show(n: int, report: Any) -> None:
-            totals = report.totals()
-            counts = ", ".join(f"{k} {v}" for k, v in sorted(totals.items()) if v) or "no change"
-            err.print(f"cycle {n}: {counts}")
+            status.add(report)
+            if live is None:
+                err.print(status.line(report))
 
         secret = _secret(webhook_secret_file) if webhook_port is not None else None
 
@@ -126,7 +135,11 @@ def register(cli: click.Group) -> None:
                         await serving
 
         try:
-            asyncio.run(run())
+            with live or contextlib.nullcontext():
+                try:
+                    asyncio.run(run())
+                finally:
+                    status.stopped = True
         except KeyboardInterrupt:
             err.print("stopped; run the same command again to continue")
             raise SystemExit(130) from None
