@@ -147,13 +147,15 @@ def register(cli: click.Group) -> None:
 
 async def _webhook_server(src: Any, secret: str, wake: asyncio.Event, port: int, plan: Any) -> Any:
     """A uvicorn server (not started) whose deliveries wake the sync for mapped objects."""
-    from ..webhooks import WebhookApp, WebhookReceiver
+    from ..webhooks import Deduper, WebhookApp, WebhookReceiver
     from ..webhooks.server import uvicorn_module
     from .sync import waker
 
     uvicorn = uvicorn_module()
     slugs = {o.provider_id or o.slug: o.slug for o in await src.objects()}
-    receiver = WebhookReceiver(type(src.provider), secret, objects=slugs)
+    # No change window: a delivery only wakes the next cycle (waking twice costs nothing), and a
+    # second real change of a record within the window must wake it too (docs/sync.md).
+    receiver = WebhookReceiver(type(src.provider), secret, objects=slugs, deduper=Deduper(window=0))
     mapped = {m.source for m in plan.objects}
     app = WebhookApp(receiver, callback=waker(wake, mapped))
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")

@@ -181,3 +181,35 @@ def test_a_webhook_delivery_starts_the_next_cycle_at_once(tmp_path: Path) -> Non
     assert cycle_at[1] - created_at[0] < 10
     with cb.connect("kizen", emulator=target) as kizen:
         assert [c["email"] for c in kizen.query("client_client")] == ["hook@example.com"]
+
+
+def test_the_sync_webhook_receiver_wakes_for_every_real_change(tmp_path: Path) -> None:
+    """Two changes of one record seconds apart both wake a cycle (a wake costs nothing; the
+    receiver's change window would fold the second into the first, and a cycle that read the
+    record after the first would leave the second until the next poll). A redelivery still
+    wakes nothing."""
+    import json
+
+    from crmbridge.migrate.sync_command import _webhook_server
+    from crmbridge.webhooks import sign
+
+    async def run() -> list[bool]:
+        src = cb.connect_async("attio", emulator=True)
+        people = next(o.provider_id for o in await src.objects() if o.slug == "people")
+        wake = asyncio.Event()
+        server = await _webhook_server(src, "s3cret", wake, 0, bundled_mapping())
+        app = server.config.app
+        woke = []
+        for key in ("first", "second", "second"):
+            event = {"event_type": "record.updated", "id": {"workspace_id": "w",
+                     "object_id": people, "record_id": "r1"}}  # fmt: skip
+            body = json.dumps({"webhook_id": "h", "events": [event]}).encode()
+            headers = {"Attio-Signature": sign("s3cret", body), "Idempotency-Key": key}
+            status, _ = await app.take(body, headers)
+            assert status == 200
+            await asyncio.sleep(0)  # the waker sets the event from the loop
+            woke.append(wake.is_set())
+            wake.clear()
+        return woke
+
+    assert asyncio.run(run()) == [True, True, False]
