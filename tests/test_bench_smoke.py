@@ -22,6 +22,7 @@ SCRIPTS = [
     "feeds.py",
     "emulator_start.py",
     "startup.py",
+    "sync_latency.py",
 ]
 FIGURE = re.compile(r"^figure [a-z0-9_]+ -?[0-9.e+-]+ target (<=|>=)-?[0-9.]+$")
 
