@@ -48,7 +48,7 @@ async def _measure(
 ) -> list[float]:
     from crmbridge_attio.webhooks import subscriptions
 
-    from crmbridge.webhooks import WebhookApp, WebhookReceiver, WebhookServer
+    from crmbridge.webhooks import Deduper, WebhookApp, WebhookReceiver, WebhookServer
 
     source = get_provider("attio").create_emulator(seed="demo", demo_size=records, random_seed=7)
     target = get_provider("kizen").create_emulator()
@@ -63,7 +63,7 @@ async def _measure(
     server = None
     if wake is not None:
         slugs = {o.provider_id or o.slug: o.slug for o in await src.objects()}
-        receiver = WebhookReceiver("attio", "unset", objects=slugs)
+        receiver = WebhookReceiver("attio", "unset", objects=slugs, deduper=Deduper(window=0))
         server = WebhookServer(WebhookApp(receiver, callback=waker(wake, {"people"})))
         server.__enter__()
         hook = local.run(
