@@ -17,13 +17,14 @@ from typing import Any, Literal, TypeVar
 import attrs
 import httpx
 
+from . import schema_writes
 from .changes.drive import AsyncChangeFeed, ChangeFeed, StoreArg
 from .emulation import Emulator
 from .errors import ConfigError, Unsupported, ValidationError
 from .filters import Filter, Sort, parse_sort, walk
 from .hostile import check_filter, check_match, check_values
 from .http import AsyncDriver, RateLimiter, RetryPolicy, SyncDriver, pool_limits
-from .model import FieldSpec, ObjectSpec, Record, UpsertResult, ValueVersion
+from .model import FieldSpec, ObjectSpec, Option, Record, UpsertResult, ValueVersion
 from .paging import PageGuard
 from .plugins import get_provider
 from .provider import ObjectSchema, Page, Plan, Provider, Query, find_object
@@ -162,6 +163,20 @@ class _Verbs:
     def fields(self, object: str, refresh: bool = False) -> Plan[list[FieldSpec]]:
         schema = yield from self.schema(object, refresh)
         return list(schema.fields.values())
+
+    def create_field(self, object: str, spec: FieldSpec) -> Plan[FieldSpec]:
+        """A new field (:mod:`crmbridge.schema_writes`); the object's cached schema is dropped."""
+        schema = yield from self.schema(object)
+        created = yield from schema_writes.create_field(self.provider, schema, spec)
+        self.invalidate(object)
+        return created
+
+    def create_option(self, object: str, field: str, label: str) -> Plan[Option]:
+        """A new option of a field (:mod:`crmbridge.schema_writes`)."""
+        schema = yield from self.schema(object)
+        created = yield from schema_writes.create_option(self.provider, schema, field, label)
+        self.invalidate(object)
+        return created
 
     # --- verbs -------------------------------------------------------------------------------
 
@@ -456,6 +471,14 @@ class Bridge(_BridgeBase):
         """The fields of ``object`` (cached)."""
         return self.driver.run(self._verbs.fields(object, refresh))
 
+    def create_field(self, object: str, spec: FieldSpec) -> FieldSpec:
+        """Add the field ``spec`` describes to ``object`` (``Capabilities.create_fields``)."""
+        return self.driver.run(self._verbs.create_field(object, spec))
+
+    def create_option(self, object: str, field: str, label: str) -> Option:
+        """Add the option ``label`` to a select/status field (``Capabilities.create_options``)."""
+        return self.driver.run(self._verbs.create_option(object, field, label))
+
     def get(self, object: str, id: str) -> Record:
         """One record by id."""
         return self.driver.run(self._verbs.get(object, id))
@@ -636,6 +659,12 @@ class AsyncBridge(_BridgeBase):
     async def fields(self, object: str, *, refresh: bool = False) -> list[FieldSpec]:
         schema = await self.schema(object, refresh=refresh)
         return list(schema.fields.values())
+
+    async def create_field(self, object: str, spec: FieldSpec) -> FieldSpec:
+        return await self._on(object, self._verbs.create_field(object, spec))
+
+    async def create_option(self, object: str, field: str, label: str) -> Option:
+        return await self._on(object, self._verbs.create_option(object, field, label))
 
     async def get(self, object: str, id: str) -> Record:
         return await self._on(object, self._verbs.get(object, id))

@@ -99,6 +99,8 @@ class Capabilities:
     * ``history``: ``history()`` returns past values; ``lists``: list entries as records.
     * ``create_options``: ``create_option()`` adds options to select/status fields (migrations'
       ``--create-options``).
+    * ``create_fields``: ``create_field()`` adds fields to an object; which types it can create is
+      the provider's :meth:`Provider.field_to_create` (migrations' ``--create-fields``).
     * ``filter_ops``: neutral operators the provider can translate; ``sorts``: ``order_by`` works.
     * ``max_page_size``: the largest page the API serves; ``read_rate`` / ``write_rate``: documented
       requests per second (``None``: unpublished); ``concurrency``: in-flight writes that make sense.
@@ -114,6 +116,7 @@ class Capabilities:
     history: bool = False
     lists: bool = False
     create_options: bool = False
+    create_fields: bool = False
     sorts: bool = True
     filter_ops: frozenset[str] = frozenset(OPERATORS)
     max_page_size: int = 100
@@ -531,6 +534,19 @@ class Provider:
     def create_option(self, schema: ObjectSchema, field: FieldSpec, label: str) -> Plan[Option]:
         """Add an option to a select/status field (``crmbridge migrate --create-options``)."""
         return _refuse(self._unsupported("create_option"))
+
+    def field_to_create(self, schema: ObjectSchema, spec: FieldSpec) -> FieldSpec:
+        """The field this CRM would create for the neutral definition ``spec`` (already checked
+        by :func:`crmbridge.schema_writes.check_new_field`): its type translated to one the CRM
+        can create (Attio has no long text: ``text``), its slug as the CRM would store it.
+        Pure, no request: ``crmbridge migrate --create-fields --dry-run`` shows it. Raise
+        :class:`~crmbridge.ValidationError` naming what cannot be created."""
+        raise self._unsupported("create_field")
+
+    def create_field(self, schema: ObjectSchema, spec: FieldSpec) -> Plan[FieldSpec]:
+        """Create ``spec`` (the answer of :meth:`field_to_create`) on ``schema``'s object, with
+        its options; return the field as the CRM made it."""
+        return _refuse(self._unsupported("create_field"))
 
     def change_feed(self, schema: ObjectSchema) -> Feed | None:
         """The native change feed for ``schema`` (:mod:`crmbridge.changes`), e.g. a

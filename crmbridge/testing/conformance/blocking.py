@@ -22,7 +22,7 @@ from ...bridge import AsyncBridge, Bridge, connect_async
 from ...changes import Change
 from ...changes.drive import StoreArg
 from ...filters import Filter, Sort
-from ...model import FieldSpec, ObjectSpec, Record, UpsertResult, ValueVersion
+from ...model import FieldSpec, ObjectSpec, Option, Record, UpsertResult, ValueVersion
 from ...provider import Capabilities, ObjectSchema, Page, Plan, Provider
 from ...upsert import DEFAULT_ON_ARCHIVED, OnArchived
 
@@ -107,6 +107,14 @@ class BlockingBridge:
 
     def fields(self, object: str, *, refresh: bool = False) -> list[FieldSpec]:
         result: list[FieldSpec] = self._wait(self.aio.fields(object, refresh=refresh))
+        return result
+
+    def create_field(self, object: str, spec: FieldSpec) -> FieldSpec:
+        result: FieldSpec = self._wait(self.aio.create_field(object, spec))
+        return result
+
+    def create_option(self, object: str, field: str, label: str) -> Option:
+        result: Option = self._wait(self.aio.create_option(object, field, label))
         return result
 
     def get(self, object: str, id: str) -> Record:

@@ -57,7 +57,7 @@ from crmbridge.plugin import (
 )
 from crmbridge.webhooks import WebhookEvent
 
-from . import changes, codec, settle, webhooks
+from . import attributes, changes, codec, settle, webhooks
 from .filters import member_emails, path_objects, translate_filter, translate_sorts
 from .values import parse_personal_name
 
@@ -107,6 +107,7 @@ class AttioProvider(Provider):
         history=True,
         lists=True,
         create_options=True,
+        create_fields=True,  # POST …/attributes (crmbridge_attio/attributes.py)
         sorts=True,
         max_page_size=500,
         read_rate=100,
@@ -656,6 +657,25 @@ class AttioProvider(Provider):
         response = yield self.build_request("POST", path, json={"data": {"title": label}})
         (option,) = codec.decode_options({"data": [codec.unwrap(response.json())]})
         return option
+
+    def field_to_create(self, schema: ObjectSchema, spec: FieldSpec) -> FieldSpec:
+        """The attribute Attio would create for ``spec`` (:mod:`crmbridge_attio.attributes`)."""
+        return attributes.planned_attribute(spec, on_list=schema.object.kind == "list")
+
+    def create_field(self, schema: ObjectSchema, spec: FieldSpec) -> Plan[FieldSpec]:
+        """``POST …/attributes`` (:func:`crmbridge_attio.attributes.attribute_body`), then each
+        option with :meth:`create_option` (Attio creates an attribute without options)."""
+        body = attributes.attribute_body(spec)
+        response = yield self.build_request("POST", f"{self._base(schema.object)}/attributes",
+                                            json=body)  # fmt: skip
+        created = codec.decode_attribute(
+            codec.unwrap(response.json()), object_slugs=self._object_slugs
+        )
+        options = []
+        for option in spec.options:
+            added = yield from self.create_option(schema, created, option.label)
+            options.append(added)
+        return codec.with_options(created, options) if options else created
 
     def list_users(self) -> Plan[list[User]]:
         """``GET /v2/workspace_members`` (official OpenAPI spec): every member with its e-mail,

@@ -14,6 +14,7 @@ import time
 from typing import Any
 
 from . import errors
+from .attribute_rules import attribute_problems
 from .handlers import Api, Call, Reply
 from .schema import ATTRIBUTE_TYPES, OptionDef, Parent, StatusDef
 from .seeds import add_attribute, add_list, add_object
@@ -189,6 +190,9 @@ class SchemaApi(Api):
             raise errors.body_invalid(
                 [errors.zod("invalid_string", ["data", "api_slug"], "Invalid api_slug")]
             )
+        rules = attribute_problems(data, target)  # the spec's rules (attribute_rules.py)
+        if rules:
+            raise errors.body_invalid(rules)
         if slug in parent.attributes:
             kind = "object" if target == "objects" else "list"
             raise errors.slug_conflict(
