@@ -56,7 +56,7 @@ from crmbridge.plugin import (
     response_body,
 )
 
-from . import codec, filters, refs, tags
+from . import codec, field_creation, filters, refs, tags
 from .options import find_option, is_stage
 from .types import CONTACTS
 
@@ -124,6 +124,7 @@ class KizenProvider(Provider):
         write_rate=None,
         concurrency=4,  # record writes lock (409 on concurrent writes, docs/reference/kizen.md §9)
         create_options=True,  # one at a time, POST …/fields/{field}/options (create_option)
+        create_fields=True,  # POST …/fields (crmbridge_kizen/field_creation.py)
     )
     #: Rows read when looking for an upsert match: Kizen matches case-insensitively, so a few
     #: case variants may hold one name (``detect_noop``: docs/providers/kizen.md "noop").
@@ -329,6 +330,35 @@ class KizenProvider(Provider):
         if not isinstance(payload, Mapping):
             return Option(label)
         return Option(str(payload.get("name") or label), payload.get("id"))
+
+    def field_to_create(self, schema: ObjectSchema, spec: FieldSpec) -> FieldSpec:
+        """The field Kizen would create for ``spec`` (:mod:`crmbridge_kizen.field_creation`)."""
+        return field_creation.planned_field(spec)
+
+    def create_field(self, schema: ObjectSchema, spec: FieldSpec) -> Plan[FieldSpec]:
+        """``POST /api/custom-objects/{object}/fields`` with its options, in the category of the
+        object's first field that names one, else the first of ``GET …/categories``
+        (kizen/kizen-admin-cli ``api/custom_objects.py`` ``create_field``, ``list_categories``;
+        a field must be created in a category, docs/reference/kizen.md §15)."""
+        obj = quote(schema.object.provider_id or schema.slug, safe="")
+        category = next(
+            (f.raw["category"] for f in schema.fields.values()
+             if isinstance(f.raw, Mapping) and isinstance(f.raw.get("category"), str)),
+            None,
+        )  # fmt: skip
+        if category is None:
+            response = yield self.build_request("GET", f"/api/custom-objects/{obj}/categories")
+            rows, _ = codec.decode_page(response.json())
+            ordered = sorted((r for r in rows if isinstance(r, Mapping) and r.get("id")),
+                             key=lambda r: r.get("order") or 0)  # fmt: skip
+            if not ordered:
+                raise ValidationError(f"kizen: {schema.slug!r} has no field category to add to")
+            category = str(ordered[0]["id"])
+        body = field_creation.field_body(spec, category)
+        response = yield self.build_request("POST", f"/api/custom-objects/{obj}/fields", json=body)
+        created = codec.decode_field(response.json(), schema.slug)
+        self._remember([created])
+        return created
 
     # --- dynamic tags and the stage ---------------------------------------------------------
 

@@ -23,7 +23,7 @@ import httpx
 
 from crmbridge.emulation import Emulator
 
-from . import admin
+from . import admin, field_creation
 from .errors import HTML_NOT_FOUND, HTML_SERVER_ERROR, ApiError, detail
 from .handlers import Handlers, Result
 
@@ -41,7 +41,11 @@ Route = Callable[..., Result]
 ROUTES: list[tuple[tuple[str, ...], str, Route]] = [
     (("GET",), r"custom-objects", lambda r, m, q: r.handlers.list_objects(q)),
     (("GET",), rf"custom-objects/{_S}", lambda r, m, q, o: r.handlers.get_object(o)),
-    (("GET",), rf"custom-objects/{_S}/fields", lambda r, m, q, o: r.handlers.list_fields(o)),
+    (("GET", "POST"), rf"custom-objects/{_S}/fields",
+     lambda r, m, q, o: field_creation.create_field(r.handlers, o, q) if m == "POST"
+     else r.handlers.list_fields(o)),
+    (("GET",), rf"custom-objects/{_S}/categories",
+     lambda r, m, q, o: field_creation.list_categories(r.handlers, o)),
     (("POST",), rf"custom-objects/{_S}/bulk-archive-entity-record",
      lambda r, m, q, o: r.handlers.bulk_archive(o, q)),
     (("GET",), rf"custom-objects/{_S}/fields/settings-search",
