@@ -974,6 +974,11 @@ def emulate(
 )
 @click.option("--create-options", is_flag=True, help="Create option labels the target lacks.")
 @click.option(
+    "--create-fields",
+    is_flag=True,
+    help="Create the target fields the mapping names that it lacks.",
+)
+@click.option(
     "--concurrency",
     type=click.IntRange(min=1),
     default=None,
@@ -1005,6 +1010,7 @@ def migrate(
     lease_ttl: float,
     log_level: str,
     create_options: bool,
+    create_fields: bool,
     concurrency: int | None,
     ends: Ends,
 ) -> None:
@@ -1014,6 +1020,7 @@ def migrate(
     Examples:
         crmbridge migrate --init attio kizen --output mapping.toml
         crmbridge migrate attio kizen --map mapping.toml --dry-run --limit 5
+        crmbridge migrate attio kizen --map mapping.toml --create-fields --dry-run
         crmbridge migrate attio kizen --map mapping.toml
         crmbridge migrate attio kizen --map mapping.toml --resume
         crmbridge migrate attio kizen --map mapping.toml --deletes archive
@@ -1097,6 +1104,7 @@ def migrate(
                     limit=limit,
                     failures=failures,
                     create_options=create_options,
+                    create_fields=create_fields,
                     concurrency=concurrency,
                     progress=None if dry_run else progress,
                     on_plan=show,

@@ -53,10 +53,11 @@ from ..model import Record, structure_value, to_dict
 from ..provider import ObjectSchema
 from ..upsert import DEFAULT_ON_ARCHIVED
 from .failures import FailuresFile
+from .field_creation import create_fields
 from .fingerprint import changed_fields, field_digests, mapping_digest
 from .mapping import MappingFile
 from .plan import ObjectPlan, content_hash
-from .prepare import prepare_plans
+from .prepare import Prepared, prepare_plans
 from .report import ObjectReport, Report
 from .state import Change, StateStore
 
@@ -131,6 +132,7 @@ class MigrationEngine:
         resume: bool = False,
         concurrency: int | None = None,
         create_options: bool = False,
+        create_fields: bool = False,
         failures: FailuresFile | None = None,
         on_plan: Callable[[dict[str, Any]], None] | None = None,
         progress: Any = None,
@@ -150,6 +152,7 @@ class MigrationEngine:
         self.limit = limit
         self.resume = resume
         self.create_options = create_options
+        self.create_fields = create_fields
         self.failures = failures
         self.on_plan = on_plan
         self.progress = progress
@@ -180,17 +183,27 @@ class MigrationEngine:
     # --- setup -------------------------------------------------------------------------------
 
     async def plans(self) -> list[ObjectPlan]:
-        """Fetch both schemas and check the mapping: every problem, before any write."""
-        prepared = await prepare_plans(
+        """Fetch both schemas and check the mapping: every problem, before any write. Fields
+        to create (``--create-fields``) are created first, then the mapping is checked again
+        against what the target made (crmbridge/migrate/field_creation.py)."""
+        prepared = await self._prepare(self.create_fields)
+        if prepared.new_fields:
+            await create_fields(self.target, prepared, self.dry_run, self._emit_plan)
+            if not self.dry_run:
+                prepared = await self._prepare(False)
+        if prepared.missing_options:
+            await self._create_options(prepared.missing_options, prepared.targets)
+        return prepared.plans
+
+    async def _prepare(self, create_fields: bool) -> Prepared:
+        return await prepare_plans(
             self.source,
             self.target,
             self.mapping,
             create_options=self.create_options,
             can_create_options=self.target.capabilities.create_options,
+            create_fields=create_fields,
         )
-        if prepared.missing_options:
-            await self._create_options(prepared.missing_options, prepared.targets)
-        return prepared.plans
 
     async def _create_options(
         self, missing: Mapping[tuple[str, str], list[str]], targets: Mapping[str, ObjectSchema]

@@ -289,11 +289,13 @@ def build_plans(
     create_options: bool = False,
     can_create_options: bool = True,
     upsert_match: str = "unique",
+    missing_field_hint: str = "",
 ) -> tuple[list[ObjectPlan], dict[tuple[str, str], list[str]]]:
     """Check ``mapping`` against the schemas. Returns the plans (in dependency order) and the
     option labels to create on the target (only with ``create_options``, for a target that
     ``can_create_options``); raises a
-    :class:`ValidationError` listing every problem otherwise."""
+    :class:`ValidationError` listing every problem otherwise. ``missing_field_hint`` ends the
+    message of each target field the target lacks (how to create it)."""
     errors: list[FieldError] = []
     missing_options: dict[tuple[str, str], list[str]] = {}
     object_map = {o.source: o.target for o in mapping.objects}
@@ -329,7 +331,8 @@ def build_plans(
                 if tspec is None:
                     problem(
                         where,
-                        f"target object {om.target!r} has no field {slug!r}{did_you_mean(slug, dst.fields)}",
+                        f"target object {om.target!r} has no field {slug!r}"
+                        f"{did_you_mean(slug, dst.fields)}{missing_field_hint}",
                         ", ".join(sorted(dst.fields)[:30]),
                     )
                 elif not tspec.writable:
