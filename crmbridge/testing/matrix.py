@@ -100,6 +100,7 @@ ROWS: tuple[tuple[str, Cell], ...] = (
     ("`history()`", _verb("history", "history")),
     ("list entries", _caps(lambda c: YES if c.lists else NO)),
     ("create options", _verb("create_option")),
+    ("create fields", _verb("create_field", "create_fields")),
     ("emulator", lambda cls: YES if cls.ships_emulator() else NO),
     ("read rate", _caps(lambda c: _rate(c.read_rate))),
     ("write rate", _caps(lambda c: _rate(c.write_rate))),

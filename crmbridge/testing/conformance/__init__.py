@@ -36,6 +36,7 @@ from .kit import Kit
 from .pagination import PaginationTests
 from .samples import SAMPLES, same_value, sample
 from .schema import SchemaTests
+from .schema_writes import SchemaWriteTests
 from .upsert import UpsertTests
 from .values import ValueTests
 from .writes import WriteTests
@@ -52,6 +53,7 @@ __all__ = [
     "PaginationTests",
     "ProviderConformance",
     "SchemaTests",
+    "SchemaWriteTests",
     "SortTests",
     "UpsertTests",
     "ValueTests",
@@ -73,6 +75,7 @@ class ProviderConformance(
     UpsertTests,
     ArchiveTests,
     ErrorTests,
+    SchemaWriteTests,
 ):
     """Every conformance test. Subclass it as ``Test<Provider>``, set ``object_slug`` and define
     the ``bridge`` fixture (see :class:`~crmbridge.testing.conformance.base.ConformanceBase` for

@@ -57,7 +57,7 @@ from crmbridge.plugin import (
 )
 
 from . import codec, field_creation, filters, refs, tags
-from .options import find_option, is_stage
+from .options import find_option, is_email_status, is_stage
 from .types import CONTACTS
 
 if TYPE_CHECKING:
@@ -314,6 +314,11 @@ class KizenProvider(Provider):
         first write that names it, so an unknown one is answered without an id."""
         if field.type not in (FieldType.option, FieldType.status, FieldType.tags):
             raise ValidationError(f"{schema.slug}.{field.slug} has no options to add to")
+        if is_email_status(field):  # fixed by Kizen (emulator/admin.py, add_option's refusals)
+            raise ValidationError(
+                f"{schema.slug}.{field.slug}: Kizen fixes the Email Status options",
+                code="bad_option",
+            )
         obj = quote(schema.object.provider_id or schema.slug, safe="")
         if field.type is FieldType.tags:
             found = yield from self._with_tags(schema, {field.slug: {label}})

@@ -86,3 +86,12 @@ def test_without_a_category_in_the_schema_the_categories_are_read(strict: Strict
         emu.requests[f"GET /api/custom-objects/{schema.object.provider_id}/categories"]
         == before + 1
     )
+
+
+def test_email_status_options_are_refused_before_any_request(strict: Strict) -> None:
+    crm, emu = strict
+    crm.schema("client_client")
+    before = sum(emu.requests.values())
+    with pytest.raises(cb.ValidationError, match="fixes the Email Status options"):
+        crm.create_option("client_client", "email_status", "Bounced")
+    assert sum(emu.requests.values()) == before
