@@ -53,11 +53,13 @@ def missing_fields(
 
 def _labels(fm: FieldMap, sspec: FieldSpec) -> list[Option]:
     """The options the new field needs: every label the source field can produce, as the
-    mapping renames them, in the source's order."""
+    mapping renames them, in the source's order; labels equal but for case once (targets match
+    labels case-insensitively: crmbridge.FieldSpec.option)."""
     labels = [mapped_label(fm, o.label) for o in sspec.options]
     if fm.transform == "map_options":
         labels += list(fm.options.values())
-    return [Option(label) for label in dict.fromkeys(labels)]
+    first = {label.casefold(): label for label in reversed(labels)}
+    return [Option(first[key]) for key in dict.fromkeys(label.casefold() for label in labels)]
 
 
 def definition_for(

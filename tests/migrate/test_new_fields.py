@@ -167,3 +167,16 @@ def test_a_field_the_target_cannot_create_is_refused_before_any_write(tmp_path: 
 
 def _label(value: Any) -> Any:
     return value.label if isinstance(value, cb.Option) else value
+
+
+def test_a_new_option_field_takes_every_label_once() -> None:
+    from crmbridge import FieldSpec, FieldType, Option
+    from crmbridge.migrate.new_fields import definition_for
+
+    mapping = parse_mapping({"objects": [{"source": "a", "target": "b", "fields": {
+        "kind": {"to": "kind", "transform": "map_options", "options": {"Old": "New"}}}}]})  # fmt: skip
+    om = mapping.objects[0]
+    source = FieldSpec("kind", "Kind", FieldType.status,
+                       options=[Option("Old"), Option("open"), Option("Open"), Option("New")])  # fmt: skip
+    spec = definition_for(om, om.fields[0], "kind", source, {"a": "b"})
+    assert (spec.type, [o.label for o in spec.options]) == (FieldType.option, ["New", "open"])
