@@ -23,6 +23,7 @@ SCRIPTS = [
     "emulator_start.py",
     "startup.py",
     "sync_latency.py",
+    "migration_http.py",
 ]
 FIGURE = re.compile(r"^figure [a-z0-9_]+ -?[0-9.e+-]+ target (<=|>=)-?[0-9.]+$")
 
