@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Literal, TypeVar
 
 import attrs
@@ -20,7 +20,7 @@ import httpx
 from . import schema_writes
 from .changes.drive import AsyncChangeFeed, ChangeFeed, StoreArg
 from .emulation import Emulator
-from .errors import ConfigError, Unsupported, ValidationError
+from .errors import ConfigError, CRMError, Unsupported, ValidationError
 from .filters import Filter, Sort, parse_sort, walk
 from .hostile import check_filter, check_match, check_values
 from .http import AsyncDriver, RateLimiter, RetryPolicy, SyncDriver, pool_limits
@@ -28,7 +28,16 @@ from .model import FieldSpec, ObjectSpec, Option, Record, UpsertResult, ValueVer
 from .paging import PageGuard
 from .plugins import get_provider
 from .provider import ObjectSchema, Page, Plan, Provider, Query, find_object
-from .upsert import DEFAULT_ON_ARCHIVED, OnArchived, check_on_archived, match_field
+from .upsert import (
+    DEFAULT_ON_ARCHIVED,
+    Lookups,
+    OnArchived,
+    check_on_archived,
+    lookup,
+    match_field,
+    prepare,
+    run_found,
+)
 from .validation import normalize_filter, normalize_values
 
 __all__ = ["AsyncBridge", "Bridge", "connect", "connect_async"]
@@ -93,6 +102,27 @@ async def _arecords(pages: AsyncIterator[Page], limit: int | None) -> AsyncItera
         if limit is not None and seen >= limit:
             return
         del records
+
+
+def _in_row(index: int, check: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+    """``check(*args)``; a :class:`ValidationError` it raises names row ``index`` of an
+    ``upsert_many``."""
+    try:
+        check(*args, **kwargs)
+    except ValidationError as exc:
+        exc.message = f"upsert_many row {index}: {exc.message}"
+        exc.args = (exc.message,)
+        raise
+
+
+def _many_failed(exc: CRMError, done: int, total: int) -> None:
+    """Tell, on the error that stopped an ``upsert_many``, which rows were written."""
+    exc.add_note(
+        f"upsert_many: rows 0-{done - 1} of {total} were written, row {done} failed, "
+        "the rest were not sent"
+        if done
+        else f"upsert_many: row 0 of {total} failed, nothing was written"
+    )
 
 
 def _check_limit(limit: Any) -> None:
@@ -279,9 +309,23 @@ class _Verbs:
         emulate: bool,
         before_write: Callable[[Record | None], None] | None = None,
     ) -> Plan[UpsertResult]:
+        return self.upsert_found(object, values, match, on_archived, emulate, before_write, None)
+
+    def upsert_found(
+        self,
+        object: str,
+        values: Mapping[str, Any],
+        match: str | None,
+        on_archived: OnArchived | None,
+        emulate: bool,
+        before_write: Callable[[Record | None], None] | None,
+        lookups: Lookups | None,
+    ) -> Plan[UpsertResult]:
+        """:meth:`upsert`, taking its search's answer from ``lookups`` when a batched lookup
+        (:meth:`lookup`) left one there."""
         check_values(values)
         check_match(match)
-        return self._upsert(object, values, match, on_archived, emulate, before_write)
+        return self._upsert(object, values, match, on_archived, emulate, before_write, lookups)
 
     def _upsert(
         self,
@@ -291,6 +335,7 @@ class _Verbs:
         on_archived: OnArchived | None,
         emulate: bool,
         before_write: Callable[[Record | None], None] | None,
+        lookups: Lookups | None = None,
     ) -> Plan[UpsertResult]:
         provider = self.provider
         policy = check_on_archived(on_archived, provider, upsert=True)
@@ -298,12 +343,79 @@ class _Verbs:
         spec = match_field(provider, schema, values, match, emulate)
         clean = normalize_values(schema, values, parse=self._parse)
         # Only when asked, so a provider that overrides upsert() with the plain signature works.
+        if lookups is not None:  # the one upsert path, with a batched search's answers
+            return (
+                yield from run_found(provider, schema, clean, match=spec.slug, on_archived=policy,
+                                     emulate=emulate, before_write=before_write, lookups=lookups)
+            )  # fmt: skip
         extra = {"before_write": before_write} if before_write is not None else {}
         return (
             yield from provider.upsert(
                 schema, clean, match=spec.slug, on_archived=policy, emulate=emulate, **extra
             )
         )
+
+    def lookup(
+        self,
+        object: str,
+        rows: Iterable[Mapping[str, Any]],
+        match: str | None,
+        on_archived: OnArchived | None,
+        emulate: bool,
+        lookups: Lookups,
+    ) -> Plan[int]:
+        """Search for the match values of ``rows``' upserts in batches (crmbridge.upsert.lookup)
+        and keep the answers in ``lookups`` for :meth:`upsert_found`. A row its checks refuse is
+        left out: its own upsert reports it. The number of searches sent."""
+        provider = self.provider
+        policy = check_on_archived(on_archived, provider, upsert=True)
+        schema = yield from self.schema(object)
+        calls = []
+        for values in rows:
+            try:
+                check_values(values)
+                spec = match_field(provider, schema, values, match, emulate)
+                clean = normalize_values(schema, values, parse=self._parse)
+                call = yield from prepare(provider, schema, clean, match=spec.slug,
+                                          on_archived=policy, emulate=emulate)  # fmt: skip
+            except CRMError:
+                continue
+            calls.append(call)
+        return (yield from lookup(provider, calls, lookups))
+
+    def upsert_rows(
+        self,
+        object: str,
+        rows: Sequence[Mapping[str, Any]],
+        match: str | None,
+        on_archived: OnArchived | None,
+        emulate: bool,
+        done: list[UpsertResult],
+    ) -> Plan[list[UpsertResult]]:
+        """``upsert_many``: every row checked first (a bad one is a :class:`ValidationError`
+        naming its index, before any write), then per batch of
+        ``provider.lookup_batch_size`` rows one search (:meth:`lookup`) and the rows' writes,
+        one after another, each result appended to ``done`` as it comes."""
+        check_match(match)
+        provider = self.provider
+        policy = check_on_archived(on_archived, provider, upsert=True)
+        for index, values in enumerate(rows):
+            _in_row(index, check_values, values)
+        schema = yield from self.schema(object)
+        for index, values in enumerate(rows):
+            _in_row(index, match_field, provider, schema, values, match, emulate)
+            _in_row(index, normalize_values, schema, values, parse=self._parse)
+        lookups = Lookups()
+        size = max(1, provider.lookup_batch_size)
+        for start in range(0, len(rows), size):
+            batch = rows[start : start + size]
+            lookups.next_generation()
+            yield from self.lookup(object, batch, match, policy, emulate, lookups)
+            for values in batch:
+                result = yield from self._upsert(object, values, match, policy, emulate,
+                                                 None, lookups)  # fmt: skip
+                done.append(result)
+        return done
 
     def delete(self, object: str, id: str) -> Plan[None]:
         _check_id(id)
@@ -565,6 +677,29 @@ class Bridge(_BridgeBase):
             self._verbs.upsert(object, values, match, on_archived, emulate, before_write)
         )
 
+    def upsert_many(
+        self,
+        object: str,
+        rows: Iterable[Mapping[str, Any]],
+        *,
+        match: str | None = None,
+        on_archived: OnArchived | None = DEFAULT_ON_ARCHIVED,
+        emulate: bool = False,
+    ) -> list[UpsertResult]:
+        """:meth:`upsert` each row, in order, with one search per batch of rows instead of one
+        per row (issue 24): results in the rows' order. Every row is checked before any write;
+        a write that fails stops the rest, and its error says which rows were written."""
+        rows = list(rows)
+        done: list[UpsertResult] = []
+        try:
+            self.driver.run(
+                self._verbs.upsert_rows(object, rows, match, on_archived, emulate, done)
+            )
+        except CRMError as exc:
+            _many_failed(exc, len(done), len(rows))
+            raise
+        return done
+
     def delete(self, object: str, id: str) -> None:
         """Delete a record for good (where the CRM can)."""
         self.driver.run(self._verbs.delete(object, id))
@@ -751,6 +886,27 @@ class AsyncBridge(_BridgeBase):
         return await self._on(
             object, self._verbs.upsert(object, values, match, on_archived, emulate, before_write)
         )
+
+    async def upsert_many(
+        self,
+        object: str,
+        rows: Iterable[Mapping[str, Any]],
+        *,
+        match: str | None = None,
+        on_archived: OnArchived | None = DEFAULT_ON_ARCHIVED,
+        emulate: bool = False,
+    ) -> list[UpsertResult]:
+        """See :meth:`Bridge.upsert_many`."""
+        rows = list(rows)
+        done: list[UpsertResult] = []
+        try:
+            await self._on(
+                object, self._verbs.upsert_rows(object, rows, match, on_archived, emulate, done)
+            )
+        except CRMError as exc:
+            _many_failed(exc, len(done), len(rows))
+            raise
+        return done
 
     async def delete(self, object: str, id: str) -> None:
         await self._on(object, self._verbs.delete(object, id))

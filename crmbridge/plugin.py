@@ -48,7 +48,7 @@ from .provider import (
     Query,
     Secret,
 )
-from .upsert import DEFAULT_ON_ARCHIVED, Matches, OnArchived, Upsert, ambiguous
+from .upsert import DEFAULT_ON_ARCHIVED, Matches, OnArchived, Upsert, ambiguous, search_many
 from .validation import normalize_values
 
 __all__ = [
@@ -89,5 +89,6 @@ __all__ = [
     "normalize_values",
     "parse_retry_after",
     "response_body",
+    "search_many",
     "walk",
 ]

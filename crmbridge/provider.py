@@ -53,7 +53,7 @@ from .model import (
     ValueVersion,
     unstructure_value,
 )
-from .upsert import Matches, OnArchived, Upsert, run, search
+from .upsert import Matches, OnArchived, Upsert, run, search, search_many
 
 if TYPE_CHECKING:
     from .changes.feeds import Feed
@@ -501,6 +501,22 @@ class Provider:
     def find_matches(self, call: Upsert) -> Plan[Matches]:
         """The records holding ``call``'s match value (default: a query for it)."""
         return search(self, call)
+
+    #: Match values searched for in one request by a batched lookup (``upsert_many``, the
+    #: migration engine: :func:`crmbridge.upsert.lookup`); 20 batches per 1,000 upserts at most
+    #: is issue 24's target.
+    lookup_batch_size: ClassVar[int] = 100
+
+    def find_matches_many(self, calls: Sequence[Upsert]) -> Plan[list[Matches] | None]:
+        """The records holding each call's match value (one object, one match field), in as few
+        requests as the CRM allows (default: one query with ``in`` on the match field,
+        :func:`crmbridge.upsert.search_many`). ``None``: this CRM cannot, each upsert searches
+        on its own — the default for a provider that finds matches its own way
+        (:meth:`find_matches` overridden), unless it overrides this too."""
+        if type(self).find_matches is not Provider.find_matches:
+            yield from ()
+            return None
+        return (yield from search_many(self, calls))
 
     def would_change(self, call: Upsert, record: Record) -> bool:
         """Whether writing ``call.values`` to ``record`` (found by the search) would change it;

@@ -3,6 +3,7 @@ write", the conflict message and the ``on_archived`` default live there and nowh
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -82,3 +83,110 @@ def test_the_default_asks_nothing_of_a_crm_without_archived_records(toy: cb.Brid
     assert toy.upsert("contacts", {"email": "a@x.io"}, match="email").action == "created"
     with pytest.raises(cb.Unsupported, match="no archived records"):
         toy.upsert("contacts", {"email": "a@x.io"}, match="email", on_archived="replace")
+
+
+# --- upsert_many: one search per batch of rows (issue 24) ------------------------------------
+
+
+def _sent(emulator: object, verb: str) -> int:
+    """Requests the emulator answered whose ``"METHOD /path"`` ends with ``verb``."""
+    requests = emulator.requests  # type: ignore[attr-defined]
+    return sum(n for key, n in requests.items() if key.endswith(verb))
+
+
+def _people(n: int, start: int = 0) -> list[dict[str, object]]:
+    return [{"email_addresses": [f"p{i}@x.io"], "job_title": f"job {i}"}
+            for i in range(start, start + n)]  # fmt: skip
+
+
+def test_upsert_many_on_attio_reads_once_per_batch_and_writes_only_what_changed() -> None:
+    with cb.connect("attio", emulator=True) as crm:
+        assert crm.provider.lookup_batch_size == 100
+        crm.schema("people")
+        emulator = crm.emulator
+        assert emulator is not None
+        emulator.requests.clear()
+        first = crm.upsert_many("people", _people(250))
+        assert [r.action for r in first] == ["created"] * 250
+        assert (
+            _sent(emulator, "/records/query"),
+            _sent(emulator, "PUT /v2/objects/people/records"),
+        ) == (3, 250)
+
+        emulator.requests.clear()
+        rows = _people(250)
+        for i in (3, 120, 249):
+            rows[i]["job_title"] = "changed"
+        again = crm.upsert_many("people", rows)
+        assert [r.action for r in again].count("noop") == 247
+        assert [again[i].action for i in (3, 120, 249)] == ["updated"] * 3
+        assert [r.record.id for r in again] == [r.record.id for r in first]
+        assert _sent(emulator, "/records/query") == 3
+        assert _sent(emulator, "PUT /v2/objects/people/records") == 3
+
+
+def test_upsert_many_on_kizen_reads_once_per_batch_and_brings_archived_matches_back() -> None:
+    with cb.connect("kizen", emulator=True) as crm:
+        gone = crm.create("client_client", {"email": "p7@x.io", "first_name": "Old"})
+        crm.archive("client_client", gone.id)
+        crm.create("client_client", {"email": "p8@x.io", "first_name": "Same"})
+        crm.create("client_client", {"email": "P9@X.io", "first_name": "Same"})
+        emulator = crm.emulator
+        assert emulator is not None
+        emulator.requests.clear()
+        rows = [{"email": f"p{i}@x.io", "first_name": "Same"} for i in range(150)]
+        results = crm.upsert_many("client_client", rows)
+        actions = [r.action for r in results]
+        assert actions[7] == "unarchived"
+        assert results[7].record.id == gone.id
+        assert actions[8] == "noop"
+        assert actions[9] == "updated"  # Kizen matches e-mails case-insensitively
+        assert actions.count("created") == 147
+        assert _sent(emulator, "/search") == 2
+        assert _sent(emulator, "/upsert") == 149
+
+
+def test_upsert_many_rows_sharing_a_match_value_make_one_record(toy: cb.Bridge) -> None:
+    """The second row's search comes after the first row's write, not from the batch."""
+    results = toy.upsert_many("contacts", [{"email": "a@x.io", "name": "A"},
+                                           {"email": "a@x.io", "name": "B"}], match="email")  # fmt: skip
+    assert [r.action for r in results] == ["created", "updated"]
+    assert results[0].record.id == results[1].record.id
+
+
+def test_upsert_many_checks_every_row_before_any_write() -> None:
+    with cb.connect("attio", emulator=True) as crm:
+        crm.schema("people")
+        emulator = crm.emulator
+        assert emulator is not None
+        emulator.requests.clear()
+        rows = [*_people(3), {"email_addresses": ["p9@x.io"], "job_titel": "x"}]
+        with pytest.raises(cb.ValidationError, match=r"upsert_many row 3: .*job_titel"):
+            crm.upsert_many("people", rows)
+        assert sum(emulator.requests.values()) == 0
+
+
+def test_upsert_many_says_which_rows_were_written_when_a_write_fails() -> None:
+    with cb.connect("kizen", emulator=True) as crm:
+        crm.create("client_client", {"email": "a@x.io", "first_name": "A"})
+        crm.create("client_client", {"email": "b@x.io", "first_name": "A"})
+        rows = [{"first_name": "A", "last_name": "new"}]
+        with pytest.raises(cb.Conflict) as info:
+            crm.upsert_many("client_client", [{"email": "c@x.io", "first_name": "C"}, *rows],
+                            match="first_name", emulate=True)  # fmt: skip
+        assert info.value.code == "ambiguous_match"
+        assert "rows 0-0 of 2 were written, row 1 failed" in "".join(info.value.__notes__)
+
+
+def test_async_upsert_many_sends_the_same_requests() -> None:
+    async def main() -> None:
+        async with cb.connect_async("attio", emulator=True) as crm:
+            await crm.schema("people")
+            emulator = crm.emulator
+            assert emulator is not None
+            emulator.requests.clear()
+            results = await crm.upsert_many("people", _people(120))
+            assert [r.action for r in results] == ["created"] * 120
+            assert _sent(emulator, "/records/query") == 2
+
+    asyncio.run(main())

@@ -216,6 +216,22 @@ class BlockingBridge:
         )
         return result
 
+    def upsert_many(
+        self,
+        object: str,
+        rows: Iterable[Mapping[str, Any]],
+        *,
+        match: str | None = None,
+        on_archived: OnArchived | None = DEFAULT_ON_ARCHIVED,
+        emulate: bool = False,
+    ) -> list[UpsertResult]:
+        results: list[UpsertResult] = self._wait(
+            self.aio.upsert_many(
+                object, rows, match=match, on_archived=on_archived, emulate=emulate
+            )
+        )
+        return results
+
     def delete(self, object: str, id: str) -> None:
         self._wait(self.aio.delete(object, id))
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import importlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -54,6 +54,7 @@ from crmbridge.plugin import (
     Provider,
     Query,
     Upsert,
+    search_many,
 )
 from crmbridge.webhooks import WebhookEvent
 
@@ -521,6 +522,16 @@ class AttioProvider(Provider):
             )
             found.append(self._decode(schema, response.json()))
         return Matches(found, more=len(mine) > 2)
+
+    def find_matches_many(self, calls: Sequence[Upsert]) -> Plan[list[Matches] | None]:
+        """Records: the core's one query for every match value — an ``$or`` of ``$eq`` on the
+        unique attribute (email addresses and domains have no ``$in``: docs/reference/attio.md
+        "Filtering", crmbridge_attio/filters.py). List entries: ``None``, each is found by its
+        parent (:meth:`find_matches`)."""
+        if not calls or calls[0].schema.object.kind == "list":
+            yield from ()
+            return None
+        return (yield from search_many(self, calls))
 
     def would_change(self, call: Upsert, record: Record) -> bool:
         """Attio's values compared as Attio holds them (:func:`changes.unchanged`)."""
