@@ -366,7 +366,10 @@ class _Verbs:
     ) -> Plan[int]:
         """Search for the match values of ``rows``' upserts in batches (crmbridge.upsert.lookup)
         and keep the answers in ``lookups`` for :meth:`upsert_found`. A row its checks refuse is
-        left out: its own upsert reports it. The number of searches sent."""
+        left out: its own upsert reports it. Only the match value is prepared
+        (``prepare_upsert`` of it alone), so values needing lookups of their own (tags, members,
+        references) cost nothing here: a tag the first write creates would otherwise be looked
+        up once per row of the batch. The number of searches sent."""
         provider = self.provider
         policy = check_on_archived(on_archived, provider, upsert=True)
         schema = yield from self.schema(object)
@@ -375,7 +378,8 @@ class _Verbs:
             try:
                 check_values(values)
                 spec = match_field(provider, schema, values, match, emulate)
-                clean = normalize_values(schema, values, parse=self._parse)
+                given = {k: v for k, v in values.items() if k in (spec.slug, match)}
+                clean = normalize_values(schema, given, parse=self._parse)
                 call = yield from prepare(provider, schema, clean, match=spec.slug,
                                           on_archived=policy, emulate=emulate)  # fmt: skip
             except CRMError:
@@ -907,6 +911,38 @@ class AsyncBridge(_BridgeBase):
             _many_failed(exc, len(done), len(rows))
             raise
         return done
+
+    async def _lookup(
+        self,
+        object: str,
+        rows: Iterable[Mapping[str, Any]],
+        *,
+        match: str | None,
+        on_archived: OnArchived | None,
+        emulate: bool,
+        lookups: Lookups,
+    ) -> int:
+        """Batched searches for the upserts of ``rows`` into ``lookups`` (``_Verbs.lookup``),
+        for :meth:`_upsert_found`; the migration engine's one read per batch (issue 24)."""
+        plan = self._verbs.lookup(object, rows, match, on_archived, emulate, lookups)
+        return await self._on(object, plan)
+
+    async def _upsert_found(
+        self,
+        object: str,
+        values: Mapping[str, Any],
+        *,
+        match: str | None,
+        on_archived: OnArchived | None,
+        emulate: bool,
+        before_write: Callable[[Record | None], None] | None,
+        lookups: Lookups | None,
+    ) -> UpsertResult:
+        """:meth:`upsert`, taking its search's answer from ``lookups`` when it is there."""
+        plan = self._verbs.upsert_found(
+            object, values, match, on_archived, emulate, before_write, lookups
+        )
+        return await self._on(object, plan)
 
     async def delete(self, object: str, id: str) -> None:
         await self._on(object, self._verbs.delete(object, id))

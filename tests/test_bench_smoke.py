@@ -24,6 +24,7 @@ SCRIPTS = [
     "startup.py",
     "sync_latency.py",
     "migration_http.py",
+    "lookups.py",
 ]
 FIGURE = re.compile(r"^figure [a-z0-9_]+ -?[0-9.e+-]+ target (<=|>=)-?[0-9.]+$")
 

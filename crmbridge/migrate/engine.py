@@ -10,7 +10,10 @@ For each object pair, in dependency order (:func:`~crmbridge.migrate.plan.order_
    fail it when another source record was already written under the same match value (it would
    overwrite that record's target), unless the object says ``merge_duplicates = true``;
 4. otherwise upsert it on the mapped match key, with ``concurrency`` writes in flight; the target's
-   token bucket and its 429s pace them, so the run goes at the target's write limit;
+   token bucket and its 429s pace them, so the run goes at the target's write limit. The upserts'
+   searches are made per batch when the page is read (:meth:`MigrationEngine._prefetch`, issue
+   24): one read per ``lookup_batch_size`` records instead of one per record; a record whose
+   answer is missing, stale or shared with an earlier record, and every retry, searches alone;
 5. when every record of a page is done, commit the id map rows and the next page's cursor in one
    transaction (the checkpoint ``--resume`` continues from).
 
@@ -51,7 +54,7 @@ from ..errors import ConfigError, Conflict, CRMError, NotFound, RateLimited, Tra
 from ..http import AMBIGUOUS_WRITE
 from ..model import Record, structure_value, to_dict
 from ..provider import ObjectSchema
-from ..upsert import DEFAULT_ON_ARCHIVED
+from ..upsert import DEFAULT_ON_ARCHIVED, Lookups, OnArchived
 from .failures import FailuresFile
 from .field_creation import create_fields
 from .fingerprint import changed_fields, field_digests, mapping_digest
@@ -68,6 +71,9 @@ log = logging.getLogger("crmbridge.migrate")
 #: Engine-level attempts for a write that failed with a retryable error after the driver's own
 #: retries (e.g. a non-idempotent request after a dropped connection: the upsert is safe to repeat).
 WRITE_ATTEMPTS = 4
+#: Tries of a batched search (after the driver's own retries) before its records search alone:
+#: a failed batch costs one request per record instead.
+LOOKUP_ATTEMPTS = 2
 #: Seconds between writes of the id map rows of a page still in progress.
 FLUSH_EVERY = 1.0
 
@@ -179,6 +185,8 @@ class MigrationEngine:
         self._touched: dict[str, set[str]] = {}
         #: Source objects whose stored hashes a dry run must not trust (their mapping changed).
         self._untrusted: set[str] = set()
+        #: Answers of the batched searches of the pages being written (:meth:`_prefetch`).
+        self._lookups = Lookups()
 
     # --- setup -------------------------------------------------------------------------------
 
@@ -355,6 +363,7 @@ class MigrationEngine:
                 del page
                 if not records:
                     await self._page_done(obj, pages, index, done_through, lock)
+                await self._prefetch(plan, records)
                 for record in records:
                     await queue.put((index, record))
                 if last:
@@ -386,6 +395,54 @@ class MigrationEngine:
         if task is not None:
             self.progress.update(task, total=report.total, completed=report.total)
         return reached_end[0]
+
+    async def _prefetch(self, plan: ObjectPlan, records: list[Record]) -> None:
+        """Search the target for the match values of a page's records in batches, before its
+        records are written (issue 24): records the state already holds unchanged need no
+        search and are left out. A failed search only costs the batch: each of its records
+        then searches on its own, as every record did before."""
+        if self.dry_run or not records:
+            return
+        obj = plan.map.source
+        rows = []
+        for record in records:
+            if record.id is None or record.absent & plan.reads:
+                continue
+            try:
+                values, deferred = plan.transform(record, self.state.target_id)
+            except CRMError:
+                continue
+            if (
+                obj not in self._untrusted
+                and self.state.target_id(obj, record.id) is not None
+                and self.state.hash_of(obj, record.id)
+                == content_hash({**values, "__deferred__": to_dict(deferred)})
+            ):
+                continue
+            rows.append(values)
+        if not rows:
+            return
+        self._lookups.next_generation()
+        size = max(1, self.target.provider.lookup_batch_size)
+        for start in range(0, len(rows), size):
+            for attempt in range(LOOKUP_ATTEMPTS):
+                try:
+                    await self.target._lookup(
+                        plan.map.target,
+                        rows[start : start + size],
+                        match=plan.match,
+                        on_archived=self._on_archived(),
+                        emulate=plan.map.emulate,
+                        lookups=self._lookups,
+                    )
+                    break
+                except CRMError as exc:
+                    log.info("%s: batched search failed (%s)%s", plan.map.key,
+                             type(exc).__name__, "; its records search one by one"
+                             if attempt + 1 == LOOKUP_ATTEMPTS else "")  # fmt: skip
+
+    def _on_archived(self) -> OnArchived | None:
+        return DEFAULT_ON_ARCHIVED if self.target.capabilities.archive else None
 
     def _flush_now_and_then(self) -> None:
         """Write the id map rows of records already written every second or so, between
@@ -530,19 +587,21 @@ class MigrationEngine:
         the target has it, on a conflict the run is told to keep)."""
         obj = plan.map.source
         assert record.id is not None
-        on_archived = DEFAULT_ON_ARCHIVED if self.target.capabilities.archive else None
+        on_archived = self._on_archived()
         last_error: CRMError | None = None
         AMBIGUOUS_WRITE.set(False)
         for attempt in range(WRITE_ATTEMPTS):
             found: list[Record | None] = []
             try:
-                result = await self.target.upsert(
+                result = await self.target._upsert_found(
                     plan.map.target,
                     values,
                     match=plan.match,
                     on_archived=on_archived,
                     emulate=plan.map.emulate,
                     before_write=self._guard(plan, record, found),
+                    # a retry searches again: the lost attempt may have written
+                    lookups=self._lookups if attempt == 0 else None,
                 )
             except TargetChanged as exc:
                 return self._conflict(plan, record, values, exc, report)

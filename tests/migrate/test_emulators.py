@@ -329,3 +329,29 @@ def test_a_hidden_kizen_field_arrives_the_record_read_whole(tmp_path: Path) -> N
     assert checked.ok, checked.differences
     # Globex's secret is blank in Kizen (read whole, it is given, and empty): written empty.
     assert by_domain["globex.com"]["description"] is None
+
+
+@pytest.mark.parametrize("direction", ["attio->kizen", "kizen->attio"])
+def test_a_page_of_upserts_costs_one_search_per_batch(direction: str, tmp_path: Path) -> None:
+    """Issue 24: the engine searches the target for a batch of match values at once (one
+    request per ``lookup_batch_size`` records), not once per record; re-runs search nothing."""
+    source_name, target_name = direction.split("->")
+    source = get_provider(source_name).create_emulator(seed="demo", demo_size=300, random_seed=3)
+    target = get_provider(target_name).create_emulator()
+    mapping = bundled_mapping() if direction == "attio->kizen" else load_mapping(KIZEN_TO_ATTIO)
+    search = "/search" if target_name == "kizen" else "/records/query"
+    report = _migrate(source, target, mapping, state=tmp_path / "s.db", failures=None)
+    assert report.failed == 0
+    written = sum(o.counts["created"] for o in report.objects.values())
+    assert written >= 300
+    searches = sum(n for k, n in target.requests.items() if k.endswith(search))
+    # two objects, each at most 3 batches of 100 (Attio's source pages hold 500 records)
+    assert searches <= 5, target.requests
+    # nothing else is read once per record: a tag is looked up before its first write, not
+    # once per row of the batch searched before any of them is written
+    others = [n for k, n in target.requests.items() if k.startswith("GET")]
+    assert max(others) < written / 4, target.requests
+    target.requests.clear()
+    rerun = _migrate(source, target, mapping, state=tmp_path / "s.db", failures=None)
+    assert sum(o.counts["noop"] for o in rerun.objects.values()) == written
+    assert sum(n for k, n in target.requests.items() if k.endswith(search)) == 0
