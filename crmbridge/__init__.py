@@ -7,57 +7,151 @@
 
 from __future__ import annotations
 
-from .bridge import AsyncBridge, Bridge, connect, connect_async
-from .changes import AsyncChangeFeed, Change, ChangeFeed, FeedStore
-from .emulation import Emulator
-from .errors import (
-    AuthError,
-    ConfigError,
-    Conflict,
-    CRMError,
-    FieldError,
-    NotFound,
-    PermissionDenied,
-    ProviderError,
-    RateLimited,
-    TransportError,
-    Unsupported,
-    ValidationError,
-)
-from .filters import F, Filter, Sort
-from .hookspecs import hookimpl as hookimpl  # not in __all__: crmbridge.plugin's; kept for old code
-from .http import RetryPolicy
-from .model import (
-    Add,
-    Clear,
-    FieldSpec,
-    FieldType,
-    File,
-    Interaction,
-    Location,
-    Money,
-    ObjectSpec,
-    Option,
-    PersonName,
-    Phone,
-    Record,
-    Ref,
-    RefBy,
-    Remove,
-    UpsertAction,
-    UpsertResult,
-    User,
-    ValueVersion,
-    add,
-    clear,
-    from_dict,
-    remove,
-    to_dict,
-)
-from .provider import Capabilities, ObjectSchema, Page, Plan, Provider
-from .provider import Query as Query  # not in __all__: crmbridge.plugin's; kept for old code
-from .upsert import OnArchived
-from .validation import normalize_values as normalize_values  # likewise
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # what type checkers and IDEs see; at run time each name loads on first use
+    from .bridge import AsyncBridge, Bridge, connect, connect_async
+    from .changes import AsyncChangeFeed, Change, ChangeFeed, FeedStore
+    from .emulation import Emulator
+    from .errors import (
+        AuthError,
+        ConfigError,
+        Conflict,
+        CRMError,
+        FieldError,
+        NotFound,
+        PermissionDenied,
+        ProviderError,
+        RateLimited,
+        TransportError,
+        Unsupported,
+        ValidationError,
+    )
+    from .filters import F, Filter, Sort
+    from .hookspecs import (
+        hookimpl as hookimpl,
+    )  # not in __all__: crmbridge.plugin's; kept for old code
+    from .http import RetryPolicy
+    from .model import (
+        Add,
+        Clear,
+        FieldSpec,
+        FieldType,
+        File,
+        Interaction,
+        Location,
+        Money,
+        ObjectSpec,
+        Option,
+        PersonName,
+        Phone,
+        Record,
+        Ref,
+        RefBy,
+        Remove,
+        UpsertAction,
+        UpsertResult,
+        User,
+        ValueVersion,
+        add,
+        clear,
+        from_dict,
+        remove,
+        to_dict,
+    )
+    from .provider import Capabilities, ObjectSchema, Page, Plan, Provider
+    from .provider import Query as Query  # not in __all__: crmbridge.plugin's; kept for old code
+    from .upsert import OnArchived
+    from .validation import normalize_values as normalize_values  # likewise
+
+#: Each public name → the module that defines it, imported on first use (PEP 562), so that
+#: ``import crmbridge`` costs only this file and a user pays for httpx, cattrs and the rest when
+#: the first name that needs them is used (issue 24: cold start). ``hookimpl``, ``Query`` and
+#: ``normalize_values`` are not in ``__all__`` (crmbridge.plugin's), kept for old code.
+_LAZY: dict[str, str] = {
+    "AsyncBridge": ".bridge",
+    "Bridge": ".bridge",
+    "connect": ".bridge",
+    "connect_async": ".bridge",
+    "AsyncChangeFeed": ".changes",
+    "Change": ".changes",
+    "ChangeFeed": ".changes",
+    "FeedStore": ".changes",
+    "Emulator": ".emulation",
+    "AuthError": ".errors",
+    "ConfigError": ".errors",
+    "Conflict": ".errors",
+    "CRMError": ".errors",
+    "FieldError": ".errors",
+    "NotFound": ".errors",
+    "PermissionDenied": ".errors",
+    "ProviderError": ".errors",
+    "RateLimited": ".errors",
+    "TransportError": ".errors",
+    "Unsupported": ".errors",
+    "ValidationError": ".errors",
+    "F": ".filters",
+    "Filter": ".filters",
+    "Sort": ".filters",
+    "hookimpl": ".hookspecs",
+    "RetryPolicy": ".http",
+    "Add": ".model",
+    "Clear": ".model",
+    "FieldSpec": ".model",
+    "FieldType": ".model",
+    "File": ".model",
+    "Interaction": ".model",
+    "Location": ".model",
+    "Money": ".model",
+    "ObjectSpec": ".model",
+    "Option": ".model",
+    "PersonName": ".model",
+    "Phone": ".model",
+    "Record": ".model",
+    "Ref": ".model",
+    "RefBy": ".model",
+    "Remove": ".model",
+    "UpsertAction": ".model",
+    "UpsertResult": ".model",
+    "User": ".model",
+    "ValueVersion": ".model",
+    "add": ".model",
+    "clear": ".model",
+    "from_dict": ".model",
+    "remove": ".model",
+    "to_dict": ".model",
+    "Capabilities": ".provider",
+    "ObjectSchema": ".provider",
+    "Page": ".provider",
+    "Plan": ".provider",
+    "Provider": ".provider",
+    "Query": ".provider",
+    "OnArchived": ".upsert",
+    "normalize_values": ".validation",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """A public name, or a submodule (``crmbridge.migrate``), imported on first use."""
+    module = _LAZY.get(name)
+    if module is not None:
+        value = getattr(importlib.import_module(module, __name__), name)
+        globals()[name] = value
+        return value
+    if name.startswith("__"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    try:
+        return importlib.import_module(f"{__name__}.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"{__name__}.{name}":
+            raise
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
 
 __version__ = "0.1.0"
 

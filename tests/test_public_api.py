@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import attrs
+import pytest
 
 import crmbridge
 import crmbridge.plugin
@@ -89,3 +90,22 @@ def test_the_plugin_kit_is_not_in_the_users_namespace() -> None:
     assert not kit_only & set(crmbridge.__all__)
     assert kit_only <= set(crmbridge.plugin.__all__)
     assert "Provider" in crmbridge.plugin.__all__
+
+
+def test_import_crmbridge_loads_only_what_is_used() -> None:
+    """Issue 24 (cold start): ``import crmbridge`` loads no HTTP client, no cattrs, no CLI; each
+    public name loads its module on first use (PEP 562), and every name of ``__all__`` does."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, crmbridge\n"
+        "heavy = {'httpx', 'cattrs', 'attrs', 'click', 'rich', 'crmbridge.bridge'}\n"
+        "print(sorted(heavy & set(sys.modules)))\n"
+        "missing = [n for n in crmbridge.__all__ if getattr(crmbridge, n, None) is None]\n"
+        "print(missing, 'Record' in dir(crmbridge), crmbridge.migrate.__name__)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.splitlines() == ["[]", "[] True crmbridge.migrate"], out.stderr
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        crmbridge.nope  # type: ignore[attr-defined]  # noqa: B018
