@@ -25,6 +25,7 @@ SCRIPTS = [
     "sync_latency.py",
     "migration_http.py",
     "lookups.py",
+    "emulator_server.py",
 ]
 FIGURE = re.compile(r"^figure [a-z0-9_]+ -?[0-9.e+-]+ target (<=|>=)-?[0-9.]+$")
 
