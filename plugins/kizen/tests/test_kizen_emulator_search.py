@@ -377,3 +377,25 @@ def test_contact_email_status_by_slug_and_phone() -> None:
         json={"query": [{"filters": [default("mobile_phone", "starts_with", "+1")]}]},
     )
     assert bad.status_code == 400
+
+
+def test_a_batched_match_search_reads_only_the_records_it_names() -> None:
+    """Issue 24: an upsert batch searches for many e-mails at once, one group of ``=`` filters
+    joined by "or"; the emulator takes the candidates from its identity index (as for one
+    ``=``) instead of reading every record, and answers as a scan would."""
+    emu = KizenEmulator(seed="demo", demo_size=2000)
+    state = emu.store.objects["client_client"]
+    c = client(emu)
+    emails = [values(r)["email"] for r in emu.records("client_client")[::100]]
+    wanted = [*emails, emails[3].upper(), "nobody@nowhere.io"]
+    group = [{"type": "fields", "subtype": "non_custom", "field": "email", "condition": "=",
+              "value": e} for e in wanted]  # fmt: skip
+    body = {"query": [{"and": False, "filters": group}], "and": False}
+    state.records = CountingDict(state.records)
+    CountingDict.reads = 0
+    found = c.post(f"{CT}/search", params={"page_size": 1000}, json=body).json()
+    assert CountingDict.reads <= len(wanted) * 3  # not ~2,000
+    assert sorted(values(r)["email"] for r in found["results"]) == sorted(emails)
+    # an "and" of the same filters is not a batch: scanned, and nothing has every e-mail
+    body = {"query": [{"and": True, "filters": group[:2]}], "and": True}
+    assert c.post(f"{CT}/search", json=body).json()["count"] == 0

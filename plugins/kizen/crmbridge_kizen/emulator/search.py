@@ -88,25 +88,37 @@ def _identity_candidates(
     state: ObjectState, body: dict[str, Any], ordered: list[str]
 ) -> list[str] | None:
     """The live records that can match a lone ``<identity field> = "<text>"`` filter (``email``
-    of contacts, ``name`` otherwise: what an upsert's match search sends), from the case-folded
-    identity index, in ``ordered``'s order: O(1) instead of a scan of every record. ``None`` for
-    any other query. The caller still applies the predicate, so the answer is the scan's."""
+    of contacts, ``name`` otherwise: what an upsert's match search sends), or one group of such
+    filters joined by "or" (``and: false``: what a batched search for many upserts sends, issue
+    24), from the case-folded identity index, in ``ordered``'s order: O(1) per value instead of a
+    scan of every record. ``None`` for any other query. The caller still applies the predicate,
+    so the answer is the scan's."""
     groups = body.get("query")
     if not isinstance(groups, list) or len(groups) != 1 or not isinstance(groups[0], dict):
         return None
     filters = groups[0].get("filters")
-    if not isinstance(filters, list) or len(filters) != 1 or not isinstance(filters[0], dict):
+    if not isinstance(filters, list) or not filters:
         return None
-    spec, field = filters[0], state.identity_field()
-    value = spec.get("value")
-    if field is None or spec.get("field") != field.name or spec.get("condition") != "=":
+    if len(filters) > 1 and groups[0].get("and") is not False:  # an "and" of them: scan
         return None
-    if not isinstance(value, str):
+    field = state.identity_field()
+    if field is None:
         return None
-    found = [r.id for r in state.matches(value, exact=False, archived=False)]
-    if len(found) > 1:
-        found.sort(key=ordered.index)
-    return found
+    found: dict[str, None] = {}
+    for spec in filters:
+        if not isinstance(spec, dict):
+            return None
+        value = spec.get("value")
+        if spec.get("field") != field.name or spec.get("condition") != "=":
+            return None
+        if not isinstance(value, str):
+            return None
+        found.update((r.id, None) for r in state.matches(value, exact=False, archived=False))
+    if len(found) <= 1:
+        return list(found)
+    if len(found) * 8 < len(ordered):
+        return sorted(found, key=ordered.index)
+    return [i for i in ordered if i in found]
 
 
 class Searcher:
