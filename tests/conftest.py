@@ -35,3 +35,7 @@ def toy(toy_plugin: ToyPlugin, toy_crm: ToyCRM) -> Iterator[crmbridge.Bridge]:
         "toy", token=toy_crm.token, transport=httpx.MockTransport(toy_crm)
     ) as crm:
         yield crm
+
+
+# Real PostgreSQL and Redis servers (issue 22), for the tests that ask for them.
+from infra.servers import postgres_server, postgres_url, redis_server, redis_url  # noqa: E402, F401
