@@ -915,7 +915,8 @@ def emulate(
 @click.option("--force", is_flag=True, help="With --init --output: overwrite an existing file.")
 @engine_option(
     "--state",
-    help="The state file (SQLite): id map, hashes, checkpoints, pending failures, runs, lease.",
+    help="The state: a SQLite file, or a postgresql:// URL shared by several machines (id map, "
+    "hashes, checkpoints, pending failures, runs, lease).",
 )
 @click.option("--resume", is_flag=True, help="Continue an interrupted run from its checkpoint.")
 @click.option(
@@ -1179,8 +1180,11 @@ def _check_folder(path: str, option: str) -> None:
 
 def _shown_command() -> str:
     """The command line as typed, secrets elided (a ``-s``/``-t`` value of a key the provider
-    keeps secret): what ``--runs`` lists and the resume hint prints."""
+    keeps secret, the password of a URL such as ``--state postgresql://…``): what ``--runs``
+    lists and the resume hint prints."""
     import shlex
+
+    from .migrate.state.postgres import redact
 
     args = sys.argv[1:]
     secret = {key for info in plugins.providers().values() for key in info.cls.secret_keys}
@@ -1190,6 +1194,9 @@ def _shown_command() -> str:
         key, eq, _ = arg.partition("=")
         if eq and key in secret and before in _OPTION_FLAGS:
             arg = f"{key}=…"
+        elif "://" in arg:
+            flag, eq, url = arg.partition("=") if arg.startswith("--") else ("", "", arg)
+            arg = f"{flag}{eq}{redact(url)}"
         shown.append(arg)
     return "crmbridge " + shlex.join(shown)
 
@@ -1202,14 +1209,14 @@ def _print_runs(state: str) -> None:
 
     from .migrate import open_state
 
-    if not Path(state).exists():
+    if "://" not in state and not Path(state).exists():
         raise ConfigError(f"no state file {state} (--state names it)")
     store = open_state(state)
     try:
         runs = store.runs()
     finally:
         store.close()
-    table = Table(title=f"runs in {escape(state)}")
+    table = Table(title=f"runs in {escape(store.location)}")
     table.add_column("run", no_wrap=True)
     table.add_column("started (UTC)", no_wrap=True)
     for column in ("status", "written", "failed"):
@@ -1238,7 +1245,7 @@ def _undo(dst: Any, state: str, run_id: str, force_unlock: bool, lease_ttl: floa
 
     from .migrate import undo_async
 
-    if not Path(state).exists():
+    if "://" not in state and not Path(state).exists():
         raise ConfigError(f"no state file {state} (--state names it)")
 
     async def run() -> Any:

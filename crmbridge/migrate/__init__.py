@@ -26,6 +26,7 @@ from .mapping import MappingFile, load_mapping, parse_mapping
 from .report import ObjectReport, Report
 from .state import (
     MigrationState,
+    PostgresStore,
     RunInfo,
     SQLiteStore,
     StateLocked,
@@ -44,6 +45,7 @@ __all__ = [
     "MappingFile",
     "MigrationState",
     "ObjectReport",
+    "PostgresStore",
     "Report",
     "RunInfo",
     "SQLiteStore",

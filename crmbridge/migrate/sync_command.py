@@ -37,7 +37,7 @@ def register(cli: click.Group) -> None:
         type=click.Path(dir_okay=False, exists=True),
         help="The mapping file (TOML).",
     )
-    @engine_option("--state", help="The state file (SQLite).")
+    @engine_option("--state", help="The state: a SQLite file, or a postgresql:// URL.")
     @click.option(
         "--interval",
         type=click.FloatRange(min=0),

@@ -53,10 +53,10 @@ def _writes(crm: ToyCRM) -> int:
 
 
 def test_copies_every_record_then_reruns_as_noop(
-    crms: tuple[ToyCRM, ToyCRM], tmp_path: Path
+    crms: tuple[ToyCRM, ToyCRM], tmp_path: Path, state_spec: str
 ) -> None:
     src, dst = crms
-    report = _run(src, dst, tmp_path)
+    report = _run(src, dst, tmp_path, state=state_spec)
     counts = report.objects["contacts->contacts"].counts
     assert counts["created"] == 37
     assert len(dst.records) == 37
@@ -70,12 +70,12 @@ def test_copies_every_record_then_reruns_as_noop(
         "score": 7,
     }
     writes = _writes(dst)
-    again = _run(src, dst, tmp_path)
+    again = _run(src, dst, tmp_path, state=state_spec)
     assert again.objects["contacts->contacts"].counts["noop"] == 37
     assert again.writes == 0
     assert _writes(dst) == writes  # not one write on the re-run
     src.records["5"]["name"] = "Changed"
-    third = _run(src, dst, tmp_path)
+    third = _run(src, dst, tmp_path, state=state_spec)
     assert third.objects["contacts->contacts"].counts == {"noop": 36, "updated": 1}
     assert len(dst.records) == 37
 
@@ -212,7 +212,9 @@ def test_failed_records_go_to_the_failures_file(
     assert again.objects["contacts->contacts"].counts == {"noop": 36, "created": 1}
 
 
-def test_resume_after_interruption(crms: tuple[ToyCRM, ToyCRM], tmp_path: Path) -> None:
+def test_resume_after_interruption(
+    crms: tuple[ToyCRM, ToyCRM], tmp_path: Path, state_spec: str
+) -> None:
     src, dst = crms
 
     class Boom(Exception):
@@ -235,13 +237,13 @@ def test_resume_after_interruption(crms: tuple[ToyCRM, ToyCRM], tmp_path: Path) 
             source,
             target,
             parse_mapping(MAPPING),
-            state=tmp_path / "s.db",
+            state=state_spec,
             failures=None,
             concurrency=1,
         )
     assert 0 < len(dst.records) < 37
     reads_before = sum(r.url.path == "/contacts" for r in src.requests)
-    report = _run(src, dst, tmp_path, state=tmp_path / "s.db", resume=True)
+    report = _run(src, dst, tmp_path, state=state_spec, resume=True)
     assert len(dst.records) == 37
     counts = report.objects["contacts->contacts"].counts
     assert counts["created"] == 37 - 22
@@ -267,14 +269,14 @@ def test_to_must_name_fields() -> None:
 
 
 def test_records_sharing_a_match_value_are_not_merged_unasked(
-    crms: tuple[ToyCRM, ToyCRM], tmp_path: Path
+    crms: tuple[ToyCRM, ToyCRM], tmp_path: Path, state_spec: str
 ) -> None:
     """Two source records with one match value would be upserted into one target record, the
     second overwriting the first: the second fails, naming the first, and stays failed on re-runs
     (the state remembers whose value it is)."""
     src, dst = crms
     src.records["7"]["email"] = " P3@X.co"  # the same e-mail as record 3, as the CRMs compare
-    report = _run(src, dst, tmp_path)
+    report = _run(src, dst, tmp_path, state=state_spec)
     counts = report.objects["contacts->contacts"].counts
     assert (counts["created"], counts["failed"]) == (36, 1)
     by_email = {r["email"]: r for r in dst.records.values()}
@@ -284,7 +286,7 @@ def test_records_sharing_a_match_value_are_not_merged_unasked(
     assert failure["error"]["code"] == "duplicate_match_value"
     assert "contacts 3" in failure["error"]["message"]
     assert "merge_duplicates" in failure["error"]["message"]
-    again = _run(src, dst, tmp_path)
+    again = _run(src, dst, tmp_path, state=state_spec)
     assert again.objects["contacts->contacts"].counts == {"noop": 36, "failed": 1}
 
 
@@ -322,37 +324,39 @@ class _Refusing(ToyCRM):
 
 
 def test_a_record_whose_write_failed_does_not_keep_its_match_value(
-    crms: tuple[ToyCRM, ToyCRM], tmp_path: Path, toy_plugin: ToyPlugin
+    crms: tuple[ToyCRM, ToyCRM], tmp_path: Path, toy_plugin: ToyPlugin, state_spec: str
 ) -> None:
     src, _ = crms
     dst = _Refusing()
     src.records["7"]["email"] = "p3@x.co"
-    report = _run(src, dst, tmp_path, concurrency=1)
+    report = _run(src, dst, tmp_path, state=state_spec, concurrency=1)
     assert report.objects["contacts->contacts"].counts == {"created": 36, "failed": 1}
     failure = json.loads((tmp_path / "failures.jsonl").read_text().splitlines()[0])
     assert failure["source_id"] == "3"  # refused by the target, not as a duplicate
     assert {r["email"]: r["name"] for r in dst.records.values()}["p3@x.co"] == "P 7"
 
 
-def test_a_dry_run_leaves_no_claim_behind(crms: tuple[ToyCRM, ToyCRM], tmp_path: Path) -> None:
+def test_a_dry_run_leaves_no_claim_behind(
+    crms: tuple[ToyCRM, ToyCRM], tmp_path: Path, state_spec: str
+) -> None:
     src, dst = crms
     src.records["7"]["email"] = "p3@x.co"
     plans: list[dict] = []  # type: ignore[type-arg]
-    dry = _run(src, dst, tmp_path, dry_run=True, on_plan=plans.append)
+    dry = _run(src, dst, tmp_path, state=state_spec, dry_run=True, on_plan=plans.append)
     assert dry.objects["contacts->contacts"].counts == {"planned": 36, "failed": 1}
     refused = [p for p in plans if p["action"] == "fail"]
     assert [p["source_id"] for p in refused] == ["7"]
     assert "contacts 3" in refused[0]["error"]
     src.records["3"]["email"] = "new3@x.co"  # the duplicate the dry run showed, fixed
-    real = _run(src, dst, tmp_path)
+    real = _run(src, dst, tmp_path, state=state_spec)
     assert real.objects["contacts->contacts"].counts == {"created": 37}
 
 
-def test_a_state_file_is_refused_for_another_target(tmp_path: Path) -> None:
+def test_a_state_file_is_refused_for_another_target(tmp_path: Path, state_spec: str) -> None:
     """A sandbox's state file used against another CRM would call every record migrated already
     and write nothing: refused, naming both."""
     mapping = Path("docs/examples/attio-to-kizen.toml")
-    state = tmp_path / "state.db"
+    state = state_spec
 
     source = cb.connect_async("attio", emulator={"seed": "demo", "demo_size": 20})
 

@@ -1,5 +1,6 @@
 """Issue 18: one run at a time on a state. A second run is refused naming the holder; a holder
-that died is taken over (at once on its own host, after expiry from elsewhere); --force-unlock."""
+that died is taken over (at once on its own host, after expiry from elsewhere); --force-unlock.
+The lease tests run against every state store (infra.states), PostgreSQL included (issue 22)."""
 
 from __future__ import annotations
 
@@ -14,18 +15,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from infra.states import plant_lease
 from reliability.support import emulator, mapping_for, seeded_source
 
 import crmbridge as cb
-from crmbridge.migrate import SQLiteStore, StateLocked, migrate
+from crmbridge.migrate import StateLocked, migrate, open_state
 from crmbridge.plugins import get_provider
 from crmbridge.testing.processes import served_emulator
 
 MAPPING = Path(__file__).parents[2] / "docs" / "examples" / "attio-to-kizen.toml"
 
 
-def test_a_second_holder_is_refused_with_who_holds_it(tmp_path: Path) -> None:
-    first, second = SQLiteStore(tmp_path / "s.db"), SQLiteStore(tmp_path / "s.db")
+def test_a_second_holder_is_refused_with_who_holds_it(state_spec: str) -> None:
+    first, second = open_state(state_spec), open_state(state_spec)
     first.acquire(60)
     with pytest.raises(StateLocked) as info:
         second.acquire(60)
@@ -41,15 +43,11 @@ def test_a_second_holder_is_refused_with_who_holds_it(tmp_path: Path) -> None:
     first.acquire(60)  # released: free again
 
 
-def test_a_lease_from_another_host_is_taken_over_after_it_expires(tmp_path: Path) -> None:
-    path = tmp_path / "s.db"
-    SQLiteStore(path).close()
-    with sqlite3.connect(path) as db:  # a run on another machine, which then went silent
-        db.execute(
-            "INSERT INTO lease VALUES (1, 'elsewhere', 4242, ?, ?, 'theirs')",
-            (time.time(), time.time() + 1.0),
-        )
-    store = SQLiteStore(path)
+def test_a_lease_from_another_host_is_taken_over_after_it_expires(state_spec: str) -> None:
+    open_state(state_spec).close()
+    # A run on another machine, which then went silent.
+    plant_lease(state_spec, "elsewhere", 4242, time.time(), time.time() + 1.0, "theirs")
+    store = open_state(state_spec)
     with pytest.raises(StateLocked, match="host elsewhere, pid 4242"):
         store.acquire(60)
     time.sleep(1.2)
@@ -57,10 +55,10 @@ def test_a_lease_from_another_host_is_taken_over_after_it_expires(tmp_path: Path
     assert holder.pid == os.getpid()
 
 
-def test_two_runs_at_once_on_one_state_one_is_refused(tmp_path: Path) -> None:
+def test_two_runs_at_once_on_one_state_one_is_refused(state_spec: str) -> None:
     source = seeded_source("attio->kizen", 300)
     target = emulator("kizen", latency_ms=(2.0, 4.0))
-    state = tmp_path / "s.db"
+    state = state_spec
     results: dict[str, object] = {}
 
     def first() -> None:

@@ -52,32 +52,32 @@ def _source(toy_plugin: ToyPlugin) -> ToyCRM:
     return src
 
 
-def _run(src: ToyCRM, dst: ToyCRM, tmp_path: Path, **kw: object) -> Report:
+def _run(src: ToyCRM, dst: ToyCRM, tmp_path: Path, state: str, **kw: object) -> Report:
     source = cb.connect_async("toy", token=src.token, transport=httpx.MockTransport(src))
     target = cb.connect_async("toy", token=dst.token, transport=httpx.MockTransport(dst))
     kw.setdefault("failures", tmp_path / "failures.jsonl")
-    return migrate(source, target, parse_mapping(MAPPING), state=tmp_path / "s.db", **kw)  # type: ignore[arg-type]
+    return migrate(source, target, parse_mapping(MAPPING), state=state, **kw)  # type: ignore[arg-type]
 
 
 def test_resume_retries_a_record_that_failed_in_a_finished_object(
-    toy_plugin: ToyPlugin, tmp_path: Path
+    toy_plugin: ToyPlugin, tmp_path: Path, state_spec: str
 ) -> None:
     src, dst = _source(toy_plugin), Refusing()
     dst.refused = {"P 4", "P 17"}
-    first = _run(src, dst, tmp_path)
+    first = _run(src, dst, tmp_path, state_spec)
     counts = first.objects["contacts->contacts"].counts
     assert (counts["created"], counts["failed"]) == (23, 2)
     assert first.pending == 2
     assert not first.ok
     # Still refused: --resume retries both (the object is complete, but they are not written).
-    second = _run(src, dst, tmp_path, resume=True)
+    second = _run(src, dst, tmp_path, state_spec, resume=True)
     assert second.objects["contacts->contacts"].counts["failed"] == 2
     assert second.pending == 2
     assert not second.ok
     # The rule is lifted: --resume writes them, and only them.
     dst.refused = set()
     writes_before = sum(r.method != "GET" for r in dst.requests)
-    third = _run(src, dst, tmp_path, resume=True)
+    third = _run(src, dst, tmp_path, state_spec, resume=True)
     assert third.objects["contacts->contacts"].counts == {"created": 2}
     assert sum(r.method != "GET" for r in dst.requests) - writes_before == 2
     assert third.pending == 0
@@ -86,33 +86,35 @@ def test_resume_retries_a_record_that_failed_in_a_finished_object(
 
 
 def test_a_full_run_clears_what_it_writes_and_keeps_what_still_fails(
-    toy_plugin: ToyPlugin, tmp_path: Path
+    toy_plugin: ToyPlugin, tmp_path: Path, state_spec: str
 ) -> None:
     src, dst = _source(toy_plugin), Refusing()
     dst.refused = {"P 4", "P 17"}
-    _run(src, dst, tmp_path)
+    _run(src, dst, tmp_path, state_spec)
     dst.refused = {"P 17"}
-    again = _run(src, dst, tmp_path)
+    again = _run(src, dst, tmp_path, state_spec)
     assert again.objects["contacts->contacts"].counts == {"noop": 23, "created": 1, "failed": 1}
     assert again.pending == 1
-    resumed = _run(src, dst, tmp_path, resume=True)
+    resumed = _run(src, dst, tmp_path, state_spec, resume=True)
     assert resumed.objects["contacts->contacts"].counts["failed"] == 1
 
 
 def test_a_pending_record_deleted_in_the_source_is_no_longer_pending(
-    toy_plugin: ToyPlugin, tmp_path: Path
+    toy_plugin: ToyPlugin, tmp_path: Path, state_spec: str
 ) -> None:
     src, dst = _source(toy_plugin), Refusing()
     dst.refused = {"P 4"}
-    _run(src, dst, tmp_path)
+    _run(src, dst, tmp_path, state_spec)
     del src.records["4"]
-    resumed = _run(src, dst, tmp_path, resume=True)
+    resumed = _run(src, dst, tmp_path, state_spec, resume=True)
     assert resumed.pending == 0
     assert resumed.ok
 
 
-def test_report_counts_pending_in_its_dict(toy_plugin: ToyPlugin, tmp_path: Path) -> None:
+def test_report_counts_pending_in_its_dict(
+    toy_plugin: ToyPlugin, tmp_path: Path, state_spec: str
+) -> None:
     src, dst = _source(toy_plugin), Refusing()
     dst.refused = {"P 4"}
-    report = _run(src, dst, tmp_path)
+    report = _run(src, dst, tmp_path, state_spec)
     assert report.as_dict()["contacts->contacts"]["pending"] == 1

@@ -1,14 +1,13 @@
-"""The migration state file: match value claims, kept with the page that wrote them."""
+"""The migration state, in every store (SQLite and PostgreSQL: infra.states): match value claims,
+kept with the page that wrote them, and change-feed cursors."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from crmbridge.migrate import MigrationState
+from crmbridge.migrate import open_state
 
 
-def test_a_match_value_belongs_to_the_first_source_record(tmp_path: Path) -> None:
-    state = MigrationState(tmp_path / "s.db")
+def test_a_match_value_belongs_to_the_first_source_record(state_spec: str) -> None:
+    state = open_state(state_spec)
     assert state.claim("contacts", ["a@x.co", "b@x.co"], ("people", "1")) is None
     assert state.claim("contacts", ["a@x.co"], ("people", "1")) is None  # its own: fine
     assert state.claim("contacts", ["c@x.co", "b@x.co"], ("people", "2")) == ("people", "1")
@@ -17,16 +16,15 @@ def test_a_match_value_belongs_to_the_first_source_record(tmp_path: Path) -> Non
     assert state.claim("contacts", ["c@x.co"], ("people", "3")) is None
 
 
-def test_a_failed_write_gives_its_values_back(tmp_path: Path) -> None:
-    state = MigrationState(tmp_path / "s.db")
+def test_a_failed_write_gives_its_values_back(state_spec: str) -> None:
+    state = open_state(state_spec)
     assert state.claim("contacts", ["a@x.co"], ("people", "1")) is None
     state.release("contacts", ("people", "1"))
     assert state.claim("contacts", ["a@x.co"], ("people", "2")) is None
 
 
-def test_only_written_claims_are_kept_and_only_with_the_checkpoint(tmp_path: Path) -> None:
-    path = tmp_path / "s.db"
-    state = MigrationState(path)
+def test_only_written_claims_are_kept_and_only_with_the_checkpoint(state_spec: str) -> None:
+    state = open_state(state_spec)
     state.claim("contacts", ["a@x.co"], ("people", "1"))
     state.keep("contacts", ("people", "1"))
     state.claim("contacts", ["d@x.co"], ("people", "4"))
@@ -35,17 +33,17 @@ def test_only_written_claims_are_kept_and_only_with_the_checkpoint(tmp_path: Pat
     state.claim("contacts", ["b@x.co"], ("people", "2"))  # written, but its page never finished
     state.keep("contacts", ("people", "2"))
     state.close()
-    again = MigrationState(path)
+    again = open_state(state_spec)
     assert again.claim("contacts", ["a@x.co"], ("people", "9")) == ("people", "1")
     assert again.claim("contacts", ["b@x.co"], ("people", "9")) is None
     assert again.claim("contacts", ["d@x.co"], ("people", "8")) is None
 
 
-def test_change_feed_cursors_survive_a_reopen(tmp_path: Path) -> None:
-    state = MigrationState(tmp_path / "s.db")
+def test_change_feed_cursors_survive_a_reopen(state_spec: str) -> None:
+    state = open_state(state_spec)
     assert state.cursor("people") is None
     state.set_cursor("people", {"after": "2026-12-03T10:00:00Z", "ids": ["a", "b"]})
     state.close()
-    again = MigrationState(tmp_path / "s.db")
+    again = open_state(state_spec)
     assert again.cursor("people") == {"after": "2026-12-03T10:00:00Z", "ids": ["a", "b"]}
     assert again.cursor("companies") is None

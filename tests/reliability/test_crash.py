@@ -16,7 +16,9 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
+import psycopg
 import pytest
 
 import crmbridge as cb
@@ -100,14 +102,21 @@ def test_killed_five_times_then_resumed(servers: tuple[str, str], tmp_path: Path
     assert final.returncode == 0, final.stderr[-3000:]
     # The kills really interrupted the migration, at different points.
     assert sum(0 < c < PEOPLE for c in counts_at_kill) >= 4, counts_at_kill
-    # Exactly the right records: every person once, with the right values and company.
+    _assert_exactly_migrated(attio_url, token, kizen, PEOPLE)
+    assert (
+        not (tmp_path / "failures.jsonl").exists() or not (tmp_path / "failures.jsonl").read_text()
+    )
+
+
+def _assert_exactly_migrated(attio_url: str, token: str, kizen: cb.Bridge, size: int) -> None:
+    """Exactly the right records: every person once, with the right values and company."""
     with cb.connect("attio", base_url=attio_url, token=token, rate_limit=False) as attio:
         people = list(attio.query("people"))
         companies = {c.id: c["name"] for c in attio.query("companies")}
     contacts = list(kizen.query("client_client"))
     emails = Counter(c["email"] for c in contacts)
-    assert len(people) == PEOPLE
-    assert len(contacts) == PEOPLE
+    assert len(people) == size
+    assert len(contacts) == size
     assert max(emails.values()) == 1, "duplicate contacts"
     kizen_companies = {c.id: c["name"] for c in kizen.query("companies_company")}
     assert sorted(set(kizen_companies.values())) == sorted(set(companies.values()))
@@ -118,6 +127,68 @@ def test_killed_five_times_then_resumed(servers: tuple[str, str], tmp_path: Path
         assert contact["last_name"] == person["name"].last
         if person["company"] is not None:
             assert kizen_companies[contact["company_primary"].id] == companies[person["company"].id]
-    assert (
-        not (tmp_path / "failures.jsonl").exists() or not (tmp_path / "failures.jsonl").read_text()
+
+
+def test_killed_on_postgresql_then_resumed_by_another_worker_after_the_lease_expires(
+    servers: tuple[str, str], postgres_url: str, tmp_path: Path
+) -> None:
+    """Issue 22: the state in PostgreSQL, a worker killed with SIGKILL mid-run as if on another
+    machine (its lease names another host, so only its expiry frees it); the next worker is
+    refused while the lease lasts, then takes it over and ends with the target exactly right.
+    The URL's password shows nowhere: not in the output, not in the runs' command lines."""
+    attio_url, kizen_url = servers
+    token = get_provider("attio").create_emulator().credentials()["token"]
+    creds = get_provider("kizen").create_emulator().credentials()
+    state = f"{postgres_url}?schema=acme"
+    password = urlsplit(postgres_url).password
+    assert password
+    command = [
+        sys.executable, "-m", "crmbridge.cli", "migrate", "attio", "kizen",
+        "--map", str(MAPPING), "--state", state, "--lease-ttl", "5",
+        "--failures", str(tmp_path / "failures.jsonl"),
+        "-s", f"base_url={attio_url}", "-s", f"token={token}",
+        "-t", f"base_url={kizen_url}", *[x for k, v in creds.items() for x in ("-t", f"{k}={v}")],
+        "--concurrency", "3",
+    ]  # fmt: skip
+    env = {**os.environ, "ATTIO_API_KEY": "", "KIZEN_API_KEY": ""}
+    kizen = _kizen(kizen_url)
+
+    def contacts_now() -> int:
+        page = kizen.request(
+            "POST", "/api/records/client_client/search", params={"page_size": 1}, json={}, read=True
+        )
+        return int(page.json()["count"])
+
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while contacts_now() < PEOPLE * 2 // 3 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(10)
+    written = contacts_now()
+    assert 0 < written < PEOPLE
+    with psycopg.connect(postgres_url) as db:  # the dead worker was on another machine
+        moved = db.execute(
+            "UPDATE acme.lease SET host = 'worker-1' WHERE pid = %s RETURNING expires", (proc.pid,)
+        ).fetchall()
+    assert len(moved) == 1
+    refused = subprocess.run(
+        [*command, "--resume"], env=env, capture_output=True, text=True, timeout=60
     )
+    assert refused.returncode != 0
+    assert "host worker-1" in refused.stderr
+    assert password not in refused.stderr + refused.stdout
+    time.sleep(max(0.0, moved[0][0] - time.time()))  # the killed worker's lease expires
+    final = subprocess.run(
+        [*command, "--resume"], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert final.returncode == 0, final.stderr[-3000:]
+    assert password not in final.stderr + final.stdout
+    _assert_exactly_migrated(attio_url, token, kizen, PEOPLE)
+    with psycopg.connect(postgres_url) as db:
+        runs = db.execute("SELECT status, command FROM acme.runs ORDER BY started").fetchall()
+        assert db.execute("SELECT count(*) FROM acme.lease").fetchone() == (0,)
+    assert [status for status, _ in runs] == ["killed", "ok"]
+    assert all(password not in command for _, command in runs)
+    assert all("postgresql://crmbridge@127.0.0.1" in command for _, command in runs)

@@ -1,8 +1,9 @@
 """Where a migration keeps what it knows between runs (docs/design.md §9, "State store").
 
 :class:`~.store.StateStore` is the interface the engine uses; :class:`~.sqlite.SQLiteStore` the
-default implementation (a local file). :func:`open_state` picks the implementation from what the
-user gave as ``--state``.
+default implementation (a local file), :class:`~.postgres.PostgresStore` the one several machines
+share (issue 22). :func:`open_state` picks the implementation from what the user gave as
+``--state``: a ``postgresql://`` URL, else a file path.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ...errors import ConfigError
+from .postgres import PostgresStore
 from .sqlite import SQLiteStore
 from .store import Change, Holder, IdEntry, RunInfo, StateLocked, StateStore
 
@@ -18,6 +20,7 @@ __all__ = [
     "Holder",
     "IdEntry",
     "MigrationState",
+    "PostgresStore",
     "RunInfo",
     "SQLiteStore",
     "StateLocked",
@@ -25,22 +28,32 @@ __all__ = [
     "open_state",
 ]
 
+#: URL schemes of the PostgreSQL store (libpq takes both:
+#: https://www.postgresql.org/docs/15/libpq-connect.html#LIBPQ-CONNSTRING).
+POSTGRES_SCHEMES = ("postgresql", "postgres")
+
 #: The name the SQLite store had before the state became a package (kept for existing scripts).
 MigrationState = SQLiteStore
 
 
 def open_state(spec: str | Path | StateStore) -> StateStore:
-    """A store for ``spec``: a :class:`StateStore` as is, else a SQLite file path. An empty
-    path is refused (it would silently be a temporary database), and so is a URL scheme no store
-    implements yet."""
+    """A store for ``spec``: a :class:`StateStore` as is, a ``postgresql://`` (or
+    ``postgres://``) URL as a :class:`~.postgres.PostgresStore`, else a SQLite file path. An
+    empty path is refused (it would silently be a temporary database), and so is a URL scheme no
+    store implements."""
     if isinstance(spec, StateStore):
         return spec
     text = str(spec)
     if not text.strip():
         raise ConfigError("--state needs a file name (an empty one would keep nothing)")
     scheme = text.partition("://")[0] if "://" in text else ""
+    if scheme.lower() in POSTGRES_SCHEMES:
+        from .postgres import PostgresStore
+
+        return PostgresStore(text)
     if scheme:
         raise ConfigError(
-            f"no state store for {scheme}:// URLs is available; give a file path for --state"
+            f"no state store for {scheme}:// URLs is available; give a file path or a "
+            "postgresql:// URL for --state"
         )
     return SQLiteStore(text)

@@ -1,0 +1,401 @@
+"""A migration's state in PostgreSQL, for runs that continue on another machine (issue 22).
+
+The same tables as :mod:`.sqlite` (the rows are the interface's, docs/design.md §9 "State store"),
+in a database every worker reaches: ``--state postgresql://user:password@host/db``. One database
+holds several migrations' states, each in a schema of its own named by ``?schema=NAME`` (default
+``public``), so a product that migrates many workspaces needs one database, not one per workspace.
+
+Each finished page is one transaction, as with SQLite: a worker killed at any point leaves the
+last committed page, and the next run redoes the page it was on. The lease is the row ``id = 1``
+of ``lease``, read and written under ``LOCK TABLE lease IN SHARE ROW EXCLUSIVE MODE`` (a mode
+that conflicts with itself: https://www.postgresql.org/docs/15/explicit-locking.html), so of two
+machines taking an expired lease at once exactly one wins. Expiries are the workers' wall clocks:
+machines sharing a state need synchronised clocks (NTP), as any lease with an expiry does.
+
+The URL's password reaches only the driver: :attr:`location` (used in every message) and errors
+show the URL without it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from ...errors import ConfigError
+from .store import Change, Holder, IdEntry, RunInfo, StateStore, _Batch, dumps
+
+if TYPE_CHECKING:
+    import psycopg
+
+__all__ = ["PostgresStore", "redact"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS idmap (
+    source_object TEXT NOT NULL,
+    source_id TEXT NOT NULL,
+    target_object TEXT NOT NULL,
+    target_id TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    written_json TEXT,
+    PRIMARY KEY (source_object, source_id)
+);
+CREATE TABLE IF NOT EXISTS checkpoint (
+    source_object TEXT PRIMARY KEY,
+    cursor TEXT,
+    complete BOOLEAN NOT NULL DEFAULT FALSE
+);
+CREATE TABLE IF NOT EXISTS deferred (
+    source_object TEXT NOT NULL,
+    source_id TEXT NOT NULL,
+    target_id TEXT NOT NULL,
+    values_json TEXT NOT NULL,
+    refs_json TEXT NOT NULL,
+    PRIMARY KEY (source_object, source_id)
+);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS matchkey (
+    target_object TEXT NOT NULL,
+    key TEXT NOT NULL,
+    source_object TEXT NOT NULL,
+    source_id TEXT NOT NULL,
+    PRIMARY KEY (target_object, key)
+);
+CREATE TABLE IF NOT EXISTS pending (
+    source_object TEXT NOT NULL,
+    source_id TEXT NOT NULL,
+    error TEXT NOT NULL,
+    PRIMARY KEY (source_object, source_id)
+);
+CREATE TABLE IF NOT EXISTS lease (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    host TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    since DOUBLE PRECISION NOT NULL,
+    expires DOUBLE PRECISION NOT NULL,
+    token TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS runs (
+    id TEXT PRIMARY KEY,
+    started DOUBLE PRECISION NOT NULL,
+    finished DOUBLE PRECISION,
+    status TEXT NOT NULL,
+    command TEXT NOT NULL,
+    counts_json TEXT NOT NULL DEFAULT '{}'
+);
+CREATE TABLE IF NOT EXISTS changes (
+    seq BIGSERIAL PRIMARY KEY,
+    run TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    target_object TEXT NOT NULL,
+    target_id TEXT NOT NULL,
+    source_object TEXT NOT NULL,
+    source_id TEXT NOT NULL,
+    before_json TEXT,
+    after_json TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS changes_by_run ON changes (run);
+"""
+
+_SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+#: Key of the advisory lock that serialises schema creation (two workers starting at once would
+#: otherwise race on ``CREATE TABLE IF NOT EXISTS``, which PostgreSQL does not make atomic).
+_SCHEMA_LOCK = 0x63726D62  # "crmb"
+
+
+def redact(url: str) -> str:
+    """``url`` without its password (for messages, reprs and logs)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = f"{parts.username or ''}@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def _split_schema(url: str) -> tuple[str, str]:
+    """``(url without ?schema=, schema)``: ``schema`` is crmbridge's, not a libpq parameter."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    schema = "public"
+    kept = []
+    for key, value in query:
+        if key == "schema":
+            schema = value
+        else:
+            kept.append((key, value))
+    if not _SCHEMA_NAME.fullmatch(schema):
+        raise ConfigError(
+            f"--state {redact(url)}: schema {schema!r} is not a plain lower-case PostgreSQL name "
+            "(letters, digits and _, at most 63, not starting with a digit)",
+            code="bad_state",
+        )
+    return urlunsplit(parts._replace(query=urlencode(kept))), schema
+
+
+class PostgresStore(StateStore):
+    """A migration's state in a PostgreSQL database (schema ``?schema=``, default ``public``)."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__()
+        try:
+            import psycopg
+        except ImportError:
+            raise ConfigError(
+                "a postgresql:// state needs psycopg: pip install 'crmbridge[postgres]'",
+                code="missing_dependency",
+            ) from None
+        dsn, self.schema = _split_schema(url)
+        self.location = redact(url)
+        try:
+            self.db: psycopg.Connection[tuple[Any, ...]] = psycopg.connect(
+                dsn, autocommit=True, connect_timeout=30, application_name="crmbridge"
+            )
+        except psycopg.Error as exc:
+            raise ConfigError(
+                f"cannot use {self.location} as the migration state: {_reason(exc, url)}",
+                code="bad_state",
+            ) from None
+        try:
+            with self.db.transaction():
+                self.db.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+                self.db.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
+                self.db.execute(f'SET search_path TO "{self.schema}"')
+                for statement in filter(str.strip, _SCHEMA.split(";")):
+                    self.db.execute(statement)
+            self.db.execute(f'SET search_path TO "{self.schema}"')
+        except psycopg.Error as exc:
+            self.db.close()
+            raise ConfigError(
+                f"cannot use {self.location} as the migration state: {_reason(exc, url)}",
+                code="bad_state",
+            ) from None
+
+    def __repr__(self) -> str:
+        return f"PostgresStore({self.location!r}, schema={self.schema!r})"
+
+    def _rows(self, query: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        return self.db.execute(query, params).fetchall()
+
+    def _run(self, query: str, params: tuple[Any, ...] = ()) -> int:
+        return self.db.execute(query, params).rowcount
+
+    # --- loading -----------------------------------------------------------------------------
+
+    def _load_ids(self, source_object: str) -> dict[str, IdEntry]:
+        rows = self._rows(
+            "SELECT source_id, target_object, target_id, hash, written_json FROM idmap "
+            "WHERE source_object = %s",
+            (source_object,),
+        )
+        return {s: IdEntry(o, t, h, json.loads(w) if w else None) for s, o, t, h, w in rows}
+
+    def _load_claims(self, target_object: str) -> dict[str, tuple[str, str]]:
+        rows = self._rows(
+            "SELECT key, source_object, source_id FROM matchkey WHERE target_object = %s",
+            (target_object,),
+        )
+        return {k: (o, i) for k, o, i in rows}
+
+    def _load_pending(self, source_object: str) -> dict[str, str]:
+        rows = self._rows(
+            "SELECT source_id, error FROM pending WHERE source_object = %s", (source_object,)
+        )
+        return dict(rows)
+
+    # --- writing -----------------------------------------------------------------------------
+
+    def _save(self, batch: _Batch, checkpoint: tuple[str, Any, bool] | None) -> None:
+        with self.db.transaction(), self.db.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO idmap (source_object, source_id, target_object, target_id, hash, "
+                "written_json) VALUES (%s, %s, %s, %s, %s, %s) "
+                "ON CONFLICT (source_object, source_id) DO UPDATE SET "
+                "target_object = EXCLUDED.target_object, target_id = EXCLUDED.target_id, "
+                "hash = EXCLUDED.hash, written_json = EXCLUDED.written_json",
+                [
+                    (o, s, e.target_object, e.target_id, e.hash, _json(e.written))
+                    for o, s, e in batch.ids
+                ],
+            )
+            for table in ("idmap", "matchkey", "deferred"):
+                cur.executemany(
+                    f"DELETE FROM {table} WHERE source_object = %s AND source_id = %s",
+                    batch.forgotten,
+                )
+            cur.executemany(
+                "INSERT INTO matchkey VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING", batch.keys
+            )
+            for obj, sid, error in batch.pending:
+                if error is None:
+                    cur.execute(
+                        "DELETE FROM pending WHERE source_object = %s AND source_id = %s",
+                        (obj, sid),
+                    )
+                else:
+                    cur.execute(
+                        "INSERT INTO pending VALUES (%s, %s, %s) ON CONFLICT "
+                        "(source_object, source_id) DO UPDATE SET error = EXCLUDED.error",
+                        (obj, sid, error),
+                    )
+            cur.executemany(
+                "INSERT INTO changes (run, kind, target_object, target_id, source_object, "
+                "source_id, before_json, after_json) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                [
+                    (
+                        c.run,
+                        c.kind,
+                        c.target_object,
+                        c.target_id,
+                        c.source_object,
+                        c.source_id,
+                        _json(c.before),
+                        dumps(dict(c.after)),
+                    )
+                    for c in batch.changes
+                ],
+            )
+            if checkpoint is not None:
+                obj, cursor, complete = checkpoint
+                cur.execute(
+                    "INSERT INTO checkpoint VALUES (%s, %s, %s) ON CONFLICT (source_object) "
+                    "DO UPDATE SET cursor = EXCLUDED.cursor, complete = EXCLUDED.complete",
+                    (obj, None if cursor is None else json.dumps(cursor), complete),
+                )
+
+    def _void(self, source_object: str, *, drop_ids: bool) -> None:
+        with self.db.transaction():
+            if drop_ids:
+                for table in ("idmap", "deferred", "matchkey"):
+                    self._run(f"DELETE FROM {table} WHERE source_object = %s", (source_object,))
+            else:
+                self._run("UPDATE idmap SET hash = '' WHERE source_object = %s", (source_object,))
+            self._run("DELETE FROM checkpoint WHERE source_object = %s", (source_object,))
+
+    # --- checkpoints, deferred references, meta ----------------------------------------------
+
+    def checkpoint(self, source_object: str) -> tuple[Any, bool]:
+        rows = self._rows(
+            "SELECT cursor, complete FROM checkpoint WHERE source_object = %s", (source_object,)
+        )
+        if not rows:
+            return None, False
+        cursor, complete = rows[0]
+        return (json.loads(cursor) if cursor is not None else None), bool(complete)
+
+    def reset_checkpoints(self) -> None:
+        self._run("DELETE FROM checkpoint")
+
+    def defer(
+        self, source_object: str, source_id: str, target_id: str, values: Any, refs: Any
+    ) -> None:
+        self._run(
+            "INSERT INTO deferred VALUES (%s, %s, %s, %s, %s) ON CONFLICT "
+            "(source_object, source_id) DO UPDATE SET target_id = EXCLUDED.target_id, "
+            "values_json = EXCLUDED.values_json, refs_json = EXCLUDED.refs_json",
+            (source_object, source_id, target_id, json.dumps(values), json.dumps(refs)),
+        )
+
+    def deferred(self) -> Iterator[tuple[str, str, str, Any, Any]]:
+        rows = self._rows(
+            "SELECT source_object, source_id, target_id, values_json, refs_json FROM deferred "
+            "ORDER BY source_object, source_id"
+        )
+        for obj, sid, tid, values, refs in rows:
+            yield obj, sid, tid, json.loads(values), json.loads(refs)
+
+    def resolved(self, source_object: str, source_id: str) -> None:
+        self._run(
+            "DELETE FROM deferred WHERE source_object = %s AND source_id = %s",
+            (source_object, source_id),
+        )
+
+    def get_meta(self, key: str) -> str | None:
+        rows = self._rows("SELECT value FROM meta WHERE key = %s", (key,))
+        return None if not rows else str(rows[0][0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._run(
+            "INSERT INTO meta VALUES (%s, %s) ON CONFLICT (key) DO UPDATE SET value = "
+            "EXCLUDED.value",
+            (key, value),
+        )
+
+    # --- the lease ---------------------------------------------------------------------------
+
+    def _lease_take(self, me: Holder, takeable: Callable[[Holder], bool]) -> Holder | None:
+        with self.db.transaction():
+            self._run("LOCK TABLE lease IN SHARE ROW EXCLUSIVE MODE")  # one taker at a time
+            rows = self._rows("SELECT host, pid, since, expires, token FROM lease WHERE id = 1")
+            if rows:
+                current = Holder(*rows[0])
+                if current.token != me.token and not takeable(current):
+                    return current
+            self._run(
+                "INSERT INTO lease VALUES (1, %s, %s, %s, %s, %s) ON CONFLICT (id) DO UPDATE SET "
+                "host = EXCLUDED.host, pid = EXCLUDED.pid, since = EXCLUDED.since, "
+                "expires = EXCLUDED.expires, token = EXCLUDED.token",
+                (me.host, me.pid, me.since, me.expires, me.token),
+            )
+        return None
+
+    def _lease_renew(self, me: Holder) -> bool:
+        updated = self._run(
+            "UPDATE lease SET expires = %s WHERE id = 1 AND token = %s", (me.expires, me.token)
+        )
+        return updated == 1
+
+    def _lease_drop(self, me: Holder) -> None:
+        self._run("DELETE FROM lease WHERE id = 1 AND token = %s", (me.token,))
+
+    # --- runs --------------------------------------------------------------------------------
+
+    def start_run(self, run: RunInfo) -> None:
+        self._run(
+            "INSERT INTO runs (id, started, status, command, counts_json) "
+            "VALUES (%s, %s, %s, %s, %s)",
+            (run.id, run.started, run.status, run.command, dumps(dict(run.counts))),
+        )
+
+    def finish_run(self, run_id: str, status: str, counts: Mapping[str, int]) -> None:
+        self._run(
+            "UPDATE runs SET finished = %s, status = %s, counts_json = %s WHERE id = %s",
+            (time.time(), status, dumps(dict(counts)), run_id),
+        )
+
+    def runs(self) -> list[RunInfo]:
+        rows = self._rows(
+            "SELECT id, started, command, finished, status, counts_json FROM runs "
+            "ORDER BY started, id"
+        )
+        return [RunInfo(i, s, c, f, st, json.loads(counts)) for i, s, c, f, st, counts in rows]
+
+    def changes(self, run_id: str) -> list[Change]:
+        rows = self._rows(
+            "SELECT run, kind, target_object, target_id, source_object, source_id, before_json, "
+            "after_json FROM changes WHERE run = %s ORDER BY seq",
+            (run_id,),
+        )
+        return [
+            Change(r, k, to, ti, so, si, json.loads(b) if b else None, json.loads(a))
+            for r, k, to, ti, so, si, b, a in rows
+        ]
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def _reason(exc: Exception, url: str) -> str:
+    """The driver's message, with the URL's password taken out should it quote it."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    password = urlsplit(url).password
+    return text.replace(password, "***") if password else text
+
+
+def _json(value: Any) -> str | None:
+    return None if value is None else dumps(value)
