@@ -62,6 +62,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time each name load
     )
     from .provider import Capabilities, ObjectSchema, Page, Plan, Provider
     from .provider import Query as Query  # not in __all__: crmbridge.plugin's; kept for old code
+    from .shared_limits import RedisLimits
     from .upsert import OnArchived
     from .validation import normalize_values as normalize_values  # likewise
 
@@ -127,6 +128,7 @@ _LAZY: dict[str, str] = {
     "Plan": ".provider",
     "Provider": ".provider",
     "Query": ".provider",
+    "RedisLimits": ".shared_limits",
     "OnArchived": ".upsert",
     "normalize_values": ".validation",
 }
@@ -196,6 +198,7 @@ __all__ = [
     "ProviderError",
     "RateLimited",
     "Record",
+    "RedisLimits",
     "Ref",
     "RefBy",
     "Remove",

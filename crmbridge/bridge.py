@@ -28,6 +28,7 @@ from .model import FieldSpec, ObjectSpec, Option, Record, UpsertResult, ValueVer
 from .paging import PageGuard
 from .plugins import get_provider
 from .provider import ObjectSchema, Page, Plan, Provider, Query, find_object
+from .shared_limits import RedisLimits, shared_limiter
 from .upsert import (
     DEFAULT_ON_ARCHIVED,
     Lookups,
@@ -471,6 +472,7 @@ def _setup(
     transport: Any,
     rate_limit: bool | float,
     config: dict[str, Any],
+    shared: str | RedisLimits | None = None,
 ) -> tuple[Provider, Emulator | None, Any, RateLimiter]:
     cls = get_provider(provider) if isinstance(provider, str) else provider
     emu: Emulator | None = None
@@ -488,17 +490,22 @@ def _setup(
         if transport is None:
             transport = emu.transport()
     instance = cls.from_config(**config)
+    read: float | None
+    write: float | None
     if rate_limit is False:
-        limiter = RateLimiter(None, None)
+        read = write = None
     elif emu is not None and rate_limit is True:
         # In-process, the client honours what the emulator enforces (nothing by default), so
         # demos and tests are not slowed to the real service's limits.
         limits = emu.rate_limits
-        limiter = RateLimiter(limits.reads if limits else None, limits.writes if limits else None)
+        read, write = (limits.reads, limits.writes) if limits else (None, None)
     else:
-        scale = 1.0 if rate_limit is True else float(rate_limit)
-        limiter = RateLimiter.for_provider(instance, scale)
-    return instance, emu, transport, limiter
+        read, write = RateLimiter.rates(instance, 1.0 if rate_limit is True else float(rate_limit))
+    if shared is None:
+        return instance, emu, transport, RateLimiter(read, write)
+    # The same numbers, counted in a store every process with this token shares (issue 22).
+
+    return instance, emu, transport, shared_limiter(shared, instance, read, write)
 
 
 def _client_kwargs(
@@ -1000,6 +1007,7 @@ def connect(
     rate_limit: bool | float = True,
     schema_ttl: float = 300.0,
     on_request: Callable[[httpx.Request], None] | None = None,
+    limiter: str | RedisLimits | None = None,
     **config: Any,
 ) -> Bridge:
     """Connect to a CRM.
@@ -1009,16 +1017,21 @@ def connect(
     environment variables when missing. ``emulator=True`` (or a dict of emulator options, or an
     emulator instance) talks to the provider's in-process emulator instead of the network.
     ``transport`` takes any httpx transport (mocks, recorders). ``rate_limit``: ``True`` for the
-    provider's documented limits, ``False`` for none, a number to scale them. ``retry`` bounds
-    retries; ``on_request`` sees every request sent (credentials are added after it is called).
+    provider's documented limits, ``False`` for none, a number to scale them. ``limiter``: where
+    they are counted — in this process (default), or shared by every process using the same token
+    through Redis (``"redis://host:6379/0"`` or a :class:`~crmbridge.shared_limits.RedisLimits`;
+    needs the ``redis`` extra). ``retry`` bounds retries; ``on_request`` sees every request sent
+    (credentials are added after it is called).
     """
-    instance, emu, transport, limiter = _setup(provider, emulator, transport, rate_limit, config)
+    instance, emu, transport, shared = _setup(
+        provider, emulator, transport, rate_limit, config, limiter
+    )
     client = httpx.Client(**_client_kwargs(transport, timeout, verify))
     return Bridge(
         instance,
         client,
         emulator=emu,
-        limiter=limiter,
+        limiter=shared,
         retry=retry,
         schema_ttl=schema_ttl,
         on_request=on_request,
@@ -1037,18 +1050,21 @@ def connect_async(
     schema_ttl: float = 300.0,
     on_request: Callable[[httpx.Request], None] | None = None,
     concurrency: int | None = None,
+    limiter: str | RedisLimits | None = None,
     **config: Any,
 ) -> AsyncBridge:
     """Like :func:`connect`, for ``async`` code: ``async with connect_async(...) as crm:``.
     ``concurrency``: how many requests will be in flight at once, to size the connection pool
     (default 100, all kept alive: :func:`crmbridge.http.pool_limits`)."""
-    instance, emu, transport, limiter = _setup(provider, emulator, transport, rate_limit, config)
+    instance, emu, transport, shared = _setup(
+        provider, emulator, transport, rate_limit, config, limiter
+    )
     client = httpx.AsyncClient(**_client_kwargs(transport, timeout, verify, concurrency))
     return AsyncBridge(
         instance,
         client,
         emulator=emu,
-        limiter=limiter,
+        limiter=shared,
         retry=retry,
         schema_ttl=schema_ttl,
         on_request=on_request,

@@ -202,9 +202,11 @@ class Endpoint:
         with connect(provider, emulator=self._emulator(), **config) as crm:
             yield crm
 
-    def open_async(self, spec: str, concurrency: int | None = None) -> AsyncBridge:
+    def open_async(
+        self, spec: str, concurrency: int | None = None, limiter: str | None = None
+    ) -> AsyncBridge:
         """``attio`` or ``NAME:VALUE`` (``sqlite:backup.db``) → an AsyncBridge (a migration's
-        end; opened by ``async with``)."""
+        end; opened by ``async with``); ``limiter``: ``--rate-limit-store``."""
         name, sep, value = spec.partition(":")
         config = self._config(name)
         if sep:
@@ -212,6 +214,8 @@ class Endpoint:
             if cls.location_key is None:
                 raise ValidationError(f"{name} takes no NAME:VALUE location; use -o KEY=VALUE")
             config[cls.location_key] = value
+        if limiter is not None:
+            config.setdefault("limiter", limiter)
         return connect_async(name, emulator=self._emulator(), concurrency=concurrency, **config)
 
 
@@ -253,16 +257,24 @@ class Ends:
     target: Endpoint
 
     def open_async(
-        self, source: str, target: str, concurrency: int | None = None
+        self,
+        source: str,
+        target: str,
+        concurrency: int | None = None,
+        limiter: str | None = None,
     ) -> tuple[AsyncBridge, AsyncBridge]:
-        """The two AsyncBridges (``source``/``target``: ``attio`` or ``NAME:VALUE``)."""
+        """The two AsyncBridges (``source``/``target``: ``attio`` or ``NAME:VALUE``), their
+        rate limits counted in ``limiter`` (``--rate-limit-store``) when given."""
         if self.source.token_file == "-" and self.target.token_file == "-":
             raise ValidationError(
                 "only one of --source-token-file and --target-token-file can be -"
             )
         if self.source.seed and not self.source.emulator:
             raise ValidationError("--source-seed needs --source-emulator")
-        return self.source.open_async(source), self.target.open_async(target, concurrency)
+        return (
+            self.source.open_async(source, limiter=limiter),
+            self.target.open_async(target, concurrency, limiter),
+        )
 
 
 #: The flags whose values are provider options (``_shown_command`` elides their secrets).
@@ -330,6 +342,13 @@ _ENGINE_OPTIONS: dict[str, dict[str, Any]] = {
     "--state": {"default": "crmbridge-state.db", "type": click.Path(dir_okay=False)},
     "--failures": {"default": DEFAULT_FAILURES, "type": click.Path(dir_okay=False)},
     "--deletes": {"type": click.Choice(DELETES), "default": "report"},
+    "--rate-limit-store": {
+        "default": None,
+        "metavar": "URL",
+        "envvar": "CRMBRIDGE_RATE_LIMIT_STORE",
+        "help": "Count each CRM's rate limits in this Redis (redis://host:6379/0), shared by "
+        "every process using the same token (docs/scale.md); default: in this process.",
+    },
     "--log-level": {
         "type": click.Choice(["debug", "info", "warning", "error"]),
         "default": "warning",
@@ -339,7 +358,12 @@ _ENGINE_OPTIONS: dict[str, dict[str, Any]] = {
 
 def engine_option(name: str, help: str | None = None) -> Callable[[F], F]:
     """``name`` (a key of ``_ENGINE_OPTIONS``) as a click option with this ``help``."""
-    return click.option(name, show_default=True, help=help, **_ENGINE_OPTIONS[name])
+    options = (
+        {"help": help, **_ENGINE_OPTIONS[name]}
+        if help is None
+        else {**_ENGINE_OPTIONS[name], "help": help}
+    )
+    return click.option(name, show_default=True, **options)
 
 
 def _json_arg(text: str, what: str) -> Any:
@@ -985,6 +1009,7 @@ def emulate(
     default=None,
     help="Writes in flight (default: from the target's rate limit).",
 )
+@engine_option("--rate-limit-store")
 @source_target_options()
 @handle_errors
 def migrate(
@@ -1013,6 +1038,7 @@ def migrate(
     create_options: bool,
     create_fields: bool,
     concurrency: int | None,
+    rate_limit_store: str | None,
     ends: Ends,
 ) -> None:
     """Copy records from SOURCE to TARGET as a mapping file says: idempotent, resumable.
@@ -1042,7 +1068,7 @@ def migrate(
         return
     if source is None or target is None:
         raise ValidationError("name the SOURCE and TARGET providers, e.g. attio kizen")
-    src, dst = ends.open_async(source, target, concurrency)
+    src, dst = ends.open_async(source, target, concurrency, rate_limit_store)
 
     async def run_init() -> str:
         async with src, dst:
@@ -1184,7 +1210,7 @@ def _shown_command() -> str:
     lists and the resume hint prints."""
     import shlex
 
-    from .migrate.state.postgres import redact
+    from .urls import without_password
 
     args = sys.argv[1:]
     secret = {key for info in plugins.providers().values() for key in info.cls.secret_keys}
@@ -1196,7 +1222,7 @@ def _shown_command() -> str:
             arg = f"{key}=…"
         elif "://" in arg:
             flag, eq, url = arg.partition("=") if arg.startswith("--") else ("", "", arg)
-            arg = f"{flag}{eq}{redact(url)}"
+            arg = f"{flag}{eq}{without_password(url)}"
         shown.append(arg)
     return "crmbridge " + shlex.join(shown)
 

@@ -317,8 +317,13 @@ class RateLimiter:
 
     @classmethod
     def for_provider(cls, provider: Provider, scale: float = 1.0) -> RateLimiter:
+        return cls(*cls.rates(provider, scale))
+
+    @staticmethod
+    def rates(provider: Provider, scale: float = 1.0) -> tuple[float | None, float | None]:
+        """``(reads, writes)`` per second: the provider's documented limits times ``scale``."""
         caps = provider.capabilities
-        return cls(
+        return (
             caps.read_rate * scale if caps.read_rate else None,
             caps.write_rate * scale if caps.write_rate else None,
         )

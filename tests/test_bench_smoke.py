@@ -7,6 +7,7 @@ script ends with its machine-readable ``figure <name> <value> target <op><number
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -26,6 +27,7 @@ SCRIPTS = [
     "migration_http.py",
     "lookups.py",
     "emulator_server.py",
+    *(["shared_limit.py"] if shutil.which("redis-server") else []),  # starts a redis-server
 ]
 FIGURE = re.compile(r"^figure [a-z0-9_]+ -?[0-9.e+-]+ target (<=|>=)-?[0-9.]+$")
 

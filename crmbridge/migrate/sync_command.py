@@ -57,6 +57,7 @@ def register(cli: click.Group) -> None:
     )
     @engine_option("--failures", help="Failed records of each cycle.")
     @engine_option("--log-level")
+    @engine_option("--rate-limit-store")
     @source_target_options(token_files=False)
     @click.option(
         "--webhook-port",
@@ -82,6 +83,7 @@ def register(cli: click.Group) -> None:
         deletes: str,
         failures: str,
         log_level: str,
+        rate_limit_store: str | None,
         ends: Ends,
         webhook_port: int | None,
         webhook_secret_file: str | None,
@@ -104,7 +106,7 @@ def register(cli: click.Group) -> None:
         from .sync_display import SyncStatus
 
         _log_to_stderr(log_level)
-        src, dst = ends.open_async(source, target)
+        src, dst = ends.open_async(source, target, limiter=rate_limit_store)
         plan = load_mapping(mapping)
 
         status = SyncStatus(interval, webhooks=webhook_port is not None)

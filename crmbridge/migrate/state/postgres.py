@@ -26,12 +26,13 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ...errors import ConfigError
+from ...urls import without_password as redact
 from .store import Change, Holder, IdEntry, RunInfo, StateStore, _Batch, dumps
 
 if TYPE_CHECKING:
     import psycopg
 
-__all__ = ["PostgresStore", "redact"]
+__all__ = ["PostgresStore"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS idmap (
@@ -104,18 +105,6 @@ _SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 #: Key of the advisory lock that serialises schema creation (two workers starting at once would
 #: otherwise race on ``CREATE TABLE IF NOT EXISTS``, which PostgreSQL does not make atomic).
 _SCHEMA_LOCK = 0x63726D62  # "crmb"
-
-
-def redact(url: str) -> str:
-    """``url`` without its password (for messages, reprs and logs)."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    netloc = f"{parts.username or ''}@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def _split_schema(url: str) -> tuple[str, str]:
