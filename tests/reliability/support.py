@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -88,3 +89,26 @@ def snapshot(
                 rows.append((key(r), repr(sorted(fields.items()))))
             out[obj] = sorted(rows)
     return out
+
+
+def assert_exactly_migrated(attio_url: str, token: str, kizen: cb.Bridge, size: int) -> None:
+    """An Attio -> Kizen migration (docs/examples/attio-to-kizen.toml) of the ``size`` people at
+    ``attio_url`` left exactly the right records in ``kizen``: every person once, with the right
+    names and company."""
+    with cb.connect("attio", base_url=attio_url, token=token, rate_limit=False) as attio:
+        people = list(attio.query("people"))
+        companies = {c.id: c["name"] for c in attio.query("companies")}
+    contacts = list(kizen.query("client_client"))
+    emails = Counter(c["email"] for c in contacts)
+    assert len(people) == size
+    assert len(contacts) == size
+    assert max(emails.values()) == 1, "duplicate contacts"
+    kizen_companies = {c.id: c["name"] for c in kizen.query("companies_company")}
+    assert sorted(set(kizen_companies.values())) == sorted(set(companies.values()))
+    by_email = {c["email"]: c for c in contacts}
+    for person in people:
+        contact = by_email[person["email_addresses"][0]]
+        assert contact["first_name"] == person["name"].first
+        assert contact["last_name"] == person["name"].last
+        if person["company"] is not None:
+            assert kizen_companies[contact["company_primary"].id] == companies[person["company"].id]

@@ -13,13 +13,13 @@ import signal
 import subprocess
 import sys
 import time
-from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import psycopg
 import pytest
+from reliability.support import assert_exactly_migrated
 
 import crmbridge as cb
 from crmbridge.plugins import get_provider
@@ -102,31 +102,10 @@ def test_killed_five_times_then_resumed(servers: tuple[str, str], tmp_path: Path
     assert final.returncode == 0, final.stderr[-3000:]
     # The kills really interrupted the migration, at different points.
     assert sum(0 < c < PEOPLE for c in counts_at_kill) >= 4, counts_at_kill
-    _assert_exactly_migrated(attio_url, token, kizen, PEOPLE)
+    assert_exactly_migrated(attio_url, token, kizen, PEOPLE)
     assert (
         not (tmp_path / "failures.jsonl").exists() or not (tmp_path / "failures.jsonl").read_text()
     )
-
-
-def _assert_exactly_migrated(attio_url: str, token: str, kizen: cb.Bridge, size: int) -> None:
-    """Exactly the right records: every person once, with the right values and company."""
-    with cb.connect("attio", base_url=attio_url, token=token, rate_limit=False) as attio:
-        people = list(attio.query("people"))
-        companies = {c.id: c["name"] for c in attio.query("companies")}
-    contacts = list(kizen.query("client_client"))
-    emails = Counter(c["email"] for c in contacts)
-    assert len(people) == size
-    assert len(contacts) == size
-    assert max(emails.values()) == 1, "duplicate contacts"
-    kizen_companies = {c.id: c["name"] for c in kizen.query("companies_company")}
-    assert sorted(set(kizen_companies.values())) == sorted(set(companies.values()))
-    by_email = {c["email"]: c for c in contacts}
-    for person in people:
-        contact = by_email[person["email_addresses"][0]]
-        assert contact["first_name"] == person["name"].first
-        assert contact["last_name"] == person["name"].last
-        if person["company"] is not None:
-            assert kizen_companies[contact["company_primary"].id] == companies[person["company"].id]
 
 
 def test_killed_on_postgresql_then_resumed_by_another_worker_after_the_lease_expires(
@@ -185,7 +164,7 @@ def test_killed_on_postgresql_then_resumed_by_another_worker_after_the_lease_exp
     )
     assert final.returncode == 0, final.stderr[-3000:]
     assert password not in final.stderr + final.stdout
-    _assert_exactly_migrated(attio_url, token, kizen, PEOPLE)
+    assert_exactly_migrated(attio_url, token, kizen, PEOPLE)
     with psycopg.connect(postgres_url) as db:
         runs = db.execute("SELECT status, command FROM acme.runs ORDER BY started").fetchall()
         assert db.execute("SELECT count(*) FROM acme.lease").fetchone() == (0,)
