@@ -5,8 +5,8 @@ leaves the last committed page intact, and the page it was on is redone on resum
 upserts, and records already written are recognised by their hash, so nothing is written twice.
 The lease is a row taken in a ``BEGIN IMMEDIATE`` transaction, so two processes on one file
 cannot both take it (https://www.sqlite.org/lang_transaction.html). SQLite documents WAL as unsafe
-on network file systems (https://www.sqlite.org/wal.html): state shared between machines needs
-another store (issue 22).
+on network file systems (https://www.sqlite.org/wal.html): state shared between machines goes
+to :class:`~.postgres.PostgresStore` (issue 22).
 """
 
 from __future__ import annotations

@@ -16,12 +16,13 @@ The engine (:mod:`crmbridge.migrate.engine`) only talks to :class:`StateStore`. 
 * **runs** and their **changes** (what each run created, and the values it overwrote) for
   ``--runs`` and ``--undo``;
 * the **lease**: one run at a time per state;
-* (later) change-feed cursors, in ``meta``.
+* change-feed cursors, in ``meta``.
 
 This base class holds what every store does the same way — the in-memory id map and claims, and
 the batch of rows written with the next checkpoint in one transaction — and leaves the storage
-primitives (the abstract methods) to an implementation: :class:`~.sqlite.SQLiteStore` today, a
-PostgreSQL one later (issue 22) without touching the engine.
+primitives (the abstract methods) to an implementation: :class:`~.sqlite.SQLiteStore` (a local
+file) and :class:`~.postgres.PostgresStore` (a database several machines share, issue 22), without
+touching the engine.
 """
 
 from __future__ import annotations
