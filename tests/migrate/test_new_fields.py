@@ -12,7 +12,7 @@ import pytest
 
 import crmbridge as cb
 from crmbridge.emulation import Emulator
-from crmbridge.migrate import Report, migrate, parse_mapping
+from crmbridge.migrate import Report, migrate, parse_mapping, verify
 from crmbridge.plugins import get_provider
 
 ATTIO_TO_KIZEN = {
@@ -117,12 +117,27 @@ def test_attio_to_kizen_creates_the_fields_then_copies_the_values(tmp_path: Path
             )
     again = _migrate(src, dst, ATTIO_TO_KIZEN, tmp_path, create_fields=True)
     assert again.writes == 0  # the fields exist now: nothing to create, every record a noop
+    checked = verify(
+        cb.connect_async("attio", emulator=src),
+        cb.connect_async("kizen", emulator=dst),
+        parse_mapping(ATTIO_TO_KIZEN),
+        state=tmp_path / "s.db",
+    )
+    assert checked.ok, checked.differences
+    assert checked.checked
 
 
 def test_kizen_to_attio_creates_the_fields_then_copies_the_values(tmp_path: Path) -> None:
     src, dst = _emulators("kizen", "attio")
     report = _migrate(src, dst, KIZEN_TO_ATTIO, tmp_path, create_fields=True)
     assert report.failed == 0
+    checked = verify(
+        cb.connect_async("kizen", emulator=src),
+        cb.connect_async("attio", emulator=dst),
+        parse_mapping(KIZEN_TO_ATTIO),
+        state=tmp_path / "s.db",
+    )
+    assert checked.ok, checked.differences
     with cb.connect("kizen", emulator=src) as kizen, cb.connect("attio", emulator=dst) as attio:
         fields = attio.schema("companies").fields
         assert fields["headcount"].type is cb.FieldType.number
