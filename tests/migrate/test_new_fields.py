@@ -195,3 +195,49 @@ def test_a_new_option_field_takes_every_label_once() -> None:
                        options=[Option("Old"), Option("open"), Option("Open"), Option("New")])  # fmt: skip
     spec = definition_for(om, om.fields[0], "kind", source, {"a": "b"})
     assert (spec.type, [o.label for o in spec.options]) == (FieldType.option, ["New", "open"])
+
+
+@pytest.mark.parametrize(
+    ("source", "target", "objects"),
+    [
+        ("attio", "kizen", [("companies", "companies_company", {"name": "name"}, None),
+                            ("people", "client_client", {"email_addresses": {
+                                "to": "email", "transform": "first"}, "company": "employer"},
+                             None)]),
+        ("kizen", "attio", [("companies_company", "companies", {"name": "name", "domain": "domains"},
+                             "domains"),
+                            ("client_client", "people", {"email": "email_addresses",
+                                                         "company_primary": "employer"},
+                             "email_addresses")]),
+    ],
+)  # fmt: skip
+def test_a_new_reference_field_points_to_the_migrated_records(
+    tmp_path: Path, source: str, target: str, objects: list[Any]
+) -> None:
+    mapping = {"objects": [
+        {"source": s, "target": t, "fields": f, **({"match": m} if m else {})}
+        for s, t, f, m in objects
+    ]}  # fmt: skip
+    src, dst = _emulators(source, target)
+    report = _migrate(src, dst, mapping, tmp_path, create_fields=True)
+    assert report.failed == 0
+    (companies, _, _, _), (people, contacts, _, _) = objects
+    target_companies = objects[0][1]
+    with cb.connect(source, emulator=src) as a, cb.connect(target, emulator=dst) as b:
+        employer = b.schema(contacts).fields["employer"]
+        assert (employer.type, employer.target_objects) == (
+            cb.FieldType.reference, (target_companies,)
+        )  # fmt: skip
+        names = {c.id: c["name"] for c in a.query(companies)}
+        made = {c.id: c["name"] for c in b.query(target_companies)}
+        source_ref = "company" if source == "attio" else "company_primary"
+        pointed = {}
+        for person in a.query(people):
+            ref = person[source_ref]
+            key = person["email_addresses"][0] if source == "attio" else person["email"]
+            pointed[key] = names[ref.id] if ref else None
+        assert any(pointed.values())
+        for contact in b.query(contacts):
+            key = contact["email"] if target == "kizen" else contact["email_addresses"][0]
+            ref = contact["employer"]
+            assert (made[ref.id] if ref else None) == pointed[key]

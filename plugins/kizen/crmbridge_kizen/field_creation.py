@@ -15,10 +15,14 @@ Sources (docs/reference/kizen.md §15 "Creating fields and options" has the addr
   ``first_name``, ``email``, ``mobile_phone``, ``birthday``) "500 on create"; ``status`` takes
   ``options`` like ``dropdown``; ``money_options`` defaults to USD; ``rating`` gets a 1 to 5 scale.
 
-Left out (no source says enough, or it needs more than one object): ``relationship`` fields (they
-also create the inverse field on the other object, and need that object's category; admin-cli
-field.md "Relationship field creation"), and ``files`` (values are uploads). Both are refused
-before any request.
+* a ``relationship`` is created with ``relation {related_object (UUID), related_category,
+  related_name, relation_type}`` — ``related_name`` "functionally required" (500 without it) —
+  and Kizen creates the inverse field on the other object; ``many_to_one`` is ``primary`` and
+  ``many_to_many`` ``additional`` on the wire (admin-cli field.md "Relationship field creation",
+  "``relation_type`` cardinality mapping"). A single reference is created ``primary``, a multi
+  one ``additional``; it points to exactly one object.
+
+Left out: ``files`` (values are uploads, docs/reference/kizen.md §5), refused before any request.
 """
 
 from __future__ import annotations
@@ -59,7 +63,10 @@ _CREATE: dict[FieldType, tuple[str | None, str | None]] = {
     FieldType.location: ("text", None),
     FieldType.timezone: ("timezone", None),
     FieldType.user: ("team_selector", None),
+    FieldType.reference: ("relationship", "relationship"),
 }
+#: A reference's ``relation_type`` (single, multi): many-to-one and many-to-many (admin-cli).
+_RELATION_TYPE = ("primary", "additional")
 #: api_names Kizen makes itself and refuses on create (admin-cli field.md, "Gotchas").
 RESERVED_NAMES = frozenset({"name", "owner", "created", "updated", "id", "first_name",
                             "last_name", "email", "mobile_phone", "birthday"})  # fmt: skip
@@ -74,11 +81,7 @@ def planned_field(spec: FieldSpec) -> FieldSpec:
     field_type = multi if spec.multi or spec.type is FieldType.tags else single
     if field_type is None:
         many = "a multi " if spec.multi else "a "
-        why = {
-            FieldType.reference: " (create the relationship in Kizen: it also makes the inverse "
-            "field on the other object)",
-            FieldType.file: " (file values are uploads)",
-        }.get(spec.type, "")
+        why = " (file values are uploads)" if spec.type is FieldType.file else ""
         raise ValidationError(
             f"kizen cannot create {many}{spec.type} field ({spec.slug}){why}",
             code="bad_field_definition",
@@ -97,11 +100,22 @@ def planned_field(spec: FieldSpec) -> FieldSpec:
     raw: dict[str, Any] = {"name": spec.slug, "display_name": spec.label, "field_type": field_type}
     if field_type == "money":
         raw["money_options"] = {"currency": spec.currency or "USD"}
+    if field_type == "relationship":
+        if len(spec.target_objects) != 1:
+            raise ValidationError(
+                f"a kizen relationship points to one object; {spec.slug} names "
+                f"{', '.join(spec.target_objects) or 'none'}",
+                code="bad_field_definition",
+            )
+        raw["relation"] = {
+            "relation_type": _RELATION_TYPE[spec.multi],
+            "related_object_object_name": spec.target_objects[0],
+        }
     row = TYPES[field_type]
     return attrs.evolve(
         spec,
         type=row.neutral,
-        multi=bool(row.multi),
+        multi=spec.multi if field_type == "relationship" else bool(row.multi),
         unique=False,
         required=False,
         options=spec.options if field_type in _WITH_OPTIONS else (),
@@ -110,14 +124,20 @@ def planned_field(spec: FieldSpec) -> FieldSpec:
     )
 
 
-def field_body(spec: FieldSpec, category: str) -> dict[str, Any]:
-    """The create body for ``spec`` (an answer of :func:`planned_field`) in ``category``."""
+def field_body(
+    spec: FieldSpec, category: str, relation: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The create body for ``spec`` (an answer of :func:`planned_field`) in ``category``; a
+    relationship's ``relation`` is the other object's UUID, category and the inverse's label
+    (``{related_object, related_category, related_name}``, which the provider reads first)."""
     body: dict[str, Any] = {
-        **spec.raw,
+        **{k: v for k, v in spec.raw.items() if k != "relation"},
         "category": category,
         "is_required": False,
         "is_hidden": False,
     }
+    if relation is not None:
+        body["relation"] = {**relation, "relation_type": spec.raw["relation"]["relation_type"]}
     if spec.raw["field_type"] in _WITH_OPTIONS:
         body["options"] = [{"name": o.label, "code": o.label} for o in spec.options]
     return body

@@ -352,18 +352,41 @@ class KizenProvider(Provider):
             None,
         )  # fmt: skip
         if category is None:
-            response = yield self.build_request("GET", f"/api/custom-objects/{obj}/categories")
-            rows, _ = codec.decode_page(response.json())
-            ordered = sorted((r for r in rows if isinstance(r, Mapping) and r.get("id")),
-                             key=lambda r: r.get("order") or 0)  # fmt: skip
-            if not ordered:
-                raise ValidationError(f"kizen: {schema.slug!r} has no field category to add to")
-            category = str(ordered[0]["id"])
-        body = field_creation.field_body(spec, category)
+            category = yield from self._category(obj, schema.slug)
+        relation = None
+        if spec.type is FieldType.reference:
+            relation = yield from self._relation_to(spec.target_objects[0], schema)
+        body = field_creation.field_body(spec, category, relation)
         response = yield self.build_request("POST", f"/api/custom-objects/{obj}/fields", json=body)
         created = codec.decode_field(response.json(), schema.slug)
         self._remember([created])
         return created
+
+    def _category(self, obj: str, slug: str) -> Plan[str]:
+        """The first field category of the object (``GET …/categories``, admin-cli
+        ``list_categories``)."""
+        response = yield self.build_request("GET", f"/api/custom-objects/{obj}/categories")
+        rows, _ = codec.decode_page(response.json())
+        ordered = sorted((r for r in rows if isinstance(r, Mapping) and r.get("id")),
+                         key=lambda r: r.get("order") or 0)  # fmt: skip
+        if not ordered:
+            raise ValidationError(f"kizen: {slug!r} has no field category to add to")
+        return str(ordered[0]["id"])
+
+    def _relation_to(self, target: str, schema: ObjectSchema) -> Plan[dict[str, Any]]:
+        """A new relationship's ``relation``: the other object's UUID (``GET
+        /api/custom-objects/{api_name}``, docs/reference/kizen.md §3) and category, and the
+        inverse field's label, this object's singular name (admin-cli's default)."""
+        response = yield self.build_request("GET", f"/api/custom-objects/{quote(target, safe='')}")
+        other = codec.decode_object(response.json())
+        other_id = quote(other.provider_id or other.slug, safe="")
+        category = yield from self._category(other_id, other.slug)
+        raw = schema.object.raw if isinstance(schema.object.raw, Mapping) else {}
+        return {
+            "related_object": other.provider_id,
+            "related_category": category,
+            "related_name": str(raw.get("entity_name") or schema.object.label),
+        }
 
     # --- dynamic tags and the stage ---------------------------------------------------------
 

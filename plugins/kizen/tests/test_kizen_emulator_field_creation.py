@@ -98,3 +98,29 @@ def test_other_methods_on_fields_are_405_and_unknown_objects_404() -> None:
     http, obj, _ = _setup()
     assert http.delete(f"/api/custom-objects/{obj}/fields").status_code == 405
     assert http.get("/api/custom-objects/nope/categories").status_code == 404
+
+
+def test_a_relationship_makes_its_inverse_on_the_other_object() -> None:
+    emu = KizenEmulator()
+    http = client(emu)
+    obj = str(emu.store.object("companies_company").obj.id)  # type: ignore[union-attr]
+    deals = str(emu.store.object("deals").obj.id)  # type: ignore[union-attr]
+    (category,) = http.get(f"/api/custom-objects/{obj}/categories").json()
+    (deal_category,) = http.get(f"/api/custom-objects/{deals}/categories").json()
+    relation = {"related_object": deals, "related_category": deal_category["id"],
+                "relation_type": "additional"}  # fmt: skip
+    no_name = _create(http, obj, category=category["id"], display_name="Deals won",
+                      field_type="relationship", relation=relation)  # fmt: skip
+    assert no_name.status_code == 500  # admin-cli: related_name is functionally required
+    made = _create(http, obj, category=category["id"], display_name="Deals won",
+                   field_type="relationship", relation={**relation, "related_name": "Winner"})  # fmt: skip
+    assert made.status_code == 201, made.text
+    assert made.json()["relation"]["cardinality"] == "many_to_many"
+    fields = {f["name"]: f for f in http.get(f"/api/custom-objects/{deals}/fields").json()}
+    inverse = fields["winner"]
+    assert inverse["relation"]["relation_type"] == "additional_for"
+    assert inverse["relation"]["related_field"] == made.json()["id"]
+    assert made.json()["relation"]["related_field"] == inverse["id"]
+    bad = _create(http, obj, category=category["id"], display_name="X", field_type="relationship",
+                  relation={**relation, "related_name": "W", "relation_type": "many"})  # fmt: skip
+    assert list(bad.json()["relation"]) == ["relation_type"]

@@ -35,7 +35,7 @@ def test_what_kizen_creates(
 @pytest.mark.parametrize(
     ("given", "message"),
     [
-        (FieldSpec("boss", "Boss", T.reference, target_objects=["deals"]), "relationship in Kizen"),
+        (FieldSpec("boss", "Boss", T.reference, target_objects=["a", "b"]), "points to one"),
         (FieldSpec("deck", "Deck", T.file), "uploads"),
         (FieldSpec("aliases", "Aliases", T.text, multi=True), "multi text"),
         (FieldSpec("bad-name", "Bad", T.text), "letters, digits and _"),
@@ -95,3 +95,21 @@ def test_email_status_options_are_refused_before_any_request(strict: Strict) -> 
     with pytest.raises(cb.ValidationError, match="fixes the Email Status options"):
         crm.create_option("client_client", "email_status", "Bounced")
     assert sum(emu.requests.values()) == before
+
+
+def test_a_relationship_is_created_with_its_inverse_and_written(strict: Strict) -> None:
+    crm, _ = strict
+    spec = FieldSpec("main_deal", "Main deal", T.reference, target_objects=["deals"])
+    planned = crm.provider.field_to_create(crm.schema("companies_company"), spec)
+    assert (planned.raw["relation"]["relation_type"], planned.multi) == ("primary", False)
+    made = crm.create_field("companies_company", spec)
+    assert (made.type, made.target_objects, made.multi) == (T.reference, ("deals",), False)
+    inverse = [f for f in crm.fields("deals", refresh=True)
+               if f.type is T.reference and f.target_objects == ("companies_company",)
+               and f.multi and f.label == "Company"]  # fmt: skip
+    assert inverse, "no inverse field on deals"
+    stage = crm.schema("deals").fields["stage"].options[0]
+    deal = crm.create("deals", {"name": "Big one", "stage": stage})
+    company = crm.create("companies_company", {"name": "Acme", "main_deal": deal.id})
+    assert company["main_deal"] == cb.Ref("deals", deal.id)
+    assert crm.get("deals", deal.id)[inverse[0].slug] == [cb.Ref("companies_company", company.id)]

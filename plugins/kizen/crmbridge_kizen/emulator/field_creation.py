@@ -22,8 +22,15 @@
   that is not the object's (DRF's ``Invalid pk "x" - object does not exist.``), a ``name`` the
   object has (wording ours: Kizen's is not recorded), options on a type that has none, an
   option without a name. Messages not quoted from a source are ours.
-* Not emulated: creating ``relationship`` fields (they also create the inverse field on the
-  other object, admin-cli field.md "Relationship field creation"): answered 400 naming that.
+* ``relationship`` (admin-cli field.md "Relationship field creation"): ``relation`` with
+  ``related_object`` (the other object's UUID), ``related_category`` (its category, optional
+  here), ``related_name`` (the label of the inverse field: "leaving it out returns HTTP 500 every
+  time", so Django's HTML 500) and ``relation_type`` (``one_to_one``, ``primary``,
+  ``primary_for``, ``additional``, ``additional_for``; ``primary`` when not given, the CLI's
+  default). The inverse field is created on the other object with the mirror type
+  (``primary`` ↔ ``primary_for``, ``additional`` ↔ ``additional_for``), labelled
+  ``related_name``; its api_name is that label in snake case (ours: Kizen's rule is not
+  documented), with a number added when the other object has it.
 * ``GET /api/custom-objects/{object_id}/categories``: a plain list of ``{id, name, order, meta}``
   (admin-cli ``api/custom_objects.py`` ``list_categories``). The emulator gives every object one
   category, the one its fields carry (:mod:`.metadata`), named ``Details`` (our name).
@@ -36,12 +43,12 @@ from typing import Any
 
 import httpx
 
-from .catalog import make_field
+from .catalog import make_field, relate
 from .errors import HTML_SERVER_ERROR, ApiError, bad_param, not_found
 from .handlers import Handlers, Result
 from .ids import stable_id
 from .metadata import field_metadata
-from .schema import FIELD_TYPES
+from .schema import FIELD_TYPES, INVERSE_RELATION
 from .store import ObjectState
 
 __all__ = ["create_field", "list_categories"]
@@ -60,7 +67,7 @@ def _category(state: ObjectState) -> str:
 
 
 def _state(h: Handlers, object_id: str) -> ObjectState:
-    state = h.store.by_object_id.get(object_id) or h.store.objects.get(object_id)
+    state = h.store.by_object_id.get(object_id)  # by UUID only (docs/reference/kizen.md §3)
     if state is None:
         raise not_found()
     return state
@@ -94,6 +101,34 @@ def _options(field_type: str, given: Any) -> list[dict[str, Any]] | None:
     return out
 
 
+def _relationship(
+    h: Handlers, state: ObjectState, name: str, display_name: str, relation: Any
+) -> Result:
+    if not isinstance(relation, dict):
+        raise bad_param("relation", "This field is required.")
+    other = h.store.by_object_id.get(str(relation.get("related_object")))
+    if other is None:
+        raise ApiError(400, {"relation": {"related_object": [
+            f'Invalid pk "{relation.get("related_object")}" - object does not exist.']}})  # fmt: skip
+    category = relation.get("related_category")
+    if category is not None and category != _category(other):
+        raise ApiError(400, {"relation": {"related_category": [
+            f'Invalid pk "{category}" - object does not exist.']}})  # fmt: skip
+    kind = relation.get("relation_type") or "primary"
+    if kind not in INVERSE_RELATION:
+        raise ApiError(400, {"relation": {"relation_type": [f'"{kind}" is not a valid choice.']}})
+    related_name = relation.get("related_name")
+    if not isinstance(related_name, str) or not related_name.strip():
+        raise ApiError(500, html=HTML_SERVER_ERROR)  # admin-cli: 500 without related_name
+    inverse, n = _slug(related_name), 1
+    while other.obj.field_by_name(inverse) is not None:
+        n += 1
+        inverse = f"{_slug(related_name)}_{n}"
+    field, _ = relate(state.obj, name, other.obj, inverse, kind, a_label=display_name,
+                      b_label=related_name)  # fmt: skip
+    return 201, field_metadata(state.obj, field, h.store)
+
+
 def create_field(h: Handlers, object_id: str, request: httpx.Request) -> Result:
     state = _state(h, object_id)
     body = h.body(request)
@@ -107,8 +142,6 @@ def create_field(h: Handlers, object_id: str, request: httpx.Request) -> Result:
         raise bad_param("display_name", "This field may not be blank.")
     if body["category"] != _category(state):
         raise bad_param("category", f'Invalid pk "{body["category"]}" - object does not exist.')
-    if field_type == "relationship":
-        raise bad_param("relation", "Creating relationship fields is not emulated.")
     name = body.get("name")
     name = _slug(display_name) if name is None else name
     if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_]+", name):
@@ -117,6 +150,8 @@ def create_field(h: Handlers, object_id: str, request: httpx.Request) -> Result:
         raise bad_param("name", f'A field named "{name}" already exists.')
     if name in RESERVED:
         raise ApiError(500, html=HTML_SERVER_ERROR)
+    if field_type == "relationship":
+        return _relationship(h, state, name, display_name, body.get("relation"))
     options = _options(field_type, body.get("options"))
     meta = dict(body.get("meta") or {})
     if field_type == "wysiwyg":
