@@ -15,7 +15,7 @@ from ..errors import Unsupported
 from ..model import FieldSpec
 from ..provider import ObjectSchema
 from .mapping import MappingFile
-from .new_fields import FLAG, plan_new_fields, with_fields
+from .new_fields import FLAG, missing_fields, plan_new_fields, with_fields
 from .plan import ObjectPlan, build_plans
 from .users import resolve_users
 
@@ -57,7 +57,7 @@ async def prepare_plans(
         sources[om.source] = await source.schema(om.source)
         targets[om.target] = await target.schema(om.target)
     new: dict[str, list[FieldSpec]] = {}
-    if create_fields:
+    if create_fields and missing_fields(mapping, sources, targets):
         _require_create_fields(target)
         new = plan_new_fields(mapping, sources, targets, target.provider.field_to_create)
     checked = {k: with_fields(v, new[k]) if k in new else v for k, v in targets.items()}

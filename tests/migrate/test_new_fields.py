@@ -5,9 +5,11 @@ emulators."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 
 import crmbridge as cb
@@ -241,3 +243,31 @@ def test_a_new_reference_field_points_to_the_migrated_records(
             key = contact["email"] if target == "kizen" else contact["email_addresses"][0]
             ref = contact["employer"]
             assert (made[ref.id] if ref else None) == pointed[key]
+
+
+def test_the_flag_needs_a_target_that_creates_fields_only_when_one_is_missing(
+    tmp_path: Path,
+) -> None:
+    """A target that cannot create fields refuses --create-fields only when there is something to
+    create (naming the flag), before any write."""
+    from crmbridge.migrate.prepare import prepare_plans
+
+    src, dst = _emulators("kizen", "attio")
+
+    async def prepare(mapping: Any) -> Any:
+        source = cb.connect_async("kizen", emulator=src)
+        target = cb.connect_async("attio", emulator=dst)
+        target.provider.capabilities = attrs.evolve(  # type: ignore[misc]
+            target.provider.capabilities, create_fields=False
+        )
+        async with source, target:
+            return await prepare_plans(source, target, parse_mapping(mapping),
+                                       create_options=True, can_create_options=True,
+                                       create_fields=True)  # fmt: skip
+
+    fits = {"objects": [{**KIZEN_TO_ATTIO["objects"][0], "fields": {"name": "name",
+                                                                     "domain": "domains"}}]}  # fmt: skip
+    assert asyncio.run(prepare(fits)).new_fields == {}
+    with pytest.raises(cb.Unsupported, match="cannot create fields \\(--create-fields\\)"):
+        asyncio.run(prepare(KIZEN_TO_ATTIO))
+    assert _writes(dst) == []
