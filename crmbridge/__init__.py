@@ -60,6 +60,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time each name load
         remove,
         to_dict,
     )
+    from .notes import Note, Task
     from .provider import Capabilities, ObjectSchema, Page, Plan, Provider
     from .provider import Query as Query  # not in __all__: crmbridge.plugin's; kept for old code
     from .shared_limits import RedisLimits
@@ -122,6 +123,8 @@ _LAZY: dict[str, str] = {
     "from_dict": ".model",
     "remove": ".model",
     "to_dict": ".model",
+    "Note": ".notes",
+    "Task": ".notes",
     "Capabilities": ".provider",
     "ObjectSchema": ".provider",
     "Page": ".provider",
@@ -185,6 +188,7 @@ __all__ = [
     "Location",
     "Money",
     "NotFound",
+    "Note",
     "ObjectSchema",
     "ObjectSpec",
     "OnArchived",
@@ -204,6 +208,7 @@ __all__ = [
     "Remove",
     "RetryPolicy",
     "Sort",
+    "Task",
     "TransportError",
     "Unsupported",
     "UpsertAction",

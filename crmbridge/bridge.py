@@ -25,6 +25,7 @@ from .filters import Filter, Sort, parse_sort, walk
 from .hostile import check_filter, check_match, check_values
 from .http import AsyncDriver, RateLimiter, RetryPolicy, SyncDriver, pool_limits
 from .model import FieldSpec, ObjectSpec, Option, Record, UpsertResult, ValueVersion
+from .notes.facade import AsyncNotes, SyncNotes
 from .paging import PageGuard
 from .plugins import get_provider
 from .provider import ObjectSchema, Page, Plan, Provider, Query, find_object
@@ -571,7 +572,7 @@ class _BridgeBase:
         return f"<{type(self).__name__} {self.provider.name} {where}>"
 
 
-class Bridge(_BridgeBase):
+class Bridge(_BridgeBase, SyncNotes):
     """A synchronous connection to one CRM. Use :func:`connect` to make one."""
 
     client: httpx.Client
@@ -764,7 +765,7 @@ class Bridge(_BridgeBase):
         self.close()
 
 
-class AsyncBridge(_BridgeBase):
+class AsyncBridge(_BridgeBase, AsyncNotes):
     """An asynchronous connection to one CRM, with the same verbs as :class:`Bridge`."""
 
     client: httpx.AsyncClient

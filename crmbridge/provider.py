@@ -53,6 +53,7 @@ from .model import (
     ValueVersion,
     unstructure_value,
 )
+from .notes.hooks import NoteHooks
 from .upsert import Matches, OnArchived, Upsert, run, search, search_many
 
 if TYPE_CHECKING:
@@ -104,6 +105,10 @@ class Capabilities:
     * ``filter_ops``: neutral operators the provider can translate; ``sorts``: ``order_by`` works.
     * ``max_page_size``: the largest page the API serves; ``read_rate`` / ``write_rate``: documented
       requests per second (``None``: unpublished); ``concurrency``: in-flight writes that make sense.
+    * Notes and tasks (:mod:`crmbridge.notes`): ``notes`` (list by record, get, create),
+      ``notes_delete``, ``notes_backdate`` (a new note may carry ``created_at``), ``notes_author``
+      (… and ``author``), ``note_formats``; ``tasks`` (list, get, create), ``tasks_update``,
+      ``tasks_delete``, ``task_max_length`` (characters of content; ``None``: no limit known).
     """
 
     native_upsert: bool = False
@@ -123,6 +128,15 @@ class Capabilities:
     read_rate: float | None = None
     write_rate: float | None = None
     concurrency: int = 8
+    notes: bool = False
+    notes_delete: bool = False
+    notes_backdate: bool = False
+    notes_author: bool = False
+    note_formats: frozenset[str] = frozenset({"plaintext"})
+    tasks: bool = False
+    tasks_update: bool = False
+    tasks_delete: bool = False
+    task_max_length: int | None = None
 
 
 @attrs.frozen
@@ -223,7 +237,7 @@ def _new_url(url: str, typed: tuple[tuple[str, type, Any], ...]) -> httpx.URL:
 _cached_url = lru_cache(maxsize=512)(_new_url)
 
 
-class Provider:
+class Provider(NoteHooks):
     """Base class for providers. Subclass it, set the class attributes, implement the plans.
 
     Configuration: ``config_keys`` names the keyword arguments ``connect()`` accepts (``base_url``

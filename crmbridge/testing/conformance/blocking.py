@@ -23,6 +23,7 @@ from ...changes import Change
 from ...changes.drive import StoreArg
 from ...filters import Filter, Sort
 from ...model import FieldSpec, ObjectSpec, Option, Record, UpsertResult, ValueVersion
+from ...notes.facade import BlockingNotes
 from ...provider import Capabilities, ObjectSchema, Page, Plan, Provider
 from ...upsert import DEFAULT_ON_ARCHIVED, OnArchived
 
@@ -56,7 +57,7 @@ def async_twin(bridge: Bridge) -> AsyncBridge:
     )
 
 
-class BlockingBridge:
+class BlockingBridge(BlockingNotes):
     """The :class:`~crmbridge.Bridge` verbs over an :class:`~crmbridge.AsyncBridge`."""
 
     def __init__(self, bridge: AsyncBridge) -> None:
