@@ -141,7 +141,7 @@ def test_what_capabilities_deny_is_unsupported_before_any_request(
 def test_a_provider_without_notes_refuses_them(toy: cb.Bridge) -> None:
     with pytest.raises(cb.Unsupported, match=r"create_note\(\) \(Capabilities.notes is false"):
         toy.create_note(Note(PARENT, "x"))
-    with pytest.raises(cb.Unsupported, match="Capabilities.tasks is false"):
+    with pytest.raises(cb.Unsupported, match=r"Capabilities\.tasks is false"):
         toy.tasks()
 
 

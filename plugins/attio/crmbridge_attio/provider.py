@@ -60,6 +60,7 @@ from crmbridge.webhooks import WebhookEvent
 
 from . import attributes, changes, codec, settle, webhooks
 from .filters import member_emails, path_objects, translate_filter, translate_sorts
+from .notes import AttioNotes
 from .values import parse_personal_name
 
 if TYPE_CHECKING:
@@ -70,7 +71,7 @@ __all__ = ["AttioProvider"]
 _CHOICE_ENDPOINTS = {"select": "options", "status": "statuses"}
 
 
-class AttioProvider(Provider):
+class AttioProvider(AttioNotes, Provider):
     """crmbridge provider for the Attio REST API v2 (``https://api.attio.com``).
 
     ``fetch_options`` (default true): ``fields()`` also reads the options of writable select and
@@ -113,6 +114,15 @@ class AttioProvider(Provider):
         max_page_size=500,
         read_rate=100,
         write_rate=25,
+        # Notes and tasks: crmbridge_attio/notes.py (attio-openapi.json /v2/notes, /v2/tasks).
+        notes=True,
+        notes_delete=True,
+        notes_backdate=True,
+        note_formats=frozenset({"plaintext", "markdown"}),
+        tasks=True,
+        tasks_update=True,
+        tasks_delete=True,
+        task_max_length=2000,
     )
     #: Page size of ``GET …/records/{id}/entries`` (the spec's documented maximum).
     entries_page_size: ClassVar[int] = 1000

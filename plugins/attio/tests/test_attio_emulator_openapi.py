@@ -423,3 +423,35 @@ def test_entry_endpoints(emulator: AttioEmulator, client: httpx.Client) -> None:
     assert check(entries, "PUT", client.put("/v2/lists/sales_pipeline/entries", json=body))
     assert check(entry, "DELETE", client.delete(f"/v2/lists/sales_pipeline/entries/{entry_id}"))
     assert check(entry, "GET", client.get("/v2/lists/nope/entries/x"))
+
+
+def test_notes_and_tasks(client: httpx.Client) -> None:
+    """/v2/notes and /v2/tasks (emulator/handlers_notes.py)."""
+    query = client.post("/v2/objects/people/records/query", json={"limit": 1}).json()
+    person = query["data"][0]["id"]["record_id"]
+    note = {"parent_object": "people", "parent_record_id": person, "title": "T"}
+    task = {"content": "call", "format": "plaintext", "is_completed": False, "assignees": []}
+    made = client.post(
+        "/v2/notes", json={"data": {**note, "format": "markdown", "content": "# Hi **x**"}}
+    )
+    assert check("/v2/notes", "POST", made)
+    note_id = made.json()["data"]["id"]["note_id"]
+    assert made.json()["data"]["content_plaintext"] == "Hi x"
+    assert check("/v2/notes", "GET", client.get("/v2/notes", params={"parent_record_id": person}))
+    assert check("/v2/notes/{note_id}", "GET", client.get(f"/v2/notes/{note_id}"))
+    assert check("/v2/notes/{note_id}", "DELETE", client.delete(f"/v2/notes/{note_id}"))
+    assert check("/v2/notes/{note_id}", "GET", client.get(f"/v2/notes/{note_id}"))  # 404
+    linked = [{"target_object": "people", "target_record_id": person}]
+    made = client.post(
+        "/v2/tasks",
+        json={"data": {**task, "linked_records": linked, "deadline_at": "2030-01-01"}},
+    )
+    assert check("/v2/tasks", "POST", made)
+    task_id = made.json()["data"]["id"]["task_id"]
+    assert made.json()["data"]["deadline_at"] == "2030-01-01T00:00:00.000000000Z"
+    assert check("/v2/tasks", "GET", client.get("/v2/tasks"))
+    patched = client.patch(f"/v2/tasks/{task_id}", json={"data": {"is_completed": True}})
+    assert check("/v2/tasks/{task_id}", "PATCH", patched)
+    assert check("/v2/tasks/{task_id}", "GET", client.get(f"/v2/tasks/{task_id}"))
+    assert check("/v2/tasks/{task_id}", "DELETE", client.delete(f"/v2/tasks/{task_id}"))
+    assert check("/v2/tasks/{task_id}", "GET", client.get(f"/v2/tasks/{task_id}"))  # 404

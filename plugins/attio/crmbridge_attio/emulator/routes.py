@@ -12,6 +12,8 @@ from urllib.parse import unquote
 from . import errors
 from .handlers import Call, Reply
 from .handlers_entries import EntriesApi
+from .handlers_notes import NotesApi
+from .handlers_notes import routes as note_routes
 from .handlers_schema import SchemaApi
 from .store import Workspace
 
@@ -73,9 +75,11 @@ class Router:
             "schema": SchemaApi(workspace),
             "records": self.data,
             "entries": self.data,
+            "notes": NotesApi(workspace),
         }
         self.table: dict[str, list[tuple[re.Pattern[str], Callable[..., Reply]]]] = {}
-        for method, pattern, group, name in ROUTES:
+        notes = [(m, p, "notes", n) for m, p, n in note_routes()]
+        for method, pattern, group, name in [*ROUTES, *notes]:
             handler = getattr(self.groups[group], name)
             self.table.setdefault(method, []).append((re.compile(f"^{pattern}$"), handler))
 

@@ -118,6 +118,9 @@ class Workspace:
         self.objects: dict[str, ObjectDef] = {}
         self.lists: dict[str, ListDef] = {}
         self.tables: dict[str, Table] = {}
+        #: Notes and tasks by id (handlers_notes.py), in creation order.
+        self.notes: dict[str, Any] = {}
+        self.tasks: dict[str, Any] = {}
 
     # --- configuration lookups ----------------------------------------------------------------
 
