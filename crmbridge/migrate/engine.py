@@ -252,6 +252,10 @@ class MigrationEngine:
             await self._copy_object(plan)
         if not self.dry_run:
             await self._second_pass({p.map.source: p for p in plans})
+        if not self.delta:  # notes and tasks follow their parents (crmbridge/migrate/notes.py)
+            from .notes import copy_notes_and_tasks
+
+            await copy_notes_and_tasks(self, plans)
         for plan in plans:
             report = self.report.objects[plan.map.key]
             report.pending = len(self.state.pending(plan.map.source))

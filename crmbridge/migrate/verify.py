@@ -217,6 +217,9 @@ async def verify_async(
                         found = await target.get(plan.map.target, found.id or "")
                     report.differences.extend(_compare(plan, record, found, target_id, values))
             report.checked[plan.map.key] = checked
+        from .verify_notes import verify_notes_and_tasks
+
+        await verify_notes_and_tasks(source, target, plan_file, prepared.plans, store, report)
         return report
     finally:
         if not isinstance(state, StateStore):

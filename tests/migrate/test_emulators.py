@@ -219,6 +219,9 @@ def test_workspace_to_workspace_with_an_emulated_match(tmp_path: Path) -> None:
     ]}  # fmt: skip
     source = get_provider("attio").create_emulator(seed="demo", demo_size=50, random_seed=2)
     target = get_provider("attio").create_emulator()
+    # The demo's tasks (linked to companies) follow, assigned to the same team (docs/notes.md).
+    for first, last in (("Grace", "Hopper"), ("Alan", "Turing"), ("Katherine", "Johnson")):
+        target.add_member(first, last, f"{first.lower()}@example.com")  # type: ignore[attr-defined]
     mapping = parse_mapping(data)
     without = {"objects": [data["objects"][0], {**data["objects"][1], "emulate": False}]}
     with pytest.raises(cb.ValidationError, match=re.escape("deals.name is not unique")):

@@ -14,14 +14,19 @@ from crmbridge_attio.emulator import AttioEmulator
 
 @pytest.fixture
 def client() -> Iterator[httpx.Client]:
-    with AttioEmulator(seed="demo", demo_size=2).client() as http:
+    emulator = AttioEmulator()
+    emulator.add_member("Grace", "Hopper", "grace@example.com")
+    emulator.add_list("sales_pipeline", "Sales pipeline", "companies")
+    with emulator.client() as http:
         yield http
 
 
 @pytest.fixture
 def person(client: httpx.Client) -> str:
-    body = client.post("/v2/objects/people/records/query", json={"limit": 1}).json()
-    record_id: str = body["data"][0]["id"]["record_id"]
+    body = {"data": {"values": {"email_addresses": ["ada@example.com"]}}}
+    record_id: str = client.post("/v2/objects/people/records", json=body).json()["data"]["id"][
+        "record_id"
+    ]
     return record_id
 
 
@@ -142,8 +147,7 @@ def test_a_task_needs_every_key_and_patches_only_four(client: httpx.Client) -> N
 
 
 def test_task_filters(client: httpx.Client, person: str) -> None:
-    members = client.get("/v2/workspace_members").json()["data"]
-    email = members[0]["email_address"]
+    email = "grace@example.com"
     linked = [{"target_object": "people", "target_record_id": person}]
     mine = client.post(
         "/v2/tasks",

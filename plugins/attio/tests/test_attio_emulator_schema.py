@@ -75,7 +75,7 @@ def test_auth_is_checked_before_routing(emulator: AttioEmulator) -> None:
     [
         ("GET", "/v2/objects/people/records"),
         ("DELETE", "/v2/objects/people"),
-        ("GET", "/v2/notes"),
+        ("PATCH", "/v2/notes"),  # notes cannot be changed (attio-openapi.json)
         ("POST", "/v2/self"),
         ("GET", "/v1/objects"),
         ("GET", "/"),

@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from .demo_notes import seed_notes
 from .ids import format_timestamp
 from .seeds import CATEGORIES, DEAL_STAGES, EMPLOYEE_RANGES, ESTIMATED_ARR
 
@@ -390,3 +391,4 @@ def _generate(emulator: AttioEmulator, size: int, seed: int) -> None:
             },
             created_at=tick(),
         )
+    seed_notes(emulator.workspace, people, companies, members, seed)

@@ -1,0 +1,302 @@
+"""Notes and tasks in a migration (issue 21): copied after their parent records, through the id map.
+
+After every object of the mapping is copied, for each source record the id map holds, its notes
+are read and written onto the target record it became; then every source task linked to a
+migrated record is written with its links rewritten through the id map. Like records:
+
+* each note and task has a content hash in the state (under the pseudo objects ``@notes`` and
+  ``@tasks``): an unchanged one is a ``noop`` with no write, so a re-run writes nothing;
+* a failed write stays *pending* (the run is not ``ok``) and is retried by the next run;
+* timestamps are kept where the target can take them (``Capabilities.notes_backdate``), authors
+  where it can set them (``notes_author``); assignees and authors are the target's users, paired
+  as a record's user fields are (crmbridge/migrate/users.py, the mapping's ``[users]`` table);
+* a note whose content changed is replaced (deleted, then created) where the target can delete
+  notes; a task whose deadline, completion, assignees or links changed is updated in place, one
+  whose content changed is replaced.
+
+The translation (:func:`note_for_target`, :func:`task_for_target`) is pure; ``--verify``
+(crmbridge/migrate/verify.py) compares with the same translation.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from ..errors import CRMError, NotFound, Unsupported, ValidationError
+from ..model import Ref, User
+from ..notes import Note, Task
+from .plan import ObjectPlan, content_hash
+from .report import ObjectReport
+from .users import pair_users
+
+if TYPE_CHECKING:
+    from ..bridge import AsyncBridge
+    from ..provider import Capabilities
+    from .engine import MigrationEngine
+    from .mapping import MappingFile
+    from .state import StateStore
+
+__all__ = [
+    "NOTES",
+    "TASKS",
+    "copy_notes_and_tasks",
+    "linked_for_target",
+    "note_for_target",
+    "note_hash",
+    "pairing",
+    "task_for_target",
+    "task_hash",
+]
+
+log = logging.getLogger("crmbridge.migrate")
+
+#: The id map's pseudo objects for notes and tasks (no object slug holds an ``@``).
+NOTES = "@notes"
+TASKS = "@tasks"
+
+Users = Callable[[User], User]
+
+
+def _same_user(user: User) -> User:
+    return user
+
+
+async def pairing(source: AsyncBridge, target: AsyncBridge, mapping: MappingFile) -> Users:
+    """Source user → target user for authors and assignees: the pairs of the mapping's
+    ``[users]`` table and e-mail addresses (:func:`~crmbridge.migrate.users.pair_users`); users
+    are kept as they are where a side has no users of its own. An unpaired user fails the note
+    or task that names it (the error says how to pair it)."""
+    try:
+        sources = await source.run(source.provider.list_users())
+        targets = await target.run(target.provider.list_users())
+    except Unsupported:
+        return _same_user
+    try:
+        pairs = pair_users(sources, targets, mapping.users)
+    except ValidationError as problem:
+        error = problem
+
+        def refuse(user: User) -> User:
+            raise error
+
+        return refuse
+    return lambda user: pairs.target_of(user)
+
+
+def note_for_target(
+    note: Note, parent: Ref, caps: Capabilities, users: Users | None = None
+) -> Note:
+    """The note to create on the target record ``parent``: the same title and content; the
+    format where the target takes it (else plain text, the content unchanged); ``created_at``
+    where it can be set; the paired author where it can be set."""
+    author = None
+    if caps.notes_author and note.author is not None:
+        author = (users or _same_user)(note.author)
+    return Note(
+        parent=parent,
+        content=note.content,
+        title=note.title,
+        format=note.format if note.format in caps.note_formats else "plaintext",
+        created_at=note.created_at if caps.notes_backdate else None,
+        author=author,
+    )
+
+
+def linked_for_target(
+    task: Task, plans: Mapping[str, ObjectPlan], target_id: Callable[[str, str], str | None]
+) -> tuple[Ref, ...]:
+    """The task's links that reach a migrated record, rewritten to the target's ids; links to
+    objects outside the mapping or to records not migrated are left out."""
+    out = []
+    for ref in task.linked:
+        plan = plans.get(ref.object)
+        found = target_id(ref.object, ref.id) if plan is not None else None
+        if plan is not None and found is not None:
+            out.append(Ref(plan.map.target, found))
+    return tuple(out)
+
+
+def task_for_target(task: Task, linked: Iterable[Ref], users: Users | None = None) -> Task:
+    """The task to create on the target: the same content, deadline and completion; the paired
+    assignees; ``linked`` (see :func:`linked_for_target`)."""
+    pair = users or _same_user
+    return Task(
+        content=task.content,
+        deadline=task.deadline,
+        completed=task.completed,
+        assignees=tuple(pair(u) for u in task.assignees),
+        linked=tuple(linked),
+    )
+
+
+def _user_key(user: User | None) -> Any:
+    return None if user is None else (user.id, user.email)
+
+
+def note_hash(note: Note) -> str:
+    return content_hash(
+        {
+            "parent": note.parent,
+            "title": note.title,
+            "content": note.content,
+            "format": note.format,
+            "created_at": note.created_at,
+            "author": _user_key(note.author),
+        }
+    )
+
+
+def task_hash(task: Task) -> str:
+    return content_hash(
+        {
+            "content": task.content,
+            "deadline": task.deadline,
+            "completed": task.completed,
+            "assignees": sorted(str(_user_key(u)) for u in task.assignees),
+            "linked": sorted(f"{r.object}/{r.id}" for r in task.linked),
+        }
+    )
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+async def copy_notes_and_tasks(engine: MigrationEngine, plans: list[ObjectPlan]) -> None:
+    """Copy the notes and tasks of the migrated records (see the module docstring); a side
+    without them (``Capabilities.notes`` / ``tasks`` false) is skipped with an INFO line."""
+    source, target = engine.source, engine.target
+    users: Users | None = None
+    for kind, flag in (("notes", "notes"), ("tasks", "tasks")):
+        if not getattr(source.capabilities, flag):
+            continue
+        if not getattr(target.capabilities, flag):
+            log.info("%s: not copied: %s keeps no %s", kind, target.name, kind)
+            continue
+        if users is None:
+            users = await pairing(source, target, engine.mapping)
+        if kind == "notes":
+            await _copy_notes(engine, plans, users)
+        else:
+            await _copy_tasks(engine, plans, users)
+    if not engine.dry_run:
+        engine.state.flush()
+
+
+async def _copy_notes(engine: MigrationEngine, plans: list[ObjectPlan], users: Users) -> None:
+    state, target = engine.state, engine.target
+    report = engine.report.objects.setdefault("notes", ObjectReport("notes"))
+    for plan in plans:
+        for source_id in sorted(state.source_ids(plan.map.source)):
+            parent_id = state.target_id(plan.map.source, source_id)
+            if parent_id is None:
+                continue
+            for note in await engine.source.notes(plan.map.source, source_id):
+                if note.id is None:
+                    continue
+                parent = Ref(plan.map.target, parent_id)
+                try:
+                    want = note_for_target(note, parent, target.capabilities, users)
+                except CRMError as exc:
+                    _failed(state, report, NOTES, note.id, exc)
+                    continue
+                await _write_note(engine, report, note.id, want)
+    report.pending = len(state.pending(NOTES))
+
+
+async def _write_note(engine: MigrationEngine, report: ObjectReport, key: str, want: Note) -> None:
+    state, target = engine.state, engine.target
+    digest = note_hash(want)
+    entry = state.entry(NOTES, key)
+    if entry is not None and entry.hash == digest:
+        report.count("noop")
+        return
+    if engine.dry_run:
+        engine._emit_plan(
+            {
+                "action": "create_note",
+                "source_id": key,
+                "parent": f"{want.parent.object}/{want.parent.id}",
+            }
+        )
+        report.count("planned")
+        return
+    try:
+        if entry is not None:
+            if not target.capabilities.notes_delete:
+                raise Unsupported(
+                    f"note {key} changed in the source, and {target.name} can neither change "
+                    "nor delete a note: the old one stays",
+                    provider=target.name,
+                )
+            with contextlib.suppress(NotFound):
+                await target.delete_note(entry.target_id)
+        made = await target.create_note(want)
+    except CRMError as exc:
+        _failed(state, report, NOTES, key, exc)
+        return
+    state.record(NOTES, key, NOTES, made.id or "", digest)
+    report.count("created" if entry is None else "updated")
+
+
+async def _copy_tasks(engine: MigrationEngine, plans: list[ObjectPlan], users: Users) -> None:
+    state = engine.state
+    report = engine.report.objects.setdefault("tasks", ObjectReport("tasks"))
+    by_source = {p.map.source: p for p in plans}
+    for task in await engine.source.tasks():
+        if task.id is None:
+            continue
+        linked = linked_for_target(task, by_source, state.target_id)
+        if task.linked and not linked:
+            continue  # about records this migration does not copy
+        try:
+            want = task_for_target(task, linked, users)
+        except CRMError as exc:
+            _failed(state, report, TASKS, task.id, exc)
+            continue
+        await _write_task(engine, report, task.id, want)
+    report.pending = len(state.pending(TASKS))
+
+
+async def _write_task(engine: MigrationEngine, report: ObjectReport, key: str, want: Task) -> None:
+    state, target = engine.state, engine.target
+    digest = task_hash(want)
+    entry = state.entry(TASKS, key)
+    if entry is not None and entry.hash == digest:
+        report.count("noop")
+        return
+    if engine.dry_run:
+        engine._emit_plan({"action": "create_task", "source_id": key})
+        report.count("planned")
+        return
+    written = {"content": _digest(want.content)}
+    try:
+        same_content = entry is not None and (entry.written or {}) == written
+        if entry is not None and same_content and target.capabilities.tasks_update:
+            made = await target.update_task(
+                entry.target_id,
+                deadline=want.deadline,
+                completed=want.completed,
+                assignees=want.assignees,
+                linked=want.linked,
+            )
+        else:
+            if entry is not None and target.capabilities.tasks_delete:
+                with contextlib.suppress(NotFound):
+                    await target.delete_task(entry.target_id)
+            made = await target.create_task(want)
+    except CRMError as exc:
+        _failed(state, report, TASKS, key, exc)
+        return
+    state.record(TASKS, key, TASKS, made.id or "", digest, written)
+    report.count("created" if entry is None else "updated")
+
+
+def _failed(state: StateStore, report: ObjectReport, kind: str, key: str, exc: Exception) -> None:
+    log.warning("%s %s: not written: %s", kind.lstrip("@")[:-1], key, exc)
+    state.failed(kind, key, str(exc))
+    report.count("failed")

@@ -1,0 +1,185 @@
+"""Notes and tasks in a migration (crmbridge/migrate/notes.py, verify_notes.py): copied after their
+parents through the id map, timestamps kept where the target allows, re-runs noop, --verify."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import crmbridge as cb
+from crmbridge import Note, Ref, Task, User
+from crmbridge.emulation import Emulator
+from crmbridge.migrate import Report, migrate, verify
+from crmbridge.migrate.notes import note_for_target, task_for_target
+from crmbridge.plugins import get_provider
+
+ATTIO_TO_ATTIO = """
+[[objects]]
+source = "companies"
+target = "companies"
+match = "domains"
+[objects.fields]
+name = "name"
+domains = "domains"
+
+[[objects]]
+source = "people"
+target = "people"
+match = "email_addresses"
+[objects.fields]
+name = "name"
+email_addresses = "email_addresses"
+company = "company"
+"""
+
+
+def _attio(**options: Any) -> Emulator:
+    return get_provider("attio").create_emulator(**options)
+
+
+def _team() -> Emulator:
+    """An empty workspace with the demo's team (tasks' assignees pair by e-mail)."""
+    emulator = _attio()
+    for first, last in (("Grace", "Hopper"), ("Alan", "Turing"), ("Katherine", "Johnson")):
+        emulator.add_member(first, last, f"{first.lower()}@example.com")  # type: ignore[attr-defined]
+    return emulator
+
+
+@pytest.fixture
+def mapping(tmp_path: Path) -> Path:
+    path = tmp_path / "map.toml"
+    path.write_text(ATTIO_TO_ATTIO)
+    return path
+
+
+def _run(source: Emulator, target: Emulator, mapping: Path, tmp: Path) -> Report:
+    return migrate(
+        cb.connect_async("attio", emulator=source),
+        cb.connect_async("attio", emulator=target),
+        mapping,
+        state=tmp / "s.db",
+        failures=tmp / "f.jsonl",
+    )
+
+
+def _all_notes(crm: cb.Bridge, objects: tuple[str, ...] = ("people", "companies")) -> list[Note]:
+    return [n for o in objects for r in crm.query(o) for n in crm.notes(o, r.id or "")]
+
+
+def test_every_note_and_task_arrives_and_a_rerun_is_noop(mapping: Path, tmp_path: Path) -> None:
+    source, target = _attio(seed="demo", demo_size=30), _team()
+    report = _run(source, target, mapping, tmp_path)
+    assert report.ok, report.objects
+    with cb.connect("attio", emulator=source) as src, cb.connect("attio", emulator=target) as dst:
+        notes, copies = _all_notes(src), _all_notes(dst)
+        assert len(notes) > 10
+        assert report.objects["notes"].counts["created"] == len(notes) == len(copies)
+
+        # parent (by its match value), title, content, format and timestamp of each
+        def key(crm: cb.Bridge, n: Note) -> tuple[Any, ...]:
+            parent = crm.get(n.parent.object, n.parent.id)
+            match = parent.get("email_addresses") or parent.get("domains")
+            return (n.parent.object, str(match), n.title, n.content, n.format, n.created_at)
+
+        assert sorted(key(src, n) for n in notes) == sorted(key(dst, n) for n in copies)
+        tasks, task_copies = src.tasks(), dst.tasks()
+        assert len(tasks) >= 3
+        assert report.objects["tasks"].counts["created"] == len(tasks) == len(task_copies)
+        members = {u.id: u.email for u in src.run(src.provider.list_users())}
+        target_members = {u.id: u.email for u in dst.run(dst.provider.list_users())}
+
+        def tkey(crm: cb.Bridge, t: Task, who: dict[Any, Any]) -> tuple[Any, ...]:
+            links = sorted(
+                str(
+                    crm.get(r.object, r.id).get("email_addresses")
+                    or crm.get(r.object, r.id).get("domains")
+                )
+                for r in t.linked
+            )
+            return (
+                t.content,
+                t.deadline,
+                t.completed,
+                sorted(who[a.id] for a in t.assignees),
+                links,
+            )
+
+        assert sorted(tkey(src, t, members) for t in tasks) == sorted(
+            tkey(dst, t, target_members) for t in task_copies
+        )
+    again = _run(source, target, mapping, tmp_path)
+    assert again.objects["notes"].counts["noop"] == len(notes)
+    assert again.objects["tasks"].counts["noop"] == len(tasks)
+    assert again.writes == 0
+    checked = verify(
+        cb.connect_async("attio", emulator=source),
+        cb.connect_async("attio", emulator=target),
+        mapping,
+        state=tmp_path / "s.db",
+    )
+    assert checked.ok, checked.differences[:3]
+    assert checked.checked["notes"] == len(notes)
+    assert checked.checked["tasks"] == len(tasks)
+
+
+def test_changes_are_carried_and_verify_sees_a_lost_note(mapping: Path, tmp_path: Path) -> None:
+    source, target = _attio(seed="demo", demo_size=20), _team()
+    _run(source, target, mapping, tmp_path)
+    with cb.connect("attio", emulator=source) as src, cb.connect("attio", emulator=target) as dst:
+        task = src.tasks(completed=False)[0]
+        src.complete_task(task.id or "")
+        person = next(src.query("people"))
+        added = src.create_note(Note(Ref("people", person.id or ""), "new", title="Later"))
+        report = _run(source, target, mapping, tmp_path)
+        assert report.objects["tasks"].counts["updated"] == 1
+        assert report.objects["notes"].counts["created"] == 1
+        assert any(t.completed and t.content == task.content for t in dst.tasks(completed=True))
+        # a note deleted in the target behind the migration's back: --verify says so
+        copy = next(n for n in _all_notes(dst, ("people",)) if n.content == "new")
+        dst.delete_note(copy.id or "")
+    checked = verify(
+        cb.connect_async("attio", emulator=source),
+        cb.connect_async("attio", emulator=target),
+        mapping,
+        state=tmp_path / "s.db",
+    )
+    assert [(d.object, d.source_id) for d in checked.differences] == [("notes", added.id)]
+
+
+def test_translation_keeps_what_the_target_can_take() -> None:
+    when = dt.datetime(2024, 1, 2, tzinfo=dt.UTC)
+    note = Note(
+        Ref("people", "p"),
+        "**x**",
+        title="T",
+        format="markdown",
+        created_at=when,
+        author=User(id="u1"),
+    )
+    parent = Ref("contacts", "c")
+    plain = note_for_target(note, parent, cb.Capabilities(notes=True))
+    assert (plain.format, plain.content, plain.created_at, plain.author) == (
+        "plaintext",
+        "**x**",
+        None,
+        None,
+    )
+    full = note_for_target(
+        note,
+        parent,
+        cb.Capabilities(
+            notes=True,
+            notes_backdate=True,
+            notes_author=True,
+            note_formats=frozenset({"plaintext", "markdown"}),
+        ),
+        users=lambda u: User(id="t-" + str(u.id)),
+    )
+    assert (full.format, full.created_at, full.author) == ("markdown", when, User(id="t-u1"))
+    task = task_for_target(
+        Task("x", assignees=[User(id="u1")]), [parent], users=lambda u: User(email="a@b.c")
+    )
+    assert (task.assignees, task.linked) == ((User(email="a@b.c"),), (parent,))
