@@ -33,6 +33,7 @@ from .errors import ErrorTests
 from .filters import FilterTests, SortTests
 from .history import HistoryTests
 from .kit import Kit
+from .notes import NoteTests, TaskTests
 from .pagination import PaginationTests
 from .samples import SAMPLES, same_value, sample
 from .schema import SchemaTests
@@ -50,11 +51,13 @@ __all__ = [
     "FilterTests",
     "HistoryTests",
     "Kit",
+    "NoteTests",
     "PaginationTests",
     "ProviderConformance",
     "SchemaTests",
     "SchemaWriteTests",
     "SortTests",
+    "TaskTests",
     "UpsertTests",
     "ValueTests",
     "WriteTests",
@@ -76,6 +79,8 @@ class ProviderConformance(
     ArchiveTests,
     ErrorTests,
     SchemaWriteTests,
+    NoteTests,
+    TaskTests,
 ):
     """Every conformance test. Subclass it as ``Test<Provider>``, set ``object_slug`` and define
     the ``bridge`` fixture (see :class:`~crmbridge.testing.conformance.base.ConformanceBase` for
