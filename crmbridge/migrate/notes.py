@@ -67,24 +67,65 @@ def _same_user(user: User) -> User:
 
 async def pairing(source: AsyncBridge, target: AsyncBridge, mapping: MappingFile) -> Users:
     """Source user → target user for authors and assignees: the pairs of the mapping's
-    ``[users]`` table and e-mail addresses (:func:`~crmbridge.migrate.users.pair_users`); users
-    are kept as they are where a side has no users of its own. An unpaired user fails the note
-    or task that names it (the error says how to pair it)."""
-    try:
-        sources = await source.run(source.provider.list_users())
-        targets = await target.run(target.provider.list_users())
-    except Unsupported:
+    ``[users]`` table and e-mail addresses (:func:`~crmbridge.migrate.users.pair_users`). Where
+    the target has no users of its own (a SQLite backup), users are kept as they are; where only
+    the source has none (a restore from a backup), a user the target knows is kept and any other
+    is the mapping's ``fallback`` user. A user left without a target user fails the note or task
+    that names it (the error says how to pair it)."""
+    targets = await _users_of(target)
+    if targets is None:
         return _same_user
+    sources = await _users_of(source)
+    if sources is None:
+        return _known_or_fallback(targets, mapping, target.name)
     try:
         pairs = pair_users(sources, targets, mapping.users)
     except ValidationError as problem:
-        error = problem
-
-        def refuse(user: User) -> User:
-            raise error
-
-        return refuse
+        return _refuse(problem)
     return lambda user: pairs.target_of(user)
+
+
+async def _users_of(bridge: AsyncBridge) -> list[User] | None:
+    try:
+        users: list[User] = await bridge.run(bridge.provider.list_users())
+    except Unsupported:
+        return None
+    return users
+
+
+def _refuse(error: ValidationError) -> Users:
+    def refuse(user: User) -> User:
+        raise error
+
+    return refuse
+
+
+def _known_or_fallback(targets: list[User], mapping: MappingFile, name: str) -> Users:
+    ids = {u.id for u in targets if u.id}
+    emails = {u.email.casefold(): u for u in targets if u.email}
+    wanted = mapping.users.fallback
+    fallback = None
+    if wanted is not None:
+        fallback = next((u for u in targets if u.id == wanted), None) or emails.get(
+            wanted.casefold()
+        )
+        if fallback is None:
+            return _refuse(ValidationError(f"users.fallback: {name} has no user {wanted!r}"))
+
+    def pair(user: User) -> User:
+        if user.id in ids:
+            return User(id=user.id)
+        if user.email and user.email.casefold() in emails:
+            return User(id=emails[user.email.casefold()].id, email=user.email)
+        if fallback is not None:
+            return User(id=fallback.id, email=fallback.email)
+        raise ValidationError(
+            f"user {user.email or user.id} is not a user of {name}; name a fallback user in "
+            'the mapping ([users] fallback = "someone@example.com")',
+            code="unpaired_user",
+        )
+
+    return pair
 
 
 def note_for_target(
@@ -189,7 +230,7 @@ async def copy_notes_and_tasks(engine: MigrationEngine, plans: list[ObjectPlan])
 
 async def _copy_notes(engine: MigrationEngine, plans: list[ObjectPlan], users: Users) -> None:
     state, target = engine.state, engine.target
-    report = engine.report.objects.setdefault("notes", ObjectReport("notes"))
+    report = ObjectReport("notes")
     for plan in plans:
         for source_id in sorted(state.source_ids(plan.map.source)):
             parent_id = state.target_id(plan.map.source, source_id)
@@ -205,7 +246,7 @@ async def _copy_notes(engine: MigrationEngine, plans: list[ObjectPlan], users: U
                     _failed(state, report, NOTES, note.id, exc)
                     continue
                 await _write_note(engine, report, note.id, want)
-    report.pending = len(state.pending(NOTES))
+    _report(engine, report, NOTES)
 
 
 async def _write_note(engine: MigrationEngine, report: ObjectReport, key: str, want: Note) -> None:
@@ -245,7 +286,7 @@ async def _write_note(engine: MigrationEngine, report: ObjectReport, key: str, w
 
 async def _copy_tasks(engine: MigrationEngine, plans: list[ObjectPlan], users: Users) -> None:
     state = engine.state
-    report = engine.report.objects.setdefault("tasks", ObjectReport("tasks"))
+    report = ObjectReport("tasks")
     by_source = {p.map.source: p for p in plans}
     for task in await engine.source.tasks():
         if task.id is None:
@@ -259,7 +300,7 @@ async def _copy_tasks(engine: MigrationEngine, plans: list[ObjectPlan], users: U
             _failed(state, report, TASKS, task.id, exc)
             continue
         await _write_task(engine, report, task.id, want)
-    report.pending = len(state.pending(TASKS))
+    _report(engine, report, TASKS)
 
 
 async def _write_task(engine: MigrationEngine, report: ObjectReport, key: str, want: Task) -> None:
@@ -294,6 +335,13 @@ async def _write_task(engine: MigrationEngine, report: ObjectReport, key: str, w
         return
     state.record(TASKS, key, TASKS, made.id or "", digest, written)
     report.count("created" if entry is None else "updated")
+
+
+def _report(engine: MigrationEngine, report: ObjectReport, kind: str) -> None:
+    """The ``notes`` / ``tasks`` row of the run's report, when there was any."""
+    report.pending = len(engine.state.pending(kind))
+    if report.total or report.pending:
+        engine.report.objects[report.key] = report
 
 
 def _failed(state: StateStore, report: ObjectReport, kind: str, key: str, exc: Exception) -> None:

@@ -183,3 +183,108 @@ def test_translation_keeps_what_the_target_can_take() -> None:
         Task("x", assignees=[User(id="u1")]), [parent], users=lambda u: User(email="a@b.c")
     )
     assert (task.assignees, task.linked) == ((User(email="a@b.c"),), (parent,))
+
+
+def test_backup_to_sqlite_and_back_keeps_every_note_and_task(mapping: Path, tmp_path: Path) -> None:
+    """Attio → SQLite (which keeps authors and timestamps as given) → a fresh Attio: both
+    directions carry every note and task, and --verify agrees each time."""
+    import asyncio
+
+    from crmbridge_sqlite import copy_schema_async
+
+    source, restored = _attio(seed="demo", demo_size=20), _team()
+    backup = str(tmp_path / "backup.db")
+
+    async def schema() -> None:
+        async with (
+            cb.connect_async("attio", emulator=source) as src,
+            cb.connect_async("sqlite", path=backup) as dst,
+        ):
+            await copy_schema_async(src, dst, ["companies", "people"])
+
+    asyncio.run(schema())
+    there = migrate(
+        cb.connect_async("attio", emulator=source),
+        cb.connect_async("sqlite", path=backup),
+        mapping,
+        state=tmp_path / "a.db",
+        failures=None,
+    )
+    back = migrate(
+        cb.connect_async("sqlite", path=backup),
+        cb.connect_async("attio", emulator=restored),
+        mapping,
+        state=tmp_path / "b.db",
+        failures=None,
+    )
+    assert there.ok
+    assert back.ok
+    for src_args, dst_args, state in (
+        (("attio", {"emulator": source}), ("sqlite", {"path": backup}), "a.db"),
+        (("sqlite", {"path": backup}), ("attio", {"emulator": restored}), "b.db"),
+    ):
+        checked = verify(
+            cb.connect_async(src_args[0], **src_args[1]),
+            cb.connect_async(dst_args[0], **dst_args[1]),
+            mapping,
+            state=tmp_path / state,
+        )
+        assert checked.ok, checked.differences[:3]
+        assert checked.checked["notes"] > 10
+        assert checked.checked["tasks"] >= 2
+    with (
+        cb.connect("attio", emulator=source) as first,
+        cb.connect("sqlite", path=backup) as local,
+        cb.connect("attio", emulator=restored) as last,
+    ):
+
+        def notes(crm: cb.Bridge) -> list[tuple[Any, ...]]:
+            out = []
+            for obj, key in (("people", "email_addresses"), ("companies", "domains")):
+                for record in crm.query(obj):
+                    for n in crm.notes(obj, record.id or ""):
+                        out.append((str(record[key]), n.title, n.content, n.format, n.created_at))
+            return sorted(out)
+
+        assert notes(first) == notes(local) == notes(last)
+        # the backup keeps the author Attio gave (its API token); Attio cannot set one
+        authors = {
+            n.author for p in local.query("people") for n in local.notes("people", p.id or "")
+        }
+        assert authors
+        assert all(a is not None and a.kind == "api-token" for a in authors)
+        assert len(first.tasks()) == len(local.tasks()) == len(last.tasks())
+        assert sorted(t.content for t in first.tasks()) == sorted(t.content for t in last.tasks())
+
+
+def test_restoring_from_a_side_without_users_keeps_known_users_or_the_fallback(
+    tmp_path: Path,
+) -> None:
+    """From a SQLite backup (no users of its own) into Attio: a user Attio knows is kept, any
+    other is the mapping's fallback user, and without one it is refused, naming the fix."""
+    import asyncio
+
+    from crmbridge.migrate import parse_mapping
+    from crmbridge.migrate.notes import pairing
+
+    target = _team()
+    objects = [{"source": "people", "target": "people", "fields": {"name": "name"}}]
+    plain = parse_mapping({"objects": objects})
+    with_fallback = parse_mapping({"objects": objects, "users": {"fallback": "grace@example.com"}})
+
+    async def pair(mapping: Any) -> Any:
+        async with (
+            cb.connect_async("sqlite", path=str(tmp_path / "b.db")) as src,
+            cb.connect_async("attio", emulator=target) as dst,
+        ):
+            users = await dst.run(dst.provider.list_users())
+            return await pairing(src, dst, mapping), {u.email: u for u in users}
+
+    strict, team = asyncio.run(pair(plain))
+    grace = team["grace@example.com"]
+    assert strict(User(id=grace.id)).id == grace.id
+    assert strict(User(email="GRACE@example.com")).id == grace.id
+    with pytest.raises(cb.ValidationError, match="name a fallback user"):
+        strict(User(id="00000000-0000-4000-8000-000000000000"))
+    lenient, _ = asyncio.run(pair(with_fallback))
+    assert lenient(User(id="00000000-0000-4000-8000-000000000000")).id == grace.id

@@ -58,6 +58,7 @@ from crmbridge.plugin import (
 )
 
 from .changes import apply_changes, unique_key
+from .notes import SqliteNotes
 from .query import matches, ordered
 from .store import Row, Store
 
@@ -88,7 +89,7 @@ def _unique(schema: ObjectSchema) -> list[str]:
     return [f.slug for f in schema.fields.values() if f.unique]
 
 
-class SqliteProvider(crmbridge.Provider):
+class SqliteProvider(SqliteNotes, crmbridge.Provider):
     """Records and schemas in a local SQLite file (``connect("sqlite", path="backup.db")``)."""
 
     name = "sqlite"
@@ -114,6 +115,15 @@ class SqliteProvider(crmbridge.Provider):
         filter_ops=frozenset(OPERATORS),
         max_page_size=1000,
         concurrency=1,
+        # Notes and tasks kept as given (crmbridge_sqlite/notes.py): a backup loses none.
+        notes=True,
+        notes_delete=True,
+        notes_backdate=True,
+        notes_author=True,
+        note_formats=frozenset({"plaintext", "markdown"}),
+        tasks=True,
+        tasks_update=True,
+        tasks_delete=True,
     )
 
     def __init__(self, *, base_url: str | None = None, **config: Any) -> None:
