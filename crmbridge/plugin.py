@@ -16,7 +16,9 @@ A provider plugin subclasses :class:`Provider`, writes each verb as a plan (a ge
 
 The neutral model (``Record``, ``FieldSpec``, ``Option``, the errors, ...) is the users' and comes
 from :mod:`crmbridge`; what is here is the contract and the helpers providers share: the base
-class and its types, the upsert hooks' arguments (:mod:`crmbridge.upsert`), the filter tree a
+class and its types, the upsert hooks' arguments (:mod:`crmbridge.upsert`), the notes and tasks hooks
+(:class:`NoteHooks`, which ``Provider`` already mixes in: override its plans and declare them in
+``Capabilities``), the filter tree a
 query carries, the HTTP helpers the drivers use, and the emulator base classes.
 """
 
@@ -34,6 +36,7 @@ from .http import (
     parse_retry_after,
     response_body,
 )
+from .notes.hooks import NoteHooks
 from .paging import PageGuard, next_link
 from .provider import (
     EXPECT,
@@ -66,6 +69,7 @@ __all__ = [
     "Filter",
     "Matches",
     "Not",
+    "NoteHooks",
     "ObjectSchema",
     "OnArchived",
     "Op",
