@@ -245,8 +245,20 @@ class BlockingNotes:
         result: Task = self._wait(self.aio.create_task(task))
         return result
 
-    def update_task(self, id: str, **changes: Any) -> Task:
-        result: Task = self._wait(self.aio.update_task(id, **changes))
+    def update_task(
+        self,
+        id: str,
+        *,
+        deadline: dt.datetime | None = UNSET,
+        completed: bool = UNSET,
+        assignees: Iterable[User] = UNSET,
+        linked: Iterable[Ref] = UNSET,
+    ) -> Task:
+        result: Task = self._wait(
+            self.aio.update_task(
+                id, deadline=deadline, completed=completed, assignees=assignees, linked=linked
+            )
+        )
         return result
 
     def complete_task(self, id: str) -> Task:
