@@ -97,26 +97,24 @@ def _flag(key: str, value: str) -> bool:
     raise ValidationError(f"-o {key} takes true or false, got {value!r}")
 
 
-def _seconds(key: str, value: str) -> float:
+def _positive(key: str, value: str, what: str) -> float:
     try:
         number = float(value)
     except ValueError:
         number = -1.0
     if not 0 < number < float("inf"):
-        raise ValidationError(f"-o {key} takes a positive number of seconds, got {value!r}")
+        raise ValidationError(f"-o {key} takes {what}, got {value!r}")
     return number
+
+
+def _seconds(key: str, value: str) -> float:
+    return _positive(key, value, "a positive number of seconds")
 
 
 def _rate(key: str, value: str) -> bool | float:
     if value.lower() in _TRUE + _FALSE:
         return value.lower() in _TRUE
-    try:
-        factor = float(value)
-    except ValueError:
-        factor = -1.0
-    if not 0 < factor < float("inf"):
-        raise ValidationError(f"-o {key} takes true, false or a positive factor, got {value!r}")
-    return factor
+    return _positive(key, value, "true, false or a positive factor")
 
 
 #: connect()'s own keyword arguments that ``-o`` may set, with their conversions from text;
