@@ -143,7 +143,7 @@ class KizenProvider(Provider):
         self._tags: dict[tuple[str, str], Option] = {}
         #: Employees' e-mail (case-folded) → id, from ``GET /api/team`` (:meth:`_resolve`).
         self._employees: dict[str, str] | None = None
-        #: References by value already looked up → the ids found (:mod:`crmbridge_kizen.refs`).
+        #: References by value that found exactly one record → its id (:mod:`crmbridge_kizen.refs`).
         self._found: dict[refs.RefKey, list[str]] = {}
         #: Schemas of referenced objects, by slug, for looking records up by a value.
         self._referenced: dict[str, ObjectSchema] = {}
@@ -431,14 +431,22 @@ class KizenProvider(Provider):
         if emails and (self._employees is None or not emails <= self._employees.keys()):
             users = yield from self.list_users()
             self._employees = {u.email.casefold(): u.id for u in users if u.email and u.id}
+        # Only one record found is remembered: a value that finds none may be created later
+        # in the same run (a migration writes the referenced object first, or again).
+        found = {}
         for key, ref in refs.refs_by_value(schema, values).items():
             if key not in self._found:
-                self._found[key] = yield from self._find_by_value(ref)
+                ids = yield from self._find_by_value(ref)
+                if len(ids) != 1:
+                    found[key] = ids
+                    continue
+                self._found[key] = ids
+            found[key] = self._found[key]
         employees = self._employees or {}
-        problem = refs.missing(schema, values, employees, self._found)
+        problem = refs.missing(schema, values, employees, found)
         if problem is not None:
             raise problem
-        return refs.substituted(schema, values, employees, self._found)
+        return refs.substituted(schema, values, employees, found)
 
     def _find_by_value(self, ref: RefBy) -> Plan[list[str]]:
         """The ids (at most two: one is the answer, two are too many) of ``ref.object``'s

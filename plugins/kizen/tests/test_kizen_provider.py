@@ -515,6 +515,13 @@ def test_references_by_value_and_members_by_email_are_written_as_ids() -> None:
         assert sum(n for k, n in crm.emulator.requests.items() if not k.startswith("GET")) == (
             writes + 1  # the one search for "Nowhere"
         )
+        # A value that found nothing is not remembered as such: once the record exists, it
+        # resolves (a migration may write the referenced record after a first try).
+        nowhere = crm.create("companies_company", {"name": "Nowhere"})
+        later = crm.create("projects", {
+            "name": "P3", "company": crmbridge.RefBy("companies_company", "name", "Nowhere"),
+        })  # fmt: skip
+        assert later["company"] == crmbridge.Ref("companies_company", nowhere.id)
 
 
 def test_a_reference_by_a_value_several_records_hold_is_refused() -> None:
