@@ -17,7 +17,7 @@ from typing import Any, Literal, TypeVar
 import attrs
 import httpx
 
-from . import schema_writes
+from . import schema_writes, socket_deadline
 from .changes.drive import AsyncChangeFeed, ChangeFeed, StoreArg
 from .emulation import Emulator
 from .errors import ConfigError, CRMError, Unsupported, ValidationError
@@ -1028,6 +1028,7 @@ def connect(
         provider, emulator, transport, rate_limit, config, limiter
     )
     client = httpx.Client(**_client_kwargs(transport, timeout, verify))
+    socket_deadline.install(client)
     return Bridge(
         instance,
         client,

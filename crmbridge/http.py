@@ -37,6 +37,7 @@ import attrs
 import httpx
 import stamina
 
+from . import socket_deadline
 from .errors import (
     AuthError,
     ConfigError,
@@ -220,7 +221,8 @@ class RetryPolicy:
       that often on one request is not helped by more load (docs/decisions.md, "reliability");
     * ``timeout``: the whole call — every attempt, the waits between them, and the body of each
       answer — ends within this many seconds. A server that drips a byte every few seconds never
-      trips httpx's per-read timeout; this deadline still ends the call (a ``TransportError``);
+      trips httpx's per-read timeout; this deadline still ends the call (a ``TransportError``),
+      in the blocking client too, headers included (:mod:`crmbridge.socket_deadline`);
     * ``max_body``: an answer larger than this many bytes (after decompression) is refused as a
       ``ProviderError`` without being read whole.
     """
@@ -645,12 +647,15 @@ class SyncDriver(_DriverBase):
             raise self._overdue(request)
         self._prepare(request)
         try:
-            response = self.client.send(request, stream=True)
-            try:
-                self._read(request, response, deadline)
-            finally:
-                response.close()
+            with socket_deadline.deadline(deadline):
+                response = self.client.send(request, stream=True)
+                try:
+                    self._read(request, response, deadline)
+                finally:
+                    response.close()
         except httpx.TransportError as exc:
+            if time.monotonic() >= deadline:
+                raise self._overdue(request) from None
             raise self._transport_error(request, exc) from None
         log.debug("%s -> %s", describe(request), response.status_code)
         self._check(request, response, lost=lost)

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socketserver
+import threading
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -56,6 +59,65 @@ def test_a_dripping_server_is_cut_off_at_the_deadline_async() -> None:
     with pytest.raises(cb.TransportError) as info:
         asyncio.run(main())
     assert info.value.code == "deadline"
+
+
+class _HeaderDripper(socketserver.BaseRequestHandler):
+    """Answers every connection with a status line, then one header byte every 20 ms for ever: no
+    single read waits long, so only a deadline over the whole call can end it."""
+
+    def handle(self) -> None:
+        self.request.recv(65536)
+        self.request.sendall(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+        try:
+            while not self.server.stopping:  # type: ignore[attr-defined]
+                self.request.sendall(b"a")
+                time.sleep(0.02)
+        except OSError:
+            return  # the client gave up: what the test wants
+
+
+@pytest.fixture
+def header_dripper() -> Iterator[str]:
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _HeaderDripper)
+    server.daemon_threads = True
+    server.stopping = False  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.stopping = True  # type: ignore[attr-defined]
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("name", ["attio", "kizen"])
+def test_a_server_dripping_its_headers_is_cut_off_at_the_deadline(
+    name: str, header_dripper: str
+) -> None:
+    """The blocking client's deadline covers the response headers too, not only the body between
+    chunks (issue 15): each socket read is shortened to what is left of the call."""
+    emulator = get_provider(name).create_emulator()
+    crm = cb.connect(
+        name,
+        base_url=header_dripper,
+        retry=cb.RetryPolicy(timeout=0.5, attempts=1),
+        **emulator.credentials(),
+    )
+    outcome: list[BaseException] = []
+
+    def call() -> None:
+        try:
+            crm.schema(PEOPLE[name])
+        except BaseException as exc:  # handed to the test's thread
+            outcome.append(exc)
+
+    caller = threading.Thread(target=call, daemon=True)
+    caller.start()
+    caller.join(timeout=20)  # without the deadline: h11's 16 KB header cap, ~6 minutes away
+    crm.close()
+    assert not caller.is_alive(), "the call outlived its deadline by 20 s"
+    assert len(outcome) == 1
+    assert isinstance(outcome[0], cb.TransportError), outcome
+    assert outcome[0].code == "deadline"
 
 
 class _Endless(httpx.SyncByteStream):
