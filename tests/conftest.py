@@ -39,4 +39,4 @@ def toy(toy_plugin: ToyPlugin, toy_crm: ToyCRM) -> Iterator[crmbridge.Bridge]:
 
 # Real PostgreSQL and Redis servers (issue 22), for the tests that ask for them.
 from infra.servers import postgres_server, postgres_url, redis_server, redis_url  # noqa: E402, F401
-from infra.states import state_spec  # noqa: E402, F401
+from infra.states import feed_store, feed_store_spec, state_spec  # noqa: E402, F401

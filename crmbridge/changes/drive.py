@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, NotFound, ValidationError
 from ..filters import Filter
+from ..postgres import is_postgres_url
 from ..provider import ObjectSchema, Query
 from .feeds import Emit, Feed, Position, ReadOne, ReadPage, ScanFeed
 from .model import Change
@@ -23,7 +24,8 @@ if TYPE_CHECKING:
 
 __all__ = ["AsyncChangeFeed", "ChangeFeed", "StoreArg"]
 
-#: What ``changes(store=...)`` takes: a store, a SQLite path, or ``None`` (the connection's own
+#: What ``changes(store=...)`` takes: a store, a SQLite path, a ``postgresql://`` URL
+#: (:class:`~crmbridge.changes.postgres.PostgresFeedStore`), or ``None`` (the connection's own
 #: in-memory store: resumable within this process only).
 StoreArg = FeedStore | str | Path | None
 
@@ -37,12 +39,17 @@ def resolve_store(owner: Any, store: StoreArg) -> tuple[FeedStore, bool]:
         if found is None:
             found = _MEMORY[owner] = SQLiteFeedStore(":memory:")
         return found, False
+    if isinstance(store, str) and is_postgres_url(store):
+        from .postgres import PostgresFeedStore
+
+        return PostgresFeedStore(store), True
     if isinstance(store, str | Path):
         return SQLiteFeedStore(store), True
     if isinstance(store, FeedStore):
         return store, False
     raise ValidationError(
-        f"store must be a FeedStore, a SQLite file path or None, got {type(store).__name__}"
+        "store must be a FeedStore, a SQLite file path, a postgresql:// URL or None, got "
+        f"{type(store).__name__}"
     )
 
 
@@ -94,7 +101,8 @@ def start(schema: ObjectSchema, feed: Feed, store: FeedStore, cursor: Any) -> Po
     if newest is None:
         raise ConfigError(
             f"the change-feed store {store!r} does not know this cursor's feed: pass the "
-            "store= it was made with (a SQLite path to resume in another process)"
+            "store= it was made with (a SQLite path or postgresql:// URL to resume in another "
+            "process)"
         )
     if newest > pos.gen:
         raise ValidationError(

@@ -14,7 +14,9 @@ Resuming from a cursor (pass ``g``, change ``S``) rolls every row of pass ``g`` 
 back to ``prev``: those changes were yielded but never confirmed, so they are found again.
 
 :class:`FeedStore` is the interface (the migration state store can implement it);
-:class:`SQLiteFeedStore` is the implementation — a file, or ``":memory:"`` for one process.
+:class:`SQLiteFeedStore` keeps the rows in a file, or ``":memory:"`` for one process;
+:class:`crmbridge.changes.postgres.PostgresFeedStore` in PostgreSQL (issue 22), with the same
+tables (:func:`feed_tables`).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ import attrs
 
 from ..errors import ConfigError
 
-__all__ = ["FeedStore", "Row", "SQLiteFeedStore"]
+__all__ = ["FeedStore", "Row", "SQLiteFeedStore", "feed_tables", "mark_statement"]
 
 
 @attrs.frozen
@@ -79,29 +81,47 @@ class FeedStore(Protocol):
     def close(self) -> None: ...
 
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS feed (
+#: Column types that differ between the SQL dialects of the stores (SQLite's INTEGER is 64-bit;
+#: PostgreSQL's is 32-bit, and a feed's change numbers only grow).
+_INT = {"sqlite": "INTEGER", "postgresql": "BIGINT"}
+
+
+def feed_tables(dialect: str) -> list[str]:
+    """The feed store's tables in ``dialect`` (``"sqlite"`` or ``"postgresql"``), one statement
+    each: the one schema both stores keep."""
+    int_ = _INT[dialect]
+    return [
+        f"""CREATE TABLE IF NOT EXISTS feed (
     feed TEXT PRIMARY KEY,
     object TEXT NOT NULL,
-    gen INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS feed_row (
+    gen {int_} NOT NULL DEFAULT 0
+)""",
+        f"""CREATE TABLE IF NOT EXISTS feed_row (
     feed TEXT NOT NULL,
     id TEXT NOT NULL,
     prev TEXT,
     cur TEXT,
-    gen INTEGER NOT NULL,
-    seq INTEGER NOT NULL,
+    gen {int_} NOT NULL,
+    seq {int_} NOT NULL,
     PRIMARY KEY (feed, id)
-);
-"""
+)""",
+    ]
 
-_MARK = """
-INSERT INTO feed_row (feed, id, prev, cur, gen, seq) VALUES (?, ?, NULL, ?, ?, ?)
+
+def mark_statement(dialect: str) -> str:
+    """The upsert of :meth:`FeedStore.mark` (both dialects take ``ON CONFLICT … DO UPDATE``;
+    they differ in the parameter marker)."""
+    marker = "?" if dialect == "sqlite" else "%s"
+    return f"""
+INSERT INTO feed_row (feed, id, prev, cur, gen, seq)
+VALUES ({marker}, {marker}, NULL, {marker}, {marker}, {marker})
 ON CONFLICT (feed, id) DO UPDATE SET
     prev = CASE WHEN feed_row.gen < excluded.gen THEN feed_row.cur ELSE feed_row.prev END,
     cur = excluded.cur, gen = excluded.gen, seq = excluded.seq
 """
+
+
+_MARK = mark_statement("sqlite")
 
 
 class SQLiteFeedStore:
@@ -115,7 +135,8 @@ class SQLiteFeedStore:
             if self.path != ":memory:":
                 self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
-            self.db.executescript(_SCHEMA)
+            for statement in feed_tables("sqlite"):
+                self.db.execute(statement)
         except sqlite3.Error as exc:
             raise ConfigError(
                 f"cannot use {self.path!r} as a change-feed store: {exc} "

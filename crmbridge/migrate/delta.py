@@ -2,7 +2,8 @@
 each source object since the last run, through :meth:`crmbridge.AsyncBridge.changes` (issue 20).
 
 Per source object the state keeps the feed's cursor (:meth:`StateStore.cursor`); the feed's
-rows live in the same SQLite file (their own tables, :class:`crmbridge.changes.SQLiteFeedStore`).
+rows live in the same SQLite file or PostgreSQL schema (their own tables,
+:class:`crmbridge.changes.SQLiteFeedStore`, :class:`crmbridge.changes.postgres.PostgresFeedStore`).
 Created and updated records go through the engine's own copy (mapping, hashes, conflict rules), so a
 record whose mapped values did not change is a ``noop``; deleted ones go through the run's
 ``deletes`` policy (:func:`crmbridge.migrate.deletes.propagate_deletes`, which confirms each with a
@@ -32,13 +33,25 @@ _STORES: weakref.WeakKeyDictionary[StateStore, FeedStore] = weakref.WeakKeyDicti
 
 
 def feed_store(state: StateStore) -> FeedStore:
-    """The feed store beside ``state``: the same SQLite file (``:memory:`` for a throwaway
-    state, or a state store of another kind: changes are then only tracked in this process)."""
+    """The feed store beside ``state``: the same SQLite file, or the same PostgreSQL database and
+    schema (on the state's own connection), so that whichever process or machine takes up the
+    state next resumes the feed from its saved cursor (issue 22). ``:memory:`` for a state store of
+    another kind: changes are then only tracked in this process."""
     found = _STORES.get(state)
     if found is None:
-        path = getattr(state, "path", None)
-        found = _STORES[state] = SQLiteFeedStore(path if isinstance(path, str) else ":memory:")
+        found = _STORES[state] = _beside(state)
     return found
+
+
+def _beside(state: StateStore) -> FeedStore:
+    from .state import PostgresStore
+
+    if isinstance(state, PostgresStore):
+        from ..changes.postgres import PostgresFeedStore
+
+        return PostgresFeedStore.on(state.db, state.schema, state.location)
+    path = getattr(state, "path", None)
+    return SQLiteFeedStore(path if isinstance(path, str) else ":memory:")
 
 
 async def copy_changes(engine: MigrationEngine, plan: ObjectPlan, report: ObjectReport) -> None:

@@ -7,13 +7,12 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 import crmbridge as cb
-from crmbridge.changes import Change, ScanFeed, WatermarkFeed
+from crmbridge.changes import Change, FeedStore, ScanFeed, WatermarkFeed
 
 # object, values of record i, an update, how the source removes a record
 SCENARIOS: dict[str, tuple[str, Callable[[int], dict[str, Any]], dict[str, Any], str]] = {
@@ -66,34 +65,37 @@ def test_first_pass_reports_every_record_created_then_nothing(provider: str) -> 
 
 @pytest.mark.parametrize("provider", ["attio", "kizen"])
 @pytest.mark.parametrize("unconfirmed", [0, 1, 2])
-def test_exactly_once_across_a_resume_at_every_position(provider: str, unconfirmed: int) -> None:
+def test_exactly_once_across_a_resume_at_every_position(
+    provider: str, unconfirmed: int, feed_store: FeedStore
+) -> None:
     """Stop after change k + ``unconfirmed`` but resume from change k's cursor: the union is
-    every change once, whatever k."""
+    every change once, whatever k — with the feed's rows in each kind of store."""
     crm = cb.connect(provider, emulator=True)
     object = SCENARIOS[provider][0]
     ids = _seed(crm, provider, 7)
-    start = crm.changes(object, page_size=2)
+    start = crm.changes(object, page_size=2, store=feed_store)
     list(start)
     expected = _script(crm, provider, ids)
 
-    full = list(crm.changes(object, start.cursor, page_size=2))
+    full = list(crm.changes(object, start.cursor, page_size=2, store=feed_store))
     assert _kinds(full) == expected
     for k in range(len(full) + 1):
-        feed = crm.changes(object, start.cursor, page_size=2)
+        feed = crm.changes(object, start.cursor, page_size=2, store=feed_store)
         taken = [next(feed) for _ in range(min(k + unconfirmed, len(full)))]
         confirmed = taken[:k]
         cursor = confirmed[-1].cursor if confirmed else start.cursor
-        rest = list(crm.changes(object, cursor, page_size=2))
+        rest = list(crm.changes(object, cursor, page_size=2, store=feed_store))
         assert _kinds(confirmed + rest) == expected, f"resume after change {k}"
 
 
 @pytest.mark.parametrize("provider", ["attio", "kizen"])
 def test_a_resumed_feed_continues_in_another_connection_from_a_store_file(
-    provider: str, tmp_path: Path
+    provider: str, feed_store_spec: str
 ) -> None:
+    """The store given as a SQLite path or a PostgreSQL URL: each feed opens it afresh."""
     emulator = cb.plugins.get_provider(provider).create_emulator()
     object = SCENARIOS[provider][0]
-    store = tmp_path / "feeds.db"
+    store = feed_store_spec
     with cb.connect(provider, emulator=emulator) as crm:
         ids = _seed(crm, provider, 7)
         first = crm.changes(object, store=store)
@@ -107,7 +109,7 @@ def test_a_resumed_feed_continues_in_another_connection_from_a_store_file(
 
 
 @pytest.mark.parametrize("provider", ["attio", "kizen"])
-def test_async_feed_reports_the_same_changes(provider: str) -> None:
+def test_async_feed_reports_the_same_changes(provider: str, feed_store: FeedStore) -> None:
     emulator = cb.plugins.get_provider(provider).create_emulator()
     object = SCENARIOS[provider][0]
     with cb.connect(provider, emulator=emulator) as crm:
@@ -122,7 +124,7 @@ def test_async_feed_reports_the_same_changes(provider: str) -> None:
                 expected.update(_script(crm, provider, ids))
             return _kinds([c async for c in acrm.changes(object, first.cursor, store=store)])
 
-    store = cb.changes.SQLiteFeedStore()
+    store = feed_store
     expected: Counter[tuple[str, str]] = Counter()
     assert asyncio.run(run()) == expected
 

@@ -89,3 +89,33 @@ def test_each_state_gets_the_feed_store_beside_it_even_after_another_state_is_go
         assert store.path == str(tmp_path / f"s{i}.db")
         state.close()
         del state
+
+
+def test_a_new_process_on_the_same_state_resumes_the_feed_instead_of_rereading_it(
+    state_spec: str, tmp_path: Path
+) -> None:
+    """Issue 22: the feed's rows live beside the state, on PostgreSQL too. Each ``migrate()`` opens
+    the state afresh from its spec, as a new process (another machine) would: with the rows kept
+    only in this process the second run would report every source record again (each one a
+    ``noop`` write check) or refuse the saved cursor."""
+    source, target = seeded_source("attio->kizen", 20), emulator("kizen")
+
+    def run() -> Report:
+        return migrate(
+            cb.connect_async("attio", emulator=source),
+            cb.connect_async("kizen", emulator=target),
+            bundled_mapping(),
+            state=state_spec,
+            failures=tmp_path / "f.jsonl",
+            delta=True,
+        )
+
+    assert run().failed == 0
+    with cb.connect("attio", emulator=source) as attio:
+        person = next(iter(attio.query("people")))
+        attio.update("people", person.id or "", {"job_title": "Second Process"})
+    second = run()
+    assert second.failed == 0
+    counts = second.objects["people->client_client"].counts
+    assert (counts["created"], counts["updated"], counts["noop"]) == (0, 1, 0)
+    assert second.totals()["noop"] <= 1

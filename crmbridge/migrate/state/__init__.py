@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ...errors import ConfigError
+from ...postgres import is_postgres_url
 from .postgres import PostgresStore
 from .sqlite import SQLiteStore
 from .store import Change, Holder, IdEntry, RunInfo, StateLocked, StateStore
@@ -28,10 +29,6 @@ __all__ = [
     "open_state",
 ]
 
-#: URL schemes of the PostgreSQL store (libpq takes both:
-#: https://www.postgresql.org/docs/15/libpq-connect.html#LIBPQ-CONNSTRING).
-POSTGRES_SCHEMES = ("postgresql", "postgres")
-
 #: The name the SQLite store had before the state became a package (kept for existing scripts).
 MigrationState = SQLiteStore
 
@@ -46,11 +43,9 @@ def open_state(spec: str | Path | StateStore) -> StateStore:
     text = str(spec)
     if not text.strip():
         raise ConfigError("--state needs a file name (an empty one would keep nothing)")
-    scheme = text.partition("://")[0] if "://" in text else ""
-    if scheme.lower() in POSTGRES_SCHEMES:
-        from .postgres import PostgresStore
-
+    if is_postgres_url(text):
         return PostgresStore(text)
+    scheme = text.partition("://")[0] if "://" in text else ""
     if scheme:
         raise ConfigError(
             f"no state store for {scheme}:// URLs is available; give a file path or a "

@@ -19,18 +19,13 @@ show the URL without it.
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections.abc import Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from typing import Any
 
-from ...errors import ConfigError
-from ...urls import without_password as redact
+from ...postgres import connect
+from ...urls import without_password
 from .store import Change, Holder, IdEntry, RunInfo, StateStore, _Batch, dumps
-
-if TYPE_CHECKING:
-    import psycopg
 
 __all__ = ["PostgresStore"]
 
@@ -101,69 +96,14 @@ CREATE TABLE IF NOT EXISTS changes (
 CREATE INDEX IF NOT EXISTS changes_by_run ON changes (run);
 """
 
-_SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
-#: Key of the advisory lock that serialises schema creation (two workers starting at once would
-#: otherwise race on ``CREATE TABLE IF NOT EXISTS``, which PostgreSQL does not make atomic).
-_SCHEMA_LOCK = 0x63726D62  # "crmb"
-
-
-def _split_schema(url: str) -> tuple[str, str]:
-    """``(url without ?schema=, schema)``: ``schema`` is crmbridge's, not a libpq parameter."""
-    parts = urlsplit(url)
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    schema = "public"
-    kept = []
-    for key, value in query:
-        if key == "schema":
-            schema = value
-        else:
-            kept.append((key, value))
-    if not _SCHEMA_NAME.fullmatch(schema):
-        raise ConfigError(
-            f"--state {redact(url)}: schema {schema!r} is not a plain lower-case PostgreSQL name "
-            "(letters, digits and _, at most 63, not starting with a digit)",
-            code="bad_state",
-        )
-    return urlunsplit(parts._replace(query=urlencode(kept))), schema
-
 
 class PostgresStore(StateStore):
     """A migration's state in a PostgreSQL database (schema ``?schema=``, default ``public``)."""
 
     def __init__(self, url: str) -> None:
         super().__init__()
-        try:
-            import psycopg
-        except ImportError:
-            raise ConfigError(
-                "a postgresql:// state needs psycopg: pip install 'crmbridge[postgres]'",
-                code="missing_dependency",
-            ) from None
-        dsn, self.schema = _split_schema(url)
-        self.location = redact(url)
-        try:
-            self.db: psycopg.Connection[tuple[Any, ...]] = psycopg.connect(
-                dsn, autocommit=True, connect_timeout=30, application_name="crmbridge"
-            )
-        except psycopg.Error as exc:
-            raise ConfigError(
-                f"cannot use {self.location} as the migration state: {_reason(exc, url)}",
-                code="bad_state",
-            ) from None
-        try:
-            with self.db.transaction():
-                self.db.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
-                self.db.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
-                self.db.execute(f'SET search_path TO "{self.schema}"')
-                for statement in filter(str.strip, _SCHEMA.split(";")):
-                    self.db.execute(statement)
-            self.db.execute(f'SET search_path TO "{self.schema}"')
-        except psycopg.Error as exc:
-            self.db.close()
-            raise ConfigError(
-                f"cannot use {self.location} as the migration state: {_reason(exc, url)}",
-                code="bad_state",
-            ) from None
+        self.location = without_password(url)
+        self.db, self.schema = connect(url, "the migration state", _statements(_SCHEMA))
 
     def __repr__(self) -> str:
         return f"PostgresStore({self.location!r}, schema={self.schema!r})"
@@ -379,11 +319,8 @@ class PostgresStore(StateStore):
         self.db.close()
 
 
-def _reason(exc: Exception, url: str) -> str:
-    """The driver's message, with the URL's password taken out should it quote it."""
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    password = urlsplit(url).password
-    return text.replace(password, "***") if password else text
+def _statements(script: str) -> list[str]:
+    return [statement for statement in script.split(";") if statement.strip()]
 
 
 def _json(value: Any) -> str | None:
