@@ -106,7 +106,8 @@ class Capabilities:
     * ``max_page_size``: the largest page the API serves; ``read_rate`` / ``write_rate``: documented
       requests per second (``None``: unpublished); ``concurrency``: in-flight writes that make sense.
     * Notes and tasks (:mod:`crmbridge.notes`): ``notes`` (list by record, get, create),
-      ``notes_delete``, ``notes_backdate`` (a new note may carry ``created_at``), ``notes_author``
+      ``notes_delete``, ``notes_by_object`` (every note of an object, in pages),
+      ``notes_backdate`` (a new note may carry ``created_at``), ``notes_author``
       (… and ``author``), ``note_formats``; ``tasks`` (list, get, create), ``tasks_update``,
       ``tasks_delete``, ``task_max_length`` (characters of content; ``None``: no limit known).
     """
@@ -130,6 +131,7 @@ class Capabilities:
     concurrency: int = 8
     notes: bool = False
     notes_delete: bool = False
+    notes_by_object: bool = False
     notes_backdate: bool = False
     notes_author: bool = False
     note_formats: frozenset[str] = frozenset({"plaintext"})

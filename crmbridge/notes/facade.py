@@ -23,7 +23,7 @@ from .checks import (
 from .model import Note, Task
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import AsyncIterator, Iterable, Iterator
 
     from ..bridge import AsyncBridge
     from ..provider import Plan, Provider
@@ -53,6 +53,12 @@ class NotePlans:
     def notes(self, object: str, id: str) -> Plan[list[Note]]:
         require(self.provider, "notes", "notes")
         return self.provider.list_notes(check_ref(Ref(object, id), "the parent record"))
+
+    def object_notes_page(
+        self, object: str, cursor: str | None
+    ) -> Plan[tuple[list[Note], str | None]]:
+        require(self.provider, "notes_by_object", "object_notes")
+        return self.provider.list_object_notes(check_id(object, "an object"), cursor)
 
     def get_note(self, id: str) -> Plan[Note]:
         require(self.provider, "notes", "get_note")
@@ -101,6 +107,17 @@ class SyncNotes:
         """The notes on record ``id`` of ``object``."""
         result: list[Note] = self.driver.run(NotePlans(self.provider).notes(object, id))
         return result
+
+    def object_notes(self, object: str) -> Iterator[Note]:
+        """Every note on any record of ``object``, read in pages (where the CRM can:
+        ``Capabilities.notes_by_object``)."""
+        plans = NotePlans(self.provider)
+        cursor: str | None = None
+        while True:
+            page, cursor = self.driver.run(plans.object_notes_page(object, cursor))
+            yield from page
+            if cursor is None:
+                return
 
     def get_note(self, id: str) -> Note:
         """One note by id."""
@@ -163,6 +180,16 @@ class AsyncNotes:
         result: list[Note] = await self.driver.run(NotePlans(self.provider).notes(object, id))
         return result
 
+    async def object_notes(self, object: str) -> AsyncIterator[Note]:
+        plans = NotePlans(self.provider)
+        cursor: str | None = None
+        while True:
+            page, cursor = await self.driver.run(plans.object_notes_page(object, cursor))
+            for note in page:
+                yield note
+            if cursor is None:
+                return
+
     async def get_note(self, id: str) -> Note:
         result: Note = await self.driver.run(NotePlans(self.provider).get_note(id))
         return result
@@ -221,6 +248,14 @@ class BlockingNotes:
     def notes(self, object: str, id: str) -> list[Note]:
         result: list[Note] = self._wait(self.aio.notes(object, id))
         return result
+
+    def object_notes(self, object: str) -> Iterator[Note]:
+        notes = self.aio.object_notes(object)
+        while True:
+            try:
+                yield self._wait(anext(notes))
+            except StopAsyncIteration:
+                return
 
     def get_note(self, id: str) -> Note:
         result: Note = self._wait(self.aio.get_note(id))

@@ -3,7 +3,7 @@
 
 Every one refuses with :class:`~crmbridge.Unsupported` unless overridden; a provider that overrides
 them says so in its :class:`~crmbridge.Capabilities` (``notes``, ``notes_delete``, ``tasks``,
-``tasks_update``, ``tasks_delete``), which the facade checks before any request. The facade has
+``notes_by_object``, ``tasks_update``, ``tasks_delete``), which the facade checks before any request. The facade has
 checked the arguments (:mod:`crmbridge.notes.checks`) before a hook runs.
 """
 
@@ -35,6 +35,15 @@ class NoteHooks:
     def list_notes(self, parent: Ref) -> Plan[list[Note]]:
         """Every note on the record ``parent``, oldest first where the CRM says."""
         return _refuse(self.name, "notes")
+
+    def list_object_notes(
+        self, object: str, cursor: str | None
+    ) -> Plan[tuple[list[Note], str | None]]:
+        """One page of the notes on any record of ``object``, and the cursor of the next page
+        (``None`` after the last); ``cursor`` ``None`` asks for the first. Declared by
+        ``Capabilities.notes_by_object``: a migration then reads an object's notes in pages
+        instead of one request per record (issue 21)."""
+        return _refuse(self.name, "object_notes")
 
     def get_note(self, id: str) -> Plan[Note]:
         """One note; :class:`~crmbridge.NotFound` if there is none."""

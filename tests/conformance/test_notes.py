@@ -31,6 +31,15 @@ class ListsOneNote(AttioProvider):
         return found[:1]
 
 
+class ListsTheFirstRecordsNotes(AttioProvider):
+    """Lists an object's notes as if they were all on the first record that has any."""
+
+    def list_object_notes(self, object: str, cursor: str | None) -> Plan[Any]:
+        page, after = yield from super().list_object_notes(object, cursor)
+        first = next((n.parent for n in page), None)
+        return [n for n in page if n.parent == first], after
+
+
 class NeverCompletes(AttioProvider):
     """Ignores the completion in a task update."""
 
@@ -83,6 +92,12 @@ def test_a_short_note_list_is_caught(connect: Any) -> None:
         _suite(NoteTests).test_note_round_trip(crm, kit)
 
 
+def test_an_object_listing_that_misses_a_record_is_caught(connect: Any) -> None:
+    crm, kit = connect(ListsTheFirstRecordsNotes)
+    with pytest.raises(AssertionError):
+        _suite(NoteTests).test_object_notes(crm, kit)
+
+
 def test_a_task_never_completed_is_caught(connect: Any) -> None:
     crm, kit = connect(NeverCompletes)
     with pytest.raises(AssertionError):
@@ -98,6 +113,7 @@ def test_the_healthy_provider_passes_the_same_calls(connect: Any) -> None:
     notes, tasks = _suite(NoteTests), _suite(TaskTests)
     notes.test_backdated_note(crm, kit())
     notes.test_note_round_trip(crm, kit())
+    notes.test_object_notes(crm, kit())
     notes.test_delete_note(crm, kit())
     tasks.test_complete_task(crm, kit())
     tasks.test_task_round_trip(crm, kit())

@@ -7,6 +7,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 import crmbridge as cb
@@ -123,6 +124,35 @@ def test_every_note_and_task_arrives_and_a_rerun_is_noop(mapping: Path, tmp_path
     assert checked.ok, checked.differences[:3]
     assert checked.checked["notes"] == len(notes)
     assert checked.checked["tasks"] == len(tasks)
+
+
+def test_notes_are_read_a_page_of_notes_at_a_time_not_a_request_per_record(
+    mapping: Path, tmp_path: Path
+) -> None:
+    """Attio lists an object's notes in pages of 50 (``GET /v2/notes?parent_object=``): reading
+    them costs a request per page, where it cost one per migrated record (issue 21)."""
+    source, target = _attio(seed="demo", demo_size=40), _team()
+    note_reads: list[httpx.Request] = []
+
+    def count(request: httpx.Request) -> None:
+        if request.method == "GET" and request.url.path == "/v2/notes":
+            note_reads.append(request)
+
+    report = migrate(
+        cb.connect_async("attio", emulator=source, on_request=count),
+        cb.connect_async("attio", emulator=target),
+        mapping,
+        state=tmp_path / "s.db",
+        failures=tmp_path / "f.jsonl",
+    )
+    assert report.ok, report.objects
+    notes = report.objects["notes"].counts["created"]
+    records = sum(report.objects[f"{o}->{o}"].total for o in ("people", "companies"))
+    assert notes > 0
+    assert records > 40
+    # one page per object, plus one per further 50 notes
+    assert len(note_reads) <= 2 + notes // 50, [str(r.url) for r in note_reads]
+    assert all("parent_record_id" not in r.url.params for r in note_reads)
 
 
 def test_changes_are_carried_and_verify_sees_a_lost_note(mapping: Path, tmp_path: Path) -> None:

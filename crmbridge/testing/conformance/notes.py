@@ -38,7 +38,7 @@ def _a_user(crm: Any) -> User | None:
 
 
 class NoteTests(ConformanceBase):
-    """``create_note``, ``notes``, ``get_note``, ``delete_note``."""
+    """``create_note``, ``notes``, ``object_notes``, ``get_note``, ``delete_note``."""
 
     def test_notes_unsupported(self, crm: Any, kit: Kit) -> None:
         """Without ``Capabilities.notes``, every note verb is Unsupported, with no request."""
@@ -64,6 +64,23 @@ class NoteTests(ConformanceBase):
         assert [n.id for n in crm.notes(parent.object, parent.id)] == [made.id, second.id]
         again = crm.get_note(made.id)
         assert (again.parent, again.title, again.content) == (parent, made.title, made.content)
+
+    def test_object_notes(self, crm: Any, kit: Kit) -> None:
+        """With ``notes_by_object``, ``object_notes`` yields the notes of every record of the
+        object (others' too, in a shared workspace); without, it is Unsupported, no request."""
+        if not crm.capabilities.notes_by_object:
+            with kit.requests() as sent, pytest.raises(Unsupported):
+                next(iter(crm.object_notes(kit.object)))
+            assert sent == []
+            return
+        first, second = _parent(crm, kit), _parent(crm, kit)
+        made = {
+            crm.create_note(Note(first, f"{kit.token} on the first")).id,
+            crm.create_note(Note(second, f"{kit.token} on the second")).id,
+        }
+        mine = {n.id: n for n in crm.object_notes(first.object) if n.id in made}
+        assert set(mine) == made
+        assert {n.parent for n in mine.values()} == {first, second}
 
     def test_note_formats(self, crm: Any, kit: Kit) -> None:
         """Each declared format round-trips its content."""

@@ -153,17 +153,32 @@ class AttioNotes:
 
         def build_request(self, method: str, path: str, **kwargs: Any) -> httpx.Request: ...
 
+    def _notes_page(self, params: dict[str, Any], offset: int) -> Plan[tuple[list[Note], bool]]:
+        """One ``GET /v2/notes`` page ("List notes for all records or for a specific record",
+        spec) and whether another may follow (a full page)."""
+        params = params | {"limit": NOTES_PAGE, "offset": offset}
+        response = yield self.build_request("GET", "/v2/notes", params=params)
+        page = _data(response.json()) or []
+        return [decode_note(n) for n in page if isinstance(n, Mapping)], len(page) >= NOTES_PAGE
+
     def list_notes(self, parent: Ref) -> Plan[list[Note]]:
         """``GET /v2/notes?parent_object=…&parent_record_id=…``, page by page (offset)."""
+        params = {"parent_object": parent.object, "parent_record_id": parent.id}
         out: list[Note] = []
         while True:
-            params = {"parent_object": parent.object, "parent_record_id": parent.id,
-                      "limit": NOTES_PAGE, "offset": len(out)}  # fmt: skip
-            response = yield self.build_request("GET", "/v2/notes", params=params)
-            page = _data(response.json()) or []
-            out.extend(decode_note(n) for n in page if isinstance(n, Mapping))
-            if len(page) < NOTES_PAGE:
+            page, more = yield from self._notes_page(params, len(out))
+            out.extend(page)
+            if not more:
                 return out
+
+    def list_object_notes(
+        self, object: str, cursor: str | None
+    ) -> Plan[tuple[list[Note], str | None]]:
+        """``GET /v2/notes?parent_object=…``: the notes of every record of ``object``, 50 a
+        page; the cursor is the next offset."""
+        offset = int(cursor or 0)
+        page, more = yield from self._notes_page({"parent_object": object}, offset)
+        return page, str(offset + NOTES_PAGE) if more else None
 
     def get_note(self, id: str) -> Plan[Note]:
         response = yield self.build_request("GET", f"/v2/notes/{id}")

@@ -117,6 +117,7 @@ class AttioProvider(AttioNotes, Provider):
         # Notes and tasks: crmbridge_attio/notes.py (attio-openapi.json /v2/notes, /v2/tasks).
         notes=True,
         notes_delete=True,
+        notes_by_object=True,
         notes_backdate=True,
         note_formats=frozenset({"plaintext", "markdown"}),
         tasks=True,

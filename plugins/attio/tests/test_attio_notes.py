@@ -61,6 +61,26 @@ def test_notes_page_past_fifty(crm: cb.Bridge, person: Ref) -> None:
     assert [n.content for n in crm.notes("people", person.id)] == [f"note {n}" for n in range(53)]
 
 
+def test_an_objects_notes_are_read_fifty_a_page(crm: cb.Bridge, person: Ref) -> None:
+    """``GET /v2/notes?parent_object=people`` lists the notes of every person (spec: "List notes
+    for all records or for a specific record"), 50 a page; other objects' notes are not in it."""
+    other = crm.create("people", {"email_addresses": ["alan@example.com"]})
+    company = crm.create("companies", {"domains": ["example.com"]})
+    for i in range(60):
+        crm.create_note(Note(person, f"note {i}"))
+    for i in range(50):
+        crm.create_note(Note(Ref("people", other.id or ""), f"other {i}"))
+    crm.create_note(Note(Ref("companies", company.id or ""), "about the company"))
+    sent: list[httpx.Request] = []
+    crm.driver.on_request = sent.append
+    notes = list(crm.object_notes("people"))
+    assert sorted(n.content for n in notes) == sorted(
+        [f"note {i}" for i in range(60)] + [f"other {i}" for i in range(50)]
+    )
+    assert len({n.id for n in notes}) == 110
+    assert len(sent) == 3  # 50 + 50 + 10
+
+
 def test_a_future_or_pre_1970_note_is_refused_before_any_request(
     crm: cb.Bridge, person: Ref
 ) -> None:

@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 
 __all__ = ["SqliteNotes", "ensure_tables"]
 
+#: Notes a page of ``list_object_notes`` holds (a local file: big pages, few round trips).
+OBJECT_NOTES_PAGE = 500
+
 _DDL = """
 CREATE TABLE IF NOT EXISTS notes (
     id TEXT PRIMARY KEY, seq INTEGER NOT NULL, parent_object TEXT NOT NULL,
@@ -92,6 +95,23 @@ class SqliteNotes:
                     (parent.object, parent.id),
                 ).fetchall()
             return [_note(r[0]) for r in rows]
+
+        return self._now(work)
+
+    def list_object_notes(
+        self, object: str, cursor: str | None
+    ) -> Plan[tuple[list[Note], str | None]]:
+        """A page of the object's notes in ``seq`` order; the cursor is the last ``seq`` read."""
+
+        def work() -> tuple[list[Note], str | None]:
+            with self.store.lock:
+                rows = self.store.db.execute(
+                    "SELECT seq, data FROM notes WHERE parent_object = ? AND seq > ? "
+                    "ORDER BY seq LIMIT ?",
+                    (object, int(cursor or 0), OBJECT_NOTES_PAGE),
+                ).fetchall()
+            more = len(rows) == OBJECT_NOTES_PAGE
+            return [_note(r[1]) for r in rows], str(rows[-1][0]) if more else None
 
         return self._now(work)
 

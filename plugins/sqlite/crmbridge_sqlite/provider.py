@@ -118,6 +118,7 @@ class SqliteProvider(SqliteNotes, crmbridge.Provider):
         # Notes and tasks kept as given (crmbridge_sqlite/notes.py): a backup loses none.
         notes=True,
         notes_delete=True,
+        notes_by_object=True,
         notes_backdate=True,
         notes_author=True,
         note_formats=frozenset({"plaintext", "markdown"}),
