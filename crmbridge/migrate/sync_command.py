@@ -155,8 +155,9 @@ async def _webhook_server(src: Any, secret: str, wake: asyncio.Event, port: int,
 
     uvicorn = uvicorn_module()
     slugs = {o.provider_id or o.slug: o.slug for o in await src.objects()}
-    # No change window: a delivery only wakes the next cycle (waking twice costs nothing), and a
-    # second real change of a record within the window must wake it too (docs/sync.md).
+    # No change window: a delivery only wakes the next cycle, and waking it twice costs nothing,
+    # so a second change of a record wakes it at once rather than when a window closes
+    # (docs/sync.md).
     receiver = WebhookReceiver(type(src.provider), secret, objects=slugs, deduper=Deduper(window=0))
     mapped = {m.source for m in plan.objects}
     app = WebhookApp(receiver, callback=waker(wake, mapped))

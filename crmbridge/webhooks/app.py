@@ -7,6 +7,10 @@ Plain ASGI 3 (https://asgi.readthedocs.io/en/latest/specs/www.html), so any ASGI
 * 401: no signature or a wrong one (never handed on); 400: not JSON or not a delivery;
 * 405 for anything but POST, 413 for a body over ``max_body`` bytes;
 * 500 when the callback raised: the delivery is not remembered, so the CRM's retry is taken.
+
+A change folded into an earlier one within the dedupe window is handed on once more when the window
+closes (:mod:`.dedupe`): the app runs a timer task for that while folded changes wait, and hands on
+every waiting one at shutdown (lifespan) rather than drop it.
 """
 
 from __future__ import annotations
@@ -52,6 +56,7 @@ class WebhookApp:
         self.queue = queue
         self.max_body = max_body
         self._lock: asyncio.Lock | None = None
+        self._timer: asyncio.Task[None] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -60,6 +65,9 @@ class WebhookApp:
                 if message["type"] == "lifespan.startup":
                     await send({"type": "lifespan.startup.complete"})
                 elif message["type"] == "lifespan.shutdown":
+                    if self._timer is not None:
+                        self._timer.cancel()
+                    await self._trailing(every=True)
                     await send({"type": "lifespan.shutdown.complete"})
                     return
         if scope["type"] != "http":
@@ -105,7 +113,32 @@ class WebhookApp:
                 receiver.taken(_keyless(delivery), done)
                 return 500, {"error": "the receiver's callback failed"}
             receiver.taken(delivery, done)
+        if receiver.deduper.next_due() is not None and (self._timer is None or self._timer.done()):
+            self._timer = asyncio.create_task(self._trailing_timer())
         return 200, {"accepted": len(done)}
+
+    async def _trailing_timer(self) -> None:
+        """Hand on folded changes as their windows close, while any wait."""
+        while (wait := self.receiver.deduper.next_due()) is not None:
+            await asyncio.sleep(wait)
+            await self._trailing()
+
+    async def _trailing(self, *, every: bool = False) -> None:
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        deduper = self.receiver.deduper
+        async with self._lock:
+            due = deduper.due(every=every)
+            for index, change in enumerate(due):
+                try:
+                    await self._hand_on(change)
+                except Exception:
+                    log.exception("webhook callback failed on a folded change; retried later")
+                    for waiting in due[index:]:
+                        deduper.add_change(waiting.object, waiting.id, waiting.kind)
+                        deduper.fold(waiting)
+                    return
+                deduper.add_change(change.object, change.id, change.kind)
 
     async def _hand_on(self, change: Change) -> None:
         if self.queue is not None:

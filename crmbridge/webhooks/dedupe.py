@@ -5,7 +5,14 @@
   is dropped whole.
 * Attio recomputes some attributes about a second after a write and sends a second
   ``record.updated`` for one change (issue 20, Activepieces PR #15064): the same (object, record,
-  kind) within ``window`` seconds is one change.
+  kind) within ``window`` seconds is folded into the first.
+* Folding must not lose a second *real* change: a callback that read the record when the first
+  was handed on may have read it before that change. So a change folded within the window is
+  handed on once more when the window closes (the trailing edge, as a throttle with
+  ``trailing=True`` does), and that starts a new window: a record changing all the time is
+  handed on at most twice per window, and whatever the callback reads after the last hand-on is
+  the record after its last change. The trailing hand-on is the caller's to make, when
+  :meth:`Deduper.next_due` says (:class:`~crmbridge.webhooks.WebhookApp` runs a timer for it).
 """
 
 from __future__ import annotations
@@ -13,6 +20,8 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+
+from ..changes.model import Change
 
 __all__ = ["Deduper"]
 
@@ -43,9 +52,10 @@ class _Expiring:
 
 
 class Deduper:
-    """Remembers idempotency keys for ``key_ttl`` seconds and changes for ``window`` seconds.
-    Checking and remembering are separate: a delivery is remembered only once it was handed
-    on, so one whose handling failed is taken again when the CRM retries it."""
+    """Remembers idempotency keys for ``key_ttl`` seconds and changes for ``window`` seconds,
+    and the changes folded within a window until it closes (module docstring). Checking and
+    remembering are separate: a delivery is remembered only once it was handed on, so one whose
+    handling failed is taken again when the CRM retries it."""
 
     def __init__(
         self,
@@ -58,6 +68,8 @@ class Deduper:
             raise ValueError("dedupe window and key ttl must not be negative")
         self._keys = _Expiring(key_ttl, clock)
         self._changes = _Expiring(window, clock)
+        self._clock = clock
+        self._trailing: dict[tuple[str, str, str], tuple[float, Change]] = {}
 
     def seen_key(self, key: str | None) -> bool:
         """Whether a delivery with this ``Idempotency-Key`` was already taken."""
@@ -73,3 +85,28 @@ class Deduper:
 
     def add_change(self, object: str, record: str, kind: str) -> None:
         self._changes.add((object, record, kind))
+
+    def fold(self, change: Change) -> None:
+        """Remember ``change``, folded into one reported within the window, to hand on once more
+        when that window closes (the newest such change of a record stands for all)."""
+        key = (change.object, change.id, change.kind)
+        deadline = self._changes.deadlines.get(key)
+        if deadline is not None and deadline > self._clock():
+            self._trailing[key] = (deadline, change)
+
+    def next_due(self) -> float | None:
+        """Seconds until the next folded change is due (0 if one is), ``None`` if none waits."""
+        if not self._trailing:
+            return None
+        return max(0.0, min(d for d, _ in self._trailing.values()) - self._clock())
+
+    def due(self, *, every: bool = False) -> list[Change]:
+        """The folded changes whose window has closed (every one with ``every=True``, e.g. at
+        shutdown), oldest window first, forgotten here: hand each on, then :meth:`add_change`
+        it (a new window), or :meth:`fold` it again after :meth:`add_change` to retry later."""
+        now = self._clock()
+        ready = sorted(
+            (deadline, key) for key, (deadline, _) in self._trailing.items()
+            if every or deadline <= now
+        )  # fmt: skip
+        return [self._trailing.pop(key)[1] for _, key in ready]

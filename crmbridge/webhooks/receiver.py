@@ -115,14 +115,36 @@ class WebhookReceiver:
 
     def fresh(self, delivery: Delivery) -> list[Change]:
         """The changes of ``delivery`` not yet taken: none for a redelivery, and no change of
-        a record already reported within the dedupe window."""
+        a record already reported within the dedupe window (that one is folded: handed on once
+        more when the window closes, :meth:`trailing`)."""
         if self.deduper.seen_key(delivery.key):
             return []
         out: list[Change] = []
         for change in delivery.changes:
-            if not self.deduper.seen_change(change.object, change.id, change.kind):
+            if self.deduper.seen_change(change.object, change.id, change.kind):
+                self.deduper.fold(change)
+            else:
                 out.append(change)
         return out
+
+    def trailing(self, callback: Callable[[Change], Any], *, every: bool = False) -> list[Change]:
+        """Hand on the folded changes whose window has closed (all of them with ``every=True``),
+        each starting a new window. If ``callback`` raises, that change and the ones after it
+        wait for the next window, and the error propagates. :class:`~crmbridge.webhooks.WebhookApp`
+        calls this on a timer; a server calling :meth:`handle` itself calls it when
+        ``deduper.next_due()`` says (and :meth:`handle` calls it first)."""
+        with self.lock:
+            due = self.deduper.due(every=every)
+            for index, change in enumerate(due):
+                try:
+                    callback(change)
+                except BaseException:
+                    for waiting in due[index:]:
+                        self.deduper.add_change(waiting.object, waiting.id, waiting.kind)
+                        self.deduper.fold(waiting)
+                    raise
+                self.deduper.add_change(change.object, change.id, change.kind)
+            return due
 
     def taken(self, delivery: Delivery, changes: list[Change]) -> None:
         """Remember ``delivery`` and the ``changes`` handed on (after they were)."""
@@ -134,8 +156,10 @@ class WebhookReceiver:
         self, body: bytes, headers: Mapping[str, str], callback: Callable[[Change], Any]
     ) -> list[Change]:
         """Verify, parse and deduplicate one delivery, calling ``callback`` with each new change
-        (if it raises, the delivery is not remembered, so the CRM's retry is taken)."""
+        (if it raises, the delivery is not remembered, so the CRM's retry is taken). Folded
+        changes whose window has closed are handed on first (:meth:`trailing`)."""
         delivery = self.open(body, headers)
+        self.trailing(callback)
         with self.lock:
             changes = self.fresh(delivery)
             done: list[Change] = []

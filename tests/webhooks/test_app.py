@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import queue
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -95,3 +96,34 @@ def test_deliveries_can_go_to_a_queue() -> None:
     with WebhookServer(app) as running:
         assert _post(running.url, _body("q1"), "kq").status_code == 200
     assert q.get_nowait().id == "q1"
+
+
+def test_a_change_folded_within_the_window_reaches_the_callback_when_it_closes() -> None:
+    """Issue 20: a second real change of a record within the dedupe window is not lost — the app
+    hands it on once more when the window closes, without another delivery to wake it."""
+    taken: list[cb.Change] = []
+    receiver = WebhookReceiver(
+        "attio", SECRET, objects=OBJECTS, deduper=cb.webhooks.Deduper(window=0.3)
+    )
+    with WebhookServer(WebhookApp(receiver, callback=taken.append)) as running:
+        body = _body("r7", "record.updated")
+        assert _post(running.url, body, "u1").json() == {"accepted": 1}
+        assert _post(running.url, body, "u2").json() == {"accepted": 0}  # folded
+        assert len(taken) == 1
+        deadline = time.monotonic() + 10
+        while len(taken) < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+    assert [(c.kind, c.id) for c in taken] == [("updated", "r7")] * 2
+
+
+def test_folded_changes_still_waiting_are_handed_on_at_shutdown() -> None:
+    taken: list[cb.Change] = []
+    receiver = WebhookReceiver(
+        "attio", SECRET, objects=OBJECTS, deduper=cb.webhooks.Deduper(window=3600)
+    )
+    with WebhookServer(WebhookApp(receiver, callback=taken.append)) as running:
+        body = _body("r8", "record.updated")
+        _post(running.url, body, "v1")
+        _post(running.url, body, "v2")
+        assert len(taken) == 1
+    assert [(c.kind, c.id) for c in taken] == [("updated", "r8")] * 2
