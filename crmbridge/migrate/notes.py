@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from ..provider import Capabilities
     from .engine import MigrationEngine
     from .mapping import MappingFile
-    from .state import StateStore
+    from .state import IdEntry, StateStore
 
 __all__ = [
     "NOTES",
@@ -48,6 +48,7 @@ __all__ = [
     "note_for_target",
     "note_hash",
     "pairing",
+    "source_notes",
     "task_for_target",
     "task_hash",
 ]
@@ -232,57 +233,66 @@ async def _copy_notes(engine: MigrationEngine, plans: list[ObjectPlan], users: U
     state, target = engine.state, engine.target
     report = ObjectReport("notes")
     for plan in plans:
-        async for note, parent_id in _source_notes(engine, plan):
-            if note.id is None:
-                continue
+        async for note, parent_id in source_notes(engine.source, state, plan):
+            key = note.id or ""
             parent = Ref(plan.map.target, parent_id)
             try:
                 want = note_for_target(note, parent, target.capabilities, users)
             except CRMError as exc:
-                _failed(state, report, NOTES, note.id, exc)
+                _failed(state, report, NOTES, key, exc)
                 continue
-            await _write_note(engine, report, note.id, want)
+            await _write_note(engine, report, key, want)
     _report(engine, report, NOTES)
 
 
-async def _source_notes(
-    engine: MigrationEngine, plan: ObjectPlan
+async def source_notes(
+    source: AsyncBridge, state: StateStore, plan: ObjectPlan
 ) -> AsyncIterator[tuple[Note, str]]:
-    """The source notes of the plan's migrated records, each with the target id of its parent.
+    """The source notes of the plan's migrated records, each with the target id of its parent
+    (notes without an id are passed over: nothing could find their copy again).
 
     Where the source lists an object's notes in pages (``Capabilities.notes_by_object``), that
     costs one request per page of notes (50 on Attio) instead of one per migrated record, even
     the many with no note; notes on records the id map does not hold are passed over."""
-    source, state, obj = engine.source, engine.state, plan.map.source
+    obj = plan.map.source
     if source.capabilities.notes_by_object:
         async for note in source.object_notes(obj):
             parent_id = state.target_id(obj, note.parent.id)
-            if parent_id is not None:
+            if parent_id is not None and note.id is not None:
                 yield note, parent_id
         return
     for source_id in sorted(state.source_ids(obj)):
         parent_id = state.target_id(obj, source_id)
         if parent_id is not None:
             for note in await source.notes(obj, source_id):
-                yield note, parent_id
+                if note.id is not None:
+                    yield note, parent_id
+
+
+def _to_write(
+    engine: MigrationEngine, report: ObjectReport, kind: str, key: str, digest: str,
+    plan: dict[str, str],
+) -> tuple[bool, IdEntry | None]:  # fmt: skip
+    """Whether the note or task ``key`` must be written, and its id-map row: unchanged since it
+    was written is a ``noop``; in a dry run, ``plan`` is printed and it is ``planned``."""
+    entry = engine.state.entry(kind, key)
+    if entry is not None and entry.hash == digest:
+        report.count("noop")
+        return False, entry
+    if engine.dry_run:
+        engine._emit_plan(plan)
+        report.count("planned")
+        return False, entry
+    return True, entry
 
 
 async def _write_note(engine: MigrationEngine, report: ObjectReport, key: str, want: Note) -> None:
     state, target = engine.state, engine.target
     digest = note_hash(want)
-    entry = state.entry(NOTES, key)
-    if entry is not None and entry.hash == digest:
-        report.count("noop")
-        return
-    if engine.dry_run:
-        engine._emit_plan(
-            {
-                "action": "create_note",
-                "source_id": key,
-                "parent": f"{want.parent.object}/{want.parent.id}",
-            }
-        )
-        report.count("planned")
+    parent = f"{want.parent.object}/{want.parent.id}"
+    plan = {"action": "create_note", "source_id": key, "parent": parent}
+    write, entry = _to_write(engine, report, NOTES, key, digest, plan)
+    if not write:
         return
     try:
         if entry is not None:
@@ -324,13 +334,10 @@ async def _copy_tasks(engine: MigrationEngine, plans: list[ObjectPlan], users: U
 async def _write_task(engine: MigrationEngine, report: ObjectReport, key: str, want: Task) -> None:
     state, target = engine.state, engine.target
     digest = task_hash(want)
-    entry = state.entry(TASKS, key)
-    if entry is not None and entry.hash == digest:
-        report.count("noop")
-        return
-    if engine.dry_run:
-        engine._emit_plan({"action": "create_task", "source_id": key})
-        report.count("planned")
+    write, entry = _to_write(
+        engine, report, TASKS, key, digest, {"action": "create_task", "source_id": key}
+    )
+    if not write:
         return
     written = {"content": _digest(want.content)}
     try:

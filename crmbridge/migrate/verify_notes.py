@@ -10,13 +10,23 @@ difference.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import contextlib
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from ..errors import NotFound
 from ..model import Ref, User
 from ..notes import Note, Task
-from .notes import NOTES, TASKS, Users, linked_for_target, note_for_target, pairing, task_for_target
+from .notes import (
+    NOTES,
+    TASKS,
+    Users,
+    linked_for_target,
+    note_for_target,
+    pairing,
+    source_notes,
+    task_for_target,
+)
 
 if TYPE_CHECKING:
     from ..bridge import AsyncBridge
@@ -89,34 +99,18 @@ async def _notes(
     report: VerifyReport,
     users: Users,
 ) -> None:
-    from .verify import MISSING, Difference
-
     caps = target.capabilities
+
+    def differences(want: Note, got: Note) -> Iterator[tuple[str, Any, Any]]:
+        return note_differences(want, got, dated=caps.notes_backdate, authored=caps.notes_author)
+
     checked = 0
     for plan in plans:
-        for source_id in sorted(store.source_ids(plan.map.source)):
-            parent_id = store.target_id(plan.map.source, source_id)
-            if parent_id is None:
-                continue
-            for note in await source.notes(plan.map.source, source_id):
-                if note.id is None:
-                    continue
-                checked += 1
-                want = note_for_target(note, Ref(plan.map.target, parent_id), caps, users)
-                got = await _get(target.get_note, store.target_id(NOTES, note.id))
-                if got is None:
-                    report.differences.append(
-                        Difference(
-                            "notes", note.id, store.target_id(NOTES, note.id), "*", want, MISSING
-                        )
-                    )
-                    continue
-                for field, expected, actual in note_differences(
-                    want, got, dated=caps.notes_backdate, authored=caps.notes_author
-                ):
-                    report.differences.append(
-                        Difference("notes", note.id, got.id, field, expected, actual)
-                    )
+        async for note, parent_id in source_notes(source, store, plan):
+            checked += 1
+            want = note_for_target(note, Ref(plan.map.target, parent_id), caps, users)
+            await _compare(report, "notes", note.id or "", store.target_id(NOTES, note.id or ""),
+                           want, target.get_note, differences)  # fmt: skip
     report.checked["notes"] = checked
 
 
@@ -128,8 +122,6 @@ async def _tasks(
     report: VerifyReport,
     users: Users,
 ) -> None:
-    from .verify import MISSING, Difference
-
     by_source = {p.map.source: p for p in plans}
     checked = 0
     for task in await source.tasks():
@@ -140,21 +132,30 @@ async def _tasks(
             continue
         checked += 1
         want = task_for_target(task, linked, users)
-        got = await _get(target.get_task, store.target_id(TASKS, task.id))
-        if got is None:
-            report.differences.append(
-                Difference("tasks", task.id, store.target_id(TASKS, task.id), "*", want, MISSING)
-            )
-            continue
-        for field, expected, actual in task_differences(want, got):
-            report.differences.append(Difference("tasks", task.id, got.id, field, expected, actual))
+        await _compare(report, "tasks", task.id, store.target_id(TASKS, task.id), want,
+                       target.get_task, task_differences)  # fmt: skip
     report.checked["tasks"] = checked
 
 
-async def _get(read: Any, id: str | None) -> Any:
-    if not id:
-        return None
-    try:
-        return await read(id)
-    except NotFound:
-        return None
+async def _compare(
+    report: VerifyReport,
+    kind: str,
+    key: str,
+    target_id: str | None,
+    want: Any,
+    read: Callable[[str], Awaitable[Any]],
+    differences: Callable[[Any, Any], Iterable[tuple[str, Any, Any]]],
+) -> None:
+    """Read the copy of source ``key`` (``target_id`` from the id map) and add a difference for
+    each field that is not ``want``'s, or one for the whole copy when there is none."""
+    from .verify import MISSING, Difference
+
+    got = None
+    if target_id:
+        with contextlib.suppress(NotFound):
+            got = await read(target_id)
+    if got is None:
+        report.differences.append(Difference(kind, key, target_id, "*", want, MISSING))
+        return
+    for field, expected, actual in differences(want, got):
+        report.differences.append(Difference(kind, key, got.id, field, expected, actual))
