@@ -10,6 +10,8 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from . import _httpx_cli
+
 if TYPE_CHECKING:  # what type checkers and IDEs see; at run time each name loads on first use
     from .bridge import AsyncBridge, Bridge, connect, connect_async
     from .changes import AsyncChangeFeed, Change, ChangeFeed, FeedStore
@@ -156,6 +158,9 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted({*globals(), *_LAZY})
+
+
+_httpx_cli.install()  # httpx's own command line loads only if called (crmbridge/_httpx_cli.py)
 
 
 __version__ = "0.1.0"

@@ -21,27 +21,60 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import attrs
 import click
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Column, Table
 
 from . import plugins
-from .bridge import AsyncBridge, Bridge, connect, connect_async
 from .errors import ConfigError, CRMError, Unsupported, ValidationError
-from .filters import from_dict as filter_from_dict
-from .migrate.engine import DELETES
+from .migrate.engine_options import DELETES
 from .migrate.failures import DEFAULT_FAILURES
-from .model import structure_value, to_dict
-from .upsert import DEFAULT_ON_ARCHIVED, ON_ARCHIVED
+from .upsert_options import DEFAULT_ON_ARCHIVED, ON_ARCHIVED
+
+if TYPE_CHECKING:  # imported where used: `crmbridge --help` loads none of them (issue 24)
+    from rich.console import Console
+
+    from .bridge import AsyncBridge, Bridge
+
+    out: Console  # the consoles, made on first use: module __getattr__ below
+    err: Console
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
+
+def _out() -> Console:
+    """The standard output's console (rich loads with the first command that prints)."""
+    return _consoles()[0]
+
+
+def _err() -> Console:
+    """The standard error's console: messages, progress, tables of reports."""
+    return _consoles()[1]
+
+
+@functools.cache
+def _consoles() -> tuple[Console, Console]:
+    from rich.console import Console
+
+    return Console(soft_wrap=True), Console(stderr=True, soft_wrap=True)
+
+
+def __getattr__(name: str) -> Any:
+    """``out`` and ``err``, the two consoles, for the commands of other modules (PEP 562)."""
+    if name == "out":
+        return _out()
+    if name == "err":
+        return _err()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _escape(text: str) -> str:
+    """rich markup escaped: messages may hold brackets ("to = [first, last]")."""
+    from rich.markup import escape
+
+    return escape(text)
+
 
 #: Errors caused by what the user typed: exit code 2, like click's usage errors.
 INPUT_ERRORS = (ValidationError, ConfigError, Unsupported)
@@ -49,7 +82,7 @@ INPUT_ERRORS = (ValidationError, ConfigError, Unsupported)
 
 def _fail(exc: CRMError) -> None:
     # Messages may hold brackets ("to = [first, last]"): escaped, so rich prints them as written.
-    err.print(f"[bold red]error:[/] {type(exc).__name__}: {escape(str(exc))}", highlight=False)
+    _err().print(f"[bold red]error:[/] {type(exc).__name__}: {_escape(str(exc))}", highlight=False)
     raise SystemExit(2 if isinstance(exc, INPUT_ERRORS) else 1)
 
 
@@ -63,7 +96,7 @@ def handle_errors(fn: F) -> F:
         except CRMError as exc:
             _fail(exc)
         except KeyboardInterrupt:
-            err.print("interrupted")
+            _err().print("interrupted")
             raise SystemExit(130) from None
         except (RecursionError, UnicodeError, OSError, sqlite3.DatabaseError) as exc:
             _fail(_input_error(exc))
@@ -197,6 +230,8 @@ class Endpoint:
             )
         if self.seed and not self.emulator:
             raise ValidationError("--seed needs --emulator")
+        from .bridge import connect
+
         with connect(provider, emulator=self._emulator(), **config) as crm:
             yield crm
 
@@ -214,6 +249,8 @@ class Endpoint:
             config[cls.location_key] = value
         if limiter is not None:
             config.setdefault("limiter", limiter)
+        from .bridge import connect_async
+
         return connect_async(name, emulator=self._emulator(), concurrency=concurrency, **config)
 
 
@@ -395,6 +432,8 @@ def _line(data: Any) -> None:
 
 
 def _record_out(record: Any) -> dict[str, Any]:
+    from .model import to_dict
+
     data: dict[str, Any] = to_dict(record)
     data.pop("raw", None)
     return data
@@ -435,14 +474,16 @@ def plugins_command(as_json: bool) -> None:
         broken = [{"plugin": n, "error": why} for n, why in sorted(plugins.broken().items())]
         _emit({"providers": listed, "broken": broken})
         return
+    from rich.table import Table
+
     table = Table("provider", "distribution", "version", "description")
     for name, info in sorted(plugins.providers().items()):
         table.add_row(
             name, info.distribution or f"({info.plugin})", info.version or "-", info.cls.description
         )
-    out.print(table)
+    _out().print(table)
     for name, why in sorted(plugins.broken().items()):
-        err.print(f"[yellow]plugin {name!r} failed to load:[/] {why}")
+        _err().print(f"[yellow]plugin {name!r} failed to load:[/] {why}")
 
 
 @cli.command()
@@ -461,6 +502,10 @@ def objects(
     Example:
         crmbridge objects attio --emulator
     """
+    from rich.table import Table
+
+    from .model import to_dict
+
     with endpoint.open(provider) as crm:
         specs = crm.objects()
         if as_json:
@@ -469,7 +514,7 @@ def objects(
         table = Table("slug", "label", "kind", "id")
         for o in specs:
             table.add_row(o.slug, o.label, o.kind, o.provider_id or "")
-        out.print(table)
+        _out().print(table)
 
 
 @cli.command()
@@ -490,6 +535,10 @@ def fields(
     Example:
         crmbridge fields kizen client_client --emulator
     """
+    from rich.table import Column, Table
+
+    from .model import to_dict
+
     with endpoint.open(provider) as crm:
         specs = crm.fields(object)
     if as_json:
@@ -514,12 +563,15 @@ def fields(
         Column("flags", no_wrap=True, min_width=widest(2)),
         # The column that gives way: what is left of the terminal (13 = borders and padding).
         Column(
-            "options", overflow="ellipsis", no_wrap=True, max_width=max(8, out.width - fixed - 13)
+            "options",
+            overflow="ellipsis",
+            no_wrap=True,
+            max_width=max(8, _out().width - fixed - 13),
         ),
     )
     for row in rows:
         table.add_row(*row)
-    out.print(table)
+    _out().print(table)
 
 
 @cli.command()
@@ -571,6 +623,8 @@ def query(
         crmbridge query attio people --emulator --seed demo --limit 3 \\
             --where '{"email_addresses": {"$contains": "@"}}'
     """
+    from .filters import from_dict as filter_from_dict
+
     condition = filter_from_dict(_json_arg(where, "--where")) if where else None
     with endpoint.open(provider) as crm:
         only = [f.strip() for f in field_list.split(",") if f.strip()] if field_list else None
@@ -625,6 +679,8 @@ def export(
 
     if fmt == "parquet" and output is None:
         raise ValidationError("--format parquet writes a binary file: give it --output FILE")
+    from .filters import from_dict as filter_from_dict
+
     condition = filter_from_dict(_json_arg(where, "--where")) if where else None
     with endpoint.open(provider) as crm:
         records = crm.query(object, condition, limit=limit)
@@ -668,6 +724,8 @@ def _values(text: str) -> dict[str, Any]:
     data = _json_arg(text, "--values")
     if not isinstance(data, dict):
         raise ValidationError("--values must be a JSON object of field slug to value")
+    from .model import structure_value
+
     return {k: structure_value(v) for k, v in data.items()}
 
 
@@ -709,6 +767,8 @@ def upsert(
         crmbridge upsert attio people --emulator --match email_addresses \\
             --values '{"email_addresses": "ada@example.com", "name": "Ada Lovelace"}'
     """
+    from .model import structure_value
+
     items = _json_stream(values_json, "--values")
     stream = len(items) != 1 or _is_record(items[0])
     with endpoint.open(provider) as crm:
@@ -907,18 +967,18 @@ def emulate(
             f"cannot listen on 127.0.0.1:{port}: {exc.strerror or exc} "
             "(another emulator running? --port 0 picks a free port)"
         ) from None
-    err.print(f"[bold green]{provider} emulator[/] on {server.url}  (Ctrl-C to stop)")
+    _err().print(f"[bold green]{provider} emulator[/] on {server.url}  (Ctrl-C to stop)")
     env = cls.env
     lines = [f"{env['base_url']}={server.url}"] if "base_url" in env else []
     for key, value in emulator.credentials().items():
         if key in env:
             lines.append(f"{env[key]}={'<as given>' if key in given else value}")
     if lines:
-        err.print("Point clients at it with:\n  export " + " ".join(lines), highlight=False)
+        _err().print("Point clients at it with:\n  export " + " ".join(lines), highlight=False)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
-        err.print("stopped")
+        _err().print("stopped")
     finally:
         server.httpd.server_close()
 
@@ -1080,7 +1140,7 @@ def migrate(
             if Path(output).exists() and not force:
                 raise ConfigError(f"{output} exists: --force to overwrite it, or another --output")
             Path(output).write_text(text, encoding="utf-8")
-            err.print(f"wrote {output}: check it, then run with --map {output}")
+            _err().print(f"wrote {output}: check it, then run with --map {output}")
         else:
             click.echo(text, nl=False)
         return
@@ -1118,7 +1178,7 @@ def migrate(
 
     async def run() -> Any:
         async with src, dst:
-            with make_progress(err) as progress:
+            with make_progress(_err()) as progress:
                 return await migrate_async(
                     src,
                     dst,
@@ -1148,30 +1208,30 @@ def migrate(
             if dry_run:
                 raise
             again = command if "--resume" in command.split() else f"{command} --resume"
-            err.print(f"interrupted; to continue where it stopped:\n  {escape(again)}")
+            _err().print(f"interrupted; to continue where it stopped:\n  {_escape(again)}")
             raise SystemExit(130) from None
     if as_json:  # the report as the last JSON line (after a dry run's planned writes)
         click.echo(json.dumps(json.loads(report.to_json()), ensure_ascii=False))
     else:
-        err.print(report.table(dry_run=dry_run))
+        _err().print(report.table(dry_run=dry_run))
     if report_json:
         Path(report_json).write_text(report.to_json() + "\n", encoding="utf-8")
     for obj in report.objects.values():
         for conflict in obj.conflicts:
-            err.print(
+            _err().print(
                 f"[yellow]kept[/] {conflict['target_object']} of source record "
                 f"{conflict['source_id']}: changed in the target ({', '.join(conflict['fields'])})"
             )
     if report.unresolved:
-        err.print(
+        _err().print(
             f"[yellow]{report.unresolved} reference(s) left empty[/]: the records they point to "
             "were not migrated (see the failures); fix those and run again to fill them in"
         )
     if report.failed:
         where = "the 'fail' lines above" if dry_run else str(report.failures_path)
-        err.print(f"[red]{report.failed} record(s) failed[/]; see {escape(where)}")
+        _err().print(f"[red]{report.failed} record(s) failed[/]; see {_escape(where)}")
     if report.pending:
-        err.print(
+        _err().print(
             f"[red]{report.pending} record(s) not written yet[/]: the next run (or --resume) "
             "retries them"
         )
@@ -1190,7 +1250,7 @@ def _log_to_stderr(level: str) -> None:
     retries = logging.getLogger("stamina")
     for target in (logger, retries):
         if not any(getattr(h, "_crmbridge_cli", False) for h in target.handlers):
-            handler = RichHandler(console=err, show_path=False, markup=False)
+            handler = RichHandler(console=_err(), show_path=False, markup=False)
             handler._crmbridge_cli = True  # type: ignore[attr-defined]
             target.addHandler(handler)
     logger.setLevel(level.upper())
@@ -1240,7 +1300,9 @@ def _print_runs(state: str) -> None:
         runs = store.runs()
     finally:
         store.close()
-    table = Table(title=f"runs in {escape(store.location)}")
+    from rich.table import Table
+
+    table = Table(title=f"runs in {_escape(store.location)}")
     table.add_column("run", no_wrap=True)
     table.add_column("started (UTC)", no_wrap=True)
     for column in ("status", "written", "failed"):
@@ -1259,9 +1321,9 @@ def _print_runs(state: str) -> None:
             run.status,
             str(written),
             str(counts.get("failed", 0)),
-            escape(run.command),
+            _escape(run.command),
         )
-    out.print(table)
+    _out().print(table)
 
 
 def _undo(dst: Any, state: str, run_id: str, force_unlock: bool, lease_ttl: float) -> None:
@@ -1279,14 +1341,16 @@ def _undo(dst: Any, state: str, run_id: str, force_unlock: bool, lease_ttl: floa
             )
 
     report = asyncio.run(run())
+    from rich.table import Table
+
     table = Table(title=f"undo of run {run_id}")
     table.add_column("outcome")
     table.add_column("records", justify="right")
     for outcome, n in sorted(report.counts.items()):
         table.add_row(outcome, str(n))
-    err.print(table)
+    _err().print(table)
     for item in report.left_alone:
-        err.print(
+        _err().print(
             f"[yellow]left alone[/] {item['target_object']} {item['target_id']} "
             f"({item['kind']}): {item['outcome']}"
         )
@@ -1309,9 +1373,9 @@ def _verify(src: AsyncBridge, dst: AsyncBridge, plan: Any, state: str, as_json: 
     if as_json:
         _emit(report.as_dict())
     elif report.ok:
-        err.print(f"verified {sum(report.checked.values())} record(s): no difference")
+        _err().print(f"verified {sum(report.checked.values())} record(s): no difference")
     else:
-        err.print(report.table())
+        _err().print(report.table())
     if not report.ok:
         raise SystemExit(1)
 
@@ -1335,10 +1399,10 @@ def demo(size: int | None) -> None:
     from .migrate import tuned_collector
 
     with tuned_collector():  # this process only migrates (crmbridge/migrate/collector.py)
-        first, second = run_demo(out, size=size)
+        first, second = run_demo(_out(), size=size)
     if first.failed or second.failed:
         raise SystemExit(1)
-    out.print(
+    _out().print(
         f"[bold green]Done.[/] The second run wrote {second.writes} records: every unchanged "
         "record was a noop. Next: `crmbridge migrate --init attio kizen` for your own mapping."
     )

@@ -24,35 +24,99 @@ query carries, the HTTP helpers the drivers use, and the emulator base classes.
 
 from __future__ import annotations
 
-from .emulation import Emulator, Faults, RateLimits
-from .errors import did_you_mean
-from .filters import OPERATORS, And, Condition, Filter, Not, Op, Or, walk
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from .hookspecs import hookimpl
-from .http import (
-    check_same_origin,
-    describe,
-    error_class_for_status,
-    error_for_status,
-    parse_retry_after,
-    response_body,
-)
-from .notes.hooks import NoteHooks
-from .paging import PageGuard, next_link
-from .provider import (
-    EXPECT,
-    IDEMPOTENT,
-    KIND,
-    Capabilities,
-    EmulatorOption,
-    ObjectSchema,
-    Page,
-    Plan,
-    Provider,
-    Query,
-    Secret,
-)
-from .upsert import DEFAULT_ON_ARCHIVED, Matches, OnArchived, Upsert, ambiguous, search_many
-from .validation import normalize_values
+
+if TYPE_CHECKING:  # what type checkers see; at run time each name loads on first use
+    from .emulation import Emulator, Faults, RateLimits
+    from .errors import did_you_mean
+    from .filters import OPERATORS, And, Condition, Filter, Not, Op, Or, walk
+    from .http import (
+        check_same_origin,
+        describe,
+        error_class_for_status,
+        error_for_status,
+        parse_retry_after,
+        response_body,
+    )
+    from .notes.hooks import NoteHooks
+    from .paging import PageGuard, next_link
+    from .provider import (
+        EXPECT,
+        IDEMPOTENT,
+        KIND,
+        Capabilities,
+        EmulatorOption,
+        ObjectSchema,
+        Page,
+        Plan,
+        Provider,
+        Query,
+        Secret,
+    )
+    from .upsert import DEFAULT_ON_ARCHIVED, Matches, OnArchived, Upsert, ambiguous, search_many
+    from .validation import normalize_values
+
+#: Each name → the module that defines it, imported on first use (PEP 562): a plugin's entry
+#: module imports ``hookimpl`` from here when ``crmbridge --help`` loads every plugin, and must not
+#: load httpx and the provider kit for it (issue 24: cold start). ``hookimpl`` is loaded at once.
+_LAZY: dict[str, str] = {
+    "Emulator": ".emulation",
+    "Faults": ".emulation",
+    "RateLimits": ".emulation",
+    "did_you_mean": ".errors",
+    "OPERATORS": ".filters",
+    "And": ".filters",
+    "Condition": ".filters",
+    "Filter": ".filters",
+    "Not": ".filters",
+    "Op": ".filters",
+    "Or": ".filters",
+    "walk": ".filters",
+    "check_same_origin": ".http",
+    "describe": ".http",
+    "error_class_for_status": ".http",
+    "error_for_status": ".http",
+    "parse_retry_after": ".http",
+    "response_body": ".http",
+    "NoteHooks": ".notes.hooks",
+    "PageGuard": ".paging",
+    "next_link": ".paging",
+    "EXPECT": ".provider",
+    "IDEMPOTENT": ".provider",
+    "KIND": ".provider",
+    "Capabilities": ".provider",
+    "EmulatorOption": ".provider",
+    "ObjectSchema": ".provider",
+    "Page": ".provider",
+    "Plan": ".provider",
+    "Provider": ".provider",
+    "Query": ".provider",
+    "Secret": ".provider",
+    "DEFAULT_ON_ARCHIVED": ".upsert",
+    "Matches": ".upsert",
+    "OnArchived": ".upsert",
+    "Upsert": ".upsert",
+    "ambiguous": ".upsert",
+    "search_many": ".upsert",
+    "normalize_values": ".validation",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __package__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
 
 __all__ = [
     "DEFAULT_ON_ARCHIVED",

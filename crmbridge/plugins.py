@@ -16,14 +16,16 @@ from __future__ import annotations
 import importlib.metadata
 import os
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import pluggy
 
 from . import hookspecs
 from .errors import ConfigError
-from .provider import Provider
+
+if TYPE_CHECKING:  # imported when a plugin registers one: the CLI's --help loads no provider
+    from .provider import Provider
 
 __all__ = [
     "ProviderInfo",
@@ -102,6 +104,8 @@ def get_plugin_manager() -> pluggy.PluginManager:
 
 
 def _collect() -> dict[str, ProviderInfo]:
+    from .provider import Provider
+
     pm = get_plugin_manager()
     _broken.clear()
     found: dict[str, ProviderInfo] = {}

@@ -35,13 +35,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from .errors import Conflict, Unsupported, ValidationError
 from .filters import Condition
 from .model import FieldSpec, Record, UpsertResult
+from .upsert_options import DEFAULT_ON_ARCHIVED, ON_ARCHIVED, OnArchived
 
 if TYPE_CHECKING:
     from .provider import ObjectSchema, Plan, Provider
@@ -63,14 +64,6 @@ __all__ = [
     "run_found",
     "search_many",
 ]
-
-#: What a write does when its unique value belongs to an archived record: fail, bring that record
-#: back, or write a new record beside it.
-OnArchived = Literal["error", "unarchive", "replace"]
-ON_ARCHIVED: Final[tuple[OnArchived, ...]] = ("error", "unarchive", "replace")
-#: The upsert default: an archived match comes back (an upsert means "make this record exist").
-#: On a CRM without archived records it is simply not sent.
-DEFAULT_ON_ARCHIVED: Final[OnArchived] = "unarchive"
 
 
 @attrs.frozen

@@ -9,37 +9,85 @@ mapping file, and ``docs/migrate.md`` for a tutorial.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
+import importlib
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from ..bridge import AsyncBridge, connect_async
 from .collector import tuned_collector
-from .engine import Deletes, MigrationEngine, OnTargetChanged, check_deletes
-from .failures import DEFAULT_FAILURES, FailuresFile
-from .init import init_mapping
-from .mapping import MappingFile, load_mapping, parse_mapping
-from .report import ObjectReport, Report
-from .state import (
-    MigrationState,
-    PostgresStore,
-    RunInfo,
-    SQLiteStore,
-    StateLocked,
-    StateStore,
-    open_state,
-)
-from .state.store import new_run_id
-from .undo import UndoReport, undo_run
-from .verify import VerifyReport, verify, verify_async
+from .failures import DEFAULT_FAILURES
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # what type checkers see; at run time each name loads on first use
     from rich.console import Console
     from rich.progress import Progress
+
+    from ..bridge import AsyncBridge
+    from .engine import MigrationEngine
+    from .engine_options import Deletes, OnTargetChanged
+    from .init import init_mapping
+    from .mapping import MappingFile, load_mapping, parse_mapping
+    from .report import ObjectReport, Report
+    from .state import (
+        MigrationState,
+        PostgresStore,
+        RunInfo,
+        SQLiteStore,
+        StateLocked,
+        StateStore,
+        open_state,
+    )
+    from .undo import UndoReport
+    from .verify import VerifyReport, verify, verify_async
+
+#: Each re-exported name → its module, imported on first use (PEP 562), so that loading a module
+#: of this package (``crmbridge --help`` loads ``sync_command`` and ``failures``) does not load
+#: the engine, the bridge and httpx (issue 24: cold start; crmbridge/__init__.py does the same).
+_LAZY: dict[str, str] = {
+    "MappingFile": ".mapping",
+    "load_mapping": ".mapping",
+    "parse_mapping": ".mapping",
+    "MigrationState": ".state",
+    "PostgresStore": ".state",
+    "RunInfo": ".state",
+    "SQLiteStore": ".state",
+    "StateLocked": ".state",
+    "StateStore": ".state",
+    "open_state": ".state",
+    "ObjectReport": ".report",
+    "Report": ".report",
+    "UndoReport": ".undo",
+    "VerifyReport": ".verify",
+    "verify": ".verify",
+    "verify_async": ".verify",
+    "init_mapping": ".init",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(_submodule(module), name)
+    globals()[name] = value
+    return value
+
+
+def _submodule(name: str) -> ModuleType:
+    """Import a module of this package. The import system sets the package's attribute of a
+    submodule's name to the module when it first loads it: for ``.undo`` that would hide the
+    :func:`undo` function defined here, so it is put back."""
+    module = importlib.import_module(name, __name__)
+    globals()["undo"] = _undo
+    return module
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
 
 __all__ = [
     "MappingFile",
@@ -81,6 +129,8 @@ def make_progress(console: Console | None = None) -> Progress:
 
 
 def _bridge(spec: str | AsyncBridge, options: Mapping[str, Any] | None) -> AsyncBridge:
+    from ..bridge import AsyncBridge, connect_async
+
     if isinstance(spec, AsyncBridge):
         return spec
     return connect_async(spec, **dict(options or {}))
@@ -112,6 +162,13 @@ async def migrate_async(
 ) -> Report:
     """Copy records from ``source`` to ``target`` as ``mapping`` says; see :func:`migrate`.
     ``delta``: only what changed in the source since the last delta run (crmbridge/migrate/delta.py)."""
+    from ..bridge import AsyncBridge
+    from .engine import MigrationEngine, check_deletes
+    from .failures import FailuresFile
+    from .mapping import MappingFile, load_mapping
+    from .state import RunInfo, StateStore, open_state
+    from .state.store import new_run_id
+
     plan = mapping if isinstance(mapping, MappingFile) else load_mapping(mapping)
     src = _bridge(source, source_options)
     dst = _bridge(target, target_options)
@@ -182,6 +239,7 @@ async def _with_lease(engine: MigrationEngine, store: StateStore, ttl: float | N
     to another run (``--force-unlock``) stops this one."""
     if ttl is None:
         return await engine.run()
+    import asyncio
 
     async def renew() -> None:
         while True:
@@ -212,6 +270,12 @@ async def undo_async(
     lease_ttl: float = LEASE_TTL,
 ) -> UndoReport:
     """Undo migration run ``run`` in ``target`` (see :mod:`crmbridge.migrate.undo`)."""
+    from ..bridge import AsyncBridge
+    from .state import StateStore, open_state
+
+    _submodule(".undo")  # keeps this package's undo() the function
+    from .undo import undo_run
+
     dst = _bridge(target, target_options)
     store = open_state(state)
     try:
@@ -231,7 +295,12 @@ def undo(target: str | AsyncBridge, run: str, **kwargs: Any) -> UndoReport:
     """Undo migration run ``run`` (an id ``crmbridge migrate --runs`` lists) in ``target``:
     records it created are deleted (or archived), fields it overwrote get their previous values
     back, and records changed in the target since are left alone and reported."""
+    import asyncio
+
     return asyncio.run(undo_async(target, run, **kwargs))
+
+
+_undo = undo
 
 
 def migrate(
@@ -256,6 +325,8 @@ def migrate(
     One run at a time per ``state``: ``force_unlock=True`` takes the lease of a run that is gone.
     ``source_options`` / ``target_options`` are ``connect()`` arguments used with provider names.
     """
+    import asyncio
+
     with _progress(progress) as bar:
         return asyncio.run(migrate_async(source, target, mapping, progress=bar, **kwargs))
 

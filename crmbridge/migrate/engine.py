@@ -45,7 +45,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, Literal
+from typing import Any
 
 import attrs
 
@@ -55,6 +55,7 @@ from ..http import AMBIGUOUS_WRITE
 from ..model import Record, structure_value, to_dict
 from ..provider import ObjectSchema
 from ..upsert import DEFAULT_ON_ARCHIVED, Lookups, OnArchived
+from .engine_options import DELETES, ON_TARGET_CHANGED, Deletes, OnTargetChanged
 from .failures import FailuresFile
 from .field_creation import create_fields
 from .fingerprint import changed_fields, field_digests, mapping_digest
@@ -76,11 +77,6 @@ WRITE_ATTEMPTS = 4
 LOOKUP_ATTEMPTS = 2
 #: Seconds between writes of the id map rows of a page still in progress.
 FLUSH_EVERY = 1.0
-
-Deletes = Literal["report", "archive", "delete"]
-OnTargetChanged = Literal["overwrite", "keep", "fail"]
-DELETES: tuple[Deletes, ...] = ("report", "archive", "delete")
-ON_TARGET_CHANGED: tuple[OnTargetChanged, ...] = ("overwrite", "keep", "fail")
 
 
 class TargetChanged(Conflict):

@@ -6,11 +6,13 @@ stopped)."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    import asyncio
 
 __all__ = ["register"]
 
@@ -21,7 +23,6 @@ def register(cli: click.Group) -> None:
         Ends,
         _log_to_stderr,
         engine_option,
-        err,
         handle_errors,
         source_target_options,
     )
@@ -99,8 +100,11 @@ def register(cli: click.Group) -> None:
         Example:
             crmbridge sync attio kizen --map mapping.toml --interval 30 --deletes archive
         """
+        import asyncio
+
         from rich.live import Live
 
+        from ..cli import err  # made on first use: `crmbridge --help` loads no rich (issue 24)
         from . import load_mapping
         from .sync import sync_async
         from .sync_display import SyncStatus

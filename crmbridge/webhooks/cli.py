@@ -12,14 +12,10 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..changes.model import Change
 from ..errors import ConfigError
-from .app import WebhookApp
-from .dedupe import Deduper
-from .receiver import WebhookReceiver
-from .server import uvicorn_module
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # imported when a command runs: `crmbridge --help` loads none (issue 24)
+    from ..changes.model import Change
     from ..cli import Endpoint
 
 __all__ = ["register"]
@@ -99,6 +95,11 @@ def register(cli: click.Group) -> None:
         Example:
             crmbridge webhooks serve attio --secret-file attio-webhook.secret --port 8000
         """
+        from .app import WebhookApp
+        from .dedupe import Deduper
+        from .receiver import WebhookReceiver
+        from .server import uvicorn_module
+
         secret = _secret(secret_file)
         uvicorn = uvicorn_module()
         with endpoint.open(provider) as crm:

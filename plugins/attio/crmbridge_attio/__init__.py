@@ -6,9 +6,40 @@ asks for it.
 
 from __future__ import annotations
 
-from .codec import decode_attribute, decode_entry, decode_error, decode_object, decode_record
-from .provider import AttioProvider
-from .values import MatchRef
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # what type checkers see; at run time each name loads on first use
+    from .codec import decode_attribute, decode_entry, decode_error, decode_object, decode_record
+    from .provider import AttioProvider
+    from .values import MatchRef
+
+#: Each name → its module, imported on first use (PEP 562): loading the entry point
+#: (``crmbridge_attio.plugin``) imports this package first, and ``crmbridge --help`` loads every
+#: plugin's entry point without needing the provider (issue 24: cold start; docs/plugins/tutorial.md).
+_LAZY: dict[str, str] = {
+    "decode_attribute": ".codec",
+    "decode_entry": ".codec",
+    "decode_error": ".codec",
+    "decode_object": ".codec",
+    "decode_record": ".codec",
+    "AttioProvider": ".provider",
+    "MatchRef": ".values",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
 
 __all__ = [
     "AttioProvider",

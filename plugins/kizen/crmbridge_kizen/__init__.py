@@ -7,8 +7,38 @@ The public, stable names are the provider class and the codec functions; the emu
 
 from __future__ import annotations
 
-from .codec import decode_error, decode_field, decode_object, decode_record, encode_fields
-from .provider import KizenProvider
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # what type checkers see; at run time each name loads on first use
+    from .codec import decode_error, decode_field, decode_object, decode_record, encode_fields
+    from .provider import KizenProvider
+
+#: Each name → its module, imported on first use (PEP 562): loading the entry point
+#: (``crmbridge_kizen.plugin``) imports this package first, and ``crmbridge --help`` loads every
+#: plugin's entry point without needing the provider (issue 24: cold start; docs/plugins/tutorial.md).
+_LAZY: dict[str, str] = {
+    "decode_error": ".codec",
+    "decode_field": ".codec",
+    "decode_object": ".codec",
+    "decode_record": ".codec",
+    "encode_fields": ".codec",
+    "KizenProvider": ".provider",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
 
 __all__ = [
     "KizenProvider",

@@ -7,8 +7,37 @@ backup learns its source's schema.
 
 from __future__ import annotations
 
-from .provider import SqliteProvider
-from .sample import SAMPLE_SCHEMA
-from .schema import backup_field, copy_schema, copy_schema_async
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # what type checkers see; at run time each name loads on first use
+    from .provider import SqliteProvider
+    from .sample import SAMPLE_SCHEMA
+    from .schema import backup_field, copy_schema, copy_schema_async
+
+#: Each name → its module, imported on first use (PEP 562): loading the entry point
+#: (``crmbridge_sqlite.plugin``) imports this package first, and ``crmbridge --help`` loads every
+#: plugin's entry point without needing the provider (issue 24: cold start; docs/plugins/tutorial.md).
+_LAZY: dict[str, str] = {
+    "SqliteProvider": ".provider",
+    "SAMPLE_SCHEMA": ".sample",
+    "backup_field": ".schema",
+    "copy_schema": ".schema",
+    "copy_schema_async": ".schema",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
 
 __all__ = ["SAMPLE_SCHEMA", "SqliteProvider", "backup_field", "copy_schema", "copy_schema_async"]

@@ -7,12 +7,6 @@ from typing import Any
 
 import click
 
-import crmbridge
-
-from .provider import SqliteProvider
-from .sample import SAMPLE_SCHEMA
-from .schema import copy_schema
-
 __all__ = ["register"]
 
 
@@ -51,6 +45,13 @@ def register(cli: click.Group) -> None:
         """Create PATH's objects and fields from a source CRM's schema (or the sample)."""
         if bool(source) == sample:
             raise click.UsageError("give exactly one of --from PROVIDER and --sample")
+        # Imported here, when the command runs: `crmbridge --help` registers it (issue 24).
+        import crmbridge
+
+        from .provider import SqliteProvider
+        from .sample import SAMPLE_SCHEMA
+        from .schema import copy_schema
+
         with crmbridge.connect("sqlite", path=path) as target:
             if sample:
                 provider = target.provider
