@@ -68,15 +68,22 @@ def test_importing_httpx_through_crmbridge_skips_httpx_own_command_line() -> Non
 
 
 def test_the_migrate_package_loads_its_modules_on_first_use() -> None:
-    """``crmbridge.migrate``'s names load their modules when used; loading ``.undo`` (which the
-    import system binds to the package's ``undo``) keeps ``crmbridge.migrate.undo`` the function."""
+    """``crmbridge.migrate``'s names load their modules when used; loading the modules ``.undo``
+    and ``.verify`` (which the import system binds to the package's attributes of those names)
+    keeps ``crmbridge.migrate.undo`` and ``.verify`` the functions."""
     code = (
         "import json, sys\n"
         "import crmbridge.migrate as m\n"
         "light = 'crmbridge.migrate.engine' not in sys.modules and 'httpx' not in sys.modules\n"
-        "report = m.UndoReport\n"
         "import crmbridge.migrate.undo\n"
-        "print(json.dumps({'light': light, 'undo': m.undo.__module__, 'names': sorted("
-        "n for n in m.__all__ if getattr(m, n, None) is None)}))\n"
+        "from crmbridge.migrate.verify import verify_async\n"
+        "from crmbridge.migrate import verify\n"
+        "print(json.dumps({'light': light, 'undo': m.undo.__module__, 'verify': verify.__name__,"
+        " 'names': sorted(n for n in m.__all__ if getattr(m, n, None) is None)}))\n"
     )
-    assert _run(code) == {"light": True, "undo": "crmbridge.migrate", "names": []}
+    assert _run(code) == {
+        "light": True,
+        "undo": "crmbridge.migrate",
+        "verify": "verify",
+        "names": [],
+    }

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import logging
+import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -71,18 +72,9 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(_submodule(module), name)
+    value = getattr(importlib.import_module(module, __name__), name)
     globals()[name] = value
     return value
-
-
-def _submodule(name: str) -> ModuleType:
-    """Import a module of this package. The import system sets the package's attribute of a
-    submodule's name to the module when it first loads it: for ``.undo`` that would hide the
-    :func:`undo` function defined here, so it is put back."""
-    module = importlib.import_module(name, __name__)
-    globals()["undo"] = _undo
-    return module
 
 
 def __dir__() -> list[str]:
@@ -272,8 +264,6 @@ async def undo_async(
     """Undo migration run ``run`` in ``target`` (see :mod:`crmbridge.migrate.undo`)."""
     from ..bridge import AsyncBridge
     from .state import StateStore, open_state
-
-    _submodule(".undo")  # keeps this package's undo() the function
     from .undo import undo_run
 
     dst = _bridge(target, target_options)
@@ -300,7 +290,20 @@ def undo(target: str | AsyncBridge, run: str, **kwargs: Any) -> UndoReport:
     return asyncio.run(undo_async(target, run, **kwargs))
 
 
-_undo = undo
+class _Package(ModuleType):
+    """This package's module type. Two of its functions share their name with a module of the
+    package (:func:`undo` is defined here, ``verify`` comes from ``.verify``); the import system
+    sets a package's attribute of a submodule's name to the module when it first loads it (any
+    ``from crmbridge.migrate.verify import ...``), which would hide the function. Loaded at the
+    package's import before it went lazy, they could not be hidden then; they cannot now."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in ("undo", "verify") and isinstance(value, ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 def migrate(
