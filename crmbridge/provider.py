@@ -105,6 +105,9 @@ class Capabilities:
     * ``filter_ops``: neutral operators the provider can translate; ``sorts``: ``order_by`` works.
     * ``max_page_size``: the largest page the API serves; ``read_rate`` / ``write_rate``: documented
       requests per second (``None``: unpublished); ``concurrency``: in-flight writes that make sense.
+    * ``concurrency_ceiling``: for a CRM that publishes no write limit, the most writes a migration
+      may keep in flight; the engine then adapts its writers between 1 and it, from ``concurrency``
+      up while answers stay fast and clean (:mod:`crmbridge.aimd`). ``None``: a fixed pool.
     * Notes and tasks (:mod:`crmbridge.notes`): ``notes`` (list by record, get, create),
       ``notes_delete``, ``notes_by_object`` (every note of an object, in pages),
       ``notes_backdate`` (a new note may carry ``created_at``), ``notes_author``
@@ -129,6 +132,7 @@ class Capabilities:
     read_rate: float | None = None
     write_rate: float | None = None
     concurrency: int = 8
+    concurrency_ceiling: int | None = None
     notes: bool = False
     notes_delete: bool = False
     notes_by_object: bool = False

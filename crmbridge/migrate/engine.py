@@ -64,6 +64,7 @@ from .plan import ObjectPlan, content_hash
 from .prepare import Prepared, prepare_plans
 from .report import ObjectReport, Report
 from .state import Change, StateStore
+from .writers import Writers
 
 __all__ = ["DELETES", "ON_TARGET_CHANGED", "MigrationEngine", "TargetChanged"]
 
@@ -167,14 +168,10 @@ class MigrationEngine:
             )
         self.deletes = deletes
         self.on_target_changed = on_target_changed
-        caps = target.capabilities
-        if concurrency is None:
-            # Enough writes in flight to fill the write limit at ~100 ms per round trip. The
-            # limit is the one the client enforces: the provider's documented one, or the one
-            # the target was connected with (an emulator's, a scaled one) — Kizen publishes none.
-            rate = _write_rate(target)
-            concurrency = max(caps.concurrency, int(rate / 10) + 1 if rate else caps.concurrency)
-        self.concurrency = max(1, concurrency)
+        # Writes in flight: fixed (``concurrency``, or sized from the write limit the client
+        # enforces), or adapted to the answers of a target with no published limit (writers.py).
+        self.writers = Writers.for_target(target, concurrency, _write_rate(target))
+        self.concurrency = self.writers.size
         self.report = Report(run_id=run_id)
         self._flushed = time.monotonic()
         #: Target ids written by this run, per target object (to tell creates from updates).
@@ -377,7 +374,8 @@ class MigrationEngine:
         async def work() -> None:
             while (item := await queue.get()) is not None:
                 index, record = item
-                await self._copy_record(plan, record, report)
+                async with self.writers.slot():
+                    await self._copy_record(plan, record, report)
                 self._flush_now_and_then()
                 if task is not None:
                     self.progress.advance(task)
@@ -388,10 +386,12 @@ class MigrationEngine:
         producer = asyncio.create_task(produce())
         workers = [asyncio.create_task(work()) for _ in range(self.concurrency)]
         try:
-            await asyncio.gather(producer, *workers)
+            with self.writers.watching(self.target):
+                await asyncio.gather(producer, *workers)
         finally:
             for t in (producer, *workers):
                 t.cancel()
+        self.report.writers = self.writers.summary()
         if task is not None:
             self.progress.update(task, total=report.total, completed=report.total)
         return reached_end[0]

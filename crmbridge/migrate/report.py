@@ -68,6 +68,9 @@ class Report:
     run_id: str | None = None
     #: The failures file this run wrote, if a record failed.
     failures_path: str | None = None
+    #: How many writes were in flight: fixed, or adapted to the target's answers
+    #: (crmbridge/migrate/writers.py ``Writers.summary``).
+    writers: dict[str, Any] = attrs.field(factory=dict)
 
     @property
     def failed(self) -> int:

@@ -123,6 +123,9 @@ class KizenProvider(Provider):
         read_rate=None,  # no published limits (docs/reference/kizen.md §10)
         write_rate=None,
         concurrency=4,  # record writes lock (409 on concurrent writes, docs/reference/kizen.md §9)
+        # No published limit (§10): a migration adapts its writers from 4 up to this bound,
+        # backing off on 409, 429 and rising latency (crmbridge/aimd.py). The bound is ours.
+        concurrency_ceiling=32,
         create_options=True,  # one at a time, POST …/fields/{field}/options (create_option)
         create_fields=True,  # POST …/fields (crmbridge_kizen/field_creation.py)
     )

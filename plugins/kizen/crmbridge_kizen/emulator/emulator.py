@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import random
+import time
 import uuid
 from collections.abc import Callable
 from typing import ClassVar
@@ -22,9 +23,10 @@ from crmbridge.errors import ConfigError
 
 from .access import StateAccess
 from .demo import build_demo
-from .errors import HTML_SERVER_ERROR
+from .errors import HTML_SERVER_ERROR, ApiError, detail
 from .handlers import Handlers
 from .ids import stable_id, utc_now
+from .locks import RecordLocks
 from .routes import Credentials, Router
 from .search import Searcher
 from .seeds import build_standard
@@ -85,6 +87,8 @@ class KizenEmulator(StateAccess, Emulator):
         self.serializer = Serializer(self.store)
         handlers = Handlers(self.store, self.writer, Searcher(self.store), self.serializer)
         self.router = Router(handlers, Credentials(self.api_key, self.user_id, self.business_id))
+        #: Records held by writes in flight: a concurrent write to one answers 409 (.locks).
+        self.locks = RecordLocks(self.store)
 
     def _now(self) -> dt.datetime:
         return self._clock()
@@ -95,7 +99,34 @@ class KizenEmulator(StateAccess, Emulator):
     # --- the Emulator contract --------------------------------------------------------------
 
     def handle(self, request: httpx.Request) -> httpx.Response:
+        if self.locks.refused(request) and self._authenticated(request):
+            error = detail(409, "This record is being written by another request.", "conflict")
+            return self.json_response(
+                409, error.body, headers={"x-request-id": self.router.request_id()}
+            )
         return self.router.route(request)
+
+    def _authenticated(self, request: httpx.Request) -> bool:
+        try:
+            self.router.credentials.check(request.headers)
+        except ApiError:
+            return False
+        return True
+
+    def admit(self, request: httpx.Request) -> float:
+        """Also: a write holds its record from its arrival to its answer (:mod:`.locks`)."""
+        with self.lock:
+            wait = super().admit(request)
+            if not wait and self.is_write(request):
+                self.locks.arrive(request, time.monotonic())
+            return wait
+
+    def dispatch(self, request: httpx.Request, *, rate_wait: float | None = None) -> httpx.Response:
+        try:
+            return super().dispatch(request, rate_wait=rate_wait)
+        finally:
+            with self.lock:
+                self.locks.release(request)
 
     def credentials(self) -> dict[str, str]:
         return {"api_key": self.api_key, "user_id": self.user_id, "business_id": self.business_id}

@@ -1,0 +1,140 @@
+"""How many writes to keep in flight against a CRM that publishes no rate limit: AIMD.
+
+A CRM with a published limit is paced by the client's token bucket (:mod:`crmbridge.http`); one
+without (Kizen, docs/reference/kizen.md §10) gives nothing to pace by, and a fixed small pool of
+writers leaves most of what the server could take unused (issue 24: 4 writers, ~70 records/s at
+20 ms). So the limit is found the way TCP finds a path's capacity (additive increase,
+multiplicative decrease: RFC 5681 §3.1; Netflix's concurrency-limits ``AIMDLimit`` applies it to
+requests in flight, https://github.com/Netflix/concurrency-limits):
+
+* ``limit`` clean and fast answers add one writer (one per round of answers), and only while the writers actually use the limit (``in_flight`` at least half of it);
+* an answer that says the server is overloaded or contended — 429 or 503 (RFC 6585 §4,
+  RFC 9110 §15.6.4), 409 (a record's write lock: docs/reference/kizen.md §9), or a latency well
+  above the quietest seen (``tolerance`` times the baseline, smoothed so one slow answer is not a
+  trend) — multiplies the limit by ``backoff``;
+* one decrease per round: answers to requests sent before the last decrease were sent at the old
+  limit and say nothing about the new one, so they cannot decrease it again;
+* the limit stays between ``floor`` and ``ceiling``.
+
+Pure logic: the caller says when each request was sent and answered (seconds on one monotonic
+clock) and what came back, so tests drive it with made-up times. Other answers (400, 404, 500…)
+say nothing about load: they neither raise nor lower the limit.
+
+Why not a library: docs/decisions.md, "Adaptive concurrency (aimd)".
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+
+__all__ = ["AIMD", "BACKOFF_STATUSES"]
+
+#: Statuses that ask the client to send less: throttled, unavailable, and a record locked by a
+#: concurrent write.
+BACKOFF_STATUSES = frozenset({409, 429, 503})
+
+
+class AIMD:
+    """An additive-increase, multiplicative-decrease limit on requests in flight.
+
+    ``initial``: the limit to start from (a provider's ``Capabilities.concurrency``);
+    ``ceiling``: the most it may reach; ``backoff``: the factor of a decrease; ``tolerance``:
+    how many times the baseline latency the smoothed latency may reach before it counts as
+    overload; ``window``: how many recent fast answers the baseline (their minimum) is taken
+    over, so that it follows a server that became slower for good; ``smoothing``: the weight of
+    a new latency in the smoothed one.
+    """
+
+    def __init__(
+        self,
+        *,
+        initial: int,
+        ceiling: int,
+        floor: int = 1,
+        backoff: float = 0.5,
+        tolerance: float = 2.0,
+        window: int = 500,
+        smoothing: float = 0.1,
+    ) -> None:
+        if not 1 <= floor <= ceiling:
+            raise ValueError(f"need 1 <= floor <= ceiling, got floor={floor}, ceiling={ceiling}")
+        if not 0 < backoff < 1:
+            raise ValueError(f"backoff must be between 0 and 1, got {backoff}")
+        if tolerance <= 1:
+            raise ValueError(f"tolerance must be above 1, got {tolerance}")
+        self.floor = floor
+        self.ceiling = ceiling
+        self.backoff = backoff
+        self.tolerance = tolerance
+        self.smoothing = smoothing
+        self._limit = min(max(initial, floor), ceiling)
+        #: Clean, fast answers since the limit last changed: ``limit`` of them add one.
+        self._credit = 0
+        #: The highest limit reached.
+        self.highest = self._limit
+        #: When the last decrease happened: answers to requests sent before it are ignored.
+        self._decreased_at = -math.inf
+        self._smoothed: float | None = None
+        #: (sample number, latency), increasing latencies: the window's minimum is the first.
+        self._quiet: deque[tuple[int, float]] = deque()
+        self._samples = 0
+        self._window = window
+        #: How many decreases, by cause (for reports and tests).
+        self.decreases: dict[str, int] = {"status": 0, "latency": 0}
+
+    @property
+    def limit(self) -> int:
+        """Requests that may be in flight now."""
+        return self._limit
+
+    @property
+    def baseline(self) -> float | None:
+        """The quietest latency among the recent clean answers (``None`` before the first)."""
+        return self._quiet[0][1] if self._quiet else None
+
+    def observe(self, *, sent: float, answered: float, status: int | None, in_flight: int) -> None:
+        """Learn from one answer: HTTP ``status`` (``None``: no answer, which says nothing
+        here — the transport's retries deal with it), to a request sent at ``sent`` and
+        answered at ``answered``, with ``in_flight`` requests out when it was answered."""
+        if status in BACKOFF_STATUSES:
+            self._decrease(sent, answered, "status")
+            return
+        if status is None or not 200 <= status < 300:
+            return
+        latency = max(answered - sent, 0.0)
+        self._remember(latency)
+        if sent < self._decreased_at:
+            return
+        if self._smoothed is None:
+            self._smoothed = latency
+        else:
+            self._smoothed += self.smoothing * (latency - self._smoothed)
+        baseline = self.baseline
+        if baseline is not None and self._smoothed > self.tolerance * max(baseline, 1e-3):
+            self._decrease(sent, answered, "latency")
+            return
+        if in_flight * 2 >= self._limit:
+            self._credit += 1
+            if self._credit >= self._limit:
+                self._limit = min(self._limit + 1, self.ceiling)
+                self._credit = 0
+                self.highest = max(self.highest, self._limit)
+
+    def _remember(self, latency: float) -> None:
+        """Keep the window's minimum latency (a monotonic deque: O(1) per sample)."""
+        self._samples += 1
+        while self._quiet and self._quiet[-1][1] >= latency:
+            self._quiet.pop()
+        self._quiet.append((self._samples, latency))
+        while self._quiet[0][0] <= self._samples - self._window:
+            self._quiet.popleft()
+
+    def _decrease(self, sent: float, answered: float, cause: str) -> None:
+        if sent < self._decreased_at:
+            return  # sent at the old limit: already answered for
+        self._limit = max(int(self._limit * self.backoff), self.floor)
+        self._credit = 0
+        self._decreased_at = answered
+        self._smoothed = None
+        self.decreases[cause] += 1

@@ -1,0 +1,141 @@
+"""crmbridge/migrate/writers.py: into a target with no published limit (Kizen), the migration's
+writers adapt (AIMD) — more while answers are clean, fewer on 409 and 429 — and the copy ends
+exactly as a clean run does; ``concurrency=`` (``--concurrency``) keeps a fixed pool; a target
+with a published limit keeps the pool sized from it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from crmbridge_kizen.emulator import KizenEmulator
+
+import crmbridge as cb
+from crmbridge.demo import bundled_mapping
+from crmbridge.emulation import Faults
+from crmbridge.migrate import Report, migrate
+from crmbridge.plugins import get_provider
+
+
+class CountingKizen(KizenEmulator):
+    """The Kizen emulator, counting the writes in flight (from arrival to answer)."""
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.in_flight = 0
+        self.most_in_flight = 0
+
+    def admit(self, request: httpx.Request) -> float:
+        wait = super().admit(request)
+        if self.is_write(request):
+            with self.lock:
+                self.in_flight += 1
+                self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        return wait
+
+    def dispatch(self, request: httpx.Request, *, rate_wait: float | None = None) -> httpx.Response:
+        try:
+            return super().dispatch(request, rate_wait=rate_wait)
+        finally:
+            if self.is_write(request):
+                with self.lock:
+                    self.in_flight -= 1
+
+
+def _attio(size: int = 150) -> Any:
+    return get_provider("attio").create_emulator(seed="demo", demo_size=size, random_seed=5)
+
+
+def _run(source: Any, target: KizenEmulator, tmp_path: Path, name: str, **kw: Any) -> Report:
+    return migrate(
+        cb.connect_async("attio", emulator=source),
+        cb.connect_async("kizen", emulator=target),
+        bundled_mapping(),
+        state=tmp_path / f"{name}.db",
+        failures=tmp_path / f"{name}.jsonl",
+        **kw,
+    )
+
+
+def _content(value: Any) -> Any:
+    """A record's values without what differs between two copies (ids, timestamps)."""
+    if isinstance(value, dict):
+        return {k: _content(v) for k, v in value.items() if k not in ("id", "created", "updated")}
+    if isinstance(value, list):
+        return sorted((_content(v) for v in value), key=repr)
+    return value
+
+
+def _copy(emulator: KizenEmulator) -> dict[str, list[Any]]:
+    objects = ("companies_company", "client_client", "deals")
+    return {
+        o: sorted((_content(r["values"]) for r in emulator.records(o)), key=repr) for o in objects
+    }
+
+
+def test_adaptive_writers_back_off_on_409_and_429_and_copy_exactly(tmp_path: Path) -> None:
+    source = _attio()
+    clean = KizenEmulator()
+    assert _run(source, clean, tmp_path, "clean").ok
+    # The target already holds some of the companies, and other clients keep writing them: the
+    # first writes to each answer 409; one write in twelve anywhere answers 429.
+    target = CountingKizen(latency_ms=2, faults=Faults(rate_limit=1 / 12), random_seed=1)
+    for company in source.records("companies")[:10]:
+        rid = target.seed_record(
+            "companies_company", {"name": company["values"]["name"][0]["value"]}
+        )
+        target.locks.contend(rid, times=2)
+    report = _run(source, target, tmp_path, "faulty")
+    assert report.ok, report.to_json()
+    assert _copy(target) == _copy(clean)
+    assert target.locks.conflicts == 20  # every conflict was retried: the copy is whole
+    writers = report.writers
+    assert writers["adaptive"] is True
+    assert writers["pushback"][409] == 20
+    assert writers["pushback"][429] > 0
+    assert writers["decreases"]["status"] >= 1
+
+
+def test_adaptive_writers_grow_past_the_provider_default_while_answers_are_clean(
+    tmp_path: Path,
+) -> None:
+    target = CountingKizen(latency_ms=10)
+    report = _run(_attio(300), target, tmp_path, "grow")
+    assert report.ok
+    assert report.writers["adaptive"] is True
+    assert report.writers["highest"] > 4
+    assert target.most_in_flight > 4
+    assert target.most_in_flight <= report.writers["ceiling"]
+
+
+@pytest.mark.parametrize("n", [2, 6])
+def test_concurrency_keeps_a_fixed_pool(tmp_path: Path, n: int) -> None:
+    target = CountingKizen(latency_ms=10)
+    for company in _attio().records("companies")[:10]:
+        rid = target.seed_record(
+            "companies_company", {"name": company["values"]["name"][0]["value"]}
+        )
+        target.locks.contend(rid, times=1)
+    report = _run(_attio(), target, tmp_path, "fixed", concurrency=n)
+    assert report.ok
+    assert report.writers == {"adaptive": False, "limit": n}
+    assert target.most_in_flight == n
+
+
+def test_a_target_with_a_published_limit_keeps_its_fixed_pool(tmp_path: Path) -> None:
+    attio = get_provider("attio").create_emulator()
+    kizen = get_provider("kizen").create_emulator(seed="demo", demo_size=20)
+    from crmbridge.migrate import load_mapping
+
+    mapping = load_mapping(Path(__file__).parents[1] / "reliability" / "kizen-to-attio.toml")
+    report = migrate(
+        cb.connect_async("kizen", emulator=kizen),
+        cb.connect_async("attio", emulator=attio),
+        mapping,
+        state=tmp_path / "s.db",
+        failures=tmp_path / "f.jsonl",
+    )
+    assert report.ok
+    assert report.writers["adaptive"] is False
