@@ -8,10 +8,13 @@ multiplicative decrease: RFC 5681 §3.1; Netflix's concurrency-limits ``AIMDLimi
 requests in flight, https://github.com/Netflix/concurrency-limits):
 
 * ``limit`` clean and fast answers add one writer (one per round of answers), and only while the writers actually use the limit (``in_flight`` at least half of it);
-* an answer that says the server is overloaded or contended — 429 or 503 (RFC 6585 §4,
-  RFC 9110 §15.6.4), 409 (a record's write lock: docs/reference/kizen.md §9), or a latency well
-  above the quietest seen (``tolerance`` times the baseline, smoothed so one slow answer is not a
-  trend) — multiplies the limit by ``backoff``;
+* an answer that says the server is overloaded — 429 or 503 (RFC 6585 §4, RFC 9110 §15.6.4),
+  or a latency well above the quietest seen (``tolerance`` times the baseline, smoothed so one
+  slow answer is not a trend) — multiplies the limit by ``backoff`` (TCP's half);
+* a 409 (a record's write lock: docs/reference/kizen.md §9) says one record is contended, by our
+  writers or by another client, not that the server is full: fewer writers make our own
+  collisions rarer but cannot stop another client's, so it multiplies the limit by the gentler
+  ``conflict_backoff`` (Netflix's ``AIMDLimit`` default ratio, 0.9);
 * one decrease per round: answers to requests sent before the last decrease were sent at the old
   limit and say nothing about the new one, so they cannot decrease it again;
 * the limit stays between ``floor`` and ``ceiling``.
@@ -31,15 +34,17 @@ from collections import deque
 __all__ = ["AIMD", "BACKOFF_STATUSES"]
 
 #: Statuses that ask the client to send less: throttled, unavailable, and a record locked by a
-#: concurrent write.
+#: concurrent write (409, the gentler :attr:`AIMD.conflict_backoff`).
 BACKOFF_STATUSES = frozenset({409, 429, 503})
+CONFLICT = 409
 
 
 class AIMD:
     """An additive-increase, multiplicative-decrease limit on requests in flight.
 
     ``initial``: the limit to start from (a provider's ``Capabilities.concurrency``);
-    ``ceiling``: the most it may reach; ``backoff``: the factor of a decrease; ``tolerance``:
+    ``ceiling``: the most it may reach; ``backoff``: the factor of a decrease on overload,
+    ``conflict_backoff`` on a 409; ``tolerance``:
     how many times the baseline latency the smoothed latency may reach before it counts as
     overload; ``window``: how many recent fast answers the baseline (their minimum) is taken
     over, so that it follows a server that became slower for good; ``smoothing``: the weight of
@@ -53,19 +58,22 @@ class AIMD:
         ceiling: int,
         floor: int = 1,
         backoff: float = 0.5,
+        conflict_backoff: float = 0.9,
         tolerance: float = 2.0,
         window: int = 500,
         smoothing: float = 0.1,
     ) -> None:
         if not 1 <= floor <= ceiling:
             raise ValueError(f"need 1 <= floor <= ceiling, got floor={floor}, ceiling={ceiling}")
-        if not 0 < backoff < 1:
-            raise ValueError(f"backoff must be between 0 and 1, got {backoff}")
+        for name, factor in (("backoff", backoff), ("conflict_backoff", conflict_backoff)):
+            if not 0 < factor < 1:
+                raise ValueError(f"{name} must be between 0 and 1, got {factor}")
         if tolerance <= 1:
             raise ValueError(f"tolerance must be above 1, got {tolerance}")
         self.floor = floor
         self.ceiling = ceiling
         self.backoff = backoff
+        self.conflict_backoff = conflict_backoff
         self.tolerance = tolerance
         self.smoothing = smoothing
         self._limit = min(max(initial, floor), ceiling)
@@ -81,7 +89,7 @@ class AIMD:
         self._samples = 0
         self._window = window
         #: How many decreases, by cause (for reports and tests).
-        self.decreases: dict[str, int] = {"status": 0, "latency": 0}
+        self.decreases: dict[str, int] = {"conflict": 0, "throttled": 0, "latency": 0}
 
     @property
     def limit(self) -> int:
@@ -97,8 +105,11 @@ class AIMD:
         """Learn from one answer: HTTP ``status`` (``None``: no answer, which says nothing
         here — the transport's retries deal with it), to a request sent at ``sent`` and
         answered at ``answered``, with ``in_flight`` requests out when it was answered."""
+        if status == CONFLICT:
+            self._decrease(sent, answered, "conflict", self.conflict_backoff)
+            return
         if status in BACKOFF_STATUSES:
-            self._decrease(sent, answered, "status")
+            self._decrease(sent, answered, "throttled", self.backoff)
             return
         if status is None or not 200 <= status < 300:
             return
@@ -112,7 +123,7 @@ class AIMD:
             self._smoothed += self.smoothing * (latency - self._smoothed)
         baseline = self.baseline
         if baseline is not None and self._smoothed > self.tolerance * max(baseline, 1e-3):
-            self._decrease(sent, answered, "latency")
+            self._decrease(sent, answered, "latency", self.backoff)
             return
         if in_flight * 2 >= self._limit:
             self._credit += 1
@@ -130,10 +141,10 @@ class AIMD:
         while self._quiet[0][0] <= self._samples - self._window:
             self._quiet.popleft()
 
-    def _decrease(self, sent: float, answered: float, cause: str) -> None:
+    def _decrease(self, sent: float, answered: float, cause: str, factor: float) -> None:
         if sent < self._decreased_at:
             return  # sent at the old limit: already answered for
-        self._limit = max(int(self._limit * self.backoff), self.floor)
+        self._limit = max(int(self._limit * factor), self.floor)
         self._credit = 0
         self._decreased_at = answered
         self._smoothed = None

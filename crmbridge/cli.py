@@ -1065,7 +1065,8 @@ def emulate(
     "--concurrency",
     type=click.IntRange(min=1),
     default=None,
-    help="Writes in flight (default: from the target's rate limit).",
+    help="Writes in flight, fixed (default: from the target's rate limit, or adaptive where it "
+    "publishes none).",
 )
 @engine_option("--rate-limit-store")
 @source_target_options()

@@ -1,5 +1,6 @@
-"""crmbridge/aimd.py: the limit grows by one per round of clean, fast answers, halves on 409, 429,
-503 and on a latency well above the baseline, once per round, between the floor and the ceiling.
+"""crmbridge/aimd.py: the limit grows by one per round of clean, fast answers, halves on 429, 503
+and on a latency well above the baseline, loses a tenth on a 409, once per round, between the
+floor and the ceiling.
 Deterministic: made-up send and answer times, no clock, no IO."""
 
 from __future__ import annotations
@@ -40,23 +41,33 @@ def test_no_growth_while_the_writers_do_not_use_the_limit() -> None:
     assert aimd.limit == 8
 
 
-@pytest.mark.parametrize("status", [409, 429, 503])
-def test_a_conflict_or_throttle_halves_the_limit(status: int) -> None:
+@pytest.mark.parametrize("status", [429, 503])
+def test_a_throttle_halves_the_limit(status: int) -> None:
     aimd = AIMD(initial=4, ceiling=64)
     t = rounds(aimd, 12)
     assert aimd.limit == 16
     aimd.observe(sent=t, answered=t + 0.01, status=status, in_flight=16)
     assert aimd.limit == 8
-    assert aimd.decreases["status"] == 1
+    assert aimd.decreases == {"conflict": 0, "throttled": 1, "latency": 0}
+
+
+def test_a_lock_conflict_takes_a_tenth_off() -> None:
+    """A 409: one record is contended, the server is not full."""
+    aimd = AIMD(initial=4, ceiling=64)
+    t = rounds(aimd, 16)
+    assert aimd.limit == 20
+    aimd.observe(sent=t, answered=t + 0.01, status=409, in_flight=20)
+    assert aimd.limit == 18
+    assert aimd.decreases == {"conflict": 1, "throttled": 0, "latency": 0}
 
 
 def test_one_decrease_per_round() -> None:
     """Answers to requests sent before the decrease were sent at the old limit."""
     aimd = AIMD(initial=16, ceiling=64)
-    for i in range(10):  # ten writers sent at t=0, all refused
-        aimd.observe(sent=0.0, answered=0.02 + i * 0.001, status=409, in_flight=16)
+    for i in range(10):  # ten writers sent at t=0, all throttled
+        aimd.observe(sent=0.0, answered=0.02 + i * 0.001, status=429, in_flight=16)
     assert aimd.limit == 8
-    aimd.observe(sent=0.05, answered=0.07, status=409, in_flight=8)  # sent after: counts
+    aimd.observe(sent=0.05, answered=0.07, status=429, in_flight=8)  # sent after: counts
     assert aimd.limit == 4
 
 
@@ -91,7 +102,7 @@ def test_latency_within_tolerance_keeps_growing() -> None:
     t = rounds(aimd, 5, latency=0.02)
     rounds(aimd, 10, start=t, latency=0.035)
     assert aimd.limit == 19
-    assert aimd.decreases == {"status": 0, "latency": 0}
+    assert aimd.decreases == {"conflict": 0, "throttled": 0, "latency": 0}
 
 
 def test_other_errors_say_nothing_about_load() -> None:
@@ -112,7 +123,13 @@ def test_the_baseline_follows_a_server_slower_for_good() -> None:
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"floor": 0}, {"floor": 9, "ceiling": 8}, {"backoff": 1.0}, {"tolerance": 1.0}],
+    [
+        {"floor": 0},
+        {"floor": 9, "ceiling": 8},
+        {"backoff": 1.0},
+        {"conflict_backoff": 0.0},
+        {"tolerance": 1.0},
+    ],
 )
 def test_bad_settings_are_refused(kwargs: dict[str, float]) -> None:
     settings: dict[str, float] = {"initial": 4, "ceiling": 8, **kwargs}

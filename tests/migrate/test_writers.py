@@ -95,7 +95,8 @@ def test_adaptive_writers_back_off_on_409_and_429_and_copy_exactly(tmp_path: Pat
     assert writers["adaptive"] is True
     assert writers["pushback"][409] == 20
     assert writers["pushback"][429] > 0
-    assert writers["decreases"]["status"] >= 1
+    assert writers["decreases"]["conflict"] >= 1
+    assert writers["decreases"]["throttled"] >= 1
 
 
 def test_adaptive_writers_grow_past_the_provider_default_while_answers_are_clean(
