@@ -36,8 +36,9 @@ from ..errors import ValidationError
 from ..filters import F, Filter
 from ..model import Record, to_dict
 from ..provider import ObjectSchema, Page, Query
+from . import archives
 from .model import Change, ChangeKind
-from .store import FeedStore, Row
+from .store import FeedStore, Row, born_key
 
 __all__ = [
     "Emit",
@@ -292,10 +293,15 @@ class ScanFeed(Feed):
 class WatermarkFeed(Feed):
     """Modified-since: ``field`` is a read-only modification time search can filter (``>=``)
     and sort; ``overlap`` re-reads that much before the watermark (writes committed late, coarse
-    filter precision), deduplicated by (id, marker)."""
+    filter precision), deduplicated by (id, marker). ``created``, a read-only creation time
+    search can filter with ``>=`` and ``<`` (to ``resolution``), lets a pass that lost a few
+    records find them by counting ranges instead of scanning every id
+    (:mod:`crmbridge.changes.archives`)."""
 
     field: str
     overlap: dt.timedelta = dt.timedelta(seconds=5)
+    created: str | None = None
+    resolution: dt.timedelta = dt.timedelta(seconds=1)
 
     phases = ("modified", "ids", "deletes")
 
@@ -324,6 +330,7 @@ class WatermarkFeed(Feed):
                 where = F(self.field) >= dt.datetime.fromisoformat(pos.since) - self.overlap
             page = yield ReadPage(ctx.query(where, self.field, None), pos.page)
             yield from self._compare(ctx, pos, page)
+            self._remember_born(ctx, pos, page.records)
             markers = [m for r in page.records if (m := self.marker(r)) is not None]
             newest = max(markers, default=None)
             if page.next is None or not page.records:
@@ -338,40 +345,138 @@ class WatermarkFeed(Feed):
     def phase_ids(
         self, ctx: Context, pos: Position
     ) -> Generator[ReadPage | ReadOne | Emit, Any, None]:
-        """Every live id (no fields read): marks the stored ones seen; an id the store does not
-        know as alive was missed by the modified query (a late commit), so it is read and
-        reported as created. Skipped, with the deletes phase, when the CRM's count of live
-        records equals the store's: nothing was archived or deleted (one request instead of
-        ⌈N/page⌉)."""
+        """Every live id (no fields read but the creation time): marks the stored ones seen; an
+        id the store does not know as alive was missed by the modified query (a late commit), so
+        it is read and reported as created. Skipped, with the deletes phase, when the CRM's count
+        of live records equals the store's: nothing was archived or deleted (one request instead
+        of ⌈N/page⌉); and when the count dropped by a few, those records are found by counting
+        ranges of creation time (:meth:`_counted_out`) if that is cheaper than the scan."""
         if pos.page is None and pos.skip == 0:
             probe = yield ReadPage(ctx.query(None, None, (), 1), None)
-            if probe.total is not None and probe.total == ctx.store.alive(pos.feed):
+            alive = ctx.store.alive(pos.feed)
+            if probe.total is not None and probe.total == alive:
                 self._nothing_gone = True
                 return
-        query = ctx.query(None, None, ())
+            if probe.total is not None and probe.total < alive and self.created is not None:
+                found = yield from self._counted_out(ctx, pos, probe.total, alive)
+                if found:
+                    self._nothing_gone = True
+                    return
+        query = ctx.query(None, None, self._id_fields())
         while True:
             page = yield ReadPage(query, pos.page)
-            records = page.records
-            rows = ctx.store.rows(pos.feed, [r.id for r in records if r.id])
-            seen: list[tuple[str, str | None]] = []
-            for index in range(pos.skip, len(records)):
-                id = records[index].id
-                row = rows.get(id) if id else None
-                if not id or (row is not None and row.gen == pos.gen):
-                    continue
-                if row is not None and row.before(pos.gen) is not None:
-                    seen.append((id, row.before(pos.gen)))
-                    continue
-                found = yield ReadOne(id)
-                if found is None:
-                    continue
-                self._flush(ctx, pos, seen)
-                pos.skip = index + 1
-                yield self._emit(ctx, pos, "created", id, found, self.fingerprint(found))
-            self._flush(ctx, pos, seen)
-            if page.next is None or not records:
+            yield from self._check_ids(ctx, pos, page.records, pos.skip, pos)
+            if page.next is None or not page.records:
                 return
             pos.page, pos.skip = page.next, 0
+
+    def _id_fields(self) -> tuple[str, ...]:
+        return (self.created,) if self.created is not None else ()
+
+    def _remember_born(self, ctx: Context, pos: Position, records: Sequence[Record]) -> None:
+        if self.created is None:
+            return
+        borns = []
+        for record in records:
+            value = record.get(self.created)
+            if record.id and isinstance(value, dt.datetime):
+                borns.append((record.id, born_key(value)))
+        if borns:
+            ctx.store.set_born(pos.feed, borns)
+
+    def _check_ids(
+        self,
+        ctx: Context,
+        pos: Position,
+        records: Sequence[Record],
+        start: int,
+        where: Position | None,
+    ) -> Generator[ReadPage | ReadOne | Emit, Any, None]:
+        """Compare a page of live ids with the store: stored ones are marked seen, unknown ones
+        read and reported created. ``where`` (the scan's position) takes the record to skip on a
+        resume; ``None`` for a page the cursor cannot point into."""
+        rows = ctx.store.rows(pos.feed, [r.id for r in records if r.id])
+        seen: list[tuple[str, str | None]] = []
+        for index in range(start, len(records)):
+            id = records[index].id
+            row = rows.get(id) if id else None
+            if not id or (row is not None and row.gen == pos.gen):
+                continue
+            if row is not None and row.before(pos.gen) is not None:
+                seen.append((id, row.before(pos.gen)))
+                continue
+            found = yield ReadOne(id)
+            if found is None:
+                continue
+            self._flush(ctx, pos, seen)
+            if where is not None:
+                where.skip = index + 1
+            yield self._emit(ctx, pos, "created", id, found, self.fingerprint(found))
+            self._remember_born(ctx, pos, [found])
+        self._flush(ctx, pos, seen)
+        self._remember_born(ctx, pos, records)
+
+    def _counted_out(
+        self, ctx: Context, pos: Position, total: int, alive: int
+    ) -> Generator[ReadPage | ReadOne | Emit, Any, bool]:
+        """Find the ``alive - total`` records that left search by counting ranges of creation
+        time (:mod:`crmbridge.changes.archives`); ``False`` (the id scan follows) when the
+        store does not know every alive record's creation time, when the scan is cheaper, or
+        when the counts did not add up in the end (records written meanwhile)."""
+        assert self.created is not None
+        store, feed = ctx.store, pos.feed
+        page = ctx.query(None, None, ()).page_size
+        if store.born_count(feed, None, None) != alive or not archives.worth_it(
+            alive - total, alive, page
+        ):
+            return False
+
+        def query(where: Filter | None, fields: tuple[str, ...], size: int | None) -> Query:
+            return ctx.query(where, None, fields, size)
+
+        search = archives.Search(self.created, self.resolution, page, query)
+        steps = archives.leaves(
+            search,
+            lambda b: store.born_count(feed, *b),
+            lambda b, n: store.born_nth(feed, b[0], b[1], n),
+            total,
+        )
+        answer: Any = None
+        while True:
+            try:
+                probe = steps.send(answer)
+            except StopIteration as stop:
+                found: list[archives.Leaf] = stop.value
+                break
+            answer = (yield ReadPage(probe, None)).total
+            if answer is None:
+                return False
+        for bounds in found:
+            stored = set(store.born_ids(feed, *bounds))
+            cursor = None
+            while True:
+                page_read = yield ReadPage(search.ids(bounds), cursor)
+                stored.difference_update(r.id for r in page_read.records if r.id)
+                yield from self._check_ids(ctx, pos, page_read.records, 0, None)
+                if page_read.next is None or not page_read.records:
+                    break
+                cursor = page_read.next
+            for id in sorted(stored):
+                gone = yield ReadOne(id)
+                rows = store.rows(feed, [id])
+                row = rows.get(id)
+                if row is None or row.cur is None:
+                    continue
+                if gone is None or (gone.id and gone.id != id):
+                    merged = gone.id if gone is not None else None
+                    yield self._emit(ctx, pos, "deleted", id, None, None, merged)
+                    continue
+                value = self.fingerprint(gone)
+                if value == row.before(pos.gen):
+                    store.mark(feed, [(id, value)], pos.gen, pos.seq)
+                else:
+                    yield self._emit(ctx, pos, "updated", id, gone, value)
+        return store.alive(feed) == total
 
 
 def _parse(text: str) -> dt.datetime:

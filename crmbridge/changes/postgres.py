@@ -3,12 +3,11 @@ feeds whose consumer moves between processes and machines, as a migration whose 
 PostgreSQL does (``migrate --delta`` / ``sync`` with ``--state postgresql://…``). With the rows in
 the process's memory, a new process would not know the cursor's feed saved in the state.
 
-The tables and the rules are :mod:`crmbridge.changes.store`'s (one transaction per call, rows rolled
-back to ``prev`` on a resume); only the dialect differs (``BIGINT`` numbers, ``GREATEST``, ``%s``
-parameters, ids compared byte-wise with ``COLLATE "C"`` so paging by id does not depend on the
-database's locale). Opened from a URL (its own connection, ``?schema=`` as for the state:
-:mod:`crmbridge.postgres`) or on a connection already open (the state's: same database, same
-schema). The URL's password never reaches a message or the repr.
+The tables, the statements and the rules are :mod:`crmbridge.changes.store`'s (one transaction
+per call, rows rolled back to ``prev`` on a resume); only the dialect differs. Opened from a URL
+(its own connection, ``?schema=`` as for the state: :mod:`crmbridge.postgres`) or on a connection
+already open (the state's: same database, same schema). The URL's password never reaches a
+message or the repr.
 """
 
 from __future__ import annotations
@@ -17,23 +16,24 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..postgres import connect
+from ..postgres import connect, create_tables
 from ..urls import without_password
-from .store import Row, feed_tables, mark_statement
+from .store import SCHEMA, Row, _Born, _Queries
 
 if TYPE_CHECKING:
     import psycopg
 
 __all__ = ["PostgresFeedStore"]
 
-_TABLES = feed_tables("postgresql")
-_MARK = mark_statement("postgresql")
+_TABLES = SCHEMA.postgresql()
 _COLUMNS = "id, prev, cur, gen, seq"
 
 
-class PostgresFeedStore:
+class PostgresFeedStore(_Born):
     """Feed rows in a PostgreSQL schema: ``PostgresFeedStore(url)`` opens (and closes) its own
     connection; :meth:`on` uses an open one (and leaves closing it to its owner)."""
+
+    _q = _Queries("postgresql")
 
     def __init__(self, url: str) -> None:
         self.location = without_password(url)
@@ -44,8 +44,6 @@ class PostgresFeedStore:
     def on(cls, db: psycopg.Connection[Any], schema: str, location: str) -> PostgresFeedStore:
         """The feed rows in the connection's current schema (``search_path``), e.g. the
         migration state's own connection: the tables are created there if missing."""
-        from ..postgres import create_tables
-
         store = cls.__new__(cls)
         store.db, store.schema, store.location, store._owned = db, schema, location, False
         create_tables(db, schema, _TABLES)
@@ -54,29 +52,28 @@ class PostgresFeedStore:
     def __repr__(self) -> str:
         return f"PostgresFeedStore({self.location!r}, schema={self.schema!r})"
 
+    def _fetch(self, query: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        return self.db.execute(query, params).fetchall()
+
     def new_feed(self, object: str) -> str:
         feed = uuid.uuid4().hex
-        self.db.execute("INSERT INTO feed (feed, object, gen) VALUES (%s, %s, 0)", (feed, object))
+        self.db.execute(self._q.new_feed, (feed, object))
         return feed
 
     def feed_gen(self, feed: str) -> int | None:
-        row = self.db.execute("SELECT gen FROM feed WHERE feed = %s", (feed,)).fetchone()
-        return None if row is None else int(row[0])
+        rows = self._fetch(self._q.feed_gen, (feed,))
+        return None if not rows else int(rows[0][0])
 
     def start_gen(self, feed: str, gen: int) -> None:
         self.db.execute("UPDATE feed SET gen = GREATEST(gen, %s) WHERE feed = %s", (gen, feed))
 
     def rollback(self, feed: str, gen: int, seq: int) -> None:
-        self.db.execute(
-            "UPDATE feed_row SET cur = prev, gen = %s - 1 "
-            "WHERE feed = %s AND gen = %s AND seq > %s",
-            (gen, feed, gen, seq),
-        )
+        self.db.execute(self._q.rollback, (gen, feed, gen, seq))
 
     def rows(self, feed: str, ids: Sequence[str]) -> dict[str, Row]:
         if not ids:
             return {}
-        found = self.db.execute(
+        found = self._fetch(
             f"SELECT {_COLUMNS} FROM feed_row WHERE feed = %s AND id = ANY(%s)",
             (feed, list(ids)),
         )
@@ -86,21 +83,19 @@ class PostgresFeedStore:
         params = [(feed, id, value, gen, seq) for id, value in marks]
         if params:
             with self.db.transaction(), self.db.cursor() as cur:
-                cur.executemany(_MARK, params)
+                cur.executemany(self._q.mark, params)
+
+    def set_born(self, feed: str, borns: Iterable[tuple[str, str]]) -> None:
+        params = [(born, feed, id) for id, born in borns]
+        if params:
+            with self.db.transaction(), self.db.cursor() as cur:
+                cur.executemany(self._q.born, params)
 
     def alive(self, feed: str) -> int:
-        row = self.db.execute(
-            "SELECT count(*) FROM feed_row WHERE feed = %s AND cur IS NOT NULL", (feed,)
-        ).fetchone()
-        return int(row[0]) if row else 0
+        return int(self._fetch(self._q.alive, (feed,))[0][0])
 
     def unseen(self, feed: str, gen: int, after: str | None, limit: int) -> list[Row]:
-        found = self.db.execute(
-            f"SELECT {_COLUMNS} FROM feed_row WHERE feed = %s AND gen < %s "
-            'AND cur IS NOT NULL AND id COLLATE "C" > %s ORDER BY id COLLATE "C" LIMIT %s',
-            (feed, gen, after or "", limit),
-        )
-        return [Row(*r) for r in found]
+        return [Row(*r) for r in self._fetch(self._q.unseen, (feed, gen, after or "", limit))]
 
     def close(self) -> None:
         if self._owned:

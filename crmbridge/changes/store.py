@@ -16,22 +16,24 @@ back to ``prev``: those changes were yielded but never confirmed, so they are fo
 :class:`FeedStore` is the interface (the migration state store can implement it);
 :class:`SQLiteFeedStore` keeps the rows in a file, or ``":memory:"`` for one process;
 :class:`crmbridge.changes.postgres.PostgresFeedStore` in PostgreSQL (issue 22), with the same
-tables (:func:`feed_tables`).
+tables (:data:`SCHEMA`) and statements.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 import uuid
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import attrs
 
 from ..errors import ConfigError
+from ..sqltables import Schema, placeholder
 
-__all__ = ["FeedStore", "Row", "SQLiteFeedStore", "feed_tables", "mark_statement"]
+__all__ = ["SCHEMA", "FeedStore", "Row", "SQLiteFeedStore", "born_key"]
 
 
 @attrs.frozen
@@ -78,53 +80,127 @@ class FeedStore(Protocol):
     def unseen(self, feed: str, gen: int, after: str | None, limit: int) -> list[Row]:
         """Rows alive before pass ``gen`` and not seen in it, by id, after ``after``."""
 
+    def set_born(self, feed: str, borns: Iterable[tuple[str, str]]) -> None:
+        """Remember when each existing row's record was created (``(id, born_key)``)."""
+
+    def born_count(self, feed: str, lo: str | None, hi: str | None) -> int:
+        """How many alive rows were born in ``[lo, hi)`` (``None``: unbounded; rows whose
+        creation is unknown are never counted)."""
+
+    def born_ids(self, feed: str, lo: str | None, hi: str | None) -> list[str]:
+        """The ids of the alive rows born in ``[lo, hi)``."""
+
+    def born_nth(self, feed: str, lo: str | None, hi: str | None, n: int) -> str | None:
+        """The ``n``-th (from 0) creation time of the alive rows born in ``[lo, hi)``."""
+
     def close(self) -> None: ...
 
 
-#: Column types that differ between the SQL dialects of the stores (SQLite's INTEGER is 64-bit;
-#: PostgreSQL's is 32-bit, and a feed's change numbers only grow).
-_INT = {"sqlite": "INTEGER", "postgresql": "BIGINT"}
-
-
-def feed_tables(dialect: str) -> list[str]:
-    """The feed store's tables in ``dialect`` (``"sqlite"`` or ``"postgresql"``), one statement
-    each: the one schema both stores keep."""
-    int_ = _INT[dialect]
-    return [
-        f"""CREATE TABLE IF NOT EXISTS feed (
+#: The feed store's tables, for both stores (:mod:`crmbridge.sqltables`). ``born`` is when the
+#: CRM says a record was created, as a sortable UTC text (:func:`born_key`), for feeds that find
+#: archived records by counting ranges of it (:class:`~crmbridge.changes.feeds.WatermarkFeed`).
+SCHEMA = Schema(
+    tables=[
+        """CREATE TABLE IF NOT EXISTS feed (
     feed TEXT PRIMARY KEY,
     object TEXT NOT NULL,
-    gen {int_} NOT NULL DEFAULT 0
+    gen {int} NOT NULL DEFAULT 0
 )""",
-        f"""CREATE TABLE IF NOT EXISTS feed_row (
+        """CREATE TABLE IF NOT EXISTS feed_row (
     feed TEXT NOT NULL,
     id TEXT NOT NULL,
     prev TEXT,
     cur TEXT,
-    gen {int_} NOT NULL,
-    seq {int_} NOT NULL,
+    gen {int} NOT NULL,
+    seq {int} NOT NULL,
     PRIMARY KEY (feed, id)
 )""",
-    ]
+    ],
+    added=[("feed_row", "born", "TEXT")],
+    indexes=["CREATE INDEX IF NOT EXISTS feed_row_born ON feed_row (feed, born)"],
+)
 
 
-def mark_statement(dialect: str) -> str:
-    """The upsert of :meth:`FeedStore.mark` (both dialects take ``ON CONFLICT … DO UPDATE``;
-    they differ in the parameter marker)."""
-    marker = "?" if dialect == "sqlite" else "%s"
-    return f"""
-INSERT INTO feed_row (feed, id, prev, cur, gen, seq)
-VALUES ({marker}, {marker}, NULL, {marker}, {marker}, {marker})
+def born_key(moment: dt.datetime) -> str:
+    """A creation time as the store keeps it: UTC, fixed width, so text order is time order."""
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class _Queries:
+    """The statements both stores run, in one dialect (parameter markers differ; PostgreSQL
+    compares text byte-wise with ``COLLATE "C"`` so that order never depends on its locale)."""
+
+    def __init__(self, dialect: str) -> None:
+        m = placeholder(dialect)
+        c = ' COLLATE "C"' if dialect == "postgresql" else ""
+        self.mark = f"""
+INSERT INTO feed_row (feed, id, prev, cur, gen, seq) VALUES ({m}, {m}, NULL, {m}, {m}, {m})
 ON CONFLICT (feed, id) DO UPDATE SET
     prev = CASE WHEN feed_row.gen < excluded.gen THEN feed_row.cur ELSE feed_row.prev END,
     cur = excluded.cur, gen = excluded.gen, seq = excluded.seq
 """
+        self.born = f"UPDATE feed_row SET born = {m} WHERE feed = {m} AND id = {m}"
+        self.new_feed = f"INSERT INTO feed (feed, object, gen) VALUES ({m}, {m}, 0)"
+        self.feed_gen = f"SELECT gen FROM feed WHERE feed = {m}"
+        self.rollback = (
+            f"UPDATE feed_row SET cur = prev, gen = {m} - 1 "
+            f"WHERE feed = {m} AND gen = {m} AND seq > {m}"
+        )
+        alive = f"feed = {m} AND cur IS NOT NULL"
+        self.alive = f"SELECT count(*) FROM feed_row WHERE {alive}"
+        self.unseen = (
+            f"SELECT id, prev, cur, gen, seq FROM feed_row WHERE {alive} AND gen < {m} "
+            f"AND id{c} > {m} ORDER BY id{c} LIMIT {m}"
+        )
+        since, until = f"AND born{c} >= {m}", f"AND born{c} < {m}"
+        self.in_range = {
+            (low, high): f"{alive} AND born IS NOT NULL {since if low else ''} "
+            f"{until if high else ''}"
+            for low in (False, True)
+            for high in (False, True)
+        }
+        self.order = f"born{c}"
+        self.m = m
 
 
-_MARK = mark_statement("sqlite")
+def _range(lo: str | None, hi: str | None) -> tuple[tuple[bool, bool], tuple[str, ...]]:
+    return (lo is not None, hi is not None), tuple(v for v in (lo, hi) if v is not None)
 
 
-class SQLiteFeedStore:
+class _Born:
+    """The range queries on ``born`` (both stores: each gives ``_q`` and ``_fetch``)."""
+
+    _q: _Queries
+
+    def _fetch(self, query: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        raise NotImplementedError
+
+    def born_count(self, feed: str, lo: str | None, hi: str | None) -> int:
+        flags, bounds = _range(lo, hi)
+        rows = self._fetch(
+            f"SELECT count(*) FROM feed_row WHERE {self._q.in_range[flags]}", (feed, *bounds)
+        )
+        return int(rows[0][0])
+
+    def born_ids(self, feed: str, lo: str | None, hi: str | None) -> list[str]:
+        flags, bounds = _range(lo, hi)
+        rows = self._fetch(
+            f"SELECT id FROM feed_row WHERE {self._q.in_range[flags]}", (feed, *bounds)
+        )
+        return [r[0] for r in rows]
+
+    def born_nth(self, feed: str, lo: str | None, hi: str | None, n: int) -> str | None:
+        flags, bounds = _range(lo, hi)
+        m = self._q.m
+        rows = self._fetch(
+            f"SELECT born FROM feed_row WHERE {self._q.in_range[flags]} "
+            f"ORDER BY {self._q.order} LIMIT 1 OFFSET {m}",
+            (feed, *bounds, n),
+        )
+        return str(rows[0][0]) if rows else None
+
+
+class SQLiteFeedStore(_Born):
     """Feed rows in a SQLite file (WAL, one transaction per call): a process killed at any point
     leaves the last call's rows whole. ``":memory:"`` keeps them for this process only."""
 
@@ -135,24 +211,28 @@ class SQLiteFeedStore:
             if self.path != ":memory:":
                 self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
-            for statement in feed_tables("sqlite"):
-                self.db.execute(statement)
+            SCHEMA.create_sqlite(self.db)
         except sqlite3.Error as exc:
             raise ConfigError(
                 f"cannot use {self.path!r} as a change-feed store: {exc} "
                 "(does its folder exist, and is it a SQLite file?)"
             ) from None
 
+    _q = _Queries("sqlite")
+
     def __repr__(self) -> str:
         return f"<SQLiteFeedStore {self.path}>"
 
+    def _fetch(self, query: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        return self.db.execute(query, params).fetchall()
+
     def new_feed(self, object: str) -> str:
         feed = uuid.uuid4().hex
-        self.db.execute("INSERT INTO feed (feed, object, gen) VALUES (?, ?, 0)", (feed, object))
+        self.db.execute(self._q.new_feed, (feed, object))
         return feed
 
     def feed_gen(self, feed: str) -> int | None:
-        row = self.db.execute("SELECT gen FROM feed WHERE feed = ?", (feed,)).fetchone()
+        row = self.db.execute(self._q.feed_gen, (feed,)).fetchone()
         return None if row is None else int(row[0])
 
     def start_gen(self, feed: str, gen: int) -> None:
@@ -161,10 +241,7 @@ class SQLiteFeedStore:
     def rollback(self, feed: str, gen: int, seq: int) -> None:
         with self.db:
             self.db.execute("BEGIN")
-            self.db.execute(
-                "UPDATE feed_row SET cur = prev, gen = ? - 1 WHERE feed = ? AND gen = ? AND seq > ?",
-                (gen, feed, gen, seq),
-            )
+            self.db.execute(self._q.rollback, (gen, feed, gen, seq))
 
     def rows(self, feed: str, ids: Sequence[str]) -> dict[str, Row]:
         out: dict[str, Row] = {}
@@ -181,23 +258,19 @@ class SQLiteFeedStore:
     def mark(self, feed: str, marks: Iterable[tuple[str, str | None]], gen: int, seq: int) -> None:
         with self.db:
             self.db.execute("BEGIN")
-            self.db.executemany(_MARK, [(feed, id, value, gen, seq) for id, value in marks])
+            self.db.executemany(self._q.mark, [(feed, id, value, gen, seq) for id, value in marks])
+
+    def set_born(self, feed: str, borns: Iterable[tuple[str, str]]) -> None:
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.executemany(self._q.born, [(born, feed, id) for id, born in borns])
 
     def alive(self, feed: str) -> int:
-        row = self.db.execute(
-            "SELECT count(*) FROM feed_row WHERE feed = ? AND cur IS NOT NULL", (feed,)
-        ).fetchone()
-        return int(row[0])
+        return int(self.db.execute(self._q.alive, (feed,)).fetchone()[0])
 
     def unseen(self, feed: str, gen: int, after: str | None, limit: int) -> list[Row]:
-        return [
-            Row(*r)
-            for r in self.db.execute(
-                "SELECT id, prev, cur, gen, seq FROM feed_row WHERE feed = ? AND gen < ? "
-                "AND cur IS NOT NULL AND id > ? ORDER BY id LIMIT ?",
-                (feed, gen, after or "", limit),
-            )
-        ]
+        rows = self.db.execute(self._q.unseen, (feed, gen, after or "", limit))
+        return [Row(*r) for r in rows]
 
     def close(self) -> None:
         self.db.close()

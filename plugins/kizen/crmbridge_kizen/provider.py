@@ -10,6 +10,7 @@ Paths and semantics are those of docs/reference/kizen.md §4 (record endpoints),
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Mapping
 from functools import lru_cache
@@ -64,6 +65,9 @@ if TYPE_CHECKING:
     from crmbridge.emulation import Emulator
 
 __all__ = ["KizenProvider"]
+
+#: Datetime filter values carry milliseconds (docs/reference/kizen.md §8; crmbridge_kizen.filters).
+_FILTER_RESOLUTION = dt.timedelta(milliseconds=1)
 
 #: Kizen's upsert ``action`` (seed ActionEnum) → the neutral action.
 _UPSERT_ACTIONS: Mapping[Any, UpsertAction] = {
@@ -199,11 +203,19 @@ class KizenProvider(Provider):
     def change_feed(self, schema: ObjectSchema) -> WatermarkFeed | None:
         """Records carry a read-only ``updated`` datetime ("Last Modified") that search filters
         and sorts, and archived records leave search and answer 404 (docs/reference/kizen.md §4, §7):
-        a modified-since feed plus an id comparison for archives (crmbridge.changes)."""
+        a modified-since feed plus an id comparison for archives (crmbridge.changes). Records
+        also carry a read-only ``created`` ("Date Created") that search filters with ``>=`` and
+        ``<`` (kizen-admin-cli ``filtering.py``: ``created`` takes the date conditions but
+        ``is_blank``), its values in milliseconds (the UI's and the CLI's
+        ``YYYY-MM-DDTHH:MM:SS.mmmZ``, docs/reference/kizen.md §8): a few archives are found by
+        counting ranges of it (crmbridge/changes/archives.py)."""
         spec = schema.fields.get("updated")
         if spec is None or spec.type is not FieldType.datetime:
             return None
-        return WatermarkFeed("updated")
+        created = schema.fields.get("created")
+        if created is None or created.type is not FieldType.datetime:
+            return WatermarkFeed("updated")
+        return WatermarkFeed("updated", created="created", resolution=_FILTER_RESOLUTION)
 
     # --- errors ----------------------------------------------------------------------------
 
