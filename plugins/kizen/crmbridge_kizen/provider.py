@@ -58,6 +58,7 @@ from crmbridge.plugin import (
 )
 
 from . import codec, field_creation, filters, refs, tags
+from .activities import KizenActivities
 from .options import find_option, is_email_status, is_stage
 from .types import CONTACTS
 
@@ -84,7 +85,7 @@ def _records_path(slug: str, *rest: str) -> str:
     return "/api/records/" + "/".join(quote(p, safe="") for p in (slug, *rest))
 
 
-class KizenProvider(Provider):
+class KizenProvider(KizenActivities, Provider):
     """Kizen's records API (``https://app.go.kizen.com``; any tenant host via ``base_url``).
 
     Authenticates with three headers, ``X-API-KEY``, ``X-USER-ID`` and ``X-BUSINESS-ID`` (docs/reference/kizen.md §2); all three are secrets: never shown in a repr, a log or a cassette.
@@ -93,7 +94,9 @@ class KizenProvider(Provider):
     name = "kizen"
     description = "Kizen records API: contacts and custom objects"
     default_base_url = "https://app.go.kizen.com"
-    config_keys = ("api_key", "user_id", "business_id")
+    #: ``task_activity``: the activity type whose scheduled activities are tasks
+    #: (crmbridge_kizen/activities.py; docs/providers/kizen.md "Tasks").
+    config_keys = ("api_key", "user_id", "business_id", "task_activity")
     required_keys = ("api_key", "user_id", "business_id")
     secret_keys = frozenset({"api_key", "user_id", "business_id"})
     account_keys = ("business_id",)
@@ -102,6 +105,7 @@ class KizenProvider(Provider):
         "user_id": "KIZEN_USER_ID",
         "business_id": "KIZEN_BUSINESS_ID",
         "base_url": "KIZEN_BASE_URL",
+        "task_activity": "KIZEN_TASK_ACTIVITY",
     }
     request_id_header = "X-Request-ID"
     #: ``crmbridge emulate kizen`` serves here by default; its own options (docs/emulators.md).
@@ -154,6 +158,13 @@ class KizenProvider(Provider):
         self._found: dict[refs.RefKey, list[str]] = {}
         #: Schemas of referenced objects, by slug, for looking records up by a value.
         self._referenced: dict[str, ObjectSchema] = {}
+        if self.config.get("task_activity"):
+            # Tasks are scheduled activities of the type the user names (crmbridge_kizen/
+            # activities.py): create, list, get, delete; no update, as completing one has no
+            # published source (docs/reference/kizen-activities.md §2). Set on the instance, as
+            # it depends on the configuration (the class's declares no tasks).
+            caps = attrs.evolve(type(self).capabilities, tasks=True, tasks_delete=True)
+            setattr(self, "capabilities", caps)  # noqa: B010 - a ClassVar, per instance here
 
     # --- configuration ---------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ from crmbridge.emulation import Emulator, Faults, RateLimits
 from crmbridge.errors import ConfigError
 
 from .access import StateAccess
+from .activities import ActivitiesApi
 from .demo import build_demo
 from .errors import HTML_SERVER_ERROR, ApiError, detail
 from .handlers import Handlers
@@ -86,7 +87,11 @@ class KizenEmulator(StateAccess, Emulator):
         self.writer = Writer(self.store, self._now, lambda: self.user_id, self._new_id)
         self.serializer = Serializer(self.store)
         handlers = Handlers(self.store, self.writer, Searcher(self.store), self.serializer)
-        self.router = Router(handlers, Credentials(self.api_key, self.user_id, self.business_id))
+        #: Activity types and scheduled activities (:mod:`.activities`, issue 21).
+        self.activities = ActivitiesApi(self.store, self._new_id)
+        self.router = Router(
+            handlers, Credentials(self.api_key, self.user_id, self.business_id), self.activities
+        )
         #: Records held by writes in flight: a concurrent write to one answers 409 (.locks).
         self.locks = RecordLocks(self.store)
 

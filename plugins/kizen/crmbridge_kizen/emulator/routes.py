@@ -24,6 +24,7 @@ import httpx
 from crmbridge.emulation import Emulator
 
 from . import admin, field_creation
+from .activities import ActivitiesApi
 from .errors import HTML_NOT_FOUND, HTML_SERVER_ERROR, ApiError, detail
 from .handlers import Handlers, Result
 
@@ -39,6 +40,15 @@ Route = Callable[..., Result]
 #: emulator's route table (``crmbridge_attio.emulator.routes.ROUTES``); rows from
 #: docs/reference/kizen.md §3, §4 and the admin endpoints (:mod:`.admin`).
 ROUTES: list[tuple[tuple[str, ...], str, Route]] = [
+    # activities (issue 21; .activities names the sources): the fixed paths before {id}
+    (("GET", "POST"), r"activities/scheduled-activity",
+     lambda r, m, q: r.activities.schedule(r.handlers, q) if m == "POST"
+     else r.activities.list_scheduled(q, search=False)),
+    (("GET",), r"activities/scheduled-activity/search",
+     lambda r, m, q: r.activities.list_scheduled(q, search=True)),
+    (("GET", "DELETE"), rf"activities/scheduled-activity/{_S}",
+     lambda r, m, q, i: r.activities.delete(i) if m == "DELETE" else r.activities.get(i)),
+    (("GET",), rf"activities/{_S}", lambda r, m, q, a: r.activities.get_type(a)),
     (("GET",), r"custom-objects", lambda r, m, q: r.handlers.list_objects(q)),
     (("GET",), rf"custom-objects/{_S}", lambda r, m, q, o: r.handlers.get_object(o)),
     (("GET", "POST"), rf"custom-objects/{_S}/fields",
@@ -103,8 +113,11 @@ def _raiser(exc: ApiError) -> Callable[[], Result]:
 class Router:
     """Maps a request to a handler and renders the result."""
 
-    def __init__(self, handlers: Handlers, credentials: Credentials) -> None:
+    def __init__(
+        self, handlers: Handlers, credentials: Credentials, activities: ActivitiesApi
+    ) -> None:
         self.handlers = handlers
+        self.activities = activities
         self.credentials = credentials
         self._request_counter = 0
 

@@ -1,0 +1,244 @@
+"""Kizen tasks (scheduled activities of a named activity type) through the provider and the strict
+emulator (crmbridge_kizen/activities.py, crmbridge_kizen/emulator/activities.py;
+docs/reference/kizen-activities.md)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from crmbridge_kizen.activities_codec import decode_task, encode_task
+from crmbridge_kizen.emulator import KizenEmulator
+
+import crmbridge as cb
+from crmbridge import Note, Ref, Task, User
+
+UTC = dt.UTC
+pytestmark = pytest.mark.usefixtures("crmbridge_strict_emulators")
+
+
+@pytest.fixture
+def crm() -> Iterator[cb.Bridge]:
+    with cb.connect("kizen", emulator=True, task_activity="to_do") as bridge:
+        yield bridge
+
+
+@pytest.fixture
+def contact(crm: cb.Bridge) -> Ref:
+    record = crm.create("client_client", {"email": "ada@example.com", "first_name": "Ada"})
+    assert record.id
+    return Ref("client_client", record.id)
+
+
+def _sent(crm: cb.Bridge) -> list[httpx.Request]:
+    sent: list[httpx.Request] = []
+    crm.driver.on_request = sent.append
+    return sent
+
+
+def test_tasks_round_trip(crm: cb.Bridge, contact: Ref) -> None:
+    member = crm.run(crm.provider.list_users())[0]
+    due = dt.datetime(2030, 1, 2, 15, tzinfo=UTC)
+    task = crm.create_task(
+        Task("Send the contract", deadline=due, assignees=[User(email=member.email)],
+             linked=[contact])
+    )  # fmt: skip
+    assert task.id
+    assert (task.content, task.deadline, task.completed) == ("Send the contract", due, False)
+    assert task.linked == (contact,)
+    assert [a.id for a in task.assignees] == [member.id]
+    other = crm.create_task(Task("No deadline, nobody, nothing linked"))
+    assert (other.deadline, other.assignees, other.linked) == (None, (), ())
+    assert [t.id for t in crm.tasks(linked=contact)] == [task.id]
+    assert [t.id for t in crm.tasks()] == [task.id, other.id]
+    assert [t.id for t in crm.tasks(completed=False)] == [task.id, other.id]
+    assert crm.tasks(completed=True) == []
+    assert crm.get_task(task.id) == task
+    crm.delete_task(task.id)
+    assert [t.id for t in crm.tasks()] == [other.id]
+
+
+def test_the_body_is_the_documented_one(crm: cb.Bridge, contact: Ref) -> None:
+    """POST /api/activities/scheduled-activity with the type's uuid, the note, the due time and
+    the associated entity as bare uuids (kizen-admin-cli docs/specs/activity.md)."""
+    emulator = crm.emulator
+    assert isinstance(emulator, KizenEmulator)
+    sent = _sent(crm)
+    due = dt.datetime(2030, 1, 2, 15, tzinfo=UTC)
+    crm.create_task(Task("Call", deadline=due, linked=[contact]))
+    posts = [r for r in sent if r.method == "POST"]
+    assert [r.url.path for r in posts] == ["/api/activities/scheduled-activity"]
+    to_do = next(t for t in emulator.activities.types.values() if t.api_name == "to_do")
+    contacts = emulator.store.objects["client_client"].obj.id
+    assert json.loads(posts[0].content) == {
+        "activity_object_id": to_do.id,
+        "note": "Call",
+        "due_datetime": "2030-01-02T15:00:00+00:00",
+        "associated_entities": [{"custom_object": contacts, "entity_id": contact.id}],
+    }
+
+
+def test_tasks_list_only_the_named_type(crm: cb.Bridge, contact: Ref) -> None:
+    """Scheduled activities of other types are not this provider's tasks (``/search`` with
+    ``activity_id``, kizen-admin-cli api/activities.py ``list_scheduled``)."""
+    with cb.connect("kizen", emulator=crm.emulator, task_activity="call") as calls:
+        call = calls.create_task(Task("A call", linked=[contact]))
+        assert [t.id for t in calls.tasks()] == [call.id]
+    mine = crm.create_task(Task("To do", linked=[contact]))
+    assert [t.id for t in crm.tasks(linked=contact)] == [mine.id]
+
+
+def test_what_kizen_cannot_hold_is_refused_before_any_request(crm: cb.Bridge, contact: Ref) -> None:
+    sent = _sent(crm)
+    with pytest.raises(cb.ValidationError, match="cannot create a completed task"):
+        crm.create_task(Task("done already", completed=True))
+    with pytest.raises(cb.ValidationError, match="one team member"):
+        crm.create_task(Task("two people", assignees=[User(id="a"), User(id="b")]))
+    with pytest.raises(cb.Unsupported):
+        crm.complete_task("00000000-0000-4000-8000-000000000001")
+    with pytest.raises(cb.Unsupported):
+        crm.update_task("00000000-0000-4000-8000-000000000001", deadline=None)
+    with pytest.raises(cb.Unsupported):
+        crm.create_note(Note(contact, "x"))
+    with pytest.raises(cb.Unsupported):
+        crm.notes("client_client", contact.id)
+    assert sent == []
+
+
+def test_an_unknown_assignee_or_type_is_a_clear_error(crm: cb.Bridge, contact: Ref) -> None:
+    with pytest.raises(cb.ValidationError, match=r"nobody@example\.com is not a Kizen team member"):
+        crm.create_task(Task("x", assignees=[User(email="nobody@example.com")]))
+    with (
+        cb.connect("kizen", emulator=crm.emulator, task_activity="no_such_type") as other,
+        pytest.raises(cb.ConfigError, match="no activity type 'no_such_type'"),
+    ):
+        other.tasks()
+
+
+def test_without_a_task_activity_kizen_keeps_no_tasks() -> None:
+    with cb.connect("kizen", emulator=True) as crm:
+        assert not crm.capabilities.tasks
+        sent = _sent(crm)
+        with pytest.raises(cb.Unsupported):
+            crm.tasks()
+        assert sent == []
+
+
+def test_the_option_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KIZEN_TASK_ACTIVITY", "to_do")
+    with cb.connect("kizen", emulator=True) as crm:
+        assert crm.capabilities.tasks
+        assert crm.capabilities.tasks_delete
+        assert not crm.capabilities.tasks_update
+        assert not crm.capabilities.notes
+
+
+def test_a_missing_task_is_not_found(crm: cb.Bridge, crmbridge_strict_emulators: Any) -> None:
+    missing = "00000000-0000-4000-8000-000000000001"
+    with pytest.raises(cb.NotFound), crmbridge_strict_emulators.expect(404, "not_found"):
+        crm.get_task(missing)
+    with pytest.raises(cb.NotFound), crmbridge_strict_emulators.expect(404, "not_found"):
+        crm.delete_task(missing)
+
+
+# --- the emulator's validation (crmbridge_kizen/emulator/activities.py) ----------------------
+
+
+@pytest.fixture
+def emulator() -> KizenEmulator:
+    return KizenEmulator()
+
+
+def _call(emulator: KizenEmulator, method: str, path: str, body: Any = None) -> httpx.Response:
+    request = httpx.Request(
+        method,
+        f"https://app.go.kizen.com{path}",
+        headers=emulator.auth_headers(),
+        json=body,
+    )
+    return emulator.handle(request)
+
+
+def test_emulator_refuses_bad_schedule_bodies(emulator: KizenEmulator) -> None:
+    to_do = next(t for t in emulator.activities.types.values() if t.api_name == "to_do")
+    contacts = emulator.store.objects["client_client"].obj.id
+    bad: list[tuple[dict[str, Any], str]] = [
+        ({}, "activity_object_id"),
+        ({"activity_object_id": "to_do"}, "activity_object_id"),  # the uuid, not the api name
+        ({"activity_object_id": to_do.id, "due": "x"}, "due"),
+        ({"activity_object_id": to_do.id, "due_datetime": "2030-01-02T15:00"}, "due_datetime"),
+        ({"activity_object_id": to_do.id, "employee_id": contacts}, "employee_id"),
+        ({"activity_object_id": to_do.id, "note": 3}, "note"),
+        ({"activity_object_id": to_do.id, "associated_entities": [
+            {"custom_object": {"id": contacts}, "entity_id": contacts}]}, "associated_entities"),
+        ({"activity_object_id": to_do.id, "associated_entities": [
+            {"custom_object": contacts, "entity_id": contacts}]}, "associated_entities"),
+    ]  # fmt: skip
+    for body, key in bad:
+        response = _call(emulator, "POST", "/api/activities/scheduled-activity", body)
+        assert response.status_code == 400, body
+        assert key in response.json(), (body, response.json())
+    assert emulator.activities.scheduled == {}
+
+
+def test_emulator_serves_only_what_the_provider_uses(emulator: KizenEmulator) -> None:
+    item = "00000000-0000-4000-8000-000000000001"
+    for method in ("PUT", "PATCH"):
+        response = _call(emulator, method, f"/api/activities/scheduled-activity/{item}", {})
+        assert response.status_code == 405
+    assert _call(emulator, "GET", "/api/activities/to_do").json()["api_name"] == "to_do"
+    assert _call(emulator, "GET", "/api/activities/logged/" + item).status_code == 404
+
+
+def test_emulator_pages_scheduled_activities(emulator: KizenEmulator) -> None:
+    to_do = next(t for t in emulator.activities.types.values() if t.api_name == "to_do")
+    for n in range(3):
+        body = {"activity_object_id": to_do.id, "note": f"n{n}"}
+        assert (
+            _call(emulator, "POST", "/api/activities/scheduled-activity", body).status_code == 201
+        )
+    path = f"/api/activities/scheduled-activity/search?activity_id={to_do.id}&page_size=2"
+    first = _call(emulator, "GET", path).json()
+    assert [r["note"] for r in first["results"]] == ["n0", "n1"]
+    second = _call(emulator, "GET", httpx.URL(first["next"]).raw_path.decode()).json()
+    assert [r["note"] for r in second["results"]] == ["n2"]
+    assert second["next"] is None
+
+
+# --- the codec -------------------------------------------------------------------------------
+
+
+def test_codec_reads_the_cli_shapes() -> None:
+    """The read keys of kizen-admin-cli tools/activities.py ``list_scheduled``; associated
+    entities by ``object_api_name`` (logged reads) or by object uuid (the write key)."""
+    raw = {
+        "id": "s1",
+        "activity_object": {"id": "a1"},
+        "due_datetime": "2024-02-01T00:00:00Z",
+        "completed_at": "2024-02-02T00:00:00Z",
+        "logged_activity_id": "l1",
+        "employee": {"id": "emp-1"},
+        "note": "Call back",
+        "associated_entities": [
+            {"object_api_name": "patients", "entity_id": "p1", "display_name": "Bob"},
+            {"custom_object": "obj-uuid", "entity_id": "p2"},
+            {"display_name": "Sue"},
+            "raw-string",
+        ],
+    }
+    task = decode_task(raw, {"obj-uuid": "deals"}.get)
+    assert task.content == "Call back"
+    assert task.deadline == dt.datetime(2024, 2, 1, tzinfo=UTC)
+    assert task.completed
+    assert [u.id for u in task.assignees] == ["emp-1"]
+    assert task.linked == (Ref("patients", "p1"), Ref("deals", "p2"))
+    assert not decode_task({"id": "s2", "completed_at": None}, {}.get).completed
+
+
+def test_codec_leaves_unknown_keys_out() -> None:
+    body = encode_task(Task("x"), "type-uuid", None, {})
+    assert body == {"activity_object_id": "type-uuid", "note": "x", "associated_entities": []}
