@@ -6,7 +6,7 @@ api_name or uuid; without it Kizen declares no tasks. What each verb sends, and 
 docs/reference/kizen-activities.md §3:
 
 * create: ``POST /api/activities/scheduled-activity`` ([DOC] schedule page; body keys
-  [KZ] kizen/kizen-admin-cli ``src/kizen_builder/docs/specs/activity.md``);
+  [KZ] kizen/kizen-admin-cli ``activity.md`` (in ``src/kizen_builder/docs/specs/``; docs/reference/kizen-activities.md §1));
 * list: ``GET /api/activities/scheduled-activity/search?activity_id=…[&completed=…]``, the
   variant that takes the type filter (admin-cli ``src/kizen_builder/api/activities.py``
   ``list_scheduled``), following ``next``; the records a task is about are filtered here (no

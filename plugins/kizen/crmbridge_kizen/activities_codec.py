@@ -5,7 +5,7 @@ Tasks are Kizen *scheduled activities* of one activity type the user names
 (<https://developer.kizen.com/docs/concepts/activities/activities-api-and-webhooks/schedule-activities-api>:
 ``activity_object_id``, ``due_datetime``, ``employee_id``, ``note``) with
 ``associated_entities: [{"custom_object": <object uuid>, "entity_id": <record uuid>}]``
-(kizen/kizen-admin-cli ``src/kizen_builder/docs/specs/activity.md``, "Scheduled activities"). The
+(kizen/kizen-admin-cli ``activity.md`` (in ``src/kizen_builder/docs/specs/``; docs/reference/kizen-activities.md §1), "Scheduled activities"). The
 read keys are those Kizen's CLI reads (admin-cli ``src/kizen_builder/tools/activities.py``
 ``list_scheduled``: ``due_datetime``, ``completed_at``, ``employee``, ``associated_entities``)
 plus ``note``, the body's name for the text (an assumption the docs record, §2).

@@ -64,7 +64,7 @@ def test_tasks_round_trip(crm: cb.Bridge, contact: Ref) -> None:
 
 def test_the_body_is_the_documented_one(crm: cb.Bridge, contact: Ref) -> None:
     """POST /api/activities/scheduled-activity with the type's uuid, the note, the due time and
-    the associated entity as bare uuids (kizen-admin-cli docs/specs/activity.md)."""
+    the associated entity as bare uuids (kizen-admin-cli ``activity.md``, docs/reference/kizen-activities.md §1)."""
     emulator = crm.emulator
     assert isinstance(emulator, KizenEmulator)
     sent = _sent(crm)

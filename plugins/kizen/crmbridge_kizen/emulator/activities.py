@@ -5,7 +5,7 @@ what is not emulated.
 Sources: [DOC] the schedule-activity page
 <https://developer.kizen.com/docs/concepts/activities/activities-api-and-webhooks/schedule-activities-api>
 (body fields, each "Optional"; 201); [KZ] ``kizen/kizen-admin-cli``
-``src/kizen_builder/docs/specs/activity.md`` ("Type CRUD", "Scheduled activities"),
+``activity.md`` (in ``src/kizen_builder/docs/specs/``; docs/reference/kizen-activities.md §1) ("Type CRUD", "Scheduled activities"),
 ``src/kizen_builder/api/activities.py`` (``get_activity``, ``list_scheduled``, ``get_scheduled``)
 and ``src/kizen_builder/tools/activities.py`` (``list_scheduled``: the read shape).
 
