@@ -15,7 +15,6 @@ URL and open it the same way, here.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -24,6 +23,8 @@ from .urls import without_password
 
 if TYPE_CHECKING:
     import psycopg
+
+    from .sqltables import Schema
 
 __all__ = ["SCHEMES", "connect", "create_tables", "is_postgres_url", "reason", "split_schema"]
 
@@ -67,9 +68,9 @@ def reason(exc: Exception, url: str) -> str:
     return text.replace(password, "***") if password else text
 
 
-def connect(url: str, what: str, tables: Iterable[str]) -> tuple[psycopg.Connection[Any], str]:
+def connect(url: str, what: str, tables: Schema) -> tuple[psycopg.Connection[Any], str]:
     """An autocommit connection to ``url`` whose ``search_path`` is the URL's schema, with
-    ``tables`` (DDL statements) created there; and the schema's name. ``what`` names the store in
+    ``tables`` created there; and the schema's name. ``what`` names the store in
     messages ("the migration state"). Every failure is a :class:`ConfigError` without the
     password."""
     try:
@@ -96,13 +97,12 @@ def connect(url: str, what: str, tables: Iterable[str]) -> tuple[psycopg.Connect
     return db, schema
 
 
-def create_tables(db: psycopg.Connection[Any], schema: str, tables: Iterable[str]) -> None:
+def create_tables(db: psycopg.Connection[Any], schema: str, tables: Schema) -> None:
     """Create ``schema`` and ``tables`` in it (one transaction, under the advisory lock), and
     leave the connection's ``search_path`` on ``schema``."""
     with db.transaction():
         db.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
         db.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
         db.execute(f'SET search_path TO "{schema}"')
-        for statement in tables:
-            db.execute(statement)
+        tables.create_postgresql(db, schema)
     db.execute(f'SET search_path TO "{schema}"')

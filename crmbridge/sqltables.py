@@ -4,8 +4,8 @@ local file) and PostgreSQL (shared between machines, issue 22).
 A store's schema is written once, as :class:`Schema`: ``CREATE`` statements whose column types that
 differ between the dialects are placeholders, columns added after a first release (which an old
 file or database lacks), and indexes (created after those columns exist). :meth:`Schema.statements`
-and :meth:`Schema.create_sqlite` create it in each dialect (SQLite has no ``ADD COLUMN IF NOT
-EXISTS``, so its added columns are looked for with ``PRAGMA table_info``).
+and :meth:`Schema.create_sqlite` / :meth:`Schema.create_postgresql` create it in each dialect,
+adding the columns an older database lacks.
 
 Type placeholders (SQLite's types: https://www.sqlite.org/datatype3.html; PostgreSQL's:
 https://www.postgresql.org/docs/15/datatype-numeric.html):
@@ -21,8 +21,12 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import attrs
+
+if TYPE_CHECKING:
+    import psycopg
 
 __all__ = ["DIALECTS", "Schema", "placeholder"]
 
@@ -64,14 +68,25 @@ class Schema:
         """The ``CREATE TABLE`` statements in ``dialect``."""
         return [table.format(**_TYPES[dialect]) for table in self.tables]
 
-    def postgresql(self) -> list[str]:
-        """Every statement that creates (or completes) the schema in PostgreSQL."""
+    def create_postgresql(self, db: psycopg.Connection[Any], schema: str) -> None:
+        """Create (or complete) the schema in PostgreSQL's schema ``schema`` (the connection's
+        ``search_path``). An added column is looked for in ``information_schema`` first: ``ALTER
+        TABLE`` takes an ACCESS EXCLUSIVE lock even when ``IF NOT EXISTS`` makes it do nothing
+        (https://www.postgresql.org/docs/15/sql-altertable.html), and other workers may be busy
+        in the table."""
         types = _TYPES["postgresql"]
-        added = [
-            f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {kind.format(**types)}"
-            for table, column, kind in self.added
-        ]
-        return [*self.render("postgresql"), *added, *self.indexes]
+        for statement in self.render("postgresql"):
+            db.execute(statement)
+        for table, column, kind in self.added:
+            found = db.execute(
+                "SELECT 1 FROM information_schema.columns WHERE table_schema = %s "
+                "AND table_name = %s AND column_name = %s",
+                (schema, table, column),
+            ).fetchone()
+            if found is None:
+                db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind.format(**types)}")
+        for statement in self.indexes:
+            db.execute(statement)
 
     def create_sqlite(self, db: sqlite3.Connection) -> None:
         """Create (or complete) the schema in a SQLite database; SQLite has no ``ADD COLUMN IF

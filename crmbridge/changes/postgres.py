@@ -12,24 +12,22 @@ message or the repr.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..postgres import connect, create_tables
 from ..urls import without_password
-from .store import SCHEMA, Row, _Born, _Queries
+from .store import SCHEMA, Row, _Queries, _Shared
 
 if TYPE_CHECKING:
     import psycopg
 
 __all__ = ["PostgresFeedStore"]
 
-_TABLES = SCHEMA.postgresql()
 _COLUMNS = "id, prev, cur, gen, seq"
 
 
-class PostgresFeedStore(_Born):
+class PostgresFeedStore(_Shared):
     """Feed rows in a PostgreSQL schema: ``PostgresFeedStore(url)`` opens (and closes) its own
     connection; :meth:`on` uses an open one (and leaves closing it to its owner)."""
 
@@ -37,7 +35,7 @@ class PostgresFeedStore(_Born):
 
     def __init__(self, url: str) -> None:
         self.location = without_password(url)
-        self.db, self.schema = connect(url, "a change-feed store", _TABLES)
+        self.db, self.schema = connect(url, "a change-feed store", SCHEMA)
         self._owned = True
 
     @classmethod
@@ -46,29 +44,14 @@ class PostgresFeedStore(_Born):
         migration state's own connection: the tables are created there if missing."""
         store = cls.__new__(cls)
         store.db, store.schema, store.location, store._owned = db, schema, location, False
-        create_tables(db, schema, _TABLES)
+        create_tables(db, schema, SCHEMA)
         return store
 
     def __repr__(self) -> str:
         return f"PostgresFeedStore({self.location!r}, schema={self.schema!r})"
 
-    def _fetch(self, query: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
-        return self.db.execute(query, params).fetchall()
-
-    def new_feed(self, object: str) -> str:
-        feed = uuid.uuid4().hex
-        self.db.execute(self._q.new_feed, (feed, object))
-        return feed
-
-    def feed_gen(self, feed: str) -> int | None:
-        rows = self._fetch(self._q.feed_gen, (feed,))
-        return None if not rows else int(rows[0][0])
-
     def start_gen(self, feed: str, gen: int) -> None:
         self.db.execute("UPDATE feed SET gen = GREATEST(gen, %s) WHERE feed = %s", (gen, feed))
-
-    def rollback(self, feed: str, gen: int, seq: int) -> None:
-        self.db.execute(self._q.rollback, (gen, feed, gen, seq))
 
     def rows(self, feed: str, ids: Sequence[str]) -> dict[str, Row]:
         if not ids:
@@ -90,12 +73,6 @@ class PostgresFeedStore(_Born):
         if params:
             with self.db.transaction(), self.db.cursor() as cur:
                 cur.executemany(self._q.born, params)
-
-    def alive(self, feed: str) -> int:
-        return int(self._fetch(self._q.alive, (feed,))[0][0])
-
-    def unseen(self, feed: str, gen: int, after: str | None, limit: int) -> list[Row]:
-        return [Row(*r) for r in self._fetch(self._q.unseen, (feed, gen, after or "", limit))]
 
     def close(self) -> None:
         if self._owned:

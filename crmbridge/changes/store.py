@@ -167,13 +167,34 @@ def _range(lo: str | None, hi: str | None) -> tuple[tuple[bool, bool], tuple[str
     return (lo is not None, hi is not None), tuple(v for v in (lo, hi) if v is not None)
 
 
-class _Born:
-    """The range queries on ``born`` (both stores: each gives ``_q`` and ``_fetch``)."""
+class _Shared:
+    """What both stores do alike: their connections (sqlite3's and psycopg's) both run
+    ``execute(query, params)`` and both commit each statement on its own (autocommit)."""
 
     _q: _Queries
+    db: Any
 
     def _fetch(self, query: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
-        raise NotImplementedError
+        rows: list[tuple[Any, ...]] = self.db.execute(query, params).fetchall()
+        return rows
+
+    def new_feed(self, object: str) -> str:
+        feed = uuid.uuid4().hex
+        self.db.execute(self._q.new_feed, (feed, object))
+        return feed
+
+    def feed_gen(self, feed: str) -> int | None:
+        rows = self._fetch(self._q.feed_gen, (feed,))
+        return None if not rows else int(rows[0][0])
+
+    def rollback(self, feed: str, gen: int, seq: int) -> None:
+        self.db.execute(self._q.rollback, (gen, feed, gen, seq))  # one statement: atomic
+
+    def alive(self, feed: str) -> int:
+        return int(self._fetch(self._q.alive, (feed,))[0][0])
+
+    def unseen(self, feed: str, gen: int, after: str | None, limit: int) -> list[Row]:
+        return [Row(*r) for r in self._fetch(self._q.unseen, (feed, gen, after or "", limit))]
 
     def born_count(self, feed: str, lo: str | None, hi: str | None) -> int:
         flags, bounds = _range(lo, hi)
@@ -200,7 +221,7 @@ class _Born:
         return str(rows[0][0]) if rows else None
 
 
-class SQLiteFeedStore(_Born):
+class SQLiteFeedStore(_Shared):
     """Feed rows in a SQLite file (WAL, one transaction per call): a process killed at any point
     leaves the last call's rows whole. ``":memory:"`` keeps them for this process only."""
 
@@ -223,25 +244,8 @@ class SQLiteFeedStore(_Born):
     def __repr__(self) -> str:
         return f"<SQLiteFeedStore {self.path}>"
 
-    def _fetch(self, query: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
-        return self.db.execute(query, params).fetchall()
-
-    def new_feed(self, object: str) -> str:
-        feed = uuid.uuid4().hex
-        self.db.execute(self._q.new_feed, (feed, object))
-        return feed
-
-    def feed_gen(self, feed: str) -> int | None:
-        row = self.db.execute(self._q.feed_gen, (feed,)).fetchone()
-        return None if row is None else int(row[0])
-
     def start_gen(self, feed: str, gen: int) -> None:
         self.db.execute("UPDATE feed SET gen = max(gen, ?) WHERE feed = ?", (gen, feed))
-
-    def rollback(self, feed: str, gen: int, seq: int) -> None:
-        with self.db:
-            self.db.execute("BEGIN")
-            self.db.execute(self._q.rollback, (gen, feed, gen, seq))
 
     def rows(self, feed: str, ids: Sequence[str]) -> dict[str, Row]:
         out: dict[str, Row] = {}
@@ -264,13 +268,6 @@ class SQLiteFeedStore(_Born):
         with self.db:
             self.db.execute("BEGIN")
             self.db.executemany(self._q.born, [(born, feed, id) for id, born in borns])
-
-    def alive(self, feed: str) -> int:
-        return int(self.db.execute(self._q.alive, (feed,)).fetchone()[0])
-
-    def unseen(self, feed: str, gen: int, after: str | None, limit: int) -> list[Row]:
-        rows = self.db.execute(self._q.unseen, (feed, gen, after or "", limit))
-        return [Row(*r) for r in rows]
 
     def close(self) -> None:
         self.db.close()

@@ -120,3 +120,34 @@ def test_both_stores_count_and_list_rows_by_creation_time(feed_store: FeedStore)
     assert feed_store.born_nth(feed, lo, None, 0) == rows[2][1]
     assert feed_store.born_nth(feed, lo, None, 2) == rows[5][1]
     assert feed_store.born_nth(feed, hi, None, 5) is None
+
+
+OLD_FEED_ROW = """CREATE TABLE feed_row (feed TEXT NOT NULL, id TEXT NOT NULL, prev TEXT, cur TEXT,
+gen BIGINT NOT NULL, seq BIGINT NOT NULL, PRIMARY KEY (feed, id))"""
+
+
+def test_a_store_made_before_creation_times_gains_the_column(feed_store_spec: str) -> None:
+    """A feed store from before ``born`` (today's PostgreSQL ones, any older SQLite file) gets
+    the column when it is opened, without losing its rows."""
+    if feed_store_spec.startswith("postgresql://"):
+        import psycopg
+
+        from crmbridge.changes.postgres import PostgresFeedStore
+
+        with psycopg.connect(feed_store_spec, autocommit=True) as db:
+            db.execute(OLD_FEED_ROW)
+            db.execute("INSERT INTO feed_row VALUES ('f', 'r1', NULL, 'v', 1, 1)")
+        store: FeedStore = PostgresFeedStore(feed_store_spec)
+    else:
+        import sqlite3
+
+        from crmbridge.changes import SQLiteFeedStore
+
+        with sqlite3.connect(feed_store_spec) as db:
+            db.execute(OLD_FEED_ROW)
+            db.execute("INSERT INTO feed_row VALUES ('f', 'r1', NULL, 'v', 1, 1)")
+        store = SQLiteFeedStore(feed_store_spec)
+    assert store.born_count("f", None, None) == 0
+    store.set_born("f", [("r1", born_key(dt.datetime(2026, 1, 1, tzinfo=dt.UTC)))])
+    assert store.born_ids("f", None, None) == ["r1"]
+    store.close()

@@ -47,3 +47,34 @@ def test_change_feed_cursors_survive_a_reopen(state_spec: str) -> None:
     again = open_state(state_spec)
     assert again.cursor("people") == {"after": "2026-12-03T10:00:00Z", "ids": ["a", "b"]}
     assert again.cursor("companies") is None
+
+
+def test_a_state_made_before_written_values_were_kept_gains_the_column(state_spec: str) -> None:
+    """One table definition for both stores (crmbridge/migrate/state/schema.py): a state whose
+    id map predates ``written_json`` gets the column when opened, rows kept."""
+    old = (
+        "CREATE TABLE idmap (source_object TEXT NOT NULL, source_id TEXT NOT NULL, "
+        "target_object TEXT NOT NULL, target_id TEXT NOT NULL, hash TEXT NOT NULL, "
+        "PRIMARY KEY (source_object, source_id))"
+    )
+    row = "INSERT INTO idmap VALUES ('people', 'p1', 'contacts', 'c1', 'h1')"
+    if state_spec.startswith("postgresql://"):
+        import psycopg
+
+        with psycopg.connect(state_spec, autocommit=True) as pg:
+            pg.execute(old)
+            pg.execute(row)
+    else:
+        import sqlite3
+
+        with sqlite3.connect(state_spec) as lite:
+            lite.execute(old)
+            lite.execute(row)
+    state = open_state(state_spec)
+    assert state.target_id("people", "p1") == "c1"
+    state.record("people", "p2", "contacts", "c2", "h2", written={"email": "x@example.com"})
+    state.flush()
+    state.close()
+    again = open_state(state_spec)
+    assert again.target_id("people", "p2") == "c2"
+    again.close()

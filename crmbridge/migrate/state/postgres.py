@@ -1,6 +1,6 @@
 """A migration's state in PostgreSQL, for runs that continue on another machine (issue 22).
 
-The same tables as :mod:`.sqlite` (the rows are the interface's, docs/design.md §9 "State store"),
+The same tables as :mod:`.sqlite` (:mod:`.schema`; the rows are the interface's, docs/design.md §9 "State store"),
 in a database every worker reaches: ``--state postgresql://user:password@host/db``. One database
 holds several migrations' states, each in a schema of its own named by ``?schema=NAME`` (default
 ``public``), so a product that migrates many workspaces needs one database, not one per workspace.
@@ -25,76 +25,10 @@ from typing import Any
 
 from ...postgres import connect
 from ...urls import without_password
+from .schema import SCHEMA
 from .store import Change, Holder, IdEntry, RunInfo, StateStore, _Batch, dumps
 
 __all__ = ["PostgresStore"]
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS idmap (
-    source_object TEXT NOT NULL,
-    source_id TEXT NOT NULL,
-    target_object TEXT NOT NULL,
-    target_id TEXT NOT NULL,
-    hash TEXT NOT NULL,
-    written_json TEXT,
-    PRIMARY KEY (source_object, source_id)
-);
-CREATE TABLE IF NOT EXISTS checkpoint (
-    source_object TEXT PRIMARY KEY,
-    cursor TEXT,
-    complete BOOLEAN NOT NULL DEFAULT FALSE
-);
-CREATE TABLE IF NOT EXISTS deferred (
-    source_object TEXT NOT NULL,
-    source_id TEXT NOT NULL,
-    target_id TEXT NOT NULL,
-    values_json TEXT NOT NULL,
-    refs_json TEXT NOT NULL,
-    PRIMARY KEY (source_object, source_id)
-);
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS matchkey (
-    target_object TEXT NOT NULL,
-    key TEXT NOT NULL,
-    source_object TEXT NOT NULL,
-    source_id TEXT NOT NULL,
-    PRIMARY KEY (target_object, key)
-);
-CREATE TABLE IF NOT EXISTS pending (
-    source_object TEXT NOT NULL,
-    source_id TEXT NOT NULL,
-    error TEXT NOT NULL,
-    PRIMARY KEY (source_object, source_id)
-);
-CREATE TABLE IF NOT EXISTS lease (
-    id INTEGER PRIMARY KEY CHECK (id = 1),
-    host TEXT NOT NULL,
-    pid INTEGER NOT NULL,
-    since DOUBLE PRECISION NOT NULL,
-    expires DOUBLE PRECISION NOT NULL,
-    token TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS runs (
-    id TEXT PRIMARY KEY,
-    started DOUBLE PRECISION NOT NULL,
-    finished DOUBLE PRECISION,
-    status TEXT NOT NULL,
-    command TEXT NOT NULL,
-    counts_json TEXT NOT NULL DEFAULT '{}'
-);
-CREATE TABLE IF NOT EXISTS changes (
-    seq BIGSERIAL PRIMARY KEY,
-    run TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    target_object TEXT NOT NULL,
-    target_id TEXT NOT NULL,
-    source_object TEXT NOT NULL,
-    source_id TEXT NOT NULL,
-    before_json TEXT,
-    after_json TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS changes_by_run ON changes (run);
-"""
 
 
 class PostgresStore(StateStore):
@@ -103,7 +37,7 @@ class PostgresStore(StateStore):
     def __init__(self, url: str) -> None:
         super().__init__()
         self.location = without_password(url)
-        self.db, self.schema = connect(url, "the migration state", _statements(_SCHEMA))
+        self.db, self.schema = connect(url, "the migration state", SCHEMA)
 
     def __repr__(self) -> str:
         return f"PostgresStore({self.location!r}, schema={self.schema!r})"
@@ -317,10 +251,6 @@ class PostgresStore(StateStore):
 
     def close(self) -> None:
         self.db.close()
-
-
-def _statements(script: str) -> list[str]:
-    return [statement for statement in script.split(";") if statement.strip()]
 
 
 def _json(value: Any) -> str | None:

@@ -18,78 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import ConfigError
+from .schema import SCHEMA
 from .store import Change, Holder, IdEntry, RunInfo, StateStore, _Batch, dumps
 
 __all__ = ["SQLiteStore"]
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS idmap (
-    source_object TEXT NOT NULL,
-    source_id TEXT NOT NULL,
-    target_object TEXT NOT NULL,
-    target_id TEXT NOT NULL,
-    hash TEXT NOT NULL,
-    PRIMARY KEY (source_object, source_id)
-);
-CREATE TABLE IF NOT EXISTS checkpoint (
-    source_object TEXT PRIMARY KEY,
-    cursor TEXT,
-    complete INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS deferred (
-    source_object TEXT NOT NULL,
-    source_id TEXT NOT NULL,
-    target_id TEXT NOT NULL,
-    values_json TEXT NOT NULL,
-    refs_json TEXT NOT NULL,
-    PRIMARY KEY (source_object, source_id)
-);
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS matchkey (
-    target_object TEXT NOT NULL,
-    key TEXT NOT NULL,
-    source_object TEXT NOT NULL,
-    source_id TEXT NOT NULL,
-    PRIMARY KEY (target_object, key)
-);
-CREATE TABLE IF NOT EXISTS pending (
-    source_object TEXT NOT NULL,
-    source_id TEXT NOT NULL,
-    error TEXT NOT NULL,
-    PRIMARY KEY (source_object, source_id)
-);
-CREATE TABLE IF NOT EXISTS lease (
-    id INTEGER PRIMARY KEY CHECK (id = 1),
-    host TEXT NOT NULL,
-    pid INTEGER NOT NULL,
-    since REAL NOT NULL,
-    expires REAL NOT NULL,
-    token TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS runs (
-    id TEXT PRIMARY KEY,
-    started REAL NOT NULL,
-    finished REAL,
-    status TEXT NOT NULL,
-    command TEXT NOT NULL,
-    counts_json TEXT NOT NULL DEFAULT '{}'
-);
-CREATE TABLE IF NOT EXISTS changes (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    run TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    target_object TEXT NOT NULL,
-    target_id TEXT NOT NULL,
-    source_object TEXT NOT NULL,
-    source_id TEXT NOT NULL,
-    before_json TEXT,
-    after_json TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS changes_by_run ON changes (run);
-"""
-
-#: Columns added after the first release, for state files made before them.
-_ADDED = (("idmap", "written_json", "TEXT"),)
 
 
 class SQLiteStore(StateStore):
@@ -104,11 +36,7 @@ class SQLiteStore(StateStore):
             )
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
-            self.db.executescript(_SCHEMA)
-            for table, column, kind in _ADDED:
-                have = {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
-                if column not in have:
-                    self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+            SCHEMA.create_sqlite(self.db)
         except sqlite3.Error as exc:
             raise ConfigError(
                 f"cannot use {self.path!r} as the migration state file: {exc} "
