@@ -24,6 +24,8 @@ import time
 import httpx
 from common import Figure, parser, print_figures, print_header
 
+from crmbridge.plugins import get_provider
+
 CLIENTS = 32
 
 SERVE = """
@@ -105,8 +107,6 @@ async def hammer(
 
 
 def run(backlog: int, seconds: float, size: int) -> tuple[int, int, float, float]:
-    from crmbridge.plugins import get_provider
-
     headers = get_provider("attio").create_emulator().auth_headers()
     proc = subprocess.Popen(
         [sys.executable, "-c", SERVE, str(backlog), str(size)], stdout=subprocess.PIPE, text=True
@@ -122,6 +122,26 @@ def run(backlog: int, seconds: float, size: int) -> tuple[int, int, float, float
         proc.wait(10)
     cpu, answered = proc.stdout.read().split()
     return ok, errors, took, float(cpu) / max(1, int(answered))
+
+
+def one_connection(requests: int) -> tuple[float, float]:
+    """One keep-alive connection (``http.client``, no asyncio) sending GETs one after the other to
+    a server in this process: µs per round trip and CPU µs per round trip (client and server), the
+    cost of one answer without 32 clients' scheduling."""
+    import http.client
+
+    emu = get_provider("attio").create_emulator(seed="demo", demo_size=300)
+    ids = [r["id"]["record_id"] for r in emu.records("people")][:200]
+    headers = {**emu.auth_headers(), "accept": "*/*"}
+    with emu.serve() as server:
+        conn = http.client.HTTPConnection(server.host, server.port)
+        cpu, began = time.process_time(), time.perf_counter()
+        for i in range(requests):
+            conn.request("GET", f"/v2/objects/people/records/{ids[i % len(ids)]}", headers=headers)
+            conn.getresponse().read()
+        wall, cpu = time.perf_counter() - began, time.process_time() - cpu
+        conn.close()
+    return wall / requests * 1e6, cpu / requests * 1e6
 
 
 def seed_bytes(provider: str, small: int, large: int) -> float:
@@ -158,6 +178,8 @@ def main() -> None:
     # here, where the client shares the cores): one core's worth of it is the GET/s a server
     # process can reach when the clients run elsewhere.
     print(f"\none core / server CPU per GET: {1 / cpu_per_get:,.0f} GET/s")
+    wall, cpu = one_connection(100 if args.quick else 2000)
+    print(f"one connection, one GET at a time: {wall:,.0f} µs per round trip, {cpu:,.0f} µs CPU")
     small, large = (50, 150) if args.quick else (1000, 3000)
     per_record = {name: seed_bytes(name, small, large) for name in ("attio", "kizen")}
     print(f"bytes per seeded record (traced, demo seed {small} → {large}): ", end="")
