@@ -9,13 +9,14 @@ the Kizen side (Kizen publishes none); the same migration runs twice side by sid
 ``concurrency=4`` (the fixed pool of before) and with the adaptive pool (crmbridge/aimd.py,
 crmbridge/migrate/writers.py).
 
-Conflicts: a share of the source's people (``--contended``, default 10%) already exist in the
+Conflicts: a share of the source's people (``--contended``, default 2%) already exist in the
 Kizen target and are being written by another client when the migration reaches them: the
 emulator answers the first write to each with 409 ``conflict`` (its record locks,
 crmbridge_kizen/emulator/locks.py). Every one must be retried: the run must end with 0 failed
 and the conflicts answered equal to the contended records.
 
-    uv run python bench/kizen_target.py [--records 3000] [--latency-ms 20] [--contended 0.1]
+    uv run python bench/kizen_target.py [--records 3000] [--latency-ms 20] [--contended 0.02]
+        [--pools 4,adaptive[,32]] [--repeat N]
 """
 
 from __future__ import annotations
@@ -148,9 +149,11 @@ def main() -> None:
     p = parser(__doc__)
     p.add_argument("--records", type=int, default=3000, help="source records (people+companies)")
     p.add_argument("--latency-ms", type=float, default=20.0, help="emulated latency per request")
-    p.add_argument("--contended", type=float, default=0.1,
+    p.add_argument("--contended", type=float, default=0.02,
                    help="share of people already in Kizen and locked once")  # fmt: skip
     p.add_argument("--repeat", type=int, default=1, help="runs of each pool")
+    p.add_argument("--pools", default="4,adaptive",
+                   help="writer pools to run, in order: a number is a fixed pool (4 = before)")  # fmt: skip
     p.add_argument("--serve", help=argparse_hidden())
     args = p.parse_args()
     if args.serve:
@@ -161,14 +164,18 @@ def main() -> None:
     print_header("Attio → Kizen over real HTTP: adaptive writers vs the fixed 4 (issue 24)")
     print(f"latency {args.latency_ms:g} ms on both emulators, each served by its own process; "
           f"no rate limit on Kizen (none published); load {os.getloadavg()[0]:.2f}\n")  # fmt: skip
-    rates: dict[str, list[float]] = {"fixed 4": [], "adaptive": []}
+    pools = [(p if p == "adaptive" else f"fixed {p}", None if p == "adaptive" else int(p))
+             for p in args.pools.split(",")]  # fmt: skip
+    if not any(c == 4 for _, c in pools) or not any(c is None for _, c in pools):
+        p.error("--pools must include 4 and adaptive")
+    rates: dict[str, list[float]] = {label: [] for label, _ in pools}
     unretried = 0
     for _ in range(args.repeat):
-        for label, concurrency in (("fixed 4", 4), ("adaptive", None)):
+        for label, concurrency in pools:
             r = asyncio.run(run(args.records, args.latency_ms, args.contended, concurrency))
             show(label, r)
             rates[label].append(r["rate"])
-            unretried += r["failed"] + r["pending"]
+            unretried += r["failed"] + r["pending"] + r["contended"] - r["conflicts"]
     print(f"\nload average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     best = max(rates["adaptive"])
     print_figures([

@@ -7,7 +7,10 @@ writers leaves most of what the server could take unused (issue 24: 4 writers, ~
 multiplicative decrease: RFC 5681 §3.1; Netflix's concurrency-limits ``AIMDLimit`` applies it to
 requests in flight, https://github.com/Netflix/concurrency-limits):
 
-* ``limit`` clean and fast answers add one writer (one per round of answers), and only while the writers actually use the limit (``in_flight`` at least half of it);
+* until the first decrease, each clean and fast answer adds one writer: the limit doubles per
+  round of answers (TCP's slow start, RFC 5681 §3.1), so a run reaches the server's capacity in
+  a few round trips instead of one writer per round;
+* after it, ``limit`` clean and fast answers add one writer (one per round of answers), and only while the writers actually use the limit (``in_flight`` at least half of it);
 * an answer that says the server is overloaded — 429 or 503 (RFC 6585 §4, RFC 9110 §15.6.4),
   or a latency well above the quietest seen (``tolerance`` times the baseline, smoothed so one
   slow answer is not a trend) — multiplies the limit by ``backoff`` (TCP's half);
@@ -81,6 +84,8 @@ class AIMD:
         self._credit = 0
         #: The highest limit reached.
         self.highest = self._limit
+        #: Growing by one per answer, until the first decrease.
+        self.slow_start = True
         #: When the last decrease happened: answers to requests sent before it are ignored.
         self._decreased_at = -math.inf
         self._smoothed: float | None = None
@@ -127,7 +132,7 @@ class AIMD:
             return
         if in_flight * 2 >= self._limit:
             self._credit += 1
-            if self._credit >= self._limit:
+            if self._credit >= (1 if self.slow_start else self._limit):
                 self._limit = min(self._limit + 1, self.ceiling)
                 self._credit = 0
                 self.highest = max(self.highest, self._limit)
@@ -145,6 +150,7 @@ class AIMD:
         if sent < self._decreased_at:
             return  # sent at the old limit: already answered for
         self._limit = max(int(self._limit * factor), self.floor)
+        self.slow_start = False
         self._credit = 0
         self._decreased_at = answered
         self._smoothed = None

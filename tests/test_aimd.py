@@ -20,18 +20,36 @@ def rounds(aimd: AIMD, n: int, *, start: float = 0.0, latency: float = 0.02) -> 
     return t
 
 
-def test_clean_fast_answers_add_one_writer_per_round() -> None:
+def congested(aimd: AIMD, t: float) -> None:
+    """One throttled answer: ends the slow start (the limit halves)."""
+    aimd.observe(sent=t, answered=t + 0.01, status=429, in_flight=aimd.limit)
+
+
+def test_slow_start_doubles_the_limit_per_round_until_the_first_decrease() -> None:
     aimd = AIMD(initial=4, ceiling=64)
     rounds(aimd, 1)
-    assert aimd.limit == 5
-    rounds(aimd, 10)
-    assert aimd.limit == 15
+    assert aimd.limit == 8
+    rounds(aimd, 2)
+    assert aimd.limit == 32
+    assert aimd.slow_start
+
+
+def test_after_a_decrease_clean_fast_answers_add_one_writer_per_round() -> None:
+    aimd = AIMD(initial=16, ceiling=64)
+    congested(aimd, 0.0)
+    assert aimd.limit == 8
+    assert not aimd.slow_start
+    t = rounds(aimd, 1, start=1.0)
+    assert aimd.limit == 9
+    rounds(aimd, 10, start=t)
+    assert aimd.limit == 19
 
 
 def test_the_ceiling_bounds_the_growth() -> None:
     aimd = AIMD(initial=4, ceiling=8)
     rounds(aimd, 50)
     assert aimd.limit == 8
+    assert aimd.highest == 8
 
 
 def test_no_growth_while_the_writers_do_not_use_the_limit() -> None:
@@ -44,7 +62,7 @@ def test_no_growth_while_the_writers_do_not_use_the_limit() -> None:
 @pytest.mark.parametrize("status", [429, 503])
 def test_a_throttle_halves_the_limit(status: int) -> None:
     aimd = AIMD(initial=4, ceiling=64)
-    t = rounds(aimd, 12)
+    t = rounds(aimd, 2)
     assert aimd.limit == 16
     aimd.observe(sent=t, answered=t + 0.01, status=status, in_flight=16)
     assert aimd.limit == 8
@@ -53,8 +71,8 @@ def test_a_throttle_halves_the_limit(status: int) -> None:
 
 def test_a_lock_conflict_takes_a_tenth_off() -> None:
     """A 409: one record is contended, the server is not full."""
-    aimd = AIMD(initial=4, ceiling=64)
-    t = rounds(aimd, 16)
+    aimd = AIMD(initial=5, ceiling=64)
+    t = rounds(aimd, 2)
     assert aimd.limit == 20
     aimd.observe(sent=t, answered=t + 0.01, status=409, in_flight=20)
     assert aimd.limit == 18
@@ -81,7 +99,7 @@ def test_never_below_the_floor() -> None:
 
 def test_rising_latency_backs_off() -> None:
     aimd = AIMD(initial=4, ceiling=64)
-    t = rounds(aimd, 12, latency=0.02)
+    t = rounds(aimd, 2, latency=0.02)
     assert aimd.limit == 16
     assert aimd.baseline == pytest.approx(0.02)
     t = rounds(aimd, 3, start=t, latency=0.1)  # five times the baseline: queueing
@@ -91,18 +109,19 @@ def test_rising_latency_backs_off() -> None:
 
 def test_one_slow_answer_is_not_a_trend() -> None:
     aimd = AIMD(initial=4, ceiling=64)
-    t = rounds(aimd, 12)
+    t = rounds(aimd, 2)
     aimd.observe(sent=t, answered=t + 0.1, status=200, in_flight=16)
-    assert aimd.limit == 16
+    assert aimd.limit == 17  # still growing (slow start): that answer was clean
     assert aimd.decreases["latency"] == 0
 
 
 def test_latency_within_tolerance_keeps_growing() -> None:
-    aimd = AIMD(initial=4, ceiling=64)
-    t = rounds(aimd, 5, latency=0.02)
+    aimd = AIMD(initial=16, ceiling=64)
+    congested(aimd, 0.0)
+    t = rounds(aimd, 5, start=1.0, latency=0.02)
     rounds(aimd, 10, start=t, latency=0.035)
-    assert aimd.limit == 19
-    assert aimd.decreases == {"conflict": 0, "throttled": 0, "latency": 0}
+    assert aimd.limit == 23
+    assert aimd.decreases == {"conflict": 0, "throttled": 1, "latency": 0}
 
 
 def test_other_errors_say_nothing_about_load() -> None:
