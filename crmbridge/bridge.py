@@ -17,7 +17,7 @@ from typing import Any, Literal, TypeVar
 import attrs
 import httpx
 
-from . import schema_writes, socket_deadline
+from . import idle_check, schema_writes, socket_deadline
 from .changes.drive import AsyncChangeFeed, ChangeFeed, StoreArg
 from .emulation import Emulator
 from .errors import ConfigError, CRMError, Unsupported, ValidationError
@@ -1062,6 +1062,7 @@ def connect_async(
         provider, emulator, transport, rate_limit, config, limiter
     )
     client = httpx.AsyncClient(**_client_kwargs(transport, timeout, verify, concurrency))
+    idle_check.install(client)
     return AsyncBridge(
         instance,
         client,
