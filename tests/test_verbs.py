@@ -19,7 +19,7 @@ from crmbridge.testing.conformance.blocking import BlockingBridge
 #: Closing differs by design (``close`` / ``aclose``); everything else is a verb.
 NOT_VERBS = {"close", "aclose", "invalidate_schema"}
 #: Verbs that hand back an iterator (async on AsyncBridge) rather than a result to await.
-ITERATING = {"query", "pages", "changes"}
+ITERATING = {"query", "pages", "changes", "object_notes"}
 #: Facade verb → the ``_Verbs`` plan that does its work (same name unless listed).
 PLANS = {"request": "passthrough"}
 #: Facade verbs with a provider plan of the same parameters, ``object`` → ``schema``.
