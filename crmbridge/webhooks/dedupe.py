@@ -11,7 +11,8 @@
   handed on once more when the window closes (the trailing edge, as a throttle with
   ``trailing=True`` does), and that starts a new window: a record changing all the time is
   handed on at most twice per window, and whatever the callback reads after the last hand-on is
-  the record after its last change. The trailing hand-on is the caller's to make, when
+  the record after its last change. Any later hand-on of the same record (a ``deleted`` after a
+  folded ``updated``, say) supersedes what waits: changes of one record keep their order. The trailing hand-on is the caller's to make, when
   :meth:`Deduper.next_due` says (:class:`~crmbridge.webhooks.WebhookApp` runs a timer for it).
 """
 
@@ -21,7 +22,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 
-from ..changes.model import Change
+from ..changes.model import KINDS, Change
 
 __all__ = ["Deduper"]
 
@@ -84,12 +85,19 @@ class Deduper:
         return (object, record, kind) in self._changes
 
     def add_change(self, object: str, record: str, kind: str) -> None:
+        """Remember a change handed on. It supersedes the folded changes of the same record that
+        wait (of any kind): the callback now reads the record after them, and a folded
+        ``updated`` must not follow a ``deleted`` already handed on."""
         self._changes.add((object, record, kind))
+        for waiting in KINDS:
+            self._trailing.pop((object, record, waiting), None)
 
     def fold(self, change: Change) -> None:
         """Remember ``change``, folded into one reported within the window, to hand on once more
         when that window closes (the newest such change of a record stands for all)."""
         key = (change.object, change.id, change.kind)
+        if change.kind != "deleted" and self.seen_change(change.object, change.id, "deleted"):
+            return  # a late event of a record whose deletion was handed on: nothing to re-read
         deadline = self._changes.deadlines.get(key)
         if deadline is not None and deadline > self._clock():
             self._trailing[key] = (deadline, change)

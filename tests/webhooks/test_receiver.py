@@ -103,6 +103,33 @@ def test_a_second_update_within_the_window_is_handed_on_once_more_when_the_windo
     assert [(c.kind, c.id) for c in got] == [("updated", "r1")] * 3
 
 
+def test_a_deletion_handed_on_supersedes_a_folded_update_and_late_updates(
+    crm: cb.Bridge,
+) -> None:
+    """Changes of one record keep their order: an ``updated`` folded before the record's
+    ``deleted`` was handed on is not handed on after it, nor is a late ``updated`` (Attio's
+    recompute, delivered after the deletion) — the record is gone."""
+    now = [0.0]
+    receiver = WebhookReceiver(
+        "attio", SECRET, objects=crm, deduper=Deduper(window=5, clock=lambda: now[0])
+    )
+    companies = _object_id(crm, "companies")
+    got: list[cb.Change] = []
+    updated = _delivery("record.updated", companies, "r1")
+    receiver.handle(updated, _headers(updated, key="u1"), got.append)
+    now[0] = 0.5
+    receiver.handle(updated, _headers(updated, key="u2"), got.append)  # folded
+    deleted = _delivery("record.deleted", companies, "r1")
+    now[0] = 1.0
+    receiver.handle(deleted, _headers(deleted, key="d"), got.append)
+    now[0] = 1.5
+    receiver.handle(updated, _headers(updated, key="u3"), got.append)  # late recompute
+    assert receiver.deduper.next_due() is None
+    now[0] = 10.0
+    assert receiver.trailing(got.append, every=True) == []
+    assert [(c.kind, c.id) for c in got] == [("updated", "r1"), ("deleted", "r1")]
+
+
 def test_a_redelivery_within_the_window_is_not_handed_on_again(crm: cb.Bridge) -> None:
     now = [0.0]
     receiver = WebhookReceiver(
