@@ -87,3 +87,21 @@ def test_the_migrate_package_loads_its_modules_on_first_use() -> None:
         "verify": "verify",
         "names": [],
     }
+
+
+def test_every_name_of_the_lazy_packages_loads() -> None:
+    """The packages that load their names on first use (PEP 562) still give every name of their
+    ``__all__``, and ``dir()`` lists them."""
+    code = (
+        "import importlib, json\n"
+        "found = {}\n"
+        "for name in ('crmbridge.plugin', 'crmbridge.migrate', 'crmbridge.webhooks',"
+        " 'crmbridge_attio', 'crmbridge_kizen', 'crmbridge_sqlite'):\n"
+        "    module = importlib.import_module(name)\n"
+        "    found[name] = [n for n in module.__all__"
+        " if getattr(module, n, None) is None or n not in dir(module)]\n"
+        "print(json.dumps(found))\n"
+    )
+    found = _run(code)
+    assert len(found) == 6
+    assert all(missing == [] for missing in found.values()), found
