@@ -109,7 +109,8 @@ class Capabilities:
       may keep in flight; the engine then adapts its writers between 1 and it, from ``concurrency``
       up while answers stay fast and clean (:mod:`crmbridge.aimd`). ``None``: a fixed pool.
     * Notes and tasks (:mod:`crmbridge.notes`): ``notes`` (list by record, get, create),
-      ``notes_delete``, ``notes_by_object`` (every note of an object, in pages),
+      ``notes_create`` (false: the notes can be read but not created, e.g. Kizen's logged
+      activities, docs/reference/kizen-activities.md §3), ``notes_delete``, ``notes_by_object`` (every note of an object, in pages),
       ``notes_backdate`` (a new note may carry ``created_at``), ``notes_author``
       (… and ``author``), ``note_formats``; ``tasks`` (list, get, create), ``tasks_update``,
       ``tasks_delete``, ``task_max_length`` (characters of content; ``None``: no limit known).
@@ -134,6 +135,7 @@ class Capabilities:
     concurrency: int = 8
     concurrency_ceiling: int | None = None
     notes: bool = False
+    notes_create: bool = True
     notes_delete: bool = False
     notes_by_object: bool = False
     notes_backdate: bool = False

@@ -219,6 +219,9 @@ async def copy_notes_and_tasks(engine: MigrationEngine, plans: list[ObjectPlan])
         if not getattr(target.capabilities, flag):
             log.info("%s: not copied: %s keeps no %s", kind, target.name, kind)
             continue
+        if kind == "notes" and not target.capabilities.notes_create:
+            log.info("notes: not copied: %s cannot create notes", target.name)
+            continue
         if users is None:
             users = await pairing(source, target, engine.mapping)
         if kind == "notes":

@@ -83,7 +83,7 @@ async def verify_notes_and_tasks(
 ) -> None:
     """Add the notes' and tasks' differences to ``report`` (sides without them: nothing)."""
     users: Users | None = None
-    if source.capabilities.notes and target.capabilities.notes:
+    if source.capabilities.notes and target.capabilities.notes and target.capabilities.notes_create:
         users = await pairing(source, target, mapping)
         await _notes(source, target, plans, store, report, users)
     if source.capabilities.tasks and target.capabilities.tasks:

@@ -100,6 +100,7 @@ def _check_refs(refs: Any, what: str) -> tuple[Ref, ...]:
 def check_note(provider: Provider, note: Any) -> Note:
     """``note`` if ``provider`` can create it as given."""
     require(provider, "notes", "create_note")
+    require(provider, "notes_create", "create_note")
     if not isinstance(note, Note):
         raise ValidationError(f"create_note takes a crmbridge.Note, got {note!r}")
     caps = provider.capabilities

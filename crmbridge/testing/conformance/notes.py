@@ -52,9 +52,21 @@ class NoteTests(ConformanceBase):
                 crm.notes(kit.object, record.id)
         assert sent == []
 
+    def test_notes_read_only(self, crm: Any, kit: Kit) -> None:
+        """With ``notes`` but not ``notes_create``, ``create_note`` is Unsupported, with no
+        request."""
+        require(crm, "notes")
+        if crm.capabilities.notes_create:
+            pytest.skip(f"{crm.name} creates notes")
+        record = kit.create()
+        with kit.requests() as sent, pytest.raises(Unsupported):
+            crm.create_note(Note(Ref(kit.object, record.id or ""), "x"))
+        assert sent == []
+
     def test_note_round_trip(self, crm: Any, kit: Kit) -> None:
         """Created notes are listed on their record, oldest first, and read back the same."""
         require(crm, "notes")
+        require(crm, "notes_create")
         parent = _parent(crm, kit)
         made = crm.create_note(Note(parent, f"{kit.token} first line\nsecond", title="Call"))
         assert made.id
@@ -73,6 +85,7 @@ class NoteTests(ConformanceBase):
                 next(iter(crm.object_notes(kit.object)))
             assert sent == []
             return
+        require(crm, "notes_create")
         first, second = _parent(crm, kit), _parent(crm, kit)
         made = {
             crm.create_note(Note(first, f"{kit.token} on the first")).id,
@@ -85,6 +98,7 @@ class NoteTests(ConformanceBase):
     def test_note_formats(self, crm: Any, kit: Kit) -> None:
         """Each declared format round-trips its content."""
         require(crm, "notes")
+        require(crm, "notes_create")
         parent = _parent(crm, kit)
         for fmt in sorted(crm.capabilities.note_formats):
             content = f"{kit.token} **bold** text" if fmt == "markdown" else f"{kit.token} plain"
@@ -95,6 +109,7 @@ class NoteTests(ConformanceBase):
         """With ``notes_backdate`` a note keeps its ``created_at``; without, it is refused
         before any request."""
         require(crm, "notes")
+        require(crm, "notes_create")
         parent = _parent(crm, kit)
         note = Note(parent, f"{kit.token} old", created_at=WHEN)
         if not crm.capabilities.notes_backdate:
@@ -106,6 +121,7 @@ class NoteTests(ConformanceBase):
 
     def test_note_author_refused_unless_declared(self, crm: Any, kit: Kit) -> None:
         require(crm, "notes")
+        require(crm, "notes_create")
         if crm.capabilities.notes_author:
             pytest.skip(f"{crm.name} sets note authors")
         parent = _parent(crm, kit)
@@ -115,6 +131,7 @@ class NoteTests(ConformanceBase):
 
     def test_delete_note(self, crm: Any, kit: Kit) -> None:
         require(crm, "notes_delete")
+        require(crm, "notes_create")
         parent = _parent(crm, kit)
         made = crm.create_note(Note(parent, f"{kit.token} gone soon"))
         crm.delete_note(made.id)
