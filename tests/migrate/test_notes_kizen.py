@@ -1,7 +1,8 @@
-"""Tasks between Attio and Kizen in a migration (issue 21): Kizen's tasks are the scheduled
-activities of the type named by ``task_activity`` (crmbridge_kizen/activities.py), so a migration
-carries tasks both ways, through the id map and the users table, and ``--verify`` compares them.
-Kizen keeps no notes (docs/reference/kizen-activities.md §3): they are not copied."""
+"""Notes and tasks between Attio and Kizen in a migration (issue 21): Kizen's tasks are the
+scheduled activities of the type named by ``task_activity``, its notes the logged activities of
+the type named by ``note_activity`` (crmbridge_kizen/activities.py, activities_notes.py). Tasks go
+both ways, notes out of Kizen only (Kizen's notes are read only: docs/reference/kizen-activities.md
+§3), through the id map and the users table, and ``--verify`` compares them."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Any
 import pytest
 
 import crmbridge as cb
-from crmbridge import Ref, Task, User
+from crmbridge import Note, Ref, Task, User
 from crmbridge.emulation import Emulator
 from crmbridge.migrate import Report, migrate, verify
 from crmbridge.plugins import get_provider
@@ -29,18 +30,20 @@ ATTIO_TO_KIZEN = (ROOT / "docs" / "examples" / "attio-to-kizen.toml").read_text(
 KIZEN_TO_ATTIO = (ROOT / "tests" / "reliability" / "kizen-to-attio.toml").read_text().replace(
     'full_name = "name"\n', ""
 ) + '\n[users]\nfallback = "ada@crmbridge.test"\n'
-TYPE = "to_do"
+TYPE, NOTE_TYPE = "to_do", "call"
 
 
 def _connect(emulator: Emulator) -> cb.AsyncBridge:
     if emulator.name == "kizen":
-        return cb.connect_async("kizen", emulator=emulator, task_activity=TYPE)
+        return cb.connect_async(
+            "kizen", emulator=emulator, task_activity=TYPE, note_activity=NOTE_TYPE
+        )
     return cb.connect_async(emulator.name, emulator=emulator)
 
 
 def _bridge(emulator: Emulator) -> cb.Bridge:
     if emulator.name == "kizen":
-        return cb.connect("kizen", emulator=emulator, task_activity=TYPE)
+        return cb.connect("kizen", emulator=emulator, task_activity=TYPE, note_activity=NOTE_TYPE)
     return cb.connect(emulator.name, emulator=emulator)
 
 
@@ -87,7 +90,10 @@ def _emails(crm: cb.Bridge, fallback: dict[str, str] | None = None) -> dict[Any,
     return found | (fallback or {})
 
 
-def test_attio_to_kizen_carries_every_open_task_and_verify_agrees(tmp_path: Path) -> None:
+def test_attio_to_kizen_carries_every_open_task_and_verify_agrees(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO", "crmbridge.migrate")
     source = get_provider("attio").create_emulator(seed="demo", demo_size=40)
     target = get_provider("kizen").create_emulator()
     with _bridge(source) as src:
@@ -98,7 +104,8 @@ def test_attio_to_kizen_carries_every_open_task_and_verify_agrees(tmp_path: Path
     assert len(tasks) >= 2
     report = _run(source, target, ATTIO_TO_KIZEN, tmp_path)
     assert report.ok, report.objects
-    assert "notes" not in report.objects  # Kizen keeps no notes
+    assert "notes" not in report.objects  # Kizen's notes cannot be created
+    assert any("cannot create notes" in r.getMessage() for r in caplog.records)
     assert report.objects["tasks"].counts["created"] == len(tasks)
     with _bridge(source) as src, _bridge(target) as dst:
         copies = dst.tasks()
@@ -134,7 +141,7 @@ def test_a_completed_task_is_not_written_to_kizen_and_says_why(
     assert len(refused) == done
 
 
-def test_kizen_to_attio_carries_every_task_and_verify_agrees(tmp_path: Path) -> None:
+def test_kizen_to_attio_carries_every_note_and_task_and_verify_agrees(tmp_path: Path) -> None:
     source = get_provider("kizen").create_emulator(seed="demo", demo_size=12)
     target = get_provider("attio").create_emulator()
     for first, last in (("Grace", "Hopper"), ("Alan", "Turing"), ("Katherine", "Johnson")):
@@ -158,17 +165,46 @@ def test_kizen_to_attio_carries_every_task_and_verify_agrees(tmp_path: Path) -> 
         # logged in Kizen's UI: the emulator's state stands in for it (no API completes one)
         source.activities.scheduled[first.id or ""].completed_at = "2030-05-01T10:00:00+00:00"  # type: ignore[attr-defined]
         tasks = src.tasks()
+        company_ref = ("companies_company", company.id or "")
+        for n, contact in enumerate(contacts[:3]):
+            source.activities.logged.log(  # type: ignore[attr-defined]
+                NOTE_TYPE,
+                f"Call {n}: wants a quote",
+                [("client_client", contact.id or "")] + ([company_ref] if n == 0 else []),
+                logged_by=team[n % len(team)].id,
+                logged_at=dt.datetime(2025, 1, 10 + n, 8, 0, tzinfo=dt.UTC),
+            )
+        source.activities.logged.log(  # type: ignore[attr-defined]
+            NOTE_TYPE, "Company call", [company_ref], logged_by=team[0].id,
+            logged_at=dt.datetime(2025, 2, 1, tzinfo=dt.UTC),
+        )  # fmt: skip
+        notes = [n for o in ("client_client", "companies_company") for n in src.object_notes(o)]
     assert sum(t.completed for t in tasks) == 1
+    # the first call, on a contact and the company, is one note, on its first record
+    assert len(notes) == 4
     report = _run(source, target, KIZEN_TO_ATTIO, tmp_path)
     assert report.ok, report.objects
     assert report.objects["tasks"].counts["created"] == len(tasks) == 4
+    assert report.objects["notes"].counts["created"] == len(notes)
     with _bridge(source) as src, _bridge(target) as dst:
         assert sorted(_key(src, t, _emails(src)) for t in tasks) == sorted(
             _key(dst, t, _emails(dst)) for t in dst.tasks()
         )
+        copies = [n for o in ("people", "companies") for n in dst.object_notes(o)]
+
+        def nkey(crm: cb.Bridge, note: Note) -> tuple[Any, ...]:
+            parent = crm.get(note.parent.object, note.parent.id)
+            match = parent.get("email") or parent.get("email_addresses") or parent.get("name")
+            # Attio sets no author (the note is the API token's): the timestamp is kept
+            return (str(match[0] if isinstance(match, list) else match), note.content,
+                    note.created_at)  # fmt: skip
+
+        assert sorted(nkey(src, n) for n in notes) == sorted(nkey(dst, n) for n in copies)
     again = _run(source, target, KIZEN_TO_ATTIO, tmp_path)
     assert again.objects["tasks"].counts["noop"] == len(tasks)
+    assert again.objects["notes"].counts["noop"] == len(notes)
     assert again.writes == 0
     checked = _verify(source, target, KIZEN_TO_ATTIO, tmp_path)
     assert checked.ok, checked.differences[:3]
     assert checked.checked["tasks"] == len(tasks)
+    assert checked.checked["notes"] == len(notes)

@@ -15,8 +15,8 @@ docs/reference/kizen-activities.md §3:
 
 Not provided, for want of a source (Unsupported or refused before any request): completing a
 task, so ``update_task`` as a whole (``Capabilities.tasks_update`` is false; a migration
-replaces a changed task instead, delete then create); notes (logged activities: listing and
-reading are published, logging with a text and reading its id back are not).
+replaces a changed task instead, delete then create). Notes (logged activities, read only) are
+:mod:`crmbridge_kizen.activities_notes`'s.
 """
 
 from __future__ import annotations
@@ -57,30 +57,34 @@ class KizenActivities:
     def _activity_state(self) -> dict[str, Any]:
         state: dict[str, Any] | None = self.__dict__.get("_activity_cache")
         if state is None:
-            state = {"type": None, "objects": None}
+            state = {"types": {}, "objects": None}
             self.__dict__["_activity_cache"] = state
         return state
 
-    def _task_type(self) -> Plan[str]:
-        """The uuid of the ``task_activity`` type: ``GET /api/activities/{id_or_api_name}``
-        ("path accepts either", activity.md "Type CRUD"), once per provider."""
-        state = self._activity_state()
-        if state["type"] is None:
-            wanted = self.config.get("task_activity")
+    def _activity_type(self, key: str) -> Plan[str]:
+        """The uuid of the type the option ``key`` (``task_activity``, ``note_activity``) names:
+        ``GET /api/activities/{id_or_api_name}`` ("path accepts either", activity.md "Type
+        CRUD"), once per provider."""
+        types: dict[str, str] = self._activity_state()["types"]
+        if key not in types:
+            wanted = self.config.get(key)
+            env = f"KIZEN_{key.upper()}"
             if not isinstance(wanted, str) or not wanted.strip():
                 raise ConfigError(
-                    "kizen: tasks are scheduled activities of one activity type; name it with "
-                    'connect("kizen", task_activity="<api_name or id>") or KIZEN_TASK_ACTIVITY'
+                    f'kizen: name the activity type with connect("kizen", {key}="<api_name '
+                    f'or id>") or {env}'
                 )
             response = yield self.build_request(
                 "GET", f"/api/activities/{quote(wanted.strip(), safe='')}", expect=(404,)
             )
             body = response.json() if response.status_code < 400 else None
             if not isinstance(body, Mapping) or not body.get("id"):
-                raise ConfigError(f"kizen: no activity type {wanted!r} (task_activity)")
-            state["type"] = str(body["id"])
-        type_id: str = state["type"]
-        return type_id
+                raise ConfigError(f"kizen: no activity type {wanted!r} ({key})")
+            types[key] = str(body["id"])
+        return types[key]
+
+    def _task_type(self) -> Plan[str]:
+        return (yield from self._activity_type("task_activity"))
 
     def _objects(self) -> Plan[dict[str, str]]:
         """Object slug ↔ uuid (both directions in one map), from ``list_objects``: an

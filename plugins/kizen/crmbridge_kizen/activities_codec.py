@@ -1,4 +1,5 @@
-"""Scheduled activity payload ⇄ :class:`~crmbridge.Task`: pure translation (issue 21).
+"""Scheduled activity payload ⇄ :class:`~crmbridge.Task`, logged activity → :class:`~crmbridge.Note`:
+pure translation (issue 21).
 
 Tasks are Kizen *scheduled activities* of one activity type the user names
 (docs/reference/kizen-activities.md §3). The body is the schedule endpoint's
@@ -17,11 +18,11 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from crmbridge import Ref, Task, User, ValidationError
+from crmbridge import Note, Ref, Task, User, ValidationError
 
 from .reads import decode_user
 
-__all__ = ["decode_task", "encode_task", "entity_ref", "task_problem"]
+__all__ = ["decode_note", "decode_task", "encode_task", "entity_ref", "task_problem"]
 
 
 def task_problem(task: Task) -> str | None:
@@ -115,5 +116,30 @@ def decode_task(raw: Mapping[str, Any], slug_of: Callable[[str], str | None]) ->
         assignees=assignees,
         linked=linked,
         id=str(raw["id"]) if raw.get("id") is not None else None,
+        raw=raw,
+    )
+
+
+def decode_note(
+    raw: Mapping[str, Any], object: str | None, slug_of: Callable[[str], str | None]
+) -> Note | None:
+    """A logged activity (``LogActivityRead``, developer.kizen.com/api/activities) as a note:
+    ``notes`` is its content, ``logged_at`` when it was written (the time it was logged: "logged_at
+    always matches the time the activity record is created"), ``logged_by`` its author. Its parent
+    is its first associated record of ``object`` (any object when ``None``: the provider's
+    choice, as a :class:`~crmbridge.Note` has one parent); ``None`` when it is on no such record. The text is given as Kizen answers it, as plain text: its format is not
+    published (docs/reference/kizen-activities.md §2)."""
+    refs = [ref for e in raw.get("associated_entities") or () if (ref := entity_ref(e, slug_of))]
+    parent = next((r for r in refs if object is None or r.object == object), None)
+    if parent is None or raw.get("id") is None:
+        return None
+    author = raw.get("logged_by")
+    text = raw.get("notes")
+    return Note(
+        parent=parent,
+        content=text if isinstance(text, str) else "",
+        created_at=_parse_time(raw.get("logged_at")),
+        author=decode_user(author) if author else None,
+        id=str(raw["id"]),
         raw=raw,
     )

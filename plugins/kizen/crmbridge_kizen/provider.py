@@ -59,6 +59,7 @@ from crmbridge.plugin import (
 
 from . import codec, field_creation, filters, refs, tags
 from .activities import KizenActivities
+from .activities_notes import KizenNotes
 from .options import find_option, is_email_status, is_stage
 from .types import CONTACTS
 
@@ -85,7 +86,7 @@ def _records_path(slug: str, *rest: str) -> str:
     return "/api/records/" + "/".join(quote(p, safe="") for p in (slug, *rest))
 
 
-class KizenProvider(KizenActivities, Provider):
+class KizenProvider(KizenNotes, KizenActivities, Provider):
     """Kizen's records API (``https://app.go.kizen.com``; any tenant host via ``base_url``).
 
     Authenticates with three headers, ``X-API-KEY``, ``X-USER-ID`` and ``X-BUSINESS-ID`` (docs/reference/kizen.md §2); all three are secrets: never shown in a repr, a log or a cassette.
@@ -94,9 +95,10 @@ class KizenProvider(KizenActivities, Provider):
     name = "kizen"
     description = "Kizen records API: contacts and custom objects"
     default_base_url = "https://app.go.kizen.com"
-    #: ``task_activity``: the activity type whose scheduled activities are tasks
-    #: (crmbridge_kizen/activities.py; docs/providers/kizen.md "Tasks").
-    config_keys = ("api_key", "user_id", "business_id", "task_activity")
+    #: ``task_activity`` / ``note_activity``: the activity types whose scheduled activities are
+    #: tasks and whose logged activities are notes (crmbridge_kizen/activities.py,
+    #: activities_notes.py; docs/providers/kizen.md "Notes and tasks").
+    config_keys = ("api_key", "user_id", "business_id", "task_activity", "note_activity")
     required_keys = ("api_key", "user_id", "business_id")
     secret_keys = frozenset({"api_key", "user_id", "business_id"})
     account_keys = ("business_id",)
@@ -106,6 +108,7 @@ class KizenProvider(KizenActivities, Provider):
         "business_id": "KIZEN_BUSINESS_ID",
         "base_url": "KIZEN_BASE_URL",
         "task_activity": "KIZEN_TASK_ACTIVITY",
+        "note_activity": "KIZEN_NOTE_ACTIVITY",
     }
     request_id_header = "X-Request-ID"
     #: ``crmbridge emulate kizen`` serves here by default; its own options (docs/emulators.md).
@@ -158,13 +161,21 @@ class KizenProvider(KizenActivities, Provider):
         self._found: dict[refs.RefKey, list[str]] = {}
         #: Schemas of referenced objects, by slug, for looking records up by a value.
         self._referenced: dict[str, ObjectSchema] = {}
+        # a ClassVar on Provider, per instance here (the activity options decide notes and tasks)
+        setattr(self, "capabilities", self._activity_capabilities())  # noqa: B010
+
+    def _activity_capabilities(self) -> Capabilities:
+        """The class's capabilities plus notes and tasks where an activity type is named (they
+        depend on the configuration, so they are the instance's). Tasks: create, list, get,
+        delete; no update, as completing one has no published source. Notes: listed (an object's
+        at a time) and read, not created, deleted or dated
+        (docs/reference/kizen-activities.md §3)."""
+        caps = type(self).capabilities
         if self.config.get("task_activity"):
-            # Tasks are scheduled activities of the type the user names (crmbridge_kizen/
-            # activities.py): create, list, get, delete; no update, as completing one has no
-            # published source (docs/reference/kizen-activities.md §2). Set on the instance, as
-            # it depends on the configuration (the class's declares no tasks).
-            caps = attrs.evolve(type(self).capabilities, tasks=True, tasks_delete=True)
-            setattr(self, "capabilities", caps)  # noqa: B010 - a ClassVar, per instance here
+            caps = attrs.evolve(caps, tasks=True, tasks_delete=True)
+        if self.config.get("note_activity"):
+            caps = attrs.evolve(caps, notes=True, notes_by_object=True, notes_create=False)
+        return caps
 
     # --- configuration ---------------------------------------------------------------------
 

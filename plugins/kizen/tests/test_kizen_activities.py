@@ -1,6 +1,7 @@
-"""Kizen tasks (scheduled activities of a named activity type) through the provider and the strict
-emulator (crmbridge_kizen/activities.py, crmbridge_kizen/emulator/activities.py;
-docs/reference/kizen-activities.md)."""
+"""Kizen tasks (scheduled activities of a named activity type) and read-only notes (logged
+activities of another) through the provider and the strict emulator
+(crmbridge_kizen/activities.py, activities_notes.py, crmbridge_kizen/emulator/activities.py,
+activities_logged.py; docs/reference/kizen-activities.md)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from typing import Any
 
 import httpx
 import pytest
-from crmbridge_kizen.activities_codec import decode_task, encode_task
-from crmbridge_kizen.emulator import KizenEmulator
+from crmbridge_kizen.activities_codec import decode_note, decode_task, encode_task
+from crmbridge_kizen.emulator import DEFAULT_USER_ID, KizenEmulator
 
 import crmbridge as cb
 from crmbridge import Note, Ref, Task, User
@@ -191,7 +192,6 @@ def test_emulator_serves_only_what_the_provider_uses(emulator: KizenEmulator) ->
         response = _call(emulator, method, f"/api/activities/scheduled-activity/{item}", {})
         assert response.status_code == 405
     assert _call(emulator, "GET", "/api/activities/to_do").json()["api_name"] == "to_do"
-    assert _call(emulator, "GET", "/api/activities/logged/" + item).status_code == 404
 
 
 def test_emulator_pages_scheduled_activities(emulator: KizenEmulator) -> None:
@@ -242,3 +242,115 @@ def test_codec_reads_the_cli_shapes() -> None:
 def test_codec_leaves_unknown_keys_out() -> None:
     body = encode_task(Task("x"), "type-uuid", None, {})
     assert body == {"activity_object_id": "type-uuid", "note": "x", "associated_entities": []}
+
+
+# --- notes: logged activities, read only -------------------------------------------------------
+
+WHEN = dt.datetime(2025, 3, 4, 9, 15, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+def noted() -> Iterator[cb.Bridge]:
+    with cb.connect("kizen", emulator=True, note_activity="call") as bridge:
+        yield bridge
+
+
+def _log(crm: cb.Bridge, text: str, *records: Ref, minutes: int = 0) -> str:
+    emulator = crm.emulator
+    assert isinstance(emulator, KizenEmulator)
+    return emulator.activities.logged.log(
+        "call",
+        text,
+        [(r.object, r.id) for r in records],
+        logged_by=DEFAULT_USER_ID,
+        logged_at=WHEN + dt.timedelta(minutes=minutes),
+    )
+
+
+def test_notes_are_read_by_record_by_object_and_by_id(noted: cb.Bridge) -> None:
+    ada = Ref("client_client", noted.create("client_client", {"email": "ada@example.com"}).id or "")
+    bob = Ref("client_client", noted.create("client_client", {"email": "bob@example.com"}).id or "")
+    acme = Ref("companies_company", noted.create("companies_company", {"name": "Acme"}).id or "")
+    later = _log(noted, "Called back", ada, minutes=5)
+    first = _log(noted, "Talked pricing", ada, acme)
+    other = _log(noted, "Left a message", bob)
+    _log(noted, "On the company only", acme)
+    notes = noted.notes("client_client", ada.id)
+    assert [n.id for n in notes] == [first, later]  # oldest first
+    assert notes[0].content == "Talked pricing"
+    assert notes[0].created_at == WHEN
+    assert notes[0].author is not None
+    assert notes[0].author.id == DEFAULT_USER_ID
+    assert (notes[0].title, notes[0].format) == ("", "plaintext")
+    by_object = list(noted.object_notes("client_client"))
+    assert {n.id: n.parent for n in by_object} == {later: ada, first: ada, other: bob}
+    # the first note is on Ada and Acme: one note, on its first record (a Note has one parent)
+    assert [n.parent for n in noted.object_notes("companies_company")] == [acme]
+    assert noted.get_note(other) == by_object[-1]
+
+
+def test_an_objects_notes_are_read_a_page_at_a_time(noted: cb.Bridge) -> None:
+    """``next`` links are followed with bare POSTs (kizen-admin-cli ``list_responses``)."""
+    ada = Ref("client_client", noted.create("client_client", {"email": "ada@example.com"}).id or "")
+    for n in range(101):  # the emulator's default page holds 100
+        _log(noted, f"note {n}", ada, minutes=n)
+    sent = _sent(noted)
+    assert len(list(noted.object_notes("client_client"))) == 101
+    lists = [r for r in sent if r.url.path.endswith("/responses")]
+    assert len(lists) == 2
+    assert [json.loads(r.content) for r in lists] == [{}, {}]
+    assert lists[1].url.params["page"] == "2"
+
+
+def test_notes_cannot_be_created_deleted_or_dated(noted: cb.Bridge) -> None:
+    ada = Ref("client_client", noted.create("client_client", {"email": "ada@example.com"}).id or "")
+    sent = _sent(noted)
+    caps = noted.capabilities
+    assert (caps.notes, caps.notes_by_object) == (True, True)
+    assert (caps.notes_create, caps.notes_delete, caps.notes_backdate) == (False, False, False)
+    with pytest.raises(cb.Unsupported, match="notes_create"):
+        noted.create_note(Note(ada, "x"))
+    with pytest.raises(cb.Unsupported):
+        noted.delete_note("00000000-0000-4000-8000-000000000001")
+    assert sent == []
+
+
+def test_a_missing_note_is_not_found(noted: cb.Bridge, crmbridge_strict_emulators: Any) -> None:
+    with pytest.raises(cb.NotFound), crmbridge_strict_emulators.expect(404, "not_found"):
+        noted.get_note("00000000-0000-4000-8000-000000000001")
+
+
+def test_emulator_responses_refuse_what_is_not_published(emulator: KizenEmulator) -> None:
+    call = next(t for t in emulator.activities.types.values() if t.api_name == "call")
+    unknown = _call(emulator, "POST", "/api/activities/call/responses", {})  # by uuid only
+    assert unknown.status_code == 404
+    filtered = _call(emulator, "POST", f"/api/activities/{call.id}/responses", {"filter": "x"})
+    assert filtered.status_code == 400
+    listed = _call(emulator, "POST", f"/api/activities/{call.id}/responses", {})
+    assert listed.json()["results"] == []
+    assert _call(emulator, "POST", "/api/activities/call/log-activity", {}).status_code == 404
+
+
+def test_codec_reads_a_logged_activity() -> None:
+    """``LogActivityRead`` as Kizen's CLI reads it (kizen-admin-cli tests/test_activities_tool.py)."""
+    raw = {
+        "id": "l1",
+        "activity_object": {"id": "a1", "name": "Site Visit"},
+        "notes": "all good",
+        "logged_at": "2024-01-01T00:00:00Z",
+        "logged_by": {"display_name": "Jane", "id": "emp-1"},
+        "associated_entities": [
+            {"object_api_name": "deals", "entity_id": "d1", "name": "Deal"},
+            {"object_api_name": "patients", "entity_id": "p1", "name": "Bob"},
+        ],
+    }
+    note = decode_note(raw, "patients", {}.get)
+    assert note is not None
+    assert (note.parent, note.content) == (Ref("patients", "p1"), "all good")
+    assert note.created_at == dt.datetime(2024, 1, 1, tzinfo=UTC)
+    assert note.author is not None
+    assert (note.author.id, note.author.name) == ("emp-1", "Jane")
+    first = decode_note(raw, None, {}.get)
+    assert first is not None
+    assert first.parent == Ref("deals", "d1")
+    assert decode_note(raw, "companies", {}.get) is None

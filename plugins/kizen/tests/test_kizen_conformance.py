@@ -44,16 +44,19 @@ class TestKizenCompanyQueries(FilterTests, SortTests):
 
 
 class TestKizenTasks(TaskTests, NoteTests):
-    """Notes and tasks with an activity type named for tasks (issue 21): tasks are declared
-    (create, list, get, delete) and pass; notes and task updates are not, and refuse with no
-    request (docs/reference/kizen-activities.md §3)."""
+    """Notes and tasks with activity types named for both (issue 21): tasks are declared
+    (create, list, get, delete) and pass; notes are read only (``notes_create`` false: creating
+    refuses with no request), task updates are not declared (docs/reference/kizen-activities.md
+    §3)."""
 
     object_slug = "client_client"
     sample_values = TestKizen.sample_values
 
     @pytest.fixture
     def bridge(self) -> Iterator[crmbridge.Bridge]:
-        with crmbridge.connect("kizen", emulator=True, task_activity="to_do") as crm:
+        with crmbridge.connect(
+            "kizen", emulator=True, task_activity="to_do", note_activity="call"
+        ) as crm:
             yield crm
 
 

@@ -35,9 +35,9 @@ and ``src/kizen_builder/tools/activities.py`` (``list_scheduled``: the read shap
 * ``GET`` and ``DELETE /api/activities/scheduled-activity/{id}`` (204) [KZ activity.md]. ``PUT`` and
   ``PATCH`` exist [KZ] but the provider does not use them, so they are not served (405).
 
-Not emulated: logging activities (``…/log-activity``, ``…/responses``, ``…/logged/{id}``; the
-provider keeps no notes, docs/reference/kizen-activities.md §3), completing a scheduled
-activity, ``from_date``/``employee_ids``/``assigned_to_me`` filters.
+Logged activities (read only) are :mod:`.activities_logged`'s. Not emulated: logging activities
+(``…/log-activity``; the provider creates no notes, docs/reference/kizen-activities.md §3),
+completing a scheduled activity, ``from_date``/``employee_ids``/``assigned_to_me`` filters.
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ from typing import Any
 
 import httpx
 
+from .activities_logged import LoggedActivities
 from .errors import bad_param, not_found
 from .handlers import Handlers, Result
 from .ids import format_datetime, stable_id
@@ -139,6 +140,8 @@ class ActivitiesApi:
         self.new_id = new_id
         self.types: dict[str, ActivityType] = {}
         self.scheduled: dict[str, Scheduled] = {}
+        #: Logged instances (read only, :mod:`.activities_logged`).
+        self.logged = LoggedActivities(self)
         self._seq = 0
         for name, api_name in SEEDED_TYPES:
             self.add_type(name, api_name)

@@ -161,7 +161,8 @@ class KizenEmulator(StateAccess, Emulator):
         )  # fmt: skip
 
     def is_write(self, request: httpx.Request) -> bool:
-        """``POST …/search`` reads (docs/reference/kizen.md §8)."""
-        if request.method == "POST" and request.url.path.endswith("/search"):
+        """``POST …/search`` reads (docs/reference/kizen.md §8), as does ``POST
+        /api/activities/{id}/responses`` (:mod:`.activities_logged`)."""
+        if request.method == "POST" and request.url.path.endswith(("/search", "/responses")):
             return False
         return super().is_write(request)
