@@ -162,6 +162,12 @@ class Report:
                 "pending": self.pending,
                 "failures_file": self.failures_path,
                 "objects": self.as_dict(),
+                "writers": {k: _plain(v) for k, v in self.writers.items()},
             },
             indent=2,
         )
+
+
+def _plain(value: Any) -> Any:
+    """JSON keys are strings: the writers' pushback counts are keyed by HTTP status."""
+    return {str(k): v for k, v in value.items()} if isinstance(value, dict) else value

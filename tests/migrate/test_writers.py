@@ -5,18 +5,23 @@ with a published limit keeps the pool sized from it."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from click.testing import CliRunner
 from crmbridge_kizen.emulator import KizenEmulator
 
 import crmbridge as cb
+from crmbridge.cli import cli
 from crmbridge.demo import bundled_mapping
 from crmbridge.emulation import Faults
 from crmbridge.migrate import Report, migrate
 from crmbridge.plugins import get_provider
+
+EXAMPLE = Path(__file__).parents[2] / "docs" / "examples" / "attio-to-kizen.toml"
 
 
 class CountingKizen(KizenEmulator):
@@ -140,3 +145,23 @@ def test_a_target_with_a_published_limit_keeps_its_fixed_pool(tmp_path: Path) ->
     )
     assert report.ok
     assert report.writers["adaptive"] is False
+
+
+@pytest.mark.parametrize("given", [[], ["--concurrency", "3"]])
+def test_the_command_line_reports_the_writers(tmp_path: Path, given: list[str]) -> None:
+    """``--concurrency N`` on the command line keeps N writers; without it a Kizen target's adapt."""
+    out = tmp_path / "report.json"
+    args = [
+        "migrate", "attio", "kizen", "--map", str(EXAMPLE), "--source-emulator",
+        "--source-seed", "demo", "--target-emulator", "--limit", "20",
+        "--state", str(tmp_path / "s.db"), "--report-json", str(out),
+        "--failures", str(tmp_path / "f-{run}.jsonl"), *given,
+    ]  # fmt: skip
+    result = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.stderr
+    writers = json.loads(out.read_text())["writers"]
+    if given:
+        assert writers == {"adaptive": False, "limit": 3}
+    else:
+        assert writers["adaptive"] is True
+        assert writers["ceiling"] == 32
