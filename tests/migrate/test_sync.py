@@ -7,6 +7,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+from infra.servers import PG_PASSWORD
 from reliability.support import emulator, seeded_source
 
 import crmbridge as cb
@@ -213,3 +214,24 @@ def test_the_sync_webhook_receiver_wakes_for_every_real_change(tmp_path: Path) -
         return woke
 
     assert asyncio.run(run()) == [True, True, False]
+
+
+def test_sync_cycles_on_a_postgresql_state_resume_the_feed(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    """Issue 22: each cycle opens the state afresh; with ``--state postgresql://…`` the feed rows
+    live in the same schema, so cycle 2 resumes cycle 1's feed (it used to refuse the cursor)."""
+    from click.testing import CliRunner
+
+    from crmbridge.cli import cli
+
+    mapping = str(Path(cb.__file__).parent.parent / "docs" / "examples" / "attio-to-kizen.toml")
+    result = CliRunner().invoke(
+        cli,
+        ["sync", "attio", "kizen", "--map", mapping, "--source-emulator", "--target-emulator",
+         "--state", f"{postgres_url}?schema=acme", "--cycles", "2", "--interval", "0",
+         "--failures", str(tmp_path / "f-{run}.jsonl")],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "cycle 2: no change" in result.output
+    assert PG_PASSWORD not in result.output
