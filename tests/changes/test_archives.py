@@ -151,3 +151,23 @@ def test_a_store_made_before_creation_times_gains_the_column(feed_store_spec: st
     store.set_born("f", [("r1", born_key(dt.datetime(2026, 1, 1, tzinfo=dt.UTC)))])
     assert store.born_ids("f", None, None) == ["r1"]
     store.close()
+
+
+def test_counting_works_over_http_with_faults_on() -> None:
+    """The served emulator answers the creation-time range counts as in-process; with 5xx, 429
+    and dropped connections injected, the archives are still found once."""
+    emulator = get_provider("kizen").create_emulator(seed="demo", demo_size=N)
+    server = emulator.serve().start()
+    try:
+        config = {**emulator.credentials(), "base_url": server.url}
+        with cb.connect("kizen", **config) as crm:
+            first = crm.changes(OBJECT, page_size=PAGE)
+            ids = [c.id for c in first]
+            archived = [ids[40], ids[1200]]
+            for id in archived:
+                crm.archive(OBJECT, id)
+            emulator.faults = cb.emulation.Faults(rate_limit=0.1, server_error=0.1, drop=0.05)
+            delta = list(crm.changes(OBJECT, first.cursor, page_size=PAGE))
+        assert _kinds(delta) == Counter(("deleted", id) for id in archived)
+    finally:
+        server.stop()
