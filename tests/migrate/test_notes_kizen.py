@@ -143,6 +143,8 @@ def test_a_completed_task_is_not_written_to_kizen_and_says_why(
 
 def test_kizen_to_attio_carries_every_note_and_task_and_verify_agrees(tmp_path: Path) -> None:
     source = get_provider("kizen").create_emulator(seed="demo", demo_size=12)
+    source.activities.logged.items.clear()  # type: ignore[attr-defined]  # the demo's: ours only
+    source.activities.scheduled.clear()  # type: ignore[attr-defined]
     target = get_provider("attio").create_emulator()
     for first, last in (("Grace", "Hopper"), ("Alan", "Turing"), ("Katherine", "Johnson")):
         target.add_member(first, last, f"{first.lower()}@example.com")  # type: ignore[attr-defined]
@@ -208,3 +210,30 @@ def test_kizen_to_attio_carries_every_note_and_task_and_verify_agrees(tmp_path: 
     assert checked.ok, checked.differences[:3]
     assert checked.checked["tasks"] == len(tasks)
     assert checked.checked["notes"] == len(notes)
+
+
+def test_the_kizen_demo_carries_every_note_and_task_to_attio(tmp_path: Path) -> None:
+    """The demo's logged calls and scheduled to-dos (completed ones too) all arrive; --verify
+    agrees."""
+    source = get_provider("kizen").create_emulator(seed="demo", demo_size=40)
+    target = get_provider("attio").create_emulator()
+    for first, last in (("Grace", "Hopper"), ("Alan", "Turing"), ("Katherine", "Johnson")):
+        target.add_member(first, last, f"{first.lower()}@example.com")  # type: ignore[attr-defined]
+    with _bridge(source) as src:
+        notes = [n for o in ("client_client", "companies_company") for n in src.object_notes(o)]
+        tasks = src.tasks()
+    assert len(notes) >= 10
+    assert len(tasks) >= 3
+    assert any(t.completed for t in tasks)
+    report = _run(source, target, KIZEN_TO_ATTIO, tmp_path)
+    assert report.ok, report.objects
+    assert report.objects["notes"].counts["created"] == len(notes)
+    assert report.objects["tasks"].counts["created"] == len(tasks)
+    with _bridge(target) as dst:
+        assert len([n for o in ("people", "companies") for n in dst.object_notes(o)]) == len(notes)
+        assert sorted((t.content, t.deadline, t.completed) for t in dst.tasks()) == sorted(
+            (t.content, t.deadline, t.completed) for t in tasks
+        )
+    checked = _verify(source, target, KIZEN_TO_ATTIO, tmp_path)
+    assert checked.ok, checked.differences[:3]
+    assert (checked.checked["notes"], checked.checked["tasks"]) == (len(notes), len(tasks))

@@ -24,6 +24,7 @@ from crmbridge.errors import ConfigError
 from .access import StateAccess
 from .activities import ActivitiesApi
 from .demo import build_demo
+from .demo_activities import seed_demo_activities
 from .errors import HTML_SERVER_ERROR, ApiError, detail
 from .handlers import Handlers
 from .ids import stable_id, utc_now
@@ -89,6 +90,8 @@ class KizenEmulator(StateAccess, Emulator):
         handlers = Handlers(self.store, self.writer, Searcher(self.store), self.serializer)
         #: Activity types and scheduled activities (:mod:`.activities`, issue 21).
         self.activities = ActivitiesApi(self.store, self._new_id)
+        if seed == "demo":
+            seed_demo_activities(self.activities, random_seed)
         self.router = Router(
             handlers, Credentials(self.api_key, self.user_id, self.business_id), self.activities
         )
