@@ -18,8 +18,9 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from crmbridge import Note, Ref, Task, User, ValidationError
+from crmbridge import Note, Ref, Task, User
 
+from .errors import bad_payload
 from .reads import decode_user
 
 __all__ = ["decode_note", "decode_task", "encode_task", "entity_ref", "task_problem"]
@@ -77,7 +78,7 @@ def _parse_time(value: Any) -> dt.datetime | None:
     try:
         return dt.datetime.fromisoformat(value)
     except ValueError:
-        raise ValidationError(f"Kizen answered a scheduled activity time {value!r}") from None
+        raise bad_payload("an activity time", value) from None
 
 
 def entity_ref(entry: Any, slug_of: Callable[[str], str | None]) -> Ref | None:

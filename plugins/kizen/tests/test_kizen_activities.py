@@ -239,6 +239,11 @@ def test_codec_reads_the_cli_shapes() -> None:
     assert not decode_task({"id": "s2", "completed_at": None}, {}.get).completed
 
 
+def test_codec_refuses_an_unreadable_time() -> None:
+    with pytest.raises(cb.ProviderError, match="an activity time"):
+        decode_task({"id": "s1", "due_datetime": "next week"}, {}.get)
+
+
 def test_codec_leaves_unknown_keys_out() -> None:
     body = encode_task(Task("x"), "type-uuid", None, {})
     assert body == {"activity_object_id": "type-uuid", "note": "x", "associated_entities": []}
