@@ -27,6 +27,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,7 @@ def serve(spec: dict[str, Any]) -> None:
         options.update(seed="demo", demo_size=spec["demo_size"])
     emulator = get_provider(spec["provider"]).create_emulator(**options)
     extra: dict[str, Any] = {}
+    busy = _InFlight(emulator)
     if spec.get("contend"):
         for email in spec["contend"]:
             rid = emulator.seed_record("client_client", {"email": email})
@@ -67,7 +69,47 @@ def serve(spec: dict[str, Any]) -> None:
             print(json.dumps(extra), flush=True)
         sys.stdin.read()
     conflicts = getattr(getattr(emulator, "locks", None), "conflicts", 0)
-    print(json.dumps({"conflicts": conflicts, "requests": sum(emulator.requests.values())}))
+    print(json.dumps({"conflicts": conflicts, "requests": sum(emulator.requests.values()),
+                      "cpu_s": time.process_time(), "in_flight": busy.mean()}))  # fmt: skip
+
+
+class _InFlight:
+    """Writes in flight at the emulator (arrival to answer), averaged over the time from the
+    first write to the last answer: how full the client kept the server."""
+
+    def __init__(self, emulator: Any) -> None:
+        self.now = 0
+        self.area = 0.0
+        self.first: float | None = None
+        self.last = 0.0
+        self.lock = threading.Lock()
+        admit, dispatch = emulator.admit, emulator.dispatch
+
+        def counted_admit(request: Any) -> Any:
+            if emulator.is_write(request):
+                self.step(+1)
+            return admit(request)
+
+        def counted_dispatch(request: Any, **kw: Any) -> Any:
+            try:
+                return dispatch(request, **kw)
+            finally:
+                if emulator.is_write(request):
+                    self.step(-1)
+
+        emulator.admit, emulator.dispatch = counted_admit, counted_dispatch
+
+    def step(self, delta: int) -> None:
+        with self.lock:
+            t = time.perf_counter()
+            if self.first is None:
+                self.first = self.last = t
+            self.area += self.now * (t - self.last)
+            self.now, self.last = self.now + delta, t
+
+    def mean(self) -> float:
+        span = self.last - (self.first or self.last)
+        return self.area / span if span else 0.0
 
 
 class Served:
@@ -130,6 +172,10 @@ async def run(records: int, latency_ms: float, contended: float, concurrency: in
         "contended": len(contend),
         "conflicts": target.stats["conflicts"],
         "writers": report.writers,
+        # CPU seconds of each emulator process (setup included): is a server the bound?
+        "source_cpu_s": source.stats["cpu_s"],
+        "target_cpu_s": target.stats["cpu_s"],
+        "in_flight": target.stats["in_flight"],
     }
 
 
@@ -141,7 +187,8 @@ def show(label: str, r: dict[str, Any]) -> None:
         f"  {label:9s} {r['records']:6.0f} records  {r['seconds']:7.2f} s  {r['rate']:7.1f} rec/s"
         f"  x{r['rate'] / BEFORE:4.1f} of {BEFORE:g}  409s {r['conflicts']}/{r['contended']}"
         f" contended  failed {r['failed']}  client CPU {r['cpu_ms_per_record']:.2f} ms/record"
-        f"\n            writers: {pool}"
+        f"\n            writers: {pool}; emulator CPU: source {r['source_cpu_s']:.1f} s,"
+        f" Kizen {r['target_cpu_s']:.1f} s; writes in flight at Kizen {r['in_flight']:.1f} on average"
     )
 
 
