@@ -142,9 +142,11 @@ def _same(expected: Any, actual: Any) -> bool:
     e, a = comparable(expected), comparable(actual)
     if e == a:
         return True
-    # A name given as a full name only: compare what the target shows.
-    if isinstance(expected, PersonName) and isinstance(actual, PersonName):
-        return expected.display.strip() == actual.display.strip()
+    # A name given as a full name only, or as text (a text field mapped to a name field): the
+    # target splits it into parts; compare what it shows.
+    if isinstance(expected, PersonName | str) and isinstance(actual, PersonName):
+        shown = expected.display if isinstance(expected, PersonName) else expected
+        return shown.strip() == actual.display.strip()
     return False
 
 

@@ -25,11 +25,10 @@ ATTIO_TO_KIZEN = (ROOT / "docs" / "examples" / "attio-to-kizen.toml").read_text(
     '\n[users]\nfallback = "api-user@example.com"\n'
 )
 #: The reliability tests' mapping, with the Kizen API user (not an Attio member) paired to the
-#: Attio workspace's own member. Without ``full_name = "name"``: --verify reports every person's
-#: name as differing (a string against Attio's PersonName), unrelated to tasks.
-KIZEN_TO_ATTIO = (ROOT / "tests" / "reliability" / "kizen-to-attio.toml").read_text().replace(
-    'full_name = "name"\n', ""
-) + '\n[users]\nfallback = "ada@crmbridge.test"\n'
+#: Attio workspace's own member.
+KIZEN_TO_ATTIO = (ROOT / "tests" / "reliability" / "kizen-to-attio.toml").read_text() + (
+    '\n[users]\nfallback = "ada@crmbridge.test"\n'
+)
 TYPE, NOTE_TYPE = "to_do", "call"
 
 

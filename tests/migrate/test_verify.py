@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from click.testing import CliRunner
-from reliability.support import emulator, seeded_source
+from reliability.support import emulator, mapping_for, seeded_source
 
 import crmbridge as cb
 from crmbridge.cli import cli
@@ -43,6 +43,29 @@ def test_a_migration_verifies_clean_and_a_changed_or_lost_target_record_shows(
     assert diff.actual == "Changed"
     assert diff.expected == changed["last_name"]
     assert len({d.source_id for d in found.differences}) == 2  # nothing else differs
+
+
+def test_kizen_to_attio_verifies_clean_with_a_full_name_written_to_a_personal_name(
+    tmp_path: Path,
+) -> None:
+    """Kizen's ``full_name`` (text) written to Attio's ``name`` (personal-name) reads back as a
+    PersonName: verify compares what the target shows, as for a name given in full."""
+    kizen, attio = seeded_source("kizen->attio", 20), emulator("attio")
+    source = cb.connect_async("kizen", emulator=kizen)
+    target = cb.connect_async("attio", emulator=attio)
+    state = tmp_path / "s.db"
+    mapping = mapping_for("kizen->attio")
+    assert any(f.source == "full_name" and f.to == ("name",) for o in mapping.objects
+               for f in o.fields)  # fmt: skip
+    report = migrate(source, target, mapping, state=state, failures=None)
+    assert report.failed == 0
+    clean = verify(source, target, mapping, state=state)
+    assert clean.ok, clean.differences[:3]
+    with cb.connect("attio", emulator=attio) as crm:
+        person = next(iter(crm.query("people")))
+        crm.update("people", person.id or "", {"name": "Someone Else"})
+    found = verify(source, target, mapping, state=state)
+    assert [(d.target_id, d.field) for d in found.differences] == [(person.id, "name")]
 
 
 def test_the_cli_prints_differences_as_json_and_exits_1(tmp_path: Path) -> None:
