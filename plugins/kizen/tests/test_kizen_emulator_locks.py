@@ -88,13 +88,15 @@ def test_two_upserts_of_one_new_identity_at_once() -> None:
 
 
 def test_over_http_too() -> None:
-    emu = KizenEmulator(latency_ms=100)
+    emu = KizenEmulator(latency_ms=500)  # wide enough for a loaded machine's thread start-up
     rid = emu.seed_record("companies_company", {"name": "Acme"})
     statuses: list[int] = []
+    ready = threading.Barrier(2)
     with emu.serve(port=0) as server:
 
         def write(text: str) -> None:
             with httpx.Client(base_url=server.url, headers=emu.auth_headers()) as c:
+                ready.wait()
                 statuses.append(c.patch(f"{COMPANIES}/{rid}", json=_patch(text)).status_code)
 
         threads = [threading.Thread(target=write, args=(t,)) for t in ("a", "b")]
