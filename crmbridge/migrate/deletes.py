@@ -33,12 +33,13 @@ log = logging.getLogger("crmbridge.migrate")
 
 
 async def propagate_deletes(
-    engine: MigrationEngine, plan: ObjectPlan, seen: set[str], report: ObjectReport
+    engine: MigrationEngine, plan: ObjectPlan, candidates: list[str], report: ObjectReport
 ) -> None:
-    """Confirm, report and (per ``engine.deletes``) propagate the records ``seen`` lacks."""
+    """Confirm, report and (per ``engine.deletes``) propagate the ``candidates``: migrated source
+    records (in the id map) that a complete scan did not read, or that a change feed said were
+    deleted."""
     obj = plan.map.source
     state = engine.state
-    candidates = sorted(state.source_ids(obj) - seen)
     gone: list[str] = []
     for source_id in candidates:
         try:

@@ -70,7 +70,9 @@ async def copy_changes(engine: MigrationEngine, plan: ObjectPlan, report: Object
         elif change.record is not None:
             await engine._copy_record(plan, change.record, report)
     if gone:
-        await propagate_deletes(engine, plan, state.source_ids(obj) - gone, report)
+        state.load(obj, gone)
+        migrated = sorted(sid for sid in gone if state.target_id(obj, sid) is not None)
+        await propagate_deletes(engine, plan, migrated, report)
     if not engine.dry_run:
         state.flush()
         state.set_cursor(obj, feed.cursor)

@@ -2,10 +2,14 @@
 
 For each object pair, in dependency order (:func:`~crmbridge.migrate.plan.order_plans`):
 
-1. read the source page by page at the largest page size it allows (a producer task keeps up to two
-   pages ahead);
-2. transform each record (:class:`~crmbridge.migrate.plan.ObjectPlan`), rewriting references
-   through the id map;
+1. read the source page by page at the largest page size it allows (a producer task reads the
+   next page while the current one is written: one page ahead, and the queue of records);
+2. read the page's id map rows, those of the records it references and the claims of its match
+   values from the state in one query each (:meth:`MigrationEngine._prepare_page`; the state keeps
+   a bounded cache, so memory does not grow with the number of records, issue 24), then transform
+   each record once (:class:`~crmbridge.migrate.plan.ObjectPlan`), rewriting references through
+   the id map (a record with a reference that could not be resolved yet is transformed again when
+   it is written: the record it references may have been written meanwhile);
 3. skip it as ``noop`` when its content hash equals the one stored for it — no request at all;
    fail it when another source record was already written under the same match value (it would
    overwrite that record's target), unless the object says ``merge_duplicates = true``;
@@ -52,7 +56,7 @@ import attrs
 from ..bridge import AsyncBridge
 from ..errors import ConfigError, Conflict, CRMError, NotFound, RateLimited, TransportError
 from ..http import AMBIGUOUS_WRITE
-from ..model import Record, structure_value, to_dict
+from ..model import Record, Ref, structure_value, to_dict
 from ..provider import ObjectSchema
 from ..upsert import DEFAULT_ON_ARCHIVED, Lookups, OnArchived
 from .engine_options import DELETES, ON_TARGET_CHANGED, Deletes, OnTargetChanged
@@ -110,6 +114,10 @@ def _write_rate(target: AsyncBridge) -> float | None:
     provider's documented write limit (``None``: unknown)."""
     bucket = target.driver.limiter.buckets.get("write")
     return bucket.rate if bucket is not None else target.capabilities.write_rate
+
+
+#: A record's transform made when its page was read: ``(values, deferred, content hash)``.
+Transformed = tuple[dict[str, Any], dict[str, Any], str]
 
 
 @attrs.define
@@ -174,8 +182,6 @@ class MigrationEngine:
         self.concurrency = self.writers.size
         self.report = Report(run_id=run_id)
         self._flushed = time.monotonic()
-        #: Target ids written by this run, per target object (to tell creates from updates).
-        self._touched: dict[str, set[str]] = {}
         #: Source objects whose stored hashes a dry run must not trust (their mapping changed).
         self._untrusted: set[str] = set()
         #: Answers of the batched searches of the pages being written (:meth:`_prefetch`).
@@ -307,34 +313,35 @@ class MigrationEngine:
             return
         cursor, complete = self.state.checkpoint(obj) if self.resume else (None, False)
         retry = set(self.state.pending(obj))
-        # Only a scan from the first page to the last, unlimited, sees every source record.
-        seen: set[str] | None = set() if cursor is None and self.limit is None else None
+        # Only a scan from the first page to the last, unlimited, sees every source record; the
+        # records it read are marked in the state, not kept here (issue 24).
+        whole = cursor is None and self.limit is None and not complete
+        if whole:
+            self.state.clear_seen(obj)
         if complete:
             report.skipped_complete = True
-            seen = None
         else:
-            finished = await self._scan(plan, report, cursor, seen)
-            if not finished:
-                seen = None
-        if seen is not None:
-            retry -= seen
+            finished = await self._scan(plan, report, cursor, retry if whole else None)
+            whole = whole and finished
         await self._retry_pending(plan, sorted(retry), report)
-        if seen is not None:
+        if whole:
             from .deletes import propagate_deletes
 
-            await propagate_deletes(self, plan, seen, report)
+            await propagate_deletes(self, plan, self.state.unseen(obj), report)
         if not self.dry_run:
             self.state.flush()
 
     async def _scan(
-        self, plan: ObjectPlan, report: ObjectReport, cursor: Any, seen: set[str] | None
+        self, plan: ObjectPlan, report: ObjectReport, cursor: Any, retry: set[str] | None
     ) -> bool:
-        """Copy the source records from ``cursor`` on; whether the scan reached the last page."""
+        """Copy the source records from ``cursor`` on; whether the scan reached the last page.
+        ``retry`` (a complete scan only): the pending records, less those the scan reads, which
+        are marked seen in the state."""
         obj = plan.map.source
         task = None
         if self.progress is not None:
             task = self.progress.add_task(plan.map.key, total=self.limit)
-        queue: asyncio.Queue[tuple[int, Record] | None] = asyncio.Queue(
+        queue: asyncio.Queue[tuple[int, Record, Transformed | None] | None] = asyncio.Queue(
             maxsize=self.concurrency * 4
         )
         pages: dict[int, _Page] = {}
@@ -351,8 +358,10 @@ class MigrationEngine:
                 if self.limit is not None:
                     records = records[: max(0, self.limit - read)]
                 read += len(records)
-                if seen is not None:
-                    seen.update(r.id for r in records if r.id is not None)
+                if retry is not None:
+                    ids = [r.id for r in records if r.id is not None]
+                    self.state.mark_seen(obj, ids)
+                    retry.difference_update(ids)
                 end = page.next is None or not page.records
                 last = end or (self.limit is not None and read >= self.limit)
                 reached_end[0] = end
@@ -360,9 +369,10 @@ class MigrationEngine:
                 del page
                 if not records:
                     await self._page_done(obj, pages, index, done_through, lock)
-                await self._prefetch(plan, records)
+                prepared = await self._prepare_page(plan, records)
                 for record in records:
-                    await queue.put((index, record))
+                    await queue.put((index, record, prepared.pop(record.id or "", None)))
+                del prepared
                 if last:
                     break
                 index += 1
@@ -373,9 +383,9 @@ class MigrationEngine:
 
         async def work() -> None:
             while (item := await queue.get()) is not None:
-                index, record = item
+                index, record, ready = item
                 async with self.writers.slot():
-                    await self._copy_record(plan, record, report)
+                    await self._copy_record(plan, record, report, ready)
                 self._flush_now_and_then()
                 if task is not None:
                     self.progress.advance(task)
@@ -396,14 +406,26 @@ class MigrationEngine:
             self.progress.update(task, total=report.total, completed=report.total)
         return reached_end[0]
 
-    async def _prefetch(self, plan: ObjectPlan, records: list[Record]) -> None:
-        """Search the target for the match values of a page's records in batches, before its
-        records are written (issue 24): records the state already holds unchanged need no
-        search and are left out. A failed search only costs the batch: each of its records
-        then searches on its own, as every record did before."""
-        if self.dry_run or not records:
-            return
+    async def _prepare_page(
+        self, plan: ObjectPlan, records: list[Record]
+    ) -> dict[str, Transformed]:
+        """Everything a page needs before its records are written, read in batches (issue 24):
+
+        * its id map rows, those of the records it references and the claims of its match values,
+          one state query each (the state caches them, boundedly);
+        * each record transformed once: the answer (by source id) is what its write uses, unless
+          a reference could not be resolved yet (:meth:`_copy_record` transforms that one again);
+        * the target searched for the match values of the records to write, in batches: records
+          the state already holds unchanged need no search. A failed search only costs the
+          batch: each of its records then searches on its own, as every record did before.
+        """
         obj = plan.map.source
+        if not records:
+            return {}
+        self.state.load(obj, [r.id for r in records if r.id is not None])
+        for ref_object, ids in _references(plan, records).items():
+            self.state.load(ref_object, ids)
+        prepared: dict[str, Transformed] = {}
         rows = []
         for record in records:
             if record.id is None or record.absent & plan.reads:
@@ -412,16 +434,26 @@ class MigrationEngine:
                 values, deferred = plan.transform(record, self.state.target_id)
             except CRMError:
                 continue
+            digest = content_hash({**values, "__deferred__": to_dict(deferred)})
+            prepared[record.id] = (values, deferred, digest)
             if (
                 obj not in self._untrusted
                 and self.state.target_id(obj, record.id) is not None
-                and self.state.hash_of(obj, record.id)
-                == content_hash({**values, "__deferred__": to_dict(deferred)})
+                and self.state.hash_of(obj, record.id) == digest
             ):
                 continue
             rows.append(values)
-        if not rows:
-            return
+        if rows and not plan.map.merge_duplicates:
+            match = plan.target.fields[plan.match]
+            keys = self.target.provider.match_keys
+            self.state.load_claims(
+                plan.map.target, [k for v in rows for k in keys(match, v.get(plan.match))]
+            )
+        if rows and not self.dry_run:
+            await self._lookup(plan, rows)
+        return prepared
+
+    async def _lookup(self, plan: ObjectPlan, rows: list[dict[str, Any]]) -> None:
         self._lookups.next_generation()
         size = max(1, self.target.provider.lookup_batch_size)
         for start in range(0, len(rows), size):
@@ -492,19 +524,28 @@ class MigrationEngine:
                 if not self.dry_run:
                     self.state.commit(obj, page.cursor_after, complete=page.last)
 
-    async def _copy_record(self, plan: ObjectPlan, record: Record, report: ObjectReport) -> None:
+    async def _copy_record(
+        self,
+        plan: ObjectPlan,
+        record: Record,
+        report: ObjectReport,
+        prepared: Transformed | None = None,
+    ) -> None:
         obj = plan.map.source
         if record.id is None:
             return
-        try:
-            whole = record
-            if record.absent & plan.reads:  # a list answer left mapped fields out: read it whole
-                whole = await self.source.get(obj, record.id)
-            values, deferred = plan.transform(whole, self.state.target_id)
-        except CRMError as exc:
-            self._fail(plan, record, {}, exc, report)
-            return
-        digest = content_hash({**values, "__deferred__": to_dict(deferred)})
+        if prepared is not None and not prepared[1]:
+            values, deferred, digest = prepared  # transformed when its page was read
+        else:
+            try:
+                whole = record
+                if record.absent & plan.reads:  # a list answer left mapped fields out
+                    whole = await self.source.get(obj, record.id)
+                values, deferred = plan.transform(whole, self.state.target_id)
+            except CRMError as exc:
+                self._fail(plan, record, {}, exc, report)
+                return
+            digest = content_hash({**values, "__deferred__": to_dict(deferred)})
         known = self.state.target_id(obj, record.id)
         if (
             known is not None
@@ -620,18 +661,17 @@ class MigrationEngine:
                 return False
             action = result.action
             target_id = result.record.id or ""
-            touched = self._touched.setdefault(plan.map.target, set())
             if (
                 action in ("updated", "noop")
                 and (attempt or AMBIGUOUS_WRITE.get())
                 and known is None
-                and target_id not in touched
+                and not self.state.target_known(plan.map.target, target_id)
             ):
-                # A lost answer, then a retry that matched the record the lost attempt created:
-                # it was created by this run. (Into a target that already held the record, this
-                # reports "created" for what was an update: see docs/reliability.md.)
+                # A lost answer, then a retry that matched a record no source record was written
+                # to: the lost attempt created it, in this run. (Into a target that already held
+                # the record, this reports "created" for what was an update: see
+                # docs/reliability.md.)
                 action = "created"
-            touched.add(target_id)
             written = field_digests(result.record.fields, values)
             self.state.record(obj, record.id, plan.map.target, target_id, digest, written)
             if deferred:
@@ -744,7 +784,7 @@ class MigrationEngine:
 
     async def _second_pass(self, plans: Mapping[str, ObjectPlan]) -> None:
         """Write references that could not be resolved on the first pass."""
-        for obj, source_id, target_id, values_plain, refs_plain in list(self.state.deferred()):
+        for obj, source_id, target_id, values_plain, refs_plain in self.state.deferred():
             plan = plans.get(obj)
             if plan is None:
                 continue
@@ -784,6 +824,19 @@ def endpoint(bridge: AsyncBridge) -> str:
     if bridge.emulator is not None:
         return f"{bridge.provider.name} emulator {bridge.emulator.instance}"
     return bridge.provider.endpoint()
+
+
+def _references(plan: ObjectPlan, records: list[Record]) -> dict[str, list[str]]:
+    """The source records ``records`` reference through the plan's fields, by source object (the
+    objects the mapping migrates): read from the state with the page."""
+    found: dict[str, set[str]] = {}
+    for record in records:
+        for slug in plan.reads:
+            value = record.fields.get(slug)
+            for ref in value if isinstance(value, list) else [value]:
+                if isinstance(ref, Ref) and ref.object in plan.object_map:
+                    found.setdefault(ref.object, set()).add(ref.id)
+    return {obj: sorted(ids) for obj, ids in found.items()}
 
 
 def _duplicate(plan: ObjectPlan, values: Mapping[str, Any], first: tuple[str, str]) -> Conflict:

@@ -4,6 +4,8 @@ kept with the page that wrote them, and change-feed cursors."""
 from __future__ import annotations
 
 from crmbridge.migrate import open_state
+from crmbridge.migrate.state import PostgresStore, SQLiteStore, StateStore
+from crmbridge.migrate.state.store import QUERY_CHUNK
 
 
 def test_a_match_value_belongs_to_the_first_source_record(state_spec: str) -> None:
@@ -78,3 +80,78 @@ def test_a_state_made_before_written_values_were_kept_gains_the_column(state_spe
     again = open_state(state_spec)
     assert again.target_id("people", "p2") == "c2"
     again.close()
+
+
+def _small(state_spec: str, rows: int) -> StateStore:
+    """The store of ``state_spec`` with a cache of ``rows`` rows."""
+    if state_spec.startswith("postgresql://"):
+        return PostgresStore(state_spec, cache_rows=rows)
+    return SQLiteStore(state_spec, cache_rows=rows)
+
+
+def test_the_id_map_cache_is_bounded_and_reads_evicted_rows_again(state_spec: str) -> None:
+    state = _small(state_spec, 5)
+    for i in range(40):
+        state.record("people", str(i), "contacts", f"t{i}", f"h{i}", {"name": f"d{i}"})
+        state.claim("contacts", [f"p{i}@x.co"], ("people", str(i)))
+        state.keep("contacts", ("people", str(i)))
+    state.commit("people", {"page": 1})
+    assert state.held_rows() <= 2 * 5  # not one row per record
+    for i in reversed(range(40)):  # every row read again, right, after being evicted
+        assert state.target_id("people", str(i)) == f"t{i}"
+        assert state.hash_of("people", str(i)) == f"h{i}"
+        assert state.claim("contacts", [f"p{i}@x.co"], ("people", "x")) == ("people", str(i))
+    assert state.target_id("people", "40") is None
+    assert state.held_rows() <= 2 * 5
+    # A page's rows in one query, then answered from memory.
+    before = state.queries
+    state.load("people", [str(i) for i in range(5)])
+    assert state.queries == before + 1
+    assert [state.target_id("people", str(i)) for i in range(5)] == [f"t{i}" for i in range(5)]
+    assert state.queries == before + 1
+
+
+def test_rows_written_since_the_last_save_are_seen_before_it(state_spec: str) -> None:
+    state = _small(state_spec, 2)
+    for i in range(10):
+        state.record("people", str(i), "contacts", f"t{i}", f"h{i}")
+    assert [state.target_id("people", str(i)) for i in range(10)] == [f"t{i}" for i in range(10)]
+    assert state.target_known("contacts", "t7")
+    assert not state.target_known("contacts", "t99")
+    state.forget("people", "3")
+    assert state.target_id("people", "3") is None
+    assert state.source_ids("people") == {str(i) for i in range(10)} - {"3"}
+    state.flush()
+    assert state.target_id("people", "3") is None
+    assert state.target_known("contacts", "t7")
+
+
+def test_unseen_names_the_migrated_records_a_scan_did_not_read(state_spec: str) -> None:
+    state = open_state(state_spec)
+    for i in range(6):
+        state.record("people", str(i), "contacts", f"t{i}", "h")
+    state.flush()
+    state.record("people", "6", "contacts", "t6", "h")  # not saved yet: a candidate too
+    state.clear_seen("people")
+    state.mark_seen("people", ["0", "2", "5"])
+    assert state.unseen("people") == ["1", "3", "4", "6"]
+    state.clear_seen("people")
+    assert state.unseen("people") == [str(i) for i in range(7)]
+    state.close()
+    again = open_state(state_spec)
+    again.mark_seen("people", ["0"])  # marks are this process's only: none were saved
+    assert again.unseen("people") == [str(i) for i in range(1, 6)]
+
+
+def test_deferred_references_are_read_past_a_page_of_rows(state_spec: str) -> None:
+    state = open_state(state_spec)
+    total = QUERY_CHUNK + 7
+    for i in range(total):
+        state.defer("people", f"{i:05}", f"t{i}", {"a": i}, {"company": [i]})
+    seen = []
+    for obj, sid, _tid, values, _refs in state.deferred():
+        seen.append(sid)
+        if values["a"] % 2:
+            state.resolved(obj, sid)  # resolved while iterating: the iteration goes on
+    assert seen == [f"{i:05}" for i in range(total)]
+    assert len(list(state.deferred())) == (total + 1) // 2

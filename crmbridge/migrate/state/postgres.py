@@ -26,18 +26,39 @@ from typing import Any
 from ...postgres import connect
 from ...urls import without_password
 from .schema import SCHEMA
-from .store import Change, Holder, IdEntry, RunInfo, StateStore, _Batch, dumps
+from .store import (
+    CACHE_ROWS,
+    QUERY_CHUNK,
+    Change,
+    Holder,
+    IdEntry,
+    RunInfo,
+    StateStore,
+    _Batch,
+    dumps,
+)
 
 __all__ = ["PostgresStore"]
+
+#: Which records a complete scan read: this session's only (a dry run marks too, and leaves no
+#: trace; https://www.postgresql.org/docs/15/sql-createtable.html, TEMPORARY).
+_SEEN = """
+CREATE TEMP TABLE IF NOT EXISTS seen (
+    source_object TEXT NOT NULL,
+    source_id TEXT NOT NULL,
+    PRIMARY KEY (source_object, source_id)
+)
+"""
 
 
 class PostgresStore(StateStore):
     """A migration's state in a PostgreSQL database (schema ``?schema=``, default ``public``)."""
 
-    def __init__(self, url: str) -> None:
-        super().__init__()
+    def __init__(self, url: str, *, cache_rows: int = CACHE_ROWS) -> None:
+        super().__init__(cache_rows)
         self.location = without_password(url)
         self.db, self.schema = connect(url, "the migration state", SCHEMA)
+        self.db.execute(_SEEN)
 
     def __repr__(self) -> str:
         return f"PostgresStore({self.location!r}, schema={self.schema!r})"
@@ -50,20 +71,70 @@ class PostgresStore(StateStore):
 
     # --- loading -----------------------------------------------------------------------------
 
-    def _load_ids(self, source_object: str) -> dict[str, IdEntry]:
+    def _load_entries(self, source_object: str, source_ids: list[str]) -> dict[str, IdEntry]:
         rows = self._rows(
             "SELECT source_id, target_object, target_id, hash, written_json FROM idmap "
-            "WHERE source_object = %s",
-            (source_object,),
+            "WHERE source_object = %s AND source_id = ANY(%s)",
+            (source_object, source_ids),
         )
         return {s: IdEntry(o, t, h, json.loads(w) if w else None) for s, o, t, h, w in rows}
 
-    def _load_claims(self, target_object: str) -> dict[str, tuple[str, str]]:
+    def _source_ids(self, source_object: str) -> Iterator[str]:
+        for (sid,) in self._rows(
+            "SELECT source_id FROM idmap WHERE source_object = %s", (source_object,)
+        ):
+            yield sid
+
+    def _target_known(self, target_object: str, target_id: str) -> bool:
+        return bool(
+            self._rows(
+                "SELECT 1 FROM idmap WHERE target_object = %s AND target_id = %s LIMIT 1",
+                (target_object, target_id),
+            )
+        )
+
+    def _moved(self, source_object: str, target_object: str) -> bool:
+        return bool(
+            self._rows(
+                "SELECT 1 FROM idmap WHERE source_object = %s AND target_object <> %s LIMIT 1",
+                (source_object, target_object),
+            )
+        )
+
+    def _load_claims(self, target_object: str, keys: list[str]) -> dict[str, tuple[str, str]]:
         rows = self._rows(
-            "SELECT key, source_object, source_id FROM matchkey WHERE target_object = %s",
-            (target_object,),
+            "SELECT key, source_object, source_id FROM matchkey "
+            "WHERE target_object = %s AND key = ANY(%s)",
+            (target_object, keys),
         )
         return {k: (o, i) for k, o, i in rows}
+
+    def clear_seen(self, source_object: str) -> None:
+        self._run("DELETE FROM pg_temp.seen WHERE source_object = %s", (source_object,))
+
+    def _mark_seen(self, source_object: str, source_ids: list[str]) -> None:
+        with self.db.transaction(), self.db.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO pg_temp.seen VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                [(source_object, sid) for sid in source_ids],
+            )
+
+    def _was_seen(self, source_object: str, source_id: str) -> bool:
+        return bool(
+            self._rows(
+                "SELECT 1 FROM pg_temp.seen WHERE source_object = %s AND source_id = %s",
+                (source_object, source_id),
+            )
+        )
+
+    def _unseen(self, source_object: str) -> Iterator[str]:
+        for (sid,) in self._rows(
+            "SELECT i.source_id FROM idmap i WHERE i.source_object = %s AND NOT EXISTS "
+            "(SELECT 1 FROM pg_temp.seen s WHERE s.source_object = i.source_object "
+            "AND s.source_id = i.source_id)",
+            (source_object,),
+        ):
+            yield sid
 
     def _load_pending(self, source_object: str) -> dict[str, str]:
         rows = self._rows(
@@ -165,12 +236,20 @@ class PostgresStore(StateStore):
         )
 
     def deferred(self) -> Iterator[tuple[str, str, str, Any, Any]]:
-        rows = self._rows(
-            "SELECT source_object, source_id, target_id, values_json, refs_json FROM deferred "
-            "ORDER BY source_object, source_id"
-        )
-        for obj, sid, tid, values, refs in rows:
-            yield obj, sid, tid, json.loads(values), json.loads(refs)
+        # A page of rows at a time (keyset pagination), as in the SQLite store.
+        after = ("", "")
+        while True:
+            rows = self._rows(
+                "SELECT source_object, source_id, target_id, values_json, refs_json FROM "
+                "deferred WHERE (source_object, source_id) > (%s, %s) "
+                "ORDER BY source_object, source_id LIMIT %s",
+                (*after, QUERY_CHUNK),
+            )
+            for obj, sid, tid, values, refs in rows:
+                yield obj, sid, tid, json.loads(values), json.loads(refs)
+            if len(rows) < QUERY_CHUNK:
+                return
+            after = (rows[-1][0], rows[-1][1])
 
     def resolved(self, source_object: str, source_id: str) -> None:
         self._run(

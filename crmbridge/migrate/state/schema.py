@@ -78,5 +78,9 @@ SCHEMA = Schema(
     ],
     #: Columns added after the first release, for states made before them.
     added=[("idmap", "written_json", "TEXT")],
-    indexes=["CREATE INDEX IF NOT EXISTS changes_by_run ON changes (run)"],
+    indexes=[
+        "CREATE INDEX IF NOT EXISTS changes_by_run ON changes (run)",
+        # "Did a lost write create this target record?" (StateStore.target_known)
+        "CREATE INDEX IF NOT EXISTS idmap_by_target ON idmap (target_object, target_id)",
+    ],
 )

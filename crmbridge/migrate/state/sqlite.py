@@ -19,16 +19,36 @@ from typing import Any
 
 from ...errors import ConfigError
 from .schema import SCHEMA
-from .store import Change, Holder, IdEntry, RunInfo, StateStore, _Batch, dumps
+from .store import (
+    CACHE_ROWS,
+    QUERY_CHUNK,
+    Change,
+    Holder,
+    IdEntry,
+    RunInfo,
+    StateStore,
+    _Batch,
+    dumps,
+)
 
 __all__ = ["SQLiteStore"]
+
+#: Which records a complete scan read: this connection's only (a dry run marks too, and leaves no
+#: trace in the file; https://www.sqlite.org/lang_createtable.html, TEMP).
+_SEEN = """
+CREATE TEMP TABLE IF NOT EXISTS seen (
+    source_object TEXT NOT NULL,
+    source_id TEXT NOT NULL,
+    PRIMARY KEY (source_object, source_id)
+)
+"""
 
 
 class SQLiteStore(StateStore):
     """A migration's state in a SQLite file."""
 
-    def __init__(self, path: str | Path) -> None:
-        super().__init__()
+    def __init__(self, path: str | Path, *, cache_rows: int = CACHE_ROWS) -> None:
+        super().__init__(cache_rows)
         self.path = self.location = str(path)
         try:
             self.db = sqlite3.connect(
@@ -37,6 +57,7 @@ class SQLiteStore(StateStore):
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             SCHEMA.create_sqlite(self.db)
+            self.db.execute(_SEEN)
         except sqlite3.Error as exc:
             raise ConfigError(
                 f"cannot use {self.path!r} as the migration state file: {exc} "
@@ -45,22 +66,72 @@ class SQLiteStore(StateStore):
 
     # --- loading -----------------------------------------------------------------------------
 
-    def _load_ids(self, source_object: str) -> dict[str, IdEntry]:
+    def _load_entries(self, source_object: str, source_ids: list[str]) -> dict[str, IdEntry]:
         rows = self.db.execute(
             "SELECT source_id, target_object, target_id, hash, written_json FROM idmap "
-            "WHERE source_object = ?",
-            (source_object,),
+            f"WHERE source_object = ? AND source_id IN ({_marks(source_ids)})",
+            (source_object, *source_ids),
         )
         return {
             s: IdEntry(o, t, h, json.loads(w) if w else None) for s, o, t, h, w in rows.fetchall()
         }
 
-    def _load_claims(self, target_object: str) -> dict[str, tuple[str, str]]:
+    def _source_ids(self, source_object: str) -> Iterator[str]:
         rows = self.db.execute(
-            "SELECT key, source_object, source_id FROM matchkey WHERE target_object = ?",
-            (target_object,),
+            "SELECT source_id FROM idmap WHERE source_object = ?", (source_object,)
+        )
+        for (sid,) in rows.fetchall():
+            yield sid
+
+    def _target_known(self, target_object: str, target_id: str) -> bool:
+        row = self.db.execute(
+            "SELECT 1 FROM idmap WHERE target_object = ? AND target_id = ? LIMIT 1",
+            (target_object, target_id),
+        ).fetchone()
+        return row is not None
+
+    def _moved(self, source_object: str, target_object: str) -> bool:
+        row = self.db.execute(
+            "SELECT 1 FROM idmap WHERE source_object = ? AND target_object != ? LIMIT 1",
+            (source_object, target_object),
+        ).fetchone()
+        return row is not None
+
+    def _load_claims(self, target_object: str, keys: list[str]) -> dict[str, tuple[str, str]]:
+        rows = self.db.execute(
+            "SELECT key, source_object, source_id FROM matchkey "
+            f"WHERE target_object = ? AND key IN ({_marks(keys)})",
+            (target_object, *keys),
         )
         return {k: (o, i) for k, o, i in rows.fetchall()}
+
+    def clear_seen(self, source_object: str) -> None:
+        self.db.execute("DELETE FROM temp.seen WHERE source_object = ?", (source_object,))
+
+    def _mark_seen(self, source_object: str, source_ids: list[str]) -> None:
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.executemany(
+                "INSERT OR IGNORE INTO temp.seen VALUES (?, ?)",
+                [(source_object, sid) for sid in source_ids],
+            )
+
+    def _was_seen(self, source_object: str, source_id: str) -> bool:
+        row = self.db.execute(
+            "SELECT 1 FROM temp.seen WHERE source_object = ? AND source_id = ?",
+            (source_object, source_id),
+        ).fetchone()
+        return row is not None
+
+    def _unseen(self, source_object: str) -> Iterator[str]:
+        rows = self.db.execute(
+            "SELECT i.source_id FROM idmap i WHERE i.source_object = ? AND NOT EXISTS "
+            "(SELECT 1 FROM temp.seen s WHERE s.source_object = i.source_object "
+            "AND s.source_id = i.source_id)",
+            (source_object,),
+        )
+        for (sid,) in rows.fetchall():
+            yield sid
 
     def _load_pending(self, source_object: str) -> dict[str, str]:
         rows = self.db.execute(
@@ -157,9 +228,20 @@ class SQLiteStore(StateStore):
         )
 
     def deferred(self) -> Iterator[tuple[str, str, str, Any, Any]]:
-        rows = self.db.execute("SELECT * FROM deferred ORDER BY source_object, source_id")
-        for obj, sid, tid, values, refs in rows.fetchall():
-            yield obj, sid, tid, json.loads(values), json.loads(refs)
+        # A page of rows at a time (keyset pagination): a large second pass is not held in
+        # memory, and rows resolved (deleted) while iterating do not disturb it.
+        after = ("", "")
+        while True:
+            rows = self.db.execute(
+                "SELECT * FROM deferred WHERE (source_object, source_id) > (?, ?) "
+                "ORDER BY source_object, source_id LIMIT ?",
+                (*after, QUERY_CHUNK),
+            ).fetchall()
+            for obj, sid, tid, values, refs in rows:
+                yield obj, sid, tid, json.loads(values), json.loads(refs)
+            if len(rows) < QUERY_CHUNK:
+                return
+            after = (rows[-1][0], rows[-1][1])
 
     def resolved(self, source_object: str, source_id: str) -> None:
         self.db.execute(
@@ -242,6 +324,10 @@ class SQLiteStore(StateStore):
 
     def close(self) -> None:
         self.db.close()
+
+
+def _marks(values: list[str]) -> str:
+    return ", ".join("?" * len(values))
 
 
 def _json(value: Any) -> str | None:

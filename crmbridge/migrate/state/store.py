@@ -18,9 +18,9 @@ The engine (:mod:`crmbridge.migrate.engine`) only talks to :class:`StateStore`. 
 * the **lease**: one run at a time per state;
 * change-feed cursors, in ``meta``.
 
-This base class holds what every store does the same way — the in-memory id map and claims, and
-the batch of rows written with the next checkpoint in one transaction — and leaves the storage
-primitives (the abstract methods) to an implementation: :class:`~.sqlite.SQLiteStore` (a local
+This base class holds what every store does the same way — a bounded cache of id map rows and
+claims in front of the database, and the batch of rows written with the next checkpoint in one
+transaction — and leaves the storage primitives (the abstract methods) to an implementation: :class:`~.sqlite.SQLiteStore` (a local
 file) and :class:`~.postgres.PostgresStore` (a database several machines share, issue 22), without
 touching the engine.
 """
@@ -29,19 +29,62 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
+import itertools
 import json
 import os
 import socket
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
 from ...errors import ConfigError
 
 __all__ = ["Change", "Holder", "IdEntry", "RunInfo", "StateLocked", "StateStore"]
+
+#: Id map rows and match value claims kept in memory (least recently used dropped first), each:
+#: enough for the pages in flight (a page of up to 1,000 records, the next one read ahead, and
+#: the records they reference), so a page is read from the database in one query and its rows are
+#: still cached when its records are written; beyond that, memory does not grow with the number
+#: of records (issue 24). A row dropped from the cache is read again when asked for.
+CACHE_ROWS = 10_000
+#: Rows per ``IN (...)`` query: under SQLite's default limit of bound parameters
+#: (https://www.sqlite.org/limits.html#max_variable_number, 32,766; 999 before 3.32).
+QUERY_CHUNK = 500
+
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+
+class _Cache(OrderedDict[_K, _V]):
+    """A least-recently-used mapping of at most ``size`` entries (``get`` refreshes one)."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+
+    def put(self, key: _K, value: _V) -> None:
+        self[key] = value
+        self.move_to_end(key)
+        while len(self) > self.size:
+            self.popitem(last=False)
+
+    def look(self, key: _K) -> tuple[bool, _V | None]:
+        """``(found, value)``; a found entry becomes the most recently used."""
+        if key not in self:
+            return False, None
+        self.move_to_end(key)
+        return True, self[key]
+
+
+def chunks(items: Iterable[_K], size: int = QUERY_CHUNK) -> Iterator[list[_K]]:
+    """``items`` in lists of at most ``size`` (one ``IN (...)`` query each)."""
+    it = iter(items)
+    while chunk := list(itertools.islice(it, size)):
+        yield chunk
 
 
 class StateLocked(ConfigError):
@@ -156,37 +199,84 @@ class StateStore(abc.ABC):
 
     location: str
 
-    def __init__(self) -> None:
-        self._ids: dict[str, dict[str, IdEntry]] = {}
-        self._keys: dict[str, dict[str, tuple[str, str]]] = {}
+    def __init__(self, cache_rows: int = CACHE_ROWS) -> None:
+        if cache_rows < 1:
+            raise ValueError(f"cache_rows must be at least 1, got {cache_rows}")
+        #: Id map rows as the database has them (``None``: no row), least recently used first.
+        self._ids: _Cache[tuple[str, str], IdEntry | None] = _Cache(cache_rows)
+        #: Id map rows written or forgotten since the last save (``None``: forgotten); bounded by
+        #: what the engine writes between two flushes (a page, or a second).
+        self._dirty: dict[tuple[str, str], IdEntry | None] = {}
+        #: Claims as the database has them (``None``: unclaimed), least recently used first.
+        self._claims: _Cache[tuple[str, str], tuple[str, str] | None] = _Cache(cache_rows)
+        #: Claims not in the database: in flight, kept but not saved yet, or kept without
+        #: persisting (a dry run).
+        self._live: dict[tuple[str, str], tuple[str, str]] = {}
         self._held: dict[tuple[str, tuple[str, str]], list[str]] = {}
+        #: Database queries made for id map rows and claims (tests bound it per page).
+        self.queries = 0
         self._pending: dict[str, dict[str, str]] = {}
         self._batch = _Batch()
         self._holder: Holder | None = None
 
     # --- id map ------------------------------------------------------------------------------
 
-    def _entries(self, source_object: str) -> dict[str, IdEntry]:
-        ids = self._ids.get(source_object)
-        if ids is None:
-            ids = self._ids[source_object] = self._load_ids(source_object)
-        return ids
+    def load(self, source_object: str, source_ids: Iterable[str]) -> None:
+        """Read the id map rows of ``source_ids`` not in memory yet, in one query per
+        :data:`QUERY_CHUNK` ids: the engine calls it once per page, before the page's records
+        (and the records they reference) are looked up one by one."""
+        missing = set()
+        for sid in source_ids:
+            key = (source_object, sid)
+            if key in self._ids:
+                self._ids.move_to_end(key)  # wanted now: not the next to be dropped
+            elif key not in self._dirty:
+                missing.add(sid)
+        for chunk in chunks(sorted(missing)):
+            self.queries += 1
+            found = self._load_entries(source_object, chunk)
+            for sid in chunk:
+                self._ids.put((source_object, sid), found.get(sid))
 
     def entry(self, source_object: str, source_id: str) -> IdEntry | None:
-        return self._entries(source_object).get(source_id)
+        key = (source_object, source_id)
+        if key in self._dirty:
+            return self._dirty[key]
+        cached, found = self._ids.look(key)
+        if not cached:
+            self.load(source_object, [source_id])
+            found = self._ids.get(key)
+        return found
 
     def target_id(self, source_object: str, source_id: str) -> str | None:
         """The target id a source record was migrated to, if it was."""
-        found = self._entries(source_object).get(source_id)
+        found = self.entry(source_object, source_id)
         return found.target_id if found else None
 
     def hash_of(self, source_object: str, source_id: str) -> str | None:
-        found = self._entries(source_object).get(source_id)
+        found = self.entry(source_object, source_id)
         return found.hash if found else None
 
     def source_ids(self, source_object: str) -> set[str]:
-        """Every source record of ``source_object`` the id map holds."""
-        return set(self._entries(source_object))
+        """Every source record of ``source_object`` the id map holds (read from the database:
+        for the few callers that need them all)."""
+        ids = set(self._source_ids(source_object))
+        for (obj, sid), entry in self._dirty.items():
+            if obj == source_object:
+                (ids.add if entry is not None else ids.discard)(sid)
+        return ids
+
+    def target_known(self, target_object: str, target_id: str) -> bool:
+        """Whether some source record's id map row points at this target record (written by
+        this run or an earlier one)."""
+        for entry in self._dirty.values():
+            if entry is not None and (entry.target_object, entry.target_id) == (
+                target_object,
+                target_id,
+            ):
+                return True
+        self.queries += 1
+        return self._target_known(target_object, target_id)
 
     def record(
         self,
@@ -200,25 +290,54 @@ class StateStore(abc.ABC):
         """Remember a write (kept in memory until :meth:`commit`); the record is no longer
         pending."""
         if written is None:
-            before = self._entries(source_object).get(source_id)
+            before = self.entry(source_object, source_id)
             written = before.written if before is not None else None
         entry = IdEntry(target_object, target_id, hash, written)
-        self._entries(source_object)[source_id] = entry
+        self._dirty[(source_object, source_id)] = entry
         self._batch.ids.append((source_object, source_id, entry))
         self.written_ok(source_object, source_id)
 
     def forget(self, source_object: str, source_id: str) -> None:
         """The source record is gone and its target record was archived or deleted."""
-        self._entries(source_object).pop(source_id, None)
         owner = (source_object, source_id)
-        for claimed in self._keys.values():
-            for key in [k for k, o in claimed.items() if o == owner]:
-                del claimed[key]
+        self._dirty[owner] = None
+        for claims in (self._claims, self._live):
+            for key in [k for k, o in claims.items() if o == owner]:
+                del claims[key]
         self._batch.forgotten.append(owner)
         self.written_ok(source_object, source_id)
 
     def count(self, source_object: str) -> int:
-        return len(self._entries(source_object))
+        return len(self.source_ids(source_object))
+
+    def held_rows(self) -> int:
+        """Id map rows and claims this store holds in memory: at most twice its cache size,
+        plus what was written since the last save and the claims of writes in flight."""
+        return len(self._ids) + len(self._dirty) + len(self._claims) + len(self._live)
+
+    # --- seen in this scan ---------------------------------------------------------------------
+
+    def mark_seen(self, source_object: str, source_ids: Iterable[str]) -> None:
+        """Remember, for this process only (never written to the state: a dry run marks too),
+        that a complete scan read these records; :meth:`unseen` names the id map's others."""
+        ids = list(source_ids)
+        if ids:
+            self._mark_seen(source_object, ids)
+
+    def unseen(self, source_object: str) -> list[str]:
+        """The id map's records of ``source_object`` not marked by :meth:`mark_seen` since
+        :meth:`clear_seen`, in order (the candidates of a gone record: few, unless the source
+        lost most of its records)."""
+        dirty_new = {
+            sid for (obj, sid), e in self._dirty.items() if obj == source_object and e is not None
+        }
+        dirty_gone = {
+            sid for (obj, sid), e in self._dirty.items() if obj == source_object and e is None
+        }
+        found = set(self._unseen(source_object)) - dirty_gone
+        found |= {sid for sid in dirty_new if sid not in found and not self._was_seen(
+            source_object, sid)}  # fmt: skip
+        return sorted(found)
 
     # --- pending failures --------------------------------------------------------------------
 
@@ -241,6 +360,31 @@ class StateStore(abc.ABC):
 
     # --- match values ------------------------------------------------------------------------
 
+    def load_claims(self, target_object: str, keys: Iterable[str]) -> None:
+        """Read the claims of ``keys`` not in memory yet, in one query per :data:`QUERY_CHUNK`
+        keys (once per page, as :meth:`load`)."""
+        missing = set()
+        for key in keys:
+            if (target_object, key) in self._claims:
+                self._claims.move_to_end((target_object, key))
+            elif (target_object, key) not in self._live:
+                missing.add(key)
+        for chunk in chunks(sorted(missing)):
+            self.queries += 1
+            found = self._load_claims(target_object, chunk)
+            for key in chunk:
+                self._claims.put((target_object, key), found.get(key))
+
+    def _owner(self, target_object: str, key: str) -> tuple[str, str] | None:
+        live = self._live.get((target_object, key))
+        if live is not None:
+            return live
+        cached, owner = self._claims.look((target_object, key))
+        if not cached:
+            self.load_claims(target_object, [key])
+            owner = self._claims.get((target_object, key))
+        return owner
+
     def claim(
         self, target_object: str, keys: Iterable[str], owner: tuple[str, str]
     ) -> tuple[str, str] | None:
@@ -249,17 +393,15 @@ class StateStore(abc.ABC):
         source record: then nothing is claimed and that record is returned. Claiming again for
         the same owner is a no-op. The caller ends a claim with :meth:`keep` once the write
         succeeded, or :meth:`release` when it did not."""
-        claimed = self._keys.get(target_object)
-        if claimed is None:
-            claimed = self._keys[target_object] = self._load_claims(target_object)
         keys = list(keys)
-        for key in keys:
-            other = claimed.get(key)
+        self.load_claims(target_object, keys)
+        owners = {key: self._owner(target_object, key) for key in keys}
+        for other in owners.values():
             if other is not None and other != owner:
                 return other
-        new = [key for key in keys if key not in claimed]
+        new = [key for key in keys if owners[key] is None]
         for key in new:
-            claimed[key] = owner
+            self._live[(target_object, key)] = owner
         self._held[(target_object, owner)] = new
         return None
 
@@ -272,10 +414,9 @@ class StateStore(abc.ABC):
 
     def release(self, target_object: str, owner: tuple[str, str]) -> None:
         """The write failed: the values it claimed are free again."""
-        claimed = self._keys.get(target_object, {})
         for key in self._held.pop((target_object, owner), []):
-            if claimed.get(key) == owner:
-                del claimed[key]
+            if self._live.get((target_object, key)) == owner:
+                del self._live[(target_object, key)]
 
     # --- the mapping -------------------------------------------------------------------------
 
@@ -294,11 +435,12 @@ class StateStore(abc.ABC):
             return False
         self.flush()
         if before is not None:
-            entries = self._entries(source_object).values()
-            moved = any(e.target_object != target_object for e in entries)
+            moved = self._moved(source_object, target_object)
             self._void(source_object, drop_ids=moved)
-            self._ids.pop(source_object, None)
-            self._keys.clear()
+            self._ids.clear()
+            self._claims.clear()
+            if moved:
+                self._live = {k: o for k, o in self._live.items() if o[0] != source_object}
         self.set_meta(f"mapping:{source_object}", digest)
         return before is not None
 
@@ -318,13 +460,25 @@ class StateStore(abc.ABC):
     def commit(self, source_object: str, cursor: Any, *, complete: bool = False) -> None:
         """Write the pending rows and the checkpoint in one transaction."""
         self._save(self._batch, (source_object, cursor, complete))
-        self._batch.clear()
+        self._saved()
 
     def flush(self) -> None:
         """Write the pending rows (without touching checkpoints)."""
         if self._batch:
             self._save(self._batch, None)
-            self._batch.clear()
+            self._saved()
+
+    def _saved(self) -> None:
+        """The batch is in the database: its rows move from the in-memory overlays to the
+        caches."""
+        for row, entry in self._dirty.items():
+            self._ids.put(row, entry)
+        self._dirty.clear()
+        for target_object, key, obj, sid in self._batch.keys:
+            if self._live.get((target_object, key)) == (obj, sid):
+                del self._live[(target_object, key)]
+            self._claims.put((target_object, key), (obj, sid))
+        self._batch.clear()
 
     # --- runs --------------------------------------------------------------------------------
 
@@ -376,10 +530,36 @@ class StateStore(abc.ABC):
     # --- storage primitives (an implementation's job) ----------------------------------------
 
     @abc.abstractmethod
-    def _load_ids(self, source_object: str) -> dict[str, IdEntry]: ...
+    def _load_entries(self, source_object: str, source_ids: list[str]) -> dict[str, IdEntry]:
+        """The id map rows of ``source_ids`` (at most :data:`QUERY_CHUNK`) in one query."""
 
     @abc.abstractmethod
-    def _load_claims(self, target_object: str) -> dict[str, tuple[str, str]]: ...
+    def _source_ids(self, source_object: str) -> Iterator[str]: ...
+
+    @abc.abstractmethod
+    def _target_known(self, target_object: str, target_id: str) -> bool: ...
+
+    @abc.abstractmethod
+    def _moved(self, source_object: str, target_object: str) -> bool:
+        """Whether an id map row of ``source_object`` points into another target object."""
+
+    @abc.abstractmethod
+    def _load_claims(self, target_object: str, keys: list[str]) -> dict[str, tuple[str, str]]:
+        """The claims of ``keys`` (at most :data:`QUERY_CHUNK`) in one query."""
+
+    @abc.abstractmethod
+    def clear_seen(self, source_object: str) -> None:
+        """Forget which records of ``source_object`` a scan read (:meth:`mark_seen`)."""
+
+    @abc.abstractmethod
+    def _mark_seen(self, source_object: str, source_ids: list[str]) -> None: ...
+
+    @abc.abstractmethod
+    def _was_seen(self, source_object: str, source_id: str) -> bool: ...
+
+    @abc.abstractmethod
+    def _unseen(self, source_object: str) -> Iterator[str]:
+        """The id map's saved rows of ``source_object`` not marked seen."""
 
     @abc.abstractmethod
     def _load_pending(self, source_object: str) -> dict[str, str]: ...
