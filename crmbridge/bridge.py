@@ -68,6 +68,18 @@ def _trim(record: Record, fields: tuple[str, ...] | None) -> Record:
     return attrs.evolve(record, fields={k: v for k, v in record.fields.items() if k in fields})
 
 
+def _retrieved(task: asyncio.Task[Any]) -> None:
+    """A page read ahead and then not wanted (the scan stopped): its error is nobody's."""
+    if not task.cancelled():
+        task.exception()
+
+
+def _cancel(inflight: list[tuple[Any, asyncio.Task[Page]]]) -> None:
+    for _, task in inflight:
+        task.cancel()
+    inflight.clear()
+
+
 def _trim_page(page: Page, fields: tuple[str, ...] | None) -> Page:
     if fields is None:
         return page
@@ -842,10 +854,17 @@ class AsyncBridge(_BridgeBase, AsyncNotes):
         page_size: int | None = None,
         fields: Iterable[str] | None = None,
         cursor: Any = None,
+        ahead: int | Callable[[], int] = 1,
     ) -> AsyncIterator[Page]:
         """Like :meth:`query`, page by page, each with its ``next`` cursor (see
-        :meth:`Bridge.pages`); validation happens on the first iteration."""
-        return self._page_iter(object, where, order_by, page_size, fields, cursor)
+        :meth:`Bridge.pages`); validation happens on the first iteration.
+
+        ``ahead``: pages requested at once (or a function asked before each page), where the
+        provider can name a page's cursor before the page before it is read
+        (:meth:`~crmbridge.provider.Provider.page_cursor`, offset pagination): pages are still
+        yielded in order, each as its answer arrives, and the client's read limit paces the
+        requests. ``1`` (the default) reads one page after the other."""
+        return self._page_iter(object, where, order_by, page_size, fields, cursor, ahead)
 
     async def _page_iter(
         self,
@@ -855,20 +874,45 @@ class AsyncBridge(_BridgeBase, AsyncNotes):
         page_size: int | None,
         fields: Iterable[str] | None,
         cursor: Any,
+        ahead: int | Callable[[], int] = 1,
     ) -> AsyncIterator[Page]:
         check_filter(where)  # before the schema is read: whatever the cache holds
         schema = await self.schema(object)
         query = self._verbs.prepare_query(schema, where, order_by, page_size, fields)
         guard = PageGuard(self.provider.name)
-        while True:
-            page = await self.driver.run(self._verbs.page(schema, query, cursor))
-            cursor, empty = page.next, not page.records
-            first = page.records[0].id if page.records else None
-            guard.step(cursor, rows=len(page.records), total=page.total, first=first)
-            yield _trim_page(page, query.fields)
-            del page
-            if cursor is None or empty:
-                return
+        depth = ahead if callable(ahead) else (lambda: ahead)
+        #: Pages requested ahead of the one awaited: ``(cursor, answer)`` in page order.
+        inflight: list[tuple[Any, asyncio.Task[Page]]] = []
+
+        def request(at: Any) -> asyncio.Task[Page]:
+            task = asyncio.ensure_future(self.driver.run(self._verbs.page(schema, query, at)))
+            task.add_done_callback(_retrieved)
+            return task
+
+        try:
+            while True:
+                last = inflight[-1][0] if inflight else cursor
+                while len(inflight) + 1 < depth():
+                    at = self.provider.page_cursor(query, last, 1)
+                    if at is None:
+                        break
+                    inflight.append((at, request(at)))
+                    last = at
+                if inflight and inflight[0][0] == cursor:
+                    page = await inflight.pop(0)[1]
+                else:
+                    page = await self.driver.run(self._verbs.page(schema, query, cursor))
+                cursor, empty = page.next, not page.records
+                first = page.records[0].id if page.records else None
+                guard.step(cursor, rows=len(page.records), total=page.total, first=first)
+                yield _trim_page(page, query.fields)
+                del page
+                if cursor is None or empty:
+                    return
+                if inflight and inflight[0][0] != cursor:  # not the page the answer names
+                    _cancel(inflight)
+        finally:
+            _cancel(inflight)
 
     async def create(
         self, object: str, values: Mapping[str, Any], *, on_archived: OnArchived | None = None

@@ -485,6 +485,13 @@ class Provider(NoteHooks):
         the previous page's ``next`` afterwards."""
         return _refuse(self._unsupported("query"))
 
+    def page_cursor(self, query: Query, cursor: Any, pages: int) -> Any:
+        """The cursor of the page ``pages`` pages after the one at ``cursor`` (``None``: the
+        first), where pages are addressed by position (offset pagination), so that several can
+        be requested at once (``AsyncBridge.pages(ahead=...)``); ``None`` (the default) where
+        only a page's answer names the next one (links, opaque cursors)."""
+        return None
+
     def create(
         self, schema: ObjectSchema, values: Mapping[str, Any], *, on_archived: OnArchived | None
     ) -> Plan[Record]:

@@ -109,6 +109,23 @@ def check_deletes(deletes: str, target: AsyncBridge) -> None:
         )
 
 
+#: Pages read at once when a page had nothing to write: enough to fill a read limit of
+#: ``READ_AHEAD_MAX / 0.1`` pages/s at ~100 ms per page (Attio's 100 reads/s, docs/reference/
+#: attio.md §6), and a bound on the pages held in memory.
+READ_AHEAD_MAX = 8
+
+
+def _read_ahead(source: AsyncBridge) -> int:
+    """Pages to read at once from ``source`` on a run of unchanged pages: its read limit x
+    ~100 ms, within 2..:data:`READ_AHEAD_MAX` (unknown limit: the maximum, the client's 429
+    handling paces it)."""
+    bucket = source.driver.limiter.buckets.get("read")
+    rate = bucket.rate if bucket is not None else source.capabilities.read_rate
+    if not rate:
+        return READ_AHEAD_MAX
+    return max(2, min(READ_AHEAD_MAX, round(rate * 0.1)))
+
+
 def _write_rate(target: AsyncBridge) -> float | None:
     """Writes per second the target's client is paced at (its write token bucket), else the
     provider's documented write limit (``None``: unknown)."""
@@ -353,7 +370,13 @@ class MigrationEngine:
             page_size = self.source.capabilities.max_page_size
             index = 0
             read = 0
-            async for page in self.source.pages(obj, page_size=page_size, cursor=cursor):
+            # Pages with nothing to write (a re-run over unchanged data) cost only their reads:
+            # then several are read at once, up to the source's read limit; while records are
+            # written, one page ahead is enough (and keeps memory to a page or two).
+            ahead = [1]
+            async for page in self.source.pages(
+                obj, page_size=page_size, cursor=cursor, ahead=lambda: ahead[0]
+            ):
                 records = list(page.records)
                 if self.limit is not None:
                     records = records[: max(0, self.limit - read)]
@@ -369,7 +392,8 @@ class MigrationEngine:
                 del page
                 if not records:
                     await self._page_done(obj, pages, index, done_through, lock)
-                prepared = await self._prepare_page(plan, records)
+                prepared, writes = await self._prepare_page(plan, records)
+                ahead[0] = 1 if writes else _read_ahead(self.source)
                 for record in records:
                     await queue.put((index, record, prepared.pop(record.id or "", None)))
                 del prepared
@@ -408,7 +432,7 @@ class MigrationEngine:
 
     async def _prepare_page(
         self, plan: ObjectPlan, records: list[Record]
-    ) -> dict[str, Transformed]:
+    ) -> tuple[dict[str, Transformed], int]:
         """Everything a page needs before its records are written, read in batches (issue 24):
 
         * its id map rows, those of the records it references and the claims of its match values,
@@ -418,10 +442,12 @@ class MigrationEngine:
         * the target searched for the match values of the records to write, in batches: records
           the state already holds unchanged need no search. A failed search only costs the
           batch: each of its records then searches on its own, as every record did before.
+
+        Returns the transforms by source id, and how many records may need a write.
         """
         obj = plan.map.source
         if not records:
-            return {}
+            return {}, 0
         self.state.load(obj, [r.id for r in records if r.id is not None])
         for ref_object, ids in _references(plan, records).items():
             self.state.load(ref_object, ids)
@@ -451,7 +477,7 @@ class MigrationEngine:
             )
         if rows and not self.dry_run:
             await self._lookup(plan, rows)
-        return prepared
+        return prepared, len(rows) + (len(records) - len(prepared))
 
     async def _lookup(self, plan: ObjectPlan, rows: list[dict[str, Any]]) -> None:
         self._lookups.next_generation()

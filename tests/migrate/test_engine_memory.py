@@ -137,3 +137,48 @@ def test_a_record_with_a_deferred_reference_is_transformed_again_when_written(
     assert calls.count("3") == 2
     assert [r["name"] for r in dst.records.values() if r["email"] == "p3@x.co"] == ["resolved"]
     assert len(calls) == RECORDS + 1
+
+
+def test_a_rerun_reads_unchanged_pages_at_once_and_a_first_run_one_ahead(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pages with nothing to write are read several at once (offset pages: Attio names the next
+    page's offset before the page is read); pages being written are read one at a time."""
+    from crmbridge.demo import bundled_mapping
+    from crmbridge.emulation import EmulatorTransport
+    from crmbridge.plugins import get_provider
+
+    queries = {"now": 0, "peak": 0}
+    handle = EmulatorTransport.handle_async_request
+
+    async def counted(self: EmulatorTransport, request: httpx.Request) -> httpx.Response:
+        if not request.url.path.endswith("/records/query"):
+            return await handle(self, request)
+        queries["now"] += 1
+        queries["peak"] = max(queries["peak"], queries["now"])
+        try:
+            return await handle(self, request)
+        finally:
+            queries["now"] -= 1
+
+    monkeypatch.setattr(EmulatorTransport, "handle_async_request", counted)
+    attio = get_provider("attio").create_emulator(seed="demo", demo_size=1600, latency_ms=5)
+    kizen = get_provider("kizen").create_emulator()
+
+    def run() -> Report:
+        return migrate(
+            cb.connect_async("attio", emulator=attio),
+            cb.connect_async("kizen", emulator=kizen),
+            bundled_mapping(),
+            state=tmp_path / "s.db",
+            failures=None,
+        )
+
+    first = run()
+    assert first.failed == 0
+    assert queries["peak"] == 1
+    again = run()
+    assert {k: dict(o.counts) for k, o in again.objects.items()} == {
+        k: {"noop": o.total} for k, o in first.objects.items()
+    }
+    assert queries["peak"] > 1

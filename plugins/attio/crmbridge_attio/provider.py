@@ -337,6 +337,12 @@ class AttioProvider(AttioNotes, Provider):
             body["sorts"] = translate_sorts(query.order_by, schema)
         return body
 
+    def page_cursor(self, query: Query, cursor: Any, pages: int) -> Any:
+        """Offset pagination (:meth:`query`): the page ``pages`` after the one at ``cursor``
+        starts ``pages`` x the page size further (the ``offset`` of a full page's successor is
+        what :meth:`query` itself answers as ``next``)."""
+        return int(cursor or 0) + pages * query.page_size
+
     def query(self, schema: ObjectSchema, query: Query, cursor: Any) -> Plan[Page]:
         """One page of ``POST /v2/objects/{o}/records/query`` (or ``/v2/lists/{l}/entries/query``).
         Offset pagination: the next cursor is the next offset while pages are full, ``None`` after
