@@ -854,17 +854,10 @@ class AsyncBridge(_BridgeBase, AsyncNotes):
         page_size: int | None = None,
         fields: Iterable[str] | None = None,
         cursor: Any = None,
-        ahead: int | Callable[[], int] = 1,
     ) -> AsyncIterator[Page]:
         """Like :meth:`query`, page by page, each with its ``next`` cursor (see
-        :meth:`Bridge.pages`); validation happens on the first iteration.
-
-        ``ahead``: pages requested at once (or a function asked before each page), where the
-        provider can name a page's cursor before the page before it is read
-        (:meth:`~crmbridge.provider.Provider.page_cursor`, offset pagination): pages are still
-        yielded in order, each as its answer arrives, and the client's read limit paces the
-        requests. ``1`` (the default) reads one page after the other."""
-        return self._page_iter(object, where, order_by, page_size, fields, cursor, ahead)
+        :meth:`Bridge.pages`); validation happens on the first iteration."""
+        return self._page_iter(object, where, order_by, page_size, fields, cursor)
 
     async def _page_iter(
         self,
@@ -876,6 +869,11 @@ class AsyncBridge(_BridgeBase, AsyncNotes):
         cursor: Any,
         ahead: int | Callable[[], int] = 1,
     ) -> AsyncIterator[Page]:
+        """:meth:`pages`; ``ahead`` (the migration engine's): pages requested at once (or a
+        function asked before each page), where the provider names a page's cursor before the
+        page before it is read (:meth:`~crmbridge.provider.Provider.page_cursor`, offset
+        pagination). Pages are still yielded in order, each as its answer arrives; the client's
+        read limit paces the requests. ``1`` reads one page after the other."""
         check_filter(where)  # before the schema is read: whatever the cache holds
         schema = await self.schema(object)
         query = self._verbs.prepare_query(schema, where, order_by, page_size, fields)

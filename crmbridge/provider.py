@@ -488,7 +488,7 @@ class Provider(NoteHooks):
     def page_cursor(self, query: Query, cursor: Any, pages: int) -> Any:
         """The cursor of the page ``pages`` pages after the one at ``cursor`` (``None``: the
         first), where pages are addressed by position (offset pagination), so that several can
-        be requested at once (``AsyncBridge.pages(ahead=...)``); ``None`` (the default) where
+        be requested at once (the migration engine's re-runs, ``AsyncBridge._page_iter``); ``None`` (the default) where
         only a page's answer names the next one (links, opaque cursors)."""
         return None
 

@@ -374,8 +374,8 @@ class MigrationEngine:
             # then several are read at once, up to the source's read limit; while records are
             # written, one page ahead is enough (and keeps memory to a page or two).
             ahead = [1]
-            async for page in self.source.pages(
-                obj, page_size=page_size, cursor=cursor, ahead=lambda: ahead[0]
+            async for page in self.source._page_iter(
+                obj, None, None, page_size, None, cursor, lambda: ahead[0]
             ):
                 records = list(page.records)
                 if self.limit is not None:
