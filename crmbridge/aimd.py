@@ -11,13 +11,15 @@ requests in flight, https://github.com/Netflix/concurrency-limits):
   round of answers (TCP's slow start, RFC 5681 §3.1), so a run reaches the server's capacity in
   a few round trips instead of one writer per round;
 * after it, ``limit`` clean and fast answers add one writer (one per round of answers), and only while the writers actually use the limit (``in_flight`` at least half of it);
-* an answer that says the server is overloaded — 429 or 503 (RFC 6585 §4, RFC 9110 §15.6.4),
-  or a latency well above the quietest seen (``tolerance`` times the baseline, smoothed so one
-  slow answer is not a trend) — multiplies the limit by ``backoff`` (TCP's half);
+* an answer that says the server is overloaded — 429 or 503 (RFC 6585 §4, RFC 9110 §15.6.4) —
+  multiplies the limit by ``backoff`` (TCP's half);
 * a 409 (a record's write lock: docs/reference/kizen.md §9) says one record is contended, by our
   writers or by another client, not that the server is full: fewer writers make our own
-  collisions rarer but cannot stop another client's, so it multiplies the limit by the gentler
-  ``conflict_backoff`` (Netflix's ``AIMDLimit`` default ratio, 0.9);
+  collisions rarer but cannot stop another client's. A latency well above the quietest seen
+  (``tolerance`` times the baseline, smoothed so one slow answer is not a trend) is an early and
+  noisy sign: measured by the client, it includes the client's own queueing. Both multiply the
+  limit by the gentler ``gentle_backoff`` (Netflix's ``AIMDLimit`` default ratio, 0.9); a
+  latency that stays high cuts again every round;
 * one decrease per round: answers to requests sent before the last decrease were sent at the old
   limit and say nothing about the new one, so they cannot decrease it again;
 * the limit stays between ``floor`` and ``ceiling``.
@@ -37,7 +39,7 @@ from collections import deque
 __all__ = ["AIMD", "BACKOFF_STATUSES"]
 
 #: Statuses that ask the client to send less: throttled, unavailable, and a record locked by a
-#: concurrent write (409, the gentler :attr:`AIMD.conflict_backoff`).
+#: concurrent write (409: the gentler :attr:`AIMD.gentle_backoff`).
 BACKOFF_STATUSES = frozenset({409, 429, 503})
 CONFLICT = 409
 
@@ -46,8 +48,8 @@ class AIMD:
     """An additive-increase, multiplicative-decrease limit on requests in flight.
 
     ``initial``: the limit to start from (a provider's ``Capabilities.concurrency``);
-    ``ceiling``: the most it may reach; ``backoff``: the factor of a decrease on overload,
-    ``conflict_backoff`` on a 409; ``tolerance``:
+    ``ceiling``: the most it may reach; ``backoff``: the factor of a decrease on 429 and 503,
+    ``gentle_backoff`` on a 409 and on rising latency; ``tolerance``:
     how many times the baseline latency the smoothed latency may reach before it counts as
     overload; ``window``: how many recent fast answers the baseline (their minimum) is taken
     over, so that it follows a server that became slower for good; ``smoothing``: the weight of
@@ -61,14 +63,14 @@ class AIMD:
         ceiling: int,
         floor: int = 1,
         backoff: float = 0.5,
-        conflict_backoff: float = 0.9,
+        gentle_backoff: float = 0.9,
         tolerance: float = 2.0,
         window: int = 500,
         smoothing: float = 0.1,
     ) -> None:
         if not 1 <= floor <= ceiling:
             raise ValueError(f"need 1 <= floor <= ceiling, got floor={floor}, ceiling={ceiling}")
-        for name, factor in (("backoff", backoff), ("conflict_backoff", conflict_backoff)):
+        for name, factor in (("backoff", backoff), ("gentle_backoff", gentle_backoff)):
             if not 0 < factor < 1:
                 raise ValueError(f"{name} must be between 0 and 1, got {factor}")
         if tolerance <= 1:
@@ -76,7 +78,7 @@ class AIMD:
         self.floor = floor
         self.ceiling = ceiling
         self.backoff = backoff
-        self.conflict_backoff = conflict_backoff
+        self.gentle_backoff = gentle_backoff
         self.tolerance = tolerance
         self.smoothing = smoothing
         self._limit = min(max(initial, floor), ceiling)
@@ -111,7 +113,7 @@ class AIMD:
         here — the transport's retries deal with it), to a request sent at ``sent`` and
         answered at ``answered``, with ``in_flight`` requests out when it was answered."""
         if status == CONFLICT:
-            self._decrease(sent, answered, "conflict", self.conflict_backoff)
+            self._decrease(sent, answered, "conflict", self.gentle_backoff)
             return
         if status in BACKOFF_STATUSES:
             self._decrease(sent, answered, "throttled", self.backoff)
@@ -128,7 +130,7 @@ class AIMD:
             self._smoothed += self.smoothing * (latency - self._smoothed)
         baseline = self.baseline
         if baseline is not None and self._smoothed > self.tolerance * max(baseline, 1e-3):
-            self._decrease(sent, answered, "latency", self.backoff)
+            self._decrease(sent, answered, "latency", self.gentle_backoff)
             return
         if in_flight * 2 >= self._limit:
             self._credit += 1

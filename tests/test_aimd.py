@@ -1,6 +1,6 @@
-"""crmbridge/aimd.py: the limit grows by one per round of clean, fast answers, halves on 429, 503
-and on a latency well above the baseline, loses a tenth on a 409, once per round, between the
-floor and the ceiling.
+"""crmbridge/aimd.py: the limit doubles per round until the first decrease, then grows by one
+per round of clean, fast answers; it halves on 429 and 503, loses a tenth on a 409 or a latency
+well above the baseline, once per round, between the floor and the ceiling.
 Deterministic: made-up send and answer times, no clock, no IO."""
 
 from __future__ import annotations
@@ -103,8 +103,11 @@ def test_rising_latency_backs_off() -> None:
     assert aimd.limit == 16
     assert aimd.baseline == pytest.approx(0.02)
     t = rounds(aimd, 3, start=t, latency=0.1)  # five times the baseline: queueing
-    assert aimd.limit < 16
-    assert aimd.decreases["latency"] >= 1
+    assert aimd.decreases == {"conflict": 0, "throttled": 0, "latency": 3}  # one per round
+    assert aimd.limit == 12  # a tenth off each: (16 + 2 of slow start) -> 16 -> 14 -> 12
+    rounds(aimd, 5, start=t, latency=0.1)  # and again every round while it stays high
+    assert aimd.decreases["latency"] == 8
+    assert aimd.limit == 6
 
 
 def test_one_slow_answer_is_not_a_trend() -> None:
@@ -146,7 +149,7 @@ def test_the_baseline_follows_a_server_slower_for_good() -> None:
         {"floor": 0},
         {"floor": 9, "ceiling": 8},
         {"backoff": 1.0},
-        {"conflict_backoff": 0.0},
+        {"gentle_backoff": 0.0},
         {"tolerance": 1.0},
     ],
 )

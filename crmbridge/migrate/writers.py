@@ -94,7 +94,7 @@ class Writers:
         finally:
             async with self._changed:
                 self._in_flight -= 1
-                self._changed.notify_all()
+                self._changed.notify(1)  # one place freed: wake one writer, not all of them
 
     @contextmanager
     def watching(self, target: AsyncBridge) -> Iterator[None]:
@@ -129,4 +129,4 @@ class Writers:
         )
         if self.aimd.limit > before:
             async with self._changed:
-                self._changed.notify_all()
+                self._changed.notify(self.aimd.limit - before)
