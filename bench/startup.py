@@ -22,6 +22,12 @@ COMMANDS = {
     # httpx as crmbridge's clients load it: without httpx's own command line (crmbridge/_httpx_cli.py)
     "import crmbridge, httpx": [sys.executable, "-c", "import crmbridge, httpx"],
     "crmbridge --help": [sys.executable, "-m", "crmbridge", "--help"],
+    # a client ready for its first request (the provider, httpx, the model; no emulator)
+    "connect('attio')": [
+        sys.executable,
+        "-c",
+        "import crmbridge; crmbridge.connect('attio', token='t' * 40)",
+    ],
 }
 
 

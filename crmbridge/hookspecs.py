@@ -21,12 +21,9 @@ there (datasette's practice).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pluggy
-
-if TYPE_CHECKING:
-    from .provider import Provider
 
 __all__ = ["hookimpl", "hookspec"]
 
@@ -35,12 +32,16 @@ hookimpl = pluggy.HookimplMarker("crmbridge")
 
 
 @hookspec
-def crmbridge_register_providers(register: Callable[[type[Provider]], None]) -> None:
-    """Register provider classes: call ``register(ProviderClass)`` once per provider.
+def crmbridge_register_providers(register: Callable[..., None]) -> None:
+    """Register provider classes: call ``register(ProviderClass)`` once per provider, or
+    ``register("package.module:ProviderClass", name="hubspot")`` to have crmbridge import the
+    class only when that provider is first asked for (``connect("attio")`` then loads no other
+    provider; issue 24: cold start).
 
-    The class's ``name`` is what users pass to ``crmbridge.connect(name, ...)``. A registration
-    callback (llm's style) rather than a return value, so one plugin can register several
-    providers and crmbridge can record which distribution each came from.
+    The class's ``name`` is what users pass to ``crmbridge.connect(name, ...)``; given by path,
+    ``name=`` must be it (checked when the class loads). A registration callback (llm's style)
+    rather than a return value, so one plugin can register several providers and crmbridge can
+    record which distribution each came from.
     """
 
 

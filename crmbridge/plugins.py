@@ -13,6 +13,7 @@ remove it with :func:`unregister_plugin`), without packaging it.
 
 from __future__ import annotations
 
+import importlib
 import importlib.metadata
 import os
 import threading
@@ -51,9 +52,45 @@ class ProviderInfo:
     plugin: str
 
 
+@attrs.frozen
+class _Deferred:
+    """A provider registered by import path (``register("module:Class", name=...)``): imported
+    the first time it is asked for, so connecting to one provider loads no other (issue 24: cold
+    start)."""
+
+    name: str
+    target: str
+    distribution: str | None
+    version: str | None
+    plugin: str
+
+    def load(self) -> ProviderInfo:
+        """Import the class and check it as a registration by class is checked."""
+        module, _, attribute = self.target.partition(":")
+        try:
+            cls = getattr(importlib.import_module(module), attribute)
+        except Exception as exc:
+            raise ConfigError(
+                f"plugin {self.plugin!r}: {self.target} failed to import: "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
+        _check_provider(cls, self.plugin)
+        if cls.name != self.name:
+            raise ConfigError(
+                f"plugin {self.plugin!r}: {self.target} registers {cls.name!r}, not {self.name!r}"
+            )
+        return ProviderInfo(
+            name=self.name,
+            cls=cls,
+            distribution=self.distribution,
+            version=self.version,
+            plugin=self.plugin,
+        )
+
+
 _lock = threading.RLock()
 _pm: pluggy.PluginManager | None = None
-_providers: dict[str, ProviderInfo] | None = None
+_providers: dict[str, ProviderInfo | _Deferred] | None = None
 #: Plugins whose registration failed, with the reason, by plugin name.
 _broken: dict[str, str] = {}
 #: Entry points that could not be imported, with the reason, by plugin name.
@@ -103,37 +140,67 @@ def get_plugin_manager() -> pluggy.PluginManager:
         return _pm
 
 
-def _collect() -> dict[str, ProviderInfo]:
+def _check_provider(cls: Any, plugin: str) -> str:
+    """``cls``'s provider name, if it is a :class:`Provider` subclass with one."""
     from .provider import Provider
 
+    if not (isinstance(cls, type) and issubclass(cls, Provider)):
+        raise ConfigError(
+            f"plugin {plugin!r} registered {cls!r}, which is not a crmbridge.Provider subclass"
+        )
+    name = getattr(cls, "name", None)
+    if not isinstance(name, str) or not name:
+        raise ConfigError(f"plugin {plugin!r}: {cls.__name__}.name must be set")
+    return name
+
+
+def _registered(entry: ProviderInfo | _Deferred) -> object:
+    """What a registration names: its class, or its import path (one plugin may register the
+    class another already did: the same provider)."""
+    return entry.cls if isinstance(entry, ProviderInfo) else entry.target
+
+
+def _collect() -> dict[str, ProviderInfo | _Deferred]:
     pm = get_plugin_manager()
     _broken.clear()
-    found: dict[str, ProviderInfo] = {}
+    found: dict[str, ProviderInfo | _Deferred] = {}
     for impl in pm.hook.crmbridge_register_providers.get_hookimpls():
         dist = _dists.get(impl.plugin_name)
         plugin_name = impl.plugin_name
 
-        def register(cls: type[Provider], *, _dist: Any = dist, _plugin: str = plugin_name) -> None:
-            if not (isinstance(cls, type) and issubclass(cls, Provider)):
+        def register(
+            cls: type[Provider] | str,
+            *,
+            name: str | None = None,
+            _dist: Any = dist,
+            _plugin: str = plugin_name,
+        ) -> None:
+            distribution = _dist.metadata["Name"] if _dist is not None else None
+            version = _dist.version if _dist is not None else None
+            entry: ProviderInfo | _Deferred
+            if isinstance(cls, str):
+                module, colon, attribute = cls.partition(":")
+                if not (module and colon and attribute):
+                    raise ConfigError(
+                        f"plugin {_plugin!r} registered {cls!r}: a provider given by its import "
+                        "path is written 'module:Class'"
+                    )
+                if not isinstance(name, str) or not name:
+                    raise ConfigError(
+                        f"plugin {_plugin!r} registered {cls!r} by its import path: give "
+                        "name= (the provider's name) too"
+                    )
+                entry = _Deferred(name, cls, distribution, version, _plugin)
+            else:
+                name = _check_provider(cls, _plugin)
+                entry = ProviderInfo(name, cls, distribution, version, _plugin)
+            same = found.get(name)
+            if same is not None and _registered(same) != _registered(entry):
                 raise ConfigError(
-                    f"plugin {_plugin!r} registered {cls!r}, which is not a crmbridge.Provider "
-                    "subclass"
-                )
-            name = getattr(cls, "name", None)
-            if not isinstance(name, str) or not name:
-                raise ConfigError(f"plugin {_plugin!r}: {cls.__name__}.name must be set")
-            if name in found and found[name].cls is not cls:
-                raise ConfigError(
-                    f"two plugins register the provider {name!r}: {found[name].plugin!r} and "
+                    f"two plugins register the provider {name!r}: {same.plugin!r} and "
                     f"{_plugin!r}; disable one with CRMBRIDGE_DISABLE_PLUGINS"
                 )
-            found[name] = ProviderInfo(
-                name=name,
-                cls=cls,
-                distribution=_dist.metadata["Name"] if _dist is not None else None,
-                version=_dist.version if _dist is not None else None,
-                plugin=_plugin,
-            )
+            found[name] = entry
 
         try:
             impl.function(register=register)
@@ -143,13 +210,44 @@ def _collect() -> dict[str, ProviderInfo]:
     return found
 
 
-def providers() -> dict[str, ProviderInfo]:
-    """Every registered provider by name."""
+def _registry() -> dict[str, ProviderInfo | _Deferred]:
     global _providers
     with _lock:
         if _providers is None:
             _providers = _collect()
-        return dict(_providers)
+        return _providers
+
+
+def _resolve(name: str) -> ProviderInfo | None:
+    """The registration of ``name``, its class imported now if it was registered by path; one
+    that fails to load is dropped and its plugin recorded as broken."""
+    with _lock:
+        registry = _registry()
+        entry = registry.get(name)
+        if isinstance(entry, _Deferred):
+            try:
+                loaded = entry.load()
+            except ConfigError as exc:
+                _broken[entry.plugin] = exc.message
+                del registry[name]
+                raise
+            registry[name] = entry = loaded
+        return entry
+
+
+def providers() -> dict[str, ProviderInfo]:
+    """Every registered provider by name (those registered by import path are imported now; one
+    that fails to load is left out and listed by :func:`broken`)."""
+    with _lock:
+        found: dict[str, ProviderInfo] = {}
+        for name in list(_registry()):
+            try:
+                info = _resolve(name)
+            except ConfigError:
+                continue
+            if info is not None:
+                found[name] = info
+        return found
 
 
 def broken() -> dict[str, str]:
@@ -164,10 +262,13 @@ def get_provider(name: str) -> type[Provider]:
     the installed ones and says how to install more otherwise."""
     if not isinstance(name, str) or not name:
         raise ConfigError(f"a provider name must be a non-empty string, got {name!r}")
+    registry = _registry()
+    key = name if name in registry else name.lower()
+    if key in registry:
+        info = _resolve(key)  # only this provider's module is imported
+        if info is not None:
+            return info.cls
     found = providers()
-    info = found.get(name) or found.get(name.lower())
-    if info is not None:
-        return info.cls
     installed = ", ".join(sorted(found)) or "none"
     failed = "".join(f" Plugin {p!r} failed to load: {why}." for p, why in sorted(broken().items()))
     raise ConfigError(

@@ -182,3 +182,72 @@ def test_the_command_line_works_beside_a_broken_plugin() -> None:
     assert "attio" in listed.output
     assert "broken" in listed.output
     assert "no_such_module_anywhere" in listed.output
+
+
+def test_connecting_imports_only_the_provider_asked_for() -> None:
+    """Issue 24 (cold start): a provider registered by import path (``register("module:Class",
+    name=...)``) is imported when it is first asked for, so ``connect("attio")`` loads no other
+    provider; listing the providers loads them all."""
+    import json
+    import subprocess
+
+    code = (
+        "import json, sys, crmbridge\n"
+        "from crmbridge import plugins\n"
+        "crm = crmbridge.connect('attio', emulator=True)\n"
+        "others = sorted(m for m in ('crmbridge_kizen.provider', 'crmbridge_sqlite.provider')"
+        " if m in sys.modules)\n"
+        "listed = sorted(plugins.providers())\n"
+        "print(json.dumps({'others': others, 'listed': listed,"
+        " 'cls': plugins.providers()['kizen'].cls.__name__}))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    result = json.loads(done.stdout.splitlines()[-1])
+    assert result["others"] == []
+    assert {"attio", "kizen", "sqlite"} <= set(result["listed"])
+    assert result["cls"] == "KizenProvider"
+
+
+class _LazyPlugin:
+    """Registers providers by import path, as the built-in plugins do."""
+
+    def __init__(self, target: str, name: str | None) -> None:
+        self.target, self.name = target, name
+
+    @hookimpl
+    def crmbridge_register_providers(self, register):  # type: ignore[no-untyped-def]
+        register(self.target, name=self.name)
+
+
+@pytest.mark.parametrize(
+    ("target", "name", "message"),
+    [
+        ("toy_provider:ToyProvider", None, "give name="),
+        ("toy_provider", "toy", "'module:Class'"),
+        ("no_such_module_here:Thing", "lazytoy", "No module named 'no_such_module_here'"),
+        ("toy_provider:ToyPlugin", "lazytoy", "not a crmbridge.Provider subclass"),
+        ("toy_provider:ToyProvider", "lazytoy", "registers 'toy', not 'lazytoy'"),
+    ],
+)
+def test_a_provider_registered_by_path_is_checked_when_loaded(
+    target: str, name: str | None, message: str
+) -> None:
+    plugin = _LazyPlugin(target, name)
+    plugins.register_plugin(plugin, name="lazy")
+    try:
+        with pytest.raises(crmbridge.ConfigError, match=message):
+            plugins.get_provider(name or "toy")
+        assert message in plugins.broken()["lazy"]
+        assert (name or "toy") not in plugins.providers()
+    finally:
+        plugins.unregister_plugin(plugin)
+
+
+def test_a_provider_registered_by_path_loads_on_first_use() -> None:
+    plugin = _LazyPlugin("toy_provider:ToyProvider", "toy")
+    plugins.register_plugin(plugin, name="lazy")
+    try:
+        assert plugins.get_provider("toy") is ToyProvider
+        assert plugins.providers()["toy"].plugin == "lazy"
+    finally:
+        plugins.unregister_plugin(plugin)

@@ -9,10 +9,9 @@ from crmbridge.plugin import hookimpl
 
 
 @hookimpl
-def crmbridge_register_providers(register: Callable[[Any], None]) -> None:
-    from .provider import SqliteProvider
-
-    register(SqliteProvider)
+def crmbridge_register_providers(register: Callable[..., None]) -> None:
+    # By import path: the provider's module loads when it is first asked for (issue 24).
+    register("crmbridge_sqlite.provider:SqliteProvider", name="sqlite")
 
 
 @hookimpl
