@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import importlib.util
 import json
 import logging
 import sqlite3
@@ -27,6 +28,11 @@ import attrs
 import click
 
 from . import plugins
+
+# rich loads where a command prints (issue 24: cold start); a missing rich still stops the command
+# here, where crmbridge/__main__.py names the extra that installs it, not in a traceback later.
+if importlib.util.find_spec("rich") is None:  # pragma: no cover - the find_spec raises instead
+    raise ModuleNotFoundError("No module named 'rich'", name="rich")
 from .errors import ConfigError, CRMError, Unsupported, ValidationError
 from .migrate.engine_options import DELETES
 from .migrate.failures import DEFAULT_FAILURES

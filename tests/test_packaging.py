@@ -108,15 +108,17 @@ def test_readme_links_are_absolute(readme: Path) -> None:
     assert not relative
 
 
-def test_library_imports_without_the_cli_extra(tmp_path: Path) -> None:
+@pytest.mark.parametrize("absent", [("click", "rich"), ("rich",)])
+def test_library_imports_without_the_cli_extra(tmp_path: Path, absent: tuple[str, ...]) -> None:
     """The library (migrations included) works with click and rich absent; the command says which
-    extra it needs instead of a traceback."""
+    extra it needs instead of a traceback, also when only rich is missing (the command imports
+    rich where it prints, issue 24)."""
     script = tmp_path / "no_cli.py"
     script.write_text(
         "import sys\n"
         "class Block:\n"
         "    def find_spec(self, name, path=None, target=None):\n"
-        "        if name.split('.')[0] in ('click', 'rich'):\n"
+        f"        if name.split('.')[0] in {absent!r}:\n"
         "            raise ModuleNotFoundError(f'No module named {name!r}', name=name)\n"
         "sys.meta_path.insert(0, Block())\n"
         "import crmbridge, crmbridge.migrate, crmbridge.testing\n"
