@@ -504,6 +504,35 @@ def test_relationships_keep_their_inverse(emulator: AttioEmulator, client: httpx
     assert team(globex) == []
 
 
+@pytest.mark.parametrize("size", [2, 20])  # below and above writes.SCAN_REFS
+def test_an_inverse_already_holding_the_reference_gets_no_duplicate(
+    emulator: AttioEmulator, client: httpx.Client, size: int
+) -> None:
+    """The team is written from the company's side, then each person's company names the same
+    company again: the team keeps one reference per person, whether the writer scans the team's
+    values (a few) or keeps a set of them (many)."""
+    acme = ok(create(client, "companies", {"name": "Acme", "domains": ["acme.com"]}))["id"][
+        "record_id"
+    ]
+    people = [person(client, f"p{i}@example.com")["id"]["record_id"] for i in range(size)]
+    refs = [{"target_object": "people", "target_record_id": rid} for rid in people]
+    ok(
+        client.patch(
+            f"/v2/objects/companies/records/{acme}", json={"data": {"values": {"team": refs}}}
+        )
+    )
+    company = {"target_object": "companies", "target_record_id": acme}
+    for rid in people:
+        ok(
+            client.patch(
+                f"/v2/objects/people/records/{rid}", json={"data": {"values": {"company": company}}}
+            )
+        )
+    record = emulator.record("companies", acme)
+    assert record is not None
+    assert sorted(v["target_record_id"] for v in record["values"]["team"]) == sorted(people)
+
+
 # --- lists and entries ------------------------------------------------------------------------
 
 

@@ -25,6 +25,10 @@ from .values import envelope, identity, normalize, normalize_system
 
 __all__ = ["Mode", "Writer"]
 
+#: Up to this many values, whether a relationship already holds a reference is a scan of the
+#: values rather than a set kept per row (``Writer._refers``).
+SCAN_REFS = 16
+
 Mode = Literal["create", "append", "overwrite", "assert"]
 
 
@@ -230,10 +234,20 @@ class Writer:
                 continue
             table, other = target
             current = other.active.get(inverse.api_slug, [])
-            if (source_slug, record_id) in other.ref_set(inverse.api_slug):
+            if self._refers(other, inverse.api_slug, current, (source_slug, record_id)):
                 continue
             keep = current if inverse.is_multiselect else []
             self.apply(table, other, {inverse: (keep, [back])}, now, actor, prepend=False)
+
+    @staticmethod
+    def _refers(row: Row, slug: str, current: list[dict[str, Any]], ref: tuple[str, str]) -> bool:
+        """Whether ``row``'s ``slug`` already points to ``ref``. A few values are scanned; a
+        long list (a big team) gets the row's set of references, built once (O(1) per write).
+        Most rows hold a handful, and a set per row was ~360 bytes per seeded record (issue 24:
+        bytes per record, docs/benchmarks.md §11)."""
+        if len(current) <= SCAN_REFS and (row.refs is None or slug not in row.refs):
+            return any((v["target_object"], v["target_record_id"]) == ref for v in current)
+        return ref in row.ref_set(slug)
 
     def _row(self, value: dict[str, Any]) -> tuple[Table, Row] | None:
         obj = self.ws.objects.get(value["target_object"])
