@@ -455,6 +455,12 @@ class _DriverBase:
         idempotent. Bodies that say they are not JSON are left to the provider's codec.
         The parsed value is what ``response.json()`` returns afterwards (parsed once)."""
         content = response.content
+        # The body is read: httpx's bound stream, which points back at the response, is done
+        # with. Replacing it breaks that reference cycle, so the response (its body, and the
+        # parsed JSON attached below) is freed as soon as nothing uses it, not at the next full
+        # run of the cyclic collector — a migration's pages piled up until then (issue 24,
+        # bench/engine_memory.py; httpx 0.28 _client.py ``BoundAsyncStream(..., response=...)``).
+        response.stream = httpx.ByteStream(content)
         ctype = response.headers.get("content-type", "")
         if not content or (ctype and "json" not in ctype.lower()):
             return

@@ -182,3 +182,27 @@ def test_a_rerun_reads_unchanged_pages_at_once_and_a_first_run_one_ahead(
         k: {"noop": o.total} for k, o in first.objects.items()
     }
     assert queries["peak"] > 1
+
+
+def test_answers_are_freed_when_unused_not_left_for_the_cyclic_collector(
+    crms: tuple[ToyCRM, ToyCRM],
+) -> None:
+    """httpx's bound stream points back at its response: unless the driver breaks that cycle once
+    the body is read, every page (its body and parsed JSON) waits for a full run of the cyclic
+    collector, and a long migration's memory grows with its records until then."""
+    import gc
+
+    src, _ = crms
+    with cb.connect("toy", token=src.token, transport=httpx.MockTransport(src)) as crm:
+        gc.collect()
+        gc.disable()
+        try:
+            assert sum(1 for _ in crm.query("contacts")) == RECORDS
+            gc.set_debug(gc.DEBUG_SAVEALL)
+            gc.collect()
+            left = [o for o in gc.garbage if isinstance(o, httpx.Response)]
+        finally:
+            gc.set_debug(0)
+            gc.garbage.clear()
+            gc.enable()
+    assert left == []
