@@ -29,6 +29,7 @@ SCRIPTS = [
     "emulator_server.py",
     "peers.py",  # --quick uses the attio SDK's environment only if a full run made it
     "kizen_target.py",
+    "engine_memory.py",
     *(["shared_limit.py"] if shutil.which("redis-server") else []),  # starts a redis-server
 ]
 FIGURE = re.compile(r"^figure [a-z0-9_]+ -?[0-9.e+-]+ target (<=|>=)-?[0-9.]+$")
