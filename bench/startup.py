@@ -79,7 +79,13 @@ def main() -> None:
         [
             Figure("import_crmbridge_s", min(times["import crmbridge"]), "<=", 0.15),
             Figure("help_s", min(times["crmbridge --help"]), "<=", 0.3),
-            Figure("import_httpx_s", min(times["import httpx"]), "<=", 0.15),
+            # the floor beside them: httpx as crmbridge loads it costs no more than bare httpx
+            Figure(
+                "import_crmbridge_httpx_vs_httpx",
+                min(times["import crmbridge, httpx"]) / min(times["import httpx"]),
+                "<=",
+                1.0,
+            ),
         ]
     )
 
