@@ -24,10 +24,10 @@ query carries, the HTTP helpers the drivers use, and the emulator base classes.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .hookspecs import hookimpl
+from .lazy_exports import lazy_exports
 
 if TYPE_CHECKING:  # what type checkers see; at run time each name loads on first use
     from .emulation import Emulator, Faults, RateLimits
@@ -105,17 +105,7 @@ _LAZY: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __package__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)
 
 
 __all__ = [
@@ -153,6 +143,7 @@ __all__ = [
     "error_class_for_status",
     "error_for_status",
     "hookimpl",
+    "lazy_exports",
     "next_link",
     "normalize_values",
     "parse_retry_after",

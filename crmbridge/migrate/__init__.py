@@ -10,7 +10,6 @@ mapping file, and ``docs/migrate.md`` for a tutorial.
 from __future__ import annotations
 
 import contextlib
-import importlib
 import logging
 import sys
 import time
@@ -19,6 +18,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+from ..lazy_exports import lazy_exports
 from .collector import tuned_collector
 from .failures import DEFAULT_FAILURES
 
@@ -68,17 +68,7 @@ _LAZY: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)
 
 
 __all__ = [
