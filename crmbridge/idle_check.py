@@ -19,6 +19,8 @@ from typing import Any
 import httpcore
 import httpx
 
+from .pool_backends import wrap_pool_backends
+
 __all__ = ["install"]
 
 _POLL = getattr(select, "poll", None)
@@ -88,16 +90,7 @@ class _Backend(httpcore.AsyncNetworkBackend):
 
 
 def install(client: httpx.AsyncClient) -> bool:
-    """Put the backend under every connection pool of ``client`` (as
-    :func:`crmbridge.socket_deadline.install` does for the blocking client, and for the same
-    reason: httpx takes no backend parameter). Returns whether any pool took it."""
-    transports = [getattr(client, "_transport", None), *getattr(client, "_mounts", {}).values()]
-    installed = False
-    for transport in transports:
-        pool = getattr(transport, "_pool", None)
-        backend = getattr(pool, "_network_backend", None)
-        if isinstance(backend, httpcore.AsyncNetworkBackend):
-            if not isinstance(backend, _Backend):
-                pool._network_backend = _Backend(backend)  # type: ignore[union-attr]
-            installed = True
-    return installed
+    """Put the backend under every connection pool of ``client`` (:mod:`crmbridge.pool_backends`,
+    as :func:`crmbridge.socket_deadline.install` does for the blocking client); whether any pool
+    took it."""
+    return wrap_pool_backends(client, httpcore.AsyncNetworkBackend, _Backend, _Backend)

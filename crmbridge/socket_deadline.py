@@ -23,6 +23,8 @@ from typing import Any
 import httpcore
 import httpx
 
+from .pool_backends import wrap_pool_backends
+
 _DEADLINE: ContextVar[float | None] = ContextVar("crmbridge_socket_deadline", default=None)
 
 
@@ -98,21 +100,6 @@ class DeadlineBackend(httpcore.NetworkBackend):
 
 
 def install(client: httpx.Client) -> bool:
-    """Put :class:`DeadlineBackend` under every connection pool of ``client`` (its own transport
-    and the proxy mounts httpx made from the environment). Returns whether any pool took it.
-
-    httpx builds its pools itself and offers no parameter for their backend, so this sets the
-    pools' ``_network_backend`` after construction (httpcore 1.x names it so; the pool hands it to
-    every connection it opens). A transport the caller passed in (mocks, recorders, emulators) has
-    no such pool and is left as it is. tests/reliability/test_bounds.py fails if an httpx or
-    httpcore release moves it."""
-    transports = [getattr(client, "_transport", None), *getattr(client, "_mounts", {}).values()]
-    installed = False
-    for transport in transports:
-        pool = getattr(transport, "_pool", None)
-        backend = getattr(pool, "_network_backend", None)
-        if isinstance(backend, httpcore.NetworkBackend):
-            if not isinstance(backend, DeadlineBackend):
-                pool._network_backend = DeadlineBackend(backend)  # type: ignore[union-attr]
-            installed = True
-    return installed
+    """Put :class:`DeadlineBackend` under every connection pool of ``client``
+    (:mod:`crmbridge.pool_backends`); whether any pool took it."""
+    return wrap_pool_backends(client, httpcore.NetworkBackend, DeadlineBackend, DeadlineBackend)
