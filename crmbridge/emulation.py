@@ -28,6 +28,7 @@ import json
 import math
 import random
 import socket
+import sys
 import threading
 import time
 import uuid
@@ -397,6 +398,13 @@ class _BoundedHTTPServer(ThreadingHTTPServer):
             super().process_request_thread(request, client_address)
         finally:
             self._slots.release()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away before its answer (a cancelled read-ahead, a timeout) is
+        nothing to report; anything else is printed as socketserver does."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 class EmulatorServer:

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import socket
+import struct
+import time
+
+import httpx
 import pytest
 
 from crmbridge.plugins import get_provider
@@ -52,3 +57,23 @@ def test_emulate_scales_the_rate_limits(monkeypatch: pytest.MonkeyPatch) -> None
     assert seen == [real.scaled(10)]
     result = CliRunner().invoke(cli, ["emulate", "attio", "--rate-limit-scale", "0"])
     assert result.exit_code == 2
+
+
+def test_a_client_that_hangs_up_before_its_answer_prints_no_traceback(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """A read-ahead the client cancelled closes its connection while the served emulator still
+    waits out its latency: the answer has nowhere to go, which is not an error to print."""
+    emulator = get_provider("attio").create_emulator(latency_ms=200)
+    with emulator.serve() as server:
+        port = int(server.url.rsplit(":", 1)[1])
+        for _ in range(3):
+            client = socket.create_connection(("127.0.0.1", port))
+            client.sendall(b"GET /v2/objects HTTP/1.1\r\nHost: x\r\n\r\n")
+            # close with a reset (linger 0): the server's write fails at once
+            client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            client.close()
+        time.sleep(0.8)
+        with httpx.Client(base_url=server.url) as still_serving:
+            assert still_serving.get("/v2/objects").status_code == 401  # no token: but answered
+    assert "Traceback" not in capfd.readouterr().err
