@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import logging
 import os
 import platform
 import shlex
+import subprocess
 import sys
 import time
 from collections import Counter
@@ -192,3 +194,37 @@ class RequestLog:
     def clear(self) -> None:
         self.by_kind.clear()
         self.by_route.clear()
+
+
+class Served:
+    """A bench's emulator in a process of its own (``script`` run with ``args``), for a ``with``
+    block: the child prints ``{"url", "credentials", ...}`` on its first line (``info``),
+    ``extra_lines`` more JSON lines after it (``extra``), and serves until its standard input
+    closes; its last line at exit is ``stats`` (e.g. the 429s it answered)."""
+
+    def __init__(self, script: str, *args: str, extra_lines: int = 0) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, script, *args],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        assert self.process.stdout is not None
+        self.info: dict[str, Any] = json.loads(self.process.stdout.readline())
+        self.url: str = self.info["url"]
+        self.credentials: dict[str, str] = self.info["credentials"]
+        self.extra: list[Any] = [json.loads(self.process.stdout.readline())
+                                 for _ in range(extra_lines)]  # fmt: skip
+        self.stats: dict[str, Any] = {}
+
+    def __enter__(self) -> Served:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        out, _ = self.process.communicate("", timeout=120)
+        lines = out.strip().splitlines()
+        try:
+            self.stats = json.loads(lines[-1]) if lines else {}
+        except json.JSONDecodeError:  # a child that prints no figures at exit
+            self.stats = {}

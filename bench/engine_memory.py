@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from common import ROOT, Figure, parser, print_figures, print_header
+from common import ROOT, Figure, Served, parser, print_figures, print_header
 
 TARGET_GROWTH_MB = 50.0
 MAPPING = ROOT / "docs" / "examples" / "attio-to-kizen.toml"
@@ -60,19 +60,6 @@ def serve(provider: str, demo_size: int, scale: float) -> None:
     with EmulatorServer(emulator, "127.0.0.1", 0) as server:
         print(json.dumps({"url": server.url, "credentials": emulator.credentials()}), flush=True)
         sys.stdin.read()
-
-
-class Served:
-    def __init__(self, provider: str, demo_size: int, scale: float) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, __file__, "--serve", provider, str(demo_size), str(scale)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-        )  # fmt: skip
-        assert self.process.stdout is not None
-        self.info: dict[str, Any] = json.loads(self.process.stdout.readline())
-
-    def close(self) -> None:
-        self.process.communicate("", timeout=120)
 
 
 async def migrate_twice(
@@ -138,8 +125,8 @@ async def migrate_twice(
 
 def measure(records: int, scale: float, rerun_scale: float) -> dict[str, Any]:
     # Attio's demo seed: ``size`` people and ``size // 5`` companies (bench/migration.py).
-    source = Served("attio", round(records * 5 / 6), scale)
-    target = Served("kizen", 0, scale)
+    source = Served(__file__, "--serve", "attio", str(round(records * 5 / 6)), str(scale))
+    target = Served(__file__, "--serve", "kizen", "0", str(scale))
     try:
         done = subprocess.run(
             [sys.executable, __file__, "--migrate", json.dumps(source.info),

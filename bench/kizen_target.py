@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import threading
@@ -32,7 +31,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from common import Figure, parser, print_figures, print_header
+from common import Figure, Served, parser, print_figures, print_header
 from migration import DIRECTIONS
 
 import crmbridge
@@ -112,41 +111,16 @@ class _InFlight:
         return self.area / span if span else 0.0
 
 
-class Served:
-    """An emulator in a process of its own, for the ``with`` block."""
-
-    def __init__(self, spec: dict[str, Any]) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, __file__, "--serve", json.dumps(spec)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-        )  # fmt: skip
-        assert self.process.stdout is not None
-        started = json.loads(self.process.stdout.readline())
-        self.url: str = started["url"]
-        self.credentials: dict[str, str] = started["credentials"]
-        self.extra: dict[str, Any] = {}
-        if spec.get("list_people"):
-            self.extra = json.loads(self.process.stdout.readline())
-        self.stats: dict[str, int] = {}
-
-    def __enter__(self) -> Served:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        out, _ = self.process.communicate("", timeout=60)
-        self.stats = json.loads(out.strip().splitlines()[-1])
-
-
 async def run(records: int, latency_ms: float, contended: float, concurrency: int | None
               ) -> dict[str, Any]:  # fmt: skip
     demo = DIRECTION.demo_size(records)
-    with Served({"provider": "attio", "demo_size": demo, "latency_ms": latency_ms,
-                 "list_people": True}) as source:  # fmt: skip
-        people: list[str] = source.extra["people"]
+    spec = {"provider": "attio", "demo_size": demo, "latency_ms": latency_ms, "list_people": True}
+    with Served(__file__, "--serve", json.dumps(spec), extra_lines=1) as source:
+        people: list[str] = source.extra[0]["people"]
         contend = people[:: max(1, round(1 / contended))] if contended else []
         with (
-            Served({"provider": "kizen", "demo_size": 0, "latency_ms": latency_ms,
-                    "contend": contend}) as target,
+            Served(__file__, "--serve", json.dumps({"provider": "kizen", "demo_size": 0,
+                   "latency_ms": latency_ms, "contend": contend})) as target,
             tempfile.TemporaryDirectory(prefix="crmbridge-bench-") as tmp,
         ):  # fmt: skip
             async with (

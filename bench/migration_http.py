@@ -19,14 +19,21 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from common import SCALED_LIMITS, Figure, RequestLog, parser, print_figures, print_header
+from common import (
+    SCALED_LIMITS,
+    Figure,
+    RequestLog,
+    Served,
+    parser,
+    print_figures,
+    print_header,
+)
 from migration import DIRECTIONS, WRITE_LIMIT, Direction, crmbridge_runs
 
 import crmbridge
@@ -58,33 +65,11 @@ def serve(provider: str, demo_size: int, latency_ms: float) -> None:
     print(json.dumps({"rate_limited": limited[0], "requests": sum(emulator.requests.values())}))
 
 
-class Served:
-    """An emulator in a process of its own, for the ``with`` block."""
-
-    def __init__(self, provider: str, demo_size: int, latency_ms: float) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, __file__, "--serve", provider, str(demo_size), str(latency_ms)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-        )  # fmt: skip
-        assert self.process.stdout is not None
-        started = json.loads(self.process.stdout.readline())
-        self.url: str = started["url"]
-        self.credentials: dict[str, str] = started["credentials"]
-        self.stats: dict[str, int] = {}
-
-    def __enter__(self) -> Served:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        out, _ = self.process.communicate("", timeout=60)
-        self.stats = json.loads(out.strip().splitlines()[-1])
-
-
 async def http_run(d: Direction, records: int, latency_ms: float) -> dict[str, float]:
     log = RequestLog()
     with (
-        Served(d.source, d.demo_size(records), latency_ms) as source,
-        Served(d.target, 0, latency_ms) as target,
+        Served(__file__, "--serve", d.source, str(d.demo_size(records)), str(latency_ms)) as source,
+        Served(__file__, "--serve", d.target, "0", str(latency_ms)) as target,
         tempfile.TemporaryDirectory(prefix="crmbridge-bench-") as tmp,
     ):
         async with (
