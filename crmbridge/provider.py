@@ -255,7 +255,10 @@ class Provider(NoteHooks):
     """
 
     name: ClassVar[str]
-    capabilities: ClassVar[Capabilities] = Capabilities()
+    #: What the provider can do. Declared on the class; a provider whose capabilities depend on
+    #: its configuration (Kizen's notes and tasks need an activity type named) sets its own in
+    #: ``__init__``: the facades and the engine read the instance's.
+    capabilities: Capabilities = Capabilities()
     default_base_url: ClassVar[str] = ""
     config_keys: ClassVar[tuple[str, ...]] = ()
     required_keys: ClassVar[tuple[str, ...]] = ()

@@ -161,8 +161,7 @@ class KizenProvider(KizenNotes, KizenActivities, Provider):
         self._found: dict[refs.RefKey, list[str]] = {}
         #: Schemas of referenced objects, by slug, for looking records up by a value.
         self._referenced: dict[str, ObjectSchema] = {}
-        # a ClassVar on Provider, per instance here (the activity options decide notes and tasks)
-        setattr(self, "capabilities", self._activity_capabilities())  # noqa: B010
+        self.capabilities = self._activity_capabilities()  # the activity options decide
 
     def _activity_capabilities(self) -> Capabilities:
         """The class's capabilities plus notes and tasks where an activity type is named (they
