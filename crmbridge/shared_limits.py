@@ -19,7 +19,8 @@ are in milliseconds: ``limits`` counts whole seconds, so it cannot add the slack
 moving window then lets requests that left on time arrive 26 to a second (docs/decisions.md,
 "scale"). The window is keyed by a digest of the provider, its public URL and its credential
 headers: processes with one token share it, and nothing secret is stored in Redis. Timestamps are
-each process's wall clock, so machines sharing a limit need synchronised clocks (NTP). Redis is
+each process's wall clock, so machines sharing a limit need synchronised clocks (NTP), and their
+remaining skew belongs in ``RedisLimits(..., slack=…)``. Redis is
 asked synchronously, from the async driver too: one round trip per request, well under a
 millisecond on loopback or a LAN.
 """
@@ -48,9 +49,25 @@ _HINT = "pip install 'crmbridge[redis]'"
 class RedisLimits:
     """Rate limits kept in the Redis server at ``url``: ``connect(..., limiter=RedisLimits(url))``
     (or ``limiter="redis://…"``, ``--rate-limit-store redis://…``). One instance (one connection
-    pool) can serve every bridge of a process."""
+    pool) can serve every bridge of a process.
 
-    def __init__(self, url: str, *, prefix: str = "crmbridge:limits") -> None:
+    ``slack``: seconds added to each window for what may pass between a request being admitted
+    and the CRM counting it — the network, a paused thread, and the clock skew between the
+    machines sharing the limit (default :attr:`TokenBucket.slack <crmbridge.http.TokenBucket>`).
+    A larger slack costs throughput: the window then holds ``rate`` requests in ``1 + slack``
+    seconds."""
+
+    def __init__(
+        self, url: str, *, prefix: str = "crmbridge:limits", slack: float | None = None
+    ) -> None:
+        if slack is None:
+            slack = TokenBucket.slack
+        elif isinstance(slack, bool) or not (isinstance(slack, int | float) and 0 <= slack < 1):
+            raise ConfigError(
+                f"slack must be a number of seconds from 0 to under 1, got {slack!r}",
+                code="bad_rate_limit_store",
+            )
+        self.slack = float(slack)
         scheme = url.partition("://")[0].lower() if "://" in url else ""
         self.location = without_password(url)
         if scheme not in SCHEMES:
@@ -97,11 +114,11 @@ class _SharedWindow:
     #: Old entries are trimmed from the sorted set every this many admitted requests.
     leak_every = 256
 
-    def __init__(self, client: Any, key: str, rate: float) -> None:
+    def __init__(self, client: Any, key: str, rate: float, slack: float) -> None:
         from pyrate_limiter import Rate, RedisBucket
 
         capacity = max(1, int(rate))
-        window_ms = math.ceil((capacity / rate + TokenBucket.slack) * 1000)
+        window_ms = math.ceil((capacity / rate + slack) * 1000)
         rates = [Rate(capacity, window_ms)]
         burst = capacity // 10
         if burst >= 1:  # at most a tenth of the window at once (no rounding past the window)
@@ -142,15 +159,21 @@ class SharedRateLimiter(RateLimiter):
     :meth:`delay` reserves nothing."""
 
     def __init__(
-        self, client: Any, key: str, read_rate: float | None, write_rate: float | None
+        self,
+        client: Any,
+        key: str,
+        read_rate: float | None,
+        write_rate: float | None,
+        *,
+        slack: float = TokenBucket.slack,
     ) -> None:
         super().__init__(None, None)
         self.key = key
         self.windows: dict[str, _SharedWindow] = {}
         if read_rate:
-            self.windows["read"] = _SharedWindow(client, f"{key}:read", read_rate)
+            self.windows["read"] = _SharedWindow(client, f"{key}:read", read_rate, slack)
         if write_rate:
-            self.windows["write"] = _SharedWindow(client, f"{key}:write", write_rate)
+            self.windows["write"] = _SharedWindow(client, f"{key}:write", write_rate, slack)
 
     def delay(self, request: httpx.Request) -> float:
         return 0.0
@@ -177,7 +200,9 @@ def shared_limiter(
             f"limiter must be a redis:// URL or a RedisLimits, got {type(spec).__name__}",
             code="bad_rate_limit_store",
         )
-    return SharedRateLimiter(spec.client, spec.key(provider), read_rate, write_rate)
+    return SharedRateLimiter(
+        spec.client, spec.key(provider), read_rate, write_rate, slack=spec.slack
+    )
 
 
 def _first_line(exc: Exception, url: str) -> str:
