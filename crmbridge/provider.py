@@ -255,10 +255,13 @@ class Provider(NoteHooks):
     """
 
     name: ClassVar[str]
-    #: What the provider can do. Declared on the class; a provider whose capabilities depend on
-    #: its configuration (Kizen's notes and tasks need an activity type named) sets its own in
-    #: ``__init__``: the facades and the engine read the instance's.
+    #: What the provider can do. Declared on the class; the facades and the engine read the
+    #: instance's, which :attr:`option_capabilities` may extend.
     capabilities: Capabilities = Capabilities()
+    #: Capabilities a configuration option turns on: option name → the capability fields it sets
+    #: (Kizen's notes and tasks need an activity type named). ``__init__`` applies those whose
+    #: option is set; the support matrix shows them as "with ``option``".
+    option_capabilities: ClassVar[Mapping[str, Mapping[str, bool]]] = {}
     default_base_url: ClassVar[str] = ""
     config_keys: ClassVar[tuple[str, ...]] = ()
     required_keys: ClassVar[tuple[str, ...]] = ()
@@ -275,6 +278,12 @@ class Provider(NoteHooks):
     def __init__(self, *, base_url: str | None = None, **config: Any) -> None:
         self.base_url = (base_url or self.default_base_url).rstrip("/")
         self.config: dict[str, Any] = config
+        changes: dict[str, Any] = {}
+        for key, fields in self.option_capabilities.items():
+            if config.get(key):
+                changes.update(fields)
+        if changes:
+            self.capabilities = attrs.evolve(type(self).capabilities, **changes)
 
     # --- configuration -----------------------------------------------------------------------
 

@@ -96,6 +96,16 @@ def test_matrix_reads_capabilities() -> None:
     assert table["`remove()`"][attio] == "✓ emulated"
 
 
+def test_matrix_names_the_option_that_turns_a_capability_on() -> None:
+    """Kizen's tasks and notes need an activity type named at connect(): "✓ with `option`",
+    not "—" (the class alone declares neither)."""
+    table = {row[0]: row[1:] for row in matrix.rows(matrix.installed())}
+    kizen = list(matrix.installed()).index("kizen")
+    assert table["tasks"][kizen] == "✓ with `task_activity`"
+    assert table["read notes"][kizen] == "✓ with `note_activity`"
+    assert table["`create_note()`"][kizen] == matrix.NO
+
+
 def test_every_capability_is_documented() -> None:
     """Each field of crmbridge.Capabilities has a row in docs/plugins/capabilities.md."""
     text = (DOCS / "plugins" / "capabilities.md").read_text(encoding="utf-8")

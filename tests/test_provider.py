@@ -56,3 +56,27 @@ def test_match_keys(provider: ToyProvider, spec_type: T, values: list[object], s
     assert provider.match_keys(cb.FieldSpec("k", "K", T.email, multi=True), ["a@x", None]) == [
         "a@x"
     ]
+
+
+class _Optional(ToyProvider):
+    config_keys = (*ToyProvider.config_keys, "tasks_type", "notes_type")
+    option_capabilities = {
+        "tasks_type": {"tasks": True, "tasks_delete": True},
+        "notes_type": {"notes": True, "notes_create": False},
+    }
+
+
+def test_an_option_turns_on_the_capabilities_it_names_on_the_instance_only() -> None:
+    """``Provider.option_capabilities``: applied in ``__init__``, never to the class."""
+    plain = _Optional.from_config(token="t")
+    both = _Optional.from_config(token="t", tasks_type="to-do", notes_type="call")
+    tasks_only = _Optional.from_config(token="t", tasks_type="to-do")
+    assert (plain.capabilities.tasks, plain.capabilities.notes) == (False, False)
+    assert plain.capabilities is _Optional.capabilities
+    assert both.capabilities.tasks
+    assert both.capabilities.tasks_delete
+    assert both.capabilities.notes
+    assert not both.capabilities.notes_create
+    assert tasks_only.capabilities.tasks
+    assert not tasks_only.capabilities.notes
+    assert not _Optional.capabilities.tasks

@@ -35,12 +35,17 @@ def _implements(cls: type[Provider], method: str) -> bool:
 
 
 def _verb(method: str, capability: str | None = None) -> Cell:
-    """✓ when the class implements ``method`` (and declares ``capability``)."""
+    """✓ when the class implements ``method`` (and declares ``capability``); "✓ with
+    ``option``" when a configuration option turns the capability on
+    (:attr:`Provider.option_capabilities`)."""
 
     def cell(cls: type[Provider]) -> str:
-        caps = cls.capabilities
-        ok = _implements(cls, method) and (capability is None or bool(getattr(caps, capability)))
-        return YES if ok else NO
+        if not _implements(cls, method):
+            return NO
+        if capability is None or getattr(cls.capabilities, capability):
+            return YES
+        options = [k for k, on in cls.option_capabilities.items() if on.get(capability)]
+        return f"{YES} with " + ", ".join(f"`{k}`" for k in options) if options else NO
 
     return cell
 
@@ -101,7 +106,8 @@ ROWS: tuple[tuple[str, Cell], ...] = (
     ("list entries", _caps(lambda c: YES if c.lists else NO)),
     ("create options", _verb("create_option")),
     ("create fields", _verb("create_field", "create_fields")),
-    ("notes", _verb("create_note", "notes")),
+    ("read notes", _verb("list_notes", "notes")),
+    ("`create_note()`", _verb("create_note", "notes_create")),
     ("`delete_note()`", _verb("delete_note", "notes_delete")),
     ("tasks", _verb("create_task", "tasks")),
     ("`update_task()`", _verb("update_task", "tasks_update")),
@@ -130,7 +136,8 @@ def render(classes: Mapping[str, type[Provider]]) -> str:
         "*Native* means one request (or one transaction) does it; *emulated* means crmbridge",
         "does it with several requests, which is not atomic. `—`: not supported (the verb raises",
         "`Unsupported`, before any request). The [conformance suite](../plugins/tutorial.md#5-"
-        "run-the-conformance-suite) skips exactly these cells.",
+        "run-the-conformance-suite) skips exactly these cells. *With `option`*: supported when",
+        "`connect()` is given that option.",
         "",
         "| " + " | ".join(header) + " |",
         "|" + "|".join("---" for _ in header) + "|",

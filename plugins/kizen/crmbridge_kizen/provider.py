@@ -140,6 +140,14 @@ class KizenProvider(KizenNotes, KizenActivities, Provider):
         create_options=True,  # one at a time, POST …/fields/{field}/options (create_option)
         create_fields=True,  # POST …/fields (crmbridge_kizen/field_creation.py)
     )
+    #: Notes and tasks are activities of a type the user names (they depend on the
+    #: configuration). Tasks: create, list, get, delete; no update, as completing one has no
+    #: published source. Notes: listed (an object's at a time) and read, not created, deleted or
+    #: dated (docs/reference/kizen-activities.md §3).
+    option_capabilities: ClassVar[Mapping[str, Mapping[str, bool]]] = {
+        "task_activity": {"tasks": True, "tasks_delete": True},
+        "note_activity": {"notes": True, "notes_by_object": True, "notes_create": False},
+    }
     #: Rows read when looking for an upsert match: Kizen matches case-insensitively, so a few
     #: case variants may hold one name (``detect_noop``: docs/providers/kizen.md "noop").
     match_page_size: ClassVar[int] = 10
@@ -161,20 +169,6 @@ class KizenProvider(KizenNotes, KizenActivities, Provider):
         self._found: dict[refs.RefKey, list[str]] = {}
         #: Schemas of referenced objects, by slug, for looking records up by a value.
         self._referenced: dict[str, ObjectSchema] = {}
-        self.capabilities = self._activity_capabilities()  # the activity options decide
-
-    def _activity_capabilities(self) -> Capabilities:
-        """The class's capabilities plus notes and tasks where an activity type is named (they
-        depend on the configuration, so they are the instance's). Tasks: create, list, get,
-        delete; no update, as completing one has no published source. Notes: listed (an object's
-        at a time) and read, not created, deleted or dated
-        (docs/reference/kizen-activities.md §3)."""
-        caps = type(self).capabilities
-        if self.config.get("task_activity"):
-            caps = attrs.evolve(caps, tasks=True, tasks_delete=True)
-        if self.config.get("note_activity"):
-            caps = attrs.evolve(caps, notes=True, notes_by_object=True, notes_create=False)
-        return caps
 
     # --- configuration ---------------------------------------------------------------------
 
