@@ -66,7 +66,7 @@ class StateAccess:
         """Deactivated values of one attribute (what ``show_historic`` adds)."""
         with self.lock:
             row = self.workspace.table(self._object(obj)).rows[record_id]
-            return [dict(v) for v in row.history.get(attribute, [])]
+            return [v.render() for v in row.historic(attribute)]
 
     def entries(self, lst: str) -> list[dict[str, Any]]:
         with self.lock:
@@ -113,7 +113,7 @@ class StateAccess:
                 values or {},
                 created_at or now_timestamp(),
             )
-            return _snapshot(self.workspace.render_entry(found, entry), "entry_values")
+            return self.workspace.render_entry(found, entry)  # new lists and dicts: a snapshot
 
     def add_attribute(
         self,
@@ -228,7 +228,7 @@ class StateAccess:
                 actor or self.workspace.api_actor(),
                 prepend=not overwrite,
             )
-            return _snapshot(self.workspace.render_record(found, row), "values")
+            return self.workspace.render_record(found, row)  # new lists and dicts: a snapshot
 
     def add_member(
         self, first_name: str, last_name: str, email_address: str, access_level: str = "member"
@@ -245,9 +245,3 @@ class StateAccess:
             )
             self.workspace.members.append(member)
             return member
-
-
-def _snapshot(rendered: dict[str, Any], key: str) -> dict[str, Any]:
-    """A rendered record whose value lists are copies: stored lists grow in place later, and
-    stored value dicts are never changed (a replaced value is copied into the history)."""
-    return {**rendered, key: {slug: list(values) for slug, values in rendered[key].items()}}

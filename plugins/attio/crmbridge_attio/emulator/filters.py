@@ -18,6 +18,7 @@ from . import errors
 from .ids import parse_date, parse_timestamp
 from .schema import LIST_PARENT_RECORD, AttributeDef, ListDef, Parent
 from .store import Entry, Row, Workspace
+from .stored import Stored
 from .values import LOCATION_KEYS
 
 __all__ = ["compile_filter", "sort_rows"]
@@ -104,14 +105,14 @@ def _fail(message: str) -> errors.AttioError:
     return errors.filter_error(message)
 
 
-def _prop_value(attribute: AttributeDef, value: dict[str, Any], prop: str) -> Any:
+def _prop_value(attribute: AttributeDef, value: Stored, prop: str) -> Any:
     if prop == "active_from":
-        return value["active_from"]
+        return value.active_from
     if attribute.type == "select":
-        option = value["option"]
+        option = value.get("option")
         return (option["title"], option["id"]["option_id"])
     if attribute.type == "status":
-        status = value["status"]
+        status = value.get("status")
         return (status["title"], status["id"]["status_id"])
     if prop == "owner_member_id":
         return (value.get("owner_actor") or {}).get("id")
@@ -156,7 +157,7 @@ def _equals(stored: Any, operand: Any, caseless: bool) -> bool:
 
 def _condition(
     attribute: AttributeDef, prop: str, op: str, operand: Any
-) -> Callable[[dict[str, Any]], bool]:
+) -> Callable[[Stored], bool]:
     """A test on one stored value."""
     caseless = attribute.type in _CASELESS
     if op == "$eq":
@@ -179,7 +180,7 @@ def _condition(
             )
         needle = operand.lower()
 
-        def textual(v: dict[str, Any]) -> bool:
+        def textual(v: Stored) -> bool:
             stored = _prop_value(attribute, v, prop)
             candidates = stored if isinstance(stored, tuple) else (stored,)
             for candidate in candidates:
@@ -204,7 +205,7 @@ def _condition(
         if isinstance(target, bool) or not isinstance(target, int | float | str):
             raise _fail(f'Invalid operand for "{op}" on "{attribute.api_slug}".')
 
-        def ordered(v: dict[str, Any]) -> bool:
+        def ordered(v: Stored) -> bool:
             stored = _prop_value(attribute, v, prop)
             if stored is None or isinstance(stored, str) != isinstance(target, str):
                 return False
@@ -255,7 +256,7 @@ class _Compiler:
         props = PROPERTIES[attribute.type]
         slug = attribute.api_slug
         allowed = OPERATORS[attribute.type]
-        tests: list[Callable[[dict[str, Any]], bool]] = []
+        tests: list[Callable[[Stored], bool]] = []
         presence: bool | None = None
 
         def check(prop: str, op: str) -> None:
@@ -304,7 +305,7 @@ class _Compiler:
                     raise _fail(f'Unknown or unfilterable property "{key}" for attribute "{slug}".')
 
         def predicate(row: Row) -> bool:
-            values = row.active.get(slug) or ()
+            values = row.values(slug)
             if presence is not None and bool(values) != presence:
                 return False
             if not tests:
@@ -335,14 +336,14 @@ class _Compiler:
             wanted[key] = value
 
         def predicate(row: Row) -> bool:
-            return any(all(v.get(k) == wanted[k] for k in keys) for v in row.active.get(slug) or ())
+            return any(all(v.get(k) == wanted[k] for k in keys) for v in row.values(slug))
 
         return predicate
 
     @staticmethod
     def _default(
         attribute: AttributeDef, props: tuple[str, ...], op: str, operand: Any
-    ) -> Callable[[dict[str, Any]], bool]:
+    ) -> Callable[[Stored], bool]:
         if attribute.type == "location":
             raise _fail(f'Filter on location attribute "{attribute.api_slug}" needs a property.')
         return _condition(attribute, props[0], op, operand)
@@ -403,9 +404,9 @@ class _Compiler:
                     if found is not None:
                         yield found
                 continue
-            for value in row.active.get(attribute.api_slug) or ():
-                if value["target_object"] == target.api_slug:
-                    found = table.rows.get(value["target_record_id"])
+            for value in row.values(attribute.api_slug):
+                if value.get("target_object") == target.api_slug:
+                    found = table.rows.get(value.get("target_record_id"))
                     if found is not None:
                         yield found
 
@@ -414,7 +415,7 @@ def _negate(sub: Predicate) -> Predicate:
     return lambda row: not sub(row)
 
 
-def _has_property(prop: str, want: bool) -> Callable[[dict[str, Any]], bool]:
+def _has_property(prop: str, want: bool) -> Callable[[Stored], bool]:
     return lambda v: (v.get(prop) is not None) == want
 
 
@@ -438,12 +439,12 @@ def compile_filter(workspace: Workspace, parent: Parent, spec: Any) -> Predicate
 # --- sorts -------------------------------------------------------------------------------------
 
 
-def _sort_value(attribute: AttributeDef, value: dict[str, Any], field: str | None) -> Any:
+def _sort_value(attribute: AttributeDef, value: Stored, field: str | None) -> Any:
     prop = field or PROPERTIES[attribute.type][0]
     if attribute.type == "select":
-        return value["option"]["title"].lower()
+        return value.get("option")["title"].lower()
     if attribute.type == "status":
-        return value["status"]["title"].lower()
+        return value.get("status")["title"].lower()
     if attribute.type == "location" and field is None:
         prop = "locality"
     stored = value.get(prop)
@@ -490,7 +491,7 @@ def _attribute_getter(attribute: AttributeDef, field: str | None) -> Callable[[R
     slug = attribute.api_slug
 
     def getter(row: Row) -> Any:
-        values = row.active.get(slug)
+        values = row.values(slug)
         return _sort_value(attribute, values[0], field) if values else None
 
     return getter

@@ -67,11 +67,11 @@ class EntriesApi(RecordsApi):
         )
         entry = Entry(
             id=self.ws.ids.new(),
-            created_at=now,
+            stamp=self.writer.stamp(now, actor),
             parent_record_id=parent_record_id,
             parent_object=parent_object,
         )
-        self._system_values(lst, entry, now, actor)
+        self._system_values(lst, entry)
         table.insert(entry)
         self.writer.apply(table, entry, changes, now, actor, prepend=False)
         return entry

@@ -16,9 +16,9 @@ from . import errors
 from .filters import compile_filter, sort_rows
 from .handlers import Api, Call, Reply
 from .schema import AttributeDef, ObjectDef, Parent
-from .store import Row, Table
-from .values import envelope, identity, normalize
-from .writes import Mode
+from .store import DERIVED, Row, Table
+from .values import identity, normalize
+from .writes import Change, Mode
 
 __all__ = ["RecordsApi", "page"]
 
@@ -165,23 +165,18 @@ class RecordsApi(Api):
         table = self.ws.table(obj)
         parsed = self.writer.parse(obj, values, "values")
         changes = self.writer.plan(table, None, parsed, "create")
-        row = Row(id=self.ws.ids.new(), created_at=now)
-        self._system_values(obj, row, now, actor)
+        row = Row(id=self.ws.ids.new(), stamp=self.writer.stamp(now, actor))
+        self._system_values(obj, row)
         table.insert(row)
         self.writer.apply(table, row, changes, now, actor, prepend=False)
         return row
 
-    def _system_values(self, parent: Parent, row: Row, now: str, actor: dict[str, Any]) -> None:
-        """``record_id``/``entry_id``, ``created_at``, ``created_by`` (recorded on every record)."""
-        for slug in ("record_id", "entry_id"):
-            attribute = parent.attributes.get(slug)
-            if attribute is not None:
-                row.active[slug] = [envelope({"value": row.id}, "text", actor, now)]
-        if "created_at" in parent.attributes:
-            row.active["created_at"] = [envelope({"value": now}, "timestamp", actor, now)]
-        if "created_by" in parent.attributes:
-            keys = {"referenced_actor_type": actor["type"], "referenced_actor_id": actor["id"]}
-            row.active["created_by"] = [envelope(keys, "actor-reference", actor, now)]
+    def _system_values(self, parent: Parent, row: Row) -> None:
+        """``record_id``/``entry_id``, ``created_at``, ``created_by`` (recorded on every record),
+        derived from the row's id and stamp (store.DERIVED)."""
+        for slug in ("record_id", "entry_id", "created_at", "created_by"):
+            if slug in parent.attributes:
+                row.active[slug] = DERIVED
 
     def update(self, call: Call, obj: str, record_id: str) -> Reply:
         found = self.object(obj)
@@ -254,10 +249,10 @@ class RecordsApi(Api):
         """Remove a record, its list entries, and the inverse side of its relationships."""
         table = self.ws.table(obj)
         actor = self.ws.api_actor()
-        related: dict[AttributeDef, tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {
-            a: ([], [])
+        related: dict[AttributeDef, Change] = {
+            a: ((), [])
             for a in obj.attributes.values()
-            if a.inverse is not None and row.active.get(a.api_slug)
+            if a.inverse is not None and a.api_slug in row.active
         }
         if related:
             self.writer.apply(table, row, related, now, actor, prepend=False)
@@ -341,7 +336,7 @@ class RecordsApi(Api):
 def record_text(obj: ObjectDef, row: Row) -> str:
     """A record's label: its name, else its first email or domain, else its id."""
     for slug in ("name", "email_addresses", "domains", "primary_email_address"):
-        values = row.active.get(slug)
+        values = row.values(slug)
         if values:
             value = values[0]
             return str(
@@ -369,9 +364,7 @@ def attribute_values(
             f"Cannot set show_historic param to true when querying {kind} attribute.",
         )
     limit, offset = api.paging(call.query, 10**9, None, "Query parameter")
-    values = list(row.active.get(attribute.api_slug, []))
+    values = list(row.values(attribute.api_slug))
     if historic:
-        values = sorted(
-            row.history.get(attribute.api_slug, []) + values, key=lambda v: v["active_from"]
-        )
-    return values[offset : offset + limit]
+        values = sorted(row.historic(attribute.api_slug) + values, key=lambda v: v.active_from)
+    return [v.render() for v in values[offset : offset + limit]]

@@ -19,6 +19,7 @@ from .handlers import Api, Call, Reply
 from .schema import ATTRIBUTE_TYPES, OptionDef, Parent, StatusDef
 from .seeds import add_attribute, add_list, add_object
 from .store import Entry
+from .stored import Stored
 
 __all__ = ["SchemaApi"]
 
@@ -145,11 +146,12 @@ class SchemaApi(Api):
                     row.parent_object = new
                 if row.refs is not None:
                     row.refs = None  # rebuilt on demand with the new slug
-                for store in (row.active, row.history):
-                    for values in store.values():
-                        for i, value in enumerate(values):
-                            if value.get("target_object") == old:
-                                values[i] = {**value, "target_object": new}
+                for slug in list(row.active):
+                    values = row.values(slug)
+                    if any(v.get("target_object") == old for v in values):
+                        row.set_values(slug, [_retarget(v, old, new) for v in values])
+                for values in (row.history or {}).values():
+                    values[:] = [_retarget(v, old, new) for v in values]
         for lst in ws.lists.values():
             if lst.parent_object == old:
                 lst.parent_object = new
@@ -278,9 +280,10 @@ class SchemaApi(Api):
         table = self.ws.table(parent)
         table.unique.pop(old, None)
         for row in table.rows.values():
-            for store in (row.active, row.history):
-                if old in store:
-                    store[new] = store.pop(old)
+            if old in row.active:
+                row.active[new] = row.active.pop(old)
+            if row.history is not None and old in row.history:
+                row.history[new] = row.history.pop(old)
             if row.refs is not None and old in row.refs:
                 row.refs[new] = row.refs.pop(old)
 
@@ -462,3 +465,10 @@ def _grants(access: list[dict[str, Any]]) -> list[dict[str, str]]:
         }
         for g in access
     ]
+
+
+def _retarget(value: Stored, old: str, new: str) -> Stored:
+    """A record reference to the renamed object ``old`` carries its new slug."""
+    if value.get("target_object") == old:
+        return value.replaced("target_object", new)
+    return value

@@ -1,24 +1,27 @@
 """In-memory state: the workspace's configuration and the records and entries of each object and list.
 
-Records and entries are :class:`Row` s holding their *active* values per attribute slug (already in
-the API's value shape, so a read only assembles dicts) and the deactivated ones (value history,
-docs/reference/attio.md §3 "Historic values"). Rows of an object or list live in a :class:`Table` that keeps
+Records and entries are :class:`Row` s holding their *active* values per attribute slug and the
+deactivated ones (value history, docs/reference/attio.md §3 "Historic values"), each value a compact
+:class:`~.stored.Stored` rendered into the API's dict on read (stored.py says why). An attribute with
+one value holds it bare, not in a one-element list (issue 24: a list per attribute was ~0.65 KB per
+seeded record, docs/benchmarks.md §11); :meth:`Row.values` reads either form. Rows of an object or list live in a :class:`Table` that keeps
 insertion order (the order a query without sorts returns) in a cached list, so that an unfiltered
 page is a slice — O(page), not O(records) — and per-attribute uniqueness indexes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from . import errors
 from .ids import IdFactory
 from .schema import AttributeDef, ListDef, MemberDef, ObjectDef, Parent
+from .stored import Stamp, Stored, shape_of
 from .values import identity, is_uuid, normalize
 
-__all__ = ["Entry", "Row", "Table", "Workspace"]
+__all__ = ["DERIVED", "Entry", "Row", "Table", "Workspace"]
 
 #: Record-reference string shorthand: the unique attribute a bare string matches, per target
 #: object (docs/reference/attio.md §3, record-reference row).
@@ -30,17 +33,67 @@ SHORTHAND_MATCH = {
 }
 
 
+#: What :attr:`Row.active` holds for a system attribute whose value follows from the row itself —
+#: ``record_id``/``entry_id`` (its id), ``created_at`` (when it was made), ``created_by`` (who made
+#: it) — until a write replaces it: one shared marker, not three values per row (~200 bytes per
+#: seeded record, issue 24). :meth:`Row.values` gives the value it stands for.
+DERIVED = Stored((shape_of("derived", ()), None))
+_TEXT = shape_of("text", ("value",))
+_TIMESTAMP = shape_of("timestamp", ("value",))
+_ACTOR = shape_of("actor-reference", ("referenced_actor_type", "referenced_actor_id"))
+
+
 @dataclass(slots=True, eq=False)
 class Row:
     """A record (or, as :class:`Entry`, a list entry)."""
 
     id: str
-    created_at: str
-    active: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    #: When and by whom the row was created (its ``created_at``; its system values' envelope).
+    stamp: Stamp
+    #: slug → the active value, or a list of them when there are several (never empty).
+    active: dict[str, Stored | list[Stored]] = field(default_factory=dict)
+    #: slug → deactivated values, oldest first; ``None`` until a value is first replaced.
+    history: dict[str, list[Stored]] | None = None
     #: For relationship attributes: slug → {(target_object, target_record_id)} of the active
     #: values, built on first use, so that keeping an inverse in sync is O(1), not O(team).
     refs: dict[str, set[tuple[str, str]]] | None = None
+
+    @property
+    def created_at(self) -> str:
+        return self.stamp.active_from
+
+    def values(self, slug: str) -> Sequence[Stored]:
+        """The active values of ``slug`` (the stored list itself when there are several)."""
+        found = self.active.get(slug)
+        if found is None:
+            return ()
+        if found.__class__ is Stored:
+            return (self.derived(slug) if found is DERIVED else found,)
+        return found
+
+    def derived(self, slug: str) -> Stored:
+        """The value :data:`DERIVED` stands for (a new tuple each time: the row holds none).
+
+        Only single-valued system attributes are derived, so no write keeps a derived value
+        beside new ones (``Writer.apply`` tells kept values by identity)."""
+        stamp = self.stamp
+        if slug == "created_at":
+            return Stored((_TIMESTAMP, stamp, stamp.active_from))
+        if slug == "created_by":
+            return Stored((_ACTOR, stamp, stamp.actor["type"], stamp.actor["id"]))
+        return Stored((_TEXT, stamp, self.id))  # record_id, entry_id
+
+    def set_values(self, slug: str, values: list[Stored]) -> None:
+        if not values:
+            self.active.pop(slug, None)
+        elif len(values) == 1:
+            self.active[slug] = values[0]
+        else:
+            self.active[slug] = values
+
+    def historic(self, slug: str) -> list[Stored]:
+        """The deactivated values of ``slug`` (a stored list or an empty one)."""
+        return self.history.get(slug, []) if self.history is not None else []
 
     def ref_set(self, slug: str) -> set[tuple[str, str]]:
         if self.refs is None:
@@ -48,7 +101,7 @@ class Row:
         found = self.refs.get(slug)
         if found is None:
             found = self.refs[slug] = {
-                (v["target_object"], v["target_record_id"]) for v in self.active.get(slug, ())
+                (v.get("target_object"), v.get("target_record_id")) for v in self.values(slug)
             }
         return found
 
@@ -82,12 +135,12 @@ class Table:
     def remove(self, row: Row) -> None:
         del self.rows[row.id]
         self._ordered = None
-        for slug, values in row.active.items():
+        for slug in row.active:
             index = self.unique.get(slug)
             if index is None:
                 continue
             attribute = self.parent.attributes[slug]
-            for value in values:
+            for value in row.values(slug):
                 key = identity(attribute.type, value)
                 if index.get(key) == row.id:
                     del index[key]
@@ -97,7 +150,7 @@ class Table:
         if found is None:
             found = self.unique[attribute.api_slug] = {}
             for row in self.rows.values():
-                for value in row.active.get(attribute.api_slug, ()):
+                for value in row.values(attribute.api_slug):
                     found.setdefault(identity(attribute.type, value), row.id)
         return found
 
@@ -118,6 +171,9 @@ class Workspace:
         self.objects: dict[str, ObjectDef] = {}
         self.lists: dict[str, ListDef] = {}
         self.tables: dict[str, Table] = {}
+        #: ``created_by_actor`` of API writes: one dict, shared by every value and note that
+        #: shows it (never changed once made).
+        self._api_actor = {"type": "api-token", "id": self.token_id}
         #: Notes and tasks by id (handlers_notes.py), in creation order.
         self.notes: dict[str, Any] = {}
         self.tasks: dict[str, Any] = {}
@@ -147,7 +203,7 @@ class Workspace:
         return {slug: obj.id for slug, obj in self.objects.items()}
 
     def api_actor(self) -> dict[str, Any]:
-        return {"type": "api-token", "id": self.token_id}
+        return self._api_actor
 
     # --- rendering ------------------------------------------------------------------------------
 
@@ -157,22 +213,20 @@ class Workspace:
         return f"https://app.attio.com/{self.slug}/{kind}/{record_id}"
 
     def render_record(self, obj: ObjectDef, row: Row) -> dict[str, Any]:
-        active = row.active
         return {
             "id": {"workspace_id": self.id, "object_id": obj.id, "record_id": row.id},
             "created_at": row.created_at,
             "web_url": self.web_url(obj, row.id),
-            "values": {slug: active.get(slug) or [] for slug in obj.visible},
+            "values": _render_values(row, obj.visible),
         }
 
     def render_entry(self, lst: ListDef, entry: Entry) -> dict[str, Any]:
-        active = entry.active
         return {
             "id": {"workspace_id": self.id, "list_id": lst.id, "entry_id": entry.id},
             "parent_record_id": entry.parent_record_id,
             "parent_object": entry.parent_object,
             "created_at": entry.created_at,
-            "entry_values": {slug: active.get(slug) or [] for slug in lst.visible},
+            "entry_values": _render_values(entry, lst.visible),
         }
 
     # --- value resolution (values.Resolver) -----------------------------------------------------
@@ -258,3 +312,21 @@ class Workspace:
         raise errors.invalid_value(
             attribute.api_slug, [errors.required(["target_record_id"], "string")]
         )
+
+
+def _render_values(row: Row, visible: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+    """``values``/``entry_values``: every visible slug, ``[]`` where none (:meth:`Row.rendered`
+    inlined: a GET renders every attribute of a record)."""
+    active = row.active
+    rendered: dict[str, list[dict[str, Any]]] = {}
+    for slug in visible:
+        found = active.get(slug)
+        if found is None:
+            rendered[slug] = []
+        elif found.__class__ is Stored:
+            if found is DERIVED:
+                found = row.derived(slug)
+            rendered[slug] = [found[0].render(found)]
+        else:
+            rendered[slug] = [v[0].render(v) for v in found]
+    return rendered

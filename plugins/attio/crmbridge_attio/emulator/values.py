@@ -1,4 +1,4 @@
-"""Write-value normalisation and validation per attribute type, and the stored value envelope.
+"""Write-value normalisation and validation per attribute type (stored.py holds the values).
 
 Input forms, derived keys and validation rules are those of docs/reference/attio.md §3 (the type table)
 and the spec's ``input-value``/``output-value`` schemas. What a stored value looks like is fixed by
@@ -12,7 +12,8 @@ the recorded zod-style body (``errors/rbeene_400_validation_type_personal_name.j
 from __future__ import annotations
 
 import re
-from collections.abc import Hashable
+import sys
+from collections.abc import Hashable, Iterable
 from typing import Any, Protocol
 
 import phonenumbers
@@ -24,7 +25,7 @@ from .errors import AttioError
 from .ids import parse_date, parse_timestamp
 from .schema import AttributeDef, MemberDef
 
-__all__ = ["Resolver", "envelope", "identity", "normalize", "normalize_system"]
+__all__ = ["Keyed", "Resolver", "identity", "normalize", "normalize_system"]
 
 LOCATION_KEYS = (
     "line_1",
@@ -64,44 +65,40 @@ class Resolver(Protocol):
     def member_by_id(self, member_id: str) -> MemberDef | None: ...
 
 
-def envelope(
-    keys: dict[str, Any], attribute_type: str, actor: dict[str, Any], active_from: str
-) -> dict[str, Any]:
-    """A stored value: envelope keys first, ``attribute_type`` last, as every recording orders them."""
-    value: dict[str, Any] = {
-        "active_from": active_from,
-        "active_until": None,
-        "created_by_actor": actor,
-    }
-    value.update(keys)
-    value["attribute_type"] = attribute_type
-    return value
+class Keyed(Protocol):
+    """A value's type keys: a dict from :func:`normalize`, or a stored value (stored.py)."""
+
+    def get(self, key: str, default: Any = None, /) -> Any: ...
+
+    def items(self) -> Iterable[tuple[str, Any]]: ...
 
 
-def identity(attribute_type: str, value: dict[str, Any]) -> Hashable:
+def identity(attribute_type: str, value: Keyed) -> Hashable:
     """What makes two values of a type "the same" (multiselect de-duplication, uniqueness)."""
     if attribute_type == "email-address":
-        return str(value["email_address"]).lower()
+        return str(value.get("email_address")).lower()
     if attribute_type == "domain":
-        return str(value["domain"]).lower()
+        return str(value.get("domain")).lower()
     if attribute_type == "phone-number":
-        return str(value["phone_number"])
+        return str(value.get("phone_number"))
     if attribute_type == "select":
-        return str(value["option"]["id"]["option_id"])
+        return str(value.get("option")["id"]["option_id"])
     if attribute_type == "status":
-        return str(value["status"]["id"]["status_id"])
+        return str(value.get("status")["id"]["status_id"])
     if attribute_type == "record-reference":
-        return (value["target_object"], value["target_record_id"])
+        return (value.get("target_object"), value.get("target_record_id"))
     if attribute_type == "actor-reference":
-        return (value["referenced_actor_type"], value["referenced_actor_id"])
+        return (value.get("referenced_actor_type"), value.get("referenced_actor_id"))
     if attribute_type == "currency":
-        return (value["currency_value"], value["currency_code"])
+        return (value.get("currency_value"), value.get("currency_code"))
     if attribute_type in ("personal-name", "location", "interaction"):
-        return tuple(
-            (k, repr(v))
-            for k, v in value.items()
-            if k not in ("active_from", "active_until", "created_by_actor")
-        )
+        own = tuple((k, repr(v)) for k, v in value.items())
+        if value.get("attribute_type") is not None:
+            # A stored value's identity has always included its ``attribute_type`` (it was the
+            # rendered dict), so an equal value written again replaces it rather than being kept:
+            # kept as it was, answers unchanged (issue 24 changed only how values are held).
+            own += (("attribute_type", repr(attribute_type)),)
+        return own
     return (attribute_type, repr(value.get("value")))
 
 
@@ -388,7 +385,7 @@ def _bad_country(country: str) -> dict[str, Any]:
 def root_domain(domain: str) -> str:
     """The registrable domain by the public suffix list; a host that is itself a public suffix
     (or has no dot) is its own root."""
-    return _PSL.privatesuffix(domain) or domain
+    return sys.intern(_PSL.privatesuffix(domain) or domain)
 
 
 def _domain(attribute: AttributeDef, item: Any, _: Resolver) -> dict[str, Any]:
@@ -414,7 +411,11 @@ def _email(attribute: AttributeDef, item: Any, _: Resolver) -> dict[str, Any]:
             [errors.zod("invalid_string", path, "Invalid email", validation="email")],
         )
     address = original.lower()
+    if address == original:
+        address = original  # one string, not two equal ones (bytes per record, issue 24)
     local, domain = address.split("@", 1)
+    # Many people share a domain: one string for all of them (sys.intern), not one per value.
+    domain = sys.intern(domain)
     return {
         "original_email_address": original,
         "email_address": address,
@@ -465,7 +466,7 @@ def _phone(attribute: AttributeDef, item: Any, _: Resolver) -> dict[str, Any]:
     return {
         "phone_number": digits,
         "original_phone_number": original,
-        "country_code": (country or "US").upper(),  # a non-null enum in the spec
+        "country_code": sys.intern((country or "US").upper()),  # a non-null enum in the spec
     }
 
 

@@ -14,14 +14,15 @@ changes state. Record-reference attributes that form a relationship keep their i
 from __future__ import annotations
 
 import json
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from typing import Any, Literal
 
 from . import errors
 from .errors import AttioError
 from .schema import AttributeDef, Parent
 from .store import Row, Table, Workspace
-from .values import envelope, identity, normalize, normalize_system
+from .stored import Stamp, Stored
+from .values import identity, normalize, normalize_system
 
 __all__ = ["Mode", "Writer"]
 
@@ -30,6 +31,9 @@ __all__ = ["Mode", "Writer"]
 SCAN_REFS = 16
 
 Mode = Literal["create", "append", "overwrite", "assert"]
+#: What :meth:`Writer.plan` returns per changed attribute: (stored values to keep, type keys of the
+#: values to add).
+Change = tuple[Sequence[Stored], list[dict[str, Any]]]
 
 
 def _conflict(attribute: AttributeDef, value: dict[str, Any]) -> AttioError:
@@ -59,6 +63,15 @@ class Writer:
 
     def __init__(self, workspace: Workspace) -> None:
         self.ws = workspace
+        self._stamp: Stamp | None = None
+
+    def stamp(self, now: str, actor: dict[str, Any]) -> Stamp:
+        """The envelope of values written at ``now`` by ``actor``: one :class:`Stamp` shared by
+        every value of a write (and its inverse values), not one per value (stored.py)."""
+        last = self._stamp
+        if last is None or last.active_from is not now or last.actor is not actor:
+            last = self._stamp = Stamp(now, actor)
+        return last
 
     def parse(
         self, parent: Parent, payload: Any, path: str, *, system: bool = False
@@ -111,12 +124,12 @@ class Writer:
         parsed: dict[AttributeDef, list[dict[str, Any]]],
         mode: Mode,
         matching: AttributeDef | None = None,
-    ) -> dict[AttributeDef, tuple[list[dict[str, Any]], list[dict[str, Any]]]]:
+    ) -> dict[AttributeDef, Change]:
         """For each changed attribute: (values to keep, new type-key dicts to add). Validates
         uniqueness and required attributes; changes nothing."""
-        changes: dict[AttributeDef, tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {}
+        changes: dict[AttributeDef, Change] = {}
         for attribute, items in parsed.items():
-            current = row.active.get(attribute.api_slug, []) if row is not None else []
+            current = row.values(attribute.api_slug) if row is not None else ()
             if not current:  # a new value (every value of a create): nothing to compare with
                 if items:
                     changes[attribute] = ([], items)
@@ -125,6 +138,7 @@ class Writer:
             append = attribute.is_multiselect and (
                 mode == "append" or (mode == "assert" and attribute is matching)
             )
+            keep: Sequence[Stored]
             if append:
                 keep = list(current)
                 add = [i for i in items if identity(attribute.type, i) not in by_key]
@@ -162,32 +176,35 @@ class Writer:
         self,
         table: Table,
         row: Row,
-        changes: dict[AttributeDef, tuple[list[dict[str, Any]], list[dict[str, Any]]]],
+        changes: dict[AttributeDef, Change],
         now: str,
         actor: dict[str, Any],
         prepend: bool,
     ) -> None:
         """Make planned changes: retire dropped values into the history, add new ones."""
+        stamp = self.stamp(now, actor)
         for attribute, (keep, add) in changes.items():
             slug = attribute.api_slug
-            current = row.active.get(slug, [])
+            current = row.values(slug)
             # ``keep`` is always a sub-list of ``current``: same length means nothing dropped, and
             # appending to a many-valued attribute (a big team) stays O(added).
             if len(keep) == len(current):
-                dropped: list[dict[str, Any]] = []
+                dropped: Sequence[Stored] = ()
             else:
                 kept_ids = {id(v) for v in keep}
                 dropped = [v for v in current if id(v) not in kept_ids]
-            added = [envelope(item, attribute.type, actor, now) for item in add]
+            added = [Stored.of(item, attribute.type, stamp) for item in add]
             if prepend:
-                row.active[slug] = added + keep
-            elif keep is current and slug in row.active:
+                row.set_values(slug, added + list(keep))
+            elif keep is current and isinstance(current, list):
                 current.extend(added)
             else:
-                row.active[slug] = keep + added
+                row.set_values(slug, [*keep, *added])
             if dropped:
+                if row.history is None:
+                    row.history = {}
                 history = row.history.setdefault(slug, [])
-                history.extend({**v, "active_until": now} for v in dropped)
+                history.extend(v.retired(now) for v in dropped)
             if attribute.is_unique:
                 index = table.index(attribute)
                 for v in dropped:
@@ -199,18 +216,16 @@ class Writer:
             if attribute.inverse is not None and attribute.type == "record-reference":
                 if row.refs is not None and slug in row.refs:
                     refs = row.refs[slug]
-                    refs.difference_update(
-                        (v["target_object"], v["target_record_id"]) for v in dropped
-                    )
-                    refs.update((v["target_object"], v["target_record_id"]) for v in added)
+                    refs.difference_update(_ref(v) for v in dropped)
+                    refs.update(_ref(v) for v in added)
                 self._sync_inverse(attribute, row.id, dropped, added, now, actor)
 
     def _sync_inverse(
         self,
         attribute: AttributeDef,
         record_id: str,
-        dropped: list[dict[str, Any]],
-        added: list[dict[str, Any]],
+        dropped: Sequence[Stored],
+        added: Sequence[Stored],
         now: str,
         actor: dict[str, Any],
     ) -> None:
@@ -224,35 +239,40 @@ class Writer:
             if target is None:
                 continue
             table, other = target
-            current = other.active.get(inverse.api_slug, [])
-            keep = [v for v in current if identity("record-reference", v) != back_key]
-            if len(keep) != len(current):
-                self.apply(table, other, {inverse: (keep, [])}, now, actor, prepend=False)
+            current = other.values(inverse.api_slug)
+            kept = [v for v in current if identity("record-reference", v) != back_key]
+            if len(kept) != len(current):
+                self.apply(table, other, {inverse: (kept, [])}, now, actor, prepend=False)
         for value in added:
             target = self._row(value)
             if target is None:
                 continue
             table, other = target
-            current = other.active.get(inverse.api_slug, [])
+            current = other.values(inverse.api_slug)
             if self._refers(other, inverse.api_slug, current, (source_slug, record_id)):
                 continue
-            keep = current if inverse.is_multiselect else []
+            keep = current if inverse.is_multiselect else ()
             self.apply(table, other, {inverse: (keep, [back])}, now, actor, prepend=False)
 
     @staticmethod
-    def _refers(row: Row, slug: str, current: list[dict[str, Any]], ref: tuple[str, str]) -> bool:
+    def _refers(row: Row, slug: str, current: Sequence[Stored], ref: tuple[str, str]) -> bool:
         """Whether ``row``'s ``slug`` already points to ``ref``. A few values are scanned; a
         long list (a big team) gets the row's set of references, built once (O(1) per write).
         Most rows hold a handful, and a set per row was ~360 bytes per seeded record (issue 24:
         bytes per record, docs/benchmarks.md §11)."""
         if len(current) <= SCAN_REFS and (row.refs is None or slug not in row.refs):
-            return any((v["target_object"], v["target_record_id"]) == ref for v in current)
+            return any(_ref(v) == ref for v in current)
         return ref in row.ref_set(slug)
 
-    def _row(self, value: dict[str, Any]) -> tuple[Table, Row] | None:
-        obj = self.ws.objects.get(value["target_object"])
+    def _row(self, value: Stored) -> tuple[Table, Row] | None:
+        obj = self.ws.objects.get(value.get("target_object"))
         if obj is None:
             return None
         table = self.ws.table(obj)
-        other = table.rows.get(value["target_record_id"])
+        other = table.rows.get(value.get("target_record_id"))
         return (table, other) if other is not None else None
+
+
+def _ref(value: Stored) -> tuple[str, str]:
+    """``(target_object, target_record_id)`` of a record-reference value."""
+    return (value.get("target_object"), value.get("target_record_id"))
