@@ -233,9 +233,11 @@ def _currency(attribute: AttributeDef, item: Any, _: Resolver) -> dict[str, Any]
         text = repr(value)
     if "e" in text.lower() or len(text.partition(".")[2]) > 4:
         raise _invalid(attribute, path, "Currency values have at most 4 decimal places")
+    # ``currency_code`` first, as recorded (cassettes/attio/companies_query.yaml); the spec's
+    # output-value lists ``currency_value`` first (docs/emulators/attio.md, sources disagree).
     return {
-        "currency_value": _tidy_number(value),
         "currency_code": attribute.default_currency_code,
+        "currency_value": _tidy_number(value),
     }
 
 
