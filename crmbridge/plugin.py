@@ -30,6 +30,7 @@ from .hookspecs import hookimpl
 from .lazy_exports import lazy_exports
 
 if TYPE_CHECKING:  # what type checkers see; at run time each name loads on first use
+    from .directory import UserDirectory
     from .emulation import Emulator, Faults, RateLimits
     from .errors import did_you_mean
     from .filters import OPERATORS, And, Condition, Filter, Not, Op, Or, walk
@@ -63,6 +64,7 @@ if TYPE_CHECKING:  # what type checkers see; at run time each name loads on firs
 #: module imports ``hookimpl`` from here when ``crmbridge --help`` loads every plugin, and must not
 #: load httpx and the provider kit for it (issue 24: cold start). ``hookimpl`` is loaded at once.
 _LAZY: dict[str, str] = {
+    "UserDirectory": ".directory",
     "Emulator": ".emulation",
     "Faults": ".emulation",
     "RateLimits": ".emulation",
@@ -136,6 +138,7 @@ __all__ = [
     "RateLimits",
     "Secret",
     "Upsert",
+    "UserDirectory",
     "ambiguous",
     "check_same_origin",
     "describe",

@@ -54,6 +54,7 @@ from crmbridge.plugin import (
     Provider,
     Query,
     Upsert,
+    UserDirectory,
     search_many,
 )
 from crmbridge.webhooks import WebhookEvent
@@ -137,7 +138,7 @@ class AttioProvider(AttioNotes, Provider):
         self.attribute_page_size: int | None = None
         self._object_slugs: dict[str, str] = {}
         #: Workspace members' e-mail (case-folded) → member id, read when an upsert needs it.
-        self._members: dict[str, str] | None = None
+        self._members = UserDirectory()
         #: (object, attribute, value) → record id, for references given by a match value.
         self._refs: dict[tuple[str, str, str], str] = {}
         #: Attributes of objects reached by path filters and references given by a match value,
@@ -577,7 +578,7 @@ class AttioProvider(AttioNotes, Provider):
         """``values`` with workspace members named by e-mail also carrying their ids, so that an
         upsert can tell ``noop`` from ``updated``: the record it reads holds member ids only.
         ``GET /v2/workspace_members`` is read once per provider (again for an e-mail it does not
-        know; it needs the ``user_management:read`` scope, without which the e-mails are sent
+        know, at most once a minute; it needs the ``user_management:read`` scope, without which the e-mails are sent
         as given); an e-mail no member has is a :class:`~crmbridge.ValidationError`, unsent."""
         emails = changes.member_emails(schema, values)
         if not emails:
@@ -599,14 +600,16 @@ class AttioProvider(AttioNotes, Provider):
 
     def _load_members(self, emails: set[str]) -> Plan[dict[str, str] | None]:
         """Workspace members' e-mail → id, from ``GET /v2/workspace_members`` read once per
-        provider (again for an e-mail it does not know); ``None`` when the token lacks the
+        provider (again for an e-mail it does not know, at most once a minute:
+        :class:`~crmbridge.directory.UserDirectory`); ``None`` when the token lacks the
         ``user_management:read`` scope (403)."""
-        if self._members is None or not emails <= self._members.keys():
+        if self._members.stale(emails):
             response = yield self.build_request("GET", "/v2/workspace_members", expect=(403,))
             if response.status_code == 403:
+                self._members.refused()
                 return None
-            self._members = codec.decode_member_ids(response.json())
-        return self._members
+            self._members.store(codec.decode_member_ids(response.json()))
+        return self._members.ids
 
     def _filter_members(self, schema: ObjectSchema, query: Query) -> Plan[dict[str, str] | None]:
         """Members' ids for the actor references ``query`` names by e-mail (Attio filters actor

@@ -135,3 +135,29 @@ def test_stored_forms() -> None:
     assert stored_number(2.00001, "score") == 2
     with pytest.raises(cb.ValidationError, match="would be stored as 0"):
         stored_number(0.00001, "score")
+
+
+def test_strangers_named_by_email_reread_the_members_at_most_once_a_minute(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each refused e-mail re-read ``GET /v2/workspace_members`` before (one request per write
+    that was refused anyway); a member added since is found once the interval has passed."""
+    emulator = AttioEmulator()
+    emulator.add_attribute("people", "owner", "actor-reference")
+    emulator.add_member("Grace", "Hopper", "grace@example.com")
+    now = [1000.0]
+    monkeypatch.setattr("crmbridge.directory._now", lambda: now[0])
+    with cb.connect("attio", emulator=emulator) as crm:
+        for i in range(3):
+            with pytest.raises(cb.ValidationError, match=f"stranger{i}@example.com"):
+                crm.upsert(
+                    "people",
+                    {"email_addresses": [f"p{i}@example.com"], "owner": f"stranger{i}@example.com"},
+                    match="email_addresses",
+                )
+        assert emulator.requests["GET /v2/workspace_members"] == 1
+        emulator.add_member("Stan", "Ger", "stranger0@example.com")
+        now[0] += 60
+        values = {"email_addresses": ["p0@example.com"], "owner": "stranger0@example.com"}
+        assert crm.upsert("people", values, match="email_addresses").action == "created"
+        assert emulator.requests["GET /v2/workspace_members"] == 2

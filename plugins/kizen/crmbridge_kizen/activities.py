@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     import httpx
 
     from crmbridge import ObjectSpec
-    from crmbridge.plugin import Plan
+    from crmbridge.plugin import Plan, UserDirectory
 
 __all__ = ["SCHEDULED", "KizenActivities"]
 
@@ -46,12 +46,13 @@ class KizenActivities:
 
     name: ClassVar[str]
     config: dict[str, Any]
-    _employees: dict[str, str] | None
+    _employees: UserDirectory
     if TYPE_CHECKING:  # Provider's / KizenProvider's, which this is mixed into
 
         def build_request(self, method: str, path: str, **kwargs: Any) -> httpx.Request: ...
         def list_objects(self) -> Plan[list[ObjectSpec]]: ...
         def list_users(self) -> Plan[list[User]]: ...
+        def _read_team(self) -> Plan[dict[str, str]]: ...
         def _pages(self, path: str, params: Mapping[str, Any] | None = None) -> Plan[list[Any]]: ...
 
     def _activity_state(self) -> dict[str, Any]:
@@ -105,10 +106,9 @@ class KizenActivities:
         if user.id:
             return user.id
         email = str(user.email).casefold()
-        if self._employees is None or email not in self._employees:
-            users = yield from self.list_users()
-            self._employees = {u.email.casefold(): u.id for u in users if u.email and u.id}
-        found = self._employees.get(email)
+        if self._employees.stale({email}):
+            yield from self._read_team()
+        found = (self._employees.ids or {}).get(email)
         if found is None:
             raise ValidationError(f"Task.assignees: {user.email} is not a Kizen team member")
         return found

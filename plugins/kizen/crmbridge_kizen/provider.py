@@ -52,6 +52,7 @@ from crmbridge.plugin import (
     Query,
     Secret,
     Upsert,
+    UserDirectory,
     check_same_origin,
     parse_retry_after,
     response_body,
@@ -164,7 +165,7 @@ class KizenProvider(KizenNotes, KizenActivities, Provider):
         #: (field id, casefolded label) → tag: dynamic tags found so far (ids never change).
         self._tags: dict[tuple[str, str], Option] = {}
         #: Employees' e-mail (case-folded) → id, from ``GET /api/team`` (:meth:`_resolve`).
-        self._employees: dict[str, str] | None = None
+        self._employees = UserDirectory()
         #: References by value that found exactly one record → its id (:mod:`crmbridge_kizen.refs`).
         self._found: dict[refs.RefKey, list[str]] = {}
         #: Schemas of referenced objects, by slug, for looking records up by a value.
@@ -454,13 +455,13 @@ class KizenProvider(KizenNotes, KizenActivities, Provider):
         """``values`` with team members given by e-mail and references given by a match value
         (:class:`~crmbridge.RefBy`) as the ids Kizen takes (:mod:`crmbridge_kizen.refs`):
         employees from ``GET /api/team`` (docs/reference/kizen.md §8), read once per provider
-        and again for an e-mail it does not know; one search per referenced value. Anything
+        and again for an e-mail it does not know, at most once a minute
+        (:class:`~crmbridge.directory.UserDirectory`); one search per referenced value. Anything
         that resolves to no id, or to several records, is a :class:`~crmbridge.ValidationError`
         naming each such value, before any write."""
         emails = refs.user_emails(schema, values)
-        if emails and (self._employees is None or not emails <= self._employees.keys()):
-            users = yield from self.list_users()
-            self._employees = {u.email.casefold(): u.id for u in users if u.email and u.id}
+        if emails and self._employees.stale(emails):
+            yield from self._read_team()
         # Only one record found is remembered: a value that finds none may be created later
         # in the same run (a migration writes the referenced object first, or again).
         found = {}
@@ -472,11 +473,16 @@ class KizenProvider(KizenNotes, KizenActivities, Provider):
                     continue
                 self._found[key] = ids
             found[key] = self._found[key]
-        employees = self._employees or {}
+        employees = self._employees.ids or {}
         problem = refs.missing(schema, values, employees, found)
         if problem is not None:
             raise problem
         return refs.substituted(schema, values, employees, found)
+
+    def _read_team(self) -> Plan[dict[str, str]]:
+        """E-mail (case-folded) → employee id, read from ``GET /api/team`` into the directory."""
+        users = yield from self.list_users()
+        return self._employees.store({u.email.casefold(): u.id for u in users if u.email and u.id})
 
     def _find_by_value(self, ref: RefBy) -> Plan[list[str]]:
         """The ids (at most two: one is the answer, two are too many) of ``ref.object``'s

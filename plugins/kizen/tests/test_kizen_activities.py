@@ -120,6 +120,27 @@ def test_an_unknown_assignee_or_type_is_a_clear_error(crm: cb.Bridge, contact: R
         other.tasks()
 
 
+def test_strangers_reread_the_team_at_most_once_a_minute(
+    crm: cb.Bridge, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An assignee's e-mail the team lacks re-read ``GET /api/team`` for every task before;
+    an employee added since is found once the interval has passed."""
+    now = [1000.0]
+    monkeypatch.setattr("crmbridge.directory._now", lambda: now[0])
+    sent = _sent(crm)
+    for i in range(3):
+        with pytest.raises(cb.ValidationError, match=f"nobody{i}@example.com"):
+            crm.create_task(Task("x", assignees=[User(email=f"nobody{i}@example.com")]))
+    assert [r.url.path for r in sent].count("/api/team") == 1
+    crm.emulator.add_employee(
+        "00000000-0000-4000-8000-0000000000e1", "No", "Body", "nobody0@example.com"
+    )
+    now[0] += 60
+    task = crm.create_task(Task("x", assignees=[User(email="nobody0@example.com")]))
+    assert task.assignees[0].id == "00000000-0000-4000-8000-0000000000e1"
+    assert [r.url.path for r in sent].count("/api/team") == 2
+
+
 def test_without_a_task_activity_kizen_keeps_no_tasks() -> None:
     with cb.connect("kizen", emulator=True) as crm:
         assert not crm.capabilities.tasks
