@@ -1,16 +1,25 @@
 """Figure 10 (issue 24): a served emulator under 32 concurrent clients — transport errors and GET/s.
 
-Why: ``bench/migration.py``'s HTTP runs and the peer comparison serve the emulators over HTTP, in
-processes of their own. With socketserver's listen backlog of 5, 32 clients connecting at once
-got 9-10 ``ReadError``s per 600 requests; one lock around every request capped a server at
-~1,000 GET/s.
+Why: ``bench/migration_http.py``'s runs and the peer comparison serve the emulators over HTTP, in
+processes of their own. With socketserver's listen backlog of 5, 32 clients connecting at once got
+9-10 ``ReadError``s per 600 requests; ``http.server`` (a thread per connection) spent ~240 µs of CPU
+per GET; the target is ≥ 3,000 GET/s with 0 errors.
 
 Each run starts a fresh interpreter serving the Attio emulator (demo seed) on loopback
-(``EmulatorServer``), then 32 asyncio tasks, each with a client of its own (its own connection,
-opened at the same moment as the others'), send ``GET /v2/objects/people/records/{id}`` for
-``--seconds``. Counted: answers, transport errors, GET/s. Beside it in the same run, the baseline:
-the same server with socketserver's default backlog of 5 (``request_queue_size``), to show what the
-backlog buys. The client side is one Python process too, so GET/s is a floor for the server.
+(``EmulatorServer``), then 32 clients in one asyncio process, each with a keep-alive connection of
+its own opened at the same moment, send ``GET /v2/objects/people/records/{id}`` for ``--seconds``.
+Two load generators, one after the other against a fresh server each:
+
+* **raw**: asyncio streams writing the request bytes and reading each answer by its
+  ``content-length`` — a cheap client, as ``wrk`` or ``h2load`` are used to measure servers: on
+  this 2-core machine the clients share the cores with the server, and a costly client measures
+  itself;
+* **httpx**: one ``httpx.AsyncClient`` per task (what a user's code does) — GET/s here is bound by
+  httpx's CPU on the same cores.
+
+Counted: answers, transport errors, GET/s, and the server process's CPU µs per GET (all its threads,
+``time.process_time()`` read at SIGTERM, over the answers it gave): this last figure does not depend
+on what else shares the cores.
 """
 
 from __future__ import annotations
@@ -30,12 +39,8 @@ CLIENTS = 32
 
 SERVE = """
 import signal, sys, time
-from crmbridge.emulation import _BoundedHTTPServer
 from crmbridge.plugins import get_provider
-backlog = int(sys.argv[1])
-if backlog:
-    _BoundedHTTPServer.request_queue_size = backlog
-emu = get_provider("attio").create_emulator(seed="demo", demo_size=int(sys.argv[2]))
+emu = get_provider("attio").create_emulator(seed="demo", demo_size=int(sys.argv[1]))
 server = emu.serve()
 ids = [r["id"]["record_id"] for r in emu.records("people")][:200]
 print(server.url, *ids, flush=True)
@@ -81,6 +86,7 @@ print(json.dumps({"bytes": (held_large - held_small) / records, "records": recor
 async def hammer(
     url: str, ids: list[str], headers: dict[str, str], seconds: float
 ) -> tuple[int, int]:
+    """The httpx load: an ``httpx.AsyncClient`` per task, one connection each."""
     ok = errors = 0
     start = asyncio.Event()
 
@@ -106,16 +112,61 @@ async def hammer(
     return ok, errors
 
 
-def run(backlog: int, seconds: float, size: int) -> tuple[int, int, float, float]:
+async def hammer_raw(
+    url: str, ids: list[str], headers: dict[str, str], seconds: float
+) -> tuple[int, int]:
+    """The cheap load: asyncio streams on keep-alive connections, each answer read by its
+    ``content-length`` (the server sends no chunked answers). A connection that fails counts one
+    error and is opened again."""
+    host, port = url.removeprefix("http://").rsplit(":", 1)
+    fields = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    requests = [
+        f"GET /v2/objects/people/records/{i} HTTP/1.1\r\nHost: {host}:{port}\r\n{fields}\r\n".encode()
+        for i in ids
+    ]
+    ok = errors = 0
+    start = asyncio.Event()
+
+    async def client(n: int) -> None:
+        nonlocal ok, errors
+        reader, writer = await asyncio.open_connection(host, int(port))
+        await start.wait()
+        end = time.monotonic() + seconds
+        i = n
+        while time.monotonic() < end:
+            try:
+                writer.write(requests[i % len(requests)])
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = int(head.lower().partition(b"content-length:")[2].split(b"\r\n", 1)[0])
+                await reader.readexactly(length)
+                ok += head.startswith(b"HTTP/1.1 200 ")
+            except (OSError, asyncio.IncompleteReadError, ValueError):
+                errors += 1
+                writer.close()
+                reader, writer = await asyncio.open_connection(host, int(port))
+            i += CLIENTS
+        writer.close()
+
+    tasks = [asyncio.create_task(client(n)) for n in range(CLIENTS)]
+    await asyncio.sleep(0.05)
+    start.set()
+    await asyncio.gather(*tasks)
+    return ok, errors
+
+
+LOADS = {"raw": hammer_raw, "httpx": hammer}
+
+
+def run(load: str, seconds: float, size: int) -> tuple[int, int, float, float]:
     headers = get_provider("attio").create_emulator().auth_headers()
     proc = subprocess.Popen(
-        [sys.executable, "-c", SERVE, str(backlog), str(size)], stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", SERVE, str(size)], stdout=subprocess.PIPE, text=True
     )
     try:
         assert proc.stdout is not None
         url, *ids = proc.stdout.readline().split()
         began = time.monotonic()
-        ok, errors = asyncio.run(hammer(url, ids, headers, seconds))
+        ok, errors = asyncio.run(LOADS[load](url, ids, headers, seconds))
         took = time.monotonic() - began
     finally:
         proc.terminate()
@@ -161,19 +212,20 @@ def main() -> None:
     args = p.parse_args()
     seconds, runs, size = (0.5, 1, 50) if args.quick else (args.seconds, args.runs, 1000)
     print_header(f"Served Attio emulator, {CLIENTS} concurrent clients (issue 24, figure 10)")
-    print(f"{'server':32} {'answers':>8} {'errors':>7} {'GET/s':>8} {'server CPU µs/GET':>18}")
-    worst_errors, best_rate, cpu_per_get = 0, 0.0, float("inf")
+    print(
+        f"{'load generator':32} {'answers':>8} {'errors':>7} {'GET/s':>8} {'server CPU µs/GET':>18}"
+    )
+    worst_errors, best_rate, cpu_per_get = 0, {"raw": 0.0, "httpx": 0.0}, float("inf")
     for _ in range(runs):
-        for label, backlog in (
-            ("backlog 128 (crmbridge)", 0),
-            ("backlog 5 (socketserver default)", 5),
+        for load, label in (
+            ("raw", "raw asyncio streams (as wrk)"),
+            ("httpx", "httpx.AsyncClient"),
         ):
-            ok, errors, took, cpu = run(backlog, seconds, size)
+            ok, errors, took, cpu = run(load, seconds, size)
             print(f"{label:32} {ok:8} {errors:7} {ok / took:8.0f} {cpu * 1e6:18.0f}")
-            if not backlog:
-                worst_errors = max(worst_errors, errors)
-                best_rate = max(best_rate, ok / took)
-                cpu_per_get = min(cpu_per_get, cpu)
+            worst_errors = max(worst_errors, errors)
+            best_rate[load] = max(best_rate[load], ok / took)
+            cpu_per_get = min(cpu_per_get, cpu)
     # The server's CPU per answer does not depend on what else the machine runs (unlike GET/s
     # here, where the client shares the cores): one core's worth of it is the GET/s a server
     # process can reach when the clients run elsewhere.
@@ -188,7 +240,8 @@ def main() -> None:
     print_figures(
         [
             Figure("served_emulator_transport_errors", worst_errors, "<=", 0),
-            Figure("served_emulator_get_per_s", best_rate, ">=", 3000),
+            Figure("served_emulator_get_per_s", best_rate["raw"], ">=", 3000),
+            Figure("served_emulator_get_per_s_httpx_client", best_rate["httpx"], ">=", 3000),
             Figure("served_emulator_get_per_cpu_s", 1 / cpu_per_get, ">=", 3000),
             Figure("attio_bytes_per_seeded_record", per_record["attio"], "<=", 2048),
             Figure("kizen_bytes_per_seeded_record", per_record["kizen"], "<=", 2048),

@@ -15,36 +15,31 @@ CRM's own bodies for a 429 and a 5xx. This module adds what every emulator needs
   ``drip_interval`` seconds (``drip``).
 * **In-process**: :meth:`Emulator.transport` is an ``httpx.MockTransport`` that works for sync and
   async clients (latency uses ``asyncio.sleep`` under async, so concurrent clients overlap).
-* **Over HTTP**: :meth:`Emulator.serve` serves the same state on ``127.0.0.1`` only.
+* **Over HTTP**: :meth:`Emulator.serve` serves the same state on ``127.0.0.1`` only
+  (:mod:`crmbridge.emulation_server`).
 """
 
 from __future__ import annotations
 
 import abc
 import asyncio
-import contextlib
 import email.utils
 import json
 import math
 import random
-import socket
-import sys
 import threading
 import time
 import uuid
 from collections import Counter, deque
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar
 
 import attrs
 import httpx
 
-__all__ = ["Emulator", "EmulatorServer", "EmulatorTransport", "Faults", "RateLimits"]
+from crmbridge.emulation_server import FAULT, EmulatorServer
 
-#: Response extension naming a fault the transport applies while sending the body
-#: (``"cut_body"`` or ``"drip"``).
-FAULT = "crmbridge_fault"
+__all__ = ["Emulator", "EmulatorServer", "EmulatorTransport", "Faults", "RateLimits"]
 
 
 @attrs.frozen
@@ -371,145 +366,3 @@ class _FaultyBody(httpx.SyncByteStream, httpx.AsyncByteStream):
         for i in range(len(self.content)):
             await asyncio.sleep(self.interval)
             yield self.content[i : i + 1]
-
-
-class _BoundedHTTPServer(ThreadingHTTPServer):
-    """A thread per connection, at most ``max_threads`` at once (the accept loop waits for one to
-    end; further clients wait in the listen backlog), and a backlog of ``request_queue_size``
-    (socketserver's default of 5 refused clients of a 32-task benchmark: issue 24)."""
-
-    request_queue_size = 128
-    daemon_threads = True
-
-    def __init__(self, address: tuple[str, int], handler: Any, max_threads: int) -> None:
-        self._slots = threading.BoundedSemaphore(max_threads)
-        super().__init__(address, handler)
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        self._slots.acquire()
-        try:
-            super().process_request(request, client_address)
-        except BaseException:
-            self._slots.release()
-            raise
-
-    def process_request_thread(self, request: Any, client_address: Any) -> None:
-        try:
-            super().process_request_thread(request, client_address)
-        finally:
-            self._slots.release()
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client that went away before its answer (a cancelled read-ahead, a timeout) is
-        nothing to report; anything else is printed as socketserver does."""
-        if isinstance(sys.exc_info()[1], ConnectionError):
-            return
-        super().handle_error(request, client_address)
-
-
-class EmulatorServer:
-    """An emulator served over HTTP on loopback, in a daemon thread. Use as a context manager, or
-    call :meth:`serve_forever` from a command."""
-
-    #: Connections served at once; more wait in the listen backlog.
-    max_threads = 64
-
-    def __init__(self, emulator: Emulator, host: str, port: int) -> None:
-        self.emulator = emulator
-        handler = _make_handler(emulator)
-        self.httpd = _BoundedHTTPServer((host, port), handler, self.max_threads)
-        address = self.httpd.server_address
-        self.host: str = str(address[0])
-        self.port: int = int(address[1])
-        self._thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    def start(self) -> EmulatorServer:
-        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self._thread.start()
-        return self
-
-    def serve_forever(self) -> None:
-        self.httpd.serve_forever()
-
-    def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-    def __enter__(self) -> EmulatorServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-
-def _make_handler(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        # Headers and body go out in separate writes; with Nagle's algorithm on, each keep-alive
-        # answer then waits for the client's delayed ACK (~40 ms). Off, answers take ~1 ms.
-        disable_nagle_algorithm = True
-
-        def log_message(self, format: str, *args: Any) -> None:  # quiet; never logs headers
-            return
-
-        def _serve(self) -> None:
-            length = int(self.headers.get("content-length") or 0)
-            body = self.rfile.read(length) if length else b""
-            address = cast(tuple[str, int], self.server.server_address)
-            url = f"http://{address[0]!s}:{address[1]!s}{self.path}"
-            headers = [(k, v) for k, v in self.headers.items() if k.lower() != "host"]
-            request = httpx.Request(self.command, url, headers=headers, content=body)
-            wait = emulator.admit(request)  # counted on arrival, as a CRM counts it
-            delay = emulator.latency()
-            if delay:
-                time.sleep(delay)
-            try:
-                response = emulator.dispatch(request, rate_wait=wait)
-            except httpx.TransportError:
-                self._hang_up()
-                return
-            except Exception:  # an emulator bug: answer as the CRM would, keep serving
-                import logging
-
-                logging.getLogger("crmbridge.emulation").exception(
-                    "%s emulator failed on %s %s", emulator.name, self.command, self.path
-                )
-                response = emulator.server_error_response()
-            content = response.content
-            self.send_response(response.status_code)
-            for key, value in response.headers.items():
-                # http.server sends its own Date (send_response): one Date header, not two
-                if key.lower() not in ("content-length", "transfer-encoding", "connection", "date"):
-                    self.send_header(key, value)
-            self.send_header("content-length", str(len(content)))
-            self.end_headers()
-            if self.command == "HEAD":
-                return
-            fault = response.extensions.get(FAULT)
-            if fault == "cut_body":
-                self.wfile.write(content[: len(content) // 2])
-                self.wfile.flush()
-                self._hang_up()
-            elif fault == "drip":
-                try:
-                    for i in range(len(content)):
-                        self.wfile.write(content[i : i + 1])
-                        self.wfile.flush()
-                        time.sleep(emulator.faults.drip_interval)
-                except OSError:  # the client gave up
-                    self.close_connection = True
-            else:
-                self.wfile.write(content)
-
-        def _hang_up(self) -> None:
-            self.close_connection = True
-            with contextlib.suppress(OSError):
-                self.connection.shutdown(socket.SHUT_RDWR)
-
-        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
-
-    return Handler
