@@ -53,6 +53,7 @@ from typing import Any
 
 import attrs
 
+from .. import heap
 from ..bridge import AsyncBridge
 from ..errors import ConfigError, Conflict, CRMError, NotFound, RateLimited, TransportError
 from ..http import AMBIGUOUS_WRITE
@@ -549,6 +550,8 @@ class MigrationEngine:
                 done_through[0] = nxt
                 if not self.dry_run:
                     self.state.commit(obj, page.cursor_after, complete=page.last)
+                # The page's answers are freed: their heap pages go back (crmbridge/heap.py).
+                heap.return_free_memory()
 
     async def _copy_record(
         self,

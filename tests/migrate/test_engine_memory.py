@@ -206,3 +206,18 @@ def test_answers_are_freed_when_unused_not_left_for_the_cyclic_collector(
             gc.garbage.clear()
             gc.enable()
     assert left == []
+
+
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_the_free_heap_goes_back_after_every_page(
+    crms: tuple[ToyCRM, ToyCRM], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, dry_run: bool
+) -> None:
+    """glibc keeps the space of freed answer bodies inside its heap (crmbridge/heap.py): the
+    engine gives it back once per page done, so a long run's RSS does not ratchet up."""
+    from crmbridge import heap
+
+    calls: list[bool] = []
+    monkeypatch.setattr(heap, "return_free_memory", lambda: calls.append(True) or True)
+    src, dst = crms
+    _run(src, dst, SQLiteStore(tmp_path / "s.db"), dry_run=dry_run)
+    assert len(calls) == RECORDS // 10 + 1  # the toy CRM's pages of 10
