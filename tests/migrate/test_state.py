@@ -3,6 +3,8 @@ kept with the page that wrote them, and change-feed cursors."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from crmbridge.migrate import open_state
 from crmbridge.migrate.state import PostgresStore, SQLiteStore, StateStore
 from crmbridge.migrate.state.store import QUERY_CHUNK
@@ -155,3 +157,12 @@ def test_deferred_references_are_read_past_a_page_of_rows(state_spec: str) -> No
             state.resolved(obj, sid)  # resolved while iterating: the iteration goes on
     assert seen == [f"{i:05}" for i in range(total)]
     assert len(list(state.deferred())) == (total + 1) // 2
+
+
+def test_sqlite_keeps_the_scans_seen_set_in_a_file_not_in_memory(tmp_path: Path) -> None:
+    """A row per record read: at 1M records it must not be in the process (issue 24), whatever
+    the SQLite build's default for temp tables (SQLITE_TEMP_STORE)."""
+    state = SQLiteStore(tmp_path / "s.db")
+    assert state.db.execute("PRAGMA temp_store").fetchone() == (1,)  # 1: FILE
+    state.mark_seen("people", [str(i) for i in range(3)])
+    assert state.db.execute("SELECT count(*) FROM temp.seen").fetchone() == (3,)

@@ -56,6 +56,11 @@ class SQLiteStore(StateStore):
             )
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
+            # The TEMP ``seen`` table holds a row per record a scan read (issue 24): in a file,
+            # whatever the build's default (SQLITE_TEMP_STORE 2 keeps temp tables in memory;
+            # https://www.sqlite.org/pragma.html#pragma_temp_store), so only its page cache
+            # (``cache_size``, 2 MB by default) is in the process.
+            self.db.execute("PRAGMA temp_store=FILE")
             SCHEMA.create_sqlite(self.db)
             self.db.execute(_SEEN)
         except sqlite3.Error as exc:
