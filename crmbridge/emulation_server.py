@@ -106,6 +106,7 @@ class _Listener:
         self._accepting = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._factory: Any = None
+        self._connecting: set[asyncio.Task[Any]] = set()
 
     def attach(self, loop: asyncio.AbstractEventLoop, factory: Any) -> None:
         self._loop, self._factory = loop, factory
@@ -138,9 +139,11 @@ class _Listener:
             connected = self._loop.create_task(
                 self._loop.connect_accepted_socket(self._factory, conn)
             )
+            self._connecting.add(connected)  # the loop holds tasks weakly
             connected.add_done_callback(self._connected)
 
     def _connected(self, task: asyncio.Task[Any]) -> None:
+        self._connecting.discard(task)
         if task.cancelled() or task.exception() is not None:
             self.release()
 

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -274,3 +277,33 @@ def test_a_request_in_its_latency_when_the_client_hangs_up_is_still_handled() ->
             time.sleep(0.05)
         with httpx.Client(base_url=server.url, headers=emulator.auth_headers()) as http:
             assert http.get("/v2/objects").status_code == 200
+
+
+def test_ctrl_c_ends_crmbridge_emulate_and_closes_its_connections() -> None:
+    """``serve_forever`` in the main thread (the command) ends on ``KeyboardInterrupt``: the
+    command says so, exits 0, prints no traceback and closes the clients' connections."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "crmbridge.cli", "emulate", "kizen", "--port", "0"],
+        stderr=subprocess.PIPE,
+        text=True,
+        # a shell's background job inherits SIGINT ignored: give the command Python's default
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    try:
+        assert process.stderr is not None
+        url = process.stderr.readline().split(" on ")[1].split()[0]
+        host, port = url.removeprefix("http://").rsplit(":", 1)
+        emulator = get_provider("kizen").create_emulator()
+        with socket.create_connection((host, int(port)), timeout=10) as sock:
+            sock.sendall(_get(emulator, "/api/custom-objects"))
+            reader = _Reader(sock)
+            assert reader.answer()[0] == 200
+            process.send_signal(signal.SIGINT)
+            assert reader.closed()
+        assert process.wait(10) == 0
+        err = process.stderr.read()
+    finally:
+        process.kill()
+        process.wait()
+    assert "stopped" in err
+    assert "Traceback" not in err
