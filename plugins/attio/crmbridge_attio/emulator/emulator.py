@@ -14,7 +14,6 @@ import base64
 import email.utils
 import json
 import time
-import uuid
 from typing import Any
 
 import httpx
@@ -26,7 +25,7 @@ from . import errors
 from .access import StateAccess
 from .demo import DEFAULT_DEMO_SIZE, generate_demo
 from .handlers import Call
-from .ids import IdFactory, now_timestamp
+from .ids import IdFactory, execution_id, now_timestamp, timestamp_at_ms
 from .routes import Router
 from .seeds import (
     SCHEMA_CREATED_AT,
@@ -76,6 +75,8 @@ class AttioEmulator(StateAccess, Emulator):
         if seed not in (None, "demo"):
             raise ConfigError(f"unknown seed {seed!r}: use None or 'demo'")
         self.token = token or DEFAULT_TOKEN
+        #: The ``Date`` header of the current second (``_headers``).
+        self._date: tuple[int, str] = (-1, "")
         self.workspace = Workspace(IdFactory(random_seed), SCHEMA_CREATED_AT)
         install_standard(self.workspace)
         self.router = Router(self.workspace)
@@ -127,10 +128,14 @@ class AttioEmulator(StateAccess, Emulator):
         measured against ``Date``, an upsert telling created from updated) then behaves here as
         it will live."""
         now = time.time()
+        second = int(now)
+        date = self._date  # (second, HTTP-date): one tuple, so threads never see a torn pair
+        if date[0] != second:
+            date = self._date = (second, email.utils.formatdate(second, usegmt=True))
         return {
-            "Date": email.utils.formatdate(now, usegmt=True),
-            "x-accurate-at": now_timestamp(),
-            "x-attio-execution-id": str(uuid.uuid4()),
+            "Date": date[1],
+            "x-accurate-at": timestamp_at_ms(int(now * 1000)),
+            "x-attio-execution-id": execution_id(),
             **(extra or {}),
         }
 
