@@ -29,6 +29,7 @@ import json
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 
 import httpx
 from common import Figure, parser, print_figures, print_header
@@ -83,17 +84,35 @@ print(json.dumps({"bytes": (held_large - held_small) / records, "records": recor
 """
 
 
+async def _window(
+    tasks: list[asyncio.Task[None]],
+    ready: list[int],
+    start: asyncio.Event,
+    counts: Callable[[], tuple[int, int]],
+) -> tuple[int, int, float, float]:
+    """Start every client at once when all are connected; answers, errors, and the seconds and
+    this process's CPU seconds from the start to the last client's end (the clients' set-up, e.g.
+    httpx's SSL context per client, is outside the window)."""
+    while len(ready) < len(tasks) and not any(task.done() for task in tasks):  # done: failed
+        await asyncio.sleep(0.01)
+    began, cpu = time.monotonic(), time.process_time()
+    start.set()
+    await asyncio.gather(*tasks)
+    return (*counts(), time.monotonic() - began, time.process_time() - cpu)
+
+
 async def hammer(
     url: str, ids: list[str], headers: dict[str, str], seconds: float
-) -> tuple[int, int]:
+) -> tuple[int, int, float, float]:
     """The httpx load: an ``httpx.AsyncClient`` per task, one connection each."""
     ok = errors = 0
-    start = asyncio.Event()
+    start, ready = asyncio.Event(), list[int]()
 
     async def client(n: int) -> None:
         nonlocal ok, errors
         limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
         async with httpx.AsyncClient(base_url=url, headers=headers, limits=limits) as http:
+            ready.append(n)
             await start.wait()
             end = time.monotonic() + seconds
             i = n
@@ -106,15 +125,12 @@ async def hammer(
                 i += CLIENTS
 
     tasks = [asyncio.create_task(client(n)) for n in range(CLIENTS)]
-    await asyncio.sleep(0.05)
-    start.set()
-    await asyncio.gather(*tasks)
-    return ok, errors
+    return await _window(tasks, ready, start, lambda: (ok, errors))
 
 
 async def hammer_raw(
     url: str, ids: list[str], headers: dict[str, str], seconds: float
-) -> tuple[int, int]:
+) -> tuple[int, int, float, float]:
     """The cheap load: asyncio streams on keep-alive connections, each answer read by its
     ``content-length`` (the server sends no chunked answers). A connection that fails counts one
     error and is opened again."""
@@ -125,11 +141,12 @@ async def hammer_raw(
         for i in ids
     ]
     ok = errors = 0
-    start = asyncio.Event()
+    start, ready = asyncio.Event(), list[int]()
 
     async def client(n: int) -> None:
         nonlocal ok, errors
         reader, writer = await asyncio.open_connection(host, int(port))
+        ready.append(n)
         await start.wait()
         end = time.monotonic() + seconds
         i = n
@@ -148,10 +165,7 @@ async def hammer_raw(
         writer.close()
 
     tasks = [asyncio.create_task(client(n)) for n in range(CLIENTS)]
-    await asyncio.sleep(0.05)
-    start.set()
-    await asyncio.gather(*tasks)
-    return ok, errors
+    return await _window(tasks, ready, start, lambda: (ok, errors))
 
 
 LOADS = {"raw": hammer_raw, "httpx": hammer}
@@ -166,9 +180,7 @@ def run(load: str, seconds: float, size: int) -> tuple[int, int, float, float, f
     try:
         assert proc.stdout is not None
         url, *ids = proc.stdout.readline().split()
-        began, client_cpu = time.monotonic(), time.process_time()
-        ok, errors = asyncio.run(LOADS[load](url, ids, headers, seconds))
-        took, client_cpu = time.monotonic() - began, time.process_time() - client_cpu
+        ok, errors, took, client_cpu = asyncio.run(LOADS[load](url, ids, headers, seconds))
     finally:
         proc.terminate()
         proc.wait(10)
