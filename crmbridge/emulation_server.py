@@ -40,6 +40,7 @@ import time
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, cast
 
+import attrs
 import httpx
 
 if TYPE_CHECKING:
@@ -65,6 +66,20 @@ _REASONS = {status.value: status.phrase for status in HTTPStatus}
 class _BadRequest(Exception):
     def __init__(self, status: int) -> None:
         self.status = status
+
+
+@attrs.frozen
+class _Head:
+    """A request's head: what the body and the answer need."""
+
+    method: str
+    target: str
+    fields: list[tuple[str, str]]
+    #: Where the body starts in the buffer, and its length.
+    start: int
+    length: int
+    keep_alive: bool
+    expect: bool
 
 
 class _Date:
@@ -172,6 +187,7 @@ class _Connection(asyncio.Protocol):
         self.eof = False
         self.can_write = True
         self.continued = False  # ``100 Continue`` sent for the request waiting for its body
+        self.head: _Head | None = None  # the head of a request whose body is still arriving
 
     # --- asyncio.Protocol -------------------------------------------------------------------------
 
@@ -216,17 +232,44 @@ class _Connection(asyncio.Protocol):
             except _BadRequest as bad:
                 self._refuse(bad.status)
                 return
-            if parsed is None:
+            if parsed is None:  # more bytes needed: read them, even past the read-ahead
                 if self.eof:
                     self.close()
-                elif self.transport is not None and len(self.buffer) <= _READ_AHEAD:
+                elif self.transport is not None:
                     self.transport.resume_reading()
                 return
             self._start(*parsed)
 
     def _parse(self) -> tuple[httpx.Request, bool] | None:
         """The next complete request in the buffer and whether its connection stays open, or
-        ``None`` when more bytes are needed."""
+        ``None`` when more bytes are needed. A head whose body is still arriving is kept, so a
+        large body is not searched for a head again with every chunk."""
+        head = self.head
+        if head is None:
+            head = self.head = self._head()
+            if head is None:
+                return None
+        start, length = head.start, head.length
+        buffer = self.buffer
+        if len(buffer) < start + length:
+            if head.expect and not self.continued and self.transport is not None:
+                self.continued = True
+                self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+            return None
+        body = bytes(buffer[start : start + length])
+        del buffer[: start + length]
+        self.head, self.continued = None, False
+        try:
+            request = httpx.Request(
+                head.method, self.server.origin + head.target, headers=head.fields, content=body
+            )
+        except (httpx.InvalidURL, ValueError):
+            raise _BadRequest(400) from None
+        return request, head.keep_alive
+
+    def _head(self) -> _Head | None:
+        """The request head at the start of the buffer (RFC 9112 §3, §5), or ``None`` if it has
+        not all arrived."""
         buffer = self.buffer
         end = buffer.find(b"\r\n\r\n")
         if end < 0:
@@ -235,10 +278,10 @@ class _Connection(asyncio.Protocol):
             return None
         lines = buffer[:end].decode("latin-1").split("\r\n")
         parts = lines[0].split(" ")
-        if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
+        if len(parts) != 3 or not parts[2].startswith("HTTP/1.") or not parts[1].startswith("/"):
             raise _BadRequest(400)
         method, target, version = parts
-        headers: list[tuple[str, str]] = []
+        fields: list[tuple[str, str]] = []
         length = 0
         connection = expect = ""
         for line in lines[1:]:
@@ -258,29 +301,12 @@ class _Connection(asyncio.Protocol):
             elif key == "expect":
                 expect = value.lower()
             if key != "host":  # httpx writes Host from the URL
-                headers.append((name, value))
-        start = end + 4
-        if len(buffer) < start + length:
-            if expect == "100-continue" and not self.continued and self.transport is not None:
-                self.continued = True
-                self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-            return None
-        body = bytes(buffer[start : start + length])
-        del buffer[: start + length]
-        self.continued = False
+                fields.append((name, value))
         if version == "HTTP/1.1":
             keep_alive = "close" not in connection
         else:
             keep_alive = "keep-alive" in connection
-        if not target.startswith("/"):
-            raise _BadRequest(400)
-        try:
-            request = httpx.Request(
-                method, self.server.origin + target, headers=headers, content=body
-            )
-        except (httpx.InvalidURL, ValueError):
-            raise _BadRequest(400) from None
-        return request, keep_alive
+        return _Head(method, target, fields, end + 4, length, keep_alive, expect == "100-continue")
 
     def _start(self, request: httpx.Request, keep_alive: bool) -> None:
         """Count the request on arrival (as a CRM counts it), then answer after the latency."""

@@ -307,3 +307,23 @@ def test_ctrl_c_ends_crmbridge_emulate_and_closes_its_connections() -> None:
         process.wait()
     assert "stopped" in err
     assert "Traceback" not in err
+
+
+def test_a_large_body_read_ahead_during_an_answer_is_read_to_its_end() -> None:
+    """Reading pauses past 1 MiB read ahead while a request waits out its latency; when that
+    answer is sent, the next request's body must still be read to its end (it was not: reading
+    stayed paused and both sides waited)."""
+    emulator = get_provider("attio").create_emulator(latency_ms=300)
+    size = 3_000_000
+    head = _get(emulator, "/v2/objects/people/records", method="POST",
+                extra=f"Content-Type: application/json\r\nContent-Length: {size}\r\n")  # fmt: skip
+    with emulator.serve() as server, _connect(server) as sock:
+        sending = threading.Thread(
+            target=sock.sendall, args=(_get(emulator, "/v2/objects") + head + b" " * size,)
+        )
+        sending.start()
+        reader = _Reader(sock)
+        assert reader.answer()[0] == 200
+        assert reader.answer()[0] == 400  # a body of spaces is not JSON: but it was read whole
+        sending.join(10)
+        assert not sending.is_alive()
