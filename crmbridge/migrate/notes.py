@@ -264,7 +264,7 @@ async def source_notes(
             if parent_id is not None and note.id is not None:
                 yield note, parent_id
         return
-    for source_id in sorted(state.source_ids(obj)):
+    for source_id in state.each_source_id(obj):  # a page of ids at a time (issue 24)
         parent_id = state.target_id(obj, source_id)
         if parent_id is not None:
             for note in await source.notes(obj, source_id):

@@ -166,3 +166,32 @@ def test_sqlite_keeps_the_scans_seen_set_in_a_file_not_in_memory(tmp_path: Path)
     assert state.db.execute("PRAGMA temp_store").fetchone() == (1,)  # 1: FILE
     state.mark_seen("people", [str(i) for i in range(3)])
     assert state.db.execute("SELECT count(*) FROM temp.seen").fetchone() == (3,)
+
+
+def test_every_source_id_is_read_a_page_at_a_time_in_order(state_spec: str) -> None:
+    """A pass over every migrated record (notes read per record) holds a page of ids, not the
+    object's all (issue 24); rows not saved yet count, forgotten ones do not."""
+    state = open_state(state_spec)
+    saved = [f"{i:05d}" for i in range(2 * QUERY_CHUNK + 3)]
+    for sid in saved:
+        state.record("people", sid, "contacts", f"t{sid}", "h")
+    state.record("companies", "00007", "companies", "c7", "h")  # another object: not listed
+    state.flush()
+    state.record("people", "00001x", "contacts", "t1x", "h")  # not saved yet
+    state.forget("people", "00002")
+    pages: list[int] = []
+    read = state._source_ids_after
+
+    def spy(source_object: str, after: str, limit: int) -> list[str]:
+        page = read(source_object, after, limit)
+        pages.append(len(page))
+        return page
+
+    state._source_ids_after = spy  # type: ignore[method-assign]
+    ids = state.each_source_id("people")
+    assert next(ids) == "00000"
+    assert pages == [QUERY_CHUNK]  # lazily: one page read so far
+    rest = list(ids)
+    assert ["00000", *rest] == sorted(set(saved) - {"00002"} | {"00001x"})
+    assert pages == [QUERY_CHUNK, QUERY_CHUNK, 3]
+    assert state.count("people") == len(saved)  # one forgotten, one added

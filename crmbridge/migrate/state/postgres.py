@@ -79,11 +79,15 @@ class PostgresStore(StateStore):
         )
         return {s: IdEntry(o, t, h, json.loads(w) if w else None) for s, o, t, h, w in rows}
 
-    def _source_ids(self, source_object: str) -> Iterator[str]:
-        for (sid,) in self._rows(
-            "SELECT source_id FROM idmap WHERE source_object = %s", (source_object,)
-        ):
-            yield sid
+    def _source_ids_after(self, source_object: str, after: str, limit: int) -> list[str]:
+        # COLLATE "C": byte order of UTF-8, i.e. code point order, whatever the database's
+        # collation (https://www.postgresql.org/docs/current/collation.html).
+        rows = self._rows(
+            'SELECT source_id FROM idmap WHERE source_object = %s AND source_id COLLATE "C" > %s '
+            'ORDER BY source_id COLLATE "C" LIMIT %s',
+            (source_object, after, limit),
+        )
+        return [sid for (sid,) in rows]
 
     def _target_known(self, target_object: str, target_id: str) -> bool:
         return bool(

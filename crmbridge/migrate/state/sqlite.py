@@ -81,12 +81,14 @@ class SQLiteStore(StateStore):
             s: IdEntry(o, t, h, json.loads(w) if w else None) for s, o, t, h, w in rows.fetchall()
         }
 
-    def _source_ids(self, source_object: str) -> Iterator[str]:
+    def _source_ids_after(self, source_object: str, after: str, limit: int) -> list[str]:
+        # TEXT compares as UTF-8 bytes (BINARY collation): code point order.
         rows = self.db.execute(
-            "SELECT source_id FROM idmap WHERE source_object = ?", (source_object,)
+            "SELECT source_id FROM idmap WHERE source_object = ? AND source_id > ? "
+            "ORDER BY source_id LIMIT ?",
+            (source_object, after, limit),
         )
-        for (sid,) in rows.fetchall():
-            yield sid
+        return [sid for (sid,) in rows.fetchall()]
 
     def _target_known(self, target_object: str, target_id: str) -> bool:
         row = self.db.execute(

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
+import heapq
 import itertools
 import json
 import os
@@ -258,13 +259,33 @@ class StateStore(abc.ABC):
         return found.hash if found else None
 
     def source_ids(self, source_object: str) -> set[str]:
-        """Every source record of ``source_object`` the id map holds (read from the database:
-        for the few callers that need them all)."""
-        ids = set(self._source_ids(source_object))
-        for (obj, sid), entry in self._dirty.items():
-            if obj == source_object:
-                (ids.add if entry is not None else ids.discard)(sid)
-        return ids
+        """Every source record of ``source_object`` the id map holds, in one set (for tests and
+        small objects: :meth:`each_source_id` reads them a page at a time)."""
+        return set(self.each_source_id(source_object))
+
+    def each_source_id(self, source_object: str) -> Iterator[str]:
+        """The source records of ``source_object`` the id map holds, in order, read
+        :data:`QUERY_CHUNK` at a time (keyset pagination), so a pass over every migrated record
+        (the notes of a source that lists them per record) holds a page of ids, not all of them
+        (issue 24: a set and a sorted list of 100,000 ids were ~10 MB)."""
+        added = sorted(
+            sid for (obj, sid), e in self._dirty.items() if obj == source_object and e is not None
+        )
+        gone = {sid for (obj, sid), e in self._dirty.items() if obj == source_object and e is None}
+        last = None
+        for sid in heapq.merge(self._saved_source_ids(source_object), added):
+            if sid != last and sid not in gone:
+                yield sid
+            last = sid
+
+    def _saved_source_ids(self, source_object: str) -> Iterator[str]:
+        after = ""
+        while True:
+            page = self._source_ids_after(source_object, after, QUERY_CHUNK)
+            yield from page
+            if len(page) < QUERY_CHUNK:
+                return
+            after = page[-1]
 
     def target_known(self, target_object: str, target_id: str) -> bool:
         """Whether some source record's id map row points at this target record (written by
@@ -308,7 +329,7 @@ class StateStore(abc.ABC):
         self.written_ok(source_object, source_id)
 
     def count(self, source_object: str) -> int:
-        return len(self.source_ids(source_object))
+        return sum(1 for _ in self.each_source_id(source_object))
 
     def held_rows(self) -> int:
         """Id map rows and claims this store holds in memory: at most twice its cache size,
@@ -534,7 +555,9 @@ class StateStore(abc.ABC):
         """The id map rows of ``source_ids`` (at most :data:`QUERY_CHUNK`) in one query."""
 
     @abc.abstractmethod
-    def _source_ids(self, source_object: str) -> Iterator[str]: ...
+    def _source_ids_after(self, source_object: str, after: str, limit: int) -> list[str]:
+        """Up to ``limit`` saved source ids of ``source_object`` greater than ``after``, in
+        order (code point order, as Python sorts strings)."""
 
     @abc.abstractmethod
     def _target_known(self, target_object: str, target_id: str) -> bool: ...
