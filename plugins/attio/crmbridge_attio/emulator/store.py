@@ -315,18 +315,27 @@ class Workspace:
 
 
 def _render_values(row: Row, visible: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
-    """``values``/``entry_values``: every visible slug, ``[]`` where none (:meth:`Row.rendered`
-    inlined: a GET renders every attribute of a record)."""
-    active = row.active
-    rendered: dict[str, list[dict[str, Any]]] = {}
-    for slug in visible:
-        found = active.get(slug)
-        if found is None:
-            rendered[slug] = []
-        elif found.__class__ is Stored:
-            if found is DERIVED:
-                found = row.derived(slug)
-            rendered[slug] = [found[0].render(found)]
-        else:
+    """``values``/``entry_values``: every visible slug in order, ``[]`` where none. Made for
+    speed (a GET renders every attribute, a page 500 records): the empty lists in one
+    comprehension, then only the attributes the row holds (~10 of ~25)."""
+    rendered: dict[str, list[dict[str, Any]]] = {slug: [] for slug in visible}
+    for slug, found in row.active.items():
+        if slug not in rendered:  # an archived attribute
+            continue
+        if found.__class__ is not Stored:
             rendered[slug] = [v[0].render(v) for v in found]
+        elif found is DERIVED:
+            rendered[slug] = [_render_derived(row, slug)]
+        else:
+            rendered[slug] = [found[0].render(found)]
     return rendered
+
+
+def _render_derived(row: Row, slug: str) -> dict[str, Any]:
+    """:meth:`Row.derived` rendered, through plain tuples (a :class:`Stored` costs more to make)."""
+    stamp = row.stamp
+    if slug == "created_at":
+        return _TIMESTAMP.render((_TIMESTAMP, stamp, stamp.active_from))
+    if slug == "created_by":
+        return _ACTOR.render((_ACTOR, stamp, stamp.actor["type"], stamp.actor["id"]))
+    return _TEXT.render((_TEXT, stamp, row.id))

@@ -51,7 +51,7 @@ class Shape:
         self.fields = fields
         #: key → index in a :class:`Stored` tuple (after the shape and the stamp).
         self.positions = {key: i + 2 for i, key in enumerate(fields)}
-        self.render: Callable[[Stored], dict[str, Any]] = _compile(attribute_type, fields)
+        self.render: Callable[[tuple[Any, ...]], dict[str, Any]] = _compile(attribute_type, fields)
 
 
 _SHAPES: dict[tuple[str, tuple[str, ...]], Shape] = {}
@@ -66,7 +66,9 @@ def shape_of(attribute_type: str, fields: tuple[str, ...]) -> Shape:
     return found
 
 
-def _compile(attribute_type: str, fields: tuple[str, ...]) -> Callable[[Stored], dict[str, Any]]:
+def _compile(
+    attribute_type: str, fields: tuple[str, ...]
+) -> Callable[[tuple[Any, ...]], dict[str, Any]]:
     """``lambda v: {"active_from": …, <the type's keys>: v[2], …, "attribute_type": <type>}``.
 
     The source is built from the keys' ``repr`` only (never from stored data)."""
@@ -79,7 +81,7 @@ def _compile(attribute_type: str, fields: tuple[str, ...]) -> Callable[[Stored],
     )
     namespace: dict[str, Any] = {}
     exec(source, namespace)  # only repr() literals of the keys go in: no data is executed
-    render: Callable[[Stored], dict[str, Any]] = namespace["render"]
+    render: Callable[[tuple[Any, ...]], dict[str, Any]] = namespace["render"]
     return render
 
 
