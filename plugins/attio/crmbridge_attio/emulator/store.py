@@ -4,9 +4,11 @@ Records and entries are :class:`Row` s holding their *active* values per attribu
 deactivated ones (value history, docs/reference/attio.md §3 "Historic values"), each value a compact
 :class:`~.stored.Stored` rendered into the API's dict on read (stored.py says why). An attribute with
 one value holds it bare, not in a one-element list (issue 24: a list per attribute was ~0.65 KB per
-seeded record, docs/benchmarks.md §11); :meth:`Row.values` reads either form. Rows of an object or list live in a :class:`Table` that keeps
-insertion order (the order a query without sorts returns) in a cached list, so that an unfiltered
-page is a slice — O(page), not O(records) — and per-attribute uniqueness indexes.
+seeded record, docs/benchmarks.md §11); :meth:`Row.values` reads either form.
+
+Rows of an object or list live in a :class:`Table` that keeps insertion order (the order a query
+without sorts returns) in a cached list, so that an unfiltered page is a slice — O(page), not
+O(records) — and per-attribute uniqueness indexes.
 """
 
 from __future__ import annotations
