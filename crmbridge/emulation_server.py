@@ -145,9 +145,7 @@ class _Listener:
                 return
             try:
                 conn, _ = self.socket.accept()
-            except (
-                OSError
-            ):  # nothing left to accept (EAGAIN), or a client gone before (ECONNABORTED)
+            except OSError:  # nothing left to accept (EAGAIN), or a client gone (ECONNABORTED)
                 self._slots.release()
                 return
             conn.setblocking(False)
