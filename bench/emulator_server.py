@@ -7,7 +7,8 @@ per GET; the target is ≥ 3,000 GET/s with 0 errors.
 
 Each run starts a fresh interpreter serving the Attio emulator (demo seed) on loopback
 (``EmulatorServer``), then 32 clients in one asyncio process, each with a keep-alive connection of
-its own opened at the same moment, send ``GET /v2/objects/people/records/{id}`` for ``--seconds``.
+its own, all started together once connected, send ``GET /v2/objects/people/records/{id}`` for
+``--seconds`` (``--provider kizen``: the Kizen emulator, ``GET /api/records/client_client/{id}``).
 Two load generators, one after the other against a fresh server each:
 
 * **raw**: asyncio streams writing the request bytes and reading each answer by its
@@ -41,10 +42,13 @@ CLIENTS = 32
 SERVE = """
 import signal, sys, time
 from crmbridge.plugins import get_provider
-emu = get_provider("attio").create_emulator(seed="demo", demo_size=int(sys.argv[1]))
+emu = get_provider(sys.argv[2]).create_emulator(seed="demo", demo_size=int(sys.argv[1]))
 server = emu.serve()
-ids = [r["id"]["record_id"] for r in emu.records("people")][:200]
-print(server.url, *ids, flush=True)
+if sys.argv[2] == "attio":
+    paths = [f"/v2/objects/people/records/{r['id']['record_id']}" for r in emu.records("people")]
+else:
+    paths = [f"/api/records/client_client/{r['id']}" for r in emu.records("client_client")]
+print(server.url, *paths[:200], flush=True)
 served = time.process_time()
 
 def report(*_):  # the server process's CPU seconds (all threads) while it served, and its answers
@@ -102,7 +106,7 @@ async def _window(
 
 
 async def hammer(
-    url: str, ids: list[str], headers: dict[str, str], seconds: float
+    url: str, paths: list[str], headers: dict[str, str], seconds: float
 ) -> tuple[int, int, float, float]:
     """The httpx load: an ``httpx.AsyncClient`` per task, one connection each."""
     ok = errors = 0
@@ -118,7 +122,7 @@ async def hammer(
             i = n
             while time.monotonic() < end:
                 try:
-                    response = await http.get(f"/v2/objects/people/records/{ids[i % len(ids)]}")
+                    response = await http.get(paths[i % len(paths)])
                     ok += response.status_code == 200
                 except httpx.TransportError:
                     errors += 1
@@ -129,7 +133,7 @@ async def hammer(
 
 
 async def hammer_raw(
-    url: str, ids: list[str], headers: dict[str, str], seconds: float
+    url: str, paths: list[str], headers: dict[str, str], seconds: float
 ) -> tuple[int, int, float, float]:
     """The cheap load: asyncio streams on keep-alive connections, each answer read by its
     ``content-length`` (the server sends no chunked answers). A connection that fails counts one
@@ -137,8 +141,7 @@ async def hammer_raw(
     host, port = url.removeprefix("http://").rsplit(":", 1)
     fields = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
     requests = [
-        f"GET /v2/objects/people/records/{i} HTTP/1.1\r\nHost: {host}:{port}\r\n{fields}\r\n".encode()
-        for i in ids
+        f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n{fields}\r\n".encode() for path in paths
     ]
     ok = errors = 0
     start, ready = asyncio.Event(), list[int]()
@@ -171,16 +174,18 @@ async def hammer_raw(
 LOADS = {"raw": hammer_raw, "httpx": hammer}
 
 
-def run(load: str, seconds: float, size: int) -> tuple[int, int, float, float, float]:
+def run(
+    provider: str, load: str, seconds: float, size: int
+) -> tuple[int, int, float, float, float]:
     """Answers, errors, seconds, and the server's and the clients' CPU seconds per answer."""
-    headers = get_provider("attio").create_emulator().auth_headers()
+    headers = get_provider(provider).create_emulator().auth_headers()
     proc = subprocess.Popen(
-        [sys.executable, "-c", SERVE, str(size)], stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", SERVE, str(size), provider], stdout=subprocess.PIPE, text=True
     )
     try:
         assert proc.stdout is not None
-        url, *ids = proc.stdout.readline().split()
-        ok, errors, took, client_cpu = asyncio.run(LOADS[load](url, ids, headers, seconds))
+        url, *paths = proc.stdout.readline().split()
+        ok, errors, took, client_cpu = asyncio.run(LOADS[load](url, paths, headers, seconds))
     finally:
         proc.terminate()
         proc.wait(10)
@@ -222,9 +227,17 @@ def main() -> None:
     p = parser(__doc__)
     p.add_argument("--seconds", type=float, default=5.0, help="per run (default 5)")
     p.add_argument("--runs", type=int, default=3, help="runs of each server (default 3)")
+    p.add_argument(
+        "--provider",
+        choices=("attio", "kizen"),
+        default="attio",
+        help="the emulator served (default attio; kizen GETs client_client records)",
+    )
     args = p.parse_args()
     seconds, runs, size = (0.5, 1, 50) if args.quick else (args.seconds, args.runs, 1000)
-    print_header(f"Served Attio emulator, {CLIENTS} concurrent clients (issue 24, figure 10)")
+    print_header(
+        f"Served {args.provider} emulator, {CLIENTS} concurrent clients (issue 24, figure 10)"
+    )
     print(
         f"{'load generator':32} {'answers':>8} {'errors':>7} {'GET/s':>8} "
         f"{'server CPU µs/GET':>18} {'client CPU µs/GET':>18}"
@@ -235,7 +248,7 @@ def main() -> None:
             ("raw", "raw asyncio streams (as wrk)"),
             ("httpx", "httpx.AsyncClient"),
         ):
-            ok, errors, took, cpu, client = run(load, seconds, size)
+            ok, errors, took, cpu, client = run(args.provider, load, seconds, size)
             print(
                 f"{label:32} {ok:8} {errors:7} {ok / took:8.0f} {cpu * 1e6:18.0f} "
                 f"{client * 1e6:18.0f}"
