@@ -34,6 +34,7 @@ import asyncio
 import contextlib
 import email.utils
 import logging
+import os
 import socket
 import threading
 import time
@@ -109,7 +110,8 @@ class _Listener:
         family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         self.socket = socket.socket(family, socket.SOCK_STREAM)
         try:
-            self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if os.name == "posix":  # elsewhere (Windows) it lets another socket take the port
+                self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             self.socket.bind(address)
             self.socket.listen(self.request_queue_size)
             self.socket.setblocking(False)
@@ -446,7 +448,7 @@ class EmulatorServer:
         return self
 
     def serve_forever(self) -> None:
-        loop = asyncio.new_event_loop()
+        loop = asyncio.SelectorEventLoop()  # add_reader on every platform (not the Proactor)
         self._loop = loop
         try:
             self.httpd.attach(loop, lambda: _Connection(self))
