@@ -222,7 +222,7 @@ def test_many_connections_do_not_cost_a_thread_each(
             sock.sendall(_get(emulator, "/v2/objects"))
         assert all(_Reader(sock).answer()[0] == 200 for sock in socks)
         assert len(server.connections) == 40
-        assert threading.active_count() == threads
+        assert threading.active_count() <= threads  # (a thread of another test may end meanwhile)
     finally:
         for sock in socks:
             sock.close()
