@@ -263,20 +263,41 @@ class TokenBucket:
     slack: float = 0.03
 
     def __init__(self, rate: float, burst: float | None = None) -> None:
+        self._lock = threading.Lock()
+        self._sent: collections.deque[float] = collections.deque()
+        self._burst_given = burst
+        self._configure(rate)
+        self._tokens = self.burst
+        self._updated = time.monotonic()
+
+    def _configure(self, rate: float) -> None:
         if rate <= 0:
             raise ValueError("rate must be positive")
         self.rate = rate
-        self.burst = burst if burst is not None else max(1.0, rate / 50)
+        self.burst = self._burst_given if self._burst_given is not None else max(1.0, rate / 50)
         #: Tokens added per second.
         self.refill = max(rate - self.burst, rate / 2)
-        self._tokens = self.burst
-        self._updated = time.monotonic()
-        self._lock = threading.Lock()
         #: At most ``_capacity`` sends in any ``_window`` seconds (``rate`` per second, less
         #: the slack).
         self._capacity = max(1, int(rate))
         self._window = self._capacity / rate + self.slack
-        self._sent: collections.deque[float] = collections.deque()
+
+    def set_rate(self, rate: float) -> None:
+        """Pace at ``rate`` from now on, keeping the sends already counted: a rate found from
+        the server's answers moves as it is probed (:mod:`crmbridge.pacing`)."""
+        with self._lock:
+            now = time.monotonic()
+            self._tokens = min(self.burst, self._tokens + (now - self._updated) * self.refill)
+            self._updated = now
+            self._configure(rate)
+            self._tokens = min(self._tokens, self.burst)
+
+    def remember(self, sent: Iterable[float]) -> None:
+        """Count sends made before this bucket paced them (``time.monotonic()`` times) in
+        :meth:`admit`'s window, so that a bucket made after a 429 starts as full as the
+        server's window."""
+        with self._lock:
+            self._sent = collections.deque(sorted([*self._sent, *sent]))
 
     def admit(self) -> float:
         """0 if a request may leave now (and it is counted as sent); else seconds to wait."""

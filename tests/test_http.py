@@ -170,6 +170,32 @@ def test_token_bucket_spaces_requests() -> None:
     assert bucket.reserve() > 1.5
 
 
+def test_token_bucket_set_rate_keeps_the_sends_it_counted() -> None:
+    """A pace found from the server's answers moves (crmbridge/pacing.py): the sends of the
+    last second still count in :meth:`TokenBucket.admit`'s window after the change."""
+    bucket = TokenBucket(rate=100)
+    for _ in range(50):
+        assert bucket.admit() == 0.0
+    bucket.set_rate(40)
+    assert (bucket.rate, bucket.burst) == (40, 1.0)
+    assert bucket.refill == pytest.approx(39)
+    assert bucket.admit() > 0.5  # 50 sent in the last second: 40 is full until they expire
+    bucket.set_rate(200)
+    assert bucket.admit() == 0.0
+
+
+def test_token_bucket_remembers_sends_made_before_it_existed() -> None:
+    """A bucket made after a 429 starts as full as the server's window."""
+    now = time.monotonic()
+    bucket = TokenBucket(rate=10)
+    bucket.remember([now - 0.5 + i * 0.01 for i in range(10)])
+    wait = bucket.admit()
+    assert 0.5 < wait < 0.6
+    fresh = TokenBucket(rate=10)
+    fresh.remember([now - 2.0] * 10)  # older than the window: forgotten
+    assert fresh.admit() == 0.0
+
+
 def test_rate_limiter_buckets_by_kind() -> None:
     limiter = RateLimiter(read_rate=None, write_rate=5)
     provider = ToyProvider.from_config(token="t")

@@ -8,6 +8,16 @@ of them may write at once, from the target's answers to its writes — every att
 retries included, since a 409 or 429 the driver retried is still the server asking for less
 (issue 24). The answers are watched through httpx's event hooks on the target's client, for the
 run only. ``concurrency=`` (``--concurrency``) always keeps a fixed pool.
+
+Such a target may still enforce a rate limit it does not publish. AIMD limits writes in flight,
+not writes per second, and oscillates around a rate limit (issue 24: 434 429s in 5,000 writes
+over HTTP). So the adaptive writers also find the rate (:class:`~crmbridge.pacing.RateFinder`):
+at the first 429 a token bucket is put in the target's limiter for the run, paced just under the
+rate the server accepted and moved as the finder probes. AIMD still sees every answer: once
+paced, a 429 is rare, and a cut pool grows back within a second at the paced rate. The
+bucket does not drain for a ``Retry-After``: the refused write
+waits it (the driver's retry), the others are slowed by the lower pace (docs/decisions.md,
+"pace").
 """
 
 from __future__ import annotations
@@ -22,6 +32,8 @@ import httpx
 
 from ..aimd import AIMD, BACKOFF_STATUSES
 from ..bridge import AsyncBridge
+from ..http import RateLimiter, TokenBucket
+from ..pacing import RateFinder
 from ..provider import KIND
 
 __all__ = ["Writers"]
@@ -30,12 +42,25 @@ __all__ = ["Writers"]
 _SENT = "crmbridge_sent"
 
 
-class Writers:
-    """``size`` writer tasks; with ``aimd``, only ``aimd.limit`` of them write at once."""
+class _FoundPace(TokenBucket):
+    """The target's write bucket at a rate found from its 429s (:class:`RateFinder`)."""
 
-    def __init__(self, size: int, aimd: AIMD | None = None) -> None:
+    def penalize(self, seconds: float) -> None:
+        """A ``Retry-After`` does not pause every writer here: the refused write waits it (the
+        driver's retry) and the finder has lowered the pace under what the server accepted; the
+        window the server still counts is in :meth:`admit`'s (:meth:`TokenBucket.remember`)."""
+
+
+class Writers:
+    """``size`` writer tasks; with ``aimd``, only ``aimd.limit`` of them write at once, paced by
+    ``pace`` once the target has refused a write with 429."""
+
+    def __init__(self, size: int, aimd: AIMD | None = None, pace: RateFinder | None = None) -> None:
         self.size = max(1, size)
         self.aimd = aimd
+        self.pace = pace if pace is not None or aimd is None else RateFinder()
+        self._limiter: RateLimiter | None = None
+        self._bucket: _FoundPace | None = None
         self._in_flight = 0
         self._changed = asyncio.Condition()
         #: Answers to writes that asked for less, by status (409, 429, 503): for reports, benches.
@@ -76,7 +101,15 @@ class Writers:
             "highest": self.aimd.highest,
             "decreases": dict(self.aimd.decreases),
             "pushback": dict(self.pushback),
+            "paced": self._paced(),
         }
+
+    def _paced(self) -> dict[str, Any] | None:
+        """The write rate found from the target's 429s (``None``: it refused none)."""
+        pace = self.pace
+        if pace is None or pace.found is None or pace.rate is None:
+            return None
+        return {"found": round(pace.found, 1), "rate": round(pace.rate, 1), "cuts": pace.cuts}
 
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:
@@ -103,6 +136,10 @@ class Writers:
         if self.aimd is None or not isinstance(client, httpx.AsyncClient):
             yield
             return
+        limiter = target.driver.limiter
+        # Only the process's own buckets: a limiter shared through Redis admits elsewhere.
+        if type(limiter) is RateLimiter and "write" not in limiter.buckets:
+            self._limiter = limiter
         hooks = client.event_hooks
         hooks["request"].append(self._sent)
         hooks["response"].append(self._answered)
@@ -111,10 +148,16 @@ class Writers:
         finally:
             hooks["request"].remove(self._sent)
             hooks["response"].remove(self._answered)
+            found, bucket = self._limiter, self._bucket
+            if found is not None and bucket is not None and found.buckets.get("write") is bucket:
+                del found.buckets["write"]
+            self._limiter = self._bucket = None
 
     async def _sent(self, request: httpx.Request) -> None:
         if request.extensions.get(KIND) == "write":
-            request.extensions[_SENT] = time.monotonic()
+            now = request.extensions[_SENT] = time.monotonic()
+            if self.pace is not None:
+                self.pace.sent(now)
 
     async def _answered(self, response: httpx.Response) -> None:
         sent: Any = response.request.extensions.get(_SENT)
@@ -123,10 +166,28 @@ class Writers:
         status = response.status_code
         if status in BACKOFF_STATUSES:
             self.pushback[status] = self.pushback.get(status, 0) + 1
+        answered = time.monotonic()
+        self._follow_pace(sent, answered, status)
         before = self.aimd.limit
-        self.aimd.observe(
-            sent=sent, answered=time.monotonic(), status=status, in_flight=self._in_flight
-        )
+        self.aimd.observe(sent=sent, answered=answered, status=status, in_flight=self._in_flight)
         if self.aimd.limit > before:
             async with self._changed:
                 self._changed.notify(self.aimd.limit - before)
+
+    def _follow_pace(self, sent: float, answered: float, status: int) -> None:
+        """Tell the finder; put its pace in the target's limiter (the first 429) or move it
+        there."""
+        pace, limiter = self.pace, self._limiter
+        if pace is None or limiter is None:
+            return
+        pace.observe(sent=sent, answered=answered, status=status)
+        rate = pace.rate
+        if rate is None:
+            return
+        bucket = self._bucket
+        if bucket is None:
+            bucket = self._bucket = _FoundPace(rate)
+            bucket.remember(pace.recent_sends(answered, within=pace.window + bucket.slack))
+            limiter.buckets["write"] = bucket
+        elif abs(rate - bucket.rate) >= 0.002 * bucket.rate:
+            bucket.set_rate(rate)

@@ -17,7 +17,7 @@ from crmbridge_kizen.emulator import KizenEmulator
 import crmbridge as cb
 from crmbridge.cli import cli
 from crmbridge.demo import bundled_mapping
-from crmbridge.emulation import Faults
+from crmbridge.emulation import Faults, RateLimits
 from crmbridge.migrate import Report, migrate
 from crmbridge.plugins import get_provider
 
@@ -165,3 +165,41 @@ def test_the_command_line_reports_the_writers(tmp_path: Path, given: list[str]) 
     else:
         assert writers["adaptive"] is True
         assert writers["ceiling"] == 32
+
+
+class LimitedKizen(CountingKizen):
+    """The Kizen emulator enforcing a write limit it does not publish (as a real service may:
+    docs/reference/kizen.md §10), counting its 429s."""
+
+    def __init__(self, writes_per_second: float, **kw: Any) -> None:
+        super().__init__(rate_limits=RateLimits(writes=writes_per_second), **kw)
+        self.throttled = 0
+
+    def rate_limited_response(self, retry_after: float) -> httpx.Response:
+        self.throttled += 1
+        return super().rate_limited_response(retry_after)
+
+
+def test_adaptive_writers_find_a_write_limit_they_are_not_told_with_few_429s(
+    tmp_path: Path,
+) -> None:
+    """A target that refuses writes above 80/s and says so only by 429: the writers find the rate
+    from what it accepted and pace just under it, instead of bursting into the limit again and
+    again (issue 24: 434 429s in 5,000 writes over HTTP). Counts, not times: every write beyond
+    the first discovery and one per upward probe would be a 429 too many."""
+    source = _attio(200)
+    target = LimitedKizen(80, latency_ms=5)
+    report = migrate(
+        cb.connect_async("attio", emulator=source),
+        cb.connect_async("kizen", emulator=target, rate_limit=False),  # the client is not told
+        bundled_mapping(),
+        state=tmp_path / "s.db",
+        failures=tmp_path / "f.jsonl",
+    )
+    assert report.ok, report.to_json()
+    writes = sum(n for route, n in target.requests.items() if not route.startswith("GET"))
+    assert writes > 250
+    assert report.writers["adaptive"] is True
+    assert report.writers["pushback"].get(429, 0) == target.throttled
+    # The first burst into the limit (every writer in flight then) and one 429 per probe.
+    assert target.throttled <= 40, report.writers

@@ -1,0 +1,172 @@
+"""How fast to write to a CRM that enforces a rate limit it does not publish: find it, pace under it.
+
+Kizen publishes no limit (docs/reference/kizen.md §10), so a limit it enforces is known only by
+its 429s. The writers' :class:`~crmbridge.aimd.AIMD` controls requests *in flight*, but a server
+that counts requests per one-second window limits a *rate*: in-flight writers ÷ latency overshoots
+it, the window fills in a burst, every write sent until it frees is refused (each waiting a
+``Retry-After`` of at least a second: DRF rounds it up), the pool halves and grows back, and the
+cycle repeats (issue 24: 434 429s in 5,000 writes, 0.70 of the limit; docs/benchmarks.md "Kizen
+as a target: found rate"). So, as BBR estimates a path's bottleneck from its *delivery rate*
+rather than reacting to each loss (Cardwell et al., "BBR: Congestion-Based Congestion Control",
+ACM Queue 14(5), 2016, https://queue.acm.org/detail.cfm?id=3022184; the estimator:
+https://datatracker.ietf.org/doc/html/draft-cheng-iccrg-delivery-rate-estimation), and as
+Google's client-side throttling counts what the backend *accepted* to decide what to send
+(https://sre.google/sre-book/handling-overload/, "Client-side throttling"):
+
+* until the first 429 nothing is paced: the rate is unknown (the writers' slow start finds it);
+* a 429 says the server's window is full. The writes it accepted in the last second (answered
+  with anything but 429: a 409 was counted too) are its limit as far as this client can tell —
+  another client on the same token takes its share. The pace becomes ``margin`` times that rate
+  (the *found* rate), and the caller is given the sends of the last second, so the pacer's own
+  window starts as full as the server's (:meth:`recent_sends`);
+* then the pace probes upward along CUBIC's curve (RFC 9438 §4.2, ``W_cubic(t) = C*(t - K)**3 +
+  W_max`` with ``C`` chosen so that ``K`` = ``recovery`` seconds): quickly back toward the found
+  rate, flat around it, faster above it — so a limit that rose, or an estimate that was low, is
+  found again, at the cost of one 429 per probe. The probe's clock runs only while the writes use
+  the pace (RFC 9438 §5.8: no growth while application-limited), so a client held back by its
+  own CPU does not build up a pace it never tested;
+* a 429 when fewer than ``least`` writes were accepted in the last window says too little: a
+  server refusing at random (issue 15's faults) or a tiny limit look alike from so few, and a
+  pace set from a handful of answers would take long to probe back up. Those are left to the
+  writers' AIMD, as before; so the pace is never below ``least`` per window;
+* at most one cut per window: a 429 to a write sent before the last cut was sent at the old
+  pace, and within a window of the cut the delivery rate still counts writes sent before it.
+  So 429s that do not come from the rate (a server refusing at random, issue 15's faults) lower
+  the pace by ``margin`` per window at most, instead of once per answer.
+
+Pure logic: the caller says when each write was sent and answered (seconds on one monotonic
+clock) and with what status, so tests drive it with made-up times (tests/test_pacing.py).
+Why not a library, and why the refused write alone waits its ``Retry-After``:
+docs/decisions.md, "pace".
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, deque
+
+__all__ = ["RateFinder"]
+
+#: The answer of a server whose rate window is full (RFC 6585 §4).
+THROTTLED = 429
+
+
+class RateFinder:
+    """The pace (writes per second) under a server's unpublished rate limit, from its answers.
+
+    ``margin``: the pace after a 429, as a share of the rate found then (CUBIC's β, RFC 9438
+    §4.6, is 0.7 for a path whose capacity others share and vary; a CRM's limit is a fixed
+    number, so the cut is small); ``recovery``: seconds of probing to get back to the found rate
+    (CUBIC's ``K``); ``window``: the server's counting window, seconds; ``in_use``: the share of
+    the pace the writes must reach for the probe's clock to run; ``least``: the fewest writes
+    accepted in a window for a 429 to set the pace.
+    """
+
+    def __init__(
+        self,
+        *,
+        margin: float = 0.95,
+        recovery: float = 3.0,
+        window: float = 1.0,
+        in_use: float = 0.9,
+        least: int = 20,
+    ) -> None:
+        if not 0 < margin < 1:
+            raise ValueError(f"margin must be between 0 and 1, got {margin}")
+        if recovery <= 0 or window <= 0 or least < 1:
+            raise ValueError("recovery and window must be positive, least at least 1")
+        self.margin = margin
+        self.recovery = recovery
+        self.window = window
+        self.in_use = in_use
+        self.least = least
+        #: CUBIC's ``C``, relative to the found rate: ``K`` = ``recovery``.
+        self._c = (1 - margin) / recovery**3
+        #: The rate the server accepted when it last answered 429 (``None``: no 429 yet).
+        self.found: float | None = None
+        #: How many times a 429 cut the pace.
+        self.cuts = 0
+        #: Seconds probed since the last cut (only while the writes used the pace).
+        self._probed = 0.0
+        self._clock: float | None = None
+        self._cut_at = -math.inf
+        #: Send times of the writes of the last two windows, and of those refused with 429.
+        self._sends: deque[float] = deque()
+        self._refused: deque[float] = deque()
+        #: Answer times of the writes the server accepted in the last window.
+        self._accepted: deque[float] = deque()
+
+    @property
+    def rate(self) -> float | None:
+        """Writes per second to pace at now (``None``: no limit found, do not pace)."""
+        if self.found is None:
+            return None
+        growth = self._c * (self._probed - self.recovery) ** 3
+        return max(self.found * (1 + growth), self.least / self.window)
+
+    def sent(self, at: float) -> None:
+        """A write left at ``at``."""
+        self._sends.append(at)
+        self._forget(at)
+
+    def observe(self, *, sent: float, answered: float, status: int) -> None:
+        """The write sent at ``sent`` was answered at ``answered`` with HTTP ``status``."""
+        self._forget(answered)
+        self._tick(answered)
+        if status == THROTTLED:
+            self._refused.append(sent)
+            if (
+                sent >= self._cut_at
+                and answered >= self._cut_at + self.window
+                and len(self._accepted) >= self.least
+            ):
+                self._cut(answered)
+            return
+        self._accepted.append(answered)
+
+    def delivery_rate(self, now: float) -> float:
+        """Writes per second the server accepted over the last window. Early in a run, when
+        fewer than a window's seconds have passed, still over a whole window: the server counts
+        what its window holds, so a limit reached in half a second is that count per second,
+        not twice it."""
+        self._forget(now)
+        return len(self._accepted) / self.window
+
+    def recent_sends(self, now: float, within: float) -> list[float]:
+        """The sends of the last ``within`` seconds that were not refused, oldest first: what
+        the server's window holds (writes still unanswered count: they may be in it)."""
+        refused = Counter(t for t in self._refused if t > now - within)
+        kept = []
+        for t in self._sends:
+            if t <= now - within:
+                continue
+            if refused[t]:
+                refused[t] -= 1
+                continue
+            kept.append(t)
+        return kept
+
+    def _cut(self, now: float) -> None:
+        self.found = self.delivery_rate(now)
+        self._probed = 0.0
+        self._cut_at = now
+        self.cuts += 1
+
+    def _tick(self, now: float) -> None:
+        """Advance the probe's clock to ``now`` if the writes used the pace since the last
+        answer."""
+        last, self._clock = self._clock, now
+        rate = self.rate
+        if last is None or rate is None or now <= last:
+            return
+        if self.delivery_rate(now) >= self.in_use * rate:
+            self._probed += now - last
+
+    def _forget(self, now: float) -> None:
+        horizon = now - 2 * self.window
+        for stamps in (self._sends, self._refused):
+            while stamps and stamps[0] <= horizon:
+                stamps.popleft()
+        accepted = self._accepted
+        while accepted and accepted[0] <= now - self.window:
+            accepted.popleft()

@@ -1,0 +1,139 @@
+"""crmbridge/pacing.py: from a server's 429s, the rate it accepts is found (what it accepted over
+the last window), the pace set just under it, then probed upward along CUBIC's curve while the
+writes use it; one cut per window; a 429 among too few answers sets nothing.
+Deterministic: made-up send and answer times, no clock, no IO."""
+
+from __future__ import annotations
+
+import pytest
+
+from crmbridge.pacing import RateFinder
+
+LATENCY = 0.02
+
+
+def steady(finder: RateFinder, rate: float, start: float, seconds: float) -> float:
+    """Writes at ``rate`` per second from ``start`` for ``seconds``, all accepted; the end."""
+    n = int(rate * seconds)
+    for i in range(n):
+        t = start + i / rate
+        finder.sent(t)
+        finder.observe(sent=t, answered=t + LATENCY, status=200)
+    return start + n / rate
+
+
+def refuse(finder: RateFinder, at: float) -> None:
+    finder.sent(at)
+    finder.observe(sent=at, answered=at + LATENCY, status=429)
+
+
+def test_nothing_is_paced_before_the_first_429() -> None:
+    finder = RateFinder()
+    steady(finder, 500, 0.0, 2.0)
+    assert finder.rate is None
+    assert finder.found is None
+
+
+def test_a_429_sets_the_pace_just_under_what_the_server_accepted_in_the_last_second() -> None:
+    finder = RateFinder(margin=0.95)
+    t = steady(finder, 250, 0.0, 2.0)
+    refuse(finder, t)
+    assert finder.found == pytest.approx(250, rel=0.01)
+    assert finder.rate == pytest.approx(0.95 * 250, rel=0.01)
+    assert finder.cuts == 1
+
+
+def test_a_limit_reached_in_a_burst_counts_per_window_not_per_burst() -> None:
+    """250 accepted in the first 0.25 s of a run: the limit is 250 a second, not 1,000."""
+    finder = RateFinder()
+    t = steady(finder, 1000, 0.0, 0.25)
+    refuse(finder, t)
+    assert finder.found == pytest.approx(250, rel=0.01)
+
+
+def test_the_pace_climbs_back_to_the_found_rate_then_probes_above_it() -> None:
+    finder = RateFinder(margin=0.95, recovery=3.0)
+    t = steady(finder, 200, 0.0, 1.0)
+    refuse(finder, t)
+    paces = []
+    for _ in range(8):
+        rate = finder.rate
+        assert rate is not None
+        paces.append(rate)
+        t = steady(finder, rate, t, 1.0)
+    found = finder.found
+    assert found == pytest.approx(200, rel=0.01)
+    assert paces[0] == pytest.approx(0.95 * found)
+    assert paces == sorted(paces)
+    # Concave toward the found rate, flat around it (after `recovery` seconds), convex above it.
+    assert paces[3] == pytest.approx(found, rel=0.002)
+    assert paces[1] - paces[0] > paces[3] - paces[2]
+    assert paces[7] - paces[6] > paces[5] - paces[4] > 0
+    assert paces[7] > found * 1.01
+    assert finder.cuts == 1
+
+
+def test_the_probe_waits_while_the_writes_do_not_use_the_pace() -> None:
+    """RFC 9438 §5.8: no growth while the sender is application-limited."""
+    finder = RateFinder(margin=0.95)
+    t = steady(finder, 200, 0.0, 1.0)
+    refuse(finder, t)
+    # The client sends half the pace: once the last second holds only that, the pace stays.
+    t = steady(finder, 100, t, 1.5)
+    start = finder.rate
+    steady(finder, 100, t, 10.0)
+    assert finder.rate == start
+    assert start is not None
+    assert start < 200
+
+
+def test_one_cut_per_window() -> None:
+    """429s to writes sent before the cut, or within a window of it, do not cut again."""
+    finder = RateFinder()
+    t = steady(finder, 300, 0.0, 1.0)
+    refuse(finder, t)
+    finder.observe(sent=t - 0.01, answered=t + 0.05, status=429)  # sent before the cut
+    t = steady(finder, 280, t + 0.05, 0.5)
+    refuse(finder, t)  # half a window after the cut
+    assert finder.cuts == 1
+    t = steady(finder, 280, t, 1.0)
+    refuse(finder, t)
+    assert finder.cuts == 2
+    assert finder.found == pytest.approx(280, rel=0.01)
+
+
+def test_a_429_among_too_few_answers_sets_nothing() -> None:
+    """Five answers, then a 429: a server refusing at random looks the same from so few."""
+    finder = RateFinder(least=20)
+    t = steady(finder, 100, 0.0, 0.05)
+    refuse(finder, t)
+    assert finder.found is None
+    assert finder.rate is None
+
+
+def test_409s_were_counted_by_the_server_and_count_as_accepted() -> None:
+    finder = RateFinder()
+    for i in range(100):
+        t = i / 100
+        finder.sent(t)
+        finder.observe(sent=t, answered=t + LATENCY, status=409 if i % 2 else 200)
+    refuse(finder, 1.0)
+    assert finder.found == pytest.approx(100, rel=0.03)
+
+
+def test_recent_sends_are_what_the_servers_window_holds() -> None:
+    """Sent in the window and not refused, unanswered ones included."""
+    finder = RateFinder()
+    for t in (0.1, 0.5, 0.6, 0.7, 0.9):
+        finder.sent(t)
+    finder.observe(sent=0.6, answered=0.62, status=429)
+    finder.observe(sent=0.5, answered=0.52, status=200)
+    assert finder.recent_sends(1.2, within=1.0) == [0.5, 0.7, 0.9]
+
+
+@pytest.mark.parametrize(
+    "kw", [{"margin": 1.0}, {"margin": 0.0}, {"recovery": 0.0}, {"window": -1.0}, {"least": 0}]
+)
+def test_bad_settings_are_refused(kw: dict[str, float]) -> None:
+    with pytest.raises(ValueError):
+        RateFinder(**kw)  # type: ignore[arg-type]
