@@ -9,7 +9,10 @@ rate limiter knows the provider's published limits x 10 (Kizen publishes none: t
 429 and ``Retry-After``). Side by side, the same migration in-process (bench/migration.py's run).
 
 Measured per direction: records/s ÷ the write limit (target ≥ 0.9), the 429s the target answered,
-and the client process's CPU seconds per 1,000 records.
+and the client process's CPU seconds per 1,000 records. Into a target that publishes no limit
+(Kizen) the run is made twice over HTTP: as a user runs it (the writers find the limit from the
+429s, crmbridge/pacing.py; "found" is the rate they found) and with the limit given to the client
+("told limit", a token bucket at it): how much finding the limit costs, on the same machine.
 
     uv run python bench/migration_http.py [--records 5000] [--latency-ms 20] [--only NAME]
 """
@@ -38,6 +41,7 @@ from migration import DIRECTIONS, WRITE_LIMIT, Direction, crmbridge_runs
 
 import crmbridge
 from crmbridge.emulation import EmulatorServer
+from crmbridge.http import TokenBucket
 from crmbridge.migrate import migrate_async, tuned_collector
 from crmbridge.plugins import get_provider
 
@@ -65,7 +69,12 @@ def serve(provider: str, demo_size: int, latency_ms: float) -> None:
     print(json.dumps({"rate_limited": limited[0], "requests": sum(emulator.requests.values())}))
 
 
-async def http_run(d: Direction, records: int, latency_ms: float) -> dict[str, float]:
+async def http_run(
+    d: Direction, records: int, latency_ms: float, told: bool = False
+) -> dict[str, float]:
+    """One migration over HTTP. ``told``: the target's client is given the emulator's write limit
+    (a token bucket at it), as if the CRM published it: the bound for a client that must find
+    the limit from its 429s (crmbridge/pacing.py)."""
     log = RequestLog()
     with (
         Served(__file__, "--serve", d.source, str(d.demo_size(records)), str(latency_ms)) as source,
@@ -78,13 +87,17 @@ async def http_run(d: Direction, records: int, latency_ms: float) -> dict[str, f
             crmbridge.connect_async(d.target, base_url=target.url, rate_limit=SCALE,
                                     on_request=log, **target.credentials) as dst,
         ):  # fmt: skip
+            if told and "write" not in dst.driver.limiter.buckets:
+                dst.driver.limiter.buckets["write"] = TokenBucket(WRITE_LIMIT)
             cpu, wall = time.process_time(), time.perf_counter()
             with tuned_collector():
                 report = await migrate_async(src, dst, d.mapping, state=Path(tmp) / "s.db",
                                              failures=None)  # fmt: skip
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     done = sum(o.total for o in report.objects.values())
+    paced = report.writers.get("paced") or {}
     return {
+        "found": paced.get("found", 0.0),
         "records": done,
         "seconds": wall,
         "rate": done / wall,
@@ -116,19 +129,28 @@ def main() -> None:
         if args.only and d.name != args.only:
             continue
         over_http = asyncio.run(http_run(d, args.records, args.latency_ms))
+        # A target that publishes no limit: the same run with the limit given to the client.
+        unpublished = get_provider(d.target).capabilities.write_rate is None
+        told = asyncio.run(http_run(d, args.records, args.latency_ms, told=True)) \
+            if unpublished else None  # fmt: skip
         in_process, _ = asyncio.run(crmbridge_runs(d, args.records, args.latency_ms))
         print(f"{d.source} → {d.target}")
-        print(
-            f"  over HTTP    {over_http['records']:6.0f} records  {over_http['seconds']:7.2f} s"
-            f"  {over_http['rate']:7.1f} rec/s  ÷ limit {over_http['rate'] / WRITE_LIMIT:5.2f}"
-            f"  429s {over_http['rate_limited']:.0f}  client CPU"
-            f" {over_http['cpu_ms_per_record']:.2f} ms/record  failed {over_http['failed']:.0f}"
-        )
+        rows = [("over HTTP", over_http)] + ([("  told limit", told)] if told else [])
+        for label, run in rows:
+            found = f"  found {run['found']:.0f}/s" if run["found"] else ""
+            print(
+                f"  {label:<12} {run['records']:6.0f} records  {run['seconds']:7.2f} s"
+                f"  {run['rate']:7.1f} rec/s  ÷ limit {run['rate'] / WRITE_LIMIT:5.2f}"
+                f"  429s {run['rate_limited']:.0f}  client CPU"
+                f" {run['cpu_ms_per_record']:.2f} ms/record  failed {run['failed']:.0f}{found}"
+            )
         print(f"  in-process   {in_process.records:6d} records  {in_process.seconds:7.2f} s"
               f"  {in_process.rate:7.1f} rec/s  ÷ limit {in_process.rate / WRITE_LIMIT:5.2f}\n")  # fmt: skip
         figures += [
             Figure(f"{d.name}_http_write_utilisation", over_http["rate"] / WRITE_LIMIT, ">=", 0.9),
             Figure(f"{d.name}_http_rate_limited", over_http["rate_limited"], "<=", 0),
+            *([Figure(f"{d.name}_http_found_vs_told", over_http["rate"] / told["rate"],
+                      ">=", 0.95)] if told else []),
             Figure(f"{d.name}_inprocess_write_utilisation", in_process.rate / WRITE_LIMIT,
                    ">=", 0.9),
         ]  # fmt: skip

@@ -22,7 +22,13 @@ requests in flight, https://github.com/Netflix/concurrency-limits):
   latency that stays high cuts again every round;
 * one decrease per round: answers to requests sent before the last decrease were sent at the old
   limit and say nothing about the new one, so they cannot decrease it again;
-* the limit stays between ``floor`` and ``ceiling``.
+* the limit stays between ``floor`` and ``ceiling``;
+* once the writes are *paced* (a rate found from the server's 429s, :mod:`crmbridge.pacing`),
+  a 429 says the pace is high, not that too many writes are in flight: the pace answers it,
+  and halving the pool on it would only risk leaving the pace unfilled. Latency still counts:
+  on the loaded bench machine a pool let grow to 32 under a 245/s pace saw 150-400 ms answers
+  and wrote fewer records per second (~140) than the pool cut by latency (~180, issue 24) — the
+  queueing is the client's and the servers' CPU, which more writers only add to.
 
 Pure logic: the caller says when each request was sent and answered (seconds on one monotonic
 clock) and what came back, so tests drive it with made-up times. Other answers (400, 404, 500…)
@@ -42,6 +48,7 @@ __all__ = ["AIMD", "BACKOFF_STATUSES"]
 #: concurrent write (409: the gentler :attr:`AIMD.gentle_backoff`).
 BACKOFF_STATUSES = frozenset({409, 429, 503})
 CONFLICT = 409
+THROTTLED = 429
 
 
 class AIMD:
@@ -108,12 +115,23 @@ class AIMD:
         """The quietest latency among the recent clean answers (``None`` before the first)."""
         return self._quiet[0][1] if self._quiet else None
 
-    def observe(self, *, sent: float, answered: float, status: int | None, in_flight: int) -> None:
+    def observe(
+        self,
+        *,
+        sent: float,
+        answered: float,
+        status: int | None,
+        in_flight: int,
+        paced: bool = False,
+    ) -> None:
         """Learn from one answer: HTTP ``status`` (``None``: no answer, which says nothing
         here — the transport's retries deal with it), to a request sent at ``sent`` and
-        answered at ``answered``, with ``in_flight`` requests out when it was answered."""
+        answered at ``answered``, with ``in_flight`` requests out when it was answered;
+        ``paced``: the writes are held to a rate, so a 429 does not decrease."""
         if status == CONFLICT:
             self._decrease(sent, answered, "conflict", self.gentle_backoff)
+            return
+        if status == THROTTLED and paced:
             return
         if status in BACKOFF_STATUSES:
             self._decrease(sent, answered, "throttled", self.backoff)

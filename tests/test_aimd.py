@@ -157,3 +157,30 @@ def test_bad_settings_are_refused(kwargs: dict[str, float]) -> None:
     settings: dict[str, float] = {"initial": 4, "ceiling": 8, **kwargs}
     with pytest.raises(ValueError):
         AIMD(**settings)  # type: ignore[arg-type]
+
+
+def test_paced_writes_are_not_cut_for_429s_but_still_for_latency_and_conflicts() -> None:
+    """Held to a rate (crmbridge/pacing.py), a 429 says the pace is high, which the pace
+    answers; slow answers (queueing) and a 409 still decrease the pool."""
+    aimd = AIMD(initial=5, ceiling=64)
+    t = rounds(aimd, 2)
+    assert aimd.limit == 20
+    aimd.observe(sent=t, answered=t + 0.01, status=429, in_flight=20, paced=True)
+    assert aimd.limit == 20
+    assert aimd.decreases == {"conflict": 0, "throttled": 0, "latency": 0}
+    for i in range(50):  # ten times the baseline latency, every writer busy
+        s = t + 0.05 + i * 0.01
+        aimd.observe(sent=s, answered=s + 0.2, status=200, in_flight=20, paced=True)
+    assert aimd.decreases["latency"] >= 1
+    assert aimd.limit < 20
+    before = aimd.limit
+    aimd.observe(sent=t + 2.0, answered=t + 2.01, status=409, in_flight=20, paced=True)
+    assert aimd.decreases["conflict"] == 1
+    assert aimd.limit < before
+
+
+def test_the_same_429_unpaced_halves_the_pool() -> None:
+    aimd = AIMD(initial=5, ceiling=64)
+    t = rounds(aimd, 2)
+    aimd.observe(sent=t, answered=t + 0.01, status=429, in_flight=20)
+    assert aimd.limit == 10

@@ -13,11 +13,11 @@ Such a target may still enforce a rate limit it does not publish. AIMD limits wr
 not writes per second, and oscillates around a rate limit (issue 24: 434 429s in 5,000 writes
 over HTTP). So the adaptive writers also find the rate (:class:`~crmbridge.pacing.RateFinder`):
 at the first 429 a token bucket is put in the target's limiter for the run, paced just under the
-rate the server accepted and moved as the finder probes. AIMD still sees every answer: once
-paced, a 429 is rare, and a cut pool grows back within a second at the paced rate. The
-bucket does not drain for a ``Retry-After``: the refused write
-waits it (the driver's retry), the others are slowed by the lower pace (docs/decisions.md,
-"pace").
+rate the server accepted and moved as the finder probes. From then on a 429 says the pace is
+high, not that too many writes are in flight (crmbridge/aimd.py, ``paced``): the pool is not
+cut for it (latency, 409 and 503 still cut it). The bucket does not drain for a
+``Retry-After``: the refused write waits it (the driver's retry), the others are slowed by the
+lower pace (docs/decisions.md, "pace").
 """
 
 from __future__ import annotations
@@ -61,6 +61,8 @@ class Writers:
         self.pace = pace if pace is not None or aimd is None else RateFinder()
         self._limiter: RateLimiter | None = None
         self._bucket: _FoundPace | None = None
+        #: When the pace was put in the limiter: writes sent after it were paced.
+        self._paced_at = 0.0
         self._in_flight = 0
         self._changed = asyncio.Condition()
         #: Answers to writes that asked for less, by status (409, 429, 503): for reports, benches.
@@ -167,27 +169,32 @@ class Writers:
         if status in BACKOFF_STATUSES:
             self.pushback[status] = self.pushback.get(status, 0) + 1
         answered = time.monotonic()
-        self._follow_pace(sent, answered, status)
+        paced = self._follow_pace(sent, answered, status)
         before = self.aimd.limit
-        self.aimd.observe(sent=sent, answered=answered, status=status, in_flight=self._in_flight)
+        self.aimd.observe(
+            sent=sent, answered=answered, status=status, in_flight=self._in_flight, paced=paced
+        )
         if self.aimd.limit > before:
             async with self._changed:
                 self._changed.notify(self.aimd.limit - before)
 
-    def _follow_pace(self, sent: float, answered: float, status: int) -> None:
+    def _follow_pace(self, sent: float, answered: float, status: int) -> bool:
         """Tell the finder; put its pace in the target's limiter (the first 429) or move it
-        there."""
+        there. Whether the write was sent under a pace (the 429 that found it was not)."""
         pace, limiter = self.pace, self._limiter
         if pace is None or limiter is None:
-            return
+            return False
         pace.observe(sent=sent, answered=answered, status=status)
         rate = pace.rate
-        if rate is None:
-            return
         bucket = self._bucket
+        if rate is None:
+            return False
         if bucket is None:
             bucket = self._bucket = _FoundPace(rate)
             bucket.remember(pace.recent_sends(answered, within=pace.window + bucket.slack))
             limiter.buckets["write"] = bucket
-        elif abs(rate - bucket.rate) >= 0.002 * bucket.rate:
+            self._paced_at = answered
+            return False
+        if abs(rate - bucket.rate) >= 0.002 * bucket.rate:
             bucket.set_rate(rate)
+        return sent > self._paced_at
