@@ -43,6 +43,29 @@ def test_a_429_sets_the_pace_just_under_what_the_server_accepted_in_the_last_sec
     assert finder.cuts == 1
 
 
+def test_the_found_rate_is_counted_again_from_the_sends_once_their_answers_are_in() -> None:
+    """At the 429, half the answers to the writes sent just before it are still on their way
+    (slow answers): the count of answers is low. One round trip later the writes sent in the
+    window before the refused one are counted as the server counted them."""
+    finder = RateFinder()
+    answers = []
+    for i in range(250):
+        t = i / 250
+        finder.sent(t)
+        answers.append((t + (0.3 if i % 2 else 0.01), t))
+    refused_at = 1.0
+    finder.sent(refused_at)
+    answers.append((refused_at + 0.01, refused_at))
+    answers.sort()
+    for answered, sent in answers:
+        status = 429 if sent == refused_at else 200
+        finder.observe(sent=sent, answered=answered, status=status)
+        if status == 429:
+            assert finder.found is not None
+            assert finder.found < 220  # the slow half of the last 0.3 s is not in yet
+    assert finder.found == pytest.approx(250, rel=0.01)
+
+
 def test_a_limit_reached_in_a_burst_counts_per_window_not_per_burst() -> None:
     """250 accepted in the first 0.25 s of a run: the limit is 250 a second, not 1,000."""
     finder = RateFinder()
