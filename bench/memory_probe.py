@@ -55,19 +55,35 @@ def _sqlite_used() -> int:
     return int(fn())
 
 
+#: Objects the cyclic collector freed, per generation (``gc.callbacks``).
+_COLLECTED = [0, 0, 0]
+#: The peak RSS (MB) over the samples so far.
+_PEAK = [0]
+
+
+def _count_collected(phase: str, info: dict[str, int]) -> None:
+    if phase == "stop":
+        _COLLECTED[info["generation"]] += info["collected"]
+
+
 def sample(page: int, started: float) -> dict[str, Any]:
+    """The figures now; ``hwm`` is the peak since the previous sample (reset after it)."""
     info = _libc.mallinfo2()
+    hwm = _status("VmHWM") // 1024
+    Path("/proc/self/clear_refs").write_text("5")
+    _PEAK[0] = max(_PEAK[0], hwm)
     return {
         "page": page,
         "s": round(time.perf_counter() - started, 1),
         "rss": _status("VmRSS") // 1024,
-        "hwm": _status("VmHWM") // 1024,
+        "hwm": hwm,
         "sqlite": _sqlite_used() // 1024**2,
         "m_used": info.uordblks // 1024**2,
         "m_free": info.fordblks // 1024**2,
         "m_mmap": info.hblkhd // 1024**2,
         "py_blocks_k": sys.getallocatedblocks() // 1000,
         "gc": gc.get_count(),
+        "gc_freed": list(_COLLECTED),
     }
 
 
@@ -77,6 +93,7 @@ async def probe(source: dict[str, Any], target: dict[str, Any], args: dict[str, 
     from crmbridge.migrate import migrate_async, tuned_collector
     from crmbridge.migrate.state.store import StateStore
 
+    gc.callbacks.append(_count_collected)
     trace = args["trace"]
     snaps: list[Any] = []
     pages = [0]
@@ -131,7 +148,7 @@ async def probe(source: dict[str, Any], target: dict[str, Any], args: dict[str, 
                 )
             )
             gc.collect()
-            print(json.dumps({"after_gc": sample(pages[0], started)}), flush=True)
+            print(json.dumps({"after_gc": sample(pages[0], started), "peak": _PEAK[0]}), flush=True)
     if len(snaps) == 2:
         top = snaps[1].compare_to(snaps[0], "traceback" if args["frames"] > 1 else "lineno")
         for stat in top[: args["top"]]:
