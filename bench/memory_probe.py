@@ -107,6 +107,19 @@ async def probe(source: dict[str, Any], target: dict[str, Any], args: dict[str, 
         return done
 
     heap.return_free_memory = timed_give_back
+    if args["drop_raw"]:  # bisect: records without the provider's payload (Record.raw)
+        import attrs
+
+        from crmbridge.bridge import AsyncBridge
+
+        page_iter = AsyncBridge._page_iter
+
+        async def without_raw(self: Any, *a: Any, **k: Any) -> Any:
+            async for page in page_iter(self, *a, **k):
+                records = [attrs.evolve(r, raw=None) for r in page.records]
+                yield attrs.evolve(page, records=records)
+
+        AsyncBridge._page_iter = without_raw  # type: ignore[method-assign]
     started = time.perf_counter()
     commit = StateStore.commit
 
@@ -149,6 +162,12 @@ async def probe(source: dict[str, Any], target: dict[str, Any], args: dict[str, 
             )
             gc.collect()
             print(json.dumps({"after_gc": sample(pages[0], started), "peak": _PEAK[0]}), flush=True)
+    if len(snaps) == 1:  # what is alive at that page, by line
+        for stat in snaps[0].statistics("traceback" if args["frames"] > 1 else "lineno")[
+            : args["top"]
+        ]:
+            print(f"{stat.size / 1024:10.1f} KiB {stat.count:8d}  ", end="")
+            print("\n        ".join(stat.traceback.format()[-args["frames"] * 2 :]))
     if len(snaps) == 2:
         top = snaps[1].compare_to(snaps[0], "traceback" if args["frames"] > 1 else "lineno")
         for stat in top[: args["top"]]:
@@ -161,13 +180,22 @@ def main() -> None:
     p.add_argument("--records", type=int, default=40000)
     p.add_argument("--scale", type=float, default=100.0)
     p.add_argument("--every", type=int, default=20, help="print a sample every N pages")
-    p.add_argument("--trace", default="", help="two page numbers: tracemalloc diff between them")
+    p.add_argument(
+        "--trace",
+        default="",
+        help="two page numbers: tracemalloc diff between them; one: what is alive then",
+    )
     p.add_argument("--frames", type=int, default=1)
     p.add_argument("--top", type=int, default=25)
     p.add_argument(
         "--keep-free-heap",
         action="store_true",
         help="bisect: the engine does not give the free heap back (crmbridge/heap.py)",
+    )
+    p.add_argument(
+        "--drop-raw",
+        action="store_true",
+        help="bisect: drop each source record's raw payload when its page is read",
     )
     p.add_argument("--child", nargs=3, help="(internal)")
     a = p.parse_args()
@@ -181,6 +209,7 @@ def main() -> None:
         "frames": a.frames,
         "top": a.top,
         "give_back": not a.keep_free_heap,
+        "drop_raw": a.drop_raw,
     }
     here = str(Path(__file__).parent / "engine_memory.py")
     source = Served(here, "--serve", "attio", str(round(a.records * 5 / 6)), str(a.scale))
