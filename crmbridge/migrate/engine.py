@@ -48,7 +48,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 import attrs
@@ -65,6 +65,7 @@ from .failures import FailuresFile
 from .field_creation import create_fields
 from .fingerprint import changed_fields, field_digests, mapping_digest
 from .mapping import MappingFile
+from .pages import PageReader
 from .plan import ObjectPlan, content_hash
 from .prepare import Prepared, prepare_plans
 from .report import ObjectReport, Report
@@ -204,6 +205,10 @@ class MigrationEngine:
         self._untrusted: set[str] = set()
         #: Answers of the batched searches of the pages being written (:meth:`_prefetch`).
         self._lookups = Lookups()
+        #: Source objects whose pages are read before their copy starts (:meth:`_read_early`).
+        self._readers: dict[str, PageReader] = {}
+        #: The object copied after the current one.
+        self._next: ObjectPlan | None = None
 
     # --- setup -------------------------------------------------------------------------------
 
@@ -265,8 +270,15 @@ class MigrationEngine:
             self._bind(plan)
         if not self.resume and not self.dry_run:
             self.state.reset_checkpoints()
-        for plan in plans:
-            await self._copy_object(plan)
+        try:
+            for i, plan in enumerate(plans):
+                # the next object's first page is read once this one's last page is in
+                self._next = plans[i + 1] if i + 1 < len(plans) else None
+                await self._copy_object(plan)
+        finally:
+            for reader in self._readers.values():
+                await reader.close()
+            self._readers.clear()
         if not self.dry_run:
             await self._second_pass({p.map.source: p for p in plans})
         if not self.delta:  # notes and tasks follow their parents (crmbridge/migrate/notes.py)
@@ -349,6 +361,27 @@ class MigrationEngine:
         if not self.dry_run:
             self.state.flush()
 
+    def _read_early(self, plan: ObjectPlan) -> None:
+        """Start reading ``plan``'s source pages now, if its copy will scan them: its first page
+        is then there when the object before it is done (crmbridge/migrate/pages.py). Called
+        once the object before it has read its last page, so a first run still reads one page
+        at a time."""
+        obj = plan.map.source
+        if self.delta or obj in self._readers:
+            return
+        cursor, complete = self.state.checkpoint(obj) if self.resume else (None, False)
+        if not complete:
+            self._readers[obj] = PageReader(self.source, obj, cursor)
+
+    async def _reader(self, obj: str, cursor: Any) -> PageReader:
+        """The reader started early for ``obj`` from ``cursor``, else a new one."""
+        early = self._readers.pop(obj, None)
+        if early is not None:
+            if early.cursor == cursor:
+                return early
+            await early.close()
+        return PageReader(self.source, obj, cursor)
+
     async def _scan(
         self, plan: ObjectPlan, report: ObjectReport, cursor: Any, retry: set[str] | None
     ) -> bool:
@@ -367,17 +400,12 @@ class MigrationEngine:
         lock = asyncio.Lock()
         reached_end = [False]
 
+        reader = await self._reader(obj, cursor)
+
         async def produce() -> None:
-            page_size = self.source.capabilities.max_page_size
             index = 0
             read = 0
-            # Pages with nothing to write (a re-run over unchanged data) cost only their reads:
-            # then several are read at once, up to the source's read limit; while records are
-            # written, one page ahead is enough (and keeps memory to a page or two).
-            ahead = [1]
-            async for page in self.source._page_iter(
-                obj, None, None, page_size, None, cursor, lambda: ahead[0]
-            ):
+            async for page in reader:
                 records = list(page.records)
                 if self.limit is not None:
                     records = records[: max(0, self.limit - read)]
@@ -389,13 +417,26 @@ class MigrationEngine:
                 end = page.next is None or not page.records
                 last = end or (self.limit is not None and read >= self.limit)
                 reached_end[0] = end
+                if last and self._next is not None:
+                    self._read_early(self._next)  # read while this page is written
                 pages[index] = _Page(page.next, len(records), last)
                 del page
                 if not records:
                     await self._page_done(obj, pages, index, done_through, lock)
-                prepared, writes = await self._prepare_page(plan, records)
-                ahead[0] = 1 if writes else _read_ahead(self.source)
-                for record in records:
+                prepared, rows = self._prepare_page(plan, records)
+                # Pages with nothing to write (a re-run over unchanged data) cost only their
+                # reads: then several are read at once, up to the source's read limit; while
+                # records are written, one page ahead is enough (and keeps memory to a few pages).
+                writes = len(rows) + (len(records) - len(prepared))
+                reader.ahead = 1 if writes else _read_ahead(self.source)
+                # The records go to the writers batch by batch, each once its batched search is
+                # answered: the first writes of a page wait for one search, not for all of them.
+                queued = 0
+                async for upto in self._lookup(plan, rows):
+                    for record in records[queued:upto]:
+                        await queue.put((index, record, prepared.pop(record.id or "", None)))
+                    queued = max(queued, upto)
+                for record in records[queued:]:
                     await queue.put((index, record, prepared.pop(record.id or "", None)))
                 del prepared
                 if last:
@@ -426,35 +467,35 @@ class MigrationEngine:
         finally:
             for t in (producer, *workers):
                 t.cancel()
+            await reader.close()
         self.report.writers = self.writers.summary()
         if task is not None:
             self.progress.update(task, total=report.total, completed=report.total)
         return reached_end[0]
 
-    async def _prepare_page(
+    def _prepare_page(
         self, plan: ObjectPlan, records: list[Record]
-    ) -> tuple[dict[str, Transformed], int]:
+    ) -> tuple[dict[str, Transformed], list[tuple[int, dict[str, Any]]]]:
         """Everything a page needs before its records are written, read in batches (issue 24):
 
         * its id map rows, those of the records it references and the claims of its match values,
           one state query each (the state caches them, boundedly);
         * each record transformed once: the answer (by source id) is what its write uses, unless
-          a reference could not be resolved yet (:meth:`_copy_record` transforms that one again);
-        * the target searched for the match values of the records to write, in batches: records
-          the state already holds unchanged need no search. A failed search only costs the
-          batch: each of its records then searches on its own, as every record did before.
+          a reference could not be resolved yet (:meth:`_copy_record` transforms that one again).
 
-        Returns the transforms by source id, and how many records may need a write.
+        Returns the transforms by source id, and the records that may need a write (records the
+        state already holds unchanged need none), each as ``(position in the page, values)``
+        for the batched searches (:meth:`_lookup`).
         """
         obj = plan.map.source
         if not records:
-            return {}, 0
+            return {}, []
         self.state.load(obj, [r.id for r in records if r.id is not None])
         for ref_object, ids in _references(plan, records).items():
             self.state.load(ref_object, ids)
         prepared: dict[str, Transformed] = {}
-        rows = []
-        for record in records:
+        rows: list[tuple[int, dict[str, Any]]] = []
+        for position, record in enumerate(records):
             if record.id is None or record.absent & plan.reads:
                 continue
             try:
@@ -469,36 +510,47 @@ class MigrationEngine:
                 and self.state.hash_of(obj, record.id) == digest
             ):
                 continue
-            rows.append(values)
+            rows.append((position, values))
         if rows and not plan.map.merge_duplicates:
             match = plan.target.fields[plan.match]
             keys = self.target.provider.match_keys
             self.state.load_claims(
-                plan.map.target, [k for v in rows for k in keys(match, v.get(plan.match))]
+                plan.map.target, [k for _, v in rows for k in keys(match, v.get(plan.match))]
             )
-        if rows and not self.dry_run:
-            await self._lookup(plan, rows)
-        return prepared, len(rows) + (len(records) - len(prepared))
+        return prepared, rows
 
-    async def _lookup(self, plan: ObjectPlan, rows: list[dict[str, Any]]) -> None:
+    async def _lookup(
+        self, plan: ObjectPlan, rows: list[tuple[int, dict[str, Any]]]
+    ) -> AsyncIterator[int]:
+        """Search the target for the match values of ``rows`` in batches of the provider's
+        ``lookup_batch_size``, one after the other (at once, they met 429 pauses: docs/
+        benchmarks.md, "Issue 24 on a quiet machine"); after each, the position in the page up
+        to which the records are ready to write. A failed search only costs the batch: each of
+        its records then searches on its own, as every record did before."""
         self._lookups.next_generation()
         size = max(1, self.target.provider.lookup_batch_size)
         for start in range(0, len(rows), size):
-            for attempt in range(LOOKUP_ATTEMPTS):
-                try:
-                    await self.target._lookup(
-                        plan.map.target,
-                        rows[start : start + size],
-                        match=plan.match,
-                        on_archived=self._on_archived(),
-                        emulate=plan.map.emulate,
-                        lookups=self._lookups,
-                    )
-                    break
-                except CRMError as exc:
-                    log.info("%s: batched search failed (%s)%s", plan.map.key,
-                             type(exc).__name__, "; its records search one by one"
-                             if attempt + 1 == LOOKUP_ATTEMPTS else "")  # fmt: skip
+            batch = rows[start : start + size]
+            if not self.dry_run:
+                await self._lookup_batch(plan, [values for _, values in batch])
+            yield batch[-1][0] + 1
+
+    async def _lookup_batch(self, plan: ObjectPlan, rows: list[dict[str, Any]]) -> None:
+        for attempt in range(LOOKUP_ATTEMPTS):
+            try:
+                await self.target._lookup(
+                    plan.map.target,
+                    rows,
+                    match=plan.match,
+                    on_archived=self._on_archived(),
+                    emulate=plan.map.emulate,
+                    lookups=self._lookups,
+                )
+                return
+            except CRMError as exc:
+                log.info("%s: batched search failed (%s)%s", plan.map.key,
+                         type(exc).__name__, "; its records search one by one"
+                         if attempt + 1 == LOOKUP_ATTEMPTS else "")  # fmt: skip
 
     def _on_archived(self) -> OnArchived | None:
         return DEFAULT_ON_ARCHIVED if self.target.capabilities.archive else None
