@@ -29,6 +29,7 @@ from .notes.facade import AsyncNotes, SyncNotes
 from .paging import PageGuard
 from .plugins import get_provider
 from .provider import ObjectSchema, Page, Plan, Provider, Query, find_object
+from .raw_rows import RawRows
 from .shared_limits import RedisLimits, shared_limiter
 from .upsert import (
     DEFAULT_ON_ARCHIVED,
@@ -78,6 +79,15 @@ def _cancel(inflight: list[tuple[Any, asyncio.Task[Page]]]) -> None:
     for _, task in inflight:
         task.cancel()
     inflight.clear()
+
+
+def _first(page: Page) -> str | None:
+    """The id of a page's first record, without decoding an undecoded page (:class:`RawRows`)."""
+    if not page.records:
+        return None
+    if isinstance(page.records, RawRows):
+        return page.records.id(0)
+    return page.records[0].id
 
 
 def _trim_page(page: Page, fields: tuple[str, ...] | None) -> Page:
@@ -868,8 +878,11 @@ class AsyncBridge(_BridgeBase, AsyncNotes):
         fields: Iterable[str] | None,
         cursor: Any,
         ahead: int | Callable[[], int] = 1,
+        lazy: bool = False,
     ) -> AsyncIterator[Page]:
-        """:meth:`pages`; ``ahead`` (the migration engine's): pages requested at once (or a
+        """:meth:`pages`; ``lazy`` (the migration engine's): the provider may answer records
+        undecoded (:class:`~crmbridge.raw_rows.RawRows`); ``ahead`` (the engine's too): pages
+        requested at once (or a
         function asked before each page), where the provider names a page's cursor before the
         page before it is read (:meth:`~crmbridge.provider.Provider.page_cursor`, offset
         pagination). Pages are still yielded in order, each as its answer arrives; the client's
@@ -877,6 +890,8 @@ class AsyncBridge(_BridgeBase, AsyncNotes):
         check_filter(where)  # before the schema is read: whatever the cache holds
         schema = await self.schema(object)
         query = self._verbs.prepare_query(schema, where, order_by, page_size, fields)
+        if lazy:
+            query = attrs.evolve(query, lazy=True)
         guard = PageGuard(self.provider.name)
         depth = ahead if callable(ahead) else (lambda: ahead)
         #: Pages requested ahead of the one awaited: ``(cursor, answer)`` in page order.
@@ -901,8 +916,7 @@ class AsyncBridge(_BridgeBase, AsyncNotes):
                 else:
                     page = await self.driver.run(self._verbs.page(schema, query, cursor))
                 cursor, empty = page.next, not page.records
-                first = page.records[0].id if page.records else None
-                guard.step(cursor, rows=len(page.records), total=page.total, first=first)
+                guard.step(cursor, rows=len(page.records), total=page.total, first=_first(page))
                 yield _trim_page(page, query.fields)
                 del page
                 if cursor is None or empty:

@@ -57,6 +57,7 @@ if TYPE_CHECKING:  # what type checkers see; at run time each name loads on firs
         Query,
         Secret,
     )
+    from .raw_rows import RawRows, digest_values
     from .upsert import DEFAULT_ON_ARCHIVED, Matches, OnArchived, Upsert, ambiguous, search_many
     from .validation import normalize_values
 
@@ -85,6 +86,8 @@ _LAZY: dict[str, str] = {
     "response_body": ".http",
     "NoteHooks": ".notes.hooks",
     "PageGuard": ".paging",
+    "RawRows": ".raw_rows",
+    "digest_values": ".raw_rows",
     "next_link": ".paging",
     "EXPECT": ".provider",
     "IDEMPOTENT": ".provider",
@@ -136,6 +139,7 @@ __all__ = [
     "Provider",
     "Query",
     "RateLimits",
+    "RawRows",
     "Secret",
     "Upsert",
     "UserDirectory",
@@ -143,6 +147,7 @@ __all__ = [
     "check_same_origin",
     "describe",
     "did_you_mean",
+    "digest_values",
     "error_class_for_status",
     "error_for_status",
     "hookimpl",

@@ -196,6 +196,9 @@ class Query:
     #: Only these fields in the records (``None``: all). Providers that cannot narrow the fields
     #: they read return all of them; the facade trims the records either way.
     fields: tuple[str, ...] | None = None
+    #: Records may be answered undecoded, as :class:`~crmbridge.raw_rows.RawRows` (decoded when
+    #: used; the migration engine's re-runs). Providers that cannot ignore it.
+    lazy: bool = False
 
 
 @attrs.frozen

@@ -48,7 +48,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -59,11 +59,18 @@ from ..errors import ConfigError, Conflict, CRMError, NotFound, RateLimited, Tra
 from ..http import AMBIGUOUS_WRITE
 from ..model import Record, Ref, structure_value, to_dict
 from ..provider import ObjectSchema
+from ..raw_rows import RawRows
 from ..upsert import DEFAULT_ON_ARCHIVED, Lookups, OnArchived
 from .engine_options import DELETES, ON_TARGET_CHANGED, Deletes, OnTargetChanged
 from .failures import FailuresFile
 from .field_creation import create_fields
-from .fingerprint import changed_fields, field_digests, mapping_digest
+from .fingerprint import (
+    changed_fields,
+    field_digests,
+    mapping_digest,
+    source_context,
+    source_digest,
+)
 from .mapping import MappingFile
 from .pages import PageReader
 from .plan import ObjectPlan, content_hash
@@ -392,8 +399,8 @@ class MigrationEngine:
         task = None
         if self.progress is not None:
             task = self.progress.add_task(plan.map.key, total=self.limit)
-        queue: asyncio.Queue[tuple[int, Record, Transformed | None] | None] = asyncio.Queue(
-            maxsize=self.concurrency * 4
+        queue: asyncio.Queue[tuple[int, Record, Transformed | None, str | None] | None] = (
+            asyncio.Queue(maxsize=self.concurrency * 4)
         )
         pages: dict[int, _Page] = {}
         done_through = [-1]
@@ -406,21 +413,30 @@ class MigrationEngine:
             index = 0
             read = 0
             async for page in reader:
-                records = list(page.records)
+                answered = page.records
+                count = len(answered)
                 if self.limit is not None:
-                    records = records[: max(0, self.limit - read)]
-                read += len(records)
+                    count = min(count, max(0, self.limit - read))
+                read += count
+                ids = [_row_id(answered, i) for i in range(count)]
                 if retry is not None:
-                    ids = [r.id for r in records if r.id is not None]
-                    self.state.mark_seen(obj, ids)
-                    retry.difference_update(ids)
+                    seen = [sid for sid in ids if sid is not None]
+                    self.state.mark_seen(obj, seen)
+                    retry.difference_update(seen)
                 end = page.next is None or not page.records
                 last = end or (self.limit is not None and read >= self.limit)
                 reached_end[0] = end
                 if last and self._next is not None:
                     self._read_early(self._next)  # read while this page is written
+                # Records whose source is as it was when last written: noop, not even decoded.
+                unchanged, digests = self._unchanged(plan, answered, ids)
+                if unchanged:
+                    report.count("noop", len(unchanged))
+                    if task is not None:
+                        self.progress.advance(task, len(unchanged))
+                records = [answered[i] for i in range(count) if i not in unchanged]
                 pages[index] = _Page(page.next, len(records), last)
-                del page
+                del page, answered
                 if not records:
                     await self._page_done(obj, pages, index, done_through, lock)
                 prepared, rows = self._prepare_page(plan, records)
@@ -434,11 +450,13 @@ class MigrationEngine:
                 queued = 0
                 async for upto in self._lookup(plan, rows):
                     for record in records[queued:upto]:
-                        await queue.put((index, record, prepared.pop(record.id or "", None)))
+                        sid = record.id or ""
+                        await queue.put((index, record, prepared.pop(sid, None), digests.get(sid)))
                     queued = max(queued, upto)
                 for record in records[queued:]:
-                    await queue.put((index, record, prepared.pop(record.id or "", None)))
-                del prepared
+                    sid = record.id or ""
+                    await queue.put((index, record, prepared.pop(sid, None), digests.get(sid)))
+                del prepared, digests
                 if last:
                     break
                 index += 1
@@ -449,9 +467,9 @@ class MigrationEngine:
 
         async def work() -> None:
             while (item := await queue.get()) is not None:
-                index, record, ready = item
+                index, record, ready, digest = item
                 async with self.writers.slot():
-                    await self._copy_record(plan, record, report, ready)
+                    await self._copy_record(plan, record, report, ready, digest)
                 self._flush_now_and_then()
                 if task is not None:
                     self.progress.advance(task)
@@ -472,6 +490,42 @@ class MigrationEngine:
         if task is not None:
             self.progress.update(task, total=report.total, completed=report.total)
         return reached_end[0]
+
+    def _unchanged(
+        self, plan: ObjectPlan, rows: Sequence[Record], ids: list[str | None]
+    ) -> tuple[set[int], dict[str, str]]:
+        """The positions of the page's records whose source is as it was when they were last
+        written (docs/decisions.md "rerun"): the digest of the raw read fields, in the context
+        of everything else the transform depends on (:func:`~crmbridge.migrate.fingerprint.
+        source_context`), equals the one kept with the record's content hash, the content hash is
+        valid (not voided by a mapping change) and the record is not pending. Those need no
+        decode, no transform and no request. Also the digests of the others, by source id, to
+        keep once they are written. Only for pages a provider answered undecoded
+        (:class:`~crmbridge.raw_rows.RawRows`)."""
+        obj = plan.map.source
+        if not isinstance(rows, RawRows) or obj in self._untrusted:
+            return set(), {}
+        context = source_context(
+            plan, {o: self.state.retargeted(o) for o in sorted(plan.object_map)}
+        )
+        if context is None:
+            return set(), {}
+        self.state.load(obj, [sid for sid in ids if sid is not None])
+        pending = self.state.pending(obj)
+        reads = sorted(plan.reads)
+        unchanged: set[int] = set()
+        digests: dict[str, str] = {}
+        for position, sid in enumerate(ids):
+            raw = rows.digest(position, reads) if sid is not None else None
+            if sid is None or raw is None:
+                continue
+            digest = source_digest(context, raw)
+            entry = self.state.entry(obj, sid)
+            if entry is not None and entry.hash and entry.source == digest and sid not in pending:
+                unchanged.add(position)
+            else:
+                digests[sid] = digest
+        return unchanged, digests
 
     def _prepare_page(
         self, plan: ObjectPlan, records: list[Record]
@@ -611,7 +665,11 @@ class MigrationEngine:
         record: Record,
         report: ObjectReport,
         prepared: Transformed | None = None,
+        source: str | None = None,
     ) -> None:
+        """Copy one record. ``source``: the digest of its raw read fields (:meth:`_unchanged`),
+        kept with its content hash once it is written, or found unchanged, with every reference
+        resolved."""
         obj = plan.map.source
         if record.id is None:
             return
@@ -627,15 +685,17 @@ class MigrationEngine:
                 self._fail(plan, record, {}, exc, report)
                 return
             digest = content_hash({**values, "__deferred__": to_dict(deferred)})
-        known = self.state.target_id(obj, record.id)
-        if (
-            known is not None
-            and obj not in self._untrusted
-            and self.state.hash_of(obj, record.id) == digest
-        ):
+        if deferred:
+            source = None  # its values change when the reference resolves
+        entry = self.state.entry(obj, record.id)
+        known = entry.target_id if entry is not None else None
+        if entry is not None and obj not in self._untrusted and entry.hash == digest:
             report.count("noop")
             if not self.dry_run:
                 self.state.written_ok(obj, record.id)
+                if source is not None and entry.source != source:  # the next run skips it
+                    self.state.record(obj, record.id, entry.target_object, entry.target_id,
+                                      entry.hash, entry.written, source)  # fmt: skip
             return
         owner = (obj, record.id)
         if not plan.map.merge_duplicates:
@@ -659,7 +719,7 @@ class MigrationEngine:
             )
             report.count("planned")
             return
-        if await self._write(plan, record, values, deferred, digest, known, report):
+        if await self._write(plan, record, values, deferred, digest, known, report, source):
             self.state.keep(plan.map.target, owner)
         else:
             self.state.release(plan.map.target, owner)
@@ -704,6 +764,7 @@ class MigrationEngine:
         digest: str,
         known: str | None,
         report: ObjectReport,
+        source: str | None = None,
     ) -> bool:
         """Upsert one record, retrying what may be retried; whether it was written (or kept as
         the target has it, on a conflict the run is told to keep)."""
@@ -754,7 +815,7 @@ class MigrationEngine:
                 # docs/reliability.md.)
                 action = "created"
             written = field_digests(result.record.fields, values)
-            self.state.record(obj, record.id, plan.map.target, target_id, digest, written)
+            self.state.record(obj, record.id, plan.map.target, target_id, digest, written, source)
             if deferred:
                 self.state.defer(obj, record.id, target_id, to_dict(values), to_dict(deferred))
             if action != "noop":
@@ -905,6 +966,11 @@ def endpoint(bridge: AsyncBridge) -> str:
     if bridge.emulator is not None:
         return f"{bridge.provider.name} emulator {bridge.emulator.instance}"
     return bridge.provider.endpoint()
+
+
+def _row_id(rows: Sequence[Record], position: int) -> str | None:
+    """The id of a page's record, undecoded where the page is (:class:`RawRows`)."""
+    return rows.id(position) if isinstance(rows, RawRows) else rows[position].id
 
 
 def _references(plan: ObjectPlan, records: list[Record]) -> dict[str, list[str]]:

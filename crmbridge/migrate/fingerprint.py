@@ -3,6 +3,9 @@
 * :func:`mapping_digest` — a state is trusted only for the mapping it was made with (issue 15):
   the object's field maps, constants, target object and match key, normalised (field maps in
   source order, keys sorted), so reformatting a mapping file changes nothing.
+* :func:`source_context` and :func:`source_digest` — what an unchanged source record is
+  recognised by before it is decoded (issue 24, docs/decisions.md "rerun"): the digest of its
+  raw read fields as its page answered them, bound to everything else its transform depends on.
 * :func:`field_digests` — what the engine last wrote to a target record, per field, compared with
   what the target holds when the upsert reads it again (issue 18, edits made in the target).
   Values are compared as a user sees them: option labels (not ids, which differ between reads of
@@ -23,7 +26,13 @@ from ..model import Option, to_dict
 if TYPE_CHECKING:
     from .plan import ObjectPlan
 
-__all__ = ["changed_fields", "field_digests", "mapping_digest"]
+__all__ = [
+    "changed_fields",
+    "field_digests",
+    "mapping_digest",
+    "source_context",
+    "source_digest",
+]
 
 
 def _sha(value: Any) -> str:
@@ -47,6 +56,46 @@ def mapping_digest(plan: ObjectPlan) -> str:
             "merge_duplicates": plan.map.merge_duplicates,
         }
     )
+
+
+def source_context(plan: ObjectPlan, retargeted: Mapping[str, int]) -> str | None:
+    """What a record's transform depends on besides its own source values, hashed: the object's
+    mapping (:func:`mapping_digest`), the source fields it reads as the source schema describes
+    them (their decoding depends on it: multi-ness, options), the target fields it writes, how
+    each value converts (the users paired, crmbridge/migrate/users.py), the objects its
+    references go to, and how many times a migrated record of each source object was written
+    to another target record or forgotten (``retargeted``, :meth:`~crmbridge.migrate.state.
+    StateStore.retargeted`: a reference resolved through the id map then resolves to another
+    id). ``None`` when a field has a custom transform: a Python function can change between
+    runs with nothing here changing, so its records are always transformed."""
+    if any(fp.map.function is not None for fp in plan.fields):
+        return None
+    fields = []
+    for fp in sorted(plan.fields, key=lambda fp: (fp.map.source, fp.map.to)):
+        convert = fp.convert
+        owner = getattr(convert, "__self__", None)  # a bound method: UserPairs.target_of
+        fields.append(
+            (
+                repr(fp.source),
+                [repr(t) for t in fp.targets],
+                getattr(convert, "__qualname__", type(convert).__qualname__),
+                repr(owner) if owner is not None else None,
+            )
+        )
+    return _sha(
+        {
+            "mapping": mapping_digest(plan),
+            "fields": fields,
+            "objects": sorted(plan.object_map.items()),
+            "retargeted": sorted(retargeted.items()),
+        }
+    )
+
+
+def source_digest(context: str, raw: str) -> str:
+    """The digest kept beside a record's content hash: its raw read fields' digest (``raw``,
+    :meth:`crmbridge.raw_rows.RawRows.digest`) in ``context`` (:func:`source_context`)."""
+    return hashlib.sha256(f"{context}:{raw}".encode()).hexdigest()[:32]
 
 
 def _plain(value: Any) -> Any:

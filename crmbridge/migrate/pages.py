@@ -10,8 +10,9 @@ drains (people wait for companies: their references need the companies' new ids)
 
 How many requests are in flight is the bridge's (``AsyncBridge._page_iter``: one page ahead
 where only an answer names the next page, up to ``ahead`` where pages are addressed by offset);
-this reader holds at most ``hold`` decoded pages beyond the one being written, so memory stays a
-few pages whatever the number of records.
+this reader holds at most ``hold`` pages beyond the one being written, so memory stays a few
+pages whatever the number of records. Pages are asked for undecoded where the provider can
+(``Query.lazy``, crmbridge/raw_rows.py): the engine decodes only the records that changed.
 """
 
 from __future__ import annotations
@@ -42,7 +43,14 @@ class PageReader:
         self.ahead = 1
         self._queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=hold)
         pages = source._page_iter(
-            obj, None, None, source.capabilities.max_page_size, None, cursor, lambda: self.ahead
+            obj,
+            None,
+            None,
+            source.capabilities.max_page_size,
+            None,
+            cursor,
+            lambda: self.ahead,
+            lazy=True,
         )
         self._task = asyncio.ensure_future(self._fill(pages))
 

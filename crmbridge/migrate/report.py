@@ -41,8 +41,8 @@ class ObjectReport:
     #: Target records someone else changed since the last write: source id, fields that differ.
     conflicts: list[dict[str, Any]] = attrs.field(factory=list)
 
-    def count(self, action: str) -> None:
-        self.counts[action] += 1
+    def count(self, action: str, n: int = 1) -> None:
+        self.counts[action] += n
 
     @property
     def total(self) -> int:

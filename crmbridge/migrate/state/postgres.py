@@ -73,11 +73,12 @@ class PostgresStore(StateStore):
 
     def _load_entries(self, source_object: str, source_ids: list[str]) -> dict[str, IdEntry]:
         rows = self._rows(
-            "SELECT source_id, target_object, target_id, hash, written_json FROM idmap "
+            "SELECT source_id, target_object, target_id, hash, written_json, source_digest "
+            "FROM idmap "
             "WHERE source_object = %s AND source_id = ANY(%s)",
             (source_object, source_ids),
         )
-        return {s: IdEntry(o, t, h, json.loads(w) if w else None) for s, o, t, h, w in rows}
+        return {s: IdEntry(o, t, h, json.loads(w) if w else None, d) for s, o, t, h, w, d in rows}
 
     def _source_ids_after(self, source_object: str, after: str, limit: int) -> list[str]:
         # COLLATE "C": byte order of UTF-8, i.e. code point order, whatever the database's
@@ -152,12 +153,13 @@ class PostgresStore(StateStore):
         with self.db.transaction(), self.db.cursor() as cur:
             cur.executemany(
                 "INSERT INTO idmap (source_object, source_id, target_object, target_id, hash, "
-                "written_json) VALUES (%s, %s, %s, %s, %s, %s) "
+                "written_json, source_digest) VALUES (%s, %s, %s, %s, %s, %s, %s) "
                 "ON CONFLICT (source_object, source_id) DO UPDATE SET "
                 "target_object = EXCLUDED.target_object, target_id = EXCLUDED.target_id, "
-                "hash = EXCLUDED.hash, written_json = EXCLUDED.written_json",
+                "hash = EXCLUDED.hash, written_json = EXCLUDED.written_json, "
+                "source_digest = EXCLUDED.source_digest",
                 [
-                    (o, s, e.target_object, e.target_id, e.hash, _json(e.written))
+                    (o, s, e.target_object, e.target_id, e.hash, _json(e.written), e.source)
                     for o, s, e in batch.ids
                 ],
             )

@@ -19,6 +19,7 @@ SCHEMA = Schema(
     target_id TEXT NOT NULL,
     hash TEXT NOT NULL,
     written_json TEXT,
+    source_digest TEXT,
     PRIMARY KEY (source_object, source_id)
 )""",
         """CREATE TABLE IF NOT EXISTS checkpoint (
@@ -77,7 +78,7 @@ SCHEMA = Schema(
 )""",
     ],
     #: Columns added after the first release, for states made before them.
-    added=[("idmap", "written_json", "TEXT")],
+    added=[("idmap", "written_json", "TEXT"), ("idmap", "source_digest", "TEXT")],
     indexes=[
         "CREATE INDEX IF NOT EXISTS changes_by_run ON changes (run)",
         # "Did a lost write create this target record?" (StateStore.target_known)

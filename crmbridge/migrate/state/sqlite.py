@@ -73,12 +73,14 @@ class SQLiteStore(StateStore):
 
     def _load_entries(self, source_object: str, source_ids: list[str]) -> dict[str, IdEntry]:
         rows = self.db.execute(
-            "SELECT source_id, target_object, target_id, hash, written_json FROM idmap "
+            "SELECT source_id, target_object, target_id, hash, written_json, source_digest "
+            "FROM idmap "
             f"WHERE source_object = ? AND source_id IN ({_marks(source_ids)})",
             (source_object, *source_ids),
         )
         return {
-            s: IdEntry(o, t, h, json.loads(w) if w else None) for s, o, t, h, w in rows.fetchall()
+            s: IdEntry(o, t, h, json.loads(w) if w else None, d)
+            for s, o, t, h, w, d in rows.fetchall()
         }
 
     def _source_ids_after(self, source_object: str, after: str, limit: int) -> list[str]:
@@ -153,10 +155,10 @@ class SQLiteStore(StateStore):
             self.db.execute("BEGIN")
             self.db.executemany(
                 "INSERT OR REPLACE INTO idmap "
-                "(source_object, source_id, target_object, target_id, hash, written_json) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
+                "(source_object, source_id, target_object, target_id, hash, written_json, "
+                "source_digest) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (o, s, e.target_object, e.target_id, e.hash, _json(e.written))
+                    (o, s, e.target_object, e.target_id, e.hash, _json(e.written), e.source)
                     for o, s, e in batch.ids
                 ],
             )

@@ -102,6 +102,9 @@ class IdEntry:
     hash: str
     #: Field → digest of what the target held right after the engine's last write.
     written: Mapping[str, str] | None = None
+    #: Digest of the source record's read fields as its page answered them, beside ``hash``: an
+    #: unchanged record is then known before it is decoded (crmbridge/migrate/fingerprint.py).
+    source: str | None = None
 
 
 @attrs.frozen
@@ -307,19 +310,29 @@ class StateStore(abc.ABC):
         target_id: str,
         hash: str,
         written: Mapping[str, str] | None = None,
+        source: str | None = None,
     ) -> None:
         """Remember a write (kept in memory until :meth:`commit`); the record is no longer
-        pending."""
+        pending. ``source``: the digest of the source record it was written from
+        (:attr:`IdEntry.source`; ``None``: none kept). A record now written to another target
+        record counts as retargeted (:meth:`retargeted`)."""
+        before = self.entry(source_object, source_id)
         if written is None:
-            before = self.entry(source_object, source_id)
             written = before.written if before is not None else None
-        entry = IdEntry(target_object, target_id, hash, written)
+        if before is not None and (before.target_object, before.target_id) != (
+            target_object,
+            target_id,
+        ):
+            self._retarget(source_object)
+        entry = IdEntry(target_object, target_id, hash, written, source)
         self._dirty[(source_object, source_id)] = entry
         self._batch.ids.append((source_object, source_id, entry))
         self.written_ok(source_object, source_id)
 
     def forget(self, source_object: str, source_id: str) -> None:
-        """The source record is gone and its target record was archived or deleted."""
+        """The source record is gone and its target record was archived or deleted (or
+        ``--undo`` removed what a run created): it counts as retargeted (:meth:`retargeted`)."""
+        self._retarget(source_object)
         owner = (source_object, source_id)
         self._dirty[owner] = None
         for claims in (self._claims, self._live):
@@ -327,6 +340,16 @@ class StateStore(abc.ABC):
                 del claims[key]
         self._batch.forgotten.append(owner)
         self.written_ok(source_object, source_id)
+
+    def retargeted(self, source_object: str) -> int:
+        """How many times a migrated record of ``source_object`` was written to another target
+        record, or forgotten: the records that reference it change their target values though
+        their source did not, so a digest kept with them is valid only while this number is the
+        same (crmbridge/migrate/fingerprint.py). Kept in ``meta``."""
+        return int(self.get_meta(f"retargeted:{source_object}") or 0)
+
+    def _retarget(self, source_object: str) -> None:
+        self.set_meta(f"retargeted:{source_object}", str(self.retargeted(source_object) + 1))
 
     def count(self, source_object: str) -> int:
         return sum(1 for _ in self.each_source_id(source_object))
@@ -457,6 +480,8 @@ class StateStore(abc.ABC):
         self.flush()
         if before is not None:
             moved = self._moved(source_object, target_object)
+            if moved:
+                self._retarget(source_object)
             self._void(source_object, drop_ids=moved)
             self._ids.clear()
             self._claims.clear()

@@ -53,8 +53,10 @@ from crmbridge.plugin import (
     Plan,
     Provider,
     Query,
+    RawRows,
     Upsert,
     UserDirectory,
+    digest_values,
     search_many,
 )
 from crmbridge.webhooks import WebhookEvent
@@ -70,6 +72,26 @@ if TYPE_CHECKING:
 __all__ = ["AttioProvider"]
 
 _CHOICE_ENDPOINTS = {"select": "options", "status": "statuses"}
+
+
+def _row_id(item: Any) -> str | None:
+    """A record's id in a query answer, undecoded (people_query_rbeene.json: ``id.record_id``)."""
+    ident = item.get("id") if type(item) is dict else None
+    found = ident.get("record_id") if type(ident) is dict else None
+    return found if isinstance(found, str) else None
+
+
+def _row_digest(item: Any, fields: Sequence[str]) -> str | None:
+    """The digest of a record's raw ``values`` of ``fields``, each the attribute's list of value
+    elements as answered (people_query_rbeene.json); ``None`` if one is not in the answer (it
+    decodes as absent: docs/design.md §9)."""
+    values = item.get("values") if type(item) is dict else None
+    if type(values) is not dict:
+        return None
+    try:
+        return digest_values(values[f] for f in fields)
+    except KeyError:
+        return None
 
 
 class AttioProvider(AttioNotes, Provider):
@@ -358,9 +380,12 @@ class AttioProvider(AttioNotes, Provider):
             idempotent=True,
         )  # fmt: skip
         items = codec.items(response.json(), "records")
-        records = [self._decode(schema, item) for item in items]
-        full = len(records) >= query.page_size
-        return Page(records, offset + len(records) if full and records else None)
+        full = len(items) >= query.page_size
+        after = offset + len(items) if full and items else None
+        if query.lazy and schema.object.kind != "list":
+            rows = RawRows(items, lambda item: self._decode(schema, item), _row_id, _row_digest)
+            return Page(rows, after)
+        return Page([self._decode(schema, item) for item in items], after)
 
     def _path_targets(
         self, schema: ObjectSchema, query: Query
