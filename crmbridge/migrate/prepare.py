@@ -7,7 +7,6 @@ MigrationEngine`) and ``--verify`` (:mod:`crmbridge.migrate.verify`) both start 
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING
 
 import attrs
@@ -52,7 +51,11 @@ async def prepare_plans(
     ``create_fields``, the target fields the mapping names and the target lacks are planned
     (:func:`~crmbridge.migrate.new_fields.plan_new_fields`) and the mapping is checked against
     them; without, each is refused naming the flag (when the target can create fields)."""
-    sources, targets = await _schemas(source, target, mapping)
+    sources: dict[str, ObjectSchema] = {}
+    targets: dict[str, ObjectSchema] = {}
+    for om in mapping.objects:
+        sources[om.source] = await source.schema(om.source)
+        targets[om.target] = await target.schema(om.target)
     new: dict[str, list[FieldSpec]] = {}
     if create_fields and missing_fields(mapping, sources, targets):
         _require_create_fields(target)
@@ -71,28 +74,6 @@ async def prepare_plans(
     )
     plans = await resolve_users(source, target, mapping, plans)
     return Prepared(plans, missing, checked, new)
-
-
-async def _schemas(
-    source: AsyncBridge, target: AsyncBridge, mapping: MappingFile
-) -> tuple[dict[str, ObjectSchema], dict[str, ObjectSchema]]:
-    """The schemas of the objects the mapping names at both ends, all read at once (issue 24:
-    one after the other, they were ~0.4 s of a served run's start before its first write,
-    docs/benchmarks.md "9. A migration over real HTTP"). Once every read has ended, the first
-    failure in the order the mapping names them is raised, as reading them in order would."""
-    wanted: dict[tuple[int, str], AsyncBridge] = {}
-    for om in mapping.objects:
-        wanted.setdefault((0, om.source), source)
-        wanted.setdefault((1, om.target), target)
-    answers = await asyncio.gather(
-        *(bridge.schema(name) for (_, name), bridge in wanted.items()), return_exceptions=True
-    )
-    ends: tuple[dict[str, ObjectSchema], dict[str, ObjectSchema]] = ({}, {})
-    for (end, name), got in zip(wanted, answers, strict=True):
-        if isinstance(got, BaseException):
-            raise got
-        ends[end][name] = got
-    return ends
 
 
 def _require_create_fields(target: AsyncBridge) -> None:

@@ -1,7 +1,6 @@
 """The engine's source pages are read ahead of the writes (crmbridge/migrate/pages.py, issue 24):
 the next page while the current one is written, the next object's first page while the current
-object drains, both ends' schemas at once, and a page's records written as each batched search
-answers. Rates are bench/migration_http.py's; here, the order of the requests."""
+object drains, and a page's records written as each batched search answers. Rates are bench/migration_http.py's; here, the order of the requests."""
 
 from __future__ import annotations
 
@@ -83,15 +82,3 @@ def test_the_next_objects_first_page_is_read_before_the_current_object_drains(
     _, sent = _run(tmp_path, concurrency=2)
     people_page = _at(sent, "source", "POST /v2/objects/people/records/query")
     assert people_page < _writes(sent, "companies_company")[-1]
-
-
-def test_both_ends_schemas_are_read_at_once(tmp_path: Path) -> None:
-    _, sent = _run(tmp_path, latency_ms=5, limit=1)
-    first_write = min(_writes(sent, "companies_company") + _writes(sent, "client_client"))
-    schema = [s for s in sent[:first_write] if s[1] == "read" and s[2].startswith("GET")]
-    # Read one after the other, the source's companies came first (its objects, lists,
-    # attributes, options), then the target's: now the target's first schema read is sent
-    # before the source has its companies' attributes.
-    target_first = next(i for i, s in enumerate(schema) if s[0] == "target")
-    attributes = schema.index(("source", "read", "GET /v2/objects/companies/attributes", ""))
-    assert target_first < attributes
