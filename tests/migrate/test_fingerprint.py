@@ -139,7 +139,8 @@ def test_a_referenced_record_written_elsewhere_transforms_its_referrers_again(
     state = SQLiteStore(tmp_path / "s.db")
     company, other = sorted(state.source_ids("companies"))[:2]
     entry, elsewhere = state.entry("companies", company), state.entry("companies", other)
-    assert entry is not None and elsewhere is not None
+    assert entry is not None
+    assert elsewhere is not None
     # as if the company had been written to the other's target record (e.g. its own deleted)
     state.record("companies", company, entry.target_object, elsewhere.target_id, entry.hash)
     state.flush()
