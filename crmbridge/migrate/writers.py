@@ -45,14 +45,18 @@ _SENT = "crmbridge_sent"
 class _FoundPace(TokenBucket):
     """The target's write bucket at a rate found from its 429s (:class:`RateFinder`).
 
-    No slack and a burst of one: a published limit needs both to stay under the server's count
-    (:class:`TokenBucket`), but a found pace already sits a margin under what the server
-    accepted and probes above it on purpose; with them it ran ~5% under its own pace."""
+    It limits as the server counts, and only so: at most ``rate`` sends in any one-second
+    window (:meth:`TokenBucket.admit`), without the token bucket's smoothing and without its
+    slack. A published limit needs both to stay under the server's count (:class:`TokenBucket`),
+    but a found pace already sits a margin under what the server accepted and probes above it on
+    purpose; with them it ran ~5% under its own pace. Without the smoothing, writes held up by
+    the engine (a page switch: half-seconds at 2-130 writes/s in docs/benchmarks.md §9) are
+    caught up as soon as the window allows, as the server would accept them."""
 
     slack = 0.0
 
-    def __init__(self, rate: float) -> None:
-        super().__init__(rate, burst=1.0)
+    def reserve(self) -> float:
+        return 0.0
 
     def penalize(self, seconds: float) -> None:
         """A ``Retry-After`` does not pause every writer here: the refused write waits it (the

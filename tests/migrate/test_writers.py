@@ -201,5 +201,6 @@ def test_adaptive_writers_find_a_write_limit_they_are_not_told_with_few_429s(
     assert writes > 250
     assert report.writers["adaptive"] is True
     assert report.writers["pushback"].get(429, 0) == target.throttled
-    # The first burst into the limit (every writer in flight then) and one 429 per probe.
-    assert target.throttled <= 40, report.writers
+    # The writers in flight when the window first fills (up to the ceiling, 32) and a few per
+    # probe: 16-28 measured; the AIMD pool alone answered 288-605 429s here.
+    assert target.throttled <= 60, report.writers
