@@ -41,7 +41,8 @@ class PageReader:
         #: Pages the bridge may request at once (the engine raises it on a run of pages with
         #: nothing to write: a re-run then costs the source's read limit, not round trips).
         self.ahead = 1
-        self._queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=hold)
+        self._queue: asyncio.Queue[Any] = asyncio.Queue()
+        self._room = asyncio.Semaphore(hold)
         pages = source._page_iter(
             obj,
             None,
@@ -55,13 +56,25 @@ class PageReader:
         self._task = asyncio.ensure_future(self._fill(pages))
 
     async def _fill(self, pages: AsyncIterator[Page]) -> None:
+        # A page is asked for only when fewer than ``hold`` pages wait for the engine: the one
+        # it prepares plus ``hold`` (the await on the next answer would otherwise hold one more).
+        it = aiter(pages)
         try:
-            async for page in pages:
-                await self._queue.put(page)
-        except Exception as exc:  # handed to the consumer, in order, after the pages before it
-            await self._queue.put(exc)
-            return
-        await self._queue.put(_END)
+            while True:
+                await self._room.acquire()
+                try:
+                    page = await anext(it)
+                except StopAsyncIteration:
+                    self._queue.put_nowait(_END)
+                    return
+                except Exception as exc:  # handed to the consumer, in order, after the pages
+                    self._queue.put_nowait(exc)
+                    return
+                self._queue.put_nowait(page)
+        finally:  # the bridge cancels the pages it asked for ahead (AsyncBridge._page_iter)
+            aclose = getattr(it, "aclose", None)
+            if aclose is not None:
+                await aclose()
 
     async def __aiter__(self) -> AsyncIterator[Page]:
         while True:
@@ -70,6 +83,7 @@ class PageReader:
                 return
             if isinstance(item, Exception):
                 raise item
+            self._room.release()
             yield item
 
     async def close(self) -> None:

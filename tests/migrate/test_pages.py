@@ -4,14 +4,17 @@ object drains, and a page's records written as each batched search answers. Rate
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
 import httpx
+from toy_provider import ToyCRM, ToyPlugin
 
 import crmbridge as cb
 from crmbridge.demo import bundled_mapping
 from crmbridge.migrate import Report, migrate
+from crmbridge.migrate.pages import PageReader
 from crmbridge.plugins import get_provider
 from crmbridge.provider import KIND
 
@@ -82,3 +85,32 @@ def test_the_next_objects_first_page_is_read_before_the_current_object_drains(
     _, sent = _run(tmp_path, concurrency=2)
     people_page = _at(sent, "source", "POST /v2/objects/people/records/query")
     assert people_page < _writes(sent, "companies_company")[-1]
+
+
+def test_the_reader_holds_one_page_beyond_the_one_being_written(toy_plugin: ToyPlugin) -> None:
+    """While the engine works on a page, the reader has asked for the next one only: memory is
+    a page or two whatever the number of records (issue 24)."""
+    src = ToyCRM()
+    for i in range(57):  # six pages of the toy CRM's 10
+        src.records[str(i)] = {"id": str(i), "email": f"p{i}@x.co", "name": f"P {i}"}
+    asked: list[str] = []
+
+    async def scenario() -> int:
+        async with cb.connect_async(
+            "toy",
+            token=src.token,
+            transport=httpx.MockTransport(src),
+            on_request=lambda r: asked.append(str(r.url)),
+        ) as source:
+            await source.schema("contacts")
+            asked.clear()
+            reader = PageReader(source, "contacts", None)
+            pages = aiter(reader)
+            first = await anext(pages)
+            assert len(first.records) == 10
+            for _ in range(20):  # let the reader run as far as it would
+                await asyncio.sleep(0)
+            await reader.close()
+            return len(asked)
+
+    assert asyncio.run(scenario()) == 2
