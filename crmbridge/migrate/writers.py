@@ -43,25 +43,22 @@ _SENT = "crmbridge_sent"
 
 
 class _FoundPace(TokenBucket):
-    """The target's write bucket at a rate found from its 429s (:class:`RateFinder`).
+    """The target's write bucket at a rate found from its 429s (:class:`RateFinder`): a
+    :class:`TokenBucket` (its smoothing and slack keep the sends as even as the server's count
+    needs), but it does not drain for a ``Retry-After``.
 
-    It limits as the server counts, and only so: at most ``rate`` sends in any one-second
-    window (:meth:`TokenBucket.admit`), without the token bucket's smoothing and without its
-    slack. A published limit needs both to stay under the server's count (:class:`TokenBucket`),
-    but a found pace already sits a margin under what the server accepted and probes above it on
-    purpose; with them it ran ~5% under its own pace. Without the smoothing, writes held up by
-    the engine (a page switch: half-seconds at 2-130 writes/s in docs/benchmarks.md §9) are
-    caught up as soon as the window allows, as the server would accept them."""
-
-    slack = 0.0
-
-    def reserve(self) -> float:
-        return 0.0
+    Limiting by the one-second window alone (no smoothing, no slack) was tried: under load it
+    caught up after the engine's gaps (0.76 -> 0.81 at load ~6.5), but on a quieter machine the
+    window filled in half a second and emptied a second later, every second — bursts of 450-500
+    writes/s, a 429 burst every 2 s, 52-66 429s a run and 0.82 where the told limit ran 0.94
+    (docs/benchmarks.md §9)."""
 
     def penalize(self, seconds: float) -> None:
         """A ``Retry-After`` does not pause every writer here: the refused write waits it (the
         driver's retry) and the finder has lowered the pace under what the server accepted; the
-        window the server still counts is in :meth:`admit`'s (:meth:`TokenBucket.remember`)."""
+        window the server still counts is in :meth:`admit`'s (:meth:`TokenBucket.remember`).
+        Draining the bucket for it (as for a published limit) left a second with no write
+        after every cut: Kizen's ``Retry-After`` is whole seconds, rounded up."""
 
 
 class Writers:
