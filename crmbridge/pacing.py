@@ -172,9 +172,11 @@ class RateFinder:
     def _refine(self, sent: float, now: float) -> None:
         """Once the writes sent in the window before the refused one are answered (or a
         window after the cut), count the found rate as the server did: the writes accepted
-        among them. At the 429, answers to writes sent just before it may still be on their way
-        (latencies vary), so the count of answers is a little low (244 for 250 on the loaded
-        bench machine), and a low found rate is a lower pace for the whole probe."""
+        among them, if more than the answers counted at the 429. Then, answers to writes sent
+        just before it may still be on their way (latencies vary), so the count of answers is a
+        little low (244 for 250 on the loaded bench machine); the count of sends is low when the
+        server counted some of them late (found 217 for 250 at load 1.8). A low found rate is a
+        lower pace for the whole probe."""
         assert self._refining is not None
         refused_sent, refused_answered = self._refining
         if refused_sent - self.window < sent < refused_sent:
@@ -184,7 +186,9 @@ class RateFinder:
         self._refining = None
         start = refused_sent - self.window
         accepted = sum(1 for t in self._accepted_sends if start < t < refused_sent)
-        self.found = max(accepted / self.window, self.least / self.window)
+        # Both counts can only be low (the server counts arrivals, which a stalled server
+        # process or a busy client shifts from the send times): the higher one is kept.
+        self.found = max(accepted / self.window, self.found or 0.0, self.least / self.window)
 
     def _tick(self, now: float) -> None:
         """Advance the probe's clock to ``now`` if the writes used the pace since the last

@@ -160,3 +160,24 @@ def test_recent_sends_are_what_the_servers_window_holds() -> None:
 def test_bad_settings_are_refused(kw: dict[str, float]) -> None:
     with pytest.raises(ValueError):
         RateFinder(**kw)  # type: ignore[arg-type]
+
+
+def test_the_higher_of_the_two_counts_is_kept() -> None:
+    """Sends counted late by the server (a stall): the sends of the window before the refused
+    one are fewer than the answers of the window before the 429's answer."""
+    finder = RateFinder()
+    for i in range(200):  # sent over 0.0-0.8 s, answered late, all within 0.9-1.2 s
+        t = i * 0.004
+        finder.sent(t)
+    for i in range(200):
+        t = i * 0.004
+        finder.observe(sent=t, answered=1.2 + t / 10, status=200)
+    for i in range(60):  # then 60 more sent at 1.1-1.16 s, answered at once
+        t = 1.1 + i * 0.001
+        finder.sent(t)
+        finder.observe(sent=t, answered=1.28 + i * 0.0001, status=200)
+    finder.sent(2.05)  # sent after the first 200 left the window of sends
+    finder.observe(sent=2.05, answered=2.06, status=429)
+    finder.sent(2.1)
+    finder.observe(sent=2.1, answered=2.2, status=200)  # refined: 60 sends, 260 answers
+    assert finder.found == pytest.approx(260, rel=0.01)
