@@ -7,7 +7,7 @@ from pathlib import Path
 
 from crmbridge.migrate import open_state
 from crmbridge.migrate.state import PostgresStore, SQLiteStore, StateStore
-from crmbridge.migrate.state.store import QUERY_CHUNK
+from crmbridge.migrate.state.store import QUERY_CHUNK, Digests
 
 
 def test_a_match_value_belongs_to_the_first_source_record(state_spec: str) -> None:
@@ -195,3 +195,29 @@ def test_every_source_id_is_read_a_page_at_a_time_in_order(state_spec: str) -> N
     assert ["00000", *rest] == sorted(set(saved) - {"00002"} | {"00001x"})
     assert pages == [QUERY_CHUNK, QUERY_CHUNK, 3]
     assert state.count("people") == len(saved)  # one forgotten, one added
+
+
+def test_cached_rows_hold_their_digests_as_text_and_read_as_a_mapping(state_spec: str) -> None:
+    """The id map cache's rows keep ``written`` as the compact text the store saves (a dict of
+    strings per row was ~6 MB of a full cache; issue 24), and it still reads and compares as the
+    field → digest mapping, through a save of a row that carries it over."""
+    digests = {"email": "0123456789abcdef", "name": "fedcba9876543210"}
+    state = open_state(state_spec)
+    state.record("people", "1", "contacts", "t1", "h1", digests)
+    state.flush()
+    cached = state._ids[("people", "1")]
+    assert cached is not None
+    assert isinstance(cached.written, Digests)
+    assert cached.written == digests
+    assert digests == cached.written
+    assert dict(cached.written.items()) == digests
+    assert cached.written["name"] == digests["name"]
+    state.record("people", "1", "contacts", "t1", "h2")  # ``written`` carried over: from the text
+    state.flush()
+    state.close()
+    again = open_state(state_spec)
+    entry = again.entry("people", "1")
+    assert entry is not None
+    assert entry.hash == "h2"
+    assert isinstance(entry.written, Digests)
+    assert entry.written == digests

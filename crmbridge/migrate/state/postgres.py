@@ -30,6 +30,7 @@ from .store import (
     CACHE_ROWS,
     QUERY_CHUNK,
     Change,
+    Digests,
     Holder,
     IdEntry,
     RunInfo,
@@ -78,7 +79,7 @@ class PostgresStore(StateStore):
             "WHERE source_object = %s AND source_id = ANY(%s)",
             (source_object, source_ids),
         )
-        return {s: IdEntry(o, t, h, json.loads(w) if w else None, d) for s, o, t, h, w, d in rows}
+        return {s: IdEntry(o, t, h, Digests(w) if w else None, d) for s, o, t, h, w, d in rows}
 
     def _source_ids_after(self, source_object: str, after: str, limit: int) -> list[str]:
         # COLLATE "C": byte order of UTF-8, i.e. code point order, whatever the database's

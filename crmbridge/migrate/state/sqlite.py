@@ -23,6 +23,7 @@ from .store import (
     CACHE_ROWS,
     QUERY_CHUNK,
     Change,
+    Digests,
     Holder,
     IdEntry,
     RunInfo,
@@ -79,7 +80,7 @@ class SQLiteStore(StateStore):
             (source_object, *source_ids),
         )
         return {
-            s: IdEntry(o, t, h, json.loads(w) if w else None, d)
+            s: IdEntry(o, t, h, Digests(w) if w else None, d)
             for s, o, t, h, w, d in rows.fetchall()
         }
 

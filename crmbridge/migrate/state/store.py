@@ -37,14 +37,14 @@ import socket
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, ItemsView, Iterable, Iterator, Mapping
 from typing import Any, TypeVar
 
 import attrs
 
 from ...errors import ConfigError
 
-__all__ = ["Change", "Holder", "IdEntry", "RunInfo", "StateLocked", "StateStore"]
+__all__ = ["Change", "Digests", "Holder", "IdEntry", "RunInfo", "StateLocked", "StateStore"]
 
 #: Id map rows and match value claims kept in memory (least recently used dropped first), each:
 #: enough for the pages in flight (a page of up to 1,000 records, the next one read ahead, and
@@ -90,6 +90,49 @@ def chunks(items: Iterable[_K], size: int = QUERY_CHUNK) -> Iterator[list[_K]]:
 
 class StateLocked(ConfigError):
     """Another run holds the state's lease."""
+
+
+class Digests(Mapping[str, str]):
+    """An id map row's ``written`` (field → digest) held as the compact JSON text the store
+    saves, parsed when read. The id map cache holds 10,000 rows; as a dict with its key and
+    digest strings a row's digests took ~0.7 KB, ~6 MB of the cache (tracemalloc,
+    docs/benchmarks.md "Third pass: what grew"), as text ~0.3 KB. They are read only when the
+    row's record is written again, a few times per write."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    @classmethod
+    def of(cls, written: Mapping[str, str]) -> Digests:
+        return written if isinstance(written, Digests) else cls(dumps(dict(written)))
+
+    def parsed(self) -> dict[str, str]:
+        found: dict[str, str] = json.loads(self.text)
+        return found
+
+    def __getitem__(self, key: str) -> str:
+        return self.parsed()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.parsed())
+
+    def __len__(self) -> int:
+        return len(self.parsed())
+
+    def items(self) -> ItemsView[str, str]:  # one parse, not one per key
+        return self.parsed().items()
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Mapping):
+            return self.parsed() == dict(other.items())
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return repr(self.parsed())
 
 
 @attrs.frozen
@@ -518,6 +561,8 @@ class StateStore(abc.ABC):
         """The batch is in the database: its rows move from the in-memory overlays to the
         caches."""
         for row, entry in self._dirty.items():
+            if entry is not None and entry.written is not None:
+                entry = attrs.evolve(entry, written=Digests.of(entry.written))
             self._ids.put(row, entry)
         self._dirty.clear()
         for target_object, key, obj, sid in self._batch.keys:
@@ -678,4 +723,8 @@ class StateStore(abc.ABC):
 
 
 def dumps(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=_plain)
+
+
+def _plain(value: Any) -> Any:
+    return value.parsed() if isinstance(value, Digests) else str(value)
