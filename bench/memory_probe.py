@@ -107,6 +107,10 @@ async def probe(source: dict[str, Any], target: dict[str, Any], args: dict[str, 
         return done
 
     heap.return_free_memory = timed_give_back
+    if not args["body_trim"]:
+        import crmbridge.http
+
+        crmbridge.http._LARGE_BODY = 1 << 62  # bisect: only once per page (the engine's)
     if args["drop_raw"]:  # bisect: records without the provider's payload (Record.raw)
         import attrs
 
@@ -197,6 +201,11 @@ def main() -> None:
         action="store_true",
         help="bisect: drop each source record's raw payload when its page is read",
     )
+    p.add_argument(
+        "--no-body-trim",
+        action="store_true",
+        help="bisect: no giving back after each large answer (crmbridge/http.py)",
+    )
     p.add_argument("--child", nargs=3, help="(internal)")
     a = p.parse_args()
     if a.child:
@@ -210,6 +219,7 @@ def main() -> None:
         "top": a.top,
         "give_back": not a.keep_free_heap,
         "drop_raw": a.drop_raw,
+        "body_trim": not a.no_body_trim,
     }
     here = str(Path(__file__).parent / "engine_memory.py")
     source = Served(here, "--serve", "attio", str(round(a.records * 5 / 6)), str(a.scale))

@@ -37,7 +37,7 @@ import attrs
 import httpx
 import stamina
 
-from . import socket_deadline
+from . import heap, socket_deadline
 from .errors import (
     AuthError,
     ConfigError,
@@ -380,6 +380,13 @@ UNREADABLE = (
     RecursionError,
 )
 
+#: From this many bytes, an answer's parse is followed by giving the C heap's free pages back
+#: (crmbridge/heap.py): the chunks the body was read in and the text ``json.loads`` decoded it
+#: to, each the size of the body (a page of records: MBs), are free by then. Measured (issue 24,
+#: bench/memory_probe.py, docs/benchmarks.md "Third pass"): peak 91 vs 95 MB at 30k records,
+#: beside the engine's once per page; ~0.5 ms per call.
+_LARGE_BODY = 1 << 20
+
 #: ``ProviderError.code`` of a success answer whose JSON ends early (a body cut mid-stream by a
 #: proxy or a dying server): retried for idempotent requests, like a dropped connection.
 TRUNCATED = "truncated_body"
@@ -487,6 +494,8 @@ class _DriverBase:
             return
         try:
             data = json.loads(content)
+            if len(content) >= _LARGE_BODY:
+                heap.return_free_memory()
         except RecursionError:
             raise ProviderError(
                 f"{self.provider.name} sent JSON nested deeper than crmbridge reads "

@@ -339,3 +339,24 @@ def test_pool_limits_keep_every_connection_of_the_concurrency_alive() -> None:
     bridge = crmbridge.connect_async("attio", token="x" * 64, concurrency=48)
     pool = bridge.client._transport._pool  # type: ignore[attr-defined]
     assert pool._max_keepalive_connections == pool._max_connections == 48
+
+
+def test_the_free_heap_goes_back_after_a_large_answer_is_parsed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A page's body is read in chunks and decoded to text before it is parsed, each as large as
+    the body: once parsed, that space is free and is given back (crmbridge/heap.py; issue 24).
+    Small answers, most of them, do not pay for it."""
+    import crmbridge.heap
+    from crmbridge.http import _LARGE_BODY
+
+    calls: list[bool] = []
+    monkeypatch.setattr(crmbridge.heap, "return_free_memory", lambda: calls.append(True) or True)
+    crm = ToyCRM()
+    driver = _driver(crm)
+    crm.queue = [httpx.Response(200, json={"data": ["x" * 100]})]
+    driver.send(driver.provider.build_request("GET", "/objects"))
+    assert calls == []
+    crm.queue = [httpx.Response(200, json={"data": ["x" * _LARGE_BODY]})]
+    assert driver.send(driver.provider.build_request("GET", "/objects")).json()["data"]
+    assert calls == [True]
