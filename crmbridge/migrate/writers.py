@@ -68,7 +68,11 @@ class Writers:
     def __init__(self, size: int, aimd: AIMD | None = None, pace: RateFinder | None = None) -> None:
         self.size = max(1, size)
         self.aimd = aimd
-        self.pace = pace if pace is not None or aimd is None else RateFinder()
+        # Not on by default: at 10% random 429s (issue 15's faults) the first cut is counted in
+        # a window the writers did not fill, and a 429 every window resets the probe, so the
+        # pace never rises (tests/reliability/test_faults.py: 10 s -> 152 s). Until the finder
+        # tells random refusals from a full window, only a caller who passes one is paced.
+        self.pace = pace
         self._limiter: RateLimiter | None = None
         self._bucket: _FoundPace | None = None
         #: When the pace was put in the limiter: writes sent after it were paced.

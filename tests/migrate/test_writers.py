@@ -180,6 +180,11 @@ class LimitedKizen(CountingKizen):
         return super().rate_limited_response(retry_after)
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="the RateFinder is off by default (crmbridge/migrate/writers.py): with it, random "
+    "429s froze the pace low and tests/reliability/test_faults.py took 152 s instead of 10",
+)
 def test_adaptive_writers_find_a_write_limit_they_are_not_told_with_few_429s(
     tmp_path: Path,
 ) -> None:
