@@ -29,6 +29,20 @@ Google's client-side throttling counts what the backend *accepted* to decide wha
   server refusing at random (issue 15's faults) or a tiny limit look alike from so few, and a
   pace set from a handful of answers would take long to probe back up. Those are left to the
   writers' AIMD, as before; so the pace is never below ``least`` per window;
+* a 429 cuts only when the share of refusals in the last window stands out from the share the
+  server refuses anyway. A full window refuses a share that grows with the rate sent above it
+  (``1 - limit / rate``); a server refusing at random (issue 15's faults: 10% of every request,
+  tests/reliability/test_faults.py) refuses the same share at any rate, so no pace is below it.
+  Cutting on any 429 there cut every window and froze the pace at the first one's (~30 writes/s:
+  test_faults took 155 s instead of 10). The share refused anyway is the median of the last
+  ``history`` windows (at least ``least`` answers each); a 429 cuts when the last window's share
+  is above it by ``excess`` and by four standard errors of a binomial share over that many
+  answers (so 25 of 250 at a 10% noise is noise). Before a window has been counted, nothing
+  tells noise from a limit but the refusals' order: a window that fills refuses every write
+  until it frees, so the burst that fills it at the start of a run (the writers' slow start:
+  25-32 refusals in a row on the bench) is a ``run`` of 429s with nothing between, which a
+  server refusing 10% at random answers once in a million (0.1**6). Such a run cuts at any
+  time;
 * at most one cut per window: a 429 to a write sent before the last cut was sent at the old
   pace, and within a window of the cut the delivery rate still counts writes sent before it.
   So 429s that do not come from the rate (a server refusing at random, issue 15's faults) lower
@@ -43,6 +57,7 @@ docs/decisions.md, "pace".
 from __future__ import annotations
 
 import math
+import statistics
 from collections import Counter, deque
 
 __all__ = ["RateFinder"]
@@ -59,7 +74,10 @@ class RateFinder:
     number, so the cut is small); ``recovery``: seconds of probing to get back to the found rate
     (CUBIC's ``K``); ``window``: the server's counting window, seconds; ``in_use``: the share of
     the pace the writes must reach for the probe's clock to run; ``least``: the fewest writes
-    accepted in a window for a 429 to set the pace.
+    accepted in a window for a 429 to set the pace; ``run``: how many 429s in a row (in the
+    order answered) say the window is full whatever the share; ``excess``: how far above the share refused
+    anyway the last window's must be for a 429 to cut; ``history``: how many windows that share
+    is the median of.
     """
 
     def __init__(
@@ -70,16 +88,27 @@ class RateFinder:
         window: float = 1.0,
         in_use: float = 0.9,
         least: int = 20,
+        run: int = 6,
+        excess: float = 0.02,
+        history: int = 8,
     ) -> None:
         if not 0 < margin < 1:
             raise ValueError(f"margin must be between 0 and 1, got {margin}")
         if recovery <= 0 or window <= 0 or least < 1:
             raise ValueError("recovery and window must be positive, least at least 1")
+        if not 0 < excess < 1:
+            raise ValueError(f"excess must be between 0 and 1, got {excess}")
+        if history < 1 or run < 1:
+            raise ValueError(f"history and run must be at least 1, got {history} and {run}")
         self.margin = margin
         self.recovery = recovery
         self.window = window
         self.in_use = in_use
         self.least = least
+        self.run = run
+        self.excess = excess
+        #: 429s answered in a row, up to the last answer.
+        self._in_a_row = 0
         #: CUBIC's ``C``, relative to the found rate: ``K`` = ``recovery``.
         self._c = (1 - margin) / recovery**3
         #: The rate the server accepted when it last answered 429 (``None``: no 429 yet).
@@ -97,6 +126,11 @@ class RateFinder:
         #: times of those of the last two windows.
         self._accepted: deque[float] = deque()
         self._accepted_sends: deque[float] = deque()
+        #: Answer times of the refusals of the last window.
+        self._refusals: deque[float] = deque()
+        #: Per window of answers (``answered // window``): [index, answers, refusals], the
+        #: last one still counting.
+        self._windows: deque[list[int]] = deque(maxlen=history + 1)
         #: The refused write of the last cut (sent, answered), until the writes sent in the
         #: window before it are answered (``_unanswered`` of them are not yet) and the found
         #: rate is counted again from them (:meth:`_refine`).
@@ -120,12 +154,17 @@ class RateFinder:
         """The write sent at ``sent`` was answered at ``answered`` with HTTP ``status``."""
         self._forget(answered)
         self._tick(answered)
-        if status == THROTTLED:
+        refused = status == THROTTLED
+        self._count(answered, refused)
+        self._in_a_row = self._in_a_row + 1 if refused else 0
+        if refused:
             self._refused.append(sent)
+            self._refusals.append(answered)
             if (
                 sent >= self._cut_at
                 and answered >= self._cut_at + self.window
                 and len(self._accepted) >= self.least
+                and self._full()
             ):
                 self._cut(sent, answered)
         else:
@@ -141,6 +180,38 @@ class RateFinder:
         not twice it."""
         self._forget(now)
         return len(self._accepted) / self.window
+
+    def refused_share(self) -> float:
+        """The share of the answers of the last window that were 429s."""
+        refused = len(self._refusals)
+        return refused / max(refused + len(self._accepted), 1)
+
+    def noise(self) -> float | None:
+        """The share of refusals the server answers anyway: the median among the counted
+        windows of at least ``least`` answers (``None``: none yet). The median, not the lowest:
+        the lowest of eight windows at a 10% noise is ~6%, and a cut at every window above it
+        froze the pace again; the windows of a probe above a limit are fewer than half."""
+        counted = list(self._windows)[:-1]
+        shares = [refused / answers for _, answers, refused in counted if answers >= self.least]
+        return statistics.median(shares) if shares else None
+
+    def threshold(self) -> float | None:
+        """The share of refusals in the last window above which a 429 says the window is full
+        (``None``: no window counted yet, only a :attr:`run` of 429s says it)."""
+        noise = self.noise()
+        if noise is None:
+            return None
+        answers = len(self._refusals) + len(self._accepted)
+        error = math.sqrt(noise * (1 - noise) / max(answers, 1))
+        return noise + max(self.excess, 4 * error)
+
+    def _full(self) -> bool:
+        """Whether the 429s say the server's window is full: a run of them, or a share above
+        the one it refuses anyway."""
+        if self._in_a_row >= self.run:
+            return True
+        threshold = self.threshold()
+        return threshold is not None and self.refused_share() > threshold
 
     def recent_sends(self, now: float, within: float) -> list[float]:
         """The sends of the last ``within`` seconds that were not refused, oldest first: what
@@ -197,14 +268,26 @@ class RateFinder:
         rate = self.rate
         if last is None or rate is None or now <= last:
             return
-        if self.delivery_rate(now) >= self.in_use * rate:
+        # The writes *sent*, refused ones included: with a share refused at random, what the
+        # server accepted stays under the pace however fully the writes use it.
+        sent = sum(1 for t in self._sends if t > now - self.window) / self.window
+        if sent >= self.in_use * rate:
             self._probed += now - last
+
+    def _count(self, answered: float, refused: bool) -> None:
+        """Count the answer in its window (for :meth:`noise`)."""
+        index = math.floor(answered / self.window)
+        windows = self._windows
+        if not windows or windows[-1][0] != index:
+            windows.append([index, 0, 0])
+        windows[-1][1] += 1
+        windows[-1][2] += refused
 
     def _forget(self, now: float) -> None:
         horizon = now - 2 * self.window
         for stamps in (self._sends, self._refused, self._accepted_sends):
             while stamps and stamps[0] <= horizon:
                 stamps.popleft()
-        accepted = self._accepted
-        while accepted and accepted[0] <= now - self.window:
-            accepted.popleft()
+        for recent in (self._accepted, self._refusals):
+            while recent and recent[0] <= now - self.window:
+                recent.popleft()

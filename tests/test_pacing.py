@@ -1,9 +1,13 @@
 """crmbridge/pacing.py: from a server's 429s, the rate it accepts is found (what it accepted over
 the last window), the pace set just under it, then probed upward along CUBIC's curve while the
-writes use it; one cut per window; a 429 among too few answers sets nothing.
+writes use it; one cut per window; a 429 among too few answers sets nothing; only refusals that
+say the window is full cut (a run of them, or a share above the one refused anyway), so a server
+refusing at random does not hold the pace down.
 Deterministic: made-up send and answer times, no clock, no IO."""
 
 from __future__ import annotations
+
+import random
 
 import pytest
 
@@ -22,9 +26,28 @@ def steady(finder: RateFinder, rate: float, start: float, seconds: float) -> flo
     return start + n / rate
 
 
-def refuse(finder: RateFinder, at: float) -> None:
-    finder.sent(at)
-    finder.observe(sent=at, answered=at + LATENCY, status=429)
+def refuse(finder: RateFinder, at: float, count: int = 6) -> None:
+    """A full window: ``count`` writes sent at ``at`` (by as many writers) all refused."""
+    for _ in range(count):
+        finder.sent(at)
+        finder.observe(sent=at, answered=at + LATENCY, status=429)
+
+
+def noisy(
+    finder: RateFinder, rate: float, start: float, seconds: float, share: float, seed: int = 1
+) -> tuple[float, int]:
+    """Writes at ``rate`` per second, each refused with probability ``share`` (a server refusing
+    at random, issue 15's faults); the end and how many were refused."""
+    rng = random.Random(seed)
+    n = int(rate * seconds)
+    refused = 0
+    for i in range(n):
+        t = start + i / rate
+        status = 429 if rng.random() < share else 200
+        refused += status == 429
+        finder.sent(t)
+        finder.observe(sent=t, answered=t + LATENCY, status=status)
+    return start + n / rate, refused
 
 
 def test_nothing_is_paced_before_the_first_429() -> None:
@@ -53,14 +76,15 @@ def test_the_found_rate_is_counted_again_from_the_sends_once_their_answers_are_i
         t = i / 250
         finder.sent(t)
         answers.append((t + (0.3 if i % 2 else 0.01), t))
-    refused_at = 1.0
-    finder.sent(refused_at)
-    answers.append((refused_at + 0.01, refused_at))
+    refused = [1.0 + i * 1e-4 for i in range(6)]  # the window is full: six refused in a row
+    for t in refused:
+        finder.sent(t)
+        answers.append((t + 0.01, t))
     answers.sort()
     for answered, sent in answers:
-        status = 429 if sent == refused_at else 200
+        status = 429 if sent in refused else 200
         finder.observe(sent=sent, answered=answered, status=status)
-        if status == 429:
+        if sent == refused[-1]:
             assert finder.found is not None
             assert finder.found < 220  # the slow half of the last 0.3 s is not in yet
     assert finder.found == pytest.approx(250, rel=0.01)
@@ -155,7 +179,18 @@ def test_recent_sends_are_what_the_servers_window_holds() -> None:
 
 
 @pytest.mark.parametrize(
-    "kw", [{"margin": 1.0}, {"margin": 0.0}, {"recovery": 0.0}, {"window": -1.0}, {"least": 0}]
+    "kw",
+    [
+        {"margin": 1.0},
+        {"margin": 0.0},
+        {"recovery": 0.0},
+        {"window": -1.0},
+        {"least": 0},
+        {"excess": 0.0},
+        {"excess": 1.0},
+        {"history": 0},
+        {"run": 0},
+    ],
 )
 def test_bad_settings_are_refused(kw: dict[str, float]) -> None:
     with pytest.raises(ValueError):
@@ -176,8 +211,78 @@ def test_the_higher_of_the_two_counts_is_kept() -> None:
         t = 1.1 + i * 0.001
         finder.sent(t)
         finder.observe(sent=t, answered=1.28 + i * 0.0001, status=200)
-    finder.sent(2.05)  # sent after the first 200 left the window of sends
-    finder.observe(sent=2.05, answered=2.06, status=429)
+    refuse(finder, 2.05)  # sent after the first 200 left the window of sends
     finder.sent(2.1)
     finder.observe(sent=2.1, answered=2.2, status=200)  # refined: 60 sends, 260 answers
     assert finder.found == pytest.approx(260, rel=0.01)
+
+
+def test_a_lone_429_among_clean_windows_does_not_cut() -> None:
+    """One refusal in 250: a server's window that was full refuses more than that; a server
+    that refuses now and then refuses that much at any rate."""
+    finder = RateFinder()
+    t = steady(finder, 250, 0.0, 2.0)
+    refuse(finder, t, count=1)
+    assert finder.found is None
+    refuse(finder, t + 0.01, count=5)  # five more in a row: six, the window is full
+    assert finder.found == pytest.approx(250, rel=0.02)
+
+
+def test_random_refusals_set_no_pace() -> None:
+    """10% of the writes refused at random for a minute (tests/reliability/test_faults.py):
+    nothing is found, the writers' AIMD alone deals with them."""
+    finder = RateFinder()
+    _, refused = noisy(finder, 250, 0.0, 60.0, share=0.10)
+    assert refused > 1000
+    assert finder.found is None
+    assert finder.cuts == 0
+
+
+def test_random_refusals_do_not_hold_a_found_pace_down() -> None:
+    """Once a pace is found, a server that also refuses 10% at random: the pace goes on rising
+    while the writes use it, where a cut at every 429 froze it (test_faults: 155 s, not 10)."""
+    finder = RateFinder()
+    t = steady(finder, 100, 0.0, 1.0)
+    refuse(finder, t)
+    assert finder.found == pytest.approx(100, rel=0.02)
+    start = finder.rate
+    assert start is not None
+    for second in range(20):
+        rate = finder.rate
+        assert rate is not None
+        t, _ = noisy(finder, rate, t, 1.0, share=0.10, seed=second)
+    assert finder.cuts <= 2
+    assert finder.rate is not None
+    assert finder.rate > 2 * start
+
+
+def test_refusals_above_the_share_refused_anyway_cut() -> None:
+    """A server refusing 10% at random, and a limit: sent 20% above it, it refuses a share well
+    above the 10% of the windows before, interleaved (no run), and that cuts."""
+    finder = RateFinder()
+    t, _ = noisy(finder, 200, 0.0, 3.0, share=0.10)
+    assert finder.found is None
+    assert finder.noise() == pytest.approx(0.10, abs=0.04)
+    # 240 a second into a limit of 200: every sixth write refused besides the random ones.
+    rng = random.Random(7)
+    for i in range(240):
+        at = t + i / 240
+        status = 429 if i % 6 == 5 or rng.random() < 0.10 else 200
+        finder.sent(at)
+        finder.observe(sent=at, answered=at + LATENCY, status=status)
+    assert finder.cuts == 1
+    assert finder.found is not None
+    assert finder.found < 200
+
+
+def test_the_probe_runs_on_the_writes_sent_not_only_those_accepted() -> None:
+    """With a share refused at random, what the server accepts stays under the pace however
+    fully the writes use it: the probe's clock counts the writes sent."""
+    finder = RateFinder(in_use=0.95)
+    t = steady(finder, 200, 0.0, 1.0)
+    refuse(finder, t)
+    start = finder.rate
+    assert start is not None
+    t, _ = noisy(finder, start, t, 1.0, share=0.10)
+    assert finder.rate is not None
+    assert finder.rate > start

@@ -12,8 +12,11 @@ run only. ``concurrency=`` (``--concurrency``) always keeps a fixed pool.
 Such a target may still enforce a rate limit it does not publish. AIMD limits writes in flight,
 not writes per second, and oscillates around a rate limit (issue 24: 434 429s in 5,000 writes
 over HTTP). So the adaptive writers also find the rate (:class:`~crmbridge.pacing.RateFinder`):
-at the first 429 a token bucket is put in the target's limiter for the run, paced just under the
-rate the server accepted and moved as the finder probes. From then on a 429 says the pace is
+at the first 429s that say the server's window is full (a run of them, or a share above the
+one it refuses anyway: a server refusing at random sets no pace) a token bucket is put in the
+target's limiter for the run, paced just under the rate the server accepted and moved as the
+finder probes. A write refused with 429 or 503 gives its place in the pool back while the
+driver waits its ``Retry-After``, and takes one again to send the retry. From then on a 429 says the pace is
 high, not that too many writes are in flight (crmbridge/aimd.py, ``paced``): the pool is not
 cut for it (latency, 409 and 503 still cut it). The bucket does not drain for a
 ``Retry-After``: the refused write waits it (the driver's retry), the others are slowed by the
@@ -26,6 +29,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import httpx
@@ -40,6 +44,21 @@ __all__ = ["Writers"]
 
 #: Request extension: when the request was sent (``time.monotonic()``), for its latency.
 _SENT = "crmbridge_sent"
+#: Answers the driver retries after a wait (crmbridge/http.py): the write gives its place back.
+_WAITS = frozenset({429, 503})
+
+
+class _Place:
+    """One writer's place in the adaptive pool: whether it holds it now."""
+
+    __slots__ = ("held",)
+
+    def __init__(self) -> None:
+        self.held = False
+
+
+#: The place of the writer whose request this task is sending (the event hooks run in its task).
+_HELD: ContextVar[_Place | None] = ContextVar("crmbridge_writer_place", default=None)
 
 
 class _FoundPace(TokenBucket):
@@ -63,16 +82,12 @@ class _FoundPace(TokenBucket):
 
 class Writers:
     """``size`` writer tasks; with ``aimd``, only ``aimd.limit`` of them write at once, paced by
-    ``pace`` once the target has refused a write with 429."""
+    ``pace`` once the target's 429s said its window was full."""
 
     def __init__(self, size: int, aimd: AIMD | None = None, pace: RateFinder | None = None) -> None:
         self.size = max(1, size)
         self.aimd = aimd
-        # Not on by default: at 10% random 429s (issue 15's faults) the first cut is counted in
-        # a window the writers did not fill, and a 429 every window resets the probe, so the
-        # pace never rises (tests/reliability/test_faults.py: 10 s -> 152 s). Until the finder
-        # tells random refusals from a full window, only a caller who passes one is paced.
-        self.pace = pace
+        self.pace = pace if pace is not None or aimd is None else RateFinder()
         self._limiter: RateLimiter | None = None
         self._bucket: _FoundPace | None = None
         #: When the pace was put in the limiter: writes sent after it were paced.
@@ -130,20 +145,34 @@ class Writers:
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:
         """Hold one of the ``limit`` places while writing (no wait in a fixed pool: its tasks
-        are its limit)."""
+        are its limit). A write refused with 429 or 503 gives its place back while it waits
+        to be retried, and takes one again when the retry is sent (:meth:`_sent`)."""
         if self.aimd is None:
             yield
             return
-        aimd = self.aimd
-        async with self._changed:
-            await self._changed.wait_for(lambda: self._in_flight < aimd.limit)
-            self._in_flight += 1
+        place = _Place()
+        token = _HELD.set(place)
+        await self._take(place)
         try:
             yield
         finally:
-            async with self._changed:
-                self._in_flight -= 1
-                self._changed.notify(1)  # one place freed: wake one writer, not all of them
+            _HELD.reset(token)
+            if place.held:
+                await self._give_back(place)
+
+    async def _take(self, place: _Place) -> None:
+        aimd = self.aimd
+        assert aimd is not None
+        async with self._changed:
+            await self._changed.wait_for(lambda: self._in_flight < aimd.limit)
+            self._in_flight += 1
+            place.held = True
+
+    async def _give_back(self, place: _Place) -> None:
+        async with self._changed:
+            self._in_flight -= 1
+            place.held = False
+            self._changed.notify(1)  # one place freed: wake one writer, not all of them
 
     @contextmanager
     def watching(self, target: AsyncBridge) -> Iterator[None]:
@@ -171,6 +200,9 @@ class Writers:
 
     async def _sent(self, request: httpx.Request) -> None:
         if request.extensions.get(KIND) == "write":
+            place = _HELD.get()
+            if place is not None and not place.held:
+                await self._take(place)  # a retry after a 429 or 503: back in the pool first
             now = request.extensions[_SENT] = time.monotonic()
             if self.pace is not None:
                 self.pace.sent(now)
@@ -191,6 +223,12 @@ class Writers:
         if self.aimd.limit > before:
             async with self._changed:
                 self._changed.notify(self.aimd.limit - before)
+        place = _HELD.get()
+        if status in _WAITS and place is not None and place.held:
+            # The driver waits the answer's Retry-After before the retry: a place held through
+            # it is a write the server is not doing. Holding it left the pool empty for a second
+            # after the burst that found a limit (the refused writes held every place).
+            await self._give_back(place)
 
     def _follow_pace(self, sent: float, answered: float, status: int) -> bool:
         """Tell the finder; put its pace in the target's limiter (the first 429) or move it
