@@ -37,7 +37,7 @@ import attrs
 import httpx
 import stamina
 
-from . import heap, socket_deadline
+from . import heap, jsondecode, socket_deadline
 from .errors import (
     AuthError,
     ConfigError,
@@ -493,7 +493,7 @@ class _DriverBase:
         if not content or (ctype and "json" not in ctype.lower()):
             return
         try:
-            data = json.loads(content)
+            data = jsondecode.loads(content)  # json.loads's value, by orjson when it can
             if len(content) >= _LARGE_BODY:
                 heap.return_free_memory()
         except RecursionError:

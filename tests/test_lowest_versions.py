@@ -44,6 +44,7 @@ def test_every_runtime_dependency_has_a_floor() -> None:
         "click",
         "rich",
         "sniffio",
+        "orjson",
     }
 
 
