@@ -39,10 +39,33 @@ import httpx
 
 from crmbridge.emulation_server import FAULT, EmulatorServer
 
-__all__ = ["Emulator", "EmulatorServer", "EmulatorTransport", "Faults", "RateLimits"]
+__all__ = [
+    "Emulator",
+    "EmulatorServer",
+    "EmulatorTransport",
+    "EncodedJSON",
+    "Faults",
+    "RateLimits",
+    "json_bytes",
+]
 
 #: ``json.dumps(..., separators=(",", ":"), ensure_ascii=False)`` without its circular check.
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, check_circular=False)
+
+
+def json_bytes(body: Any) -> bytes:
+    """``body`` as :meth:`Emulator.json_response` sends it: compact separators, UTF-8 unescaped.
+
+    The encoding of a list is ``[`` + its items' encodings joined by ``,`` + ``]`` (no
+    whitespace, no context: :class:`json.JSONEncoder` with these separators), so an emulator may
+    build an answer from parts encoded apart (and kept: the Attio emulator's records) and send
+    it as :class:`EncodedJSON`, byte for byte what encoding the whole would give."""
+    return _ENCODER.encode(body).encode()
+
+
+class EncodedJSON(bytes):
+    """A JSON body already encoded (:func:`json_bytes`): :meth:`Emulator.json_response` sends it
+    as it is."""
 
 
 @attrs.frozen
@@ -294,7 +317,7 @@ class Emulator(abc.ABC):
         """A JSON response with compact separators, as the real services send. Without the
         encoder's circular-reference check (answers are trees built per request; the check cost
         ~14% of encoding a record, docs/benchmarks.md §11 "Attio values held compactly")."""
-        content = _ENCODER.encode(body).encode()
+        content = body if isinstance(body, EncodedJSON) else _ENCODER.encode(body).encode()
         hdrs = {"content-type": "application/json; charset=utf-8", **(headers or {})}
         return httpx.Response(status, content=content, headers=hdrs)
 

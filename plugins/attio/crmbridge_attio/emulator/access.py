@@ -3,7 +3,9 @@ role and name as the Kizen emulator's ``access`` module. Inspection (:meth:`Stat
 :meth:`StateAccess.record` — ``None`` for a missing record, as on every emulator) and programmatic
 seeding (:meth:`StateAccess.seed_record` — the new record's id, as on every emulator —
 ``seed_entry``, ``add_attribute``, ``add_object``, ``seed_values``…). Every method takes the
-emulator's lock, so it is safe while the emulator is being served.
+emulator's lock, so it is safe while the emulator is being served; every method that changes
+something says so (``Workspace.changed``, so that no kept record JSON is answered after it:
+store.py).
 """
 
 from __future__ import annotations
@@ -90,6 +92,7 @@ class StateAccess:
         request: no rate limit, no faults; its id (as every emulator's ``seed_record``; read it
         with :meth:`record`). Raises :class:`errors.AttioError` on invalid values."""
         with self.lock:
+            self.workspace.changed()
             found = self._object(obj)
             row = self._data.create_row(found, values, created_at or now_timestamp(), actor)
             return str(row.id)
@@ -103,6 +106,7 @@ class StateAccess:
         created_at: str | None = None,
     ) -> dict[str, Any]:
         with self.lock:
+            self.workspace.changed()
             found = self.workspace.list(lst)
             if found is None:
                 raise KeyError(lst)
@@ -137,6 +141,7 @@ class StateAccess:
         flags = "s" * is_system_attribute + "r" * (not is_writable) + "q" * is_required
         flags += "u" * is_unique + "m" * is_multiselect
         with self.lock:
+            self.workspace.changed()
             return add_attribute(
                 self.workspace,
                 self._parent(parent),
@@ -152,6 +157,9 @@ class StateAccess:
             )
 
     def attribute(self, parent: str, api_slug: str) -> AttributeDef:
+        """The attribute itself, to change (then: ``workspace.changed()`` once changed, if the
+        emulator keeps record JSON; emulator.py ``render_cache``)."""
+        self.workspace.changed()
         found = self._parent(parent).attribute(api_slug)
         if found is None:
             raise KeyError(api_slug)
@@ -160,18 +168,21 @@ class StateAccess:
     def archive_attribute(self, parent: str, api_slug: str) -> None:
         """Archive an attribute: it disappears from record values and attribute lists."""
         with self.lock:
+            self.workspace.changed()
             owner = self._parent(parent)
             self.attribute(parent, api_slug).is_archived = True
             owner.refresh()
 
     def add_option(self, parent: str, attribute: str, title: str) -> OptionDef:
         with self.lock:
+            self.workspace.changed()
             option = OptionDef(self.workspace.ids.new(), title)
             self.attribute(parent, attribute).options.append(option)
             return option
 
     def add_status(self, parent: str, attribute: str, title: str) -> StatusDef:
         with self.lock:
+            self.workspace.changed()
             status = StatusDef(self.workspace.ids.new(), title)
             self.attribute(parent, attribute).statuses.append(status)
             return status
@@ -185,6 +196,7 @@ class StateAccess:
         workspace_access: str | None = "full-access",
     ) -> ListDef:
         with self.lock:
+            self.workspace.changed()
             self._object(parent_object)
             return add_list(
                 self.workspace, api_slug, name, parent_object, workspace_access=workspace_access
@@ -193,11 +205,13 @@ class StateAccess:
     def add_object(self, api_slug: str, singular_noun: str, plural_noun: str) -> ObjectDef:
         """A custom object with the system attributes every object has."""
         with self.lock:
+            self.workspace.changed()
             return add_object(self.workspace, api_slug, singular_noun, plural_noun, now_timestamp())
 
     def relate(self, a: tuple[str, str], b: tuple[str, str]) -> None:
         """Make two record-reference attributes each other's inverse (a relationship)."""
         with self.lock:
+            self.workspace.changed()
             first, second = self.attribute(*a), self.attribute(*b)
             first.inverse, second.inverse = second, first
 
@@ -214,6 +228,7 @@ class StateAccess:
         """Write values as Attio itself would (enrichment, imports): any attribute, any actor, at
         any time; PATCH semantics unless ``overwrite``. Validated like an API write otherwise."""
         with self.lock:
+            self.workspace.changed()
             found = self._object(obj)
             table = self.workspace.table(found)
             row = table.rows[record_id]
@@ -234,6 +249,7 @@ class StateAccess:
         self, first_name: str, last_name: str, email_address: str, access_level: str = "member"
     ) -> MemberDef:
         with self.lock:
+            self.workspace.changed()
             member = MemberDef(
                 id=self.workspace.ids.new(),
                 workspace_id=self.workspace.id,

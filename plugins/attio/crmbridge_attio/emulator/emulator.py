@@ -14,7 +14,7 @@ import base64
 import email.utils
 import json
 import time
-from typing import Any
+from typing import Any, ClassVar, Literal
 
 import httpx
 
@@ -52,6 +52,8 @@ class AttioEmulator(StateAccess, Emulator):
     name = "attio"
     base_url = "https://api.attio.com"
     real_rate_limits = RateLimits(reads=100, writes=25)
+    #: ``render_cache`` when not given (the Attio emulator tests set ``"verify"``).
+    render_cache_default: ClassVar[bool | Literal["verify"]] = False
 
     def __init__(
         self,
@@ -64,7 +66,16 @@ class AttioEmulator(StateAccess, Emulator):
         rate_limits: RateLimits | bool | None = None,
         fail_rate: float = 0.0,
         faults: Faults | None = None,
+        render_cache: bool | Literal["verify"] | None = None,
     ) -> None:
+        """``render_cache``: records queries answer each record's JSON as encoded for an earlier
+        answer while nothing changed (store.py says how and why; off by default, so that code
+        that changes ``workspace`` objects directly, as tests may, never reads stale JSON).
+        Every change made through a request or :class:`~.access.StateAccess` counts; a direct
+        change to the workspace's objects must call ``workspace.changed()``. A served emulator
+        is changed by requests only, so it may always turn it on. ``"verify"``: on, and each
+        use checked against a fresh rendering (a stale answer raises). ``None``:
+        :attr:`render_cache_default`."""
         super().__init__(
             latency_ms=latency_ms,
             rate_limits=rate_limits,
@@ -78,6 +89,9 @@ class AttioEmulator(StateAccess, Emulator):
         #: The ``Date`` header of the current second (``_headers``).
         self._date: tuple[int, str] = (-1, "")
         self.workspace = Workspace(IdFactory(random_seed), SCHEMA_CREATED_AT)
+        cache = self.render_cache_default if render_cache is None else render_cache
+        self.workspace.render_cache = bool(cache)
+        self.workspace.verify_cache = cache == "verify"
         install_standard(self.workspace)
         self.router = Router(self.workspace)
         self.webhooks = WebhookHub(self.workspace)
@@ -88,6 +102,16 @@ class AttioEmulator(StateAccess, Emulator):
     # --- Emulator contract -------------------------------------------------------------------
 
     def handle(self, request: httpx.Request) -> httpx.Response:
+        try:
+            return self._handle(request)
+        finally:
+            # Every request but a read (a GET, a query or search: ``is_write``) may change what
+            # a record renders to (a write, a schema change, an option renamed in place): kept
+            # record JSON is then stale (store.py). Failed ones too: a write may fail half done.
+            if self.is_write(request):
+                self.workspace.changed()
+
+    def _handle(self, request: httpx.Request) -> httpx.Response:
         try:
             self._authenticate(request)
             body: Any = None

@@ -9,6 +9,17 @@ seeded record, docs/benchmarks.md §11); :meth:`Row.values` reads either form.
 Rows of an object or list live in a :class:`Table` that keeps insertion order (the order a query
 without sorts returns) in a cached list, so that an unfiltered page is a slice — O(page), not
 O(records) — and per-attribute uniqueness indexes.
+
+With :attr:`Workspace.render_cache` on, a records query sends each record's JSON as it was encoded
+for an earlier answer (:meth:`Workspace.record_json`) while nothing in the workspace changed since:
+every change bumps :attr:`Workspace.generation` (:meth:`Workspace.changed`: every request but a
+records query, every value write, every direct-access call; the emulator module says where), and a
+table's kept JSON from an older generation is dropped whole at its next query. Why whole, not per
+record: a record's rendering depends on more than its row (its object's visible attributes and
+noun, option titles shared by every value that shows them: ``update_option`` renames one in
+place), so only "nothing changed at all" is a rule that cannot miss a case. Why: rendering and
+encoding a page were ~30 µs per record of the served emulator's CPU, on the same two cores as the
+client whose re-run the benchmark times (issue 24, docs/benchmarks.md "Re-run, third pass").
 """
 
 from __future__ import annotations
@@ -16,6 +27,8 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from crmbridge.emulation import json_bytes
 
 from . import errors
 from .ids import IdFactory
@@ -123,6 +136,10 @@ class Table:
         self._ordered: list[Row] | None = []
         #: slug → value identity → row id, for the parent's unique attributes.
         self.unique: dict[str, dict[Hashable, str]] = {}
+        #: Row id → its JSON in a records query's answer (:meth:`Workspace.record_json`), kept
+        #: while the workspace's generation is :attr:`json_at`.
+        self.json: dict[str, bytes] = {}
+        self.json_at = -1
 
     def ordered(self) -> list[Row]:
         if self._ordered is None:
@@ -179,6 +196,17 @@ class Workspace:
         #: Notes and tasks by id (handlers_notes.py), in creation order.
         self.notes: dict[str, Any] = {}
         self.tasks: dict[str, Any] = {}
+        #: Bumped by every change (:meth:`changed`): JSON kept from an older one is not used.
+        self.generation = 0
+        #: Records queries answer each record's kept JSON while nothing changed (module doc).
+        self.render_cache = False
+        #: Each use of kept JSON is checked against a fresh rendering (tests: a missed change
+        #: fails loudly instead of answering stale bytes).
+        self.verify_cache = False
+
+    def changed(self) -> None:
+        """Something in the workspace changed (or may have): kept record JSON is stale."""
+        self.generation += 1
 
     # --- configuration lookups ----------------------------------------------------------------
 
@@ -221,6 +249,25 @@ class Workspace:
             "web_url": self.web_url(obj, row.id),
             "values": _render_values(row, obj.visible),
         }
+
+    def record_json(self, obj: ObjectDef, row: Row) -> bytes:
+        """:meth:`render_record` encoded as an answer encodes it (:func:`crmbridge.emulation.
+        json_bytes`), kept in the row's table until the workspace changes (module doc)."""
+        table = self.table(obj)
+        if table.json_at != self.generation:
+            table.json = {}
+            table.json_at = self.generation
+        found = table.json.get(row.id)
+        if found is None:
+            found = table.json[row.id] = json_bytes(self.render_record(obj, row))
+        elif self.verify_cache:
+            fresh = json_bytes(self.render_record(obj, row))
+            if fresh != found:
+                raise AssertionError(
+                    f"stale JSON kept for {obj.api_slug} record {row.id}: a change that did "
+                    "not call Workspace.changed()"
+                )
+        return found
 
     def render_entry(self, lst: ListDef, entry: Entry) -> dict[str, Any]:
         return {

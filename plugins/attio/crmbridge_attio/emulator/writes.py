@@ -182,6 +182,7 @@ class Writer:
         prepend: bool,
     ) -> None:
         """Make planned changes: retire dropped values into the history, add new ones."""
+        self.ws.changed()  # kept record JSON is stale (store.py)
         stamp = self.stamp(now, actor)
         for attribute, (keep, add) in changes.items():
             slug = attribute.api_slug
