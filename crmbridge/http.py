@@ -50,7 +50,7 @@ from .errors import (
     TransportError,
     ValidationError,
 )
-from .provider import EXPECT, IDEMPOTENT, KIND, Plan, Provider
+from .provider import DECODE, EXPECT, IDEMPOTENT, KIND, Plan, Provider
 
 __all__ = [
     "AMBIGUOUS_WRITE",
@@ -493,7 +493,8 @@ class _DriverBase:
         if not content or (ctype and "json" not in ctype.lower()):
             return
         try:
-            data = jsondecode.loads(content)  # json.loads's value, by orjson when it can
+            # json.loads's value (by orjson when it can), or the plan's own decoder's (DECODE)
+            data = request.extensions.get(DECODE, jsondecode.loads)(content)
             if len(content) >= _LARGE_BODY:
                 heap.return_free_memory()
         except RecursionError:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Generator, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeAlias, TypeVar
 
@@ -62,6 +62,7 @@ if TYPE_CHECKING:
     from .webhooks.events import WebhookEvent
 
 __all__ = [
+    "DECODE",
     "EXPECT",
     "IDEMPOTENT",
     "KIND",
@@ -84,6 +85,10 @@ Plan: TypeAlias = Generator[httpx.Request, httpx.Response, T]
 KIND = "crmbridge_kind"  # "read" | "write": which rate-limit bucket
 IDEMPOTENT = "crmbridge_idempotent"  # bool: may 5xx / network failures be retried?
 EXPECT = "crmbridge_expect"  # tuple[int, ...]: error statuses the plan handles itself
+#: Callable[[bytes], Any]: decodes the JSON success body in place of ``json.loads`` (what the
+#: plan's ``response.json()`` then returns). It must give a body that is not whole JSON the
+#: error ``json.loads`` gives (ValueError, RecursionError): the driver retries reads cut short.
+DECODE = "crmbridge_decode"
 
 
 @attrs.frozen
@@ -386,11 +391,13 @@ class Provider(NoteHooks):
         kind: Literal["read", "write"] | None = None,
         idempotent: bool | None = None,
         expect: tuple[int, ...] = (),
+        decode: Callable[[bytes], Any] | None = None,
     ) -> httpx.Request:
         """A request for ``path`` (relative to ``base_url``, or absolute). ``kind`` picks the
         rate-limit bucket (default: GET/HEAD read, else write); ``idempotent`` whether 5xx and
         network failures may be retried (default: by method, RFC 9110 §9.2.2); ``expect`` lists
-        error statuses the plan wants to see instead of an exception."""
+        error statuses the plan wants to see instead of an exception; ``decode`` reads the
+        success body in place of ``json.loads`` (:data:`DECODE`: Attio's undecoded pages)."""
         method = method.upper()
         url = path if path.startswith(("http://", "https://")) else self.base_url + path
         if kind is None:
@@ -403,7 +410,9 @@ class Provider(NoteHooks):
                 method,
                 _parsed_url(url, query),
                 json=json,
-                extensions={KIND: kind, IDEMPOTENT: idempotent, EXPECT: expect},
+                extensions={KIND: kind, IDEMPOTENT: idempotent, EXPECT: expect}
+                if decode is None
+                else {KIND: kind, IDEMPOTENT: idempotent, EXPECT: expect, DECODE: decode},
             )
         except (httpx.InvalidURL, UnicodeError) as exc:
             raise ValidationError(f"cannot build a request for {path!r}: {exc}") from None

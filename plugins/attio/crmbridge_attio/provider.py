@@ -61,7 +61,7 @@ from crmbridge.plugin import (
 )
 from crmbridge.webhooks import WebhookEvent
 
-from . import attributes, changes, codec, settle, webhooks
+from . import attributes, changes, codec, raw_page, settle, webhooks
 from .filters import member_emails, path_objects, translate_filter, translate_sorts
 from .notes import AttioNotes
 from .values import parse_personal_name
@@ -375,14 +375,26 @@ class AttioProvider(AttioNotes, Provider):
         targets = yield from self._path_targets(schema, query)
         members = yield from self._filter_members(schema, query)
         body = self.query_body(schema, query, offset, targets, members)
+        lazy = query.lazy and schema.object.kind != "list"
         response = yield self.build_request(
             "POST", f"{self._rows_path(schema.object)}/query", json=body, kind="read",
-            idempotent=True,
+            idempotent=True, decode=raw_page.decode if lazy else None,
         )  # fmt: skip
-        items = codec.items(response.json(), "records")
+        answer = response.json()
+        if isinstance(answer, raw_page.RawPage):  # undecoded, record by record (raw_page.py)
+            full = len(answer.rows) >= query.page_size
+            after = offset + len(answer.rows) if full and answer.rows else None
+            rows = RawRows(
+                answer.rows,
+                lambda row: self._decode(schema, raw_page.row_item(row)),
+                raw_page.row_id,
+                raw_page.row_digest,
+            )
+            return Page(rows, after)
+        items = codec.items(answer, "records")
         full = len(items) >= query.page_size
         after = offset + len(items) if full and items else None
-        if query.lazy and schema.object.kind != "list":
+        if lazy:
             rows = RawRows(items, lambda item: self._decode(schema, item), _row_id, _row_digest)
             return Page(rows, after)
         return Page([self._decode(schema, item) for item in items], after)
