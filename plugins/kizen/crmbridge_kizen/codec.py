@@ -56,6 +56,7 @@ __all__ = [
     "encode_fields",
     "encode_value",
     "field_type_of",
+    "hidden_slugs",
     "match_key_for",
     "merge_field_values",
     "page_count",
@@ -238,6 +239,11 @@ def _blanks(
         _BLANKS.clear()
     _BLANKS[id(fields)] = (fields, template, multi, hidden)
     return template, multi, hidden
+
+
+def hidden_slugs(fields: Mapping[str, FieldSpec]) -> frozenset[str]:
+    """The slugs of a schema's hidden fields: left out of a search row whatever their value."""
+    return _blanks(fields)[2]
 
 
 def decode_record(

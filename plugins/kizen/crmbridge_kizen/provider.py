@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
@@ -50,6 +50,7 @@ from crmbridge.plugin import (
     Plan,
     Provider,
     Query,
+    RawRows,
     Secret,
     Upsert,
     UserDirectory,
@@ -58,7 +59,7 @@ from crmbridge.plugin import (
     response_body,
 )
 
-from . import codec, field_creation, filters, refs, tags
+from . import codec, field_creation, filters, raw_rows, refs, tags
 from .activities import KizenActivities
 from .activities_notes import KizenNotes
 from .options import find_option, is_email_status, is_stage
@@ -592,10 +593,35 @@ class KizenProvider(KizenNotes, KizenActivities, Provider):
         response = yield request
         payload = response.json()
         rows, nxt = codec.decode_page(payload)
-        records = yield from self._rows(schema, rows)
+        if query.lazy:
+            records: Sequence[Record] = yield from self._raw_rows(schema, rows)
+        else:
+            records = yield from self._rows(schema, rows)
         return Page(
             records, next=self._follow(nxt) if nxt else None, total=codec.page_count(payload)
         )
+
+    def _raw_rows(self, schema: ObjectSchema, rows: list[Any]) -> Plan[RawRows]:
+        """The page's rows undecoded, for the migration engine (``Query.lazy``,
+        :mod:`crmbridge_kizen.raw_rows`): each decoded when first used, as :meth:`_rows` would.
+        The rows that need more requests to decode (summarised relationships) are decoded now."""
+        ready: dict[int, Record] = {}
+        for row in rows:
+            if type(row) is not dict or codec.summarised_fields(row):
+                ready[id(row)] = yield from self._record(schema, row)
+        fields = schema.fields
+        hidden = codec.hidden_slugs(fields)
+
+        def decode(row: Any) -> Record:
+            found = ready.get(id(row))
+            return found if found is not None else codec.decode_record(
+                row, schema.slug, fields=fields
+            )  # fmt: skip
+
+        return RawRows(
+            rows, decode, raw_rows.row_id,
+            lambda row, read: None if id(row) in ready else raw_rows.row_digest(row, read, hidden),
+        )  # fmt: skip
 
     # --- writes ----------------------------------------------------------------------------
 
