@@ -88,6 +88,23 @@ def _records_path(slug: str, *rest: str) -> str:
     return "/api/records/" + "/".join(quote(p, safe="") for p in (slug, *rest))
 
 
+#: DRF's answer to a page past the last (``PageNumberPagination.invalid_page_message``,
+#: https://github.com/encode/django-rest-framework/blob/master/rest_framework/pagination.py).
+_INVALID_PAGE = "Invalid page."
+
+
+def _page_number(url: str) -> int | None:
+    """The ``page`` of a page link (none: page 1); ``None`` if it is not a number."""
+    value = httpx.URL(url).params.get("page", "1")
+    return int(value) if value.isdigit() else None
+
+
+def _at_page(url: str, page: int) -> str:
+    """``url`` at ``page``, written one way (httpx's encoding of its query), so that a link
+    named ahead (:meth:`KizenProvider.page_cursor`) and the server's own compare equal."""
+    return str(httpx.URL(url).copy_set_param("page", str(page)))
+
+
 class KizenProvider(KizenNotes, KizenActivities, Provider):
     """Kizen's records API (``https://app.go.kizen.com``; any tenant host via ``base_url``).
 
@@ -572,10 +589,23 @@ class KizenProvider(KizenNotes, KizenActivities, Provider):
         response = yield request
         return (yield from self._record(schema, response.json(), hidden=True))
 
+    def page_cursor(self, query: Query, cursor: Any, pages: int) -> Any:
+        """Search pages are numbered (DRF's page-number pagination, docs/reference/kizen.md §8):
+        the page ``pages`` after a ``next`` link is that link with ``page`` moved on, as
+        :meth:`query` answers it — so the migration engine reads several at once. ``None``
+        before the first page is answered (its link is the server's). A link past the last page
+        is answered "Invalid page.", which :meth:`query` reads as the end."""
+        if not isinstance(cursor, str):
+            return None
+        page = _page_number(cursor)
+        return None if page is None else _at_page(cursor, page + pages)
+
     def query(self, schema: ObjectSchema, query: Query, cursor: Any) -> Plan[Page]:
         """``POST /api/records/{object}/search`` with ``page``/``page_size``/``ordering`` in the
         query string and filter groups in the body (docs/reference/kizen.md §8); the next page is the ``next``
-        link, followed only on the base URL's host."""
+        link, followed only on the base URL's host, and written as :meth:`page_cursor` writes
+        the links it names ahead. A page past the last (a link named ahead, or records removed
+        while reading) is DRF's 404 "Invalid page.": the end of the read."""
         filters.check(query.where, schema)  # before any tag lookup: a refused filter sends nothing
         schema = yield from self._with_tags(schema, tags.labels_in_filter(schema, query.where))
         body = filters.search_body(query.where, schema, field_names=query.fields)
@@ -589,17 +619,26 @@ class KizenProvider(KizenNotes, KizenActivities, Provider):
         else:
             params, url = {}, self._follow(str(cursor))
         request = self.build_request("POST", url, params=params, json=body, kind="read",
-                                     idempotent=True)  # fmt: skip
+                                     idempotent=True, expect=(404,) if cursor else ())  # fmt: skip
         response = yield request
+        if response.status_code == 404:
+            answer = response_body(response)
+            if isinstance(answer, Mapping) and answer.get("detail") == _INVALID_PAGE:
+                return Page([], next=None)
+            error = self.decode_error(response)
+            error.provider, error.status = self.name, 404
+            raise error
         payload = response.json()
         rows, nxt = codec.decode_page(payload)
+        if nxt:
+            nxt = self._follow(nxt)
+            page = _page_number(nxt)
+            nxt = nxt if page is None else _at_page(nxt, page)
         if query.lazy:
             records: Sequence[Record] = yield from self._raw_rows(schema, rows)
         else:
             records = yield from self._rows(schema, rows)
-        return Page(
-            records, next=self._follow(nxt) if nxt else None, total=codec.page_count(payload)
-        )
+        return Page(records, next=nxt or None, total=codec.page_count(payload))
 
     def _raw_rows(self, schema: ObjectSchema, rows: list[Any]) -> Plan[RawRows]:
         """The page's rows undecoded, for the migration engine (``Query.lazy``,
