@@ -78,12 +78,17 @@ def test_one_page_at_a_time_reads_no_page_past_the_last() -> None:
     assert len(emulator.pages) == len(pages)  # one request a page, none past the last
 
 
+def _first_page(kizen: Any) -> tuple[Any, Query, Any]:
+    """The schema of contacts, a query of pages of 10, and its first page."""
+    schema = kizen.schema("client_client")
+    query = Query(page_size=10)
+    return schema, query, kizen.driver.run(kizen.provider.query(schema, query, None))
+
+
 def test_the_link_named_ahead_is_the_servers_next_link() -> None:
     emulator = get_provider("kizen").create_emulator(seed="demo", demo_size=45)
     with cb.connect("kizen", emulator=emulator) as kizen:
-        schema = kizen.schema("client_client")
-        query = Query(page_size=10)
-        first = kizen.driver.run(kizen.provider.query(schema, query, None))
+        schema, query, first = _first_page(kizen)
         second = kizen.driver.run(kizen.provider.query(schema, query, first.next))
         assert kizen.provider.page_cursor(query, first.next, 1) == second.next
         assert kizen.provider.page_cursor(query, None, 1) is None
@@ -96,9 +101,7 @@ def test_another_404_is_still_an_error() -> None:
     """Only DRF's "Invalid page." ends a read: an object that is gone is still NotFound."""
     emulator = get_provider("kizen").create_emulator(seed="demo", demo_size=15)
     with cb.connect("kizen", emulator=emulator) as kizen:
-        schema = kizen.schema("client_client")
-        query = Query(page_size=10)
-        first = kizen.driver.run(kizen.provider.query(schema, query, None))
+        schema, query, first = _first_page(kizen)
         gone = first.next.replace("client_client", "no_such_object")
         with pytest.raises(NotFound):
             kizen.driver.run(kizen.provider.query(schema, query, gone))
