@@ -104,7 +104,7 @@ async def probe(source: Served, target: Served, args: Any) -> None:
                       f" {in_gc:>17} {noop:7d} {os.getloadavg()[0]:5.2f}", flush=True)  # fmt: skip
                 if profile is not None:
                     print()
-                    pstats.Stats(profile).sort_stats("tottime").print_stats(args.top)
+                    pstats.Stats(profile).sort_stats(args.sort).print_stats(args.top)
 
 
 def main() -> None:
@@ -115,6 +115,7 @@ def main() -> None:
     p.add_argument("--rerun-scale", type=float, default=1.0, help="x Attio's read limit")
     p.add_argument("--profile", action="store_true", help="cProfile the last re-run's client")
     p.add_argument("--top", type=int, default=25, help="functions --profile prints")
+    p.add_argument("--sort", default="tottime", help="--profile order (pstats: tottime, cumulative)")
     args = p.parse_args()
     records = 2000 if args.quick else args.records
     print_header("Re-run probe (issue 24)")
