@@ -69,7 +69,7 @@ from .fingerprint import (
     field_digests,
     mapping_digest,
     source_context,
-    source_digest,
+    source_digester,
 )
 from .mapping import MappingFile
 from .pages import PageReader
@@ -513,13 +513,14 @@ class MigrationEngine:
         self.state.load(obj, [sid for sid in ids if sid is not None])
         pending = self.state.pending(obj)
         reads = sorted(plan.reads)
+        digester = source_digester(context)
         unchanged: set[int] = set()
         digests: dict[str, str] = {}
         for position, sid in enumerate(ids):
             raw = rows.digest(position, reads) if sid is not None else None
             if sid is None or raw is None:
                 continue
-            digest = source_digest(context, raw)
+            digest = digester(raw)
             entry = self.state.entry(obj, sid)
             if entry is not None and entry.hash and entry.source == digest and sid not in pending:
                 unchanged.add(position)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -32,6 +32,7 @@ __all__ = [
     "mapping_digest",
     "source_context",
     "source_digest",
+    "source_digester",
 ]
 
 
@@ -96,6 +97,19 @@ def source_digest(context: str, raw: str) -> str:
     """The digest kept beside a record's content hash: its raw read fields' digest (``raw``,
     :meth:`crmbridge.raw_rows.RawRows.digest`) in ``context`` (:func:`source_context`)."""
     return hashlib.sha256(f"{context}:{raw}".encode()).hexdigest()[:32]
+
+
+def source_digester(context: str) -> Callable[[str], str]:
+    """:func:`source_digest` in one ``context`` (a page's records share it): the context's part
+    of the hash computed once, copied per record (the same digests; ~0.5 µs per record less)."""
+    prefix = hashlib.sha256(f"{context}:".encode())
+
+    def digest(raw: str) -> str:
+        hasher = prefix.copy()
+        hasher.update(raw.encode())
+        return hasher.hexdigest()[:32]
+
+    return digest
 
 
 def _plain(value: Any) -> Any:

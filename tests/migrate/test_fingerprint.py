@@ -165,3 +165,14 @@ def test_a_custom_transform_is_never_skipped(
     again = _run(crms, tmp_path, mapping)
     assert _counts(again) == _all_noop(first)
     assert len(decoded) >= first.objects["people->client_client"].total
+
+
+def test_the_page_digester_gives_source_digest() -> None:
+    """The engine digests a page's records with one context (``source_digester``): the same
+    digests the state keeps (``source_digest``), or a state would recognise nothing."""
+    from crmbridge.migrate.fingerprint import source_digest, source_digester
+
+    digest = source_digester("ctx")
+    for raw in ("", "a", "0" * 32, "é"):
+        assert digest(raw) == source_digest("ctx", raw)
+    assert digest("a") != source_digester("ctx2")("a")

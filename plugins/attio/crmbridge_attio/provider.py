@@ -385,7 +385,7 @@ class AttioProvider(AttioNotes, Provider):
             full = len(answer.rows) >= query.page_size
             after = offset + len(answer.rows) if full and answer.rows else None
             rows = RawRows(
-                answer.rows,
+                answer.entries(),
                 lambda row: self._decode(schema, raw_page.row_item(row)),
                 raw_page.row_id,
                 raw_page.row_digest,

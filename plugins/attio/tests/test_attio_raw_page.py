@@ -33,7 +33,7 @@ def test_records_decode_as_json_loads_holds_them(body: bytes) -> None:
     assert isinstance(page, raw_page.RawPage)
     whole = json.loads(body)["data"]
     assert len(page.rows) == len(whole) == 50
-    for row, item in zip(page.rows, whole, strict=True):
+    for row, item in zip(page.entries(), whole, strict=True):
         assert raw_page.row_item(row) == item
         assert json.dumps(raw_page.row_item(row)) == json.dumps(item)  # key order too
         assert raw_page.row_id(row) == item["id"]["record_id"]
@@ -46,7 +46,7 @@ def _one(values: dict[str, Any], record_id: str = "r1") -> bytes:
 def _digest(content: bytes, fields: list[str]) -> str | None:
     page = raw_page.decode(content)
     assert isinstance(page, raw_page.RawPage)
-    return raw_page.row_digest(page.rows[0], fields)
+    return raw_page.row_digest(page.entries()[0], fields)
 
 
 def test_the_digest_tells_a_changed_value() -> None:
@@ -114,7 +114,7 @@ def test_lazy_pages_decode_to_the_records_of_eager_ones() -> None:
         lazy = crm.run(crm.provider.query(schema, Query(page_size=20, lazy=True), None))
         eager = crm.run(crm.provider.query(schema, Query(page_size=20), None))
     assert isinstance(lazy.records, RawRows)
-    assert isinstance(lazy.records.rows[0][1], raw_page._Row)  # the msgspec path, not the fallback
+    assert isinstance(lazy.records.rows[0][0], raw_page.RawPage)  # msgspec's, not the fallback
     assert lazy.next == eager.next == 20
     assert list(lazy.records) == list(eager.records)
     assert [lazy.records.id(i) for i in range(20)] == [r.id for r in eager.records]
