@@ -39,9 +39,26 @@ _DIGITS = bytes(1 if 0x30 <= i <= 0x39 else 0 for i in range(256))
 _LONG_RUN = b"\x01" * 19
 
 
+#: Bytes looked at a time for a long digit run: a copy of the whole body (a page of records is
+#: ~1.7 MB) made and freed per answer raised the migrating process's peak RSS by a few MB
+#: (bench/engine_memory.py, docs/benchmarks.md "Re-run, third pass").
+_SLICE = 1 << 16
+
+
+def _long_digit_run(content: bytes) -> bool:
+    """Whether ``content`` holds :data:`_LONG_RUN` digits in a row, looked at a slice at a time
+    (each slice reaches 18 bytes into the next, so a run across two is seen whole)."""
+    view = memoryview(content)
+    overlap = len(_LONG_RUN) - 1
+    for start in range(0, len(content), _SLICE):
+        if bytes(view[start : start + _SLICE + overlap]).translate(_DIGITS).find(_LONG_RUN) >= 0:
+            return True
+    return False
+
+
 def loads(content: bytes) -> Any:
     """``json.loads(content)``: the same value, or the same error, faster for most bodies."""
-    if content.translate(_DIGITS).find(_LONG_RUN) < 0:
+    if not _long_digit_run(content):
         try:
             return orjson.loads(content)
         except orjson.JSONDecodeError:

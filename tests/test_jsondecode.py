@@ -135,3 +135,13 @@ def test_ordinary_bodies_take_orjson(monkeypatch: pytest.MonkeyPatch) -> None:
     assert calls == [BODIES[0]]
     jsondecode.loads(b'{"n": 18446744073709551616}')
     assert len(calls) == 1
+
+
+@pytest.mark.parametrize("at", [0, 100, (1 << 16) - 10, (1 << 16) - 1, 1 << 16, (1 << 16) + 5])
+def test_a_long_digit_run_is_found_wherever_it_lies(at: int) -> None:
+    """The run is looked for a slice at a time: one across two slices counts too."""
+    big = "18446744073709551616"
+    body = ('["' + "x" * at + '", ' + big + "]").encode()
+    assert jsondecode.loads(body)[1] == int(big)
+    assert jsondecode._long_digit_run(body)
+    assert not jsondecode._long_digit_run(body.replace(big.encode(), big[:18].encode()))

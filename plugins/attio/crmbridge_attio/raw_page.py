@@ -7,11 +7,11 @@ the client's CPU per unchanged record was building Python objects for Attio's ve
 digests and drops (docs/benchmarks.md "Re-run, third pass"). msgspec (https://jcristharif.com/
 msgspec/, ``msgspec.Raw``) checks the whole body and keeps each record's id and each value list
 of a record as a slice of the body's bytes: an unchanged record is recognised by a digest of the
-text of its read fields, with no object built for any value. A changed one is taken from the
-body decoded whole by :func:`crmbridge.jsondecode.loads`, once per page and only for a page that
-has one: exactly the dict ``json.loads`` gives. (Keeping each record's own text as well and
-decoding it alone gave the same dicts, but decoding each record apart cost 1.8 µs per record
-more: 4.8 vs 3.0 µs per record for the two-level decode.)
+text of its read fields, with no object built for any value. A changed one is decoded from its
+own text by :func:`crmbridge.jsondecode.loads`, exactly the dict ``json.loads`` of the whole body
+holds for it (JSON has no context: a value's text decodes alone as it does inside its document);
+the records' texts are found by a second pass over the body, made only for a page that has a
+record to decode (finding them on every page cost 1.8 µs per record more: 4.8 vs 3.0 µs).
 
 :func:`decode` is the request's body decoder (``Provider.build_request(decode=...)``, run by the
 HTTP driver where a body cut short is still retried). It answers :class:`RawPage` only for bodies
@@ -56,26 +56,36 @@ class _Page(msgspec.Struct):
     data: list[_Row]
 
 
+class _Texts(msgspec.Struct):
+    """Each record's own text, for the records wanted decoded."""
+
+    data: list[msgspec.Raw]
+
+
 _PAGE = msgspec.json.Decoder(_Page)
+_TEXTS = msgspec.json.Decoder(_Texts)
 
 
 class RawPage:
-    """A records page: each record's id and value texts (:attr:`rows`), and the body, decoded
-    whole by ``jsondecode.loads`` the first time a record of the page is wanted decoded (a
-    re-run's changed records, a first run's every record)."""
+    """A records page: each record's id and value texts (:attr:`rows`); the text of each record
+    is found (a second, shallower pass over the body) the first time one of the page's records
+    is wanted decoded (a re-run's changed records, a first run's every record)."""
 
-    __slots__ = ("_items", "content", "rows")
+    __slots__ = ("_texts", "content", "rows")
 
     def __init__(self, content: bytes, rows: list[_Row]) -> None:
         self.content = content
         self.rows = rows
-        self._items: list[Any] | None = None
+        self._texts: list[msgspec.Raw] | None = None
 
     def item(self, index: int) -> Any:
-        """Record ``index`` as ``json.loads`` of the whole answer holds it."""
-        if self._items is None:
-            self._items = jsondecode.loads(self.content)["data"]
-        return self._items[index]
+        """Record ``index`` as ``json.loads`` of the whole answer holds it: its own text decoded
+        (JSON has no context), not the whole body — a page decoded whole by orjson at once
+        added ~3.5 MB to a first run's peak RSS (its parse tree and the padded copy of the
+        body it parses from, bench/engine_memory.py at 10k: 44 vs 41 MB)."""
+        if self._texts is None:
+            self._texts = _TEXTS.decode(self.content).data
+        return jsondecode.loads(bytes(self._texts[index]))
 
     def entries(self) -> list[tuple[RawPage, int, _Row]]:
         """The rows for :class:`~crmbridge.raw_rows.RawRows`: ``(page, position, row)``."""
