@@ -61,7 +61,7 @@ from crmbridge.plugin import (
 )
 from crmbridge.webhooks import WebhookEvent
 
-from . import attributes, changes, codec, raw_page, settle, webhooks
+from . import attributes, changes, codec, settle, webhooks
 from .filters import member_emails, path_objects, translate_filter, translate_sorts
 from .notes import AttioNotes
 from .values import parse_personal_name
@@ -376,12 +376,16 @@ class AttioProvider(AttioNotes, Provider):
         members = yield from self._filter_members(schema, query)
         body = self.query_body(schema, query, offset, targets, members)
         lazy = query.lazy and schema.object.kind != "list"
+        if lazy:  # msgspec is imported by the migration engine's pages only (~10 ms)
+            from . import raw_page
         response = yield self.build_request(
             "POST", f"{self._rows_path(schema.object)}/query", json=body, kind="read",
             idempotent=True, decode=raw_page.decode if lazy else None,
         )  # fmt: skip
         answer = response.json()
-        if isinstance(answer, raw_page.RawPage):  # undecoded, record by record (raw_page.py)
+        if lazy and isinstance(
+            answer, raw_page.RawPage
+        ):  # undecoded, record by record (raw_page.py)
             full = len(answer.rows) >= query.page_size
             after = offset + len(answer.rows) if full and answer.rows else None
             rows = RawRows(
