@@ -19,7 +19,9 @@ Elsewhere than glibc it does nothing.
 from __future__ import annotations
 
 import functools
+import math
 import sys
+import time
 from collections.abc import Callable
 
 __all__ = ["return_free_memory"]
@@ -40,11 +42,28 @@ def _malloc_trim() -> Callable[[int], int] | None:
     return trim
 
 
+#: Seconds between two trims at the least. A re-run over unchanged data reads up to ~100 pages
+#: a second, and a trim after each cost ~5 µs per record: the next page's buffers were faulted
+#: back in (engineer rerun, docs/benchmarks.md "Re-run, third pass": client 30.5 -> 25.5 µs per
+#: record without them). A migration that writes spends seconds on a page, so each of its pages
+#: is still followed by a trim.
+MIN_INTERVAL = 0.1
+_last = -math.inf
+
+
+def _now() -> float:
+    return time.monotonic()
+
+
 def return_free_memory() -> bool:
-    """Ask the C allocator to give its free pages back to the system; returns whether it could
-    be asked (glibc)."""
+    """Ask the C allocator to give its free pages back to the system, unless it was asked less
+    than :data:`MIN_INTERVAL` ago; returns whether it can be asked (glibc)."""
+    global _last
     trim = _malloc_trim()
     if trim is None:
         return False
-    trim(0)
+    now = _now()
+    if now - _last >= MIN_INTERVAL:
+        _last = now
+        trim(0)
     return True

@@ -48,6 +48,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any
 
@@ -455,13 +456,19 @@ class MigrationEngine:
                 reader.ahead = 1 if writes else _read_ahead(self.source)
                 # The records go to the writers batch by batch, each once its batched search is
                 # answered: the first writes of a page wait for one search, not for all of them.
+                # Each record is let go of here once queued: the writers hold the few in
+                # flight, not the page's 500 until the next page is read (issue 24's memory).
+                waiting = deque(records)
+                del records
                 queued = 0
                 async for upto in self._lookup(plan, rows):
-                    for record in records[queued:upto]:
+                    while queued < upto and waiting:
+                        record = waiting.popleft()
+                        queued += 1
                         sid = record.id or ""
                         await queue.put((index, record, prepared.pop(sid, None), digests.get(sid)))
-                    queued = max(queued, upto)
-                for record in records[queued:]:
+                while waiting:
+                    record = waiting.popleft()
                     sid = record.id or ""
                     await queue.put((index, record, prepared.pop(sid, None), digests.get(sid)))
                 del prepared, digests
