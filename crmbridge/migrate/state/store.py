@@ -50,8 +50,11 @@ __all__ = ["Change", "Digests", "Holder", "IdEntry", "RunInfo", "StateLocked", "
 #: enough for the pages in flight (a page of up to 1,000 records, the next one read ahead, and
 #: the records they reference), so a page is read from the database in one query and its rows are
 #: still cached when its records are written; beyond that, memory does not grow with the number
-#: of records (issue 24). A row dropped from the cache is read again when asked for.
-CACHE_ROWS = 10_000
+#: of records (issue 24). A row dropped from the cache is read again when asked for. 5,000 (it
+#: was 10,000): the two pages and their references are at most 4,000, and the smaller cache took
+#: ~4 MB off the peak of a migration of 10,000 and of 100,000 records (bench/engine_memory.py,
+#: docs/benchmarks.md "Engine memory and re-run").
+CACHE_ROWS = 5_000
 #: Rows per ``IN (...)`` query: under SQLite's default limit of bound parameters
 #: (https://www.sqlite.org/limits.html#max_variable_number, 32,766; 999 before 3.32).
 QUERY_CHUNK = 500
