@@ -115,7 +115,9 @@ def main() -> None:
     p.add_argument("--rerun-scale", type=float, default=1.0, help="x Attio's read limit")
     p.add_argument("--profile", action="store_true", help="cProfile the last re-run's client")
     p.add_argument("--top", type=int, default=25, help="functions --profile prints")
-    p.add_argument("--sort", default="tottime", help="--profile order (pstats: tottime, cumulative)")
+    p.add_argument(
+        "--sort", default="tottime", help="--profile order (pstats: tottime, cumulative)"
+    )
     args = p.parse_args()
     records = 2000 if args.quick else args.records
     print_header("Re-run probe (issue 24)")
