@@ -13,8 +13,9 @@ https://datatracker.ietf.org/doc/html/draft-cheng-iccrg-delivery-rate-estimation
 Google's client-side throttling counts what the backend *accepted* to decide what to send
 (https://sre.google/sre-book/handling-overload/, "Client-side throttling"):
 
-* until the first 429 nothing is paced: the rate is unknown (the writers' slow start finds it);
-* a 429 says the server's window is full. The writes it accepted in the last second (answered
+* until the first 429s that say the server's window is full (the last bullets: which ones do)
+  nothing is paced: the rate is unknown (the writers' slow start finds it);
+* then the window is full. The writes it accepted in the last second (answered
   with anything but 429: a 409 was counted too) are its limit as far as this client can tell —
   another client on the same token takes its share. The pace becomes ``margin`` times that rate
   (the *found* rate), and the caller is given the sends of the last second, so the pacer's own
