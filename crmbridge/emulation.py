@@ -317,7 +317,7 @@ class Emulator(abc.ABC):
         """A JSON response with compact separators, as the real services send. Without the
         encoder's circular-reference check (answers are trees built per request; the check cost
         ~14% of encoding a record, docs/benchmarks.md §11 "Attio values held compactly")."""
-        content = body if isinstance(body, EncodedJSON) else _ENCODER.encode(body).encode()
+        content = body if isinstance(body, EncodedJSON) else json_bytes(body)
         hdrs = {"content-type": "application/json; charset=utf-8", **(headers or {})}
         return httpx.Response(status, content=content, headers=hdrs)
 

@@ -129,6 +129,8 @@ class RateFinder:
         self._accepted_sends: deque[float] = deque()
         #: Answer times of the refusals of the last window.
         self._refusals: deque[float] = deque()
+        #: Send times of the writes of the last window (the probe's clock, :meth:`_tick`).
+        self._sent_recently: deque[float] = deque()
         #: Per window of answers (``answered // window``): [index, answers, refusals], the
         #: last one still counting.
         self._windows: deque[list[int]] = deque(maxlen=history + 1)
@@ -149,6 +151,7 @@ class RateFinder:
     def sent(self, at: float) -> None:
         """A write left at ``at``."""
         self._sends.append(at)
+        self._sent_recently.append(at)
         self._forget(at)
 
     def observe(self, *, sent: float, answered: float, status: int) -> None:
@@ -271,8 +274,7 @@ class RateFinder:
             return
         # The writes *sent*, refused ones included: with a share refused at random, what the
         # server accepted stays under the pace however fully the writes use it.
-        sent = sum(1 for t in self._sends if t > now - self.window) / self.window
-        if sent >= self.in_use * rate:
+        if len(self._sent_recently) / self.window >= self.in_use * rate:
             self._probed += now - last
 
     def _count(self, answered: float, refused: bool) -> None:
@@ -289,6 +291,6 @@ class RateFinder:
         for stamps in (self._sends, self._refused, self._accepted_sends):
             while stamps and stamps[0] <= horizon:
                 stamps.popleft()
-        for recent in (self._accepted, self._refusals):
+        for recent in (self._accepted, self._refusals, self._sent_recently):
             while recent and recent[0] <= now - self.window:
                 recent.popleft()

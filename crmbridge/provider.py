@@ -405,14 +405,15 @@ class Provider(NoteHooks):
         if idempotent is None:
             idempotent = method in ("GET", "HEAD", "PUT", "DELETE", "OPTIONS")
         query = tuple((k, v) for k, v in (params or {}).items() if v is not None)
+        extensions: dict[str, Any] = {KIND: kind, IDEMPOTENT: idempotent, EXPECT: expect}
+        if decode is not None:
+            extensions[DECODE] = decode
         try:
             return httpx.Request(
                 method,
                 _parsed_url(url, query),
                 json=json,
-                extensions={KIND: kind, IDEMPOTENT: idempotent, EXPECT: expect}
-                if decode is None
-                else {KIND: kind, IDEMPOTENT: idempotent, EXPECT: expect, DECODE: decode},
+                extensions=extensions,
             )
         except (httpx.InvalidURL, UnicodeError) as exc:
             raise ValidationError(f"cannot build a request for {path!r}: {exc}") from None

@@ -3,7 +3,7 @@
 * :func:`mapping_digest` — a state is trusted only for the mapping it was made with (issue 15):
   the object's field maps, constants, target object and match key, normalised (field maps in
   source order, keys sorted), so reformatting a mapping file changes nothing.
-* :func:`source_context` and :func:`source_digest` — what an unchanged source record is
+* :func:`source_context` and :func:`source_digester` — what an unchanged source record is
   recognised by before it is decoded (issue 24, docs/decisions.md "rerun"): the digest of its
   raw read fields as its page answered them, bound to everything else its transform depends on.
 * :func:`field_digests` — what the engine last wrote to a target record, per field, compared with
@@ -31,7 +31,6 @@ __all__ = [
     "field_digests",
     "mapping_digest",
     "source_context",
-    "source_digest",
     "source_digester",
 ]
 
@@ -93,15 +92,11 @@ def source_context(plan: ObjectPlan, retargeted: Mapping[str, int]) -> str | Non
     )
 
 
-def source_digest(context: str, raw: str) -> str:
-    """The digest kept beside a record's content hash: its raw read fields' digest (``raw``,
-    :meth:`crmbridge.raw_rows.RawRows.digest`) in ``context`` (:func:`source_context`)."""
-    return hashlib.sha256(f"{context}:{raw}".encode()).hexdigest()[:32]
-
-
 def source_digester(context: str) -> Callable[[str], str]:
-    """:func:`source_digest` in one ``context`` (a page's records share it): the context's part
-    of the hash computed once, copied per record (the same digests; ~0.5 µs per record less)."""
+    """The digest kept beside a record's content hash, for the records of one ``context``
+    (:func:`source_context`; a page's records share it): a function of a record's raw read
+    fields' digest (:meth:`crmbridge.raw_rows.RawRows.digest`). The context's part of the hash
+    is computed once and copied per record (~0.5 µs per record less than hashing it each time)."""
     prefix = hashlib.sha256(f"{context}:".encode())
 
     def digest(raw: str) -> str:

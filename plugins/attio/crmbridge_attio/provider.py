@@ -383,25 +383,22 @@ class AttioProvider(AttioNotes, Provider):
             idempotent=True, decode=raw_page.decode if lazy else None,
         )  # fmt: skip
         answer = response.json()
-        if lazy and isinstance(
-            answer, raw_page.RawPage
-        ):  # undecoded, record by record (raw_page.py)
-            full = len(answer.rows) >= query.page_size
-            after = offset + len(answer.rows) if full and answer.rows else None
+        rows: Sequence[Record]
+        if lazy and isinstance(answer, raw_page.RawPage):  # undecoded, as text (raw_page.py)
             rows = RawRows(
                 answer.entries(),
                 lambda row: self._decode(schema, raw_page.row_item(row)),
                 raw_page.row_id,
                 raw_page.row_digest,
             )
-            return Page(rows, after)
-        items = codec.items(answer, "records")
-        full = len(items) >= query.page_size
-        after = offset + len(items) if full and items else None
-        if lazy:
-            rows = RawRows(items, lambda item: self._decode(schema, item), _row_id, _row_digest)
-            return Page(rows, after)
-        return Page([self._decode(schema, item) for item in items], after)
+        else:
+            items = codec.items(answer, "records")
+            if lazy:  # a body raw_page leaves to json.loads: undecoded as dicts
+                rows = RawRows(items, lambda item: self._decode(schema, item), _row_id, _row_digest)
+            else:
+                rows = [self._decode(schema, item) for item in items]
+        full = len(rows) >= query.page_size
+        return Page(rows, offset + len(rows) if full and rows else None)
 
     def _path_targets(
         self, schema: ObjectSchema, query: Query

@@ -105,6 +105,11 @@ def _at_page(url: str, page: int) -> str:
     return str(httpx.URL(url).copy_set_param("page", str(page)))
 
 
+def _plain_row(row: Any) -> bool:
+    """Whether a search row decodes without more requests (no summarised relationship)."""
+    return type(row) is dict and not codec.summarised_fields(row)
+
+
 class KizenProvider(KizenNotes, KizenActivities, Provider):
     """Kizen's records API (``https://app.go.kizen.com``; any tenant host via ``base_url``).
 
@@ -574,7 +579,7 @@ class KizenProvider(KizenNotes, KizenActivities, Provider):
         as this runs for every row of every page (bench/codec.py)."""
         records = []
         for row in rows:
-            if type(row) is dict and not codec.summarised_fields(row):
+            if _plain_row(row):
                 records.append(codec.decode_record(row, schema.slug, fields=schema.fields))
             else:
                 records.append((yield from self._record(schema, row)))
@@ -646,7 +651,7 @@ class KizenProvider(KizenNotes, KizenActivities, Provider):
         The rows that need more requests to decode (summarised relationships) are decoded now."""
         ready: dict[int, Record] = {}
         for row in rows:
-            if type(row) is not dict or codec.summarised_fields(row):
+            if not _plain_row(row):
                 ready[id(row)] = yield from self._record(schema, row)
         fields = schema.fields
         hidden = codec.hidden_slugs(fields)
@@ -657,10 +662,10 @@ class KizenProvider(KizenNotes, KizenActivities, Provider):
                 row, schema.slug, fields=fields
             )  # fmt: skip
 
+        # Those rows have no digest of their read fields anyway (raw_rows.row_digest).
         return RawRows(
-            rows, decode, raw_rows.row_id,
-            lambda row, read: None if id(row) in ready else raw_rows.row_digest(row, read, hidden),
-        )  # fmt: skip
+            rows, decode, raw_rows.row_id, lambda row, read: raw_rows.row_digest(row, read, hidden)
+        )
 
     # --- writes ----------------------------------------------------------------------------
 
